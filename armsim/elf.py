@@ -1,0 +1,128 @@
+"""Read what the emulator needs from an ELF: loadable segments and symbols (pyelftools)."""
+
+from __future__ import annotations
+
+import bisect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ElfError
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A PT_LOAD segment: file bytes go to ``paddr`` (the load address, LMA)."""
+
+    paddr: int
+    vaddr: int
+    data: bytes
+    memsz: int
+    flags: str
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A function or object symbol; functions have the Thumb bit stripped."""
+
+    name: str
+    address: int
+    size: int
+    is_function: bool
+
+
+class ElfImage:
+    """Segments, entry point and symbols of one ARM ELF executable."""
+
+    def __init__(self, path: Path, entry: int, segments: list[Segment], symbols: list[Symbol],
+                 attributes: dict[str, str]) -> None:
+        self.path = path
+        self.entry = entry
+        self.segments = segments
+        self.symbols = {s.name: s for s in symbols}
+        self.functions = sorted((s for s in symbols if s.is_function and s.size),
+                                key=lambda s: s.address)
+        self._starts = [f.address for f in self.functions]
+        self.attributes = attributes
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "ElfImage":
+        """Parse ``path``; any pyelftools error becomes an :class:`ElfError`."""
+        from elftools.common.exceptions import ELFError as PyElfError
+        from elftools.elf.elffile import ELFFile
+
+        p = Path(path)
+        try:
+            with p.open("rb") as fh:
+                ef = ELFFile(fh)
+                if ef.get_machine_arch() != "ARM" or ef.elfclass != 32:
+                    raise ElfError(f"{p}: not a 32-bit ARM ELF ({ef.get_machine_arch()})")
+                entry = int(ef.header["e_entry"])
+                segs = []
+                for s in ef.iter_segments():
+                    if s["p_type"] != "PT_LOAD":
+                        continue
+                    fl = s["p_flags"]
+                    flags = ("r" if fl & 4 else "") + ("w" if fl & 2 else "") + ("x" if fl & 1 else "")
+                    segs.append(Segment(int(s["p_paddr"]), int(s["p_vaddr"]), s.data(),
+                                        int(s["p_memsz"]), flags))
+                syms: list[Symbol] = []
+                tab = ef.get_section_by_name(".symtab")
+                if tab is not None:
+                    for s in tab.iter_symbols():
+                        kind = s["st_info"]["type"]
+                        if not s.name or kind not in ("STT_FUNC", "STT_OBJECT"):
+                            continue
+                        addr = int(s["st_value"])
+                        is_fn = kind == "STT_FUNC"
+                        syms.append(Symbol(s.name, addr & ~1 if is_fn else addr,
+                                           int(s["st_size"]), is_fn))
+                attrs = _arm_attributes(ef)
+        except OSError as e:
+            raise ElfError(f"{p}: cannot read: {e.strerror or e}") from None
+        except (PyElfError, ValueError, KeyError, IndexError, AssertionError, TypeError) as e:
+            raise ElfError(f"{p}: not a valid ELF file: {e}") from None
+        except Exception as e:  # pyelftools raises assorted errors on corrupt input
+            if isinstance(e, ElfError):
+                raise
+            raise ElfError(f"{p}: corrupt ELF file: {type(e).__name__}: {e}") from None
+        if not segs:
+            raise ElfError(f"{p}: has no loadable segments")
+        return cls(p, entry, segs, syms, attrs)
+
+    def symbol(self, name: str) -> Symbol:
+        """The symbol called ``name``; an ElfError if the ELF lacks it."""
+        try:
+            return self.symbols[name]
+        except KeyError:
+            raise ElfError(f"{self.path}: symbol '{name}' not found") from None
+
+    def function_at(self, address: int) -> Symbol | None:
+        """The function whose [address, address+size) holds ``address``."""
+        i = bisect.bisect_right(self._starts, address) - 1
+        if i >= 0:
+            f = self.functions[i]
+            if f.address <= address < f.address + f.size:
+                return f
+        return None
+
+    def describe(self, address: int) -> str:
+        """``function+0xNN`` for an address, or the bare hex address."""
+        f = self.function_at(address & ~1)
+        return f"{f.name}+0x{(address & ~1) - f.address:x}" if f else f"0x{address:08X}"
+
+
+def _arm_attributes(ef: object) -> dict[str, str]:
+    """The ELF's .ARM.attributes as tag -> value text (empty if absent or unreadable)."""
+    out: dict[str, str] = {}
+    sec = ef.get_section_by_name(".ARM.attributes")  # type: ignore[attr-defined]
+    if sec is None:
+        return out
+    try:
+        for sub in sec.iter_subsections():
+            for subsub in sub.iter_subsubsections():
+                for attr in subsub.iter_attributes():
+                    out[str(attr.tag)] = str(attr.value)
+    except Exception:  # attributes are advisory; a malformed table is ignored here
+        return {}
+    return out

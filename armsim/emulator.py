@@ -1,0 +1,227 @@
+"""Run a kernel ELF on Unicorn (ARM Thumb, a real Cortex-M CPU model) and count exactly.
+
+Counting is per translated block: a block hook counts how often each block runs, and each
+block's instruction count comes from decoding it once with capstone. Unlike a per-instruction
+hook, this counts instructions of IT blocks whose condition fails, which the CPU executes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_MEM_FETCH_UNMAPPED,
+                     UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_HOOK_MEM_WRITE_PROT,
+                     UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT, UC_MODE_THUMB, UC_PROT_EXEC,
+                     UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
+from unicorn import arm_const as A
+
+from . import disasm
+from .cpus import CpuVariant
+from .elf import ElfImage
+from .errors import ArmsimError, ElfError, EmulatorFault
+from .mcu import Mcu
+
+STOP_SYMBOL = "armsim_halt"
+DEFAULT_MAX_INSTRUCTIONS = 50_000_000
+DEFAULT_TIMEOUT_S = 30.0
+
+_PERMS = {"r": UC_PROT_READ, "w": UC_PROT_WRITE, "x": UC_PROT_EXEC}
+_ACCESS = {
+    UC_HOOK_MEM_READ_UNMAPPED: "read of unmapped memory",
+    UC_HOOK_MEM_WRITE_UNMAPPED: "write to unmapped memory",
+    UC_HOOK_MEM_FETCH_UNMAPPED: "instruction fetch from unmapped memory",
+    UC_HOOK_MEM_WRITE_PROT: "write to read-only memory",
+    UC_HOOK_MEM_READ_PROT: "read of unreadable memory",
+    UC_HOOK_MEM_FETCH_PROT: "instruction fetch from non-executable memory",
+}
+
+
+@dataclass
+class RunStats:
+    """What one run executed: total instructions and executions per (block address, size)."""
+
+    instructions: int
+    blocks: dict[tuple[int, int], int]
+    block_instructions: dict[tuple[int, int], int]
+    seconds: float
+
+    def per_function(self, image: ElfImage) -> dict[str, int]:
+        """Instructions attributed to the function holding each block's first address."""
+        out: dict[str, int] = {}
+        for key, n in self.blocks.items():
+            f = image.function_at(key[0])
+            name = f.name if f else f"0x{key[0]:08X}"
+            out[name] = out.get(name, 0) + n * self.block_instructions[key]
+        return out
+
+
+@dataclass
+class _Fault:
+    kind: str = ""
+    address: int = 0
+    size: int = 0
+
+
+@dataclass
+class Machine:
+    """One Unicorn engine holding an ELF, reusable across runs (weights written once)."""
+
+    image: ElfImage
+    cpu: CpuVariant
+    mcu: Mcu
+    uc: Uc = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.map = self.mcu.memory_map()
+        self._check_segments()
+        uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+        uc.ctl_set_cpu_model(self.cpu.uc_cpu)
+        for r in self.map:
+            perms = 0
+            for c in r.perms:
+                perms |= _PERMS[c]
+            uc.mem_map(r.base, r.size, perms)
+        for s in self.image.segments:
+            if s.data:
+                uc.mem_write(s.paddr, s.data)
+        self.uc = uc
+        self.stop = self.image.symbol(STOP_SYMBOL).address
+        vec = self.image.segments[0]
+        self.initial_sp, self.reset = (int(x) for x in np.frombuffer(
+            uc.mem_read(self.mcu.flash_base, 8), "<u4"))
+        self._counts: dict[tuple[int, int], int] = {}
+        self._icount: dict[tuple[int, int], int] = {}
+        self._executed = 0
+        self._budget = DEFAULT_MAX_INSTRUCTIONS
+        self._fault = _Fault()
+        uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        for kind in _ACCESS:
+            uc.hook_add(kind, self._on_bad_access, kind)
+        del vec
+
+    # -- memory -----------------------------------------------------------------------------
+    def _check_segments(self) -> None:
+        for s in self.image.segments:
+            spans = [(s.paddr, len(s.data), "load address")]
+            if s.vaddr != s.paddr or s.memsz:
+                spans.append((s.vaddr, s.memsz, "run address"))
+            for addr, size, what in spans:
+                if size and self.map.find(addr, size) is None:
+                    raise ElfError(
+                        f"{self.image.path}: segment {what} 0x{addr:08X}-0x{addr + size - 1:08X} "
+                        f"is outside the memory map of MCU preset '{self.mcu.name}':\n"
+                        f"{self.map.table()}")
+
+    def write_blocks(self, blocks: list[tuple[int, bytes]]) -> None:
+        """Write coalesced (address, bytes) blocks; each must lie inside one mapped region."""
+        for addr, data in blocks:
+            if self.map.find(addr, len(data)) is None:
+                raise ArmsimError(f"write of {len(data)} bytes at 0x{addr:08X} is outside mapped "
+                                  f"memory:\n{self.map.table()}")
+            self.uc.mem_write(addr, data)
+
+    def read(self, address: int, size: int) -> bytes:
+        """Bytes of emulated memory."""
+        return bytes(self.uc.mem_read(address, size))
+
+    def read_f32(self, symbol: str, count: int | None = None) -> np.ndarray:
+        """A float32 array at an ELF symbol (its whole size unless ``count`` is given)."""
+        s = self.image.symbol(symbol)
+        n = count if count is not None else s.size // 4
+        return np.frombuffer(self.read(s.address, 4 * n), "<f4").copy()
+
+    def read_i32(self, symbol: str) -> int:
+        """A 32-bit signed integer at an ELF symbol."""
+        return int(np.frombuffer(self.read(self.image.symbol(symbol).address, 4), "<i4")[0])
+
+    # -- hooks ------------------------------------------------------------------------------
+    def _on_block(self, uc: Uc, address: int, size: int, _data: object) -> None:
+        key = (address, size)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + 1
+        n = self._icount.get(key)
+        if n is None:
+            n = self._decode_block(address, size)
+        self._executed += n
+        if self._executed > self._budget:
+            uc.emu_stop()
+
+    def _decode_block(self, address: int, size: int) -> int:
+        if size == 0:
+            n = 0  # reported after the run: the engine gave no size for this block
+        else:
+            n = disasm.count_instructions(self.read(address, size), address) or 0
+        self._icount[(address, size)] = n
+        return n
+
+    def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
+                       kind: int) -> bool:
+        self._fault = _Fault(_ACCESS[kind], address, size)
+        return False
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
+            timeout_s: float = DEFAULT_TIMEOUT_S) -> RunStats:
+        """Run from the reset vector to armsim_halt; exact instruction counts per block."""
+        uc = self.uc
+        for reg in range(A.UC_ARM_REG_R0, A.UC_ARM_REG_R12 + 1):
+            uc.reg_write(reg, 0)
+        uc.reg_write(A.UC_ARM_REG_SP, self.initial_sp)
+        uc.reg_write(A.UC_ARM_REG_LR, self.stop | 1)
+        self._counts = {}
+        self._executed = 0
+        self._budget = max_instructions
+        self._fault = _Fault()
+        t0 = time.perf_counter()
+        try:
+            uc.emu_start(self.reset | 1, self.stop, timeout=int(timeout_s * 1e6), count=0)
+        except UcError as e:
+            raise self._fault_error(e) from None
+        seconds = time.perf_counter() - t0
+        pc = uc.reg_read(A.UC_ARM_REG_PC)
+        if pc != self.stop:
+            if self._executed > max_instructions:
+                raise self._limit_error("instruction budget", f"{max_instructions:,} instructions")
+            raise self._limit_error("time limit", f"{timeout_s:g} s")
+        bad = [k for k, n in self._icount.items() if n == 0 and k in self._counts]
+        if bad:
+            raise ArmsimError(f"cannot count block at 0x{bad[0][0]:08X} (size {bad[0][1]}): "
+                              "the engine or the decoder did not give its instructions")
+        return RunStats(self._executed, dict(self._counts),
+                        {k: self._icount[k] for k in self._counts}, seconds)
+
+    # -- fault reports ----------------------------------------------------------------------
+    def _where(self, pc: int) -> tuple[str | None, str]:
+        f = self.image.function_at(pc)
+        try:
+            code = self.read(pc, 4)
+            lst = disasm.listing(code, pc, 1)
+            insn = lst[0][1] if lst else f"undecodable bytes {code.hex()}"
+        except UcError:
+            insn = "(PC not in mapped memory)"
+        return (f.name if f else None), insn
+
+    def _fault_error(self, e: UcError) -> EmulatorFault:
+        pc = self.uc.reg_read(A.UC_ARM_REG_PC)
+        fn, insn = self._where(pc)
+        where = f"PC 0x{pc:08X} ({self.image.describe(pc)}: {insn})"
+        if self._fault.kind:
+            msg = (f"emulator fault: {self._fault.kind} at 0x{self._fault.address:08X} "
+                   f"({self._fault.size} bytes), {where}")
+            kind = self._fault.kind
+        else:
+            msg = f"emulator fault: {e}, {where}"
+            kind = str(e)
+            if pc == 0:
+                msg += " (hint: PC 0 usually means a return through LR=0)"
+            elif pc & 1 == 0 and self.image.function_at(pc) is None:
+                msg += " (hint: a branch target without the Thumb bit)"
+        return EmulatorFault(kind, msg, pc, fn)
+
+    def _limit_error(self, what: str, limit: str) -> EmulatorFault:
+        pc = self.uc.reg_read(A.UC_ARM_REG_PC)
+        fn, insn = self._where(pc)
+        return EmulatorFault(what, f"run exceeded its {what} of {limit}; stopped at PC "
+                             f"0x{pc:08X} ({self.image.describe(pc)}: {insn})", pc, fn)

@@ -1,0 +1,60 @@
+"""The exceptions armsim raises: one base class and a child per kind of bad input.
+
+Every error a user can cause derives from :class:`ArmsimError`; the CLI prints its message
+and exits with status 2. Anything else escaping is a bug in armsim.
+"""
+
+from __future__ import annotations
+
+
+class ArmsimError(Exception):
+    """Base class: a problem with what the user gave armsim (exit status 2)."""
+
+    exit_code = 2
+
+
+class DataError(ArmsimError):
+    """A data file (MNIST IDX, bundled digits) is missing, truncated or corrupt."""
+
+
+class ModelError(ArmsimError):
+    """A Keras model cannot be loaded or is not the seed architecture."""
+
+
+class LayoutError(ArmsimError):
+    """Memory contents do not fit the declared layout (wrong count, overlap, alignment)."""
+
+
+class ToolchainError(ArmsimError):
+    """The cross compiler is missing or a kernel build failed."""
+
+
+class ElfError(ArmsimError):
+    """An ELF file is unreadable or does not fit the target's memory map."""
+
+
+class ScriptError(ArmsimError):
+    """A uVision debug script is malformed; carries file, line and column."""
+
+    def __init__(self, message: str, file: str = "<script>", line: int = 0, col: int = 0,
+                 text: str = "") -> None:
+        self.file = file
+        self.line = line
+        self.col = col
+        self.text = text
+        self.reason = message
+        where = f"{file}:{line}:{col}" if line else file
+        quoted = f"\n    {text.rstrip()}\n    {' ' * max(col - 1, 0)}^" if text else ""
+        super().__init__(f"{where}: {message}{quoted}")
+
+
+class EmulatorFault(ArmsimError):
+    """The emulated CPU faulted or ran past its limits; carries the machine state."""
+
+    def __init__(self, kind: str, message: str, pc: int, function: str | None,
+                 report: str = "") -> None:
+        self.kind = kind
+        self.pc = pc
+        self.function = function
+        self.report = report
+        super().__init__(message if not report else f"{message}\n{report}")

@@ -1,0 +1,129 @@
+"""Tokens of the uVision command language, with Keil's numeric constant forms."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from ..errors import ScriptError
+
+
+class Token(NamedTuple):
+    """A token: kind ("int", "float", "name", "op", "string", "end"), value, text, column."""
+
+    kind: str
+    value: object
+    text: str
+    col: int
+
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<float>(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?[fF]?|\d+[eE][+-]?\d+[fF]?)
+  | (?P<number>0[xX][0-9A-Fa-f$]+[uUlL]*|\d[0-9A-Fa-f$]*[hHyYtTqQoO]?[uUlL]*)
+  | (?P<name>[A-Za-z_%][A-Za-z0-9_]*)
+  | (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<op><<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!()<>{},;=.:\\\[\]])
+""", re.VERBOSE)
+
+
+def parse_int(text: str) -> int | None:
+    """A Keil integer constant (0x.., ..H, ..Y, ..T, ..Q/..O, leading-0 octal, $ groups, L/U)."""
+    t = text.replace("$", "")
+    t = t.rstrip("uUlL")
+    if not t:
+        return None
+    try:
+        if t[:2] in ("0x", "0X"):
+            return int(t[2:], 16)
+        last = t[-1].upper()
+        if last == "H" and t[0].isdigit():
+            return int(t[:-1], 16)
+        if last == "Y":
+            return int(t[:-1], 2)
+        if last == "T":
+            return int(t[:-1], 10)
+        if last in "QO":
+            return int(t[:-1], 8)
+        if len(t) > 1 and t[0] == "0":
+            return int(t, 8)
+        return int(t, 10)
+    except ValueError:
+        return None
+
+
+def tokenize(text: str, file: str, line: int, col0: int = 1) -> list[Token]:
+    """Split one line (comments already removed) into tokens, ending with an "end" token."""
+    out: list[Token] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ScriptError(f"unexpected character {text[pos]!r}", file, line, col0 + pos,
+                              text)
+        kind = m.lastgroup
+        s = m.group()
+        col = col0 + pos
+        pos = m.end()
+        if kind == "ws":
+            continue
+        if kind == "float":
+            out.append(Token("float", s, s, col))
+        elif kind == "number":
+            v = parse_int(s)
+            if v is None:
+                raise ScriptError(f"malformed number {s!r} (expected decimal, 0x hex, "
+                                  "H/Y/T/Q suffix forms)", file, line, col, text)
+            out.append(Token("int", v, s, col))
+        elif kind == "string":
+            out.append(Token("string", s[1:-1], s, col))
+        else:
+            out.append(Token(kind or "op", s, s, col))
+    out.append(Token("end", None, "", col0 + n))
+    return out
+
+
+def strip_comments(line: str, in_block: bool) -> tuple[str, bool]:
+    """Remove // and /* */ comments from one line, tracking a block comment across lines.
+
+    Comment text is replaced by spaces so columns stay right.
+    """
+    out = []
+    i = 0
+    n = len(line)
+    in_string = False
+    while i < n:
+        if in_block:
+            j = line.find("*/", i)
+            if j < 0:
+                out.append(" " * (n - i))
+                return "".join(out), True
+            out.append(" " * (j + 2 - i))
+            i = j + 2
+            in_block = False
+            continue
+        c = line[i]
+        if in_string:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(line[i + 1])
+                i += 2
+                continue
+            if c == '"':
+                in_string = False
+            i += 1
+            continue
+        if c == '"':
+            in_string = True
+        elif line.startswith("//", i):
+            out.append(" " * (n - i))
+            break
+        elif line.startswith("/*", i):
+            in_block = True
+            out.append("  ")
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out), in_block

@@ -1,0 +1,47 @@
+"""Write memory contents as uVision scripts: the seed's exact format, or a tidier hex one."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from ..errors import LayoutError
+from ..layout import Layout
+
+
+def _check_finite(name: str, values: np.ndarray) -> None:
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise LayoutError(f"{name}[{int(bad[0])}] is {values[bad[0]]}: a uVision script "
+                          "cannot express NaN or infinity")
+
+
+def _values(layout: Layout, packed: Mapping[str, np.ndarray]) -> Iterable[tuple[str, int, np.ndarray]]:
+    for name in layout.seed_order:
+        buf = layout[name]
+        vals = np.asarray(packed[name], np.float32).reshape(-1)
+        if vals.size != buf.count:
+            raise LayoutError(f"{name}: {vals.size} values, the layout for F={layout.filters} "
+                              f"needs {buf.count}")
+        _check_finite(name, vals)
+        yield name, buf.address, vals
+
+
+def seed_format(layout: Layout, packed: Mapping[str, np.ndarray]) -> str:
+    """Exactly what the seed notebook writes: ``_WFLOAT (<decimal>,<str(float32)>) ``."""
+    out: list[str] = []
+    for _name, base, vals in _values(layout, packed):
+        out.extend(f"_WFLOAT ({base + 4 * i},{v}) \n" for i, v in enumerate(vals))
+    return "".join(out)
+
+
+def hex_format(layout: Layout, packed: Mapping[str, np.ndarray], header: Iterable[str] = ()) -> str:
+    """Hex addresses, one commented section per buffer, values that round-trip exactly."""
+    out = [f"// {h}\n" for h in header]
+    for name, base, vals in _values(layout, packed):
+        buf = layout[name]
+        out.append(f"\n// {name}: {buf.count} x f32 at 0x{base:08X}-0x{buf.end - 1:08X}, "
+                   f"{buf.order}\n")
+        out.extend(f"_WFLOAT(0x{base + 4 * i:08X}, {v});\n" for i, v in enumerate(vals))
+    return "".join(out)
