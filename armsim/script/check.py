@@ -1,0 +1,110 @@
+"""Check a parsed script against the memory map and the seed layout, and read its tensors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import layout as L
+from ..errors import ScriptError
+from ..layout import Layout
+from ..mcu import SCS_BASE, SCS_SIZE
+from ..memory import MemoryMap
+from .model import KIND_BY_CODE, Script
+
+
+@dataclass(frozen=True)
+class BufferFill:
+    """How much of one layout buffer a script writes."""
+
+    name: str
+    address: int
+    end: int
+    written: int
+    needed: int
+    minimum: float
+    maximum: float
+
+
+def _err(script: Script, i: int, message: str) -> ScriptError:
+    return ScriptError(message, script.path, int(script.line[i]), 1)
+
+
+def check_writes(script: Script, memory: MemoryMap, layout: Layout,
+                 allow_outside: bool = False) -> None:
+    """Alignment, mapped memory, and (unless allowed) SRAM writes outside every buffer."""
+    sizes = script.size
+    aligns = np.array([k.align for k in KIND_BY_CODE], np.int64)[script.kind]
+    for i in np.flatnonzero(script.address % aligns)[:1]:
+        k = KIND_BY_CODE[script.kind[i]]
+        raise _err(script, i, f"{k.name} to 0x{int(script.address[i]):08X} is not "
+                   f"{k.align}-byte aligned (a VLDR/LDR of it faults on the chip)")
+    scs = (script.address >= SCS_BASE) & (script.address + sizes <= SCS_BASE + SCS_SIZE)
+    lo = np.array([b.address for b in layout], np.int64)
+    hi = np.array([b.capacity_end for b in layout], np.int64)
+    in_buf = ((script.address[:, None] >= lo) & (script.address[:, None] + sizes[:, None] <= hi)).any(1)
+    for i in np.flatnonzero(~(scs | in_buf)):
+        a, n = int(script.address[i]), int(sizes[i])
+        region = memory.find(a, n)
+        if region is None:
+            raise _err(script, i, f"write of {n} bytes to 0x{a:08X} is outside mapped memory "
+                       f"({', '.join(f'{r.name} 0x{r.base:08X}-0x{r.end - 1:08X}' for r in memory)})")
+        if "w" not in region.perms:
+            raise _err(script, i, f"write to 0x{a:08X} is in {region.name}, which is read-only")
+        if not allow_outside:
+            raise _err(script, i, f"write to 0x{a:08X} ({region.name}) is outside every layout "
+                       "buffer (pass --allow-outside-layout to accept it)")
+
+
+def coverage(script: Script, layout: Layout) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per buffer, over its MAX_FILTERS reservation: float32 values and a written mask."""
+    return {b.name: script.floats_at(b.address, b.capacity) for b in layout}
+
+
+def infer_filters(script: Script) -> int | None:
+    """F implied by how many conv weights the script writes (None if it is not whole)."""
+    lay = L.seed_layout(L.MAX_FILTERS)
+    _vals, have = script.floats_at(lay["conv_weights"].address, lay["conv_weights"].capacity)
+    n = int(np.argmin(have)) if not have.all() else have.size
+    if n and n % (L.KERNEL * L.KERNEL) == 0 and have[:n].all() and not have[n:].any():
+        return n // (L.KERNEL * L.KERNEL)
+    return None
+
+
+def fills(script: Script, layout: Layout) -> list[BufferFill]:
+    """What the script writes in each buffer's reservation."""
+    out = []
+    for b in layout:
+        vals, have = script.floats_at(b.address, b.capacity)
+        w = vals[have]
+        out.append(BufferFill(b.name, b.address, b.end, int(have.sum()), b.count,
+                              float(w.min()) if w.size else float("nan"),
+                              float(w.max()) if w.size else float("nan")))
+    return out
+
+
+def tensors(script: Script, layout: Layout) -> dict[str, np.ndarray]:
+    """The script's buffers in memory order; a clear error when they do not fit ``layout``."""
+    out = {}
+    guess = infer_filters(script)
+    hint = (f" (the script looks like F={guess}: pass --filters {guess})"
+            if guess and guess != layout.filters else "")
+    for b in layout:
+        vals, have = script.floats_at(b.address, b.capacity)
+        written = int(have.sum())
+        if not have[:b.count].all() or have[b.count:].any():
+            missing = np.flatnonzero(~have[:b.count])
+            detail = (f"first missing element {int(missing[0])} at 0x{b.address + 4 * int(missing[0]):08X}"
+                      if missing.size else
+                      f"{int(have[b.count:].sum())} values beyond its end 0x{b.end:08X}")
+            raise ScriptError(f"script does not fit the seed layout for F={layout.filters}: it "
+                              f"writes {written} {b.name} values where F={layout.filters} needs "
+                              f"{b.count} at 0x{b.address:08X}-0x{b.end - 1:08X}; {detail}{hint}",
+                              script.path)
+        bad = np.flatnonzero(~np.isfinite(vals[:b.count]))
+        if bad.size:
+            raise ScriptError(f"{b.name}[{int(bad[0])}] is {vals[bad[0]]} (written as raw bits): "
+                              "NaN/Inf weights cannot be compared", script.path)
+        out[b.name] = vals[:b.count].copy()
+    return out

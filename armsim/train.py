@@ -1,0 +1,72 @@
+"""Train the seed model as the notebook does, and evaluate it on the test split."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__, metrics, mnist
+from . import model as M
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A trained model and its test-set metrics."""
+
+    model: Any
+    accuracy: float
+    confusion: np.ndarray
+    report: str
+    predictions: np.ndarray
+
+
+def train(data: str | None, filters: int, epochs: int, seed: int, batch_size: int = 32,
+          limit: int | None = None, verbose: int = 1) -> TrainResult:
+    """SGD (Keras defaults), categorical cross-entropy, as in the seed notebook."""
+    from ._tf import import_keras
+
+    keras = import_keras()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    tr = mnist.load("train", data)
+    te = mnist.load("test", data)
+    x, y = tr.images, tr.labels
+    if limit:
+        x, y = x[:limit], y[:limit]
+    model = M.build(filters)
+    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(),
+                  metrics=["accuracy"])
+    model.fit(mnist.scale(x), keras.utils.to_categorical(y, 10), epochs=epochs,
+              batch_size=batch_size, shuffle=True, verbose=verbose)
+    pred = np.argmax(M.predict(model, mnist.scale(te.images)), axis=1)
+    acc = float(np.mean(pred == te.labels))
+    return TrainResult(model, acc, metrics.confusion_matrix(te.labels, pred),
+                       metrics.report(te.labels, pred), pred)
+
+
+def save(result: TrainResult, out: Path, command: str, seed: int, epochs: int) -> Path:
+    """Save the model and a JSON sidecar saying how it was made."""
+    from ._tf import import_keras
+
+    keras = import_keras()
+    import tensorflow as tf
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.model.save(out)
+    meta = {
+        "command": command, "seed": seed, "epochs": epochs,
+        "filters": int(result.model.get_layer("conv").filters),
+        "test_accuracy": result.accuracy,
+        "versions": {"armsim": __version__, "keras": keras.__version__,
+                     "tensorflow": tf.__version__, "python": platform.python_version()},
+    }
+    side = out.with_suffix(".json")
+    side.write_text(json.dumps(meta, indent=2) + "\n")
+    return side

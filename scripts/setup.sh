@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up armsim on a fresh Debian machine: the GNU Arm cross toolchain (apt-get) and the
+# Python package with its dev extras in .venv (which reuses packages Python already has).
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+    else log "need root to run: $*"; exit 1
+    fi
+}
+
+apt_missing=()
+command -v arm-none-eabi-gcc >/dev/null 2>&1 || apt_missing+=(gcc-arm-none-eabi)
+dpkg-query -W -f='${Status}' libnewlib-arm-none-eabi 2>/dev/null | grep -q "ok installed" \
+    || apt_missing+=(libnewlib-arm-none-eabi)
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    apt_missing+=("python3-venv")
+fi
+if [ "${#apt_missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${apt_missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    log "creating .venv"
+    python3 -m venv --system-site-packages .venv
+fi
+if ! .venv/bin/python -c 'import armsim, pytest, hypothesis' >/dev/null 2>&1 \
+   || [ pyproject.toml -nt .venv/.armsim-installed ]; then
+    log "installing armsim and its Python dependencies into .venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+    touch .venv/.armsim-installed
+fi
+log "ready: $(arm-none-eabi-gcc --version | head -n 1); .venv/bin/armsim"
