@@ -88,23 +88,28 @@ def tensors(script: Script, layout: Layout) -> dict[str, np.ndarray]:
     """The script's buffers in memory order; a clear error when they do not fit ``layout``."""
     out = {}
     guess = infer_filters(script)
-    hint = (f" (the script looks like F={guess}: pass --filters {guess})"
-            if guess and guess != layout.filters else "")
+    problems = []
     for b in layout:
         vals, have = script.floats_at(b.address, b.capacity)
         written = int(have.sum())
-        if not have[:b.count].all() or have[b.count:].any():
-            missing = np.flatnonzero(~have[:b.count])
-            detail = (f"first missing element {int(missing[0])} at 0x{b.address + 4 * int(missing[0]):08X}"
-                      if missing.size else
-                      f"{int(have[b.count:].sum())} values beyond its end 0x{b.end:08X}")
-            raise ScriptError(f"script does not fit the seed layout for F={layout.filters}: it "
-                              f"writes {written} {b.name} values where F={layout.filters} needs "
-                              f"{b.count} at 0x{b.address:08X}-0x{b.end - 1:08X}; {detail}{hint}",
-                              script.path)
-        bad = np.flatnonzero(~np.isfinite(vals[:b.count]))
+        if have[:b.count].all() and not have[b.count:].any():
+            out[b.name] = vals[:b.count].copy()
+            continue
+        missing = np.flatnonzero(~have[:b.count])
+        detail = (f"first missing element {int(missing[0])} at "
+                  f"0x{b.address + 4 * int(missing[0]):08X}" if missing.size else
+                  f"{int(have[b.count:].sum())} values beyond its end 0x{b.end:08X}")
+        problems.append(f"  {b.name}: writes {written} values, F={layout.filters} needs "
+                        f"{b.count} at 0x{b.address:08X}-0x{b.end - 1:08X} ({detail})")
+    if problems:
+        hint = (f"\nthe conv weights look like F={guess}: pass --filters {guess}"
+                if guess and guess != layout.filters else "")
+        raise ScriptError(f"script does not fit the seed layout for F={layout.filters}:\n"
+                          + "\n".join(problems) + hint, script.path)
+    for b in layout:
+        vals = out[b.name]
+        bad = np.flatnonzero(~np.isfinite(vals))
         if bad.size:
             raise ScriptError(f"{b.name}[{int(bad[0])}] is {vals[bad[0]]} (written as raw bits): "
                               "NaN/Inf weights cannot be compared", script.path)
-        out[b.name] = vals[:b.count].copy()
     return out

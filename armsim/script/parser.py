@@ -46,7 +46,10 @@ def decode(raw: bytes, path: str) -> list[str]:
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise ScriptError("NUL byte: this is not a text script", path, line, 1)
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline ending the last line does not start another
+    return lines
 
 
 def parse_file(path: str | os.PathLike[str], memory: MemoryReader | None = None) -> Script:
@@ -86,6 +89,7 @@ class _Parser:
     # -- driver -----------------------------------------------------------------------------
     def run(self) -> Script:
         in_block = False
+        opened = 0
         fast = _FAST.match
         for lineno, line in enumerate(self.lines, 1):
             if not in_block:
@@ -97,11 +101,14 @@ class _Parser:
                     continue
                 if not line or line.isspace():
                     continue
+            was_in_block = in_block
             code, in_block = strip_comments(line, in_block)
+            if in_block and not was_in_block:
+                opened = lineno
             if code.strip():
                 self.statement_line(lineno, line, code)
         if in_block:
-            raise self.error_at(len(self.lines), 1, "unterminated /* comment")
+            raise self.error_at(opened, 1, "unterminated /* comment (opened here)")
         return self.finish()
 
     def finish(self) -> Script:
@@ -222,7 +229,7 @@ class _Parser:
             if kind.size == 4:
                 return int(np.float32(v).view(np.uint32))
             return struct.unpack("<Q", struct.pack("<d", float(v)))[0]
-        if literal is not None and self.peek().kind == "float":
+        if literal is not None:
             raise self.error(f"{kind.name} expects an integer value, found float {literal}", tok)
         v = self.expression()
         if not isinstance(v, int):

@@ -32,7 +32,7 @@ def seed_format(layout: Layout, packed: Mapping[str, np.ndarray]) -> str:
     """Exactly what the seed notebook writes: ``_WFLOAT (<decimal>,<str(float32)>) ``."""
     out: list[str] = []
     for _name, base, vals in _values(layout, packed):
-        out.extend(f"_WFLOAT ({base + 4 * i},{v}) \n" for i, v in enumerate(vals))
+        out.extend(f"_WFLOAT ({base + 4 * i},{str(v)}) \n" for i, v in enumerate(vals))
     return "".join(out)
 
 
@@ -43,5 +43,5 @@ def hex_format(layout: Layout, packed: Mapping[str, np.ndarray], header: Iterabl
         buf = layout[name]
         out.append(f"\n// {name}: {buf.count} x f32 at 0x{base:08X}-0x{buf.end - 1:08X}, "
                    f"{buf.order}\n")
-        out.extend(f"_WFLOAT(0x{base + 4 * i:08X}, {v});\n" for i, v in enumerate(vals))
+        out.extend(f"_WFLOAT(0x{base + 4 * i:08X}, {str(v)});\n" for i, v in enumerate(vals))
     return "".join(out)

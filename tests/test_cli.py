@@ -1,0 +1,141 @@
+"""The armsim command as a user runs it: JSON output, exit codes, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from armsim.cli import main
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "armsim", *args], capture_output=True,
+                          text=True, env=os.environ.copy())
+
+
+@pytest.fixture(scope="module")
+def seed_script(tmp_path_factory, mnist_dir) -> Path:
+    """A script written by the seed notebook's own export code for the bundled model."""
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    out = tmp_path_factory.mktemp("seed") / "init2.ini"
+    subprocess.run([sys.executable, str(HERE / "helpers" / "seed_notebook_export.py"),
+                    str(data_file(DEFAULT_MODEL)), str(mnist_dir), "455", str(out), "train"],
+                   check=True)
+    return out
+
+
+def test_simulate_seed_script_json(seed_script, capsys):
+    assert main(["simulate", "--script", str(seed_script), "--filters", "8", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert set(r) >= {"predicted", "outputs", "instructions", "host", "max_abs_diff"}
+    assert r["predicted"] == r["host"]["predicted"] == 1  # train image 455 is a 1 (seed In [50])
+    assert len(r["outputs"]) == 10 and abs(sum(r["outputs"]) - 1) < 1e-5
+    assert r["max_abs_diff"] <= 1e-5
+    assert r["instructions"] > 1_000_000
+
+
+def test_simulate_seed_script_with_model_and_inferred_filters(seed_script, capsys):
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    assert main(["simulate", "--script", str(seed_script), "--model",
+                 str(data_file(DEFAULT_MODEL)), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["predicted"] == r["host"]["predicted"]
+    assert r["max_abs_diff"] <= 1e-5
+
+
+def test_export_is_byte_identical_to_the_seed_notebook(seed_script, tmp_path, mnist_dir, capsys):
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    out = tmp_path / "ours.ini"
+    assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "455", "--split", "train",
+                 "--data", str(mnist_dir), "--out", str(out)]) == 0
+    assert out.read_bytes() == seed_script.read_bytes()
+
+
+def test_default_simulate_table(capsys):
+    assert main(["simulate"]) == 0
+    out = capsys.readouterr().out
+    assert "10/10 agree" in out
+
+
+def test_disagreement_exits_1(seed_script, tmp_path, capsys):
+    """A script whose dense bias was tampered with disagrees with the bundled model."""
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    lines = seed_script.read_text().splitlines(keepends=True)
+    lines[-8] = "_WFLOAT (536920988,25.0) \n"  # dense bias of class 2 -> 25
+    bad = tmp_path / "tampered.ini"
+    bad.write_text("".join(lines))
+    assert main(["simulate", "--script", str(bad), "--model", str(data_file(DEFAULT_MODEL)),
+                 "--json"]) == 1
+    r = json.loads(capsys.readouterr().out)
+    assert r["predicted"] == 2 and r["host"]["predicted"] == 1
+
+
+@pytest.mark.parametrize("content, expect", [
+    ("_WFLOAT (536874068,0.1)\n_WFLOAT (536874072,0.x)\n", ":2:"),
+    ("_WFLOAT (536874068,0.1)\n", "conv_weights: writes 1 values"),
+    ("_WFLOAT (536874070,0.1)\n", "not 4-byte aligned"),
+    ("_WFLOAT (1073741824,0.1)\n", "outside mapped memory"),
+])
+def test_bad_scripts_exit_2_without_traceback(tmp_path, content, expect):
+    p = tmp_path / "bad.ini"
+    p.write_text(content)
+    r = run_cli("simulate", "--script", str(p), "--filters", "8")
+    assert r.returncode == 2
+    assert expect in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_bad_files_exit_2(tmp_path, capsys):
+    assert main(["simulate", "--script", str(tmp_path / "missing.ini")]) == 2
+    assert "cannot read script" in capsys.readouterr().err
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"not a zip")
+    assert main(["simulate", "--model", str(junk)]) == 2
+    assert "not a Keras v3" in capsys.readouterr().err
+    assert main(["export", str(junk), "--image", "0", "--out", str(tmp_path / "x.ini")]) == 2
+    assert main(["simulate", "--image", "10000"]) == 2
+    assert "out of range" in capsys.readouterr().err
+
+
+def test_foreign_architecture_is_refused(tmp_path, capsys):
+    from armsim._tf import import_keras
+
+    keras = import_keras()
+    m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                          keras.layers.Dense(10, activation="softmax")])
+    p = tmp_path / "mlp.keras"
+    m.save(p)
+    assert main(["simulate", "--model", str(p)]) == 2
+    assert "layer 1 'flatten' is Flatten; the seed architecture has Conv2D" in capsys.readouterr().err
+
+
+def test_hex_export_runs(tmp_path, mnist_dir, capsys):
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    out = tmp_path / "hex.ini"
+    assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "3", "--data",
+                 str(mnist_dir), "--out", str(out), "--format", "hex"]) == 0
+    assert out.read_text().startswith("// armsim")
+    capsys.readouterr()
+    assert main(["simulate", "--script", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["predicted"] == 0  # test image 3 is a 0
+
+
+def test_tf_noise_does_not_reach_the_terminal():
+    r = run_cli("simulate", "--json")
+    assert r.returncode == 0
+    assert r.stderr == ""
+    assert len(json.loads(r.stdout)) == 10
+    assert np.all([d["agree"] for d in json.loads(r.stdout)])
