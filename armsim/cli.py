@@ -111,29 +111,29 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.model:
         host_model = M.load(args.model)
     if args.script:
-        from .script import parse_file
-        from .script.check import check_writes, infer_filters, tensors
+        from .script.check import infer_filters
+        from .script.parser import parse_program
 
-        script = parse_file(args.script)
-        filters = args.filters or infer_filters(script)
+        program = parse_program(args.script)
+        filters = args.filters or infer_filters(program.literal_writes())
         if filters is None:
             raise ScriptError("cannot tell the number of conv filters from the script's conv "
                               "weights; pass --filters F", args.script)
         lay = L.seed_layout(filters)
-        check_writes(script, mcu.memory_map(), lay, args.allow_outside_layout)
-        t = tensors(script, lay)
-        weights = M.SeedWeights.from_tensors({k: lay[k].unpack(v) for k, v in t.items()
-                                              if k != "input"})
         if host_model is not None:
             f_model = M.weights_of(host_model).filters
             if f_model != filters:
                 raise ArmsimError(f"--model has {f_model} filters but the script is laid out "
                                   f"for F={filters}")
-        elif not args.no_host:
+        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout)
+        log, t = sim.run_script(program, args.allow_outside_layout)
+        for note in log.notes:
+            print(f"armsim: {args.script}: {note}", file=sys.stderr)
+        weights = M.SeedWeights.from_tensors({k: lay[k].unpack(v) for k, v in t.items()
+                                              if k != "input"})
+        if host_model is None and not args.no_host:
             host_model = M.from_weights(weights)
         cases = [Case(Path(args.script).name, None, lay["input"].unpack(t["input"]))]
-        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout)
-        sim.write(script.blocks())
     else:
         if host_model is None:
             host_model = M.load(data_file(DEFAULT_MODEL))
@@ -158,7 +158,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         host_out = M.predict(host_model, np.stack([c.image for c in cases]))
     results = []
     for i, c in enumerate(cases):
-        inf = sim.infer(lay["input"].pack(c.image))
+        inf = sim.finish() if args.script else sim.infer(lay["input"].pack(c.image))
         r: dict[str, Any] = {"name": c.name, "predicted": inf.predicted,
                              "outputs": [float(v) for v in inf.outputs],
                              "instructions": inf.stats.instructions, "cpu": cpu.name}

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_MEM_FETCH_UNMAPPED,
+from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_HOOK_MEM_WRITE_PROT,
                      UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT, UC_MODE_THUMB, UC_PROT_EXEC,
                      UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
@@ -46,14 +46,22 @@ class RunStats:
     blocks: dict[tuple[int, int], int]
     block_instructions: dict[tuple[int, int], int]
     seconds: float
+    #: instructions taken back where a run stopped inside a block (address -> negative count)
+    adjust: dict[int, int] = field(default_factory=dict)
 
     def per_function(self, image: ElfImage) -> dict[str, int]:
         """Instructions attributed to the function holding each block's first address."""
         out: dict[str, int] = {}
+
+        def add(address: int, n: int) -> None:
+            f = image.function_at(address)
+            name = f.name if f else f"0x{address:08X}"
+            out[name] = out.get(name, 0) + n
+
         for key, n in self.blocks.items():
-            f = image.function_at(key[0])
-            name = f.name if f else f"0x{key[0]:08X}"
-            out[name] = out.get(name, 0) + n * self.block_instructions[key]
+            add(key[0], n * self.block_instructions[key])
+        for address, n in self.adjust.items():
+            add(address, n)
         return out
 
 
@@ -75,7 +83,7 @@ class Machine:
 
     def __post_init__(self) -> None:
         self.map = self.mcu.memory_map()
-        self._check_segments()
+        self._check_segments(self.image)
         uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         uc.ctl_set_cpu_model(self.cpu.uc_cpu)
         for r in self.map:
@@ -83,12 +91,9 @@ class Machine:
             for c in r.perms:
                 perms |= _PERMS[c]
             uc.mem_map(r.base, r.size, perms)
-        for s in self.image.segments:
-            if s.data:
-                uc.mem_write(s.paddr, s.data)
         self.uc = uc
+        self.load_segments(self.image)
         self.stop = self.image.symbol(STOP_SYMBOL).address
-        vec = self.image.segments[0]
         self.initial_sp, self.reset = (int(x) for x in np.frombuffer(
             uc.mem_read(self.mcu.flash_base, 8), "<u4"))
         self._counts: dict[tuple[int, int], int] = {}
@@ -96,21 +101,31 @@ class Machine:
         self._executed = 0
         self._budget = DEFAULT_MAX_INSTRUCTIONS
         self._fault = _Fault()
+        self._last = (0, 0)
+        self.pc = self.reset & ~1
+        self.begin()
         uc.hook_add(UC_HOOK_BLOCK, self._on_block)
         for kind in _ACCESS:
             uc.hook_add(kind, self._on_bad_access, kind)
-        del vec
 
     # -- memory -----------------------------------------------------------------------------
-    def _check_segments(self) -> None:
-        for s in self.image.segments:
+    def load_segments(self, image: ElfImage) -> None:
+        """Write an ELF's PT_LOAD file bytes at their load addresses (after checking them)."""
+        self._check_segments(image)
+        for s in image.segments:
+            if s.data:
+                self.uc.mem_write(s.paddr, s.data)
+
+    def _check_segments(self, image: ElfImage | None = None) -> None:
+        image = image or self.image
+        for s in image.segments:
             spans = [(s.paddr, len(s.data), "load address")]
             if s.vaddr != s.paddr or s.memsz:
                 spans.append((s.vaddr, s.memsz, "run address"))
             for addr, size, what in spans:
                 if size and self.map.find(addr, size) is None:
                     raise ElfError(
-                        f"{self.image.path}: segment {what} 0x{addr:08X}-0x{addr + size - 1:08X} "
+                        f"{image.path}: segment {what} 0x{addr:08X}-0x{addr + size - 1:08X} "
                         f"is outside the memory map of MCU preset '{self.mcu.name}':\n"
                         f"{self.map.table()}")
 
@@ -139,6 +154,7 @@ class Machine:
     # -- hooks ------------------------------------------------------------------------------
     def _on_block(self, uc: Uc, address: int, size: int, _data: object) -> None:
         key = (address, size)
+        self._last = key
         counts = self._counts
         counts[key] = counts.get(key, 0) + 1
         n = self._icount.get(key)
@@ -161,36 +177,120 @@ class Machine:
         self._fault = _Fault(_ACCESS[kind], address, size)
         return False
 
-    # -- running ----------------------------------------------------------------------------
-    def run(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
-            timeout_s: float = DEFAULT_TIMEOUT_S) -> RunStats:
-        """Run from the reset vector to armsim_halt; exact instruction counts per block."""
+    # -- CPU control ------------------------------------------------------------------------
+    REGS = {**{f"R{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)},
+            "SP": A.UC_ARM_REG_SP, "LR": A.UC_ARM_REG_LR, "PC": A.UC_ARM_REG_PC,
+            "XPSR": A.UC_ARM_REG_XPSR}
+
+    def set_reg(self, name: str, value: int) -> None:
+        """Set a core register by name (PC loses its Thumb bit)."""
+        if name == "PC":
+            self.pc = value & ~1
+        else:
+            self.uc.reg_write(self.REGS[name], value & 0xFFFFFFFF)
+
+    def get_reg(self, name: str) -> int:
+        """A core register by name."""
+        return self.pc if name == "PC" else int(self.uc.reg_read(self.REGS[name]))
+
+    def reset_cpu(self) -> None:
+        """Registers as after reset: SP and PC from the vector table, LR a return sentinel."""
         uc = self.uc
         for reg in range(A.UC_ARM_REG_R0, A.UC_ARM_REG_R12 + 1):
             uc.reg_write(reg, 0)
         uc.reg_write(A.UC_ARM_REG_SP, self.initial_sp)
         uc.reg_write(A.UC_ARM_REG_LR, self.stop | 1)
+        self.pc = self.reset & ~1
+
+    def begin(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
+              timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        """Start counting a new run (counts, budget and limits) and reset the CPU."""
         self._counts = {}
+        self._adjust: dict[int, int] = {}
         self._executed = 0
         self._budget = max_instructions
-        self._fault = _Fault()
+        self._timeout_s = timeout_s
+        self._seconds = 0.0
+        self.breakpoints: set[int] = set()
+        self.reset_cpu()
+
+    @property
+    def at_halt(self) -> bool:
+        """True when the program has reached armsim_halt."""
+        return self.pc == self.stop
+
+    def go(self, start: int | None = None, stop: int | None = None) -> int:
+        """Run from ``start`` (else the current PC) until ``stop``, a breakpoint or the halt.
+
+        Returns the address where execution stopped. Counting stays exact when a stop lands
+        inside a translated block: the block's instructions from the stop on are taken back.
+        """
+        if start is not None:
+            self.pc = start & ~1
+        stops = set(self.breakpoints)
+        if stop is not None:
+            stops.add(stop & ~1)
+        stops.discard(self.pc)  # resuming from a breakpoint steps over it
+        stops.discard(self.stop)
+        hit: list[int] = []
+
+        def on_stop(uc: Uc, address: int, size: int, _data: object) -> None:
+            hit.append(address)
+            uc.emu_stop()
+
+        hooks = [self.uc.hook_add(UC_HOOK_CODE, on_stop, begin=a, end=a) for a in stops]
+        if hooks:
+            self.uc.ctl_flush_tb()
+        self._last = (0, 0)
+        uc = self.uc
         t0 = time.perf_counter()
         try:
-            uc.emu_start(self.reset | 1, self.stop, timeout=int(timeout_s * 1e6), count=0)
+            uc.emu_start(self.pc | 1, self.stop, timeout=int(self._timeout_s * 1e6), count=0)
         except UcError as e:
+            self.pc = uc.reg_read(A.UC_ARM_REG_PC)
             raise self._fault_error(e) from None
-        seconds = time.perf_counter() - t0
-        pc = uc.reg_read(A.UC_ARM_REG_PC)
-        if pc != self.stop:
-            if self._executed > max_instructions:
-                raise self._limit_error("instruction budget", f"{max_instructions:,} instructions")
-            raise self._limit_error("time limit", f"{timeout_s:g} s")
+        finally:
+            self._seconds += time.perf_counter() - t0
+            for h in hooks:
+                uc.hook_del(h)
+            if hooks:
+                uc.ctl_flush_tb()
+        self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
+        if hit:
+            self._take_back(hit[0])
+            return self.pc
+        if self.pc != self.stop:
+            if self._executed > self._budget:
+                raise self._limit_error("instruction budget", f"{self._budget:,} instructions")
+            raise self._limit_error("time limit", f"{self._timeout_s:g} s")
+        return self.pc
+
+    def _take_back(self, address: int) -> None:
+        """Uncount the instructions of the last block from ``address`` (not executed)."""
+        a0, size = self._last
+        if not a0 <= address < a0 + size:
+            return
+        n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
+        self._executed -= n
+        self._adjust[address] = self._adjust.get(address, 0) - n
+
+    def finish(self) -> RunStats:
+        """Run on to armsim_halt (if not there yet) and return the run's counts."""
+        if not self.at_halt:
+            self.go()
         bad = [k for k, n in self._icount.items() if n == 0 and k in self._counts]
         if bad:
             raise ArmsimError(f"cannot count block at 0x{bad[0][0]:08X} (size {bad[0][1]}): "
                               "the engine or the decoder did not give its instructions")
         return RunStats(self._executed, dict(self._counts),
-                        {k: self._icount[k] for k in self._counts}, seconds)
+                        {k: self._icount[k] for k in self._counts}, self._seconds,
+                        dict(self._adjust))
+
+    def run(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
+            timeout_s: float = DEFAULT_TIMEOUT_S) -> RunStats:
+        """Run from the reset vector to armsim_halt; exact instruction counts per block."""
+        self.begin(max_instructions, timeout_s)
+        return self.finish()
 
     # -- fault reports ----------------------------------------------------------------------
     def _where(self, pc: int) -> tuple[str | None, str]:
@@ -204,7 +304,7 @@ class Machine:
         return (f.name if f else None), insn
 
     def _fault_error(self, e: UcError) -> EmulatorFault:
-        pc = self.uc.reg_read(A.UC_ARM_REG_PC)
+        pc = int(self.uc.reg_read(A.UC_ARM_REG_PC))
         fn, insn = self._where(pc)
         where = f"PC 0x{pc:08X} ({self.image.describe(pc)}: {insn})"
         if self._fault.kind:

@@ -13,6 +13,10 @@ from .elf import ElfImage
 from .emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, RunStats
 from .layout import Layout
 from .mcu import Mcu
+from .script.check import check_conflicts, tensors
+from .script.program import Program
+from .script.runner import RunLog, Runner
+from .script.target import MachineTarget
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,26 @@ class Simulator:
         self.machine.write_blocks(packed_blocks(self.layout, packed))
 
     def run(self) -> Inference:
-        """Run the network on what memory holds now."""
-        stats = self.machine.run(self.max_instructions, self.timeout_s)
+        """Run the network from reset on what memory holds now."""
+        self.machine.begin(self.max_instructions, self.timeout_s)
+        return self.finish()
+
+    def finish(self) -> Inference:
+        """Run on from wherever the CPU is (e.g. after a script's G) to the halt."""
+        stats = self.machine.finish()
         return Inference(self.machine.read_f32("armsim_output"),
                          self.machine.read_i32("armsim_predicted"), stats)
+
+    def run_script(self, program: Program, allow_outside: bool = False) -> tuple[RunLog, dict[str, np.ndarray]]:
+        """Reset, execute a script's statements on the CPU, and read its layout tensors.
+
+        Raises ScriptError when the script's writes conflict or do not fit the layout.
+        """
+        self.machine.begin(self.max_instructions, self.timeout_s)
+        log = Runner(program, MachineTarget(self.machine), self.machine.map, self.layout,
+                     allow_outside).run()
+        check_conflicts(log.writes)
+        return log, tensors(log.writes, self.layout)
 
     def infer(self, packed_input: np.ndarray) -> Inference:
         """Write one input image (memory order) and run."""

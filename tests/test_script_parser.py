@@ -36,13 +36,14 @@ def test_expressions_and_reads():
 
 
 @pytest.mark.parametrize("text, line, message", [
-    ("_WFLOAT (536874068,0.1)\n_WFLOAT (536874072,zz)\n", 2, "expected a number"),
+    ("_WFLOAT (536874068,0.1)\n_WFLOAT (536874072,zz)\n", 2, "unknown symbol or register 'zz'"),
+    ("_WFLOAT (536874068,0.1)\n_WFLOAT (536874072,0.x)\n", 2, "expected ')'"),
     ("_WFLOAT (536874068,1e39)\n", 1, "overflows float32"),
     ("_WFLOAT (536874068,1e-50)\n", 1, "rounds to 0"),
     ("_WBYTE(0x20000000, 256)\n", 1, "does not fit 1 byte"),
     ("_WDWORD(0x20000000, 1.5)\n", 1, "expects an integer value"),
     ("\n\n_WFLOAT(0x20000000, 1.0\n", 3, "expected ')'"),
-    ("SIGNAL void f(void) {}\n", 1, "not a supported command"),
+    ("SIGNAL void f(void) {}\n", 1, "'SIGNAL' is not supported by armsim"),
     ("_WDWORD(0x20000000, 1/0)\n", 1, "division by zero"),
     ("_WBYTE(0x20000000, 1)\n/* never closed\n_WBYTE(0, 1)\n", 2, "unterminated"),
     ("_WDWORD(0x100000000, 1)\n", 1, "outside the 32-bit"),

@@ -31,7 +31,7 @@ def _err(script: Script, i: int, message: str) -> ScriptError:
     return ScriptError(message, script.path, int(script.line[i]), 1)
 
 
-def check_writes(script: Script, memory: MemoryMap, layout: Layout,
+def check_writes(script: Script, memory: MemoryMap, layout: Layout | None,
                  allow_outside: bool = False) -> None:
     """Alignment, mapped memory, and (unless allowed) SRAM writes outside every buffer."""
     sizes = script.size
@@ -41,8 +41,9 @@ def check_writes(script: Script, memory: MemoryMap, layout: Layout,
         raise _err(script, i, f"{k.name} to 0x{int(script.address[i]):08X} is not "
                    f"{k.align}-byte aligned (a VLDR/LDR of it faults on the chip)")
     scs = (script.address >= SCS_BASE) & (script.address + sizes <= SCS_BASE + SCS_SIZE)
-    lo = np.array([b.address for b in layout], np.int64)
-    hi = np.array([b.capacity_end for b in layout], np.int64)
+    bufs = list(layout) if layout is not None else []
+    lo = np.array([b.address for b in bufs], np.int64)
+    hi = np.array([b.capacity_end for b in bufs], np.int64)
     in_buf = ((script.address[:, None] >= lo) & (script.address[:, None] + sizes[:, None] <= hi)).any(1)
     for i in np.flatnonzero(~(scs | in_buf)):
         a, n = int(script.address[i]), int(sizes[i])
@@ -52,9 +53,22 @@ def check_writes(script: Script, memory: MemoryMap, layout: Layout,
                        f"({', '.join(f'{r.name} 0x{r.base:08X}-0x{r.end - 1:08X}' for r in memory)})")
         if "w" not in region.perms:
             raise _err(script, i, f"write to 0x{a:08X} is in {region.name}, which is read-only")
-        if not allow_outside:
+        if not allow_outside and layout is not None:
             raise _err(script, i, f"write to 0x{a:08X} ({region.name}) is outside every layout "
                        "buffer (pass --allow-outside-layout to accept it)")
+
+
+def check_conflicts(script: Script) -> None:
+    """Two writes that leave one byte with different values are an error naming both lines.
+
+    Registers in the System Control Space are exempt: set-up scripts rewrite them.
+    """
+    scs = (script.address >= SCS_BASE) & (script.address < SCS_BASE + SCS_SIZE)
+    if scs.any():
+        keep = ~scs
+        script = Script(script.path, script.address[keep], script.kind[keep], script.bits[keep],
+                        script.line[keep], script.lines_total)
+    script.blocks(check=True)
 
 
 def coverage(script: Script, layout: Layout) -> dict[str, tuple[np.ndarray, np.ndarray]]:

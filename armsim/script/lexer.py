@@ -9,12 +9,13 @@ from ..errors import ScriptError
 
 
 class Token(NamedTuple):
-    """A token: kind ("int", "float", "name", "op", "string", "end"), value, text, column."""
+    """A token: kind ("int", "float", "name", "op", "string", "end"), value, text, position."""
 
     kind: str
     value: object
     text: str
     col: int
+    line: int = 0
 
 
 _TOKEN = re.compile(r"""
@@ -52,7 +53,7 @@ def parse_int(text: str) -> int | None:
         return None
 
 
-def tokenize(text: str, file: str, line: int, col0: int = 1) -> list[Token]:
+def tokenize(text: str, file: str, line: int, col0: int = 1, end: bool = True) -> list[Token]:
     """Split one line (comments already removed) into tokens, ending with an "end" token."""
     out: list[Token] = []
     pos = 0
@@ -69,18 +70,19 @@ def tokenize(text: str, file: str, line: int, col0: int = 1) -> list[Token]:
         if kind == "ws":
             continue
         if kind == "float":
-            out.append(Token("float", s, s, col))
+            out.append(Token("float", s, s, col, line))
         elif kind == "number":
             v = parse_int(s)
             if v is None:
                 raise ScriptError(f"malformed number {s!r} (expected decimal, 0x hex, "
                                   "H/Y/T/Q suffix forms)", file, line, col, text)
-            out.append(Token("int", v, s, col))
+            out.append(Token("int", v, s, col, line))
         elif kind == "string":
-            out.append(Token("string", s[1:-1], s, col))
+            out.append(Token("string", s[1:-1], s, col, line))
         else:
-            out.append(Token(kind or "op", s, s, col))
-    out.append(Token("end", None, "", col0 + n))
+            out.append(Token(kind or "op", s, s, col, line))
+    if end:
+        out.append(Token("end", None, "", col0 + n, line))
     return out
 
 

@@ -63,10 +63,11 @@ class Script:
         value = ((self.bits[index] >> (8 * offset).astype(np.uint64)) & np.uint64(0xFF))
         return addr, value.astype(np.uint8), index
 
-    def blocks(self, path: str | None = None) -> list[tuple[int, bytes]]:
+    def blocks(self, check: bool = False) -> list[tuple[int, bytes]]:
         """Writes coalesced into contiguous (address, bytes) blocks, later writes winning.
 
-        Two writes that set one byte to different values are an error naming both lines.
+        With ``check``, two writes that set one byte to different values are an error naming
+        both lines.
         """
         if not len(self):
             return []
@@ -75,13 +76,13 @@ class Script:
         addr, value, index = addr[order], value[order], index[order]
         same = addr[1:] == addr[:-1]
         clash = same & (value[1:] != value[:-1])
-        if clash.any():
+        if check and clash.any():
             i = int(np.argmax(clash))
             first, second = int(index[i]), int(index[i + 1])
             raise ScriptError(
                 f"address 0x{int(addr[i]):08X} is written twice with different values "
                 f"(line {int(self.line[first])} and line {int(self.line[second])})",
-                path or self.path, int(self.line[second]), 1)
+                self.path, int(self.line[second]), 1)
         keep = np.ones(addr.size, bool)
         keep[:-1] = ~same  # keep the last write of each byte
         addr, value = addr[keep], value[keep]

@@ -1,15 +1,16 @@
-"""Parse uVision debugger scripts into memory writes.
+"""Parse uVision debugger scripts (``.ini``) into a :class:`Program`.
 
 Seed-style lines (``_WFLOAT (536874068,0.1242609)``) take a compiled-regex fast path and are
-converted in bulk; every other line goes through the tokenizer and expression parser.
-Function and command names are case-insensitive, as in the uVision command window.
+converted in bulk; every other line goes through the tokenizer and the statement parser.
+Names of commands, functions and registers are case-insensitive, as in the µVision command
+window. :func:`parse_text` and :func:`parse_file` run a program that only writes memory and
+return its writes; scripts that drive the CPU need a target (see ``runner``).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import struct
 from pathlib import Path
 from typing import Callable
 
@@ -17,19 +18,35 @@ import numpy as np
 
 from ..errors import ScriptError
 from .lexer import Token, strip_comments, tokenize
-from .model import KIND_CODES, KINDS, Script, WriteKind
-from .values import ValueRangeError, parse_float32, parse_float32_array
+from .model import KIND_CODES, KINDS, Script
+from .program import (BreakSet, Call, Expr, FuncDef, Go, Load, Loc, Print, Program, SetReg,
+                      Sleep, Statement, Write, WriteBatch)
+from .values import ValueRangeError, parse_float32_array
 
 #: Reads return what memory holds at that point of the script: (address, size) -> bytes.
 MemoryReader = Callable[[int, int], bytes]
 
 READS = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}
+REGISTERS = {f"R{i}" for i in range(16)} | {"SP", "LR", "PC", "XPSR", "MSP"}
+LOAD_OPTIONS = ("INCREMENTAL", "NOCODE", "NORESET", "CLEAR")
+#: Keil commands and statements armsim recognises but does not run.
+UNSUPPORTED = {
+    "SIGNAL", "DEFINE", "MAP", "RESET", "KILL", "BK", "BD", "BL", "BE", "WS", "WK", "INCLUDE",
+    "EXEC", "LOG", "SLOG", "DIR", "EVAL", "ASM", "ENTER", "SET", "T", "P", "PSTEP", "OSTEP",
+    "TSTEP", "SAVE", "RADIX", "MODE", "COVERAGE", "LA", "PA", "SCOPE", "SIGNAL", "SWBREAKCONF",
+    "RUNTIMEINFO", "ITMLOG", "EXIT", "STOP", "TWATCH", "U", "D", "E", "DISPLAY", "UNASSEMBLE",
+    "BREAKACCESS", "BREAKDISABLE", "BREAKENABLE", "BREAKKILL", "BREAKLIST",
+    "INT", "UNSIGNED", "CHAR", "LONG", "FLOAT", "DOUBLE", "WHILE", "IF", "FOR", "DO", "RETURN",
+    "SWITCH", "TWATCH", "MEMSET", "RAND", "GETINT", "GETLONG", "GETFLOAT", "GETDBL",
+}
+COMMANDS = "_WBYTE/_WWORD/_WDWORD/_WFLOAT/_WDOUBLE, REG = value, FUNC, Name(), LOAD, G, BS, printf"
 
 _FAST = re.compile(
     r"[ \t]*_WFLOAT[ \t]*\([ \t]*(0[xX][0-9A-Fa-f]{1,8}|[1-9][0-9]{0,9}|0)[ \t]*,[ \t]*"
     r"([+-]?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)[fF]?)"
     r"[ \t]*\)[ \t]*;?[ \t]*$",
     re.IGNORECASE)
+_FIRST_WORD = re.compile(r"\s*([A-Za-z_]\w*)")
 
 
 def decode(raw: bytes, path: str) -> list[str]:
@@ -52,46 +69,69 @@ def decode(raw: bytes, path: str) -> list[str]:
     return lines
 
 
-def parse_file(path: str | os.PathLike[str], memory: MemoryReader | None = None) -> Script:
-    """Parse a script file; see :func:`parse_text`."""
+def read_lines(path: str | os.PathLike[str]) -> list[str]:
+    """Read and decode a script file."""
     p = Path(path)
     try:
         raw = p.read_bytes()
     except OSError as e:
         raise ScriptError(f"cannot read script: {e.strerror or e}", str(p)) from None
-    return parse_lines(decode(raw, str(p)), str(p), memory)
+    return decode(raw, str(p))
 
 
-def parse_text(text: str, path: str = "<script>", memory: MemoryReader | None = None) -> Script:
-    """Parse script text into a :class:`Script` of memory writes in source order."""
-    return parse_lines(decode(text.encode("utf-8"), path), path, memory)
+def parse_program(path: str | os.PathLike[str]) -> Program:
+    """Parse a script file into a program."""
+    return parse_lines(read_lines(path), str(path))
 
 
-def parse_lines(lines: list[str], path: str, memory: MemoryReader | None = None) -> Script:
-    """Parse already-decoded lines."""
-    return _Parser(path, lines, memory).run()
+def parse_lines(lines: list[str], path: str) -> Program:
+    """Parse decoded lines into a program."""
+    return _Parser(path, lines).run()
+
+
+def parse_file(path: str | os.PathLike[str]) -> Script:
+    """Parse and run a memory-only script file; its writes in source order."""
+    return _memory_only(parse_program(path))
+
+
+def parse_text(text: str, path: str = "<script>") -> Script:
+    """Parse and run memory-only script text; its writes in source order."""
+    return _memory_only(parse_lines(decode(text.encode("utf-8"), path), path))
+
+
+def _memory_only(program: Program) -> Script:
+    from .runner import MemoryTarget, Runner
+
+    from .check import check_conflicts
+
+    writes = Runner(program, MemoryTarget()).run().writes
+    check_conflicts(writes)
+    return writes
 
 
 class _Parser:
-    def __init__(self, path: str, lines: list[str], memory: MemoryReader | None) -> None:
+    def __init__(self, path: str, lines: list[str]) -> None:
         self.path = path
         self.lines = lines
-        self.memory = memory
+        self.program = Program(path, lines)
         self.fast_addr: list[str] = []
         self.fast_val: list[str] = []
         self.fast_line: list[int] = []
         self.slow: list[tuple[int, int, int, int]] = []  # address, kind code, bits, line
         self.tokens: list[Token] = []
         self.pos = 0
-        self.lineno = 0
-        self.text = ""
 
     # -- driver -----------------------------------------------------------------------------
-    def run(self) -> Script:
+    def run(self) -> Program:
         in_block = False
         opened = 0
         fast = _FAST.match
-        for lineno, line in enumerate(self.lines, 1):
+        n = len(self.lines)
+        i = 0
+        while i < n:
+            line = self.lines[i]
+            lineno = i + 1
+            i += 1
             if not in_block:
                 m = fast(line)
                 if m is not None:
@@ -105,15 +145,35 @@ class _Parser:
             code, in_block = strip_comments(line, in_block)
             if in_block and not was_in_block:
                 opened = lineno
-            if code.strip():
-                self.statement_line(lineno, line, code)
+            if not code.strip():
+                continue
+            word = _FIRST_WORD.match(code)
+            head = word.group(1).upper() if word else ""
+            if head == "FUNC":
+                i, in_block = self.function(lineno, code, in_block)
+            elif head == "LOAD":
+                self.flush()
+                self.load(lineno, code, word.end() if word else 0)
+            else:
+                self.tokens = tokenize(code, self.path, lineno)
+                self.pos = 0
+                self.statements(self.program.statements, top=True)
         if in_block:
             raise self.error_at(opened, 1, "unterminated /* comment (opened here)")
-        return self.finish()
+        self.flush()
+        return self.program
 
-    def finish(self) -> Script:
+    def flush(self, into: list[Statement] | None = None) -> None:
+        """Turn the pending constant writes into one WriteBatch statement."""
+        if not self.fast_addr and not self.slow:
+            return
+        script = self.batch()
+        (self.program.statements if into is None else into).append(WriteBatch(script))
+        self.fast_addr, self.fast_val, self.fast_line, self.slow = [], [], [], []
+
+    def batch(self) -> Script:
         n_fast = len(self.fast_addr)
-        addr = np.fromiter((int(a, 0) if a[:2].lower() == "0x" else int(a)
+        addr = np.fromiter((int(a, 16) if a[:2] in ("0x", "0X") else int(a)
                             for a in self.fast_addr), np.int64, n_fast)
         try:
             vals = parse_float32_array(self.fast_val)
@@ -127,11 +187,11 @@ class _Parser:
         for i in np.flatnonzero(addr >= 1 << 32)[:1]:
             raise self.error_at(int(lines[i]), 1, f"address {addr[i]} is beyond 32 bits")
         if self.slow:
-            s = np.array(self.slow, dtype=object)
-            addr = np.concatenate([addr, s[:, 0].astype(np.int64)])
-            kind = np.concatenate([kind, s[:, 1].astype(np.int8)])
-            bits = np.concatenate([bits, np.array([int(b) for b in s[:, 2]], np.uint64)])
-            lines = np.concatenate([lines, s[:, 3].astype(np.int32)])
+            s = self.slow
+            addr = np.concatenate([addr, np.array([w[0] for w in s], np.int64)])
+            kind = np.concatenate([kind, np.array([w[1] for w in s], np.int8)])
+            bits = np.concatenate([bits, np.array([w[2] for w in s], np.uint64)])
+            lines = np.concatenate([lines, np.array([w[3] for w in s], np.int32)])
             order = np.argsort(lines, kind="stable")
             addr, kind, bits, lines = addr[order], kind[order], bits[order], lines[order]
         return Script(self.path, addr, kind, bits, lines, len(self.lines))
@@ -143,11 +203,11 @@ class _Parser:
 
     def error(self, message: str, tok: Token | None = None) -> ScriptError:
         t = tok or self.peek()
-        return ScriptError(message, self.path, self.lineno, t.col, self.text)
+        return self.error_at(t.line, t.col, message)
 
     # -- token helpers ----------------------------------------------------------------------
-    def peek(self) -> Token:
-        return self.tokens[self.pos]
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
 
     def take(self) -> Token:
         t = self.tokens[self.pos]
@@ -162,148 +222,228 @@ class _Parser:
             raise self.error(f"expected {what}, found {found}")
         return self.take()
 
-    # -- statements -------------------------------------------------------------------------
-    def statement_line(self, lineno: int, raw: str, code: str) -> None:
-        self.lineno, self.text = lineno, raw
-        self.tokens = tokenize(code, self.path, lineno)
+    # -- multi-line and raw-text commands ----------------------------------------------------
+    def function(self, lineno: int, code: str, in_block: bool) -> tuple[int, bool]:
+        """FUNC void Name (void) { ... }: gather lines until the braces balance."""
+        self.flush()
+        tokens: list[Token] = []
+        depth = 0
+        seen_open = False
+        i = lineno - 1
+        while True:
+            tokens += tokenize(code, self.path, i + 1, end=False)
+            depth = sum(1 if t.text == "{" else -1 if t.text == "}" else 0 for t in tokens)
+            seen_open = seen_open or any(t.text == "{" for t in tokens)
+            i += 1
+            if seen_open and depth <= 0:
+                break
+            if i >= len(self.lines):
+                raise self.error_at(lineno, 1, "FUNC body is never closed (missing '}')")
+            code, in_block = strip_comments(self.lines[i], in_block)
+        last = tokens[-1] if tokens else Token("end", None, "", 1, lineno)
+        self.tokens = tokens + [Token("end", None, "", last.col + len(last.text), last.line)]
         self.pos = 0
-        while self.peek().kind != "end":
-            self.statement()
+        self.func_def()
+        return i, in_block
+
+    def func_def(self) -> None:
+        start = self.take()  # FUNC
+        t = self.take()
+        if t.text.lower() != "void":
+            raise self.error(f"FUNC returning '{t.text}' is not supported (only FUNC void)", t)
+        name = self.take()
+        if name.kind != "name":
+            raise self.error("expected the function's name after FUNC void", name)
+        self.expect("(", "'(' after the function name")
+        if self.peek().text.lower() == "void":
+            self.take()
+        if self.peek().text != ")":
+            raise self.error("FUNC parameters are not supported (only (void))")
+        self.expect(")", "')'")
+        self.expect("{", "'{' opening the function body")
+        body: list[Statement] = []
+        self.statements(body, top=False)
+        self.expect("}", "'}' closing the function body")
+        after = self.peek()
+        if after.kind != "end":
+            raise self.error(f"unexpected '{after.text}' after the function body", after)
+        self.flush(body)
+        self.program.statements.append(FuncDef(name.text.upper(), body,
+                                               Loc(start.line, start.col)))
+
+    def load(self, lineno: int, code: str, after: int) -> None:
+        """LOAD %L [options] / LOAD path [options] (a quoted path may hold spaces)."""
+        rest = code[after:]
+        col0 = after + 1
+        m = re.match(r'\s*("(?:[^"\\]|\\.)*"|\S+)', rest)
+        if not m:
+            raise self.error_at(lineno, col0, "LOAD needs a file: %L or a path")
+        raw = m.group(1)
+        path = None if raw.upper() == "%L" else raw.strip('"').replace("\\\\", "\\")
+        options = []
+        pos = m.end()
+        for opt in re.finditer(r"\S+", rest[pos:]):
+            word = opt.group().rstrip(";").upper()
+            if not word:
+                continue
+            if word not in LOAD_OPTIONS:
+                raise self.error_at(lineno, col0 + pos + opt.start(),
+                                    f"unknown LOAD option '{opt.group()}' (armsim accepts "
+                                    f"{', '.join(LOAD_OPTIONS)})")
+            options.append(word)
+        self.program.statements.append(Load(path, tuple(options), Loc(lineno, 1)))
+
+    # -- statements -------------------------------------------------------------------------
+    def statements(self, out: list[Statement], top: bool) -> None:
+        """Statements up to end of input (top level) or '}' (FUNC body)."""
+        while True:
+            t = self.peek()
+            if t.kind == "end" or (not top and t.text == "}"):
+                return
+            if t.text == ";":
+                self.take()
+                continue
+            self.statement(out, top)
             t = self.peek()
             if t.text == ";":
                 self.take()
-            elif t.kind != "end":
-                raise self.error(f"expected ';' or end of line after the statement, "
-                                 f"found '{t.text}'")
+            elif t.kind == "end" or (not top and t.text == "}"):
+                if not top and t.kind == "end":
+                    raise self.error("expected ';' or '}' in the FUNC body, found end of input")
+            elif top:
+                raise self.error(f"expected ';' or end of line after the statement, found "
+                                 f"'{t.text}'")
+            else:
+                raise self.error(f"expected ';' after the statement, found '{t.text}'")
 
-    def statement(self) -> None:
+    def statement(self, out: list[Statement], top: bool) -> None:
         t = self.peek()
         if t.kind != "name":
             raise self.error(f"expected a command or function call, found '{t.text}'")
         name = t.text.upper()
+        loc = Loc(t.line, t.col)
+        nxt = self.peek(1).text
         if name in KINDS:
             self.take()
-            self.write(KINDS[name], t)
+            self.write(name, out)
             return
         if name in READS:
             raise self.error(f"{t.text}() reads memory but its value is not used")
-        raise self.error(f"'{t.text}' is not a supported command or function "
-                         "(supported: _WBYTE, _WWORD, _WDWORD, _WFLOAT, _WDOUBLE)", t)
+        if name in REGISTERS and nxt == "=":
+            self.take()
+            self.take()
+            self.flush(out if not top else None)
+            out.append(SetReg("SP" if name in ("MSP", "R13") else
+                              "LR" if name == "R14" else "PC" if name == "R15" else name,
+                              self.expression(), loc))
+            return
+        if name == "PRINTF":
+            self.take()
+            self.expect("(", "'(' after printf")
+            s = self.take()
+            if s.kind != "string":
+                raise self.error("printf needs a string", s)
+            if self.peek().text == ",":
+                raise self.error("printf arguments are not supported (only a plain string)")
+            self.expect(")", "')' closing printf")
+            out.append(Print(str(s.value), loc))
+            return
+        if name == "_SLEEP_":
+            self.take()
+            self.expect("(", "'(' after _sleep_")
+            self.expression()
+            self.expect(")", "')' closing _sleep_")
+            out.append(Sleep(loc))
+            return
+        if top and name in ("G", "GO"):
+            self.take()
+            start = None if self.peek().text == "," or self.peek().kind == "end" else self.expression()
+            stop = None
+            if self.peek().text == ",":
+                self.take()
+                stop = self.expression()
+            self.flush()
+            out.append(Go(start, stop, loc))
+            return
+        if top and name in ("BS", "BREAKSET"):
+            self.take()
+            where = self.expression()
+            if self.peek().text == ",":
+                raise self.error("BS count and command arguments are not supported")
+            self.flush()
+            out.append(BreakSet(where, loc))
+            return
+        if nxt == "(" and self.peek(2).text == ")" and name not in UNSUPPORTED:
+            self.take()
+            self.take()
+            self.take()
+            self.flush(out if not top else None)
+            out.append(Call(name, loc))
+            return
+        if name == "FUNC":
+            raise self.error("FUNC definitions cannot be nested", t)
+        if name in UNSUPPORTED or name in ("G", "GO", "BS", "BREAKSET"):
+            where = "in a FUNC body " if not top else ""
+            raise self.error(f"'{t.text}' {where}is not supported by armsim (supported: "
+                             f"{COMMANDS})", t)
+        raise self.error(f"'{t.text}' is not a supported command or function (supported: "
+                         f"{COMMANDS})", t)
 
-    def write(self, kind: WriteKind, name_tok: Token) -> None:
+    def write(self, name: str, out: list[Statement]) -> None:
+        kind = KINDS[name]
+        start = self.tokens[self.pos - 1]
         self.expect("(", f"'(' after {kind.name}")
         addr_tok = self.peek()
         address = self.expression()
-        if not isinstance(address, int):
-            raise self.error(f"{kind.name} address must be an integer, got {address!r}",
-                             addr_tok)
-        if not 0 <= address < 1 << 32:
-            raise self.error(f"{kind.name} address {address:#x} is outside the 32-bit "
-                             "address space", addr_tok)
         self.expect(",", f"',' between the address and the value of {kind.name}")
-        value_tok = self.peek()
-        bits = self.write_value(kind, value_tok)
+        literal = self.float_literal()
+        value = self.expression()
         self.expect(")", f"')' closing {kind.name}(address, value)")
-        self.slow.append((address, KIND_CODES[kind.name], bits, self.lineno))
+        w = Write(kind, address, value, Loc(start.line, start.col), literal)
+        if _constant(address) and _constant(value):
+            from .runner import evaluate, write_bits
 
-    def write_value(self, kind: WriteKind, tok: Token) -> int:
-        literal = self.literal_text()
-        if kind.is_float:
-            if literal is not None:
-                try:
-                    v = parse_float32(literal) if kind.size == 4 else float(literal.rstrip("fF"))
-                except ValueRangeError as e:
-                    raise self.error(f"{kind.name} value {literal} {e.args[1]}", tok) from None
-                if kind.size == 8 and not np.isfinite(v):
-                    raise self.error(f"{kind.name} value {literal} overflows float64", tok)
-            else:
-                v = self.expression()
-                if isinstance(v, int) and float(np.float32(v) if kind.size == 4 else float(v)) != v:
-                    raise self.error(f"{kind.name} value {v} is not exactly representable as "
-                                     f"float{8 * kind.size}", tok)
-                if kind.size == 4:
-                    try:
-                        v = parse_float32(repr(float(v)))
-                    except ValueRangeError as e:
-                        raise self.error(f"{kind.name} value {v!r} {e.args[1]}", tok) from None
-            if kind.size == 4:
-                return int(np.float32(v).view(np.uint32))
-            return struct.unpack("<Q", struct.pack("<d", float(v)))[0]
-        if literal is not None:
-            raise self.error(f"{kind.name} expects an integer value, found float {literal}", tok)
-        v = self.expression()
-        if not isinstance(v, int):
-            raise self.error(f"{kind.name} expects an integer value, got {v!r}", tok)
-        width = 8 * kind.size
-        if not -(1 << (width - 1)) <= v < 1 << width:
-            raise self.error(f"{kind.name} value {v} does not fit {kind.size} byte(s)", tok)
-        return v & ((1 << width) - 1)
+            a = evaluate(address, None, self.path, self.lines)
+            bits = write_bits(w, evaluate(value, None, self.path, self.lines), self.path,
+                              self.lines)
+            if not isinstance(a, int) or not 0 <= a < 1 << 32:
+                raise self.error(f"{kind.name} address {a!r} is outside the 32-bit address "
+                                 "space", addr_tok)
+            self.slow.append((a, KIND_CODES[kind.name], bits, start.line))
+        else:
+            self.flush(out if out is not self.program.statements else None)
+            out.append(w)
 
-    def literal_text(self) -> str | None:
-        """If the value is a bare (signed) number followed by ')', its text; else None."""
+    def float_literal(self) -> str | None:
+        """The text of a bare (signed) float literal value followed by ')', else None."""
         i = self.pos
         sign = ""
         if self.tokens[i].text in ("-", "+"):
             sign = self.tokens[i].text
             i += 1
-        t = self.tokens[i]
-        if t.kind in ("float", "int") and self.tokens[i + 1].text == ")":
-            if t.kind == "float":
-                self.pos = i + 1
-                return (sign if sign == "-" else "") + t.text
-            return None
+        t = self.tokens[min(i, len(self.tokens) - 1)]
+        if t.kind == "float" and self.tokens[min(i + 1, len(self.tokens) - 1)].text == ")":
+            return ("-" if sign == "-" else "") + t.text
         return None
 
     # -- expressions ------------------------------------------------------------------------
     _BINARY = [("|",), ("^",), ("&",), ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
 
-    def expression(self, level: int = 0) -> int | float:
+    def expression(self, level: int = 0) -> Expr:
         if level == len(self._BINARY):
             return self.unary()
         left = self.expression(level + 1)
         while self.peek().kind == "op" and self.peek().text in self._BINARY[level]:
             op = self.take()
             right = self.expression(level + 1)
-            left = self.binary(op, left, right)
+            left = ("bin", op.text, left, right, op.line, op.col)
         return left
 
-    def binary(self, op: Token, a: int | float, b: int | float) -> int | float:
-        o = op.text
-        if o in ("|", "^", "&", "<<", ">>", "%") and not (isinstance(a, int) and isinstance(b, int)):
-            raise self.error(f"operator '{o}' needs integers", op)
-        if o == "+":
-            return a + b
-        if o == "-":
-            return a - b
-        if o == "*":
-            return a * b
-        if o in ("/", "%"):
-            if b == 0:
-                raise self.error("division by zero", op)
-            if isinstance(a, int) and isinstance(b, int):
-                q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)  # C truncation
-                return q if o == "/" else a - q * b
-            return a / b
-        if o in ("<<", ">>"):
-            assert isinstance(a, int) and isinstance(b, int)
-            if not 0 <= b < 64:
-                raise self.error(f"shift count {b} out of range 0..63", op)
-            return a << b if o == "<<" else a >> b
-        assert isinstance(a, int) and isinstance(b, int)
-        return a | b if o == "|" else a ^ b if o == "^" else a & b
-
-    def unary(self) -> int | float:
+    def unary(self) -> Expr:
         t = self.peek()
         if t.text in ("-", "+", "~"):
             self.take()
-            v = self.unary()
-            if t.text == "-":
-                return -v
-            if t.text == "~":
-                if not isinstance(v, int):
-                    raise self.error("operator '~' needs an integer", t)
-                return ~v
-            return v
+            return ("un", t.text, self.unary(), t.line, t.col)
         if t.text == "(":
             self.take()
             v = self.expression()
@@ -311,60 +451,30 @@ class _Parser:
             return v
         if t.kind == "int":
             self.take()
-            return int(t.value)  # type: ignore[arg-type]
+            return ("int", t.value, t.line, t.col)
         if t.kind == "float":
             self.take()
-            return float(t.text.rstrip("fF"))
+            return ("float", t.text, t.line, t.col)
         if t.kind == "name" and t.text.upper() in READS:
-            return self.read(t)
+            self.take()
+            self.expect("(", f"'(' after {t.text}")
+            addr = self.expression()
+            self.expect(")", f"')' closing {t.text}(address)")
+            return ("read", t.text.upper(), addr, t.line, t.col)
+        if t.kind == "name" and self.peek(1).text != "(":
+            self.take()
+            return ("name", t.text, t.line, t.col)
         if t.kind == "end":
             raise self.error("expected a value, found end of line")
         raise self.error(f"expected a number, '(' or a _R... read, found '{t.text}'")
 
-    def read(self, t: Token) -> int | float:
-        self.take()
-        name = t.text.upper()
-        self.expect("(", f"'(' after {t.text}")
-        at = self.peek()
-        addr = self.expression()
-        self.expect(")", f"')' closing {t.text}(address)")
-        if not isinstance(addr, int) or not 0 <= addr < 1 << 32:
-            raise self.error(f"{t.text} address {addr!r} is not a 32-bit address", at)
-        size = READS[name]
-        data = self.read_memory(addr, size, t)
-        if name == "_RFLOAT":
-            return float(np.frombuffer(data, "<f4")[0])
-        if name == "_RDOUBLE":
-            return float(np.frombuffer(data, "<f8")[0])
-        return int.from_bytes(data, "little")
 
-    def read_memory(self, addr: int, size: int, t: Token) -> bytes:
-        """Bytes at addr as the script has left them so far, over the target's memory."""
-        base = bytearray(size)
-        have = [False] * size
-        if self.memory is not None:
-            try:
-                base = bytearray(self.memory(addr, size))
-                have = [True] * size
-            except Exception as e:  # the target reports unmapped memory its own way
-                raise self.error(f"{t.text}(0x{addr:08X}) reads unmapped memory ({e})", t) \
-                    from None
-        partial = self.finish_partial()
-        if len(partial):
-            a, v, _ = partial.to_bytes()
-            for i in range(size):
-                sel = np.flatnonzero(a == addr + i)
-                if sel.size:
-                    base[i] = int(v[sel[-1]])
-                    have[i] = True
-        if not all(have):
-            raise self.error(f"{t.text}(0x{addr:08X}) reads memory that nothing has written "
-                             "(no target memory to read)", t)
-        return bytes(base)
-
-    def finish_partial(self) -> Script:
-        saved = (list(self.fast_addr), list(self.fast_val), list(self.fast_line), list(self.slow))
-        try:
-            return self.finish()
-        finally:
-            self.fast_addr, self.fast_val, self.fast_line, self.slow = saved
+def _constant(e: Expr) -> bool:
+    kind = e[0]
+    if kind in ("int", "float"):
+        return True
+    if kind == "un":
+        return _constant(e[2])
+    if kind == "bin":
+        return _constant(e[2]) and _constant(e[3])
+    return False
