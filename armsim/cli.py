@@ -207,6 +207,87 @@ def _print_table(results: list[dict[str, Any]], cpu: str, filters: int, tol: flo
                   f"(same class, every output within {tol:g}).", highlight=False)
 
 
+# -- script check -----------------------------------------------------------------------------
+def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one script on the emulator (no inference) and describe what it writes."""
+    from .script.check import fills, infer_filters
+    from .script.parser import parse_program
+    from .script.runner import Runner
+    from .script.target import MachineTarget
+    from .simulate import Simulator
+
+    program = parse_program(path)
+    warnings: list[str] = []
+    filters = args.filters or infer_filters(program.literal_writes())
+    if filters is None:
+        filters = L.MAX_FILTERS
+        warnings.append(f"cannot tell F from the conv weights; checked against F={filters}")
+    lay = L.seed_layout(filters)
+    sim = Simulator(lay, get_cpu(args.cpu), get_mcu(args.mcu))
+    sim.machine.begin()
+    log = Runner(program, MachineTarget(sim.machine), sim.machine.map, lay,
+                 args.allow_outside_layout).run()
+    rows = []
+    for f in fills(log.writes, lay):
+        cover = f.written / f.needed
+        rows.append({"buffer": f.name, "start": f"0x{f.address:08X}", "end": f"0x{f.end - 1:08X}",
+                     "written": f.written, "needed": f.needed, "coverage": cover,
+                     "min": None if f.written == 0 else f.minimum,
+                     "max": None if f.written == 0 else f.maximum})
+        if f.written != f.needed:
+            warnings.append(f"{f.name}: {f.written} of {f.needed} values written (F={filters})")
+    in_layout = sum(r["written"] for r in rows) * 4
+    other = int(log.writes.size.sum()) - in_layout if len(log.writes) else 0
+    if other > 0:
+        warnings.append(f"{other} bytes written outside the layout buffers (SCS registers or "
+                        "allowed SRAM)")
+    return {"file": path, "filters": filters, "lines": len(program.lines),
+            "writes": len(log.writes), "buffers": rows, "notes": log.notes,
+            "warnings": warnings, "errors": []}
+
+
+def cmd_script_check(args: argparse.Namespace) -> int:
+    reports = []
+    for path in args.files:
+        try:
+            reports.append(check_script(path, args))
+        except ArmsimError as e:
+            reports.append({"file": path, "errors": [str(e)], "warnings": [], "notes": [],
+                            "buffers": []})
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    else:
+        _print_checks(reports)
+    return EXIT_BAD_INPUT if any(r["errors"] for r in reports) else EXIT_OK
+
+
+def _print_checks(reports: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(highlight=False)
+    for r in reports:
+        if r["buffers"]:
+            t = Table(title=f"{r['file']}: {r['lines']} lines, {r['writes']} writes, "
+                            f"layout F={r['filters']}")
+            for col in ("buffer", "range", "written", "coverage", "min", "max"):
+                t.add_column(col, justify="left" if col in ("buffer", "range") else "right")
+            for b in r["buffers"]:
+                t.add_row(b["buffer"], f"{b['start']}-{b['end']}",
+                          f"{b['written']}/{b['needed']}", f"{100 * b['coverage']:.0f}%",
+                          "-" if b["min"] is None else f"{b['min']:.6g}",
+                          "-" if b["max"] is None else f"{b['max']:.6g}")
+            con.print(t)
+        for n in r["notes"]:
+            con.print(f"note: {n}", markup=False, soft_wrap=True)
+        for w in r["warnings"]:
+            con.print(f"warning: {w}", markup=False, style="yellow", soft_wrap=True)
+        for e in r["errors"]:
+            print(f"armsim: error: {e}", file=sys.stderr)
+        if not r["errors"]:
+            con.print(f"{r['file']}: ok", markup=False, soft_wrap=True)
+
+
 # -- parser -----------------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpu", default=DEFAULT_CPU, choices=sorted(CPUS),
@@ -282,6 +363,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-instructions", type=_positive, default=50_000_000)
     s.add_argument("--timeout", type=float, default=30.0, help="wall-clock limit in seconds")
     s.set_defaults(func=cmd_simulate)
+
+    sc = sub.add_parser("script", help="uVision script tools")
+    scs = sc.add_subparsers(dest="script_command", required=True)
+    c = scs.add_parser("check", help="run scripts' set-up on the emulator and report what "
+                       "they write per layout buffer")
+    _common(c)
+    c.add_argument("files", nargs="+", help=".ini scripts")
+    c.add_argument("--filters", type=_filters, help="layout F (default: inferred)")
+    c.add_argument("--allow-outside-layout", action="store_true",
+                   help="accept SRAM writes outside the layout buffers")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_script_check)
     return p
 
 

@@ -19,6 +19,8 @@ class CpuVariant:
     gcc_flags: tuple[str, ...]
     uc_cpu: int
     fpu: str | None
+    #: the SCB CPUID register's value on this core
+    cpuid: int = 0
 
     @property
     def all_flags(self) -> tuple[str, ...]:
@@ -37,7 +39,7 @@ CPUS: dict[str, CpuVariant] = {
     for v in (
         CpuVariant("m4f", "Cortex-M4F", "armv7e-m",
                    ("-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
-                   arm_const.UC_CPU_ARM_CORTEX_M4, "fpv4-sp-d16"),
+                   arm_const.UC_CPU_ARM_CORTEX_M4, "fpv4-sp-d16", cpuid=0x410FC241),
     )
 }
 

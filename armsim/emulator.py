@@ -7,6 +7,7 @@ hook, this counts instructions of IT blocks whose condition fails, which the CPU
 
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from .errors import ArmsimError, ElfError, EmulatorFault
 from .mcu import Mcu
 
 STOP_SYMBOL = "armsim_halt"
+CPUID = 0xE000ED00
 DEFAULT_MAX_INSTRUCTIONS = 50_000_000
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -86,11 +88,17 @@ class Machine:
         self._check_segments(self.image)
         uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         uc.ctl_set_cpu_model(self.cpu.uc_cpu)
-        for r in self.map:
+        self._backing: dict[str, ctypes.Array[ctypes.c_char]] = {}
+        for r in sorted(self.map, key=lambda r: r.alias_of is not None):
             perms = 0
             for c in r.perms:
                 perms |= _PERMS[c]
-            uc.mem_map(r.base, r.size, perms)
+            owner = r.alias_of or r.name
+            if owner not in self._backing:
+                self._backing[owner] = ctypes.create_string_buffer(r.size)
+            uc.mem_map_ptr(r.base, r.size, perms, ctypes.addressof(self._backing[owner]))
+        if self.cpu.cpuid:
+            uc.mem_write(CPUID, self.cpu.cpuid.to_bytes(4, "little"))
         self.uc = uc
         self.load_segments(self.image)
         self.stop = self.image.symbol(STOP_SYMBOL).address

@@ -22,6 +22,8 @@ class Mcu:
     flash_size: int
     sram_base: int
     sram_size: int
+    #: other addresses where flash also appears (e.g. STM32's 0x08000000 beside the boot 0)
+    flash_aliases: tuple[int, ...] = ()
 
     @property
     def stack_top(self) -> int:
@@ -30,18 +32,21 @@ class Mcu:
 
     def memory_map(self) -> MemoryMap:
         """Flash (read/execute), SRAM (read/write) and the SCS page."""
-        return MemoryMap([
+        regions = [
             Region("flash", self.flash_base, self.flash_size, "rx"),
             Region("sram", self.sram_base, self.sram_size, "rw"),
             Region("scs", SCS_BASE, SCS_SIZE, "rw"),
-        ])
+        ]
+        regions += [Region(f"flash@{a:08X}", a, self.flash_size, "rx", alias_of="flash")
+                    for a in self.flash_aliases]
+        return MemoryMap(regions)
 
 
 MCUS: dict[str, Mcu] = {
     m.name: m
     for m in (
-        Mcu("generic", "generic Cortex-M, 1 MiB flash, 128 KiB SRAM",
-            0x00000000, 1024 * 1024, 0x20000000, 128 * 1024),
+        Mcu("generic", "generic Cortex-M, 1 MiB flash (also at 0x08000000), 128 KiB SRAM",
+            0x00000000, 1024 * 1024, 0x20000000, 128 * 1024, flash_aliases=(0x08000000,)),
     )
 }
 

@@ -16,6 +16,8 @@ class Region:
     base: int
     size: int
     perms: str
+    #: the region whose memory this one shows again (a boot alias), if any
+    alias_of: str | None = None
 
     @property
     def end(self) -> int:
@@ -68,7 +70,8 @@ class MemoryMap:
         lines = [f"{'region':<10} {'start':>10}  {'end':>10}  {'size':>9}  perms"]
         for r in self._regions:
             lines.append(f"{r.name:<10} 0x{r.base:08X}  0x{r.end - 1:08X}  "
-                         f"{_size(r.size):>9}  {r.perms}")
+                         f"{_size(r.size):>9}  {r.perms}"
+                         + (f"  (alias of {r.alias_of})" if r.alias_of else ""))
         return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from .elf import ElfImage
 from .emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, RunStats
 from .layout import Layout
 from .mcu import Mcu
-from .script.check import check_conflicts, tensors
+from .script.check import tensors
 from .script.program import Program
 from .script.runner import RunLog, Runner
 from .script.target import MachineTarget
@@ -80,7 +80,6 @@ class Simulator:
         self.machine.begin(self.max_instructions, self.timeout_s)
         log = Runner(program, MachineTarget(self.machine), self.machine.map, self.layout,
                      allow_outside).run()
-        check_conflicts(log.writes)
         return log, tensors(log.writes, self.layout)
 
     def infer(self, packed_input: np.ndarray) -> Inference:

@@ -20,8 +20,9 @@ class Token(NamedTuple):
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
+  | (?P<hex>(?:0[xX][0-9A-Fa-f$]+|\d[0-9A-Fa-f$]*[hH])[uUlL]*)(?![\w.])
   | (?P<float>(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?[fF]?|\d+[eE][+-]?\d+[fF]?)
-  | (?P<number>0[xX][0-9A-Fa-f$]+[uUlL]*|\d[0-9A-Fa-f$]*[hHyYtTqQoO]?[uUlL]*)
+  | (?P<number>\d[0-9A-Za-z$]*)
   | (?P<name>[A-Za-z_%][A-Za-z0-9_]*)
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<op><<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!()<>{},;=.:\\\[\]])
@@ -71,7 +72,7 @@ def tokenize(text: str, file: str, line: int, col0: int = 1, end: bool = True) -
             continue
         if kind == "float":
             out.append(Token("float", s, s, col, line))
-        elif kind == "number":
+        elif kind in ("number", "hex"):
             v = parse_int(s)
             if v is None:
                 raise ScriptError(f"malformed number {s!r} (expected decimal, 0x hex, "

@@ -80,7 +80,7 @@ class Script:
             i = int(np.argmax(clash))
             first, second = int(index[i]), int(index[i + 1])
             raise ScriptError(
-                f"address 0x{int(addr[i]):08X} is written twice with different values "
+                f"address 0x{int(self.address[second]):08X} is written twice with different values "
                 f"(line {int(self.line[first])} and line {int(self.line[second])})",
                 self.path, int(self.line[second]), 1)
         keep = np.ones(addr.size, bool)

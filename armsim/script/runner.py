@@ -85,10 +85,9 @@ def evaluate(e: Expr, env: _Env | None, path: str, lines: list[str]) -> int | fl
         size = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}[e[1]]
         try:
             data = env.read(addr, size)
-        except ScriptError:
-            raise
-        except Exception as exc:  # the target reports unmapped memory its own way
-            raise _err(path, lines, line, col, f"{e[1]}(0x{addr:08X}) cannot read: {exc}") from None
+        except ScriptError as exc:
+            raise _err(path, lines, line, col, f"{e[1]}(0x{addr:08X}) cannot read: "
+                       f"{exc.reason}") from None
         if e[1] == "_RFLOAT":
             return float(np.frombuffer(data, "<f4")[0])
         if e[1] == "_RDOUBLE":
@@ -253,9 +252,16 @@ class Runner:
 
     # running
     def run(self) -> RunLog:
-        """Execute every statement; return the writes and notes."""
+        """Execute every statement; return the writes (checked for conflicts) and notes."""
+        from .check import check_conflicts
+
         self.exec(self.program.statements)
-        return RunLog(concat(self.program.path, self.log), self.notes)
+        writes = concat(self.program.path, self.log)
+        try:
+            check_conflicts(writes)
+        except ScriptError as e:
+            raise self.error(e.line, e.col, e.reason) from None
+        return RunLog(writes, self.notes)
 
     def exec(self, stmts: list[Statement]) -> None:
         for s in stmts:
@@ -312,6 +318,9 @@ class Runner:
         if self.memory is not None:
             from .check import check_writes
 
-            check_writes(script, self.memory, self.layout, self.allow_outside)
+            try:
+                check_writes(script, self.memory, self.layout, self.allow_outside)
+            except ScriptError as e:
+                raise self.error(e.line, e.col, e.reason) from None
         self.target.write_batch(script)
         self.log.append(script)
