@@ -140,6 +140,8 @@ def write_bits(w: Write, v: int | float, path: str, lines: list[str]) -> int:
         if isinstance(v, int) and float(np.float32(v) if kind.size == 4 else float(v)) != v:
             raise _err(path, lines, line, col, f"{kind.name} value {v} is not exactly "
                        f"representable as float{8 * kind.size}")
+        if not np.isfinite(float(v)):
+            raise _err(path, lines, line, col, f"{kind.name} value {v!r} is not a finite number")
         if kind.size == 4:
             try:
                 f = parse_float32(repr(float(v)))
@@ -265,54 +267,63 @@ class Runner:
 
     def exec(self, stmts: list[Statement]) -> None:
         for s in stmts:
-            if isinstance(s, WriteBatch):
-                self.write(s.script)
-            elif isinstance(s, Write):
-                addr = self.eval_int(s.address, f"{s.kind.name} address")
-                bits = write_bits(s, self.eval(s.value), self.program.path, self.program.lines)
-                self.write(Script(self.program.path, np.array([addr], np.int64),
-                                  np.array([KIND_CODES[s.kind.name]], np.int8),
-                                  np.array([bits], np.uint64),
-                                  np.array([s.loc.line], np.int32), len(self.program.lines)))
-            elif isinstance(s, FuncDef):
-                if s.name in self.functions:
-                    first = self.functions[s.name].loc.line
-                    raise self.error(s.loc.line, s.loc.col, f"function {s.name} is already "
-                                     f"defined at line {first}")
-                self.functions[s.name] = s
-            elif isinstance(s, Call):
-                f = self.functions.get(s.name)
-                if f is None:
-                    raise self.error(s.loc.line, s.loc.col, f"function {s.name}() is not "
-                                     "defined (a FUNC must come before its first call)")
-                if self.depth >= MAX_CALL_DEPTH:
-                    raise self.error(s.loc.line, s.loc.col, f"calls nest deeper than "
-                                     f"{MAX_CALL_DEPTH} (recursion in {s.name}?)")
-                self.depth += 1
-                try:
-                    self.exec(f.body)
-                finally:
-                    self.depth -= 1
-            elif isinstance(s, SetReg):
-                self.target.set_reg(s.reg, self.eval_int(s.value, s.reg))
-            elif isinstance(s, Load):
-                import os
+            try:
+                self.exec_one(s)
+            except ScriptError as e:
+                if e.line or isinstance(s, WriteBatch):
+                    raise
+                raise self.error(s.loc.line, s.loc.col, e.reason) from None
 
-                base = os.path.dirname(os.path.abspath(self.program.path))
-                try:
-                    self.notes.append(self.target.load(s.path, s.options, base))
-                except ScriptError as e:
-                    raise self.error(s.loc.line, s.loc.col, e.reason) from None
-            elif isinstance(s, Go):
-                start = None if s.start is None else self.eval_int(s.start, "G start address")
-                stop = None if s.stop is None else self.eval_int(s.stop, "G stop address")
-                self.notes.append(f"line {s.loc.line}: " + self.target.go(start, stop))
-            elif isinstance(s, BreakSet):
-                self.target.breakpoint(self.eval_int(s.where, "BS address"))
-            elif isinstance(s, Print):
-                self.notes.append(f"line {s.loc.line}: printf: {s.text}")
-            elif isinstance(s, Sleep):
-                self.notes.append(f"line {s.loc.line}: _sleep_ has no effect in the emulator")
+    def exec_one(self, s: Statement) -> None:
+        """Run one statement."""
+        if isinstance(s, WriteBatch):
+            self.write(s.script)
+        elif isinstance(s, Write):
+            addr = self.eval_int(s.address, f"{s.kind.name} address")
+            bits = write_bits(s, self.eval(s.value), self.program.path, self.program.lines)
+            self.write(Script(self.program.path, np.array([addr], np.int64),
+                              np.array([KIND_CODES[s.kind.name]], np.int8),
+                              np.array([bits], np.uint64),
+                              np.array([s.loc.line], np.int32), len(self.program.lines)))
+        elif isinstance(s, FuncDef):
+            if s.name in self.functions:
+                first = self.functions[s.name].loc.line
+                raise self.error(s.loc.line, s.loc.col, f"function {s.name} is already "
+                                 f"defined at line {first}")
+            self.functions[s.name] = s
+        elif isinstance(s, Call):
+            f = self.functions.get(s.name)
+            if f is None:
+                raise self.error(s.loc.line, s.loc.col, f"function {s.name}() is not "
+                                 "defined (a FUNC must come before its first call)")
+            if self.depth >= MAX_CALL_DEPTH:
+                raise self.error(s.loc.line, s.loc.col, f"calls nest deeper than "
+                                 f"{MAX_CALL_DEPTH} (recursion in {s.name}?)")
+            self.depth += 1
+            try:
+                self.exec(f.body)
+            finally:
+                self.depth -= 1
+        elif isinstance(s, SetReg):
+            self.target.set_reg(s.reg, self.eval_int(s.value, s.reg))
+        elif isinstance(s, Load):
+            import os
+
+            base = os.path.dirname(os.path.abspath(self.program.path))
+            try:
+                self.notes.append(self.target.load(s.path, s.options, base))
+            except ScriptError as e:
+                raise self.error(s.loc.line, s.loc.col, e.reason) from None
+        elif isinstance(s, Go):
+            start = None if s.start is None else self.eval_int(s.start, "G start address")
+            stop = None if s.stop is None else self.eval_int(s.stop, "G stop address")
+            self.notes.append(f"line {s.loc.line}: " + self.target.go(start, stop))
+        elif isinstance(s, BreakSet):
+            self.target.breakpoint(self.eval_int(s.where, "BS address"))
+        elif isinstance(s, Print):
+            self.notes.append(f"line {s.loc.line}: printf: {s.text}")
+        elif isinstance(s, Sleep):
+            self.notes.append(f"line {s.loc.line}: _sleep_ has no effect in the emulator")
 
     def write(self, script: Script) -> None:
         if self.memory is not None:

@@ -42,8 +42,17 @@ def parse_float32_array(texts: list[str]) -> np.ndarray:
     Raises ValueRangeError with the index of the first literal that overflows float32 or is
     nonzero but rounds to zero, and ValueError for text that is not a number.
     """
-    cleaned = [t[:-1] if t[-1:] in "fF" else t for t in texts]
-    d = np.array(cleaned, dtype=np.float64) if cleaned else np.zeros(0)
+    cleaned = [t[:-1] if t[-1:] in ("f", "F") and t[-2:-1] not in ("n", "N") else t
+               for t in texts]
+    try:
+        d = np.array(cleaned, dtype=np.float64) if cleaned else np.zeros(0)
+    except ValueError:
+        for i, t in enumerate(cleaned):
+            try:
+                float(t)
+            except ValueError:
+                raise ValueRangeError(i, "is not a number") from None
+        raise
     with np.errstate(over="ignore", under="ignore"):
         f = d.astype(np.float32)
     bad = np.flatnonzero(~np.isfinite(f) | ((f == 0) & (d != 0)))

@@ -28,11 +28,18 @@ def _values(layout: Layout, packed: Mapping[str, np.ndarray]) -> Iterable[tuple[
         yield name, buf.address, vals
 
 
+def float32_line(address: int, value: np.float32, style: str = "seed") -> str:
+    """One ``_WFLOAT`` line: the seed's spelling (decimal address) or the hex style."""
+    if style == "seed":
+        return f"_WFLOAT ({address},{str(value)}) \n"
+    return f"_WFLOAT(0x{address:08X}, {str(value)});\n"
+
+
 def seed_format(layout: Layout, packed: Mapping[str, np.ndarray]) -> str:
     """Exactly what the seed notebook writes: ``_WFLOAT (<decimal>,<str(float32)>) ``."""
     out: list[str] = []
     for _name, base, vals in _values(layout, packed):
-        out.extend(f"_WFLOAT ({base + 4 * i},{str(v)}) \n" for i, v in enumerate(vals))
+        out.extend(float32_line(base + 4 * i, v) for i, v in enumerate(vals))
     return "".join(out)
 
 
@@ -43,5 +50,5 @@ def hex_format(layout: Layout, packed: Mapping[str, np.ndarray], header: Iterabl
         buf = layout[name]
         out.append(f"\n// {name}: {buf.count} x f32 at 0x{base:08X}-0x{buf.end - 1:08X}, "
                    f"{buf.order}\n")
-        out.extend(f"_WFLOAT(0x{base + 4 * i:08X}, {str(v)});\n" for i, v in enumerate(vals))
+        out.extend(float32_line(base + 4 * i, v, "hex") for i, v in enumerate(vals))
     return "".join(out)
