@@ -12,13 +12,14 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED,
+from unicorn import (UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_HOOK_MEM_WRITE_PROT,
                      UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT, UC_MODE_THUMB, UC_PROT_EXEC,
                      UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
 from unicorn import arm_const as A
 
 from . import disasm
+from .counting import BlockCounter, make_counter
 from .cpus import CpuVariant
 from .elf import ElfImage
 from .errors import ArmsimError, ElfError, EmulatorFault
@@ -45,11 +46,24 @@ class RunStats:
     """What one run executed: total instructions and executions per (block address, size)."""
 
     instructions: int
-    blocks: dict[tuple[int, int], int]
-    block_instructions: dict[tuple[int, int], int]
+    #: block keys (address << 32 | size), executions and instructions per block
+    keys: np.ndarray
+    counts: np.ndarray
+    icounts: np.ndarray
     seconds: float
     #: instructions taken back where a run stopped inside a block (address -> negative count)
     adjust: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def blocks(self) -> dict[tuple[int, int], int]:
+        """Executions per (address, size)."""
+        return {(int(k) >> 32, int(k) & 0xFFFFFFFF): int(n) for k, n in zip(self.keys, self.counts)}
+
+    @property
+    def block_instructions(self) -> dict[tuple[int, int], int]:
+        """Instructions per (address, size)."""
+        return {(int(k) >> 32, int(k) & 0xFFFFFFFF): int(n)
+                for k, n in zip(self.keys, self.icounts)}
 
     def per_function(self, image: ElfImage) -> dict[str, int]:
         """Instructions attributed to the function holding each block's first address."""
@@ -60,8 +74,8 @@ class RunStats:
             name = f.name if f else f"0x{address:08X}"
             out[name] = out.get(name, 0) + n
 
-        for key, n in self.blocks.items():
-            add(key[0], n * self.block_instructions[key])
+        for k, n, i in zip(self.keys, self.counts, self.icounts):
+            add(int(k) >> 32, int(n) * int(i))
         for address, n in self.adjust.items():
             add(address, n)
         return out
@@ -81,6 +95,7 @@ class Machine:
     image: ElfImage
     cpu: CpuVariant
     mcu: Mcu
+    counting: str = "auto"
     uc: Uc = field(init=False)
 
     def __post_init__(self) -> None:
@@ -104,15 +119,14 @@ class Machine:
         self.stop = self.image.symbol(STOP_SYMBOL).address
         self.initial_sp, self.reset = (int(x) for x in np.frombuffer(
             uc.mem_read(self.mcu.flash_base, 8), "<u4"))
-        self._counts: dict[tuple[int, int], int] = {}
         self._icount: dict[tuple[int, int], int] = {}
-        self._executed = 0
-        self._budget = DEFAULT_MAX_INSTRUCTIONS
+        self._icount_cache: dict[bytes, np.ndarray] = {}
         self._fault = _Fault()
-        self._last = (0, 0)
+        code = [seg for seg in self.image.segments if "x" in seg.flags]
+        span = (code[0].vaddr, max(len(seg.data) for seg in code[:1])) if code else (0, 0)
+        self.counter: BlockCounter = make_counter(uc, self.counting, span)
         self.pc = self.reset & ~1
         self.begin()
-        uc.hook_add(UC_HOOK_BLOCK, self._on_block)
         for kind in _ACCESS:
             uc.hook_add(kind, self._on_bad_access, kind)
 
@@ -160,18 +174,6 @@ class Machine:
         return int(np.frombuffer(self.read(self.image.symbol(symbol).address, 4), "<i4")[0])
 
     # -- hooks ------------------------------------------------------------------------------
-    def _on_block(self, uc: Uc, address: int, size: int, _data: object) -> None:
-        key = (address, size)
-        self._last = key
-        counts = self._counts
-        counts[key] = counts.get(key, 0) + 1
-        n = self._icount.get(key)
-        if n is None:
-            n = self._decode_block(address, size)
-        self._executed += n
-        if self._executed > self._budget:
-            uc.emu_stop()
-
     def _decode_block(self, address: int, size: int) -> int:
         if size == 0:
             n = 0  # reported after the run: the engine gave no size for this block
@@ -179,6 +181,27 @@ class Machine:
             n = disasm.count_instructions(self.read(address, size), address) or 0
         self._icount[(address, size)] = n
         return n
+
+    def _block_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """This run's block keys, executions, instructions per block, and exact total."""
+        keys, counts = self.counter.arrays()
+        tag = keys.tobytes()
+        icounts = self._icount_cache.get(tag)
+        if icounts is None:
+            icounts = np.array([self._icount.get((int(k) >> 32, int(k) & 0xFFFFFFFF))
+                                if (int(k) >> 32, int(k) & 0xFFFFFFFF) in self._icount else
+                                self._decode_block(int(k) >> 32, int(k) & 0xFFFFFFFF)
+                                for k in keys], np.uint64)
+            if len(self._icount_cache) > 64:
+                self._icount_cache.clear()
+            self._icount_cache[tag] = icounts
+        total = int(np.dot(counts, icounts)) if keys.size else 0
+        return keys, counts, icounts, total + sum(self._adjust.values())
+
+    @property
+    def executed(self) -> int:
+        """Instructions executed so far in this run (exact)."""
+        return self._block_counts()[3]
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        kind: int) -> bool:
@@ -213,9 +236,8 @@ class Machine:
     def begin(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
               timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """Start counting a new run (counts, budget and limits) and reset the CPU."""
-        self._counts = {}
+        self.counter.reset(max_instructions)
         self._adjust: dict[int, int] = {}
-        self._executed = 0
         self._budget = max_instructions
         self._timeout_s = timeout_s
         self._seconds = 0.0
@@ -249,7 +271,6 @@ class Machine:
         hooks = [self.uc.hook_add(UC_HOOK_CODE, on_stop, begin=a, end=a) for a in stops]
         if hooks:
             self.uc.ctl_flush_tb()
-        self._last = (0, 0)
         uc = self.uc
         t0 = time.perf_counter()
         try:
@@ -268,31 +289,32 @@ class Machine:
             self._take_back(hit[0])
             return self.pc
         if self.pc != self.stop:
-            if self._executed > self._budget:
+            if self.counter.over_budget():
                 raise self._limit_error("instruction budget", f"{self._budget:,} instructions")
             raise self._limit_error("time limit", f"{self._timeout_s:g} s")
         return self.pc
 
     def _take_back(self, address: int) -> None:
         """Uncount the instructions of the last block from ``address`` (not executed)."""
-        a0, size = self._last
+        a0, size = self.counter.last()
         if not a0 <= address < a0 + size:
             return
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
-        self._executed -= n
         self._adjust[address] = self._adjust.get(address, 0) - n
 
     def finish(self) -> RunStats:
         """Run on to armsim_halt (if not there yet) and return the run's counts."""
         if not self.at_halt:
             self.go()
-        bad = [k for k, n in self._icount.items() if n == 0 and k in self._counts]
-        if bad:
-            raise ArmsimError(f"cannot count block at 0x{bad[0][0]:08X} (size {bad[0][1]}): "
+        keys, counts, icounts, total = self._block_counts()
+        if total > self._budget:
+            raise self._limit_error("instruction budget", f"{self._budget:,} instructions")
+        bad = np.flatnonzero(icounts == 0)
+        if bad.size:
+            k = int(keys[bad[0]])
+            raise ArmsimError(f"cannot count block at 0x{k >> 32:08X} (size {k & 0xFFFFFFFF}): "
                               "the engine or the decoder did not give its instructions")
-        return RunStats(self._executed, dict(self._counts),
-                        {k: self._icount[k] for k in self._counts}, self._seconds,
-                        dict(self._adjust))
+        return RunStats(total, keys, counts, icounts, self._seconds, dict(self._adjust))
 
     def run(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
             timeout_s: float = DEFAULT_TIMEOUT_S) -> RunStats:

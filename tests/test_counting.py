@@ -60,3 +60,40 @@ def test_network_count_matches_oracle_and_is_deterministic(m4_simulator_f8, rand
     assert slow == first.stats.instructions
     # a code hook alone would undercount: the network has IT blocks with failing conditions
     assert sum(first.stats.per_function(sim.image).values()) == slow
+
+
+def test_native_and_python_counters_agree(m4_simulator_f8, random_weights):
+    import numpy as np
+
+    from armsim import layout as L
+    from armsim.counting import native_available
+
+    if not native_available():
+        pytest.skip("native counter not built")
+    lay = L.seed_layout(8)
+    image = np.random.default_rng(9).uniform(-1, 1, (28, 28, 1)).astype(np.float32)
+    blocks = lay.pack({**random_weights.tensors(), "input": image})
+    results = []
+    for mode in ("native", "python"):
+        m = Machine(m4_simulator_f8.image, cpus.get_cpu("m4f"), mcu.get_mcu("generic"),
+                    counting=mode)
+        m.write_blocks([(lay[k].address, v.tobytes()) for k, v in blocks.items()])
+        first, second = m.run(), m.run()  # the second run uses learned instruction counts
+        assert first.instructions == second.instructions
+        results.append((first.instructions, first.per_function(m.image)))
+    assert results[0] == results[1]
+    assert m4_simulator_f8.machine.counter.native
+
+
+def test_budget_stops_runaway_with_both_counters(tmp_path):
+    from .test_faults import machine_for
+    from armsim.errors import EmulatorFault
+
+    for mode in ("native", "python"):
+        m = machine_for(2, tmp_path)
+        m.counter.detach()
+        from armsim.counting import make_counter
+
+        m.counter = make_counter(m.uc, mode, (0, 0x100))
+        with pytest.raises(EmulatorFault, match="instruction budget"):
+            m.run(max_instructions=50_000, timeout_s=10)

@@ -69,10 +69,10 @@ class MachineTarget:
             ", symbols only" if "NOCODE" in options else "")
 
     def go(self, start: int | None, stop: int | None) -> str:
-        before = self.machine._executed
+        before = self.machine.executed
         pc = self.machine.go(start, stop)
         return (f"G stopped at {self.machine.image.describe(pc)} after "
-                f"{self.machine._executed - before:,} instructions")
+                f"{self.machine.executed - before:,} instructions")
 
     def breakpoint(self, address: int) -> None:
         self.machine.breakpoints.add(address & ~1)
