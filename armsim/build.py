@@ -25,6 +25,11 @@ INSTALL_HINT = ("install the GNU Arm toolchain: `sudo apt-get install --no-insta
 LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-T", "armsim.ld")
 LIBS = ("-lm",)
 
+#: Kernel sets: "reference" is kernels/src; "optimized" replaces each file of kernels/src
+#: that has a namesake in kernels/opt (same functions, same signatures).
+KERNEL_SETS = ("optimized", "reference")
+DEFAULT_KERNELS = "optimized"
+
 
 @dataclass(frozen=True)
 class Build:
@@ -35,6 +40,7 @@ class Build:
     layout: Layout
     mcu: Mcu
     cached: bool
+    kernels: str = DEFAULT_KERNELS
 
 
 def kernels_dir() -> Path:
@@ -61,16 +67,23 @@ def find_gcc() -> str:
     return gcc
 
 
-def _sources(kdir: Path) -> list[Path]:
-    return sorted(p for p in (kdir / "src").glob("*.c"))
+def _sources(kdir: Path, kernels: str = DEFAULT_KERNELS) -> list[Path]:
+    if kernels not in KERNEL_SETS:
+        raise ToolchainError(f"unknown kernel set {kernels!r}; known: {', '.join(KERNEL_SETS)}")
+    ref = {p.name: p for p in (kdir / "src").glob("*.c")}
+    if kernels == "optimized":
+        ref.update({p.name: p for p in (kdir / "opt").glob("*.c") if p.name in ref})
+    return sorted(ref.values(), key=lambda p: p.name)
 
 
-def _fingerprint(gcc: str, kdir: Path, cpu: CpuVariant, generated: dict[str, str]) -> str:
+def _fingerprint(gcc: str, kdir: Path, cpu: CpuVariant, generated: dict[str, str],
+                 kernels: str) -> str:
     h = hashlib.sha256()
     version = subprocess.run([gcc, "--version"], capture_output=True, text=True).stdout
     h.update(version.encode())
     h.update(" ".join(cpu.all_flags + LINK_FLAGS + LIBS).encode())
-    files = [kdir / "armsim.ld", *sorted((kdir / "include").glob("*.h")), *_sources(kdir)]
+    h.update(kernels.encode())
+    files = [kdir / "armsim.ld", *sorted((kdir / "include").glob("*.h")), *_sources(kdir, kernels)]
     for p in files:
         h.update(str(p.relative_to(kdir)).encode())
         h.update(p.read_bytes())
@@ -80,23 +93,24 @@ def _fingerprint(gcc: str, kdir: Path, cpu: CpuVariant, generated: dict[str, str
     return h.hexdigest()[:16]
 
 
-def build(cpu: CpuVariant, layout: Layout, mcu: Mcu, force: bool = False) -> Build:
-    """Build (or reuse) the network ELF for this CPU, layout and MCU preset."""
+def build(cpu: CpuVariant, layout: Layout, mcu: Mcu, force: bool = False,
+          kernels: str = DEFAULT_KERNELS) -> Build:
+    """Build (or reuse) the network ELF for this CPU, layout, MCU preset and kernel set."""
     gcc = find_gcc()
     kdir = kernels_dir()
     generated = {"armsim_layout.h": layout_header(layout), "memory.ld": memory_ld(layout, mcu)}
-    key = _fingerprint(gcc, kdir, cpu, generated)
-    out_dir = cache_dir() / f"{cpu.name}-f{layout.filters}-{mcu.name}-{key}"
+    key = _fingerprint(gcc, kdir, cpu, generated, kernels)
+    out_dir = cache_dir() / f"{cpu.name}-f{layout.filters}-{mcu.name}-{kernels[:3]}-{key}"
     elf = out_dir / "network.elf"
     if elf.is_file() and not force:
-        return Build(elf, cpu, layout, mcu, cached=True)
+        return Build(elf, cpu, layout, mcu, cached=True, kernels=kernels)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tmp-", dir=out_dir.parent))
     try:
         for name, text in generated.items():
             (work / name).write_text(text)
         cmd = [gcc, *cpu.all_flags, "-I", str(work), "-I", str(kdir / "include"),
-               *map(str, _sources(kdir)), "-L", str(work), "-L", str(kdir), *LINK_FLAGS,
+               *map(str, _sources(kdir, kernels)), "-L", str(work), "-L", str(kdir), *LINK_FLAGS,
                f"-Wl,-Map={work / 'network.map'}", "-o", str(work / "network.elf"), *LIBS]
         (work / "command.txt").write_text(" ".join(cmd) + "\n")
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -108,4 +122,4 @@ def build(cpu: CpuVariant, layout: Layout, mcu: Mcu, force: bool = False) -> Bui
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
-    return Build(elf, cpu, layout, mcu, cached=False)
+    return Build(elf, cpu, layout, mcu, cached=False, kernels=kernels)

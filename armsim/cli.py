@@ -82,9 +82,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build
 
-    b = build(get_cpu(args.cpu), L.seed_layout(args.filters), get_mcu(args.mcu), force=args.force)
+    b = build(get_cpu(args.cpu), L.seed_layout(args.filters), get_mcu(args.mcu), force=args.force,
+              kernels=args.kernels)
     print(f"{b.elf} ({'cached' if b.cached else 'built'}; {b.cpu.title}, F={args.filters}, "
-          f"MCU {b.mcu.name})")
+          f"MCU {b.mcu.name}, {b.kernels} kernels)")
     return EXIT_OK
 
 
@@ -125,7 +126,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             if f_model != filters:
                 raise ArmsimError(f"--model has {f_model} filters but the script is laid out "
                                   f"for F={filters}")
-        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout)
+        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
         log, t = sim.run_script(program, args.allow_outside_layout)
         for note in log.notes:
             print(f"armsim: {args.script}: {note}", file=sys.stderr)
@@ -152,7 +153,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             imgs, labels, idx = _load_digits()
             cases = [Case(f"test #{int(i)}", int(lab), mnist.scale(im))
                      for im, lab, i in zip(imgs, labels, idx)]
-        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout)
+        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
         sim.write_tensors(lay.pack(weights.tensors()))
     if host_model is not None:
         host_out = M.predict(host_model, np.stack([c.image for c in cases]))
@@ -172,10 +173,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             r["agree"] = cmp.agree
         results.append(r)
     mismatch = any(not r.get("agree", True) for r in results)
+    diagnosis = None
+    if host_model is not None and (mismatch or args.layers):
+        memory = t if args.script else lay.pack(weights.tensors())
+        picks = [(c.name, c.image) for c, r in zip(cases, results)
+                 if args.layers or not r.get("agree", True)][:3]
+        diagnosis = diagnose_images(sim, host_model, memory, lay, picks, args.tolerance)
+        for r in results:
+            r["diagnosis"] = next((d for d in diagnosis if d["image"] == r["name"]), None)
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
         _print_table(results, cpu.title, lay.filters, args.tolerance, host_model is not None)
+        if diagnosis:
+            _print_diagnosis(diagnosis)
     return EXIT_MISMATCH if mismatch else EXIT_OK
 
 
@@ -207,6 +218,242 @@ def _print_table(results: list[dict[str, Any]], cpu: str, filters: int, tol: flo
                   f"(same class, every output within {tol:g}).", highlight=False)
 
 
+# -- validate ---------------------------------------------------------------------------------
+def _weights_source(args: argparse.Namespace, cpu: Any, mcu: Any):
+    """(host model, SeedWeights, layout, memory tensors) from --model and/or --script."""
+    host_model = M.load(args.model) if args.model else None
+    memory: dict[str, np.ndarray] | None = None
+    if getattr(args, "script", None):
+        from .script.check import infer_filters, tensors
+        from .script.parser import parse_program
+        from .script.runner import MemoryTarget, Runner
+
+        program = parse_program(args.script)
+        filters = args.filters or infer_filters(program.literal_writes())
+        if filters is None:
+            raise ScriptError("cannot tell the number of conv filters from the script's conv "
+                              "weights; pass --filters F", args.script)
+        lay = L.seed_layout(filters)
+        if program.needs_cpu:
+            from .simulate import Simulator
+
+            _log, memory = Simulator(lay, cpu, mcu).run_script(program)
+        else:
+            from .script.check import check_writes
+
+            log = Runner(program, MemoryTarget(), mcu.memory_map(), lay).run()
+            check_writes(log.writes, mcu.memory_map(), lay)
+            memory = tensors(log.writes, lay)
+        weights = M.SeedWeights.from_tensors({k: lay[k].unpack(v) for k, v in memory.items()
+                                              if k != "input"})
+        if host_model is None:
+            host_model = M.from_weights(weights)
+        elif M.weights_of(host_model).filters != filters:
+            raise ArmsimError(f"--model has {M.weights_of(host_model).filters} filters but the "
+                              f"script is laid out for F={filters}")
+        return host_model, weights, lay, memory
+    if host_model is None:
+        host_model = M.load(data_file(DEFAULT_MODEL))
+    weights = M.weights_of(host_model)
+    lay = L.seed_layout(weights.filters)
+    return host_model, weights, lay, lay.pack(weights.tensors())
+
+
+def diagnose_images(sim: Any, host_model: Any, memory: dict[str, np.ndarray], lay: L.Layout,
+                    images: list[tuple[str, np.ndarray]], tolerance: float) -> list[dict[str, Any]]:
+    """Per-layer comparison and layout-mistake findings for a few images."""
+    from . import diagnose as D
+
+    model_weights = M.weights_of(host_model)
+    reports = []
+    for name, image in images:
+        sim.write_tensors({k: v for k, v in memory.items() if k != "input"})
+        inf = sim.infer(lay["input"].pack(image))
+        emu = D.emulator_layers(sim.machine.read_f32, lay.filters)
+        host = D.host_layers(model_weights, image, host_model)
+        diffs = D.layer_diffs(host, emu)
+        first = D.first_divergence(diffs)
+        mem = dict(memory)
+        mem["input"] = lay["input"].pack(image)
+        findings = D.layout_mistakes(mem, model_weights, lay, host["softmax"], image, tolerance)
+        reports.append({
+            "image": name, "emulator_class": inf.predicted,
+            "host_class": int(np.argmax(host["softmax"])),
+            "layers": [{"layer": d.layer, "max_abs_diff": d.max_abs_diff,
+                        "relative": d.relative} for d in diffs],
+            "first_divergence": first.layer if first else None,
+            "findings": [f.message() for f in findings],
+        })
+    return reports
+
+
+def _print_diagnosis(reports: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(highlight=False)
+    for r in reports:
+        t = Table(title=f"per-layer diagnosis, {r['image']}: emulator class "
+                        f"{r['emulator_class']}, host class {r['host_class']}")
+        t.add_column("layer")
+        t.add_column("max |Δ|", justify="right")
+        t.add_column("relative", justify="right")
+        for d in r["layers"]:
+            t.add_row(d["layer"], f"{d['max_abs_diff']:.3g}", f"{d['relative']:.3g}")
+        con.print(t)
+        con.print("first diverging layer: " + (r["first_divergence"] or "none (all layers "
+                  "within 1e-4 of their scale)"), markup=False, soft_wrap=True)
+        for f in r["findings"]:
+            con.print(f"finding: {f}", markup=False, soft_wrap=True)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from . import validate as V
+    from .build import build
+    from .simulate import Simulator, packed_blocks
+
+    cpu, mcu = get_cpu(args.cpu), get_mcu(args.mcu)
+    host_model, weights, lay, memory = _weights_source(args, cpu, mcu)
+    split = mnist.load("test", args.data)
+    start = args.start
+    n = min(args.n or len(split.images), len(split.images) - start)
+    if n <= 0:
+        raise DataError(f"--start {start} leaves no test images (the split has "
+                        f"{len(split.images)})")
+    images, labels = split.images[start:start + n], split.labels[start:start + n].astype(int)
+    host = M.predict(host_model, mnist.scale(images), batch_size=1000)
+    elf = build(cpu, lay, mcu, kernels=args.kernels).elf
+    blocks = packed_blocks(lay, {k: v for k, v in memory.items() if k != "input"})
+    jobs = args.jobs or V.default_jobs()
+    if args.json or args.quiet:
+        run = V.emulate(str(elf), cpu.name, mcu.name, lay.filters, blocks, images, jobs,
+                        max_instructions=args.max_instructions, timeout_s=args.timeout)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"emulating {n} images on {jobs} process(es)", total=n)
+            run = V.emulate(str(elf), cpu.name, mcu.name, lay.filters, blocks, images, jobs,
+                            max_instructions=args.max_instructions, timeout_s=args.timeout,
+                            progress=lambda k: bar.advance(task, k))
+    res = V.summarize(labels, host, run, args.tolerance)
+    res.update(cpu=cpu.name, kernels=args.kernels, jobs=jobs, start=start, versions=_versions())
+    if args.layers or not res["passed"]:
+        picks = res["disagreeing_images"][:3] or ([int(np.argmax(np.abs(run.outputs - host).max(1)))])
+        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
+        res["diagnosis"] = diagnose_images(
+            sim, host_model, memory, lay,
+            [(f"test #{start + i}", mnist.scale(images[i])) for i in picks], args.tolerance)
+    if args.plot:
+        V.plot_confusion(res, args.plot)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        _print_validation(res)
+        if "diagnosis" in res:
+            _print_diagnosis(res["diagnosis"])
+    return EXIT_OK if res["passed"] else EXIT_MISMATCH
+
+
+def _versions() -> dict[str, str]:
+    import platform
+
+    import unicorn
+
+    out = {"armsim": __version__, "unicorn": unicorn.__version__,
+           "python": platform.python_version()}
+    try:
+        from ._tf import import_keras
+
+        keras = import_keras()
+        import tensorflow as tf
+
+        out.update(keras=keras.__version__, tensorflow=tf.__version__)
+    except ImportError:
+        pass
+    return out
+
+
+def _print_validation(res: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(highlight=False)
+    t = Table(title=f"armsim validate: {res['n']} MNIST test images on {res['cpu']} "
+                    f"({res['jobs']} process(es))")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    rows = [
+        ("host accuracy", f"{res['host_accuracy']:.4f}"),
+        ("emulator accuracy", f"{res['emulator_accuracy']:.4f}"),
+        ("argmax agreement", f"{res['agreement']:.4%}"),
+        ("max |emulator - host|", f"{res['max_abs_diff']:.3e}"),
+        ("RMSE", f"{res['rmse']:.3e}"), ("MAE", f"{res['mae']:.3e}"),
+        ("relative L2 error", f"{res['l2r']:.3e}"), ("cosine similarity", f"{res['cos']:.9f}"),
+        ("mean / std of error", f"{res['mean_error']:.2e} / {res['std_error']:.2e}"),
+        ("instructions per image min / median / max",
+         f"{res['instructions']['min']:,} / {res['instructions']['median']:,.0f} / "
+         f"{res['instructions']['max']:,}"),
+        ("instructions, total", f"{res['instructions']['total']:,}"),
+        ("emulation wall time", f"{res['seconds']:.2f} s ({res['images_per_second']:,.0f} images/s)"),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    con.print(t)
+    with np.printoptions(linewidth=120):
+        for side in ("host", "emulator"):
+            con.print(f"\nConfusion matrix, {side} (rows: true class, columns: predicted)")
+            con.print(str(np.array(res["confusion_matrix"][side])), markup=False)
+            con.print(f"\nClassification report, {side}")
+            con.print(res["classification_report"][side], markup=False)
+    verdict = ("[green]PASS[/]: every image agrees and every output is within "
+               f"{res['tolerance']:g}" if res["passed"] else
+               f"[red]FAIL[/]: agreement {res['agreement']:.4%}, max |Δ| {res['max_abs_diff']:.3e} "
+               f"(tolerance {res['tolerance']:g})")
+    con.print(verdict)
+
+
+# -- regress ----------------------------------------------------------------------------------
+def _totals(data: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v['total']:,}" for k, v in data["variants"].items())
+
+
+def cmd_regress(args: argparse.Namespace) -> int:
+    from . import regress as R
+
+    now = R.measure(data_file(DEFAULT_MODEL), _load_digits())
+    path = R.baseline_path()
+    if args.update:
+        R.save_baseline(now)
+        print(f"wrote {path}: {_totals(now)}")
+        return EXIT_OK
+    if not path.is_file():
+        raise ArmsimError(f"no baseline at {path}: run 'armsim regress --update' to create it")
+    base = R.load_baseline(path)
+    changes = R.compare(base, now)
+    if args.json:
+        print(json.dumps({"changes": [dict(zip(("variant", "function", "baseline", "now"), c))
+                                      for c in changes], "baseline": str(path)}, indent=2))
+    elif changes:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=f"instruction counts changed against {path}")
+        for col in ("variant", "function", "baseline", "now", "change"):
+            t.add_column(col, justify="right" if col in ("baseline", "now", "change") else "left")
+        for v, fn, b, n in changes:
+            delta = "" if b is None or n is None else f"{n - b:+,}"
+            t.add_row(v, fn, "-" if b is None else f"{b:,}", "-" if n is None else f"{n:,}", delta)
+        Console().print(t)
+        if base.get("toolchain") != now.get("toolchain"):
+            print(f"note: toolchain differs: baseline '{base.get('toolchain')}', "
+                  f"now '{now.get('toolchain')}'")
+        print("if the change is intended: armsim regress --update")
+    else:
+        print(f"instruction counts match {path} ({_totals(now)})")
+    return EXIT_MISMATCH if changes else EXIT_OK
+
+
 # -- script check -----------------------------------------------------------------------------
 def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one script on the emulator (no inference) and describe what it writes."""
@@ -223,7 +470,7 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
         filters = L.MAX_FILTERS
         warnings.append(f"cannot tell F from the conv weights; checked against F={filters}")
     lay = L.seed_layout(filters)
-    sim = Simulator(lay, get_cpu(args.cpu), get_mcu(args.mcu))
+    sim = Simulator(lay, get_cpu(args.cpu), get_mcu(args.mcu), kernels=args.kernels)
     sim.machine.begin()
     log = Runner(program, MachineTarget(sim.machine), sim.machine.map, lay,
                  args.allow_outside_layout).run()
@@ -290,8 +537,12 @@ def _print_checks(reports: list[dict[str, Any]]) -> None:
 
 # -- parser -----------------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser) -> None:
+    from .build import DEFAULT_KERNELS, KERNEL_SETS
+
     p.add_argument("--cpu", default=DEFAULT_CPU, choices=sorted(CPUS),
                    help=f"CPU variant (default {DEFAULT_CPU})")
+    p.add_argument("--kernels", default=DEFAULT_KERNELS, choices=KERNEL_SETS,
+                   help=f"kernel set (default {DEFAULT_KERNELS})")
     p.add_argument("--mcu", default=DEFAULT_MCU, choices=sorted(MCUS),
                    help=f"MCU preset: memory sizes (default {DEFAULT_MCU})")
 
@@ -358,11 +609,37 @@ def build_parser() -> argparse.ArgumentParser:
                    help="max |emulator - host| per output (default 1e-5)")
     s.add_argument("--no-host", action="store_true", help="with --script and no --model: "
                    "skip the host comparison")
+    s.add_argument("--layers", action="store_true",
+                   help="per-layer diagnosis even when everything agrees")
     s.add_argument("--allow-outside-layout", action="store_true",
                    help="accept script writes to SRAM outside the layout buffers")
     s.add_argument("--max-instructions", type=_positive, default=50_000_000)
     s.add_argument("--timeout", type=float, default=30.0, help="wall-clock limit in seconds")
     s.set_defaults(func=cmd_simulate)
+
+    v = sub.add_parser("validate", help="MNIST test images through emulator and Keras")
+    _common(v)
+    v.add_argument("--model", help=".keras model (default: the bundled one)")
+    v.add_argument("--script", help="take the weights from this uVision script instead")
+    v.add_argument("--filters", type=_filters, help="with --script: layout F")
+    v.add_argument("--data", help=data_help)
+    v.add_argument("--n", type=_positive, help="number of test images (default: all 10,000)")
+    v.add_argument("--start", type=int, default=0, help="first test image index")
+    v.add_argument("--jobs", type=_positive, help="worker processes (default: all cores)")
+    v.add_argument("--json", action="store_true")
+    v.add_argument("--plot", help="write the confusion matrices as a PNG")
+    v.add_argument("--layers", action="store_true",
+                   help="per-layer diagnosis even when everything agrees")
+    v.add_argument("--tolerance", type=float, default=compare.DEFAULT_TOLERANCE)
+    v.add_argument("--quiet", action="store_true", help="no progress bar")
+    v.add_argument("--max-instructions", type=_positive, default=50_000_000)
+    v.add_argument("--timeout", type=float, default=30.0)
+    v.set_defaults(func=cmd_validate)
+
+    r = sub.add_parser("regress", help="compare exact instruction counts with the baseline")
+    r.add_argument("--update", action="store_true", help="rewrite the baseline on purpose")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_regress)
 
     sc = sub.add_parser("script", help="uVision script tools")
     scs = sc.add_subparsers(dest="script_command", required=True)

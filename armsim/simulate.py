@@ -7,7 +7,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .build import Build, build
+from .build import DEFAULT_KERNELS, Build, build
 from .cpus import CpuVariant
 from .elf import ElfImage
 from .emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, RunStats
@@ -45,9 +45,9 @@ class Simulator:
 
     def __init__(self, layout: Layout, cpu: CpuVariant, mcu: Mcu,
                  max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+                 timeout_s: float = DEFAULT_TIMEOUT_S, kernels: str = DEFAULT_KERNELS) -> None:
         self.layout = layout
-        self.build: Build = build(cpu, layout, mcu)
+        self.build: Build = build(cpu, layout, mcu, kernels=kernels)
         self.image = ElfImage.load(self.build.elf)
         self.machine = Machine(self.image, cpu, mcu)
         self.max_instructions = max_instructions

@@ -1,0 +1,141 @@
+"""Validation at scale, per-layer diagnosis of layout mistakes, and the regression gate."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from armsim import layout as L
+from armsim import mnist
+from armsim import model as M
+from armsim.cli import DEFAULT_MODEL, data_file, main
+from armsim.script.writer import seed_format
+
+KEYS = {"host_accuracy", "emulator_accuracy", "agreement", "max_abs_diff", "rmse", "mae", "l2r",
+        "cos", "confusion_matrix", "instructions", "seconds"}
+
+
+def run_json(capsys, *args: str) -> tuple[int, dict]:
+    code = main(list(args))
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_validate_json_on_two_processes(capsys, mnist_dir, tmp_path):
+    png = tmp_path / "cm.png"
+    code, r = run_json(capsys, "validate", "--data", str(mnist_dir), "--n", "300", "--jobs", "2",
+                       "--json", "--plot", str(png))
+    assert code == 0 and KEYS <= set(r)
+    assert r["agreement"] == 1.0 and r["max_abs_diff"] <= 1e-5
+    assert r["emulator_accuracy"] == r["host_accuracy"] > 0.9
+    assert np.array(r["confusion_matrix"]["emulator"]).sum() == 300
+    assert r["instructions"]["min"] <= r["instructions"]["median"] <= r["instructions"]["max"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {"armsim", "unicorn", "keras", "tensorflow"} <= set(r["versions"])
+
+
+def test_validate_one_process_matches_two(capsys, mnist_dir):
+    _, one = run_json(capsys, "validate", "--data", str(mnist_dir), "--n", "60", "--start", "500",
+                      "--jobs", "1", "--json")
+    _, two = run_json(capsys, "validate", "--data", str(mnist_dir), "--n", "60", "--start", "500",
+                      "--jobs", "2", "--json")
+    for k in ("instructions", "max_abs_diff", "confusion_matrix", "rmse"):
+        assert one[k] == two[k]
+
+
+def _script(tmp_path, name, mistake=None):
+    w = M.weights_of(M.load(data_file(DEFAULT_MODEL)))
+    lay = L.seed_layout(8)
+    image = mnist.scale(mnist.load("test").images[3])
+    packed = lay.pack({**w.tensors(), "input": image})
+    if mistake == "dense_transposed":
+        packed["dense_weights"] = w.dense_kernel.reshape(-1)
+    elif mistake == "conv_swapped":
+        packed["conv_weights"] = w.conv_kernel.transpose(3, 2, 0, 1).reshape(-1)
+    elif mistake == "channel_first":
+        k = w.dense_kernel.reshape(12, 12, 8, 10).transpose(2, 0, 1, 3).reshape(-1, 10)
+        packed["dense_weights"] = k.T.reshape(-1)
+    p = tmp_path / name
+    p.write_text(seed_format(lay, packed))
+    return p
+
+
+@pytest.mark.parametrize("mistake, layer, words", [
+    ("dense_transposed", "logits", "dense_weights look transposed"),
+    ("conv_swapped", "conv", "conv_weights look rows and columns swapped"),
+    ("channel_first", "logits", "dense_weights look flattened channel-first"),
+])
+def test_mislaid_weights_are_diagnosed(tmp_path, capsys, mnist_dir, mistake, layer, words):
+    script = _script(tmp_path, f"{mistake}.ini", mistake)
+    code, r = run_json(capsys, "simulate", "--script", str(script), "--model",
+                       str(data_file(DEFAULT_MODEL)), "--json")
+    assert code == 1
+    d = r["diagnosis"]
+    assert d["first_divergence"] == layer
+    assert any(words in f and "every output matches" in f for f in d["findings"]), d["findings"]
+
+
+def test_validate_with_mislaid_script_diagnoses(tmp_path, capsys, mnist_dir):
+    script = _script(tmp_path, "bad.ini", "dense_transposed")
+    code, r = run_json(capsys, "validate", "--script", str(script), "--model",
+                       str(data_file(DEFAULT_MODEL)), "--data", str(mnist_dir), "--n", "40",
+                       "--jobs", "1", "--json")
+    assert code == 1 and r["agreement"] < 1.0
+    assert any("dense_weights look transposed" in f for f in r["diagnosis"][0]["findings"])
+
+
+def test_correct_script_has_no_findings(tmp_path, capsys, mnist_dir):
+    script = _script(tmp_path, "good.ini")
+    code, r = run_json(capsys, "simulate", "--script", str(script), "--model",
+                       str(data_file(DEFAULT_MODEL)), "--json", "--layers")
+    assert code == 0
+    assert r["diagnosis"]["first_divergence"] is None and r["diagnosis"]["findings"] == []
+
+
+def test_regression_gate_matches_committed_baseline(capsys):
+    """Exact instruction counts per function per CPU variant and kernel set are pinned."""
+    code = main(["regress"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+
+
+def test_regression_gate_reports_a_change(tmp_path):
+    from armsim import regress as R
+
+    base = R.load_baseline()
+    changed = json.loads(json.dumps(base))
+    variant = next(iter(changed["variants"]))
+    changed["variants"][variant]["functions"]["armsim_conv2d_relu_f32"] += 7
+    diffs = R.compare(changed, base)
+    assert diffs == [(variant, "armsim_conv2d_relu_f32",
+                      base["variants"][variant]["functions"]["armsim_conv2d_relu_f32"] + 7,
+                      base["variants"][variant]["functions"]["armsim_conv2d_relu_f32"])]
+
+
+def test_reference_and_optimized_kernels_agree(default_model, test_split):
+    from armsim import cpus, mcu
+    from armsim.simulate import Simulator
+
+    w = M.weights_of(default_model)
+    lay = L.seed_layout(8)
+    host = M.predict(default_model, mnist.scale(test_split.images[:5]))
+    outs = {}
+    for kernels in ("reference", "optimized"):
+        sim = Simulator(lay, cpus.get_cpu("m4f"), mcu.get_mcu("generic"), kernels=kernels)
+        sim.write_tensors(lay.pack(w.tensors()))
+        outs[kernels] = [sim.infer(lay["input"].pack(mnist.scale(im))) for im in test_split.images[:5]]
+    for ref, opt, h in zip(outs["reference"], outs["optimized"], host):
+        assert np.max(np.abs(ref.outputs - h)) <= 1e-5 and np.max(np.abs(opt.outputs - h)) <= 1e-5
+        assert opt.predicted == ref.predicted == int(np.argmax(h))
+        assert opt.stats.instructions < ref.stats.instructions / 2
+
+
+@pytest.mark.slow
+def test_full_test_set_validates(capsys, mnist_dir):
+    """All 10,000 test images: 100 % agreement, equal accuracy, every output within 1e-5."""
+    code, r = run_json(capsys, "validate", "--data", str(mnist_dir), "--json")
+    assert code == 0
+    assert r["n"] == 10000 and r["agreement"] == 1.0
+    assert r["emulator_accuracy"] == r["host_accuracy"]
+    assert r["max_abs_diff"] <= 1e-5
