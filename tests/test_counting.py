@@ -97,3 +97,19 @@ def test_budget_stops_runaway_with_both_counters(tmp_path):
         m.counter = make_counter(m.uc, mode, (0, 0x100))
         with pytest.raises(EmulatorFault, match="instruction budget"):
             m.run(max_instructions=50_000, timeout_s=10)
+
+
+def test_missing_extension_falls_back_to_python_and_says_so_once(monkeypatch, capsys):
+    from unicorn import UC_ARCH_ARM, UC_MODE_THUMB, Uc
+
+    from armsim import counting
+
+    monkeypatch.setattr(counting, "_native", None)
+    monkeypatch.setattr(counting, "_warned", False)
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+    first = counting.make_counter(uc, "auto")
+    second = counting.make_counter(uc, "auto")
+    assert isinstance(first, counting.PythonCounter) and isinstance(second, counting.PythonCounter)
+    assert capsys.readouterr().err.count("native block counter not built") == 1
+    with pytest.raises(RuntimeError):
+        counting.make_counter(uc, "native")
