@@ -12,9 +12,9 @@ from pathlib import Path
 
 from .cgen import layout_header, memory_ld
 from .cpus import CpuVariant
-from .errors import ToolchainError
+from .errors import LayoutError, ToolchainError
 from .layout import Layout
-from .mcu import Mcu
+from .mcu import Mcu, check_fit
 
 GCC_ENV = "ARMSIM_GCC"
 CACHE_ENV = "ARMSIM_CACHE_DIR"
@@ -96,6 +96,10 @@ def _fingerprint(gcc: str, kdir: Path, cpu: CpuVariant, generated: dict[str, str
 def build(cpu: CpuVariant, layout: Layout, mcu: Mcu, force: bool = False,
           kernels: str = DEFAULT_KERNELS) -> Build:
     """Build (or reuse) the network ELF for this CPU, layout, MCU preset and kernel set."""
+    fit = check_fit(mcu, layout.start, layout.reserved_end)
+    if not fit.ok:
+        raise LayoutError(f"the model does not fit MCU preset '{mcu.name}': "
+                          + "; ".join(fit.problems))
     gcc = find_gcc()
     kdir = kernels_dir()
     generated = {"armsim_layout.h": layout_header(layout), "memory.ld": memory_ld(layout, mcu)}

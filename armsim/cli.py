@@ -413,6 +413,223 @@ def _print_validation(res: dict[str, Any]) -> None:
     con.print(verdict)
 
 
+# -- profile ----------------------------------------------------------------------------------
+def _profile_input(args: argparse.Namespace, cpu: Any, mcu: Any):
+    """A Simulator with weights and one input in memory, plus the host model and image."""
+    from .simulate import Simulator
+
+    if args.script:
+        from .script.check import infer_filters
+        from .script.parser import parse_program
+
+        program = parse_program(args.script)
+        filters = args.filters or infer_filters(program.literal_writes())
+        if filters is None:
+            raise ScriptError("cannot tell the number of conv filters from the script's conv "
+                              "weights; pass --filters F", args.script)
+        lay = L.seed_layout(filters)
+        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
+        _log, t = sim.run_script(program)
+        sim.write_tensors(t)
+        weights = M.SeedWeights.from_tensors({k: lay[k].unpack(v) for k, v in t.items()
+                                              if k != "input"})
+        host = M.load(args.model) if args.model else None
+        return sim, host, weights, lay["input"].unpack(t["input"]), Path(args.script).name
+    host = M.load(args.model) if args.model else M.load(data_file(DEFAULT_MODEL))
+    weights = M.weights_of(host)
+    lay = L.seed_layout(weights.filters)
+    if args.image is not None:
+        split = mnist.load("test", args.data)
+        if not 0 <= args.image < len(split.images):
+            raise DataError(f"--image {args.image} is out of range 0..{len(split.images) - 1}")
+        image, name = mnist.scale(split.images[args.image]), f"test #{args.image}"
+    else:
+        imgs, _labels, idx = _load_digits()
+        image, name = mnist.scale(imgs[0]), f"test #{int(idx[0])}"
+    sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
+    sim.write_tensors(lay.pack({**weights.tensors(), "input": image}))
+    return sim, host, weights, image, name
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from . import profile as P
+
+    mcu = get_mcu(args.mcu)
+    cpus_to_run = sorted(CPUS, key=list(CPUS).index) if args.compare_cpus else [args.cpu]
+    results = []
+    host_out = None
+    for name in cpus_to_run:
+        sim, host, weights, image, label = _profile_input(args, get_cpu(name), mcu)
+        prof = P.profile(sim, args.wait_states, args.top)
+        if host_out is None:
+            host_out = (M.predict(host, image[None])[0] if host is not None
+                        else M.reference(weights, image))
+        cmp = compare.compare(np.array(prof.outputs), host_out, args.tolerance)
+        results.append((prof, cmp))
+    if args.speedscope:
+        P_write_speedscope(results[0][0], args.speedscope, label)
+    if args.plot:
+        _plot_layers([p for p, _ in results], args.plot)
+    if args.json:
+        out = []
+        for prof, cmp in results:
+            d = prof.to_json()
+            d.update(input=label, host_predicted=int(np.argmax(host_out)),
+                     max_abs_diff=cmp.max_abs_diff, agree=cmp.agree)
+            out.append(d)
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
+    elif args.csv:
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(["cpu", "function", "layer", "calls", "instructions", "cycles_estimate"])
+        for prof, _ in results:
+            for r in prof.functions:
+                w.writerow([prof.cpu, r.name, r.layer, r.calls, r.instructions, r.cycles_estimate])
+    elif args.compare_cpus:
+        _print_compare(results, label)
+    else:
+        _print_profile(results[0][0], results[0][1], label, args.clock_mhz)
+    fits = all(p.footprint["fits"] for p, _ in results)
+    if not fits:
+        print(f"armsim: the model does not fit {mcu.name}: "
+              + "; ".join(results[0][0].footprint["fit_problems"]), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK if all(c.agree for _, c in results) else EXIT_MISMATCH
+
+
+def P_write_speedscope(prof: Any, path: str, label: str) -> None:
+    """The profile as a speedscope file: stacks (layer, function) weighted by instructions
+    and by estimated cycles."""
+    frames: list[dict[str, str]] = []
+    index: dict[str, int] = {}
+
+    def frame(name: str) -> int:
+        if name not in index:
+            index[name] = len(frames)
+            frames.append({"name": name})
+        return index[name]
+
+    samples = [[frame(f"layer {r.layer}"), frame(r.name)] for r in prof.functions]
+
+    def sampled(name: str, weights: list[float]) -> dict[str, Any]:
+        return {"type": "sampled", "name": name, "unit": "none", "startValue": 0,
+                "endValue": sum(weights), "samples": samples, "weights": weights}
+
+    doc = {
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "name": f"armsim {prof.cpu_title} {label}",
+        "exporter": f"armsim {__version__}",
+        "activeProfileIndex": 0,
+        "shared": {"frames": frames},
+        "profiles": [sampled(f"{prof.cpu} instructions", [r.instructions for r in prof.functions]),
+                     sampled(f"{prof.cpu} estimated cycles",
+                             [r.cycles_estimate for r in prof.functions])],
+    }
+    Path(path).write_text(json.dumps(doc, indent=1))
+
+
+def _plot_layers(profiles: list[Any], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .profile import LAYERS
+
+    fig, ax = plt.subplots(figsize=(10, 5))
+    width = 0.8 / max(len(profiles), 1)
+    xs = np.arange(len(LAYERS))
+    for i, p in enumerate(profiles):
+        vals = [next(r.cycles_estimate for r in p.layers if r.layer == lay) for lay in LAYERS]
+        ax.bar(xs + i * width, vals, width, label=p.cpu_title)
+    ax.set_xticks(xs + width * (len(profiles) - 1) / 2, LAYERS)
+    ax.set_yscale("log")
+    ax.set_ylabel("estimated cycles (log scale)")
+    ax.set_title("armsim profile: estimated cycles per layer (estimates, see docs/cycle-model.md)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _wide_console() -> Any:
+    """A console at least 120 columns wide (tables of function names need the room)."""
+    import shutil
+
+    from rich.console import Console
+
+    return Console(highlight=False, width=max(120, shutil.get_terminal_size((120, 24)).columns))
+
+
+def _print_profile(prof: Any, cmp: Any, label: str, clock: float | None) -> None:
+    from rich.table import Table
+
+    con = _wide_console()
+    lay_macs = {r.layer: r.macs for r in prof.layers}
+    t = Table(title=f"armsim profile: {prof.cpu_title}, {prof.kernels} kernels, {label} "
+                    f"(cycles: estimates, {prof.cycle_model})")
+    for col in ("function", "layer", "calls", "instructions", "%", "est. cycles", "cycles/MAC"):
+        t.add_column(col, justify="left" if col in ("function", "layer") else "right")
+    for r in prof.functions:
+        mac = lay_macs.get(r.layer) or 0
+        t.add_row(r.name, r.layer, f"{r.calls:,}", f"{r.instructions:,}",
+                  f"{100 * r.instructions / prof.total_instructions:.1f}",
+                  f"{r.cycles_estimate:,.0f}", f"{r.cycles_estimate / mac:.2f}" if mac else "-")
+    t.add_row("total", "", "", f"{prof.total_instructions:,}", "100.0",
+              f"{prof.total_cycles_estimate:,.0f}", "", style="bold")
+    con.print(t)
+    lt = Table(title="per layer")
+    for col in ("layer", "instructions", "est. cycles", "MACs", "instr/MAC", "cycles/MAC"):
+        lt.add_column(col, justify="left" if col == "layer" else "right")
+    for r in prof.layers:
+        lt.add_row(r.layer, f"{r.instructions:,}", f"{r.cycles_estimate:,.0f}", f"{r.macs:,}",
+                   "-" if r.instructions_per_mac is None else f"{r.instructions_per_mac:.2f}",
+                   "-" if r.cycles_per_mac is None else f"{r.cycles_per_mac:.2f}")
+    con.print(lt)
+    fp = prof.footprint
+    con.print(f"flash: {fp['flash']['total']:,} B (text {fp['flash']['text']:,}, rodata "
+              f"{fp['flash']['rodata']:,}, data {fp['flash']['data']:,}) of {fp['mcu_flash']:,}",
+              markup=False)
+    bufs = ", ".join(f"{k} {v['bytes']:,} @ {v['address']}" for k, v in fp["buffers"].items())
+    con.print(f"RAM: {fp['ram']['total']:,} B (layout buffers {fp['ram']['layout_buffers']:,} "
+              f"[{bufs}]"
+              f", data {fp['ram']['data']:,}, bss {fp['ram']['bss']:,}, peak stack "
+              f"{fp['ram']['stack_peak']:,}) of {fp['mcu_sram']:,} on {fp['mcu']}: "
+              + ("fits" if fp["fits"] else "DOES NOT FIT: " + "; ".join(fp["fit_problems"])),
+              markup=False, soft_wrap=True)
+    if clock:
+        con.print(f"at {clock:g} MHz: about {prof.total_cycles_estimate / clock / 1000:.2f} ms "
+                  "per inference (estimate)", markup=False)
+    ht = Table(title="hot spots (blocks by instructions)")
+    for col in ("address", "function", "source", "instructions", "%", "disassembly"):
+        ht.add_column(col)
+    for h in prof.hotspots:
+        ht.add_row(h.address, h.function, h.source, f"{h.instructions:,}", f"{h.percent:.1f}",
+                   "; ".join(x.split(": ", 1)[1] for x in h.disassembly[:3] if ": " in x))
+    con.print(ht)
+    con.print(f"host agreement: {'yes' if cmp.agree else 'NO'} (max |Δ| {cmp.max_abs_diff:.2e})",
+              markup=False)
+
+
+def _print_compare(results: list[tuple[Any, Any]], label: str) -> None:
+    from rich.table import Table
+
+    from .profile import LAYERS
+
+    t = Table(title=f"armsim profile --compare-cpus: {label} (cycles are estimates)")
+    for col in ("cpu", "instructions", "est. cycles", *[f"{x} cyc" for x in LAYERS[1:4]],
+                "flash B", "stack B", "agrees"):
+        t.add_column(col, justify="left" if col == "cpu" else "right")
+    for prof, cmp in results:
+        lc = {r.layer: r.cycles_estimate for r in prof.layers}
+        t.add_row(prof.cpu_title, f"{prof.total_instructions:,}",
+                  f"{prof.total_cycles_estimate:,.0f}", *[f"{lc[x]:,.0f}" for x in LAYERS[1:4]],
+                  f"{prof.footprint['flash']['total']:,}", f"{prof.footprint['ram']['stack_peak']:,}",
+                  "yes" if cmp.agree else f"NO ({cmp.max_abs_diff:.1e})")
+    _wide_console().print(t)
+
+
 # -- regress ----------------------------------------------------------------------------------
 def _totals(data: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v['total']:,}" for k, v in data["variants"].items())
@@ -635,6 +852,27 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--max-instructions", type=_positive, default=50_000_000)
     v.add_argument("--timeout", type=float, default=30.0)
     v.set_defaults(func=cmd_validate)
+
+    pr = sub.add_parser("profile", help="instructions per function and layer, estimated "
+                        "cycles, footprint, hot spots")
+    _common(pr)
+    pr.add_argument("--model", help=".keras model (default: the bundled one)")
+    pr.add_argument("--script", help="profile the weights and input of this uVision script")
+    pr.add_argument("--filters", type=_filters, help="with --script: layout F")
+    pr.add_argument("--image", type=int, help="MNIST test image index (default: a bundled digit)")
+    pr.add_argument("--data", help=data_help)
+    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--csv", action="store_true", help="function rows as CSV on stdout")
+    pr.add_argument("--speedscope", help="write a speedscope profile (JSON)")
+    pr.add_argument("--plot", help="write per-layer estimated cycles as a PNG")
+    pr.add_argument("--compare-cpus", action="store_true", help="every CPU variant in one table")
+    pr.add_argument("--wait-states", type=int, default=0, help="flash wait states (default 0)")
+    pr.add_argument("--clock-mhz", type=float, help="print the estimated time at this clock")
+    pr.add_argument("--top", type=int, default=10, help="hot spots to list")
+    pr.add_argument("--tolerance", type=float, default=compare.DEFAULT_TOLERANCE)
+    pr.add_argument("--max-instructions", type=_positive, default=50_000_000)
+    pr.add_argument("--timeout", type=float, default=60.0)
+    pr.set_defaults(func=cmd_profile)
 
     r = sub.add_parser("regress", help="compare exact instruction counts with the baseline")
     r.add_argument("--update", action="store_true", help="rewrite the baseline on purpose")

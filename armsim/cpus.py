@@ -37,9 +37,22 @@ COMMON_FLAGS: tuple[str, ...] = (
 CPUS: dict[str, CpuVariant] = {
     v.name: v
     for v in (
+        CpuVariant("m0", "Cortex-M0", "armv6-m", ("-mcpu=cortex-m0", "-mfloat-abi=soft"),
+                   arm_const.UC_CPU_ARM_CORTEX_M0, None, cpuid=0x410CC200),
+        CpuVariant("m3", "Cortex-M3", "armv7-m", ("-mcpu=cortex-m3", "-mfloat-abi=soft"),
+                   arm_const.UC_CPU_ARM_CORTEX_M3, None, cpuid=0x412FC231),
         CpuVariant("m4f", "Cortex-M4F", "armv7e-m",
                    ("-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
                    arm_const.UC_CPU_ARM_CORTEX_M4, "fpv4-sp-d16", cpuid=0x410FC241),
+        CpuVariant("m7", "Cortex-M7 (FPv5 single precision)", "armv7e-m",
+                   ("-mcpu=cortex-m7", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
+                   arm_const.UC_CPU_ARM_CORTEX_M7, "fpv5-sp-d16", cpuid=0x411FC270),
+        CpuVariant("m7d", "Cortex-M7 (FPv5 double precision)", "armv7e-m",
+                   ("-mcpu=cortex-m7", "-mfloat-abi=hard", "-mfpu=fpv5-d16"),
+                   arm_const.UC_CPU_ARM_CORTEX_M7, "fpv5-d16", cpuid=0x411FC270),
+        CpuVariant("m33", "Cortex-M33", "armv8-m.main",
+                   ("-mcpu=cortex-m33", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
+                   arm_const.UC_CPU_ARM_CORTEX_M33, "fpv5-sp-d16", cpuid=0x410FD210),
     )
 }
 

@@ -44,6 +44,8 @@ class ElfImage:
                                 key=lambda s: s.address)
         self._starts = [f.address for f in self.functions]
         self.attributes = attributes
+        self.sections: dict[str, tuple[int, int, str, int]] = {}
+        self._lines: tuple[list[int], list[tuple[str, int]]] | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "ElfImage":
@@ -71,13 +73,19 @@ class ElfImage:
                 if tab is not None:
                     for s in tab.iter_symbols():
                         kind = s["st_info"]["type"]
-                        if not s.name or kind not in ("STT_FUNC", "STT_OBJECT"):
+                        if not s.name or kind not in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE"):
+                            continue
+                        if kind == "STT_NOTYPE" and (s["st_info"]["bind"] != "STB_GLOBAL"
+                                                     or s.name.startswith("$")):
                             continue
                         addr = int(s["st_value"])
                         is_fn = kind == "STT_FUNC"
                         syms.append(Symbol(s.name, addr & ~1 if is_fn else addr,
                                            int(s["st_size"]), is_fn))
                 attrs = _arm_attributes(ef)
+                sections = {sec.name: (int(sec["sh_addr"]), int(sec["sh_size"]),
+                                       str(sec["sh_type"]), int(sec["sh_flags"]))
+                            for sec in ef.iter_sections() if sec.name}
         except OSError as e:
             raise ElfError(f"{p}: cannot read: {e.strerror or e}") from None
         except (PyElfError, ValueError, KeyError, IndexError, AssertionError, TypeError) as e:
@@ -88,7 +96,9 @@ class ElfImage:
             raise ElfError(f"{p}: corrupt ELF file: {type(e).__name__}: {e}") from None
         if not segs:
             raise ElfError(f"{p}: has no loadable segments")
-        return cls(p, entry, segs, syms, attrs)
+        image = cls(p, entry, segs, syms, attrs)
+        image.sections = sections
+        return image
 
     def symbol(self, name: str) -> Symbol:
         """The symbol called ``name``; an ElfError if the ELF lacks it."""
@@ -105,6 +115,14 @@ class ElfImage:
             if f.address <= address < f.address + f.size:
                 return f
         return None
+
+    def source_line(self, address: int) -> tuple[str, int] | None:
+        """(file, line) of the code at ``address`` from the DWARF line table, if any."""
+        if self._lines is None:
+            self._lines = _line_table(self.path)
+        addrs, rows = self._lines
+        i = bisect.bisect_right(addrs, address) - 1
+        return rows[i] if i >= 0 else None
 
     def describe(self, address: int) -> str:
         """``function+0xNN`` for an address, or the bare hex address."""
@@ -126,3 +144,33 @@ def _arm_attributes(ef: object) -> dict[str, str]:
     except Exception:  # attributes are advisory; a malformed table is ignored here
         return {}
     return out
+
+
+def _line_table(path: Path) -> tuple[list[int], list[tuple[str, int]]]:
+    """Sorted (address -> (file, line)) rows of every DWARF line program in the ELF."""
+    from elftools.elf.elffile import ELFFile
+
+    rows: list[tuple[int, str, int]] = []
+    try:
+        with path.open("rb") as fh:
+            ef = ELFFile(fh)
+            if not ef.has_dwarf_info():
+                return [], []
+            dwarf = ef.get_dwarf_info()
+            for cu in dwarf.iter_CUs():
+                lp = dwarf.line_program_for_CU(cu)
+                if lp is None:
+                    continue
+                files = lp["file_entry"]
+                v5 = lp.header["version"] >= 5
+                for entry in lp.get_entries():
+                    st = entry.state
+                    if st is None or st.end_sequence:
+                        continue
+                    idx = st.file if v5 else st.file - 1
+                    name = files[idx].name.decode(errors="replace") if 0 <= idx < len(files) else "?"
+                    rows.append((st.address, name, st.line))
+    except Exception:  # debug info is optional: no lines rather than a failed profile
+        return [], []
+    rows.sort(key=lambda r: r[0])
+    return [r[0] for r in rows], [(r[1], r[2]) for r in rows]

@@ -198,6 +198,11 @@ class Machine:
         total = int(np.dot(counts, icounts)) if keys.size else 0
         return keys, counts, icounts, total + sum(self._adjust.values())
 
+    def snapshot(self) -> tuple[dict[int, int], dict[int, int]]:
+        """Block executions so far (key -> count) and instructions taken back (address -> n)."""
+        keys, counts = self.counter.arrays()
+        return {int(k): int(n) for k, n in zip(keys, counts)}, dict(self._adjust)
+
     @property
     def executed(self) -> int:
         """Instructions executed so far in this run (exact)."""
@@ -238,6 +243,8 @@ class Machine:
         """Start counting a new run (counts, budget and limits) and reset the CPU."""
         self.counter.reset(max_instructions)
         self._adjust: dict[int, int] = {}
+        #: address -> bytes of the block tail that a stop there left unexecuted
+        self.taken_back_tails: dict[int, int] = {}
         self._budget = max_instructions
         self._timeout_s = timeout_s
         self._seconds = 0.0
@@ -301,6 +308,7 @@ class Machine:
             return
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
         self._adjust[address] = self._adjust.get(address, 0) - n
+        self.taken_back_tails[address] = a0 + size - address
 
     def finish(self) -> RunStats:
         """Run on to armsim_halt (if not there yet) and return the run's counts."""

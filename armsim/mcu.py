@@ -14,7 +14,7 @@ SCS_SIZE = 0x1000
 
 @dataclass(frozen=True)
 class Mcu:
-    """A microcontroller's memories."""
+    """A microcontroller's memories (the SRAM block the seed layout at 0x20000000 can use)."""
 
     name: str
     title: str
@@ -24,6 +24,8 @@ class Mcu:
     sram_size: int
     #: other addresses where flash also appears (e.g. STM32's 0x08000000 beside the boot 0)
     flash_aliases: tuple[int, ...] = ()
+    #: the core the part has (informational: --cpu chooses what is built)
+    core: str = ""
 
     @property
     def stack_top(self) -> int:
@@ -42,15 +44,61 @@ class Mcu:
         return MemoryMap(regions)
 
 
+KIB = 1024
 MCUS: dict[str, Mcu] = {
     m.name: m
     for m in (
         Mcu("generic", "generic Cortex-M, 1 MiB flash (also at 0x08000000), 128 KiB SRAM",
-            0x00000000, 1024 * 1024, 0x20000000, 128 * 1024, flash_aliases=(0x08000000,)),
+            0x00000000, 1024 * KIB, 0x20000000, 128 * KIB, flash_aliases=(0x08000000,)),
+        Mcu("stm32f407", "STM32F407VG: 1 MiB flash, 128 KiB SRAM1+2 (CCM not used)",
+            0x08000000, 1024 * KIB, 0x20000000, 128 * KIB, flash_aliases=(0x00000000,),
+            core="m4f"),
+        Mcu("nrf52840", "nRF52840: 1 MiB flash, 256 KiB RAM", 0x00000000, 1024 * KIB,
+            0x20000000, 256 * KIB, core="m4f"),
+        Mcu("stm32f746", "STM32F746NG: 1 MiB flash, 320 KiB DTCM+SRAM1+SRAM2",
+            0x08000000, 1024 * KIB, 0x20000000, 320 * KIB, flash_aliases=(0x00000000,),
+            core="m7"),
+        Mcu("lpc1768", "LPC1768: 512 KiB flash, 32 KiB local SRAM at 0x10000000 "
+            "(AHB SRAM 0x2007C000, 32 KiB)", 0x00000000, 512 * KIB, 0x2007C000, 32 * KIB,
+            core="m3"),
+        Mcu("samd21g18", "ATSAMD21G18 (Cortex-M0+): 256 KiB flash, 32 KiB SRAM",
+            0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0"),
+        Mcu("rp2040", "RP2040 (Cortex-M0+): 2 MiB XIP flash, 264 KiB SRAM",
+            0x10000000, 2048 * KIB, 0x20000000, 264 * KIB, core="m0"),
     )
 }
 
 DEFAULT_MCU = "generic"
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Whether a model's memory needs fit a part: what it needs and what it has."""
+
+    mcu: str
+    ok: bool
+    problems: tuple[str, ...]
+
+
+def check_fit(mcu: Mcu, layout_start: int, layout_end: int, ram_used: int = 0,
+              flash_used: int = 0, stack: int = 0) -> Fit:
+    """Check the layout's SRAM window, RAM for .data/.bss/stack and flash against a part."""
+    problems = []
+    if not (mcu.sram_base <= layout_start and layout_end <= mcu.sram_base + mcu.sram_size):
+        problems.append(
+            f"the seed layout needs SRAM at 0x{layout_start:08X}-0x{layout_end - 1:08X} "
+            f"({layout_end - layout_start:,} bytes); {mcu.name} has SRAM at "
+            f"0x{mcu.sram_base:08X}-0x{mcu.sram_base + mcu.sram_size - 1:08X} "
+            f"({mcu.sram_size:,} bytes)")
+    else:
+        need = (layout_end - mcu.sram_base) + ram_used + stack
+        if need > mcu.sram_size:
+            problems.append(f"RAM: needs {need:,} bytes (layout {layout_end - mcu.sram_base:,}, "
+                            f".data+.bss {ram_used:,}, stack {stack:,}); {mcu.name} has "
+                            f"{mcu.sram_size:,}")
+    if flash_used > mcu.flash_size:
+        problems.append(f"flash: needs {flash_used:,} bytes; {mcu.name} has {mcu.flash_size:,}")
+    return Fit(mcu.name, not problems, tuple(problems))
 
 
 def get_mcu(name: str) -> Mcu:

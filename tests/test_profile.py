@@ -1,0 +1,140 @@
+"""Profiling: attribution sums, MACs against the model, hand-checked cycles, CPU variants,
+footprint fit, and the speedscope/CSV/PNG outputs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from armsim import cpus, cycles, layout as L, mcu
+from armsim.build import find_gcc
+from armsim.cli import main
+from armsim.elf import ElfImage
+from armsim.emulator import Machine
+
+HERE = Path(__file__).resolve().parent
+# movs r0,#1; adds r0,#2; ldr r1,[r2]; ldr r3,[r2,#4]; str r0,[r2,#8]; muls r0,r1; b .-10
+SEQUENCE = bytes.fromhex("0120" "0230" "1168" "5368" "9060" "4843" "f9e7")
+
+
+def run_json(capsys, *args: str):
+    code = main(list(args))
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("cpu, base, total", [
+    # M0 (DDI 0432): ALU 1, 1; LDR 2, 2 (no pipelining); STR 2; MUL 1 (fast); B 1 + P 2
+    ("m0", 1 + 1 + 2 + 2 + 2 + 1 + 1, 12),
+    # M3/M4 (DDI 0337/0439): LDR 2 then pipelined 1; STR after a load 1; B = 1 + P
+    ("m3", 1 + 1 + 2 + 1 + 1 + 1 + 1, 10),
+    ("m4f", 1 + 1 + 2 + 1 + 1 + 1 + 1, 10),
+    ("m33", 1 + 1 + 2 + 1 + 1 + 1 + 1, 10),
+    # M7 approximate dual issue: ALU 0.5, LDR 1 then 0.5, STR 0.5, MUL 0.5, B 0.5 + 0.5
+    ("m7", 0.5 + 0.5 + 1 + 0.5 + 0.5 + 0.5 + 0.5, 4.5),
+])
+def test_hand_checked_sequence_per_cpu(cpu, base, total):
+    bc = cycles.block_cost(SEQUENCE, 0x100, cycles.TIMINGS[cpu])
+    assert bc.base == base and bc.end == "taken"
+    t = cycles.TIMINGS[cpu]
+    assert bc.base + t.refill == total
+
+
+@pytest.mark.parametrize("cpu", ["m3", "m4f"])
+def test_hand_checked_loop_with_it_blocks(cpu, tmp_path):
+    """tests/kernels/it_blocks.S on M3/M4: Reset block movs+bl+P = 4; entry block (prologue
+    and first pass) 13; body 10 x 9; the bne is taken 9 times (+2 each); bx lr 1+2; b 1+2."""
+    out = tmp_path / "it.elf"
+    subprocess.run([find_gcc(), "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-nostartfiles", "-T",
+                    str(HERE / "kernels" / "tiny.ld"), str(HERE / "kernels" / "it_blocks.S"),
+                    "-o", str(out)], check=True)
+    m = Machine(ElfImage.load(out), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+    st = m.run()
+    est = cycles.estimate(cpu, st.keys, st.counts, m.read)
+    assert est.total == 4 + 13 + 9 * 10 + 9 * 2 + 3 + 3
+    assert cycles.estimate(cpu, st.keys, st.counts, m.read, wait_states=2).total == \
+        est.total + 2 * (1 + 9 + 1 + 1)  # taken: bl, bne x9, bx lr, b: each pays the wait states
+
+
+def test_attribution_sums_and_layers(capsys):
+    code, p = run_json(capsys, "profile", "--json")
+    assert code == 0 and p["agree"]
+    assert sum(f["instructions"] for f in p["functions"]) == p["total_instructions"]
+    assert sum(x["instructions"] for x in p["layers"]) == p["total_instructions"]
+    assert p["total_cycles_estimate"] >= p["total_instructions"]  # M4F: never below one IPC
+    assert abs(sum(f["cycles_estimate"] for f in p["functions"]) - p["total_cycles_estimate"]) < 1
+    layers = {x["layer"]: x for x in p["layers"]}
+    assert layers["conv"]["instructions"] > layers["dense"]["instructions"] > layers["softmax"]["instructions"]
+    by_fn = {(f["name"], f["layer"]): f for f in p["functions"]}
+    assert by_fn[("armsim_conv2d_relu_f32", "conv")]["calls"] == 1
+    assert by_fn[("expf", "softmax")]["calls"] == 10  # library calls land in the caller's layer
+    # the same input through simulate gives the same exact total
+    code, s = run_json(capsys, "simulate", "--json", "--image", "3")
+    assert s["instructions"] == p["total_instructions"]
+
+
+def test_layer_macs_match_the_keras_model(default_model):
+    conv, pool, _flat, dense = [ly for ly in default_model.layers if type(ly).__name__ != "InputLayer"]
+    _, h, w, f = conv.output.shape
+    kh, kw = conv.kernel_size
+    macs = L.macs(f)
+    assert macs["conv"] == h * w * f * kh * kw * conv.input.shape[-1]
+    assert macs["dense"] == dense.input.shape[-1] * dense.units
+    _, ph, pw, pf = pool.output.shape
+    assert macs["pool"] == ph * pw * pf * 4
+
+
+def test_footprint_names_layout_buffers_and_measures_stack(capsys):
+    _, p = run_json(capsys, "profile", "--json")
+    fp = p["footprint"]
+    assert set(fp["buffers"]) == {b.name for b in L.seed_layout(8)}
+    assert fp["buffers"]["dense_weights"] == {"address": "0x20000F74", "bytes": 46080}
+    assert 64 <= fp["ram"]["stack_peak"] <= 4096 and fp["fits"]
+    assert fp["flash"]["total"] == fp["flash"]["text"] + fp["flash"]["rodata"] + fp["flash"]["data"]
+
+
+def test_too_small_mcu_is_a_fit_error(capsys):
+    assert main(["profile", "--mcu", "samd21g18"]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit MCU preset 'samd21g18'" in err
+    assert "50,112 bytes" in err and "32,768 bytes" in err
+
+
+def test_every_cpu_agrees_and_m0_executes_more(capsys):
+    code, rows = run_json(capsys, "profile", "--compare-cpus", "--json")
+    assert code == 0
+    by = {r["cpu"]: r for r in rows}
+    assert set(by) == set(cpus.CPUS)
+    assert all(r["agree"] and r["max_abs_diff"] <= 1e-5 for r in rows)
+    assert by["m0"]["total_instructions"] > 10 * by["m4f"]["total_instructions"]
+    for r in rows:
+        if r["cycle_model_exact_table"]:
+            assert r["total_cycles_estimate"] >= r["total_instructions"]
+
+
+def test_speedscope_csv_and_plot(tmp_path, capsys):
+    import jsonschema
+
+    ss, png = tmp_path / "p.speedscope.json", tmp_path / "layers.png"
+    assert main(["profile", "--csv", "--speedscope", str(ss), "--plot", str(png)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows and {"cpu", "function", "layer", "calls", "instructions", "cycles_estimate"} <= set(rows[0])
+    doc = json.loads(ss.read_text())
+    schema = json.loads((HERE / "data" / "speedscope-file-format.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    prof = doc["profiles"][0]
+    assert sum(prof["weights"]) == prof["endValue"] == sum(int(r["instructions"]) for r in rows)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_hotspots_have_source_lines(capsys):
+    _, p = run_json(capsys, "profile", "--json", "--top", "3")
+    top = p["hotspots"][0]
+    assert top["function"].startswith("armsim_conv2d_relu_f32")
+    assert top["source"].startswith("conv2d_relu_f32.c:")
+    assert top["disassembly"] and top["percent"] > 50
