@@ -54,7 +54,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .script.writer import hex_format, seed_format
 
-    mdl = M.load(args.model)
+    mdl = M.load(args.model, args.trust_model)
     w = M.weights_of(mdl)
     split = mnist.load(args.split, args.data)
     if not 0 <= args.image < len(split.images):
@@ -110,7 +110,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     cpu, mcu = get_cpu(args.cpu), get_mcu(args.mcu)
     host_model: Any = None
     if args.model:
-        host_model = M.load(args.model)
+        host_model = M.load(args.model, args.trust_model)
     if args.script:
         from .script.check import infer_filters
         from .script.parser import parse_program
@@ -126,7 +126,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             if f_model != filters:
                 raise ArmsimError(f"--model has {f_model} filters but the script is laid out "
                                   f"for F={filters}")
-        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
+        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels,
+                        args.elf)
         log, t = sim.run_script(program, args.allow_outside_layout)
         for note in log.notes:
             print(f"armsim: {args.script}: {note}", file=sys.stderr)
@@ -153,7 +154,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             imgs, labels, idx = _load_digits()
             cases = [Case(f"test #{int(i)}", int(lab), mnist.scale(im))
                      for im, lab, i in zip(imgs, labels, idx)]
-        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
+        sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels,
+                        args.elf)
         sim.write_tensors(lay.pack(weights.tensors()))
     if host_model is not None:
         host_out = M.predict(host_model, np.stack([c.image for c in cases]))
@@ -166,11 +168,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if c.label is not None:
             r["label"] = c.label
         if host_model is not None:
-            cmp = compare.compare(inf.outputs, host_out[i], args.tolerance)
+            cmp = compare.compare(inf.outputs, host_out[i], args.tolerance, args.rtol)
             r["host"] = {"predicted": int(np.argmax(host_out[i])),
                          "outputs": [float(v) for v in host_out[i]]}
             r["max_abs_diff"] = cmp.max_abs_diff
+            r["max_ulp"] = cmp.max_ulp
             r["agree"] = cmp.agree
+        r["versions"] = _versions(cpu)
         results.append(r)
     mismatch = any(not r.get("agree", True) for r in results)
     diagnosis = None
@@ -221,7 +225,7 @@ def _print_table(results: list[dict[str, Any]], cpu: str, filters: int, tol: flo
 # -- validate ---------------------------------------------------------------------------------
 def _weights_source(args: argparse.Namespace, cpu: Any, mcu: Any):
     """(host model, SeedWeights, layout, memory tensors) from --model and/or --script."""
-    host_model = M.load(args.model) if args.model else None
+    host_model = M.load(args.model, args.trust_model) if args.model else None
     memory: dict[str, np.ndarray] | None = None
     if getattr(args, "script", None):
         from .script.check import infer_filters, tensors
@@ -336,8 +340,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             run = V.emulate(str(elf), cpu.name, mcu.name, lay.filters, blocks, images, jobs,
                             max_instructions=args.max_instructions, timeout_s=args.timeout,
                             progress=lambda k: bar.advance(task, k))
-    res = V.summarize(labels, host, run, args.tolerance)
-    res.update(cpu=cpu.name, kernels=args.kernels, jobs=jobs, start=start, versions=_versions())
+    res = V.summarize(labels, host, run, args.tolerance, args.rtol)
+    res.update(cpu=cpu.name, kernels=args.kernels, jobs=jobs, start=start,
+               versions=_versions(cpu))
     if args.layers or not res["passed"]:
         picks = res["disagreeing_images"][:3] or ([int(np.argmax(np.abs(run.outputs - host).max(1)))])
         sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
@@ -355,13 +360,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if res["passed"] else EXIT_MISMATCH
 
 
-def _versions() -> dict[str, str]:
+def _versions(cpu: Any = None) -> dict[str, str]:
     import platform
 
     import unicorn
 
     out = {"armsim": __version__, "unicorn": unicorn.__version__,
            "python": platform.python_version()}
+    if cpu is not None:
+        out["cpu_model"] = f"{cpu.title} (Unicorn UC_CPU_ARM model {cpu.uc_cpu})"
     try:
         from ._tf import import_keras
 
@@ -433,9 +440,9 @@ def _profile_input(args: argparse.Namespace, cpu: Any, mcu: Any):
         sim.write_tensors(t)
         weights = M.SeedWeights.from_tensors({k: lay[k].unpack(v) for k, v in t.items()
                                               if k != "input"})
-        host = M.load(args.model) if args.model else None
+        host = M.load(args.model, args.trust_model) if args.model else None
         return sim, host, weights, lay["input"].unpack(t["input"]), Path(args.script).name
-    host = M.load(args.model) if args.model else M.load(data_file(DEFAULT_MODEL))
+    host = M.load(args.model, args.trust_model) if args.model else M.load(data_file(DEFAULT_MODEL))
     weights = M.weights_of(host)
     lay = L.seed_layout(weights.filters)
     if args.image is not None:
@@ -464,7 +471,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         if host_out is None:
             host_out = (M.predict(host, image[None])[0] if host is not None
                         else M.reference(weights, image))
-        cmp = compare.compare(np.array(prof.outputs), host_out, args.tolerance)
+        cmp = compare.compare(np.array(prof.outputs), host_out, args.tolerance, args.rtol)
         results.append((prof, cmp))
     if args.speedscope:
         P_write_speedscope(results[0][0], args.speedscope, label)
@@ -475,7 +482,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
         for prof, cmp in results:
             d = prof.to_json()
             d.update(input=label, host_predicted=int(np.argmax(host_out)),
-                     max_abs_diff=cmp.max_abs_diff, agree=cmp.agree)
+                     max_abs_diff=cmp.max_abs_diff, max_ulp=cmp.max_ulp, agree=cmp.agree,
+                     versions=_versions(get_cpu(prof.cpu)))
             out.append(d)
         print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
     elif args.csv:
@@ -707,7 +715,7 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
                         "allowed SRAM)")
     return {"file": path, "filters": filters, "lines": len(program.lines),
             "writes": len(log.writes), "buffers": rows, "notes": log.notes,
-            "warnings": warnings, "errors": []}
+            "warnings": warnings, "errors": [], "versions": _versions(get_cpu(args.cpu))}
 
 
 def cmd_script_check(args: argparse.Namespace) -> int:
@@ -753,6 +761,19 @@ def _print_checks(reports: list[dict[str, Any]]) -> None:
 
 
 # -- parser -----------------------------------------------------------------------------------
+def _trust(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust-model", action="store_true",
+                   help="load legacy .h5 files and models that need safe_mode off (they can "
+                        "run code: only for files you trust)")
+
+
+def _tolerances(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tolerance", "--atol", type=float, default=compare.DEFAULT_TOLERANCE,
+                   dest="tolerance", help="absolute tolerance per output (default 1e-5)")
+    p.add_argument("--rtol", type=float, default=0.0,
+                   help="relative tolerance per output, added to the absolute (default 0)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     from .build import DEFAULT_KERNELS, KERNEL_SETS
 
@@ -803,6 +824,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", help=data_help)
     e.add_argument("--out", required=True, help="output .ini file")
     e.add_argument("--format", choices=("seed", "hex"), default="seed")
+    _trust(e)
     e.set_defaults(func=cmd_export)
 
     b = sub.add_parser("build", help="cross-compile the kernels (cached)")
@@ -822,8 +844,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MNIST test image index (repeatable; needs --data or the env variable)")
     s.add_argument("--data", help=data_help)
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    s.add_argument("--tolerance", type=float, default=compare.DEFAULT_TOLERANCE,
-                   help="max |emulator - host| per output (default 1e-5)")
+    _tolerances(s)
+    _trust(s)
+    s.add_argument("--elf", help="run this ELF instead of building the kernels (it must have "
+                   "the armsim symbols and the seed layout)")
     s.add_argument("--no-host", action="store_true", help="with --script and no --model: "
                    "skip the host comparison")
     s.add_argument("--layers", action="store_true",
@@ -847,7 +871,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--plot", help="write the confusion matrices as a PNG")
     v.add_argument("--layers", action="store_true",
                    help="per-layer diagnosis even when everything agrees")
-    v.add_argument("--tolerance", type=float, default=compare.DEFAULT_TOLERANCE)
+    _tolerances(v)
+    _trust(v)
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.add_argument("--max-instructions", type=_positive, default=50_000_000)
     v.add_argument("--timeout", type=float, default=30.0)
@@ -869,7 +894,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--wait-states", type=int, default=0, help="flash wait states (default 0)")
     pr.add_argument("--clock-mhz", type=float, help="print the estimated time at this clock")
     pr.add_argument("--top", type=int, default=10, help="hot spots to list")
-    pr.add_argument("--tolerance", type=float, default=compare.DEFAULT_TOLERANCE)
+    _tolerances(pr)
+    _trust(pr)
     pr.add_argument("--max-instructions", type=_positive, default=50_000_000)
     pr.add_argument("--timeout", type=float, default=60.0)
     pr.set_defaults(func=cmd_profile)

@@ -14,21 +14,40 @@ class Comparison:
     """Emulator vs host for one input."""
 
     max_abs_diff: float
+    max_ulp: int
     same_class: bool
     nan: bool
+    within: bool
     tolerance: float
+    rtol: float
 
     @property
     def agree(self) -> bool:
-        """Same class, no NaN on either side, every output within the tolerance."""
-        return self.same_class and not self.nan and self.max_abs_diff <= self.tolerance
+        """Same class, no NaN on either side, every output within atol + rtol * |host|."""
+        return self.same_class and not self.nan and self.within
 
 
-def compare(emu: np.ndarray, host: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> Comparison:
-    """Max |emu - host| (inf when either has a NaN) and whether the argmax matches."""
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Float32 units in the last place between a and b (0 for equal values, -0.0 == 0.0)."""
+    ia = np.asarray(a, np.float32).view(np.int32).astype(np.int64)
+    ib = np.asarray(b, np.float32).view(np.int32).astype(np.int64)
+    # map the sign-magnitude bit patterns onto a monotonic integer line
+    ia = np.where(ia < 0, -(ia & 0x7FFFFFFF), ia)
+    ib = np.where(ib < 0, -(ib & 0x7FFFFFFF), ib)
+    return np.abs(ia - ib)
+
+
+def compare(emu: np.ndarray, host: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
+            rtol: float = 0.0) -> Comparison:
+    """Max |emu - host|, max ULP distance, and agreement. A NaN on either side never
+    compares as close (its position is reported as a mismatch even if both sides have it)."""
     e = np.asarray(emu, np.float64)
     h = np.asarray(host, np.float64)
     nan = bool(np.isnan(e).any() or np.isnan(h).any())
-    diff = float("inf") if nan else float(np.max(np.abs(e - h)))
-    same = (not nan) and int(np.argmax(e)) == int(np.argmax(h))
-    return Comparison(diff, same, nan, tolerance)
+    if nan:
+        return Comparison(float("inf"), 2**32, False, True, False, tolerance, rtol)
+    d = np.abs(e - h)
+    within = bool(np.all(d <= tolerance + rtol * np.abs(h)))
+    ulp = int(ulp_distance(np.asarray(emu, np.float32), np.asarray(host, np.float32)).max())
+    same = int(np.argmax(e)) == int(np.argmax(h))
+    return Comparison(float(d.max()), ulp, same, False, within, tolerance, rtol)

@@ -12,13 +12,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from unicorn import (UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED,
+from unicorn import (UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_INTR, UC_PROT_NONE, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_HOOK_MEM_WRITE_PROT,
                      UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT, UC_MODE_THUMB, UC_PROT_EXEC,
                      UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
 from unicorn import arm_const as A
 
-from . import disasm
+from . import crash, disasm
 from .counting import BlockCounter, make_counter
 from .cpus import CpuVariant
 from .elf import ElfImage
@@ -81,11 +81,30 @@ class RunStats:
         return out
 
 
-@dataclass
-class _Fault:
-    kind: str = ""
-    address: int = 0
-    size: int = 0
+#: Tag_CPU_arch values (ARM ELF attributes) each CPU variant can execute.
+_RUNS = {"armv6-m": {"11", "12"}, "armv7-m": {"10", "11", "12"},
+         "armv7e-m": {"10", "11", "12", "13"}, "armv8-m.main": {"10", "11", "12", "13", "16", "17"}}
+_ARCH_NAMES = {"10": "ARMv7(-M)", "11": "ARMv6-M", "12": "ARMv6S-M", "13": "ARMv7E-M",
+               "16": "ARMv8-M baseline", "17": "ARMv8-M mainline"}
+
+
+def check_attributes(image: ElfImage, cpu: CpuVariant) -> None:
+    """Refuse an ELF built for an architecture or FPU the chosen CPU does not have."""
+    arch = image.attributes.get("TAG_CPU_ARCH")
+    profile = image.attributes.get("TAG_CPU_ARCH_PROFILE")
+    if profile is not None and profile not in ("77", "M"):
+        raise ElfError(f"{image.path}: built for the {chr(int(profile)) if profile.isdigit() else profile}"
+                       f"-profile, not a Cortex-M (M-profile) core")
+    if arch is not None and arch not in _RUNS.get(cpu.arch, {arch}):
+        raise ElfError(f"{image.path}: built for {_ARCH_NAMES.get(arch, 'Tag_CPU_arch ' + arch)}, "
+                       f"which {cpu.title} ({cpu.arch}) cannot run; rebuild with --cpu {cpu.name} "
+                       "flags or choose the matching --cpu")
+    fp = image.attributes.get("TAG_FP_ARCH")
+    if fp not in (None, "0") and not cpu.fpu:
+        raise ElfError(f"{image.path}: uses floating-point instructions (Tag_FP_arch {fp}); "
+                       f"{cpu.title} has no FPU")
+    if fp in ("7", "8") and cpu.fpu == "fpv4-sp-d16":
+        raise ElfError(f"{image.path}: uses FPv5 instructions; {cpu.title} has FPv4")
 
 
 @dataclass
@@ -100,6 +119,7 @@ class Machine:
 
     def __post_init__(self) -> None:
         self.map = self.mcu.memory_map()
+        check_attributes(self.image, self.cpu)
         self._check_segments(self.image)
         uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         uc.ctl_set_cpu_model(self.cpu.uc_cpu)
@@ -121,12 +141,15 @@ class Machine:
             uc.mem_read(self.mcu.flash_base, 8), "<u4"))
         self._icount: dict[tuple[int, int], int] = {}
         self._icount_cache: dict[bytes, np.ndarray] = {}
-        self._fault = _Fault()
+        self._fault = crash.Access()
+        self._intno: int | None = None
         code = [seg for seg in self.image.segments if "x" in seg.flags]
         span = (code[0].vaddr, max(len(seg.data) for seg in code[:1])) if code else (0, 0)
         self.counter: BlockCounter = make_counter(uc, self.counting, span)
         self.pc = self.reset & ~1
+        self.guard = self._guard_page()
         self.begin()
+        uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         for kind in _ACCESS:
             uc.hook_add(kind, self._on_bad_access, kind)
 
@@ -210,8 +233,26 @@ class Machine:
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        kind: int) -> bool:
-        self._fault = _Fault(_ACCESS[kind], address, size)
+        self._fault = crash.Access(_ACCESS[kind], address, size)
         return False
+
+    def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
+        if self._intno is None:
+            self._intno = intno
+        uc.emu_stop()
+
+    def _guard_page(self) -> tuple[int, int] | None:
+        """A no-access page just above .bss: a stack that grows into it is an overflow."""
+        ebss = self.image.symbols.get("_ebss")
+        if ebss is None:
+            return None
+        lo = (ebss.address + 0xFFF) & ~0xFFF
+        hi = lo + 0x1000
+        sram = self.map.find(lo, 0x1000)
+        if sram is None or sram.name != "sram" or hi + 0x400 > self.initial_sp:
+            return None
+        self.uc.mem_protect(lo, 0x1000, UC_PROT_NONE)
+        return lo, hi
 
     # -- CPU control ------------------------------------------------------------------------
     REGS = {**{f"R{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)},
@@ -236,6 +277,9 @@ class Machine:
             uc.reg_write(reg, 0)
         uc.reg_write(A.UC_ARM_REG_SP, self.initial_sp)
         uc.reg_write(A.UC_ARM_REG_LR, self.stop | 1)
+        uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000)  # Thumb state
+        if self.cpu.fpu:
+            uc.reg_write(A.UC_ARM_REG_FPSCR, 0)  # the reset value: IEEE denormals, no FZ/DN
         self.pc = self.reset & ~1
 
     def begin(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
@@ -279,11 +323,13 @@ class Machine:
         if hooks:
             self.uc.ctl_flush_tb()
         uc = self.uc
+        self._fault = crash.Access()
+        self._intno = None
         t0 = time.perf_counter()
         try:
             uc.emu_start(self.pc | 1, self.stop, timeout=int(self._timeout_s * 1e6), count=0)
         except UcError as e:
-            self.pc = uc.reg_read(A.UC_ARM_REG_PC)
+            self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
             raise self._fault_error(e) from None
         finally:
             self._seconds += time.perf_counter() - t0
@@ -292,6 +338,8 @@ class Machine:
             if hooks:
                 uc.ctl_flush_tb()
         self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
+        if self._intno is not None:
+            raise self._fault_error(None)
         if hit:
             self._take_back(hit[0])
             return self.pc
@@ -316,7 +364,8 @@ class Machine:
             self.go()
         keys, counts, icounts, total = self._block_counts()
         if total > self._budget:
-            raise self._limit_error("instruction budget", f"{self._budget:,} instructions")
+            raise self._limit_error("instruction budget", f"{self._budget:,} instructions",
+                                    f"the run reached the end but executed {total:,}")
         bad = np.flatnonzero(icounts == 0)
         if bad.size:
             k = int(keys[bad[0]])
@@ -331,35 +380,22 @@ class Machine:
         return self.finish()
 
     # -- fault reports ----------------------------------------------------------------------
-    def _where(self, pc: int) -> tuple[str | None, str]:
+    def _fault_error(self, e: UcError | None) -> EmulatorFault:
+        kind, message, hints = crash.classify(self, e, self._intno, self._fault)
+        f = self.image.function_at(self.pc)
+        text = crash.report(self, kind, message, hints)
+        where = f"PC 0x{self.pc:08X} ({self.image.describe(self.pc)})"
+        return EmulatorFault(kind, f"emulator fault: {message}, at {where}", self.pc,
+                             f.name if f else None, text)
+
+    def _limit_error(self, what: str, limit: str, done: str = "") -> EmulatorFault:
+        pc = self.pc
         f = self.image.function_at(pc)
-        try:
-            code = self.read(pc, 4)
-            lst = disasm.listing(code, pc, 1)
-            insn = lst[0][1] if lst else f"undecodable bytes {code.hex()}"
-        except UcError:
-            insn = "(PC not in mapped memory)"
-        return (f.name if f else None), insn
-
-    def _fault_error(self, e: UcError) -> EmulatorFault:
-        pc = int(self.uc.reg_read(A.UC_ARM_REG_PC))
-        fn, insn = self._where(pc)
-        where = f"PC 0x{pc:08X} ({self.image.describe(pc)}: {insn})"
-        if self._fault.kind:
-            msg = (f"emulator fault: {self._fault.kind} at 0x{self._fault.address:08X} "
-                   f"({self._fault.size} bytes), {where}")
-            kind = self._fault.kind
-        else:
-            msg = f"emulator fault: {e}, {where}"
-            kind = str(e)
-            if pc == 0:
-                msg += " (hint: PC 0 usually means a return through LR=0)"
-            elif pc & 1 == 0 and self.image.function_at(pc) is None:
-                msg += " (hint: a branch target without the Thumb bit)"
-        return EmulatorFault(kind, msg, pc, fn)
-
-    def _limit_error(self, what: str, limit: str) -> EmulatorFault:
-        pc = self.uc.reg_read(A.UC_ARM_REG_PC)
-        fn, insn = self._where(pc)
-        return EmulatorFault(what, f"run exceeded its {what} of {limit}; stopped at PC "
-                             f"0x{pc:08X} ({self.image.describe(pc)}: {insn})", pc, fn)
+        kind = "instruction-budget" if "budget" in what else "time-limit"
+        message = f"run exceeded its {what} of {limit}"
+        where = done or (f"stopped at PC 0x{pc:08X} "
+                         f"({self.image.describe(pc)}: {crash._insn_at(self, pc)})")
+        hints = ["raise --max-instructions/--timeout if the work is real"] if done else [
+            "an endless loop? raise --max-instructions/--timeout if the work is real"]
+        return EmulatorFault(kind, f"{message}; {where}", pc, f.name if f else None,
+                             crash.report(self, kind, message, hints))

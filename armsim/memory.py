@@ -67,9 +67,9 @@ class MemoryMap:
 
     def table(self) -> str:
         """A plain-text table of the regions."""
-        lines = [f"{'region':<10} {'start':>10}  {'end':>10}  {'size':>9}  perms"]
+        lines = [f"{'region':<15} {'start':>10}  {'end':>10}  {'size':>9}  perms"]
         for r in self._regions:
-            lines.append(f"{r.name:<10} 0x{r.base:08X}  0x{r.end - 1:08X}  "
+            lines.append(f"{r.name:<15} 0x{r.base:08X}  0x{r.end - 1:08X}  "
                          f"{_size(r.size):>9}  {r.perms}"
                          + (f"  (alias of {r.alias_of})" if r.alias_of else ""))
         return "\n".join(lines)

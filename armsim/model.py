@@ -82,14 +82,20 @@ def _keras_version(keras: Any) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
-def load(path: str | os.PathLike[str]) -> Any:
-    """Load a ``.keras`` model with safe_mode on and check it is the seed architecture."""
+def load(path: str | os.PathLike[str], trust: bool = False) -> Any:
+    """Load a ``.keras`` model with safe_mode on and check it is the seed architecture.
+
+    Legacy ``.h5`` files and models with Lambda layers can run code when loaded; they are
+    refused unless ``trust`` is set (the CLI's --trust-model).
+    """
     p = Path(path)
     if not p.is_file():
         raise ModelError(f"model file {p} not found")
-    if p.suffix != ".keras" or not zipfile.is_zipfile(p):
+    legacy = p.suffix in (".h5", ".hdf5")
+    if not (legacy and trust) and (p.suffix != ".keras" or not zipfile.is_zipfile(p)):
         raise ModelError(f"{p}: not a Keras v3 '.keras' archive (legacy .h5/SavedModel files "
-                         "are not loaded: they can carry code)")
+                         "can carry code and are refused; pass --trust-model to load an .h5 "
+                         "file you trust)")
     from ._tf import import_keras
 
     keras = import_keras()
@@ -97,9 +103,14 @@ def load(path: str | os.PathLike[str]) -> Any:
         raise ModelError(f"Keras {keras.__version__} has known safe_mode bypasses; "
                          f"armsim needs {MIN_KERAS[0]}.{MIN_KERAS[1]} or newer")
     try:
-        model = keras.models.load_model(p, compile=False, safe_mode=True)
+        model = keras.models.load_model(p, compile=False, safe_mode=not trust)
     except Exception as e:  # Keras raises many types for a bad archive
-        raise ModelError(f"{p}: cannot load Keras model: {type(e).__name__}: {e}") from None
+        text = str(e).splitlines()[0] if str(e) else ""
+        if "safe_mode" in str(e) or "Lambda" in str(e):
+            raise ModelError(f"{p}: refused: the model contains a Lambda layer or other code "
+                             "that only loads with safe_mode off; pass --trust-model if you "
+                             "trust this file") from None
+        raise ModelError(f"{p}: cannot load Keras model: {type(e).__name__}: {text}") from None
     check_architecture(model, str(p))
     return model
 

@@ -45,9 +45,15 @@ class Simulator:
 
     def __init__(self, layout: Layout, cpu: CpuVariant, mcu: Mcu,
                  max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
-                 timeout_s: float = DEFAULT_TIMEOUT_S, kernels: str = DEFAULT_KERNELS) -> None:
+                 timeout_s: float = DEFAULT_TIMEOUT_S, kernels: str = DEFAULT_KERNELS,
+                 elf: str | None = None) -> None:
         self.layout = layout
-        self.build: Build = build(cpu, layout, mcu, kernels=kernels)
+        if elf is None:
+            self.build: Build = build(cpu, layout, mcu, kernels=kernels)
+        else:
+            from pathlib import Path
+
+            self.build = Build(Path(elf), cpu, layout, mcu, cached=True, kernels="user ELF")
         self.image = ElfImage.load(self.build.elf)
         self.machine = Machine(self.image, cpu, mcu)
         self.max_instructions = max_instructions

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import layout as L
 from . import metrics
+from .compare import ulp_distance
 
 _W: dict[str, Any] = {}
 
@@ -116,7 +117,8 @@ def cross_metrics(emu: np.ndarray, host: np.ndarray) -> dict[str, float]:
     if np.isnan(e).any() or np.isnan(h).any():
         nan = float("nan")
         return {"max_abs_diff": float("inf"), "rmse": nan, "mae": nan, "l2r": nan, "cos": nan,
-                "mean_error": nan, "std_error": nan, "nan_outputs": int(np.isnan(e).sum())}
+                "mean_error": nan, "std_error": nan, "max_ulp": None,
+                "nan_outputs": int(np.isnan(e).sum())}
     d = e - h
     return {
         "max_abs_diff": float(np.max(np.abs(d))),
@@ -126,12 +128,13 @@ def cross_metrics(emu: np.ndarray, host: np.ndarray) -> dict[str, float]:
         "cos": float(np.dot(e, h) / max(np.linalg.norm(e) * np.linalg.norm(h), 1e-300)),
         "mean_error": float(np.mean(d)),
         "std_error": float(np.std(d)),
+        "max_ulp": int(ulp_distance(emu, host).max()),
         "nan_outputs": 0,
     }
 
 
 def summarize(labels: np.ndarray, host: np.ndarray, run: EmulatorRun,
-              tolerance: float) -> dict[str, Any]:
+              tolerance: float, rtol: float = 0.0) -> dict[str, Any]:
     """Everything ``armsim validate`` reports, under stable keys."""
     hp = np.argmax(host, axis=1)
     ep = np.argmax(run.outputs, axis=1)
@@ -155,7 +158,10 @@ def summarize(labels: np.ndarray, host: np.ndarray, run: EmulatorRun,
         "seconds": round(run.seconds, 3),
         "images_per_second": round(n / run.seconds, 1) if run.seconds else None,
     }
-    res["passed"] = bool(res["agreement"] == 1.0 and res["max_abs_diff"] <= tolerance)
+    within = bool(np.all(np.abs(run.outputs.astype(np.float64) - host) <=
+                         tolerance + rtol * np.abs(host.astype(np.float64))))
+    res["rtol"] = rtol
+    res["passed"] = bool(res["agreement"] == 1.0 and res["nan_outputs"] == 0 and within)
     return res
 
 

@@ -70,9 +70,15 @@ def decode(raw: bytes, path: str) -> list[str]:
 
 
 def read_lines(path: str | os.PathLike[str]) -> list[str]:
-    """Read and decode a script file."""
+    """Read and decode a script file (refusing one over the size or line caps)."""
+    from . import limits
+
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > limits.MAX_BYTES:
+            raise ScriptError(f"script is {size:,} bytes; the cap is {limits.MAX_BYTES:,} "
+                              "(ARMSIM_SCRIPT_MAX_BYTES)", str(p))
         raw = p.read_bytes()
     except OSError as e:
         raise ScriptError(f"cannot read script: {e.strerror or e}", str(p)) from None
@@ -86,6 +92,11 @@ def parse_program(path: str | os.PathLike[str]) -> Program:
 
 def parse_lines(lines: list[str], path: str) -> Program:
     """Parse decoded lines into a program."""
+    from . import limits
+
+    if len(lines) > limits.MAX_LINES:
+        raise ScriptError(f"script has {len(lines):,} lines; the cap is {limits.MAX_LINES:,} "
+                          "(ARMSIM_SCRIPT_MAX_LINES)", path, limits.MAX_LINES + 1, 1)
     return _Parser(path, lines).run()
 
 

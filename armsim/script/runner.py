@@ -223,6 +223,7 @@ class Runner:
         self.log: list[Script] = []
         self.notes: list[str] = []
         self.depth = 0
+        self.pages: set[int] = set()
 
     # environment for expressions
     def read(self, address: int, size: int) -> bytes:
@@ -326,6 +327,18 @@ class Runner:
             self.notes.append(f"line {s.loc.line}: _sleep_ has no effect in the emulator")
 
     def write(self, script: Script) -> None:
+        from . import limits
+
+        new = np.unique(script.address >> 12)
+        if len(self.pages) + len(new) > limits.MAX_PAGES:
+            fresh = [p for p in new.tolist() if p not in self.pages]
+            if len(self.pages) + len(fresh) > limits.MAX_PAGES:
+                over = fresh[limits.MAX_PAGES - len(self.pages)]
+                i = int(np.flatnonzero((script.address >> 12) == over)[0])
+                raise self.error(int(script.line[i]), 1, f"writes touch more than "
+                                 f"{limits.MAX_PAGES:,} distinct 4 KiB pages (cap "
+                                 "ARMSIM_SCRIPT_MAX_PAGES)")
+        self.pages.update(new.tolist())
         if self.memory is not None:
             from .check import check_writes
 

@@ -1,0 +1,300 @@
+"""Hardening: broken kernels end fast with a typed report, hostile inputs are refused
+cleanly, and agreement is never reported when it is not real."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from armsim import cpus, layout as L, mcu
+from armsim import model as M
+from armsim.build import CACHE_ENV, KERNELS_ENV, find_gcc, kernels_dir
+from armsim.cli import DEFAULT_MODEL, data_file, main
+from armsim.elf import ElfImage
+from armsim.emulator import Machine
+from armsim.errors import ElfError, EmulatorFault, ModelError, ScriptError
+
+HERE = Path(__file__).resolve().parent
+
+BROKEN = {
+    "spin": ("for (;;) { }", "instruction-budget"),
+    "svc": ('__asm volatile("svc #1");', "svc"),
+    "bkpt": ('__asm volatile("bkpt #3");', "bkpt"),
+    "udf": ('__asm volatile("udf #2");', "undefined-instruction"),
+    "even": ("((void (*)(void))((uintptr_t)&target & ~1u))();", "thumb-bit-missing"),
+    "unmapped": ("sink = *(volatile uint32_t *)0x60000000u;", "unmapped-read"),
+    "flash_write": ("*flash_word = 1;", "write-protected"),
+    "null_call": ("((void (*)(void))zero)();", "pc-zero"),
+    "recursion": ("sink = deep(1);", "stack-overflow"),
+}
+NETWORK = """
+#include <stdint.h>
+volatile uint32_t sink;
+volatile uintptr_t zero = 0;
+volatile uint32_t limit = 100000000u;
+volatile uint32_t *volatile flash_word = (volatile uint32_t *)0x100u;
+float armsim_output[10];
+int32_t armsim_predicted;
+void target(void) { sink = 1; }
+__attribute__((noinline)) uint32_t deep(uint32_t n)
+{
+    volatile uint32_t pad[32];
+    pad[n & 31] = n;
+    if (n > limit) {
+        return 0;
+    }
+    return deep(n + 1) + pad[(n + 1) & 31];
+}
+__attribute__((noinline)) void armsim_network_run(void) { BROKEN_BODY }
+int main(void) { armsim_network_run(); return 0; }
+"""
+
+
+@pytest.fixture(scope="module")
+def broken_tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("broken")
+    return root
+
+
+def broken_machine(root: Path, name: str, monkeypatch) -> Machine:
+    from armsim.simulate import Simulator
+
+    kdir = root / name
+    if not kdir.exists():
+        shutil.copytree(kernels_dir(), kdir)
+        (kdir / "opt" / "conv2d_relu_f32.c").unlink()  # keep the tree small and plain
+        for f in ("network.c",):
+            (kdir / "src" / f).write_text(NETWORK.replace("BROKEN_BODY", BROKEN[name][0]))
+    monkeypatch.setenv(KERNELS_ENV, str(kdir))
+    monkeypatch.setenv(CACHE_ENV, str(root / "cache"))
+    return Simulator(L.seed_layout(8), cpus.get_cpu("m4f"), mcu.get_mcu("generic"),
+                     max_instructions=2_000_000, timeout_s=5).machine
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_kernel_ends_fast_with_its_own_report(broken_tree, name, monkeypatch):
+    m = broken_machine(broken_tree, name, monkeypatch)
+    t0 = time.perf_counter()
+    with pytest.raises(EmulatorFault) as exc:
+        m.run(max_instructions=2_000_000, timeout_s=5)
+    assert time.perf_counter() - t0 < 1.0
+    e = exc.value
+    assert e.kind == BROKEN[name][1], str(e)
+    assert e.exit_code == 2
+    for part in ("registers:", "disassembly:", "stack (sp", "memory map:", f"error: {e.kind}"):
+        assert part in e.report
+    if name == "recursion":
+        assert e.function == "deep" and "guard page" in str(e)
+    if name == "null_call":
+        assert "LR=0" in e.report or "null pointer" in e.report
+
+
+def test_time_limit_is_its_own_error(broken_tree, monkeypatch):
+    m = broken_machine(broken_tree, "spin", monkeypatch)
+    with pytest.raises(EmulatorFault) as exc:
+        m.run(max_instructions=10**12, timeout_s=0.3)
+    assert exc.value.kind == "time-limit" and "0.3 s" in str(exc.value)
+    assert exc.value.function == "armsim_network_run"
+
+
+def test_cli_broken_kernel_exit_2_no_traceback(broken_tree, monkeypatch, capsys):
+    broken_machine(broken_tree, "unmapped", monkeypatch)
+    assert main(["simulate", "--max-instructions", "1000000", "--timeout", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "read of unmapped memory at 0x60000000" in err and "Traceback" not in err
+
+
+def _tiny(tmp_path: Path, source: str, name: str, cpu: str = "cortex-m4") -> Path:
+    src = tmp_path / f"{name}.S"
+    src.write_text(source)
+    out = tmp_path / f"{name}.elf"
+    subprocess.run([find_gcc(), f"-mcpu={cpu}", "-mthumb", "-nostdlib", "-nostartfiles", "-T",
+                    str(HERE / "kernels" / "tiny.ld"), str(src), "-o", str(out)], check=True)
+    return out
+
+
+def test_golden_crash_report(tmp_path):
+    out = tmp_path / "fault1.elf"
+    subprocess.run([find_gcc(), "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-nostartfiles",
+                    "-DFAULT_CASE=1", "-T", str(HERE / "kernels" / "tiny.ld"),
+                    str(HERE / "kernels" / "faults.S"), "-o", str(out)], check=True)
+    m = Machine(ElfImage.load(out), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+    with pytest.raises(EmulatorFault) as exc:
+        m.run()
+    golden = HERE / "golden" / "crash_unmapped_read.txt"
+    assert exc.value.report + "\n" == golden.read_text()
+
+
+def test_normal_return_ends_exactly_at_the_sentinel(tmp_path):
+    """A reset handler that returns (bx lr) ends at armsim_halt through LR = sentinel|1."""
+    elf = _tiny(tmp_path, """
+    .syntax unified
+    .thumb
+    .section .isr_vector, "a"
+    .word 0x20008000
+    .word Reset_Handler
+    .text
+    .type Reset_Handler, %function
+Reset_Handler:
+    movs r0, #7
+    bx lr
+    .type armsim_halt, %function
+    .global armsim_halt
+armsim_halt:
+    bkpt #0
+""", "ret")
+    m = Machine(ElfImage.load(elf), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+    st = m.run()
+    assert m.pc == m.image.symbol("armsim_halt").address and st.instructions == 2
+
+
+def test_elf_for_another_cpu_is_refused(tmp_path):
+    from armsim.build import build
+
+    m4 = build(cpus.get_cpu("m4f"), L.seed_layout(8), mcu.get_mcu("generic")).elf
+    with pytest.raises(ElfError, match="ARMv7E-M, which Cortex-M3"):
+        Machine(ElfImage.load(m4), cpus.get_cpu("m3"), mcu.get_mcu("generic"))
+    with pytest.raises(ElfError, match="ARMv7E-M, which Cortex-M0"):
+        Machine(ElfImage.load(m4), cpus.get_cpu("m0"), mcu.get_mcu("generic"))
+    m7 = build(cpus.get_cpu("m7"), L.seed_layout(8), mcu.get_mcu("generic")).elf
+    with pytest.raises(ElfError, match="FPv5"):
+        Machine(ElfImage.load(m7), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+
+
+@pytest.mark.parametrize("damage", ["truncate_header", "truncate_body", "garbage", "empty",
+                                    "bad_phoff"])
+def test_corrupt_elf_is_a_clean_error(tmp_path, damage, capsys):
+    from armsim.build import build
+
+    good = build(cpus.get_cpu("m4f"), L.seed_layout(8), mcu.get_mcu("generic")).elf.read_bytes()
+    bad = {"truncate_header": good[:30], "truncate_body": good[:len(good) // 3],
+           "garbage": b"\x7fELF" + bytes(range(256)) * 4, "empty": b"",
+           "bad_phoff": good[:28] + (0xFFFFFF00).to_bytes(4, "little") + good[32:]}[damage]
+    p = tmp_path / "bad.elf"
+    p.write_bytes(bad)
+    with pytest.raises(ElfError):
+        ElfImage.load(p)
+    assert main(["simulate", "--elf", str(p)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_denormal_inputs_stay_within_tolerance(m4_simulator_f8, random_weights):
+    """FPSCR resets to 0 (IEEE denormals kept) while TensorFlow on the CPU flushes them:
+    inputs in the denormal range change outputs by far less than the tolerance."""
+    lay = L.seed_layout(8)
+    sim = m4_simulator_f8
+    sim.write_tensors(lay.pack(random_weights.tensors()))
+    image = np.full((28, 28, 1), 3e-39, np.float32)  # below float32's 1.18e-38 normal range
+    image[::3, ::2, 0] = -7e-40
+    inf = sim.infer(lay["input"].pack(image))
+    host = M.predict(M.from_weights(random_weights), image[None])[0]
+    from armsim import compare
+
+    c = compare.compare(inf.outputs, host)
+    assert c.agree and c.max_abs_diff <= 1e-6
+    assert sim.machine.uc.reg_read(__import__("unicorn").arm_const.UC_ARM_REG_FPSCR) & (1 << 24) == 0
+
+
+def test_nan_weights_never_agree(tmp_path, capsys):
+    from armsim.script.writer import seed_format
+
+    w = M.weights_of(M.load(data_file(DEFAULT_MODEL)))
+    lay = L.seed_layout(8)
+    packed = lay.pack({**w.tensors(), "input": np.zeros((28, 28, 1), np.float32)})
+    text = seed_format(lay, packed)
+    # a NaN smuggled in as raw bits through _WDWORD
+    text += "_WDWORD(0x2000C394, 0x7FC00000)\n"
+    lines = [ln for ln in text.splitlines() if not ln.startswith("_WFLOAT (536920980,")]
+    p = tmp_path / "nan.ini"
+    p.write_text("\n".join(lines) + "\n")
+    assert main(["simulate", "--script", str(p), "--json"]) == 2
+    assert "NaN" in capsys.readouterr().err
+
+
+def test_compare_reports_ulp_and_uses_rtol():
+    from armsim import compare
+
+    a = np.array([1.0, 0.5, 1e-7], np.float32)
+    b = np.nextafter(a, np.float32(2))
+    c = compare.compare(a, b, tolerance=0.0)
+    assert c.max_ulp == 1 and not c.agree
+    assert compare.compare(a, b, tolerance=0.0, rtol=1e-6).agree
+    both_nan = np.array([np.nan, 1.0], np.float32)
+    assert not compare.compare(both_nan, both_nan).agree
+
+
+def test_legacy_h5_and_lambda_models_need_trust(tmp_path):
+    from armsim._tf import import_keras
+
+    keras = import_keras()
+    h5 = tmp_path / "m.h5"
+    h5.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    with pytest.raises(ModelError, match="--trust-model"):
+        M.load(h5)
+    inp = keras.Input((28, 28, 1))
+    out = keras.layers.Lambda(lambda x: x * 2.0)(inp)
+    lam = keras.Model(inp, keras.layers.Dense(10)(keras.layers.Flatten()(out)))
+    p = tmp_path / "lambda.keras"
+    lam.save(p)
+    with pytest.raises(ModelError, match="Lambda|--trust-model"):
+        M.load(p)
+    with pytest.raises(ModelError, match="Lambda"):  # trusted, still not the seed architecture
+        M.load(p, trust=True)
+
+
+def test_script_caps(tmp_path, monkeypatch):
+    from armsim.script import limits
+    from armsim.script.parser import parse_program
+
+    p = tmp_path / "big.ini"
+    p.write_text("_WFLOAT (536874068,0.5) \n" * 50)
+    monkeypatch.setattr(limits, "MAX_BYTES", 100)
+    with pytest.raises(ScriptError, match="cap is 100"):
+        parse_program(p)
+    monkeypatch.setattr(limits, "MAX_BYTES", 10**9)
+    monkeypatch.setattr(limits, "MAX_LINES", 10)
+    with pytest.raises(ScriptError, match="50 lines; the cap is 10"):
+        parse_program(p)
+
+
+def test_load_through_a_symlink_out_of_the_tree_is_refused(tmp_path):
+    from armsim.script.target import resolve_inside
+
+    outside = tmp_path / "outside.axf"
+    outside.write_bytes(b"x")
+    tree = tmp_path / "project"
+    tree.mkdir()
+    (tree / "link.axf").symlink_to(outside)
+    with pytest.raises(ScriptError, match="outside the script's folder"):
+        resolve_inside("link.axf", str(tree))
+
+
+def test_mutated_elfs_raise_only_armsim_errors(tmp_path):
+    """A short run of scripts/fuzz_elf.py's mutator: only documented errors come out."""
+    import random
+    import sys
+
+    from armsim.build import build
+    from armsim.errors import ArmsimError
+
+    sys.path.insert(0, str(HERE.parent / "scripts"))
+    from fuzz_elf import mutate
+
+    good = build(cpus.get_cpu("m4f"), L.seed_layout(8), mcu.get_mcu("generic")).elf.read_bytes()
+    rng = random.Random(1234)
+    p = tmp_path / "m.elf"
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(150):
+        p.write_bytes(mutate(rng, good))
+        try:
+            Machine(ElfImage.load(p), cpus.get_cpu("m4f"), mcu.get_mcu("generic")).run(
+                max_instructions=2_000_000, timeout_s=0.5)
+            outcomes["ok"] += 1
+        except ArmsimError:
+            outcomes["error"] += 1
+    assert outcomes["error"] > 0 and sum(outcomes.values()) == 150
