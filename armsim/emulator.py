@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from unicorn import (UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_INTR, UC_PROT_NONE, UC_HOOK_MEM_FETCH_UNMAPPED,
+from unicorn import (UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_INTR, UC_PROT_NONE, UC_QUERY_TIMEOUT, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_HOOK_MEM_WRITE_PROT,
                      UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT, UC_MODE_THUMB, UC_PROT_EXEC,
                      UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
@@ -346,7 +346,9 @@ class Machine:
         if self.pc != self.stop:
             if self.counter.over_budget():
                 raise self._limit_error("instruction budget", f"{self._budget:,} instructions")
-            raise self._limit_error("time limit", f"{self._timeout_s:g} s")
+            if uc.query(UC_QUERY_TIMEOUT):
+                raise self._limit_error("time limit", f"{self._timeout_s:g} s")
+            raise self._fault_error(None)
         return self.pc
 
     def _take_back(self, address: int) -> None:
