@@ -104,6 +104,19 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return z["images"], z["labels"], z["indices"]
 
 
+def _script_program(path: str, filters: int | None) -> tuple[Any, L.Layout]:
+    """Parse a script and choose its layout: --filters, else F inferred from its conv weights."""
+    from .script.check import infer_filters
+    from .script.parser import parse_program
+
+    program = parse_program(path)
+    f = filters or infer_filters(program.literal_writes())
+    if f is None:
+        raise ScriptError("cannot tell the number of conv filters from the script's conv "
+                          "weights; pass --filters F", path)
+    return program, L.seed_layout(f)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import Simulator
 
@@ -112,15 +125,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.model:
         host_model = M.load(args.model, args.trust_model)
     if args.script:
-        from .script.check import infer_filters
-        from .script.parser import parse_program
-
-        program = parse_program(args.script)
-        filters = args.filters or infer_filters(program.literal_writes())
-        if filters is None:
-            raise ScriptError("cannot tell the number of conv filters from the script's conv "
-                              "weights; pass --filters F", args.script)
-        lay = L.seed_layout(filters)
+        program, lay = _script_program(args.script, args.filters)
+        filters = lay.filters
         if host_model is not None:
             f_model = M.weights_of(host_model).filters
             if f_model != filters:
@@ -228,16 +234,11 @@ def _weights_source(args: argparse.Namespace, cpu: Any, mcu: Any):
     host_model = M.load(args.model, args.trust_model) if args.model else None
     memory: dict[str, np.ndarray] | None = None
     if getattr(args, "script", None):
-        from .script.check import infer_filters, tensors
-        from .script.parser import parse_program
+        from .script.check import tensors
         from .script.runner import MemoryTarget, Runner
 
-        program = parse_program(args.script)
-        filters = args.filters or infer_filters(program.literal_writes())
-        if filters is None:
-            raise ScriptError("cannot tell the number of conv filters from the script's conv "
-                              "weights; pass --filters F", args.script)
-        lay = L.seed_layout(filters)
+        program, lay = _script_program(args.script, args.filters)
+        filters = lay.filters
         if program.needs_cpu:
             from .simulate import Simulator
 
@@ -426,15 +427,7 @@ def _profile_input(args: argparse.Namespace, cpu: Any, mcu: Any):
     from .simulate import Simulator
 
     if args.script:
-        from .script.check import infer_filters
-        from .script.parser import parse_program
-
-        program = parse_program(args.script)
-        filters = args.filters or infer_filters(program.literal_writes())
-        if filters is None:
-            raise ScriptError("cannot tell the number of conv filters from the script's conv "
-                              "weights; pass --filters F", args.script)
-        lay = L.seed_layout(filters)
+        program, lay = _script_program(args.script, args.filters)
         sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
         _log, t = sim.run_script(program)
         sim.write_tensors(t)
@@ -691,7 +684,7 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
     program = parse_program(path)
     warnings: list[str] = []
     filters = args.filters or infer_filters(program.literal_writes())
-    if filters is None:
+    if filters is None:  # a set-up-only script: check it against the largest layout
         filters = L.MAX_FILTERS
         warnings.append(f"cannot tell F from the conv weights; checked against F={filters}")
     lay = L.seed_layout(filters)

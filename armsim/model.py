@@ -136,7 +136,7 @@ def check_architecture(model: Any, where: str = "model") -> int:
     in_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
     checks = [
         (in_shape == (L.IMAGE, L.IMAGE, 1), "model input", f"shape {in_shape}",
-         f"(28, 28, 1)"),
+         "(28, 28, 1)"),
         (tuple(cc["kernel_size"]) == (L.KERNEL, L.KERNEL), conv.name,
          f"kernel_size {cc['kernel_size']}", "5x5"),
         (tuple(cc["strides"]) == (1, 1), conv.name, f"strides {cc['strides']}", "1"),

@@ -9,7 +9,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from armsim import cpus, cycles, layout as L, mcu
