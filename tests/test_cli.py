@@ -97,7 +97,7 @@ def test_bad_scripts_exit_2_without_traceback(tmp_path, content, expect):
     assert "Traceback" not in r.stderr + r.stdout
 
 
-def test_bad_files_exit_2(tmp_path, capsys):
+def test_bad_files_exit_2(tmp_path, capsys, mnist_dir):
     assert main(["simulate", "--script", str(tmp_path / "missing.ini")]) == 2
     assert "cannot read script" in capsys.readouterr().err
     junk = tmp_path / "junk.keras"

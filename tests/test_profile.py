@@ -60,7 +60,7 @@ def test_hand_checked_loop_with_it_blocks(cpu, tmp_path):
         est.total + 2 * (1 + 9 + 1 + 1)  # taken: bl, bne x9, bx lr, b: each pays the wait states
 
 
-def test_attribution_sums_and_layers(capsys):
+def test_attribution_sums_and_layers(capsys, mnist_dir):
     code, p = run_json(capsys, "profile", "--json")
     assert code == 0 and p["agree"]
     assert sum(f["instructions"] for f in p["functions"]) == p["total_instructions"]
