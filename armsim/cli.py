@@ -467,7 +467,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         cmp = compare.compare(np.array(prof.outputs), host_out, args.tolerance, args.rtol)
         results.append((prof, cmp))
     if args.speedscope:
-        P_write_speedscope(results[0][0], args.speedscope, label)
+        _write_speedscope(results[0][0], args.speedscope, label)
     if args.plot:
         _plot_layers([p for p, _ in results], args.plot)
     if args.json:
@@ -499,7 +499,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return EXIT_OK if all(c.agree for _, c in results) else EXIT_MISMATCH
 
 
-def P_write_speedscope(prof: Any, path: str, label: str) -> None:
+def _write_speedscope(prof: Any, path: str, label: str) -> None:
     """The profile as a speedscope file: stacks (layer, function) weighted by instructions
     and by estimated cycles."""
     frames: list[dict[str, str]] = []
