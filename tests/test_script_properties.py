@@ -4,6 +4,8 @@ scripts only ever raise ScriptError."""
 from __future__ import annotations
 
 import random
+import sys
+from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +14,9 @@ from hypothesis import strategies as st
 from armsim.errors import ScriptError
 from armsim.script import parse_text
 from armsim.script.writer import float32_line
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from fuzz_scripts import SEEDS, mutate  # noqa: E402
 
 SRAM = 0x20000000
 
@@ -44,7 +49,6 @@ _PIECES = ["_WFLOAT", "_WDWORD", "_WBYTE", "_RDWORD", "FUNC", "void", "(", ")", 
            ",", "0x20000000", "536874068", "0.5", "-1e-3f", "1e39", "//", "/*", "*/", "\"",
            "SP", "=", "g", "main", "LOAD", "%L", "INCREMENTAL", "BS", "<<", "~", "\n", " ",
            "\t", "\r\n", "0777", "1FH", "printf", "\u00e9", "\x00", "\ufeff", "%", "@"]
-SEED_LINE = "_WFLOAT (536874068,0.12373909) \n"
 
 
 def _check(text: str) -> None:
@@ -60,18 +64,9 @@ def test_random_token_soup_raises_only_script_errors(pieces):
     _check("".join(pieces))
 
 
-@given(st.integers(0, 2**32 - 1), st.integers(0, 200))
+@given(st.integers(0, 2**32 - 1))
 @settings(max_examples=400, deadline=None)
-def test_mutated_seed_lines_raise_only_script_errors(seed, n_mut):
+def test_mutated_scripts_raise_only_script_errors(seed):
+    """The mutator of scripts/fuzz_scripts.py, over its seed and set-up scripts."""
     rng = random.Random(seed)
-    chars = list(SEED_LINE * 3)
-    for _ in range(n_mut % 12):
-        op = rng.randrange(3)
-        i = rng.randrange(len(chars) + 1)
-        if op == 0 and chars:
-            del chars[min(i, len(chars) - 1)]
-        elif op == 1:
-            chars.insert(i, rng.choice("_WFLOAT(),.0123456789eE+-xX;/* \n\"'{}"))
-        elif chars:
-            chars[min(i, len(chars) - 1)] = chr(rng.randrange(32, 127))
-    _check("".join(chars))
+    _check(mutate(rng, rng.choice(SEEDS)))
