@@ -144,7 +144,7 @@ class Machine:
         self._fault = crash.Access()
         self._intno: int | None = None
         code = [seg for seg in self.image.segments if "x" in seg.flags]
-        span = (code[0].vaddr, max(len(seg.data) for seg in code[:1])) if code else (0, 0)
+        span = (code[0].vaddr, len(code[0].data)) if code else (0, 0)
         self.counter: BlockCounter = make_counter(uc, self.counting, span)
         self.pc = self.reset & ~1
         self.guard = self._guard_page()
@@ -161,8 +161,7 @@ class Machine:
             if s.data:
                 self.uc.mem_write(s.paddr, s.data)
 
-    def _check_segments(self, image: ElfImage | None = None) -> None:
-        image = image or self.image
+    def _check_segments(self, image: ElfImage) -> None:
         for s in image.segments:
             spans = [(s.paddr, len(s.data), "load address")]
             if s.vaddr != s.paddr or s.memsz:

@@ -71,11 +71,6 @@ def check_conflicts(script: Script) -> None:
     script.blocks(check=True)
 
 
-def coverage(script: Script, layout: Layout) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per buffer, over its MAX_FILTERS reservation: float32 values and a written mask."""
-    return {b.name: script.floats_at(b.address, b.capacity) for b in layout}
-
-
 def infer_filters(script: Script) -> int | None:
     """F implied by how many conv weights the script writes (None if it is not whole)."""
     lay = L.seed_layout(L.MAX_FILTERS)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -22,9 +21,6 @@ from .model import KIND_CODES, KINDS, Script
 from .program import (BreakSet, Call, Expr, FuncDef, Go, Load, Loc, Print, Program, SetReg,
                       Sleep, Statement, Write, WriteBatch)
 from .values import ValueRangeError, parse_float32_array
-
-#: Reads return what memory holds at that point of the script: (address, size) -> bytes.
-MemoryReader = Callable[[int, int], bytes]
 
 READS = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}
 REGISTERS = {f"R{i}" for i in range(16)} | {"SP", "LR", "PC", "XPSR", "MSP"}

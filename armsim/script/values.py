@@ -69,8 +69,3 @@ def parse_float32_array(texts: list[str]) -> np.ndarray:
 def parse_float32(text: str) -> np.float32:
     """One literal; see :func:`parse_float32_array`."""
     return parse_float32_array([text])[0]
-
-
-def float32_text(value: np.float32 | float) -> str:
-    """The shortest text that parses back to exactly this float32 (numpy's str)."""
-    return str(np.float32(value))
