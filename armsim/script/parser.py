@@ -24,6 +24,8 @@ from .values import ValueRangeError, parse_float32_array
 
 READS = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}
 REGISTERS = {f"R{i}" for i in range(16)} | {"SP", "LR", "PC", "XPSR", "MSP"}
+#: Other names of core registers, by the name the target knows them under.
+REGISTER_ALIASES = {"MSP": "SP", "R13": "SP", "R14": "LR", "R15": "PC"}
 LOAD_OPTIONS = ("INCREMENTAL", "NOCODE", "NORESET", "CLEAR")
 #: Keil commands and statements armsim recognises but does not run.
 UNSUPPORTED = {
@@ -336,9 +338,7 @@ class _Parser:
             self.take()
             self.take()
             self.flush(out if not top else None)
-            out.append(SetReg("SP" if name in ("MSP", "R13") else
-                              "LR" if name == "R14" else "PC" if name == "R15" else name,
-                              self.expression(), loc))
+            out.append(SetReg(REGISTER_ALIASES.get(name, name), self.expression(), loc))
             return
         if name == "PRINTF":
             self.take()

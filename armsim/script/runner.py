@@ -231,11 +231,10 @@ class Runner:
 
     def name(self, text: str, line: int, col: int) -> int:
         up = text.upper()
-        from .parser import REGISTERS
+        from .parser import REGISTER_ALIASES, REGISTERS
 
         if up in REGISTERS:
-            return self.target.get_reg({"MSP": "SP", "R13": "SP", "R14": "LR",
-                                        "R15": "PC"}.get(up, up))
+            return self.target.get_reg(REGISTER_ALIASES.get(up, up))
         addr = self.target.symbol(text)
         if addr is None:
             raise self.error(line, col, f"unknown symbol or register '{text}'")
