@@ -117,6 +117,14 @@ def _script_program(path: str, filters: int | None) -> tuple[Any, L.Layout]:
     return program, L.seed_layout(f)
 
 
+def _check_model_filters(host_model: Any, filters: int) -> None:
+    """--model and --script must agree on the number of conv filters."""
+    f_model = M.weights_of(host_model).filters
+    if f_model != filters:
+        raise ArmsimError(f"--model has {f_model} filters but the script is laid out "
+                          f"for F={filters}")
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import Simulator
 
@@ -128,17 +136,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         program, lay = _script_program(args.script, args.filters)
         filters = lay.filters
         if host_model is not None:
-            f_model = M.weights_of(host_model).filters
-            if f_model != filters:
-                raise ArmsimError(f"--model has {f_model} filters but the script is laid out "
-                                  f"for F={filters}")
+            _check_model_filters(host_model, filters)
         sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels,
                         args.elf)
         log, t = sim.run_script(program, args.allow_outside_layout)
         for note in log.notes:
             print(f"armsim: {args.script}: {note}", file=sys.stderr)
-        weights = M.SeedWeights.from_tensors({k: lay[k].unpack(v) for k, v in t.items()
-                                              if k != "input"})
+        weights = M.SeedWeights.from_memory(lay, t)
         if host_model is None and not args.no_host:
             host_model = M.from_weights(weights)
         cases = [Case(Path(args.script).name, None, lay["input"].unpack(t["input"]))]
@@ -249,13 +253,11 @@ def _weights_source(args: argparse.Namespace, cpu: Any, mcu: Any):
             log = Runner(program, MemoryTarget(), mcu.memory_map(), lay).run()
             check_writes(log.writes, mcu.memory_map(), lay)
             memory = tensors(log.writes, lay)
-        weights = M.SeedWeights.from_tensors({k: lay[k].unpack(v) for k, v in memory.items()
-                                              if k != "input"})
+        weights = M.SeedWeights.from_memory(lay, memory)
         if host_model is None:
             host_model = M.from_weights(weights)
-        elif M.weights_of(host_model).filters != filters:
-            raise ArmsimError(f"--model has {M.weights_of(host_model).filters} filters but the "
-                              f"script is laid out for F={filters}")
+        else:
+            _check_model_filters(host_model, filters)
         return host_model, weights, lay, memory
     if host_model is None:
         host_model = M.load(data_file(DEFAULT_MODEL))
@@ -431,8 +433,7 @@ def _profile_input(args: argparse.Namespace, cpu: Any, mcu: Any):
         sim = Simulator(lay, cpu, mcu, args.max_instructions, args.timeout, args.kernels)
         _log, t = sim.run_script(program)
         sim.write_tensors(t)
-        weights = M.SeedWeights.from_tensors({k: lay[k].unpack(v) for k, v in t.items()
-                                              if k != "input"})
+        weights = M.SeedWeights.from_memory(lay, t)
         host = M.load(args.model, args.trust_model) if args.model else None
         return sim, host, weights, lay["input"].unpack(t["input"]), Path(args.script).name
     host = M.load(args.model, args.trust_model) if args.model else M.load(data_file(DEFAULT_MODEL))

@@ -37,6 +37,12 @@ class SeedWeights:
                 "dense_weights": self.dense_kernel, "dense_bias": self.dense_bias}
 
     @classmethod
+    def from_memory(cls, layout: L.Layout, memory: dict[str, np.ndarray]) -> "SeedWeights":
+        """From layout buffers in memory order (any "input" buffer is ignored)."""
+        return cls.from_tensors({k: layout[k].unpack(v) for k, v in memory.items()
+                                 if k != "input"})
+
+    @classmethod
     def from_tensors(cls, t: dict[str, np.ndarray]) -> "SeedWeights":
         """From a mapping by layout buffer name."""
         return cls(np.asarray(t["conv_weights"], np.float32), np.asarray(t["conv_bias"], np.float32),
