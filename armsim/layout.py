@@ -68,6 +68,15 @@ class Buffer:
                               f"got {a.shape}")
         return np.ascontiguousarray(a.transpose(self.axes)).reshape(-1)
 
+    def pack_many(self, keras_arrays: np.ndarray) -> np.ndarray:
+        """A batch of Keras tensors (N, *keras_shape) -> (N, count) rows in memory order."""
+        a = np.asarray(keras_arrays, dtype=np.float32)
+        if a.shape[1:] != self.keras_shape:
+            raise LayoutError(f"{self.name}: expected Keras arrays of shape {self.keras_shape}, "
+                              f"got {a.shape[1:]}")
+        axes = (0,) + tuple(i + 1 for i in self.axes)
+        return np.ascontiguousarray(a.transpose(axes)).reshape(len(a), -1)
+
     def unpack(self, flat: np.ndarray) -> np.ndarray:
         """Flat memory-order array -> Keras-shaped float32 tensor."""
         a = np.asarray(flat, dtype=np.float32).reshape(-1)

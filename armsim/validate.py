@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import layout as L
-from . import metrics
+from . import metrics, mnist
 from .compare import ulp_distance
 
 _W: dict[str, Any] = {}
@@ -32,9 +32,8 @@ class EmulatorRun:
 
 
 def pack_inputs(images: np.ndarray) -> np.ndarray:
-    """uint8 images (N, 28, 28) -> scaled, transposed float32 rows (N, 784) in memory order."""
-    x = (images.astype(np.float32) - np.float32(127.5)) / np.float32(127.5)
-    return np.ascontiguousarray(x.transpose(0, 2, 1)).reshape(len(images), -1)
+    """uint8 images (N, 28, 28) -> scaled float32 rows (N, 784) in the input buffer's order."""
+    return L.seed_layout(1)["input"].pack_many(mnist.scale(images))
 
 
 def _init(elf: str, cpu: str, mcu: str, filters: int, blocks: list[tuple[int, bytes]],

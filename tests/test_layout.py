@@ -92,3 +92,13 @@ def test_c_header_is_derived_from_the_layout():
     assert "#define ARMSIM_CONV_WEIGHTS_ADDR  0x20000C54u" in h
     assert "#define ARMSIM_DENSE_WEIGHTS_COUNT 8640" in h
     assert "#define ARMSIM_FILTERS    6" in h
+
+
+def test_pack_many_matches_pack_per_item(random_weights):
+    lay = L.seed_layout(8)
+    images = np.random.default_rng(4).normal(size=(5, 28, 28, 1)).astype(np.float32)
+    rows = lay["input"].pack_many(images)
+    for row, im in zip(rows, images):
+        np.testing.assert_array_equal(row, lay["input"].pack(im))
+    with pytest.raises(LayoutError):
+        lay["input"].pack_many(images[:, :27])
