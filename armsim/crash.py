@@ -54,7 +54,7 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
     pc = machine.pc
     hints: list[str] = []
     xn = never_execute(pc)
-    insn = _insn_at(machine, pc)
+    insn = insn_at(machine, pc)
     if access.kind:
         guard = machine.guard
         if guard and guard[0] <= access.address < guard[1]:
@@ -80,7 +80,7 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
     if intno is not None:
         kind, msg = EXCEPTIONS.get(intno, (f"exception-{intno}", f"CPU exception {intno}"))
         if intno == 2:
-            prev = _insn_at(machine, pc - 2)
+            prev = insn_at(machine, pc - 2)
             msg += f" ({prev})" if prev.startswith("svc") else ""
         if intno == 7:
             msg += f" ({insn})"
@@ -108,7 +108,8 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
     return "unknown", "the run stopped for an unknown reason", hints
 
 
-def _insn_at(machine: Any, pc: int) -> str:
+def insn_at(machine: Any, pc: int) -> str:
+    """The disassembled instruction at ``pc``, or why there is none."""
     try:
         code = machine.read(pc, 4)
     except UcError:

@@ -196,6 +196,11 @@ class Machine:
         return int(np.frombuffer(self.read(self.image.symbol(symbol).address, 4), "<i4")[0])
 
     # -- hooks ------------------------------------------------------------------------------
+    def _instructions_in(self, address: int, size: int) -> int:
+        """Instructions in a block, decoded once."""
+        n = self._icount.get((address, size))
+        return n if n is not None else self._decode_block(address, size)
+
     def _decode_block(self, address: int, size: int) -> int:
         if size == 0:
             n = 0  # reported after the run: the engine gave no size for this block
@@ -210,9 +215,7 @@ class Machine:
         tag = keys.tobytes()
         icounts = self._icount_cache.get(tag)
         if icounts is None:
-            icounts = np.array([self._icount.get((int(k) >> 32, int(k) & 0xFFFFFFFF))
-                                if (int(k) >> 32, int(k) & 0xFFFFFFFF) in self._icount else
-                                self._decode_block(int(k) >> 32, int(k) & 0xFFFFFFFF)
+            icounts = np.array([self._instructions_in(int(k) >> 32, int(k) & 0xFFFFFFFF)
                                 for k in keys], np.uint64)
             if len(self._icount_cache) > 64:
                 self._icount_cache.clear()
@@ -395,7 +398,7 @@ class Machine:
         kind = "instruction-budget" if "budget" in what else "time-limit"
         message = f"run exceeded its {what} of {limit}"
         where = done or (f"stopped at PC 0x{pc:08X} "
-                         f"({self.image.describe(pc)}: {crash._insn_at(self, pc)})")
+                         f"({self.image.describe(pc)}: {crash.insn_at(self, pc)})")
         hints = ["raise --max-instructions/--timeout if the work is real"] if done else [
             "an endless loop? raise --max-instructions/--timeout if the work is real"]
         return EmulatorFault(kind, f"{message}; {where}", pc, f.name if f else None,
