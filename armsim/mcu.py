@@ -24,8 +24,8 @@ class Mcu:
     sram_size: int
     #: other addresses where flash also appears (e.g. STM32's 0x08000000 beside the boot 0)
     flash_aliases: tuple[int, ...] = ()
-    #: the core the part has (informational: --cpu chooses what is built)
-    core: str = ""
+    #: the CPU variant the part has: it is the default --cpu for this preset
+    core: str = "m4f"
 
     @property
     def stack_top(self) -> int:
@@ -65,10 +65,31 @@ MCUS: dict[str, Mcu] = {
             0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0"),
         Mcu("rp2040", "RP2040 (Cortex-M0+): 2 MiB XIP flash, 264 KiB SRAM",
             0x10000000, 2048 * KIB, 0x20000000, 264 * KIB, core="m0"),
+        # RM0456: SRAM1 (768 KiB), SRAM2 (64 KiB), SRAM3 (832 KiB) and SRAM5 (832 KiB) are
+        # contiguous from 0x20000000 on the STM32U5A9/U599; flash is 4 MiB at 0x08000000.
+        Mcu("stm32u5a9", "STM32U5A9NJ (Cortex-M33): 4 MiB flash, 2,496 KiB contiguous SRAM1-3+5",
+            0x08000000, 4096 * KIB, 0x20000000, 2496 * KIB, flash_aliases=(0x00000000,),
+            core="m33"),
+        Mcu("large", "emulation only: 16 MiB flash at 0x08000000, 16 MiB SRAM (no real part)",
+            0x08000000, 16 * 1024 * KIB, 0x20000000, 16 * 1024 * KIB,
+            flash_aliases=(0x00000000,), core="m4f"),
     )
 }
 
 DEFAULT_MCU = "generic"
+
+
+def resolve_cpu(mcu: Mcu, cpu: str | None) -> str:
+    """The CPU to build for: ``cpu`` if given (refused when the part has another core),
+    else the part's own core."""
+    if cpu is None:
+        return mcu.core
+    same = {"m7d": "m7"}.get(cpu, cpu)
+    if mcu.name not in ("generic", "large") and same != mcu.core:
+        raise ArmsimError(f"--cpu {cpu} does not match MCU preset '{mcu.name}', which has a "
+                          f"{mcu.core} core; leave --cpu out to use it, or pick --mcu generic "
+                          "or large")
+    return cpu
 
 
 @dataclass(frozen=True)

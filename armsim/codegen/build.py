@@ -1,0 +1,224 @@
+"""Cross-compile a plan's firmware for one CPU variant: the kernel set as a cached static
+library per (CPU, kernel set, flags), then the generated sources linked against it, the ELF
+cached by the hash of everything that went in."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..cpus import CpuVariant
+from ..errors import LayoutError, ToolchainError
+from ..mcu import Mcu
+from ..plan import Plan
+from .render import memory_ld, network_c, plan_header, weights_c
+
+GCC_ENV = "ARMSIM_GCC"
+CACHE_ENV = "ARMSIM_CACHE_DIR"
+KERNELS_ENV = "ARMSIM_KERNELS_DIR"
+INSTALL_HINT = ("install the GNU Arm toolchain: `sudo apt-get install --no-install-recommends "
+                "gcc-arm-none-eabi libnewlib-arm-none-eabi` (or run scripts/setup.sh), "
+                f"or point ${GCC_ENV} at arm-none-eabi-gcc")
+LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
+LIBS = ("-lm",)
+#: Kernel sets: "reference" is kernels/ref; "optimized" is kernels/ref with every file that
+#: kernels/opt has replaced by it, plus the specialised kernels only kernels/opt has.
+KERNEL_SETS = ("optimized", "reference")
+DEFAULT_KERNELS = "optimized"
+#: The smallest stack the linker script accepts.
+MIN_STACK = 0x1000
+
+
+@dataclass(frozen=True)
+class Build:
+    """A built ELF and what it was built for."""
+
+    elf: Path
+    cpu: CpuVariant
+    plan: Plan
+    mcu: Mcu
+    cached: bool
+    kernels: str = DEFAULT_KERNELS
+
+
+def kernels_dir() -> Path:
+    """The kernel tree: $ARMSIM_KERNELS_DIR, the installed package's copy, or the checkout's."""
+    env = os.environ.get(KERNELS_ENV)
+    here = Path(__file__).resolve().parent.parent
+    for d in ([Path(env)] if env else []) + [here / "kernels", here.parent / "kernels"]:
+        if (d / "runtime" / "armsim.ld").is_file():
+            return d
+    raise ToolchainError(f"kernel sources not found (looked in {here / 'kernels'} and "
+                         f"{here.parent / 'kernels'}; set ${KERNELS_ENV})")
+
+
+def cache_dir() -> Path:
+    """Where built ELFs are kept: $ARMSIM_CACHE_DIR or ~/.cache/armsim."""
+    env = os.environ.get(CACHE_ENV)
+    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME",
+                                                     Path.home() / ".cache")) / "armsim"
+    return base / "build"
+
+
+def find_gcc() -> str:
+    """Path of arm-none-eabi-gcc, or a ToolchainError saying how to install it."""
+    gcc = os.environ.get(GCC_ENV) or shutil.which("arm-none-eabi-gcc")
+    if not gcc or not Path(gcc).exists():
+        raise ToolchainError(f"arm-none-eabi-gcc not found: {INSTALL_HINT}")
+    return gcc
+
+
+@lru_cache(maxsize=4)
+def gcc_version(gcc: str) -> str:
+    """The compiler's --version text (part of every cache key)."""
+    return subprocess.run([gcc, "--version"], capture_output=True, text=True).stdout
+
+
+def kernel_sources(kernels: str = DEFAULT_KERNELS, kdir: Path | None = None) -> list[Path]:
+    """The C files of a kernel set, sorted by name."""
+    if kernels not in KERNEL_SETS:
+        raise ToolchainError(f"unknown kernel set {kernels!r}; known: {', '.join(KERNEL_SETS)}")
+    kdir = kdir or kernels_dir()
+    files = {p.name: p for p in (kdir / "ref").glob("*.c")}
+    if kernels == "optimized":
+        files.update({p.name: p for p in (kdir / "opt").glob("*.c")})
+    return sorted(files.values(), key=lambda p: p.name)
+
+
+def _hash(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode() if isinstance(p, str) else p)
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def _run(cmd: list[str], what: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolchainError(f"{what} failed:\n{proc.stderr.strip()}")
+
+
+def _publish(work: Path, out_dir: Path) -> None:
+    """Move a finished work directory into the cache (another process may have won)."""
+    if out_dir.exists():
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    try:
+        work.rename(out_dir)
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def kernel_library(cpu: CpuVariant, kernels: str, gcc: str | None = None) -> Path:
+    """The kernel set compiled for ``cpu`` as a static library (cached)."""
+    gcc = gcc or find_gcc()
+    kdir = kernels_dir()
+    srcs = kernel_sources(kernels, kdir)
+    key = _hash(gcc_version(gcc), " ".join(cpu.all_flags), kernels,
+                *[p.name for p in srcs], *[p.read_bytes() for p in srcs],
+                *[p.read_bytes() for p in sorted((kdir / "include").glob("*.h"))])
+    out_dir = cache_dir() / f"lib-{cpu.name}-{kernels[:3]}-{key}"
+    lib = out_dir / "libarmsim_nn.a"
+    if lib.is_file():
+        return lib
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="tmp-", dir=out_dir.parent))
+    try:
+        objs = []
+        for src in srcs:
+            obj = work / (src.stem + ".o")
+            _run([gcc, *cpu.all_flags, "-I", str(kdir / "include"), "-c", str(src), "-o",
+                  str(obj)], f"compiling {src.name} for {cpu.title}")
+            objs.append(str(obj))
+        ar = str(Path(gcc).with_name(Path(gcc).name.replace("gcc", "ar")))
+        if not Path(ar).exists():
+            ar = shutil.which("arm-none-eabi-ar") or ar
+        _run([ar, "rcs", str(work / "libarmsim_nn.a"), *objs], "archiving the kernels")
+        _publish(work, out_dir)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return lib
+
+
+def generated_sources(plan: Plan, mcu: Mcu) -> dict[str, str]:
+    """The files generated for a plan and MCU, by name."""
+    g = plan.graph
+    files = {"network.c": network_c(g, plan), "armsim_plan.h": plan_header(g, plan),
+             "memory.ld": memory_ld(plan, mcu)}
+    if plan.weights_in == "flash":
+        files["weights.c"] = weights_c(g, plan)
+    return files
+
+
+def check_plan_fits(plan: Plan, mcu: Mcu) -> None:
+    """A LayoutError saying what the plan needs and what the part has, if it does not fit."""
+    top = mcu.sram_base + mcu.sram_size
+    if not mcu.sram_base <= plan.base < top:
+        raise LayoutError(f"the model does not fit MCU preset '{mcu.name}': its plan starts at "
+                          f"0x{plan.base:08X}, outside the part's SRAM 0x{mcu.sram_base:08X}-"
+                          f"0x{top - 1:08X}")
+    need = plan.reserved_end - mcu.sram_base + MIN_STACK
+    if need > mcu.sram_size:
+        raise LayoutError(
+            f"the model does not fit MCU preset '{mcu.name}': it needs {need:,} bytes of SRAM "
+            f"(inputs and weights {plan.arena[0] - plan.base:,}, activation arena "
+            f"{plan.arena[1]:,}, at least {MIN_STACK:,} of stack, from 0x{mcu.sram_base:08X}); "
+            f"{mcu.name} has {mcu.sram_size:,} bytes"
+            + ("; try --weights-in flash" if plan.weights_in == "sram" and
+               plan.graph.constants() else "") + " or a larger --mcu (e.g. large)")
+    flash = plan.flash_weight_bytes()
+    if flash > mcu.flash_size:
+        raise LayoutError(f"the model does not fit MCU preset '{mcu.name}': its weights need "
+                          f"{flash:,} bytes of flash; {mcu.name} has {mcu.flash_size:,}")
+
+
+def build(cpu: CpuVariant, plan: Plan, mcu: Mcu, force: bool = False,
+          kernels: str = DEFAULT_KERNELS) -> Build:
+    """Build (or reuse) the firmware ELF for this CPU, plan, MCU preset and kernel set."""
+    check_plan_fits(plan, mcu)
+    gcc = find_gcc()
+    kdir = kernels_dir()
+    lib = kernel_library(cpu, kernels, gcc)
+    generated = generated_sources(plan, mcu)
+    runtime = sorted((kdir / "runtime").iterdir())
+    key = _hash(gcc_version(gcc), " ".join(cpu.all_flags + LINK_FLAGS + LIBS), kernels,
+                lib.parent.name, *[p.read_bytes() for p in runtime],
+                *[f"{k}\0{v}" for k, v in sorted(generated.items())])
+    name = plan.graph.name if plan.preset != "seed" else f"seed-f{plan.filters}"
+    out_dir = cache_dir() / f"{cpu.name}-{_safe(name)}-{mcu.name}-{kernels[:3]}-{key}"
+    elf = out_dir / "network.elf"
+    if elf.is_file() and not force:
+        return Build(elf, cpu, plan, mcu, cached=True, kernels=kernels)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="tmp-", dir=out_dir.parent))
+    try:
+        for fname, text in generated.items():
+            (work / fname).write_text(text)
+        srcs = [str(kdir / "runtime" / "startup.c"), str(work / "network.c")]
+        if "weights.c" in generated:
+            srcs.append(str(work / "weights.c"))
+        cmd = [gcc, *cpu.all_flags, "-I", str(work), "-I", str(kdir / "include"), *srcs,
+               "-L", str(work), "-L", str(kdir / "runtime"), "-T", "armsim.ld", *LINK_FLAGS,
+               f"-Wl,-Map={work / 'network.map'}", "-o", str(work / "network.elf"),
+               str(lib), *LIBS]
+        (work / "command.txt").write_text(" ".join(cmd) + "\n")
+        _run(cmd, f"firmware build for {cpu.title}")
+        if force and out_dir.exists():
+            shutil.rmtree(out_dir)
+        _publish(work, out_dir)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return Build(elf, cpu, plan, mcu, cached=False, kernels=kernels)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:32]

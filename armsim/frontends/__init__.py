@@ -1,0 +1,44 @@
+"""Model frontends: read a model file into an :class:`armsim.graph.Graph`, chosen by content."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError
+from ..graph import Graph
+
+
+def sniff(path: str | os.PathLike[str]) -> str:
+    """Which frontend reads ``path``, from its first bytes: "keras" (zip), "h5", or "unknown"."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as e:
+        raise ModelError(f"{p}: cannot read: {e.strerror or e}") from None
+    if head[:4] == b"PK\x03\x04":
+        return "keras"
+    if head[:8] == b"\x89HDF\r\n\x1a\n":
+        return "h5"
+    if head[4:8] == b"TFL3":
+        return "tflite"
+    return "unknown"
+
+
+def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph, Any]:
+    """(graph, host model) for a model file; the frontend is picked by the file's content."""
+    from . import keras as K
+
+    p = Path(path)
+    if p.is_dir():
+        raise ModelError(f"{p} is a directory, not a model file (give a .keras file)")
+    if not p.exists():
+        raise ModelError(f"model file {p} not found")
+    kind = sniff(p)
+    if kind == "tflite":
+        raise ModelError(f"{p}: a TFLite flatbuffer; int8 .tflite models are not supported yet "
+                         "(give the float32 .keras model)")
+    model = K.load(p, trust=trust, kind=kind)
+    return K.to_graph(model, str(p)), model

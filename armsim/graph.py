@@ -1,0 +1,248 @@
+"""The model as a small, pure-data graph: the one type every frontend produces and every
+later stage (plan, code generation, emulation, reference, reports) reads.
+
+A :class:`Graph` holds tensors by name and ops in execution (topological) order. Shapes never
+include the batch axis. Constant tensors (weights, biases) carry their values in the shape the
+frontend read them (Keras' own kernel shapes); the memory plan decides their element order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+#: Tensor roles.
+ROLES = ("input", "weight", "bias", "activation", "output")
+
+#: Op kinds and what they compute (attributes in brackets).
+OP_KINDS = {
+    "conv2d": "2-D convolution [strides, padding, dilation, activation]",
+    "depthwise_conv2d": "depthwise 2-D convolution [strides, padding, multiplier, activation]",
+    "fully_connected": "dense layer over the last axis [activation]",
+    "max_pool2d": "max pooling [pool, strides, padding]",
+    "avg_pool2d": "average pooling; 'same' divides by the valid cells [pool, strides, padding]",
+    "add": "element-wise sum of its inputs [activation]",
+    "concat": "concatenation [axis]",
+    "pad": "zero padding [pads]",
+    "reshape": "same memory, new shape (Flatten, Reshape)",
+    "activation": "element-wise activation [activation]",
+    "scale_shift": "x * scale + shift per channel (BatchNorm, Rescaling, Normalization)",
+}
+
+#: Activations the kernels implement: name -> what it computes.
+ACTIVATIONS = {
+    "linear": "x",
+    "relu": "max(x, 0), optionally clipped at max_value",
+    "relu6": "min(max(x, 0), 6)",
+    "leaky_relu": "x if x >= 0 else alpha * x",
+    "sigmoid": "1 / (1 + exp(-x))",
+    "tanh": "tanh(x)",
+    "hard_sigmoid": "clip(x / 6 + 0.5, 0, 1) (Keras 3)",
+    "softmax": "exp(x - max) / sum exp(x - max) over the last axis",
+}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A fused or standalone activation: its kind and parameters."""
+
+    kind: str = "linear"
+    #: relu: upper clip (None: none); leaky_relu: alpha
+    max_value: float | None = None
+    alpha: float = 0.0
+
+    @property
+    def clamp(self) -> tuple[float, float] | None:
+        """(min, max) when this activation is a clamp (linear, relu, relu6), else None."""
+        inf = float(np.finfo(np.float32).max)
+        if self.kind == "linear":
+            return (-inf, inf)
+        if self.kind == "relu":
+            return (0.0, inf if self.max_value is None else float(self.max_value))
+        if self.kind == "relu6":
+            return (0.0, 6.0)
+        return None
+
+    def describe(self) -> str:
+        """Short text, e.g. ``relu6`` or ``leaky_relu(0.2)``."""
+        if self.kind == "leaky_relu":
+            return f"leaky_relu({self.alpha:g})"
+        if self.kind == "relu" and self.max_value is not None:
+            return f"relu(max {self.max_value:g})"
+        return self.kind
+
+
+LINEAR = Activation()
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A named tensor: shape without the batch axis, dtype, role, and values if constant.
+
+    Attributes:
+        name: unique within the graph
+        shape: dimensions, batch axis excluded
+        dtype: "float32" (int8 later)
+        role: one of :data:`ROLES`
+        data: the values (constants only), in ``shape``
+        view_shape: for a weight, a finer view of the same values used when searching layout
+            mistakes (a Dense kernel after Flatten: ``(h, w, c, units)``)
+        layer: the Keras layer whose output this tensor equals, if any
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+    role: str = "activation"
+    data: np.ndarray | None = field(default=None, compare=False, repr=False)
+    view_shape: tuple[int, ...] | None = None
+    layer: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def is_constant(self) -> bool:
+        """True for weights and biases."""
+        return self.role in ("weight", "bias")
+
+
+@dataclass(frozen=True)
+class Op:
+    """One computation: kind, input and output tensor names, attributes.
+
+    Attributes:
+        name: unique, derived from the Keras layer (``conv1``, ``sep/depthwise``)
+        kind: one of :data:`OP_KINDS`
+        inputs: activation inputs first, then weight and bias (when present)
+        outputs: one tensor
+        attrs: kind-specific settings (see :data:`OP_KINDS`)
+        layer: the Keras layer this op came from
+        fused: other Keras layers folded into it (a BatchNormalization, an Activation)
+    """
+
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    attrs: dict[str, Any] = field(default_factory=dict, compare=False)
+    layer: str = ""
+    fused: tuple[str, ...] = ()
+
+    @property
+    def activation(self) -> Activation:
+        """The fused activation (linear when none)."""
+        return self.attrs.get("activation", LINEAR)
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """A Keras layer and what became of it: the ops it produced, or where it went."""
+
+    name: str
+    class_name: str
+    ops: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass
+class Graph:
+    """Tensors by name, ops in execution order, the model's inputs and outputs.
+
+    Attributes:
+        name: the model's name
+        tensors: every tensor by name
+        ops: in a valid execution order
+        inputs: graph input tensor names
+        outputs: graph output tensor names, in the model's output order
+        layers: every Keras layer (InputLayer excluded) with its ops, in model order
+        source: where the graph came from (a file path, or a description)
+    """
+
+    name: str
+    tensors: dict[str, Tensor]
+    ops: list[Op]
+    inputs: list[str]
+    outputs: list[str]
+    layers: list[LayerInfo] = field(default_factory=list)
+    source: str = ""
+
+    def __iter__(self) -> Iterator[Op]:
+        return iter(self.ops)
+
+    def op(self, name: str) -> Op:
+        """The op called ``name``."""
+        for o in self.ops:
+            if o.name == name:
+                return o
+        raise KeyError(name)
+
+    def producer(self, tensor: str) -> Op | None:
+        """The op whose output is ``tensor`` (None for inputs and constants)."""
+        for o in self.ops:
+            if tensor in o.outputs:
+                return o
+        return None
+
+    def consumers(self, tensor: str) -> list[Op]:
+        """Ops that read ``tensor``."""
+        return [o for o in self.ops if tensor in o.inputs]
+
+    def constants(self) -> list[Tensor]:
+        """Weights and biases in the order the ops read them."""
+        seen: dict[str, Tensor] = {}
+        for o in self.ops:
+            for name in o.inputs:
+                t = self.tensors[name]
+                if t.is_constant and name not in seen:
+                    seen[name] = t
+        return list(seen.values())
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of one inference."""
+        return sum(op_macs(self, o) for o in self.ops)
+
+    def is_classifier(self) -> bool:
+        """One rank-1 output of 2+ values ending in softmax or sigmoid: argmax is a class."""
+        if len(self.outputs) != 1:
+            return False
+        t = self.tensors[self.outputs[0]]
+        last = self.producer(t.name)
+        while last is not None and last.kind == "reshape":
+            last = self.producer(last.inputs[0])
+        return (len(t.shape) == 1 and t.shape[0] >= 2 and last is not None
+                and last.activation.kind in ("softmax", "sigmoid"))
+
+
+def dims4(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """(h, w, c) of an activation: (c,) -> (1, 1, c); (w, c) -> (1, w, c); (h, w, c)."""
+    if len(shape) == 1:
+        return 1, 1, shape[0]
+    if len(shape) == 2:
+        return 1, shape[0], shape[1]
+    if len(shape) == 3:
+        return shape[0], shape[1], shape[2]
+    raise ValueError(f"tensor of rank {len(shape)} has no (h, w, c) view")
+
+
+def op_macs(g: Graph, o: Op) -> int:
+    """Multiply-accumulates of one op (0 for ops without multiplies)."""
+    out = g.tensors[o.outputs[0]]
+    if o.kind == "conv2d":
+        kh, kw, cin, _cout = o.attrs["kernel"]
+        oh, ow, cout = dims4(out.shape)
+        return oh * ow * cout * kh * kw * cin
+    if o.kind == "depthwise_conv2d":
+        kh, kw = o.attrs["kernel"][:2]
+        oh, ow, cout = dims4(out.shape)
+        return oh * ow * cout * kh * kw
+    if o.kind == "fully_connected":
+        w = g.tensors[o.inputs[1]]
+        n_in, n_out = w.shape
+        return (out.size // n_out) * n_in * n_out
+    return 0

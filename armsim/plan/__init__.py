@@ -1,0 +1,32 @@
+"""The memory plan: every tensor's address, size and element order, derived from the graph."""
+
+from __future__ import annotations
+
+from ..errors import LayoutError
+from ..graph import Graph
+from .buffers import Buffer, Plan
+from .planner import plan as auto_plan
+from .seed import matches as seed_matches
+from .seed import seed_plan
+
+LAYOUTS = ("auto", "seed", "natural")
+
+
+def make_plan(g: Graph, layout: str = "auto", base: int | None = None,
+              weights_in: str = "sram", sram_base: int = 0x20000000) -> Plan:
+    """The plan for ``g``: the seed preset when asked, or when ``auto`` and the graph is the
+    seed architecture with weights in SRAM at the default base; else a generated plan."""
+    if layout not in LAYOUTS:
+        raise LayoutError(f"--layout {layout!r}: expected one of {', '.join(LAYOUTS)}")
+    if layout == "seed":
+        if weights_in != "sram" or base not in (None, 0x20000000):
+            raise LayoutError("the seed layout has fixed SRAM addresses: it cannot take "
+                              "--weights-in flash or another --base")
+        return seed_plan(g)
+    if layout == "auto" and weights_in == "sram" and base in (None, 0x20000000) \
+            and seed_matches(g) is not None:
+        return seed_plan(g)
+    return auto_plan(g, sram_base if base is None else base, weights_in)
+
+
+__all__ = ["Buffer", "Plan", "make_plan", "seed_plan", "seed_matches", "LAYOUTS"]

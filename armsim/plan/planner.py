@@ -1,0 +1,147 @@
+"""Plan a graph's memory: inputs and weights from a base address in the order the kernels
+read them, activations in an arena where tensors whose lives do not overlap share bytes."""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import LayoutError
+from ..graph import Graph, Op
+from .buffers import Buffer, Plan
+
+#: Element order of each op's constant inputs: (axes, formula), by op kind and input slot.
+#: Conv weights are CMSIS-NN's OHWI, dense weights [out][in], the rest as Keras holds them.
+CONST_ORDER = {
+    ("conv2d", 1): ((3, 0, 1, 2), "OHWI: W[o][kh][kw][i] = kernel[kh][kw][i][o]"),
+    ("depthwise_conv2d", 1): ((0, 1, 2, 3), "W[kh][kw][c*M + m] = kernel[kh][kw][c][m]"),
+    ("fully_connected", 1): ((1, 0), "W[out][in] = kernel[in][out]"),
+}
+ARENA_ALIGN = 16
+
+
+def c_name(text: str) -> str:
+    """A C identifier made from a tensor or op name."""
+    s = re.sub(r"\W", "_", text)
+    return s if s and not s[0].isdigit() else "_" + s
+
+
+def aliases(g: Graph) -> dict[str, str]:
+    """Reshape outputs -> the tensor whose memory they share (followed to the root)."""
+    out: dict[str, str] = {}
+    for o in g.ops:
+        if o.kind == "reshape":
+            src = o.inputs[0]
+            out[o.outputs[0]] = out.get(src, src)
+    return out
+
+
+def _order_text(shape: tuple[int, ...]) -> str:
+    names = {1: "[c]", 2: "[w][c]", 3: "NHWC: x[h][w][c]"}
+    return names.get(len(shape), f"C order over {shape}")
+
+
+def _const_axes(g: Graph, tensor: str) -> tuple[tuple[int, ...], str]:
+    for o in g.ops:
+        if tensor in o.inputs:
+            slot = o.inputs.index(tensor)
+            if (o.kind, slot) in CONST_ORDER:
+                return CONST_ORDER[(o.kind, slot)]
+    rank = len(g.tensors[tensor].shape)
+    return tuple(range(rank)), "[c]" if rank == 1 else "C order"
+
+
+def lifetimes(g: Graph, alias: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """First and last op index touching each activation buffer (outputs live to the end)."""
+    life: dict[str, list[int]] = {}
+    for i, o in enumerate(g.ops):
+        for name in o.inputs + o.outputs:
+            t = g.tensors[name]
+            if t.role in ("activation", "output"):
+                root = alias.get(name, name)
+                span = life.setdefault(root, [i, i])
+                span[0], span[1] = min(span[0], i), max(span[1], i)
+    end = len(g.ops)
+    for name in g.outputs:
+        root = alias.get(name, name)
+        if root in life:
+            life[root][1] = end
+    return {k: (v[0], v[1]) for k, v in life.items()}
+
+
+def place_arena(sizes: dict[str, int], life: dict[str, tuple[int, int]]) -> tuple[dict[str, int], int]:
+    """Greedy placement, largest first, at the lowest offset free during the buffer's life.
+
+    Returns offsets by buffer and the arena's size.
+    """
+    placed: list[tuple[int, int, tuple[int, int]]] = []  # offset, size, lifetime
+    offsets: dict[str, int] = {}
+    for name in sorted(sizes, key=lambda n: (-sizes[n], life[n][0], n)):
+        size = (sizes[name] + ARENA_ALIGN - 1) // ARENA_ALIGN * ARENA_ALIGN
+        a0, a1 = life[name]
+        busy = sorted((off, off + sz) for off, sz, (b0, b1) in placed if a0 <= b1 and b0 <= a1)
+        off = 0
+        for lo, hi in busy:
+            if off + size <= lo:
+                break
+            off = max(off, hi)
+        offsets[name] = off
+        placed.append((off, size, (a0, a1)))
+    total = max((off + sz for off, sz, _ in placed), default=0)
+    return offsets, total
+
+
+def _producer(g: Graph, tensor: str) -> Op | None:
+    return g.producer(tensor)
+
+
+def plan(g: Graph, base: int = 0x20000000, weights_in: str = "sram") -> Plan:
+    """The generated plan: [inputs][weights, biases in read order][arena] from ``base``."""
+    if weights_in not in ("sram", "flash"):
+        raise LayoutError(f"--weights-in {weights_in!r}: expected 'sram' or 'flash'")
+    if base % 8:
+        raise LayoutError(f"--base 0x{base:08X} is not 8-byte aligned")
+    buffers: list[Buffer] = []
+    addr = base
+    for name in g.inputs:
+        t = g.tensors[name]
+        b = Buffer(name, name, "input", addr, t.shape, tuple(range(len(t.shape))),
+                   region="sram", order=_order_text(t.shape),
+                   description=f"model input {t.shape}", symbol=f"armsim_in_{c_name(name)}")
+        buffers.append(b)
+        addr = (b.end + 7) & ~7
+    for t in g.constants():
+        axes, order = _const_axes(g, t.name)
+        user = next(o for o in g.ops if t.name in o.inputs)
+        desc = f"{t.role} of {user.name} ({user.kind})"
+        sym = f"armsim_w_{c_name(t.name)}"
+        if weights_in == "flash":
+            buffers.append(Buffer(t.name, t.name, t.role, None, t.shape, axes, region="flash",
+                                  order=order, description=desc, symbol=sym))
+            continue
+        b = Buffer(t.name, t.name, t.role, addr, t.shape, axes, region="sram", order=order,
+                   description=desc, symbol=sym)
+        buffers.append(b)
+        addr = (b.end + 7) & ~7
+    return _with_arena(g, buffers, base, addr, "auto", weights_in)
+
+
+def _with_arena(g: Graph, buffers: list[Buffer], base: int, after: int, preset: str,
+                weights_in: str, seed_order: tuple[str, ...] = (),
+                filters: int | None = None) -> Plan:
+    """Add the activation arena at ``after`` (aligned) and return the plan."""
+    alias = aliases(g)
+    life = lifetimes(g, alias)
+    sizes = {n: g.tensors[n].size * 4 for n in life}
+    offsets, total = place_arena(sizes, life)
+    start = (after + ARENA_ALIGN - 1) // ARENA_ALIGN * ARENA_ALIGN
+    for name in sorted(offsets, key=lambda n: life[n]):
+        t = g.tensors[name]
+        prod = _producer(g, name)
+        buffers.append(Buffer(name, name, t.role, start + offsets[name], t.shape,
+                              tuple(range(len(t.shape))), region="arena",
+                              order=_order_text(t.shape),
+                              description=f"output of {prod.name if prod else '?'}",
+                              producer=prod.name if prod else None,
+                              symbol=f"armsim_t_{c_name(name)}", lifetime=life[name]))
+    return Plan(preset, g, tuple(buffers), base, (start, total), weights_in, seed_order,
+                filters, alias)

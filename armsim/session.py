@@ -1,0 +1,197 @@
+"""A plan's firmware on one emulated CPU: load the memory image once, then run inferences,
+reading outputs and, on request, every op's output tensor.
+
+This is the library layer a notebook calls (the CLI does the same)::
+
+    import armsim
+    graph, model = armsim.load_model("kws.keras")
+    plan = armsim.plan(graph)
+    s = armsim.Session(graph, plan, cpu="m4f")
+    r = s.run(x)                 # r.outputs, r.predicted, r.instructions
+    r = s.run(x, per_op=True)    # r.tensors: every op's output as the emulator computed it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+
+from .codegen import DEFAULT_KERNELS, FINISH, Build, build, op_symbol
+from .cpus import CpuVariant, get_cpu
+from .elf import ElfImage
+from .emulator import Machine, RunStats
+from .errors import ArmsimError, LayoutError
+from .graph import Graph, Op
+from .mcu import Mcu, get_mcu
+from .plan import Plan
+
+#: Instruction budget per MAC (FPU cores / soft-float cores) on top of a fixed floor.
+BUDGET_FLOOR = 50_000_000
+BUDGET_PER_MAC = {True: 60, False: 800}
+#: Emulated instructions per second assumed when sizing the time limit (conservative).
+ASSUMED_RATE = 5_000_000
+
+
+def default_limits(g: Graph, cpu: CpuVariant) -> tuple[int, float]:
+    """(instruction budget, seconds) scaled with the model's MACs and the CPU's float unit."""
+    budget = BUDGET_FLOOR + g.macs * BUDGET_PER_MAC[cpu.fpu is not None]
+    return budget, 30.0 + budget / ASSUMED_RATE
+
+
+@dataclass
+class Result:
+    """One inference: outputs (flat, in the model's output order), class, counts, tensors."""
+
+    outputs: np.ndarray
+    predicted: int | None
+    stats: RunStats
+    tensors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def instructions(self) -> int:
+        """Instructions executed, exactly."""
+        return self.stats.instructions
+
+
+class Session:
+    """One engine holding one build; weights written once, inputs per run.
+
+    Attributes:
+        graph, plan, cpu, mcu: what runs
+        build: the ELF and how it was built
+        machine: the emulator
+        max_instructions, timeout_s: limits of every run
+    """
+
+    def __init__(self, graph: Graph, plan: Plan, cpu: CpuVariant | str = "m4f",
+                 mcu: Mcu | str = "generic", kernels: str = DEFAULT_KERNELS,
+                 max_instructions: int | None = None, timeout_s: float | None = None,
+                 elf: str | Path | None = None, counting: str = "auto",
+                 load_weights: bool = True) -> None:
+        self.graph = graph
+        self.plan = plan
+        self.cpu = get_cpu(cpu) if isinstance(cpu, str) else cpu
+        self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
+        if elf is None:
+            self.build: Build = build(self.cpu, plan, self.mcu, kernels=kernels)
+        else:
+            self.build = Build(Path(elf), self.cpu, plan, self.mcu, cached=True,
+                               kernels="user ELF")
+        self.image = ElfImage.load(self.build.elf)
+        self.machine = Machine(self.image, self.cpu, self.mcu, counting=counting)
+        budget, seconds = default_limits(graph, self.cpu)
+        self.max_instructions = max_instructions or budget
+        self.timeout_s = timeout_s or seconds
+        if load_weights:
+            self.write_buffers(plan.pack(_sram_constants(plan)))
+
+    # -- memory -------------------------------------------------------------------------------
+    def blocks(self, packed: Mapping[str, np.ndarray]) -> list[tuple[int, bytes]]:
+        """Memory-order arrays by buffer name -> (address, bytes) blocks."""
+        out = []
+        for name, arr in packed.items():
+            b = self.plan[name]
+            a = np.asarray(arr, np.dtype(b.dtype).newbyteorder("<")).reshape(-1)
+            if a.size != b.count:
+                raise LayoutError(f"{name}: {a.size} values, the plan needs {b.count}")
+            out.append((self.address(b.name), a.tobytes()))
+        return out
+
+    def write_buffers(self, packed: Mapping[str, np.ndarray]) -> None:
+        """Write memory-order arrays (by buffer name) at their addresses."""
+        self.machine.write_blocks(self.blocks(packed))
+
+    def address(self, buffer: str) -> int:
+        """A buffer's address (flash-resident weights through their ELF symbol)."""
+        b = self.plan[buffer]
+        return b.address if b.address is not None else self.image.symbol(b.symbol).address
+
+    def write_input(self, x: np.ndarray) -> None:
+        """One input (the model's input shape) into the input buffer."""
+        b = self.plan.input
+        self.machine.write_blocks([(self.address(b.name), b.pack(x).astype("<f4").tobytes())])
+
+    def read_buffer(self, name: str) -> np.ndarray:
+        """A buffer's contents as its tensor (unpacked from memory order)."""
+        b = self.plan[name]
+        raw = self.machine.read(self.address(name), b.nbytes)
+        return b.unpack(np.frombuffer(raw, np.dtype(b.dtype).newbyteorder("<")))
+
+    def read_tensor(self, tensor: str) -> np.ndarray:
+        """A graph tensor as memory holds it now (through Flatten/Reshape aliases)."""
+        b = self.plan.for_tensor(tensor)
+        arr = self.read_buffer(b.name)
+        return arr.reshape(self.graph.tensors[tensor].shape)
+
+    def outputs(self) -> np.ndarray:
+        """The graph's outputs as memory holds them, flat and joined in output order."""
+        return np.concatenate([self.read_tensor(n).reshape(-1) for n in self.graph.outputs])
+
+    def predicted(self) -> int | None:
+        """The class the firmware computed (classifiers), else None."""
+        if not self.graph.is_classifier():
+            return None
+        return self.machine.read_i32("armsim_predicted")
+
+    # -- running ------------------------------------------------------------------------------
+    def op_entries(self) -> list[tuple[int, Op, int]]:
+        """(op index, op, entry address) of every op that runs code, then the finish step."""
+        out = []
+        for i, op in enumerate(self.graph.ops):
+            sym = self.image.symbols.get(op_symbol(i, op))
+            if sym is not None:
+                out.append((i, op, sym.address))
+        return out
+
+    def run(self, x: np.ndarray | None = None, per_op: bool = False,
+            on_stop: Callable[[int], None] | None = None) -> Result:
+        """Run one inference from reset (``x`` written first when given).
+
+        With ``per_op`` the run stops at each op's entry and reads the outputs of the ops
+        before it, so every intermediate is seen before the arena reuses its bytes.
+        ``on_stop(k)`` is called at the k-th stop (k = len(entries) at the end).
+        """
+        if x is not None:
+            self.write_input(x)
+        m = self.machine
+        m.begin(self.max_instructions, self.timeout_s)
+        tensors: dict[str, np.ndarray] = {}
+        if per_op or on_stop is not None:
+            entries = self.op_entries()
+            done = 0
+            stops = [a for _i, _op, a in entries] + [self.image.symbol(FINISH).address]
+            for k, addr in enumerate(stops):
+                m.go(stop=addr)
+                if on_stop is not None:
+                    on_stop(k)
+                limit = entries[k][0] if k < len(entries) else len(self.graph.ops)
+                if per_op:
+                    for op in self.graph.ops[done:limit]:
+                        tensors[op.outputs[0]] = self.read_tensor(op.outputs[0])
+                done = limit
+        stats = m.finish()
+        if on_stop is not None:
+            on_stop(-1)
+        return Result(self.outputs(), self.predicted(), stats, tensors)
+
+
+def _sram_constants(plan: Plan) -> dict[str, np.ndarray]:
+    return {b.name: plan.graph.tensors[b.tensor].data for b in plan  # type: ignore[misc]
+            if plan.graph.tensors[b.tensor].is_constant}
+
+
+def check_input(g: Graph, x: np.ndarray, where: str = "input") -> np.ndarray:
+    """``x`` as float32 of the model's input shape, or an ArmsimError naming the mismatch."""
+    shape = g.tensors[g.inputs[0]].shape
+    a = np.asarray(x)
+    if a.shape != shape:
+        raise ArmsimError(f"{where}: shape {a.shape}, the model's input is {shape}")
+    if not np.issubdtype(a.dtype, np.number):
+        raise ArmsimError(f"{where}: dtype {a.dtype} is not numeric")
+    a = a.astype(np.float32)
+    if not np.all(np.isfinite(a)):
+        raise ArmsimError(f"{where}: holds NaN or infinity")
+    return a

@@ -1,0 +1,203 @@
+"""A small zoo of the architectures TinyML engineers deploy, built with fixed seeds.
+
+Random weights exercise the kernels as well as trained ones, so no training is needed. The
+regression gate (``armsim regress``), the tests and the benchmarks use these by name, and
+sweeps may name them instead of a file.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+
+def _keras() -> Any:
+    from ._tf import import_keras
+
+    return import_keras()
+
+
+def _randomize(model: Any, seed: int) -> Any:
+    """Give BatchNormalization layers non-trivial statistics (fresh ones are identity)."""
+    rng = np.random.default_rng(seed)
+    for ly in model.layers:
+        if type(ly).__name__ == "BatchNormalization":
+            gamma, beta, mean, var = ly.get_weights()
+            ly.set_weights([rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
+                            rng.normal(0, 0.1, beta.shape).astype(np.float32),
+                            rng.normal(0, 0.1, mean.shape).astype(np.float32),
+                            rng.uniform(0.5, 1.5, var.shape).astype(np.float32)])
+    return model
+
+
+def lenet5(seed: int = 0) -> Any:
+    """LeNet-5: tanh, average pooling, 28x28x1 -> 10."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    m = k.Sequential([
+        k.Input((28, 28, 1), name="image"),
+        L.Conv2D(6, 5, padding="same", activation="tanh", name="c1"),
+        L.AveragePooling2D(2, name="s2"),
+        L.Conv2D(16, 5, activation="tanh", name="c3"),
+        L.AveragePooling2D(2, name="s4"),
+        L.Flatten(name="flatten"),
+        L.Dense(120, activation="tanh", name="f5"),
+        L.Dense(84, activation="tanh", name="f6"),
+        L.Dense(10, activation="softmax", name="output"),
+    ], name="lenet5")
+    return m
+
+
+def dscnn(seed: int = 0, filters: int = 32, blocks: int = 2) -> Any:
+    """DS-CNN keyword spotting (MLPerf Tiny shape): 49x10x1, Conv 10x4 stride 2 same, then
+    depthwise-separable blocks with BatchNorm and ReLU, average pooling, Dense 12."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    x = inp = k.Input((49, 10, 1), name="mfcc")
+    x = L.Conv2D(filters, (10, 4), strides=2, padding="same", name="conv1")(x)
+    x = L.BatchNormalization(name="bn1")(x)
+    x = L.Activation("relu", name="relu1")(x)
+    x = L.Dropout(0.2, name="drop1")(x)
+    for i in range(blocks):
+        x = L.DepthwiseConv2D(3, padding="same", name=f"dw{i + 1}")(x)
+        x = L.BatchNormalization(name=f"dw{i + 1}_bn")(x)
+        x = L.Activation("relu", name=f"dw{i + 1}_relu")(x)
+        x = L.Conv2D(filters, 1, name=f"pw{i + 1}")(x)
+        x = L.BatchNormalization(name=f"pw{i + 1}_bn")(x)
+        x = L.Activation("relu", name=f"pw{i + 1}_relu")(x)
+    x = L.Dropout(0.4, name="drop2")(x)
+    x = L.AveragePooling2D((25, 5), name="avgpool")(x)
+    x = L.Flatten(name="flatten")(x)
+    out = L.Dense(12, activation="softmax", name="fc")(x)
+    return _randomize(k.Model(inp, out, name="dscnn"), seed)
+
+
+def resnet(seed: int = 0, filters: int = 8) -> Any:
+    """ResNet-8 style: residual stacks with Add, a strided 1x1 shortcut, 32x32x3 -> 10."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    x = inp = k.Input((32, 32, 3), name="image")
+    x = L.Conv2D(filters, 3, padding="same", name="conv0")(x)
+    x = L.BatchNormalization(name="bn0")(x)
+    x = L.Activation("relu", name="relu0")(x)
+    # stack 1: identity shortcut
+    y = L.Conv2D(filters, 3, padding="same", name="s1_conv1")(x)
+    y = L.BatchNormalization(name="s1_bn1")(y)
+    y = L.Activation("relu", name="s1_relu1")(y)
+    y = L.Conv2D(filters, 3, padding="same", name="s1_conv2")(y)
+    y = L.BatchNormalization(name="s1_bn2")(y)
+    x = L.Add(name="s1_add")([x, y])
+    x = L.Activation("relu", name="s1_relu2")(x)
+    # stack 2: strided, 1x1 shortcut
+    y = L.Conv2D(2 * filters, 3, strides=2, padding="same", name="s2_conv1")(x)
+    y = L.BatchNormalization(name="s2_bn1")(y)
+    y = L.Activation("relu", name="s2_relu1")(y)
+    y = L.Conv2D(2 * filters, 3, padding="same", name="s2_conv2")(y)
+    y = L.BatchNormalization(name="s2_bn2")(y)
+    s = L.Conv2D(2 * filters, 1, strides=2, name="s2_shortcut")(x)
+    x = L.Add(name="s2_add")([s, y])
+    x = L.Activation("relu", name="s2_relu2")(x)
+    x = L.AveragePooling2D(pool_size=8, name="pool")(x)
+    x = L.Flatten(name="flatten")(x)
+    out = L.Dense(10, activation="softmax", name="fc")(x)
+    return _randomize(k.Model(inp, out, name="resnet"), seed)
+
+
+def mobilenet(seed: int = 0, alpha: float = 0.25, size: int = 32) -> Any:
+    """MobileNetV1-style block stack with ReLU6, ZeroPadding and strided depthwise."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    c = max(8, int(32 * alpha))
+    x = inp = k.Input((size, size, 3), name="image")
+    x = L.ZeroPadding2D(((0, 1), (0, 1)), name="pad0")(x)
+    x = L.Conv2D(c, 3, strides=2, use_bias=False, name="conv0")(x)
+    x = L.BatchNormalization(name="bn0")(x)
+    x = L.ReLU(6.0, name="relu0")(x)
+    for i, (ch, stride) in enumerate([(2 * c, 1), (4 * c, 2), (4 * c, 1)]):
+        if stride == 2:
+            x = L.ZeroPadding2D(((0, 1), (0, 1)), name=f"pad{i + 1}")(x)
+        x = L.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid",
+                              use_bias=False, name=f"dw{i + 1}")(x)
+        x = L.BatchNormalization(name=f"dw{i + 1}_bn")(x)
+        x = L.ReLU(6.0, name=f"dw{i + 1}_relu")(x)
+        x = L.Conv2D(ch, 1, use_bias=False, name=f"pw{i + 1}")(x)
+        x = L.BatchNormalization(name=f"pw{i + 1}_bn")(x)
+        x = L.ReLU(6.0, name=f"pw{i + 1}_relu")(x)
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    x = L.Dropout(0.1, name="dropout")(x)
+    out = L.Dense(2, activation="softmax", name="fc")(x)
+    return _randomize(k.Model(inp, out, name="mobilenet"), seed)
+
+
+def autoencoder(seed: int = 0, n: int = 64, hidden: int = 32, code: int = 8) -> Any:
+    """FC autoencoder (MLPerf Tiny anomaly detection shape): Dense + BN + ReLU, linear out."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    x = inp = k.Input((n,), name="features")
+    for i, u in enumerate([hidden, hidden, code, hidden, hidden]):
+        x = L.Dense(u, name=f"dense{i + 1}")(x)
+        x = L.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = L.Activation("relu", name=f"relu{i + 1}")(x)
+    out = L.Dense(n, name="reconstruction")(x)
+    return _randomize(k.Model(inp, out, name="autoencoder"), seed)
+
+
+def conv1d(seed: int = 0) -> Any:
+    """A Conv1D net over a 64-step, 3-channel signal: pooling 1-D, leaky ReLU, sigmoid."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    return k.Sequential([
+        k.Input((64, 3), name="signal"),
+        L.Conv1D(8, 5, padding="same", name="conv1"),
+        L.LeakyReLU(0.1, name="leaky1"),
+        L.MaxPooling1D(2, name="pool1"),
+        L.Conv1D(12, 3, strides=2, activation="relu", name="conv2"),
+        L.AveragePooling1D(3, strides=2, padding="same", name="pool2"),
+        L.GlobalMaxPooling1D(name="gmp"),
+        L.Dense(4, activation="sigmoid", name="out"),
+    ], name="conv1d")
+
+
+def concat(seed: int = 0) -> Any:
+    """Two branches joined by Concatenate (inception style), with hard_sigmoid and Rescaling."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    inp = k.Input((16, 16, 1), name="image")
+    x = L.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(inp)
+    a = L.Conv2D(4, 1, activation="relu", name="branch_a")(x)
+    b = L.Conv2D(6, 3, padding="same", activation="hard_sigmoid", name="branch_b")(x)
+    c = L.MaxPooling2D(3, strides=1, padding="same", name="branch_c")(x)
+    x = L.Concatenate(name="concat")([a, b, c])
+    x = L.BatchNormalization(name="bn")(x)
+    x = L.MaxPooling2D(2, name="pool")(x)
+    x = L.Flatten(name="flatten")(x)
+    out = L.Dense(5, activation="softmax", name="fc")(x)
+    return _randomize(k.Model(inp, out, name="concat"), seed)
+
+
+ZOO: dict[str, Callable[..., Any]] = {
+    "lenet5": lenet5, "dscnn": dscnn, "resnet": resnet, "mobilenet": mobilenet,
+    "autoencoder": autoencoder, "conv1d": conv1d, "concat": concat,
+}
+
+
+def build(name: str, seed: int = 0) -> Any:
+    """A zoo model by name."""
+    return ZOO[name](seed)
+
+
+def sample_inputs(model: Any, n: int, seed: int = 0) -> np.ndarray:
+    """Reproducible inputs of the model's input shape (pixel-like for Rescaling models)."""
+    rng = np.random.default_rng(seed)
+    shape = (n,) + tuple(int(d) for d in model.inputs[0].shape[1:])
+    if any(type(ly).__name__ == "Rescaling" for ly in model.layers):
+        return rng.integers(0, 256, shape).astype(np.float32)
+    return rng.normal(0, 1, shape).astype(np.float32)
