@@ -1,0 +1,57 @@
+/**
+ * @file armsim_nn_dot.h
+ * @brief Inline dot products for the optimized kernels: one input row against one, two or
+ *        four weight rows, so each input load feeds several multiply-accumulates.
+ */
+#ifndef ARMSIM_NN_DOT_H
+#define ARMSIM_NN_DOT_H
+
+#include <stdint.h>
+
+/** acc[j] += sum_k x[k] * w[j][k] for four rows w0..w3 of length n. */
+static inline void armsim_dot4(const float *x, const float *w0, const float *w1,
+                               const float *w2, const float *w3, int32_t n, float *acc)
+{
+    float s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    int32_t k = 0;
+    for (; k + 2 <= n; k += 2) {
+        const float x0 = x[k], x1 = x[k + 1];
+        s0 += w0[k] * x0;
+        s1 += w1[k] * x0;
+        s2 += w2[k] * x0;
+        s3 += w3[k] * x0;
+        s0 += w0[k + 1] * x1;
+        s1 += w1[k + 1] * x1;
+        s2 += w2[k + 1] * x1;
+        s3 += w3[k + 1] * x1;
+    }
+    if (k < n) {
+        const float x0 = x[k];
+        s0 += w0[k] * x0;
+        s1 += w1[k] * x0;
+        s2 += w2[k] * x0;
+        s3 += w3[k] * x0;
+    }
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+}
+
+/** *acc += sum_k x[k] * w[k], unrolled by four. */
+static inline float armsim_dot1(const float *x, const float *w, int32_t n, float acc)
+{
+    int32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        acc += w[k] * x[k];
+        acc += w[k + 1] * x[k + 1];
+        acc += w[k + 2] * x[k + 2];
+        acc += w[k + 3] * x[k + 3];
+    }
+    for (; k < n; k++) {
+        acc += w[k] * x[k];
+    }
+    return acc;
+}
+
+#endif /* ARMSIM_NN_DOT_H */
