@@ -23,7 +23,8 @@ class Comparison:
 
     @property
     def agree(self) -> bool:
-        """Same class, no NaN on either side, every output within atol + rtol * |host|."""
+        """Same class (classifiers), no NaN on either side, every output within
+        atol + rtol * |host|."""
         return self.same_class and not self.nan and self.within
 
 
@@ -38,9 +39,10 @@ def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def compare(emu: np.ndarray, host: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
-            rtol: float = 0.0) -> Comparison:
+            rtol: float = 0.0, classify: bool = True) -> Comparison:
     """Max |emu - host|, max ULP distance, and agreement. A NaN on either side never
-    compares as close (its position is reported as a mismatch even if both sides have it)."""
+    compares as close (its position is reported as a mismatch even if both sides have it).
+    With ``classify`` (a classifier's output) the argmax must agree too."""
     e = np.asarray(emu, np.float64)
     h = np.asarray(host, np.float64)
     nan = bool(np.isnan(e).any() or np.isnan(h).any())
@@ -49,5 +51,5 @@ def compare(emu: np.ndarray, host: np.ndarray, tolerance: float = DEFAULT_TOLERA
     d = np.abs(e - h)
     within = bool(np.all(d <= tolerance + rtol * np.abs(h)))
     ulp = int(ulp_distance(np.asarray(emu, np.float32), np.asarray(host, np.float32)).max())
-    same = int(np.argmax(e)) == int(np.argmax(h))
+    same = int(np.argmax(e)) == int(np.argmax(h)) if classify else True
     return Comparison(float(d.max()), ulp, same, False, within, tolerance, rtol)

@@ -1,29 +1,32 @@
-"""When emulator and host disagree: which layer diverges first, and which plausible layout
-mistake the memory contents match."""
+"""When emulator and host disagree: the first op whose output diverges, and the layout
+mistake the memory matches, found by reading each buffer under every other axis order of
+its tensor (the plan's own order excepted)."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Mapping
 
 import numpy as np
 
-from . import layout as L
-from . import model as M
-from .layout import Layout
+from . import reference
+from .graph import Graph
+from .plan import Buffer, Plan
 
-LAYERS = ("conv", "pool", "logits", "softmax")
-_SYMBOLS = {"conv": "armsim_conv_out", "pool": "armsim_pool_out", "logits": "armsim_logits",
-            "softmax": "armsim_output"}
+#: Relative difference (to the host output's largest magnitude) that counts as diverging.
+DIVERGENCE = 1e-4
 
 
 @dataclass(frozen=True)
-class LayerDiff:
-    """Emulator vs host for one layer's output."""
+class OpDiff:
+    """Emulator vs host for one op's output."""
 
-    layer: str
+    op: str
+    tensor: str
     max_abs_diff: float
     host_scale: float
+    host: str  # "keras" (the layer's own output) or "reference" (numpy, no Keras layer)
 
     @property
     def relative(self) -> float:
@@ -31,149 +34,186 @@ class LayerDiff:
         return self.max_abs_diff / max(self.host_scale, 1e-30)
 
 
-def host_layers(weights: M.SeedWeights, image: np.ndarray, model: Any = None) -> dict[str, np.ndarray]:
-    """Each layer's output on the host: Keras sub-models when a model is given, else numpy."""
-    x = np.asarray(image, np.float32).reshape(1, L.IMAGE, L.IMAGE, 1)
-    if model is not None:
-        from ._tf import import_keras
-
-        keras = import_keras()
-        conv = np.asarray(keras.Model(model.input, model.layers[1].output)(x))[0]
-        pool = np.asarray(keras.Model(model.input, model.layers[2].output)(x))[0]
-    else:
-        k = weights.conv_kernel[:, :, 0, :]
-        conv = np.zeros((L.CONV_OUT, L.CONV_OUT, weights.filters), np.float32)
-        for i in range(L.KERNEL):
-            for j in range(L.KERNEL):
-                conv += x[0, i:i + L.CONV_OUT, j:j + L.CONV_OUT, 0, None] * k[i, j]
-        conv = np.maximum(conv + weights.conv_bias, 0)
-        pool = conv.reshape(L.POOLED, 2, L.POOLED, 2, weights.filters).max(axis=(1, 3))
-    logits = pool.reshape(-1) @ weights.dense_kernel + weights.dense_bias
-    e = np.exp(logits - logits.max())
-    return {"conv": conv, "pool": pool, "logits": logits, "softmax": e / e.sum()}
-
-
-def emulator_layers(read_f32: Callable[[str], np.ndarray], filters: int) -> dict[str, np.ndarray]:
-    """Each layer's output read from the emulator through ELF symbols."""
-    return {
-        "conv": read_f32(_SYMBOLS["conv"]).reshape(L.CONV_OUT, L.CONV_OUT, filters),
-        "pool": read_f32(_SYMBOLS["pool"]).reshape(L.POOLED, L.POOLED, filters),
-        "logits": read_f32(_SYMBOLS["logits"]),
-        "softmax": read_f32(_SYMBOLS["softmax"]),
-    }
-
-
-def layer_diffs(host: dict[str, np.ndarray], emu: dict[str, np.ndarray]) -> list[LayerDiff]:
-    """Max |emulator - host| per layer, in network order."""
+def op_diffs(g: Graph, host: Mapping[str, np.ndarray], emu: Mapping[str, np.ndarray],
+             keras_tensors: set[str]) -> list[OpDiff]:
+    """Max |emulator - host| for every op output, in execution order."""
     out = []
-    for name in LAYERS:
-        h, e = host[name].astype(np.float64), emu[name].astype(np.float64)
-        d = float(np.max(np.abs(h - e))) if not (np.isnan(e).any() or np.isnan(h).any()) else float("inf")
-        out.append(LayerDiff(name, d, float(np.max(np.abs(h)))))
+    for op in g.ops:
+        t = op.outputs[0]
+        if t not in emu or t not in host:
+            continue
+        h = np.asarray(host[t], np.float64)
+        e = np.asarray(emu[t], np.float64).reshape(h.shape)
+        bad = np.isnan(h).any() or np.isnan(e).any()
+        d = float("inf") if bad else float(np.max(np.abs(h - e))) if h.size else 0.0
+        out.append(OpDiff(op.name, t, d, float(np.max(np.abs(h))) if h.size else 0.0,
+                          "keras" if t in keras_tensors else "reference"))
     return out
 
 
-def first_divergence(diffs: list[LayerDiff], relative_tol: float = 1e-4) -> LayerDiff | None:
-    """The first layer whose difference exceeds ``relative_tol`` of its output's scale."""
-    for d in diffs:
-        if d.relative > relative_tol:
-            return d
+def first_divergence(diffs: list[OpDiff], relative_tol: float = DIVERGENCE) -> OpDiff | None:
+    """The first op whose difference exceeds ``relative_tol`` of its output's scale."""
+    return next((d for d in diffs if d.relative > relative_tol), None)
+
+
+# -- layout mistakes ------------------------------------------------------------------------
+#: Axis names of a tensor by what it is, for readable findings.
+def axis_names(g: Graph, b: Buffer, shape: tuple[int, ...]) -> tuple[str, ...]:
+    """Names of the axes of ``shape`` (a buffer's tensor or its finer view)."""
+    user = next((o for o in g.ops if b.tensor in o.inputs), None)
+    kind = user.kind if user else ""
+    if b.role == "input" or len(shape) == 3 and kind not in ("conv2d", "depthwise_conv2d"):
+        return ("row", "col", "ch")[-len(shape):] if len(shape) <= 3 else tuple(
+            f"a{i}" for i in range(len(shape)))
+    if kind == "conv2d" and len(shape) == 4:
+        return ("row", "col", "in", "out")
+    if kind == "depthwise_conv2d" and len(shape) == 4:
+        return ("row", "col", "ch", "mult")
+    if kind == "fully_connected":
+        return ("row", "col", "ch", "out")[-len(shape):] if len(shape) > 2 else ("in", "out")
+    return tuple(f"a{i}" for i in range(len(shape)))
+
+
+def _view_axes(b: Buffer, view: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The buffer's axes expressed over the finer ``view`` of its tensor (None if not)."""
+    if view == b.shape:
+        return b.axes
+    # a Dense kernel (K, out) viewed as (h, w, c, out): K splits into the first axes
+    if len(b.shape) == 2 and int(np.prod(view[:-1])) == b.shape[0] and view[-1] == b.shape[1]:
+        k_axes = tuple(range(len(view) - 1))
+        return tuple(itertools.chain.from_iterable(
+            k_axes if a == 0 else (len(view) - 1,) for a in b.axes))
     return None
 
 
-# -- layout mistakes --------------------------------------------------------------------------
-def _dense_channel_first(dense: np.ndarray, filters: int) -> np.ndarray:
-    """The dense kernel as if Flatten had been channel-first: rows ordered (o, row, col)."""
-    k = dense.reshape(L.POOLED, L.POOLED, filters, L.CLASSES)
-    return k.transpose(2, 0, 1, 3).reshape(-1, L.CLASSES)
-
-
-#: buffer -> [(name, how it was written, how the layout reads it, packer from Keras)]
-MISTAKES: dict[str, list[tuple[str, str, str, Callable[[np.ndarray, int], np.ndarray]]]] = {
-    "input": [
-        ("not transposed", "IN[y*28 + x] = image[y][x]", "IN[x*28 + y]",
-         lambda a, f: a[:, :, 0].reshape(-1)),
-    ],
-    "conv_weights": [
-        ("rows and columns swapped", "W1[o*25 + i*5 + j]", "W1[o*25 + j*5 + i]",
-         lambda a, f: a.transpose(3, 2, 0, 1).reshape(-1)),
-        ("not transposed (Keras order)", "W1[((i*5 + j)*1 + 0)*F + o]", "W1[o*25 + j*5 + i]",
-         lambda a, f: a.reshape(-1)),
-    ],
-    "dense_weights": [
-        ("transposed", "W2[k*10 + c] (read as [k][c])", "W2[c*K + k]",
-         lambda a, f: a.reshape(-1)),
-        ("flattened channel-first", "k = o*144 + row*12 + col", "k = (row*12 + col)*F + o",
-         lambda a, f: _dense_channel_first(a, f).T.reshape(-1)),
-        ("flattened channel-first and transposed", "W2[k*10 + c], k = o*144 + row*12 + col",
-         "W2[c*K + k], k = (row*12 + col)*F + o",
-         lambda a, f: _dense_channel_first(a, f).reshape(-1)),
-    ],
-}
-
-
-def _unpack_with(packer: Callable[[np.ndarray, int], np.ndarray], buf: L.Buffer,
-                 flat: np.ndarray, filters: int) -> np.ndarray:
-    """Invert a packer: the Keras tensor that, written that way, gives ``flat``."""
-    idx = packer(np.arange(int(np.prod(buf.keras_shape))).reshape(buf.keras_shape), filters)
-    out = np.empty(idx.size, np.float32)
-    out[idx] = flat
-    return out.reshape(buf.keras_shape)
+def _label(names: tuple[str, ...], found: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """A short name for how ``found`` differs from ``want``."""
+    if found == tuple(reversed(want)) and len(want) == 2:
+        return "transposed"
+    diff = [i for i in range(len(want)) if found[i] != want[i]]
+    if len(diff) == 2 and {names[found[diff[0]]], names[found[diff[1]]]} == {"row", "col"}:
+        return "rows and columns swapped"
+    if "ch" in names and "row" in names:
+        fo = [names[a] for a in found if names[a] in ("row", "col", "ch")]
+        wo = [names[a] for a in want if names[a] in ("row", "col", "ch")]
+        if wo[-1] == "ch" and fo[0] == "ch":
+            return "flattened channel-first" if "out" in names else "channel-first"
+    if found == tuple(reversed(want)):
+        return "transposed"
+    return "in another axis order"
 
 
 @dataclass(frozen=True)
 class Finding:
-    """A layout mistake the memory contents match."""
+    """A buffer whose memory matches the model's tensor under another element order."""
 
     buffer: str
-    mistake: str
-    written: str
+    label: str
+    found: str
     expected: str
-    outputs_match: bool | None
-    max_abs_diff: float | None
+    matches_host: bool | None
+    diff: float | None
 
     def message(self) -> str:
         """One sentence for the user."""
-        s = (f"{self.buffer} look {self.mistake}: the memory holds {self.written}, "
-             f"the layout needs {self.expected}")
-        if self.outputs_match:
-            s += f"; read that way, every output matches the host (max |Δ| {self.max_abs_diff:.1e})"
-        elif self.outputs_match is False:
-            s += f"; read that way the outputs still differ (max |Δ| {self.max_abs_diff:.1e})"
-        return s
+        if self.found == "other values":
+            return (f"{self.buffer} holds values different from the model's (no axis order of "
+                    f"the tensor matches); the plan needs {self.expected}")
+        head = (f"{self.buffer} look {self.label}: the memory holds {self.found}, "
+                f"the plan needs {self.expected}")
+        if self.matches_host is None:
+            return head
+        if self.matches_host:
+            return head + "; read that way, every output matches the host"
+        return head + (f"; read that way, outputs still differ by up to {self.diff:.3g} "
+                       "(another problem too)")
 
 
-def layout_mistakes(memory: dict[str, np.ndarray], weights: M.SeedWeights, layout: Layout,
-                    host_outputs: np.ndarray | None = None,
-                    image: np.ndarray | None = None, tolerance: float = 1e-5) -> list[Finding]:
-    """Compare each buffer as found in memory with the model's tensors written the plausible
-    wrong ways; confirm a match by recomputing the outputs with the buffer read that way."""
-    f = layout.filters
-    keras = {**weights.tensors()}
-    if image is not None:
-        keras["input"] = np.asarray(image, np.float32).reshape(L.IMAGE, L.IMAGE, 1)
+def _axes_text(name: str, names: tuple[str, ...], axes: tuple[int, ...]) -> str:
+    return f"{name}[{']['.join(names[a] for a in axes)}]"
+
+
+def layout_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray],
+                    x: np.ndarray | None, host_outputs: np.ndarray | None,
+                    tolerance: float = 1e-5) -> list[Finding]:
+    """Script buffers whose contents are the model's tensor in another element order.
+
+    ``memory`` holds each buffer in memory order as the emulator has it; the input buffer
+    is searched only when the input ``x`` is known.
+    """
     found = []
-    for name, alternatives in MISTAKES.items():
-        if name not in keras or name not in memory:
+    for b in plan:
+        t = g.tensors[b.tensor]
+        truth = t.data if t.is_constant else (x if b.role == "input" else None)
+        if truth is None or b.name not in memory:
             continue
-        buf = layout[name]
-        mem = np.asarray(memory[name], np.float32)
-        if np.array_equal(mem, buf.pack(keras[name])):
+        mem = np.asarray(memory[b.name], np.float32).reshape(-1)
+        if mem.size != b.count or np.array_equal(mem, b.pack(truth)):
             continue
-        for label, written, expected, packer in alternatives:
-            if mem.size != buf.count or not np.allclose(mem, packer(keras[name], f), atol=0, rtol=0):
-                continue
-            match, diff = None, None
-            if host_outputs is not None and name != "input":
-                fixed = {n: layout[n].unpack(memory[n]) for n in weights.tensors()}
-                fixed[name] = _unpack_with(packer, buf, mem, f)
-                img = image if image is not None else layout["input"].unpack(memory["input"])
-                out = M.reference(M.SeedWeights.from_tensors(fixed), img)
-                diff = float(np.max(np.abs(out - host_outputs)))
-                match = diff <= tolerance
-            found.append(Finding(name, label, written, expected, match, diff))
-            break
-        else:
-            found.append(Finding(name, "different from the model's (no known layout mistake "
-                                 "matches)", "other values", buf.order, None, None))
+        hit = None
+        shapes = [b.shape] + ([t.view_shape] if t.view_shape and t.view_shape != b.shape else [])
+        for view in shapes:
+            want = _view_axes(b, view) or b.axes
+            names = axis_names(g, b, view)
+            vt = np.asarray(truth, np.float32).reshape(view)
+            for perm in itertools.permutations(range(len(view))):
+                if perm != want and np.array_equal(mem, vt.transpose(perm).reshape(-1)):
+                    hit = perm
+                    break
+            if hit is not None:
+                break
+        if hit is None:
+            names = axis_names(g, b, b.shape)
+            found.append(Finding(b.name, "different", "other values",
+                                 _axes_text("W", names, b.axes), None, None))
+            continue
+        short = {"input": "IN"}.get(b.role, "W")
+        match, diff = None, None
+        if host_outputs is not None and t.is_constant and x is not None:
+            match, diff = _reread_matches(g, plan, memory, b, x, host_outputs, tolerance)
+        found.append(Finding(b.name, _label(names, hit, want), _axes_text(short, names, hit),
+                             _axes_text(short, names, want), match, diff))
     return found
+
+
+def _reread_matches(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray], wrong: Buffer,
+                    x: np.ndarray, host_outputs: np.ndarray,
+                    tolerance: float) -> tuple[bool, float]:
+    """Evaluate the graph on the weights as memory holds them, ``wrong`` taken as the
+    model's own tensor (what the kernel would compute had it read that buffer right)."""
+    import dataclasses
+
+    tensors = dict(g.tensors)
+    for b in plan:
+        t = g.tensors[b.tensor]
+        if t.is_constant and b.name in memory and b.name != wrong.name:
+            tensors[t.name] = dataclasses.replace(t, data=b.unpack(memory[b.name]))
+    g2 = dataclasses.replace(g, tensors=tensors)
+    out = reference.outputs(g2, x)
+    diff = float(np.max(np.abs(out.astype(np.float64) - host_outputs)))
+    return diff <= tolerance, diff
+
+
+def reread_orders(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]):  # type: ignore[no-untyped-def]
+    """Every (buffer, how, tensor): each weight buffer's memory read as the tensor stored
+    in another axis order (what the model would hold had the writer used that order)."""
+    for b in plan:
+        t = g.tensors[b.tensor]
+        if not t.is_constant or b.name not in memory:
+            continue
+        mem = np.asarray(memory[b.name], np.float32).reshape(-1)
+        shapes = [b.shape] + ([t.view_shape] if t.view_shape and t.view_shape != b.shape else [])
+        seen: set[bytes] = set()
+        for view in shapes:
+            want = _view_axes(b, view) or b.axes
+            names = axis_names(g, b, view)
+            for perm in itertools.permutations(range(len(view))):
+                if perm == want:
+                    continue
+                stored = tuple(view[a] for a in perm)
+                tensor = mem.reshape(stored).transpose(np.argsort(perm)).reshape(b.shape)
+                key = tensor.tobytes()
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield b.name, f"as {_axes_text('W', names, perm)}", tensor

@@ -196,8 +196,12 @@ class Machine:
         """A 32-bit signed integer at an ELF symbol."""
         return int(np.frombuffer(self.read(self.image.symbol(symbol).address, 4), "<i4")[0])
 
+    def fill(self, address: int, data: bytes) -> None:
+        """Write raw bytes (e.g. a stack paint pattern) without the block checks."""
+        self.uc.mem_write(address, data)
+
     # -- hooks ------------------------------------------------------------------------------
-    def _instructions_in(self, address: int, size: int) -> int:
+    def instructions_in(self, address: int, size: int) -> int:
         """Instructions in a block, decoded once."""
         n = self._icount.get((address, size))
         return n if n is not None else self._decode_block(address, size)
@@ -216,7 +220,7 @@ class Machine:
         tag = keys.tobytes()
         icounts = self._icount_cache.get(tag)
         if icounts is None:
-            icounts = np.array([self._instructions_in(int(k) >> 32, int(k) & 0xFFFFFFFF)
+            icounts = np.array([self.instructions_in(int(k) >> 32, int(k) & 0xFFFFFFFF)
                                 for k in keys], np.uint64)
             if len(self._icount_cache) > 64:
                 self._icount_cache.clear()

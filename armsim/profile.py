@@ -1,5 +1,9 @@
-"""Profiles: exact instructions per function and per layer, estimated cycles, footprint,
-peak stack, and hot spots with their source lines."""
+"""Profiles: exact instructions per op, per Keras layer and per function, estimated cycles,
+footprint, peak stack, and hot spots with their source lines.
+
+A run stops at each op function's entry (and at the finish step), so every stretch between
+two stops is exactly one op's work, library calls such as ``expf`` included.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,18 @@ import numpy as np
 
 from . import cycles as C
 from . import disasm
-from . import layout as L
-from .mcu import check_fit
+from .codegen import FINISH
+from .codegen.build import MIN_STACK
+from .graph import op_macs
+from .session import Session
 
-#: Layers in execution order with the function that starts each; "startup" runs before.
-LAYER_ENTRIES = (("conv", "armsim_conv2d_relu_f32"), ("pool", "armsim_maxpool2d_f32"),
-                 ("dense", "armsim_fully_connected_f32"), ("softmax", "armsim_softmax_f32"),
-                 ("argmax", "armsim_argmax_f32"))
-LAYERS = ("startup",) + tuple(name for name, _ in LAYER_ENTRIES)
 STACK_PAINT = 0xA5A5A5A5
+STARTUP, FINISH_ROW = "(startup)", "(finish)"
 
 
 @dataclass
 class FunctionRow:
-    """One function's share of one layer."""
+    """One function's share of one op (``layer`` names the op, or startup/finish)."""
 
     name: str
     layer: str
@@ -33,15 +35,31 @@ class FunctionRow:
 
 
 @dataclass
-class LayerRow:
-    """One layer's totals."""
+class OpRow:
+    """One graph op: its cost and work."""
 
+    name: str
     layer: str
+    op: str
+    macs: int
     instructions: int
     cycles_estimate: float
-    macs: int
     instructions_per_mac: float | None
     cycles_per_mac: float | None
+
+
+@dataclass
+class LayerRow:
+    """One Keras layer: the ops it became (or where it went) and their total cost."""
+
+    name: str
+    op: str
+    macs: int
+    instructions: int
+    cycles_estimate: float
+    instructions_per_mac: float | None
+    cycles_per_mac: float | None
+    note: str = ""
 
 
 @dataclass
@@ -61,6 +79,7 @@ class Hotspot:
 class Profile:
     """Everything ``armsim profile`` reports for one CPU variant."""
 
+    model: str
     cpu: str
     cpu_title: str
     kernels: str
@@ -69,18 +88,22 @@ class Profile:
     wait_states: int
     total_instructions: int
     total_cycles_estimate: float
-    predicted: int
+    predicted: int | None
     outputs: list[float]
-    functions: list[FunctionRow]
+    macs: int
     layers: list[LayerRow]
+    ops: list[OpRow]
+    startup: dict[str, float]
+    finish: dict[str, float]
+    functions: list[FunctionRow]
     footprint: dict[str, Any]
     hotspots: list[Hotspot] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys for --json."""
         d = asdict(self)
-        d["estimate_note"] = ("cycles are estimates from the cycle model in docs/cycle-model.md, "
-                              "not measurements")
+        d["estimate_note"] = ("cycles are estimates from armsim's per-core timing tables "
+                              "(docs/cycle-model.md in the source), not measurements")
         return d
 
 
@@ -88,33 +111,41 @@ def _delta(now: dict[int, int], before: dict[int, int]) -> dict[int, int]:
     return {k: n - before.get(k, 0) for k, n in now.items() if n - before.get(k, 0)}
 
 
-def profile(sim: Any, wait_states: int = 0, hotspots: int = 10) -> Profile:
-    """Run the network once from reset (inputs already in memory) and profile it."""
-    m = sim.machine
+def _per(n: float, macs: int) -> float | None:
+    return round(n / macs, 3) if macs else None
+
+
+def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10) -> Profile:
+    """Run one inference of ``x`` from reset and profile it."""
+    m = s.machine
     image = m.image
-    m.begin(sim.max_instructions, sim.timeout_s)
-    paint_lo, paint_hi = _paint_stack(m)
+    g = s.graph
+    s.write_input(x)
+    m.begin(s.max_instructions, s.timeout_s)
+    paint_lo, paint_hi = _paint_stack(s)
+    entries = s.op_entries()
+    segments = [STARTUP] + [op.name for _i, op, _a in entries] + [FINISH_ROW]
     snaps = [({}, {})]
-    for _layer, fn in LAYER_ENTRIES:
-        m.go(stop=image.symbol(fn).address)
+    for addr in [a for _i, _op, a in entries] + [image.symbol(FINISH).address]:
+        m.go(stop=addr)
         snaps.append(m.snapshot())
     stats = m.finish()
     snaps.append(m.snapshot())
     peak_stack = _stack_peak(m, paint_lo, paint_hi)
 
-    cpu = sim.build.cpu.name
+    cpu = s.cpu.name
     timing = C.timing_for(cpu)
     fn_rows: dict[tuple[str, str], FunctionRow] = {}
-    layer_rows = []
-    macs = L.macs(sim.layout.filters)
+    seg_cost: dict[str, tuple[int, float]] = {}
     block_totals: dict[int, list[float]] = {}
-    for i, layer in enumerate(LAYERS):
+    for i, seg in enumerate(segments):
         counts = _delta(snaps[i + 1][0], snaps[i][0])
         adjust = _delta(snaps[i + 1][1], snaps[i][1])
         for a in list(adjust):
             # a stop at the start of a block took the whole block back: drop that execution
-            key = (a << 32) | m.taken_back_tails[a]
-            if counts.get(key, 0) > 0 and adjust[a] == -m._icount[(a, m.taken_back_tails[a])]:
+            tail = m.taken_back_tails[a]
+            key = (a << 32) | tail
+            if counts.get(key, 0) > 0 and adjust[a] == -m.instructions_in(a, tail):
                 counts[key] -= 1
                 if not counts[key]:
                     del counts[key]
@@ -122,59 +153,78 @@ def profile(sim: Any, wait_states: int = 0, hotspots: int = 10) -> Profile:
         keys = np.array(list(counts), np.uint64)
         vals = np.array(list(counts.values()), np.uint64)
         est = C.estimate(cpu, keys, vals, m.read, wait_states) if len(keys) else None
-        l_instr, l_cyc = 0, 0.0
+        s_instr, s_cyc = 0, 0.0
         for j, (k, n) in enumerate(counts.items()):
-            a, s = k >> 32, k & 0xFFFFFFFF
-            ins = n * m._icount[(a, s)]
+            a, size = k >> 32, k & 0xFFFFFFFF
+            ins = n * m.instructions_in(a, size)
             cyc = float(est.per_block[j]) if est is not None else 0.0
             f = image.function_at(a)
             name = f.name if f else f"0x{a:08X}"
-            row = fn_rows.setdefault((name, layer), FunctionRow(name, layer, 0, 0, 0.0))
+            row = fn_rows.setdefault((name, seg), FunctionRow(name, seg, 0, 0, 0.0))
             row.instructions += ins
             row.cycles_estimate += cyc
             if f is not None and a == f.address:
                 row.calls += n
-            l_instr += ins
-            l_cyc += cyc
+            s_instr += ins
+            s_cyc += cyc
             tot = block_totals.setdefault(k, [0, 0.0])
             tot[0] += ins
             tot[1] += cyc
         for a, n in adjust.items():
             f = image.function_at(a)
             name = f.name if f else f"0x{a:08X}"
-            row = fn_rows.setdefault((name, layer), FunctionRow(name, layer, 0, 0, 0.0))
+            row = fn_rows.setdefault((name, seg), FunctionRow(name, seg, 0, 0, 0.0))
             row.instructions += n
-            l_instr += n
+            s_instr += n
             tail = C.block_cost(m.read(a, m.taken_back_tails[a]), a, timing)
             back = tail.base + (timing.refill + wait_states if tail.end == "taken" else 0)
             row.cycles_estimate -= back
-            l_cyc -= back
-        mac = macs.get(layer, 0)
-        layer_rows.append(LayerRow(layer, l_instr, round(l_cyc, 1), mac,
-                                   round(l_instr / mac, 3) if mac else None,
-                                   round(l_cyc / mac, 3) if mac else None))
+            s_cyc -= back
+        seg_cost[seg] = (s_instr, round(s_cyc, 1))
+    order = {seg: i for i, seg in enumerate(segments)}
     functions = sorted((r for r in fn_rows.values() if r.instructions),
-                       key=lambda r: (LAYERS.index(r.layer), -r.instructions))
+                       key=lambda r: (order[r.layer], -r.instructions))
     for r in functions:
         r.cycles_estimate = round(r.cycles_estimate, 1)
     total = sum(r.instructions for r in functions)
     assert total == stats.instructions, (total, stats.instructions)
-    total_cycles = round(sum(r.cycles_estimate for r in layer_rows), 1)
+    ops = []
+    for op in g.ops:
+        ins, cyc = seg_cost.get(op.name, (0, 0.0))
+        macs = op_macs(g, op)
+        ops.append(OpRow(op.name, op.layer, op.kind, macs, ins, cyc, _per(ins, macs),
+                         _per(cyc, macs)))
+    by_op = {r.name: r for r in ops}
+    layers = []
+    for li in g.layers:
+        rows = [by_op[n] for n in li.ops]
+        ins = sum(r.instructions for r in rows)
+        cyc = round(sum(r.cycles_estimate for r in rows), 1)
+        macs = sum(r.macs for r in rows)
+        kind = "+".join(r.op for r in rows) or (li.note or "none")
+        layers.append(LayerRow(li.name, kind, macs, ins, cyc, _per(ins, macs), _per(cyc, macs),
+                               li.note))
+    total_cycles = round(sum(c for _i, c in seg_cost.values()), 1)
     return Profile(
-        cpu=cpu, cpu_title=sim.build.cpu.title, kernels=sim.build.kernels,
+        model=g.name, cpu=cpu, cpu_title=s.cpu.title, kernels=s.build.kernels,
         cycle_model=timing.name, cycle_model_exact_table=timing.exact, wait_states=wait_states,
         total_instructions=total, total_cycles_estimate=total_cycles,
-        predicted=m.read_i32("armsim_predicted"),
-        outputs=[float(v) for v in m.read_f32("armsim_output")], functions=functions,
-        layers=layer_rows, footprint=footprint(sim, peak_stack),
+        predicted=s.predicted(), outputs=[float(v) for v in s.outputs()], macs=g.macs,
+        layers=layers, ops=ops,
+        startup={"instructions": seg_cost[STARTUP][0], "cycles_estimate": seg_cost[STARTUP][1]},
+        finish={"instructions": seg_cost[FINISH_ROW][0],
+                "cycles_estimate": seg_cost[FINISH_ROW][1]},
+        functions=functions, footprint=footprint(s, peak_stack),
         hotspots=_hotspots(m, block_totals, total, hotspots))
 
 
-def _paint_stack(m: Any) -> tuple[int, int]:
-    lo = m.image.symbol("_ebss").address
+def _paint_stack(s: Session) -> tuple[int, int]:
+    m = s.machine
+    lo = (m.image.symbol("_ebss").address + 3) & ~3
     hi = m.initial_sp
-    lo = (lo + 3) & ~3
-    m.uc.mem_write(lo, STACK_PAINT.to_bytes(4, "little") * ((hi - lo) // 4))
+    if m.guard is not None and m.guard[0] >= lo:
+        lo = m.guard[1]  # the guard page below the stack is not writable
+    m.fill(lo, STACK_PAINT.to_bytes(4, "little") * ((hi - lo) // 4))
     return lo, hi
 
 
@@ -184,31 +234,41 @@ def _stack_peak(m: Any, lo: int, hi: int) -> int:
     return 0 if used.size == 0 else hi - (lo + 4 * int(used[0]))
 
 
-def footprint(sim: Any, peak_stack: int) -> dict[str, Any]:
-    """Flash and RAM use from the ELF sections, the layout buffers, and the fit check."""
-    secs = sim.image.sections
+def footprint(s: Session, peak_stack: int) -> dict[str, Any]:
+    """Flash and RAM use from the ELF sections and the plan, and the fit check."""
+    secs = s.image.sections
     size = {name: secs.get(name, (0, 0, "", 0))[1] for name in
             (".isr_vector", ".text", ".rodata", ".ARM.exidx", ".data", ".bss")}
-    lay = sim.layout
+    plan = s.plan
     flash = {"text": size[".isr_vector"] + size[".text"] + size[".ARM.exidx"],
-             "rodata": size[".rodata"], "data": size[".data"]}
-    buffers = {b.name: {"address": f"0x{b.address:08X}", "bytes": b.nbytes} for b in lay}
-    ram = {"data": size[".data"], "bss": size[".bss"],
-           "layout_buffers": sum(b.nbytes for b in lay),
-           "layout_reserved": lay.reserved_end - lay.start, "stack_peak": peak_stack}
-    mcu = sim.build.mcu
-    fit = check_fit(mcu, lay.start, lay.reserved_end, size[".data"] + size[".bss"],
-                    sum(flash.values()), peak_stack)
-    return {"flash": {**flash, "total": sum(flash.values())},
-            "ram": {**ram, "total": ram["layout_reserved"] + ram["data"] + ram["bss"] + peak_stack},
-            "buffers": buffers, "mcu": mcu.name,
-            "mcu_flash": mcu.flash_size, "mcu_sram": mcu.sram_size,
-            "fits": fit.ok, "fit_problems": list(fit.problems)}
+             "rodata": size[".rodata"], "data": size[".data"],
+             "weights_in_rodata": plan.flash_weight_bytes()}
+    flash_total = flash["text"] + flash["rodata"] + flash["data"]
+    buffers = {b.name: {"address": f"0x{s.address(b.name):08X}", "bytes": b.nbytes,
+                        "region": b.region} for b in plan.buffers}
+    script_bytes = sum(b.nbytes for b in plan)
+    ram = {"inputs_and_weights": script_bytes, "arena": plan.arena[1],
+           "plan_reserved": plan.sram_bytes(), "data": size[".data"], "bss": size[".bss"],
+           "stack_peak": peak_stack}
+    ram_total = (plan.reserved_end - s.mcu.sram_base) + size[".data"] + size[".bss"] + \
+        max(peak_stack, 0)
+    mcu = s.mcu
+    problems = []
+    if ram_total > mcu.sram_size:
+        problems.append(f"RAM: needs {ram_total:,} bytes (plan {plan.sram_bytes():,}, .data+.bss "
+                        f"{size['.data'] + size['.bss']:,}, stack {peak_stack:,}); {mcu.name} "
+                        f"has {mcu.sram_size:,}")
+    if flash_total > mcu.flash_size:
+        problems.append(f"flash: needs {flash_total:,} bytes; {mcu.name} has {mcu.flash_size:,}")
+    return {"flash": {**flash, "total": flash_total},
+            "ram": {**ram, "total": ram_total, "min_stack_reserved": MIN_STACK},
+            "buffers": buffers, "mcu": mcu.name, "mcu_flash": mcu.flash_size,
+            "mcu_sram": mcu.sram_size, "fits": not problems, "fit_problems": problems}
 
 
 def _hotspots(m: Any, totals: dict[int, list[float]], total: int, n: int) -> list[Hotspot]:
     out = []
-    for k, (ins, cyc) in sorted(totals.items(), key=lambda kv: -kv[1][0])[:n]:
+    for k, (ins, cyc) in sorted(totals.items(), key=lambda kv: -kv[1][0])[:max(n, 0)]:
         a, s = k >> 32, k & 0xFFFFFFFF
         f = m.image.function_at(a)
         line = m.image.source_line(a)

@@ -1,23 +1,29 @@
-"""Regression gate: exact instructions per function, per CPU variant and kernel set, for the
-bundled model on the bundled digits, against a committed baseline (kernels/baseline.json)."""
+"""Regression gate: exact instructions per function, per model, CPU variant and kernel set,
+against a committed baseline (kernels/baseline.json).
+
+The seed runs on every CPU variant over the bundled digits; each zoo model runs on m4f with
+both kernel sets over two fixed inputs, and two of them on m0 and m7 too.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from . import layout as L
-from . import mnist
-from . import model as M
-from .build import KERNEL_SETS, find_gcc, kernels_dir
-from .cpus import CPUS, get_cpu
-from .mcu import DEFAULT_MCU, get_mcu
+from .codegen import KERNEL_SETS, kernels_dir
+from .codegen.build import find_gcc, gcc_version
+from .cpus import CPUS
+from .plan import make_plan
+from .session import Session
 
 BASELINE = "baseline.json"
+#: zoo model -> CPU variants it is pinned on (both kernel sets each)
+ZOO_CPUS = {"lenet5": ("m4f", "m0", "m7"), "dscnn": ("m4f", "m0", "m7"), "resnet": ("m4f",),
+            "mobilenet": ("m4f",), "autoencoder": ("m4f",), "conv1d": ("m4f",),
+            "concat": ("m4f",)}
 
 
 def baseline_path() -> Path:
@@ -25,57 +31,82 @@ def baseline_path() -> Path:
     return kernels_dir() / BASELINE
 
 
-def measure(model_path: Path, digits: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
-    """Exact counts for every CPU variant and kernel set on the bundled digits."""
-    from .simulate import Simulator
-
-    weights = M.weights_of(M.load(model_path))
-    lay = L.seed_layout(weights.filters)
-    images, labels, indices = digits
+def _measure_model(g: Any, inputs: np.ndarray, cpus: tuple[str, ...], mcu: str,
+                   progress: Callable[[str], None] | None) -> dict[str, Any]:
     variants: dict[str, Any] = {}
-    for cpu in CPUS:
+    plan = make_plan(g)
+    for cpu in cpus:
         for kernels in KERNEL_SETS:
-            sim = Simulator(lay, get_cpu(cpu), get_mcu(DEFAULT_MCU), kernels=kernels)
-            sim.write_tensors(lay.pack(weights.tensors()))
+            if progress:
+                progress(f"{g.name} {cpu}/{kernels}")
+            s = Session(g, plan, cpu, mcu, kernels=kernels)
             functions: dict[str, int] = {}
-            per_digit = []
-            for im in images:
-                stats = sim.infer(lay["input"].pack(mnist.scale(im))).stats
-                per_digit.append(stats.instructions)
-                for name, n in stats.per_function(sim.image).items():
+            per_input = []
+            for x in inputs:
+                stats = s.run(x).stats
+                per_input.append(int(stats.instructions))
+                for name, n in stats.per_function(s.image).items():
                     functions[name] = functions.get(name, 0) + n
-            variants[f"{cpu}/{kernels}"] = {"total": int(sum(per_digit)),
-                                            "per_digit": [int(n) for n in per_digit],
+            variants[f"{cpu}/{kernels}"] = {"total": int(sum(per_input)),
+                                            "per_input": per_input,
                                             "functions": dict(sorted(functions.items()))}
-    gcc = subprocess.run([find_gcc(), "--version"], capture_output=True, text=True).stdout
-    return {"model": model_path.name, "inputs": f"bundled MNIST test digits {indices.tolist()}",
-            "toolchain": gcc.splitlines()[0] if gcc else "", "variants": variants}
+    return variants
+
+
+def measure(seed_model: Path, digits: tuple[np.ndarray, np.ndarray, np.ndarray],
+            progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Exact counts for the seed on every CPU and the zoo on its CPUs."""
+    from . import mnist, zoo
+    from .frontends import load_model
+    from .frontends.keras import to_graph
+
+    g, _ = load_model(seed_model)
+    images, _labels, indices = digits
+    models = {"seed": {"inputs": f"bundled MNIST test digits {indices.tolist()}",
+                       "variants": _measure_model(g, mnist.scale(images), tuple(CPUS),
+                                                  "generic", progress)}}
+    for name, cpus in ZOO_CPUS.items():
+        m = zoo.build(name)
+        models[name] = {"inputs": "zoo.sample_inputs(model, 2, seed=0)",
+                        "variants": _measure_model(to_graph(m, name), zoo.sample_inputs(m, 2),
+                                                   cpus, "large", progress)}
+    text = gcc_version(find_gcc())
+    return {"seed_model": seed_model.name, "toolchain": text.splitlines()[0] if text else "",
+            "models": models}
 
 
 def compare(baseline: dict[str, Any], now: dict[str, Any]) -> list[tuple[str, str, int | None, int | None]]:
-    """Every (variant, function) whose count changed: (variant, function, before, after)."""
+    """Every (model/variant, function) whose count changed: (variant, function, before, after)."""
     out = []
-    for variant in sorted(set(baseline["variants"]) | set(now["variants"])):
-        b = baseline["variants"].get(variant, {}).get("functions", {})
-        n = now["variants"].get(variant, {}).get("functions", {})
-        for fn in sorted(set(b) | set(n)):
-            if b.get(fn) != n.get(fn):
-                out.append((variant, fn, b.get(fn), n.get(fn)))
-        bt = baseline["variants"].get(variant, {}).get("per_digit")
-        nt = now["variants"].get(variant, {}).get("per_digit")
-        if bt != nt and not any(r[0] == variant for r in out):
-            out.append((variant, "(per digit totals)", None, None))
+    bm, nm = baseline.get("models", {}), now.get("models", {})
+    for model in sorted(set(bm) | set(nm)):
+        bv, nv = bm.get(model, {}).get("variants", {}), nm.get(model, {}).get("variants", {})
+        for variant in sorted(set(bv) | set(nv)):
+            key = f"{model} {variant}"
+            b = bv.get(variant, {}).get("functions", {})
+            n = nv.get(variant, {}).get("functions", {})
+            for fn in sorted(set(b) | set(n)):
+                if b.get(fn) != n.get(fn):
+                    out.append((key, fn, b.get(fn), n.get(fn)))
+            if bv.get(variant, {}).get("per_input") != nv.get(variant, {}).get("per_input") \
+                    and not any(r[0] == key for r in out):
+                out.append((key, "(per input totals)", None, None))
     return out
 
 
 def load_baseline(path: Path | None = None) -> dict[str, Any]:
     """The committed baseline."""
-    p = path or baseline_path()
-    return json.loads(p.read_text())
+    return json.loads((path or baseline_path()).read_text())
 
 
 def save_baseline(data: dict[str, Any], path: Path | None = None) -> Path:
-    """Write the baseline (sorted keys, one number per line for readable diffs)."""
+    """Write the baseline (sorted keys, for readable diffs)."""
     p = path or baseline_path()
-    p.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    p.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return p
+
+
+def totals(data: dict[str, Any]) -> str:
+    """One line: the total per model of the m4f optimized variant."""
+    return ", ".join(f"{m} {v['variants']['m4f/optimized']['total']:,}"
+                     for m, v in data["models"].items() if "m4f/optimized" in v["variants"])

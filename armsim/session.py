@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -176,6 +176,24 @@ class Session:
         if on_stop is not None:
             on_stop(-1)
         return Result(self.outputs(), self.predicted(), stats, tensors)
+
+
+    def run_script(self, program: Any, allow_outside: bool = False) -> Any:
+        """Reset, then run a script's statements on the CPU (writes, registers, LOAD, G).
+
+        Returns the run log; the script's buffers come from ``script.check.tensors``.
+        """
+        from .script.runner import Runner
+        from .script.target import MachineTarget
+
+        self.machine.begin(self.max_instructions, self.timeout_s)
+        return Runner(program, MachineTarget(self.machine), self.machine.map, self.plan,
+                      allow_outside).run()
+
+    def resume(self) -> Result:
+        """Run on from wherever the CPU is (after a script's set-up) to the end."""
+        stats = self.machine.finish()
+        return Result(self.outputs(), self.predicted(), stats)
 
 
 def _sram_constants(plan: Plan) -> dict[str, np.ndarray]:

@@ -11,7 +11,33 @@ from typing import Any
 import numpy as np
 
 from . import __version__, metrics, mnist
-from . import model as M
+
+#: The seed notebook's network geometry.
+IMAGE, KERNEL, CLASSES = 28, 5, 10
+
+
+def seed_model(filters: int = 8) -> Any:
+    """The seed architecture: Conv2D(F, 5, relu) -> MaxPool(2, same) -> Flatten -> Dense(10)."""
+    from ._tf import import_keras
+
+    keras = import_keras()
+    inp = keras.Input(shape=(IMAGE, IMAGE, 1), name="image")
+    x = keras.layers.Conv2D(filters, kernel_size=KERNEL, strides=1, padding="valid",
+                            activation="relu", name="conv")(inp)
+    x = keras.layers.MaxPooling2D(pool_size=2, strides=2, padding="same", name="pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    out = keras.layers.Dense(CLASSES, activation="softmax", name="dense")(x)
+    return keras.Model(inputs=inp, outputs=out, name=f"seed_cnn_f{filters}")
+
+
+def seed_model_from(tensors: dict[str, np.ndarray]) -> Any:
+    """A seed-architecture Keras model holding weights given by seed buffer name
+    (``conv_weights``, ``conv_bias``, ``dense_weights``, ``dense_bias``; Keras shapes)."""
+    f = int(np.asarray(tensors["conv_weights"]).shape[-1])
+    m = seed_model(f)
+    m.get_layer("conv").set_weights([tensors["conv_weights"], tensors["conv_bias"]])
+    m.get_layer("dense").set_weights([tensors["dense_weights"], tensors["dense_bias"]])
+    return m
 
 
 @dataclass(frozen=True)
@@ -40,12 +66,13 @@ def train(data: str | None, filters: int, epochs: int, seed: int, batch_size: in
     x, y = tr.images, tr.labels
     if limit:
         x, y = x[:limit], y[:limit]
-    model = M.build(filters)
+    model = seed_model(filters)
     model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(),
                   metrics=["accuracy"])
     model.fit(mnist.scale(x), keras.utils.to_categorical(y, 10), epochs=epochs,
               batch_size=batch_size, shuffle=True, verbose=verbose)
-    pred = np.argmax(M.predict(model, mnist.scale(te.images)), axis=1)
+    pred = np.argmax(np.asarray(model.predict(mnist.scale(te.images), batch_size=256,
+                                              verbose=0)), axis=1)
     acc = float(np.mean(pred == te.labels))
     return TrainResult(model, acc, metrics.confusion_matrix(te.labels, pred),
                        metrics.report(te.labels, pred), pred)

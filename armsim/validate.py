@@ -1,7 +1,8 @@
-"""Validation at scale: many test images through the emulator and through Keras.
+"""Validation at scale: many inputs through the emulator and through the host model.
 
 Emulation runs in worker processes (``spawn``: they never import TensorFlow), each with one
-engine that holds the weights; only the input buffer is rewritten per image.
+engine holding the weights; only the input buffer is rewritten per input. A worker gets a
+:class:`RunSpec` (plain data: the ELF path, addresses, shapes), not the graph.
 """
 
 from __future__ import annotations
@@ -14,78 +15,115 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import layout as L
-from . import metrics, mnist
+from . import metrics
 from .compare import ulp_distance
 
 _W: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
-class EmulatorRun:
-    """Per-image emulator results."""
+class RunSpec:
+    """What a worker needs to run inferences of one build."""
 
-    outputs: np.ndarray  # (N, 10) float32
-    predicted: np.ndarray  # (N,)
+    elf: str
+    cpu: str
+    mcu: str
+    blocks: list[tuple[int, bytes]]  # weights (and anything else) written once
+    input_address: int
+    input_shape: tuple[int, ...]
+    input_axes: tuple[int, ...]
+    outputs: list[tuple[int, int]]  # (address, float count) per graph output, natural order
+    classifier: bool
+    max_instructions: int
+    timeout_s: float
+    counting: str = "auto"
+
+    @classmethod
+    def of(cls, session: Any, blocks: list[tuple[int, bytes]] | None = None) -> "RunSpec":
+        """The spec of a :class:`armsim.session.Session` (its weights, or ``blocks``)."""
+        from .session import _sram_constants
+
+        plan, g = session.plan, session.graph
+        inp = plan.input
+        outs = []
+        for name in g.outputs:
+            b = plan.for_tensor(name)
+            outs.append((session.address(b.name), g.tensors[name].size))
+        if blocks is None:
+            blocks = session.blocks(plan.pack(_sram_constants(plan)))
+        return cls(str(session.build.elf), session.cpu.name, session.mcu.name, blocks,
+                   session.address(inp.name), inp.shape, inp.axes, outs,
+                   g.is_classifier(), session.max_instructions, session.timeout_s)
+
+    @property
+    def n_outputs(self) -> int:
+        """Floats per inference, all outputs joined."""
+        return sum(n for _a, n in self.outputs)
+
+
+@dataclass(frozen=True)
+class EmulatorRun:
+    """Per-input emulator results."""
+
+    outputs: np.ndarray  # (N, n_outputs) float32
+    predicted: np.ndarray  # (N,), -1 for non-classifiers
     instructions: np.ndarray  # (N,)
     seconds: float
 
 
-def pack_inputs(images: np.ndarray) -> np.ndarray:
-    """uint8 images (N, 28, 28) -> scaled float32 rows (N, 784) in the input buffer's order."""
-    return L.seed_layout(1)["input"].pack_many(mnist.scale(images))
-
-
-def _init(elf: str, cpu: str, mcu: str, filters: int, blocks: list[tuple[int, bytes]],
-          counting: str, max_instructions: int, timeout_s: float) -> None:
+def _init(spec: RunSpec) -> None:
     from .cpus import get_cpu
     from .elf import ElfImage
     from .emulator import Machine
     from .mcu import get_mcu
 
-    m = Machine(ElfImage.load(elf), get_cpu(cpu), get_mcu(mcu), counting=counting)
-    m.write_blocks(blocks)
-    _W.update(machine=m, input=L.seed_layout(filters)["input"].address,
-              limits=(max_instructions, timeout_s))
+    m = Machine(ElfImage.load(spec.elf), get_cpu(spec.cpu), get_mcu(spec.mcu),
+                counting=spec.counting)
+    m.write_blocks(spec.blocks)
+    _W.update(machine=m, spec=spec)
+
+
+def pack_rows(spec: RunSpec, xs: np.ndarray) -> np.ndarray:
+    """Inputs (N, *shape) -> (N, count) float32 rows in the input buffer's order."""
+    a = np.asarray(xs, np.float32).reshape((len(xs),) + tuple(spec.input_shape))
+    axes = (0,) + tuple(i + 1 for i in spec.input_axes)
+    return np.ascontiguousarray(a.transpose(axes)).reshape(len(a), -1)
 
 
 def _chunk(args: tuple[int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    start, images = args
-    m = _W["machine"]
-    addr = _W["input"]
-    out_sym = m.image.symbol("armsim_output")
-    pred_sym = m.image.symbol("armsim_predicted")
-    rows = pack_inputs(images)
-    outs = np.empty((len(images), L.CLASSES), np.float32)
-    preds = np.empty(len(images), np.int32)
-    instr = np.empty(len(images), np.int64)
+    start, xs = args
+    m, spec = _W["machine"], _W["spec"]
+    rows = pack_rows(spec, xs).astype("<f4")
+    outs = np.empty((len(xs), spec.n_outputs), np.float32)
+    preds = np.full(len(xs), -1, np.int32)
+    instr = np.empty(len(xs), np.int64)
+    pred_addr = m.image.symbol("armsim_predicted").address if spec.classifier else None
     for i, row in enumerate(rows):
-        m.uc.mem_write(addr, row.tobytes())
-        stats = m.run(*_W["limits"])
-        outs[i] = np.frombuffer(m.read(out_sym.address, 4 * L.CLASSES), "<f4")
-        preds[i] = np.frombuffer(m.read(pred_sym.address, 4), "<i4")[0]
+        m.write_blocks([(spec.input_address, row.tobytes())])
+        stats = m.run(spec.max_instructions, spec.timeout_s)
+        outs[i] = np.concatenate([np.frombuffer(m.read(a, 4 * n), "<f4") for a, n in spec.outputs])
+        if pred_addr is not None:
+            preds[i] = np.frombuffer(m.read(pred_addr, 4), "<i4")[0]
         instr[i] = stats.instructions
     return start, outs, preds, instr
 
 
-def emulate(elf: str, cpu: str, mcu: str, filters: int, weight_blocks: list[tuple[int, bytes]],
-            images: np.ndarray, jobs: int, counting: str = "auto",
-            max_instructions: int = 50_000_000, timeout_s: float = 30.0,
+def emulate(spec: RunSpec, xs: np.ndarray, jobs: int,
             progress: Callable[[int], None] | None = None, chunk: int = 200) -> EmulatorRun:
-    """Run every image through the emulator on ``jobs`` processes (1: in this process)."""
-    n = len(images)
-    outs = np.empty((n, L.CLASSES), np.float32)
+    """Run every input through the emulator on ``jobs`` processes (1: in this process)."""
+    n = len(xs)
+    outs = np.empty((n, spec.n_outputs), np.float32)
     preds = np.empty(n, np.int32)
     instr = np.empty(n, np.int64)
-    tasks = [(i, images[i:i + chunk]) for i in range(0, n, chunk)]
-    init = (elf, cpu, mcu, filters, weight_blocks, counting, max_instructions, timeout_s)
+    tasks = [(i, xs[i:i + chunk]) for i in range(0, n, chunk)]
     t0 = time.perf_counter()
-    if jobs <= 1:
-        _init(*init)
-        results = map(_chunk, tasks)
-        pool = None
+    pool = None
+    if jobs <= 1 or len(tasks) <= 1:
+        _init(spec)
+        results: Any = map(_chunk, tasks)
     else:
-        pool = mp.get_context("spawn").Pool(jobs, initializer=_init, initargs=init)
+        pool = mp.get_context("spawn").Pool(min(jobs, len(tasks)), initializer=_init,
+                                            initargs=(spec,))
         results = pool.imap_unordered(_chunk, tasks)
     try:
         for start, o, p, c in results:
@@ -109,7 +147,7 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def cross_metrics(emu: np.ndarray, host: np.ndarray) -> dict[str, float]:
+def cross_metrics(emu: np.ndarray, host: np.ndarray) -> dict[str, Any]:
     """X-CUBE-AI style emulator-vs-host ("X-cross") error metrics over all outputs."""
     e = emu.astype(np.float64).reshape(-1)
     h = host.astype(np.float64).reshape(-1)
@@ -117,10 +155,10 @@ def cross_metrics(emu: np.ndarray, host: np.ndarray) -> dict[str, float]:
         nan = float("nan")
         return {"max_abs_diff": float("inf"), "rmse": nan, "mae": nan, "l2r": nan, "cos": nan,
                 "mean_error": nan, "std_error": nan, "max_ulp": None,
-                "nan_outputs": int(np.isnan(e).sum())}
+                "nan_outputs": int(np.isnan(e).sum() + np.isnan(h).sum())}
     d = e - h
     return {
-        "max_abs_diff": float(np.max(np.abs(d))),
+        "max_abs_diff": float(np.max(np.abs(d))) if d.size else 0.0,
         "rmse": float(np.sqrt(np.mean(d * d))),
         "mae": float(np.mean(np.abs(d))),
         "l2r": float(np.linalg.norm(d) / max(np.linalg.norm(h), 1e-300)),
@@ -132,35 +170,38 @@ def cross_metrics(emu: np.ndarray, host: np.ndarray) -> dict[str, float]:
     }
 
 
-def summarize(labels: np.ndarray, host: np.ndarray, run: EmulatorRun,
+def summarize(host: np.ndarray, run: EmulatorRun, classifier: bool, labels: np.ndarray | None,
               tolerance: float, rtol: float = 0.0) -> dict[str, Any]:
     """Everything ``armsim validate`` reports, under stable keys."""
-    hp = np.argmax(host, axis=1)
-    ep = np.argmax(run.outputs, axis=1)
-    n = len(labels)
-    res: dict[str, Any] = {
-        "n": n,
-        "host_accuracy": float(np.mean(hp == labels)),
-        "emulator_accuracy": float(np.mean(ep == labels)),
-        "agreement": float(np.mean(hp == ep)),
-        **cross_metrics(run.outputs, host),
-        "tolerance": tolerance,
-        "disagreeing_images": [int(i) for i in np.flatnonzero(hp != ep)[:20]],
-        "confusion_matrix": {"host": metrics.confusion_matrix(labels, hp).tolist(),
-                             "emulator": metrics.confusion_matrix(labels, ep).tolist()},
-        "classification_report": {"host": metrics.report(labels, hp),
-                                  "emulator": metrics.report(labels, ep)},
-        "instructions": {"min": int(run.instructions.min()),
-                         "median": float(np.median(run.instructions)),
-                         "max": int(run.instructions.max()),
-                         "total": int(run.instructions.sum())},
-        "seconds": round(run.seconds, 3),
-        "images_per_second": round(n / run.seconds, 1) if run.seconds else None,
-    }
+    n = len(host)
+    res: dict[str, Any] = {"n": n, "task": "classification" if classifier else "regression",
+                           **cross_metrics(run.outputs, host), "tolerance": tolerance,
+                           "rtol": rtol}
     within = bool(np.all(np.abs(run.outputs.astype(np.float64) - host) <=
                          tolerance + rtol * np.abs(host.astype(np.float64))))
-    res["rtol"] = rtol
-    res["passed"] = bool(res["agreement"] == 1.0 and res["nan_outputs"] == 0 and within)
+    res["within_tolerance"] = within
+    if classifier:
+        hp = np.argmax(host, axis=1)
+        ep = np.argmax(run.outputs, axis=1)
+        classes = host.shape[1]
+        res["agreement"] = float(np.mean(hp == ep))
+        res["disagreeing_inputs"] = [int(i) for i in np.flatnonzero(hp != ep)[:20]]
+        if labels is not None:
+            res["host_accuracy"] = float(np.mean(hp == labels))
+            res["emulator_accuracy"] = float(np.mean(ep == labels))
+            res["confusion_matrix"] = {
+                "host": metrics.confusion_matrix(labels, hp, classes).tolist(),
+                "emulator": metrics.confusion_matrix(labels, ep, classes).tolist()}
+            res["classification_report"] = {"host": metrics.report(labels, hp, classes),
+                                            "emulator": metrics.report(labels, ep, classes)}
+    res["instructions"] = {"min": int(run.instructions.min()),
+                           "median": float(np.median(run.instructions)),
+                           "max": int(run.instructions.max()),
+                           "total": int(run.instructions.sum())}
+    res["seconds"] = round(run.seconds, 3)
+    res["inputs_per_second"] = round(n / run.seconds, 1) if run.seconds else None
+    res["passed"] = bool(res["nan_outputs"] == 0 and within and
+                         (not classifier or res["agreement"] == 1.0))
     return res
 
 
@@ -181,9 +222,9 @@ def plot_confusion(result: dict[str, Any], path: str) -> None:
         ax.set_title(f"{side}: accuracy {result[side + '_accuracy']:.4f}")
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
-        ax.set_xticks(range(10))
-        ax.set_yticks(range(10))
-    fig.suptitle(f"armsim validate: {result['n']} images, agreement {result['agreement']:.4%}")
+        ax.set_xticks(range(m.shape[0]))
+        ax.set_yticks(range(m.shape[0]))
+    fig.suptitle(f"armsim validate: {result['n']} inputs, agreement {result['agreement']:.4%}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

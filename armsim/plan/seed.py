@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LayoutError
-from ..graph import Graph
+from ..graph import Activation, Graph, LayerInfo, Op, Tensor
 from .buffers import Buffer, Plan
 from .planner import _with_arena
 
@@ -54,6 +54,46 @@ def matches(g: Graph) -> int | None:
           and g.tensors[dense.inputs[1]].shape == (POOLED * POOLED * f, CLASSES)
           and dense.activation.kind == "softmax" and 1 <= f <= MAX_FILTERS)
     return int(f) if ok else None
+
+
+def seed_graph(filters: int, weights: dict[str, np.ndarray] | None = None) -> Graph:
+    """The seed architecture as a graph without Keras (zero weights unless given by seed
+    buffer name in Keras shapes), as a script's plan needs it before any model exists."""
+    if not 1 <= filters <= MAX_FILTERS:
+        raise LayoutError(f"the seed layout holds 1 to {MAX_FILTERS} conv filters, got {filters}")
+    f, k = filters, POOLED * POOLED * filters
+    w = weights or {}
+    shapes = {"conv_weights": (KERNEL, KERNEL, 1, f), "conv_bias": (f,),
+              "dense_weights": (k, CLASSES), "dense_bias": (CLASSES,)}
+    data = {n: np.asarray(w.get(n, np.zeros(sh)), np.float32).reshape(sh)
+            for n, sh in shapes.items()}
+    t = {
+        "image": Tensor("image", (IMAGE, IMAGE, 1), role="input"),
+        "conv.kernel": Tensor("conv.kernel", shapes["conv_weights"], role="weight",
+                              data=data["conv_weights"]),
+        "conv.bias": Tensor("conv.bias", (f,), role="bias", data=data["conv_bias"]),
+        "conv": Tensor("conv", (24, 24, f), layer="conv"),
+        "pool": Tensor("pool", (POOLED, POOLED, f), layer="pool"),
+        "flatten": Tensor("flatten", (k,), layer="flatten"),
+        "dense.kernel": Tensor("dense.kernel", (k, CLASSES), role="weight",
+                               data=data["dense_weights"], view_shape=(POOLED, POOLED, f, CLASSES)),
+        "dense.bias": Tensor("dense.bias", (CLASSES,), role="bias", data=data["dense_bias"]),
+        "dense": Tensor("dense", (CLASSES,), role="output", layer="dense"),
+    }
+    ops = [
+        Op("conv", "conv2d", ("image", "conv.kernel", "conv.bias"), ("conv",),
+           {"kernel": (KERNEL, KERNEL, 1, f), "strides": (1, 1), "padding": (0, 0),
+            "dilation": (1, 1), "activation": Activation("relu")}, "conv"),
+        Op("pool", "max_pool2d", ("conv",), ("pool",),
+           {"pool": (2, 2), "strides": (2, 2), "padding": (0, 0),
+            "activation": Activation()}, "pool"),
+        Op("flatten", "reshape", ("pool",), ("flatten",), {}, "flatten"),
+        Op("dense", "fully_connected", ("flatten", "dense.kernel", "dense.bias"), ("dense",),
+           {"activation": Activation("softmax")}, "dense"),
+    ]
+    layers = [LayerInfo(o.name, c, (o.name,)) for o, c in
+              zip(ops, ("Conv2D", "MaxPooling2D", "Flatten", "Dense"))]
+    return Graph(f"seed_cnn_f{f}", t, ops, ["image"], ["dense"], layers, "seed preset")
 
 
 def seed_plan(g: Graph) -> Plan:

@@ -1,4 +1,4 @@
-"""Check a parsed script against the memory map and the seed layout, and read its tensors."""
+"""Check a parsed script against the memory map and a memory plan, and read its tensors."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import layout as L
 from ..errors import ScriptError
-from ..layout import Layout
 from ..mcu import SCS_BASE, SCS_SIZE
 from ..memory import MemoryMap
+from ..plan import Plan
 from .model import KIND_BY_CODE, Script
 
 
@@ -31,7 +30,7 @@ def _err(script: Script, i: int, message: str) -> ScriptError:
     return ScriptError(message, script.path, int(script.line[i]), 1)
 
 
-def check_writes(script: Script, memory: MemoryMap, layout: Layout | None,
+def check_writes(script: Script, memory: MemoryMap, layout: Plan | None,
                  allow_outside: bool = False) -> None:
     """Alignment, mapped memory, and (unless allowed) SRAM writes outside every buffer."""
     sizes = script.size
@@ -54,8 +53,8 @@ def check_writes(script: Script, memory: MemoryMap, layout: Layout | None,
         if "w" not in region.perms:
             raise _err(script, i, f"write to 0x{a:08X} is in {region.name}, which is read-only")
         if not allow_outside and layout is not None:
-            raise _err(script, i, f"write to 0x{a:08X} ({region.name}) is outside every layout "
-                       "buffer (pass --allow-outside-layout to accept it)")
+            raise _err(script, i, f"write to 0x{a:08X} ({region.name}) is outside every buffer "
+                       "of the plan (pass --allow-outside-layout to accept it)")
 
 
 def check_conflicts(script: Script) -> None:
@@ -71,17 +70,7 @@ def check_conflicts(script: Script) -> None:
     script.blocks(check=True)
 
 
-def infer_filters(script: Script) -> int | None:
-    """F implied by how many conv weights the script writes (None if it is not whole)."""
-    lay = L.seed_layout(L.MAX_FILTERS)
-    _vals, have = script.floats_at(lay["conv_weights"].address, lay["conv_weights"].capacity)
-    n = int(np.argmin(have)) if not have.all() else have.size
-    if n and n % (L.KERNEL * L.KERNEL) == 0 and have[:n].all() and not have[n:].any():
-        return n // (L.KERNEL * L.KERNEL)
-    return None
-
-
-def fills(script: Script, layout: Layout) -> list[BufferFill]:
+def fills(script: Script, layout: Plan) -> list[BufferFill]:
     """What the script writes in each buffer's reservation."""
     out = []
     for b in layout:
@@ -93,10 +82,18 @@ def fills(script: Script, layout: Layout) -> list[BufferFill]:
     return out
 
 
-def tensors(script: Script, layout: Layout) -> dict[str, np.ndarray]:
+def plan_name(plan: Plan) -> str:
+    """How messages name a plan: the seed layout with its F, or the model's plan."""
+    return (f"the seed layout for F={plan.filters}" if plan.preset == "seed"
+            else f"the plan of model '{plan.graph.name}'")
+
+
+def tensors(script: Script, layout: Plan) -> dict[str, np.ndarray]:
     """The script's buffers in memory order; a clear error when they do not fit ``layout``."""
+    from ..plan.seed import infer_filters
+
     out = {}
-    guess = infer_filters(script)
+    guess = infer_filters(script) if layout.preset == "seed" else None
     problems = []
     for b in layout:
         vals, have = script.floats_at(b.address, b.capacity)
@@ -108,12 +105,12 @@ def tensors(script: Script, layout: Layout) -> dict[str, np.ndarray]:
         detail = (f"first missing element {int(missing[0])} at "
                   f"0x{b.address + 4 * int(missing[0]):08X}" if missing.size else
                   f"{int(have[b.count:].sum())} values beyond its end 0x{b.end:08X}")
-        problems.append(f"  {b.name}: writes {written} values, F={layout.filters} needs "
+        problems.append(f"  {b.name}: writes {written} values, {plan_name(layout)} needs "
                         f"{b.count} at 0x{b.address:08X}-0x{b.end - 1:08X} ({detail})")
     if problems:
         hint = (f"\nthe conv weights look like F={guess}: pass --filters {guess}"
                 if guess and guess != layout.filters else "")
-        raise ScriptError(f"script does not fit the seed layout for F={layout.filters}:\n"
+        raise ScriptError(f"script does not fit {plan_name(layout)}:\n"
                           + "\n".join(problems) + hint, script.path)
     for b in layout:
         vals = out[b.name]

@@ -3,8 +3,8 @@
 Seed-style lines (``_WFLOAT (536874068,0.1242609)``) take a compiled-regex fast path and are
 converted in bulk; every other line goes through the tokenizer and the statement parser.
 Names of commands, functions and registers are case-insensitive, as in the µVision command
-window. :func:`parse_text` and :func:`parse_file` run a program that only writes memory and
-return its writes; scripts that drive the CPU need a target (see ``runner``).
+window. Running a program is the runner's job (``armsim.script.parse_text`` and
+``parse_file`` run a memory-only program and return its writes).
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ import numpy as np
 from ..errors import ScriptError
 from .lexer import Token, strip_comments, tokenize
 from .model import KIND_CODES, KINDS, Script
-from .program import (BreakSet, Call, Expr, FuncDef, Go, Load, Loc, Print, Program, SetReg,
-                      Sleep, Statement, Write, WriteBatch)
+from .program import (REGISTER_ALIASES, REGISTERS, BreakSet, Call, Expr, FuncDef, Go, Load,
+                      Loc, Print, Program, SetReg, Sleep, Statement, Write, WriteBatch)
 from .values import ValueRangeError, parse_float32_array
 
 READS = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}
-REGISTERS = {f"R{i}" for i in range(16)} | {"SP", "LR", "PC", "XPSR", "MSP"}
-#: Other names of core registers, by the name the target knows them under.
-REGISTER_ALIASES = {"MSP": "SP", "R13": "SP", "R14": "LR", "R15": "PC"}
 LOAD_OPTIONS = ("INCREMENTAL", "NOCODE", "NORESET", "CLEAR")
 #: Keil commands and statements armsim recognises but does not run.
 UNSUPPORTED = {
@@ -96,22 +93,6 @@ def parse_lines(lines: list[str], path: str) -> Program:
         raise ScriptError(f"script has {len(lines):,} lines; the cap is {limits.MAX_LINES:,} "
                           "(ARMSIM_SCRIPT_MAX_LINES)", path, limits.MAX_LINES + 1, 1)
     return _Parser(path, lines).run()
-
-
-def parse_file(path: str | os.PathLike[str]) -> Script:
-    """Parse and run a memory-only script file; its writes in source order."""
-    return _memory_only(parse_program(path))
-
-
-def parse_text(text: str, path: str = "<script>") -> Script:
-    """Parse and run memory-only script text; its writes in source order."""
-    return _memory_only(parse_lines(decode(text.encode("utf-8"), path), path))
-
-
-def _memory_only(program: Program) -> Script:
-    from .runner import MemoryTarget, Runner
-
-    return Runner(program, MemoryTarget()).run().writes
 
 
 class _Parser:

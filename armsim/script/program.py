@@ -13,6 +13,11 @@ import numpy as np
 
 from .model import Script, WriteKind
 
+#: Core register names scripts may assign and read.
+REGISTERS = {f"R{i}" for i in range(16)} | {"SP", "LR", "PC", "XPSR", "MSP"}
+#: Other names of core registers, by the name the target knows them under.
+REGISTER_ALIASES = {"MSP": "SP", "R13": "SP", "R14": "LR", "R15": "PC"}
+
 #: ("int", v) | ("float", text) | ("name", text) | ("un", op, e) | ("bin", op, a, b)
 #: | ("read", NAME, e); every node ends with its (line, col).
 Expr = tuple

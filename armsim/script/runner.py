@@ -14,11 +14,11 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import ScriptError
-from ..layout import Layout
 from ..memory import MemoryMap
+from ..plan import Plan
 from .model import KIND_CODES, Script
-from .program import (BreakSet, Call, Expr, FuncDef, Go, Load, Print, Program, SetReg, Sleep,
-                      Statement, Write, WriteBatch, concat)
+from .program import (REGISTER_ALIASES, REGISTERS, BreakSet, Call, Expr, FuncDef, Go, Load,
+                      Print, Program, SetReg, Sleep, Statement, Write, WriteBatch, concat)
 from .values import ValueRangeError, parse_float32
 
 MAX_CALL_DEPTH = 32
@@ -213,7 +213,7 @@ class Runner:
     """Run a program's statements in order against a target."""
 
     def __init__(self, program: Program, target: Target, memory: MemoryMap | None = None,
-                 layout: Layout | None = None, allow_outside: bool = False) -> None:
+                 layout: Plan | None = None, allow_outside: bool = False) -> None:
         self.program = program
         self.target = target
         self.memory = memory
@@ -231,8 +231,6 @@ class Runner:
 
     def name(self, text: str, line: int, col: int) -> int:
         up = text.upper()
-        from .parser import REGISTER_ALIASES, REGISTERS
-
         if up in REGISTERS:
             return self.target.get_reg(REGISTER_ALIASES.get(up, up))
         addr = self.target.symbol(text)

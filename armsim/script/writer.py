@@ -1,4 +1,9 @@
-"""Write memory contents as uVision scripts: the seed's exact format, or a tidier hex one."""
+"""Write memory contents as uVision scripts: the seed's exact format, or a tidier hex one.
+
+The buffers go out in the plan's export order (the seed notebook's own order for the seed
+preset); the packed mapping passed in decides which buffers (the input only, when the
+weights live in flash).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from ..errors import LayoutError
-from ..layout import Layout
+from ..plan import Plan
 
 
 def _check_finite(name: str, values: np.ndarray) -> None:
@@ -17,14 +22,21 @@ def _check_finite(name: str, values: np.ndarray) -> None:
                           "cannot express NaN or infinity")
 
 
-def _values(layout: Layout, packed: Mapping[str, np.ndarray]) -> Iterable[tuple[str, int, np.ndarray]]:
-    for name in layout.seed_order:
+def export_order(plan: Plan) -> list[str]:
+    """The buffers a script carries, in the order they are written."""
+    return list(plan.seed_order) or [b.name for b in plan]
+
+
+def _values(layout: Plan, packed: Mapping[str, np.ndarray]) -> Iterable[tuple[str, int, np.ndarray]]:
+    for name in export_order(layout):
+        if name not in packed:
+            continue
         buf = layout[name]
         vals = np.asarray(packed[name], np.float32).reshape(-1)
         if vals.size != buf.count:
-            raise LayoutError(f"{name}: {vals.size} values, the layout for F={layout.filters} "
-                              f"needs {buf.count}")
+            raise LayoutError(f"{name}: {vals.size} values, the plan needs {buf.count}")
         _check_finite(name, vals)
+        assert buf.address is not None
         yield name, buf.address, vals
 
 
@@ -35,7 +47,7 @@ def float32_line(address: int, value: np.float32, style: str = "seed") -> str:
     return f"_WFLOAT(0x{address:08X}, {str(value)});\n"
 
 
-def seed_format(layout: Layout, packed: Mapping[str, np.ndarray]) -> str:
+def seed_format(layout: Plan, packed: Mapping[str, np.ndarray]) -> str:
     """Exactly what the seed notebook writes: ``_WFLOAT (<decimal>,<str(float32)>) ``."""
     out: list[str] = []
     for _name, base, vals in _values(layout, packed):
@@ -43,7 +55,7 @@ def seed_format(layout: Layout, packed: Mapping[str, np.ndarray]) -> str:
     return "".join(out)
 
 
-def hex_format(layout: Layout, packed: Mapping[str, np.ndarray], header: Iterable[str] = ()) -> str:
+def hex_format(layout: Plan, packed: Mapping[str, np.ndarray], header: Iterable[str] = ()) -> str:
     """Hex addresses, one commented section per buffer, values that round-trip exactly."""
     out = [f"// {h}\n" for h in header]
     for name, base, vals in _values(layout, packed):

@@ -134,6 +134,10 @@ void armsim_fully_connected_generic_f32(const armsim_clamp *clamp, const float *
 void armsim_max_pool2d_f32(const armsim_pool_params *params, const armsim_dims *in_dims,
                            const float *in, const armsim_dims *out_dims, float *out);
 
+/** @brief The generic max pooling; same parameters as ::armsim_max_pool2d_f32. */
+void armsim_max_pool2d_generic_f32(const armsim_pool_params *params, const armsim_dims *in_dims,
+                                   const float *in, const armsim_dims *out_dims, float *out);
+
 /** @brief Average pooling; same parameters as ::armsim_max_pool2d_f32. */
 void armsim_avg_pool2d_f32(const armsim_pool_params *params, const armsim_dims *in_dims,
                            const float *in, const armsim_dims *out_dims, float *out);

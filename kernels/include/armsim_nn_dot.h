@@ -14,8 +14,8 @@ static inline void armsim_dot4(const float *x, const float *w0, const float *w1,
 {
     float s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
     int32_t k = 0;
-    for (; k + 2 <= n; k += 2) {
-        const float x0 = x[k], x1 = x[k + 1];
+    for (; k + 4 <= n; k += 4) {
+        const float x0 = x[k], x1 = x[k + 1], x2 = x[k + 2], x3 = x[k + 3];
         s0 += w0[k] * x0;
         s1 += w1[k] * x0;
         s2 += w2[k] * x0;
@@ -24,8 +24,16 @@ static inline void armsim_dot4(const float *x, const float *w0, const float *w1,
         s1 += w1[k + 1] * x1;
         s2 += w2[k + 1] * x1;
         s3 += w3[k + 1] * x1;
+        s0 += w0[k + 2] * x2;
+        s1 += w1[k + 2] * x2;
+        s2 += w2[k + 2] * x2;
+        s3 += w3[k + 2] * x2;
+        s0 += w0[k + 3] * x3;
+        s1 += w1[k + 3] * x3;
+        s2 += w2[k + 3] * x3;
+        s3 += w3[k + 3] * x3;
     }
-    if (k < n) {
+    for (; k < n; k++) {
         const float x0 = x[k];
         s0 += w0[k] * x0;
         s1 += w1[k] * x0;

@@ -1,0 +1,409 @@
+"""What every command shares: option groups, their checks, and resolving the model, the
+plan, the target and the inputs once."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__, mnist
+from ..compare import DEFAULT_TOLERANCE
+from ..cpus import CPUS, CpuVariant, get_cpu
+from ..errors import ArmsimError, DataError, ScriptError
+from ..graph import Graph
+from ..mcu import DEFAULT_MCU, MCUS, Mcu, get_mcu, resolve_cpu
+from ..plan import LAYOUTS, Plan, make_plan
+
+EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_MODEL = "default_model.keras"
+DIGITS = "digits.npz"
+#: How MNIST pixels v (0..255) become model inputs.
+MNIST_SCALES = {"seed": "(v - 127.5) / 127.5", "unit": "v / 255", "raw": "v"}
+
+
+def data_file(name: str) -> Path:
+    """A file bundled in armsim/data."""
+    return Path(str(resources.files("armsim") / "data" / name))
+
+
+# -- argument types ---------------------------------------------------------------------------
+def positive_int(text: str) -> int:
+    """An int > 0."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    return v
+
+
+def non_negative_int(text: str) -> int:
+    """An int >= 0."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
+    return v
+
+
+def positive_float(text: str) -> float:
+    """A finite float > 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return v
+
+
+def non_negative_float(text: str) -> float:
+    """A finite float >= 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return v
+
+
+def address(text: str) -> int:
+    """An address: decimal or 0x hex, 32-bit."""
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an address like 0x20000000, got {text!r}") \
+            from None
+    if not 0 <= v < 1 << 32:
+        raise argparse.ArgumentTypeError(f"{text} is not a 32-bit address")
+    return v
+
+
+# -- option groups ----------------------------------------------------------------------------
+def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
+    """--cpu, --mcu, --kernels."""
+    from ..codegen import DEFAULT_KERNELS, KERNEL_SETS
+
+    p.add_argument("--cpu", choices=list(CPUS),
+                   help="CPU variant (default: the --mcu preset's core; m4f for generic)")
+    p.add_argument("--mcu", default=DEFAULT_MCU, choices=list(MCUS),
+                   help=f"MCU preset: memories and core (default {DEFAULT_MCU})")
+    if kernels:
+        p.add_argument("--kernels", default=DEFAULT_KERNELS, choices=KERNEL_SETS,
+                       help=f"kernel set (default {DEFAULT_KERNELS})")
+
+
+def add_model(p: argparse.ArgumentParser, positional: bool = False, help_: str = "") -> None:
+    """The model and how its memory is planned."""
+    text = help_ or ".keras model (default: the bundled seed CNN)"
+    if positional:
+        p.add_argument("model", help=text)
+    else:
+        p.add_argument("--model", help=text)
+    p.add_argument("--trust-model", action="store_true",
+                   help="load legacy .h5 files and models that need safe_mode off (they can "
+                        "run code: only for files you trust)")
+    p.add_argument("--layout", choices=LAYOUTS, default="auto",
+                   help="memory plan: 'seed' (the notebook's fixed addresses), 'natural' (a "
+                        "generated plan), 'auto' (seed when the model is the seed "
+                        "architecture; default)")
+    p.add_argument("--base", type=address, help="first SRAM address of a generated plan "
+                   "(default: the MCU's SRAM base)")
+    p.add_argument("--weights-in", choices=("sram", "flash"), default="sram",
+                   help="weights in SRAM, written by a script (default), or compiled into "
+                        "flash (.rodata), as deployments ship them")
+
+
+def add_limits(p: argparse.ArgumentParser) -> None:
+    """Instruction budget and time limit (default: scaled with the model's MACs)."""
+    p.add_argument("--max-instructions", type=positive_int,
+                   help="instruction budget per run (default: scaled with the model's MACs "
+                        "and the CPU)")
+    p.add_argument("--timeout", type=positive_float,
+                   help="wall-clock limit per run in seconds (default: scaled like the budget)")
+
+
+def add_tolerances(p: argparse.ArgumentParser) -> None:
+    """--atol/--tolerance and --rtol."""
+    p.add_argument("--tolerance", "--atol", type=non_negative_float, default=DEFAULT_TOLERANCE,
+                   dest="tolerance", help="absolute tolerance per output (default 1e-5)")
+    p.add_argument("--rtol", type=non_negative_float, default=1e-5,
+                   help="relative tolerance per output, added to the absolute: |emu - host| "
+                        "<= atol + rtol * |host| (default 1e-5)")
+
+
+def add_data(p: argparse.ArgumentParser) -> None:
+    """--data and how MNIST pixels are scaled."""
+    p.add_argument("--data", help=f"MNIST IDX directory (default ${mnist.ENV_VAR}; without "
+                   "either, keras.datasets.mnist, which needs internet)")
+    p.add_argument("--mnist-scale", choices=list(MNIST_SCALES), default="seed",
+                   help="MNIST preprocessing: seed = (v - 127.5) / 127.5 (the notebook's, "
+                        "default), unit = v / 255, raw = v")
+
+
+# -- resolution -------------------------------------------------------------------------------
+def target(args: argparse.Namespace) -> tuple[CpuVariant, Mcu]:
+    """The CPU and MCU preset (a preset implies its core unless --cpu says otherwise)."""
+    mcu = get_mcu(args.mcu)
+    return get_cpu(resolve_cpu(mcu, getattr(args, "cpu", None))), mcu
+
+
+@dataclass
+class ModelRef:
+    """A loaded model: its graph, the Keras model (the host), where it came from."""
+
+    graph: Graph
+    keras: Any
+    path: str
+
+
+def load_model(args: argparse.Namespace, default: bool = True) -> ModelRef | None:
+    """--model (or the bundled one when ``default``), refused before any work if unsupported."""
+    from ..frontends import load_model as load
+
+    path = getattr(args, "model", None)
+    if not path:
+        if not default:
+            return None
+        path = str(data_file(DEFAULT_MODEL))
+    g, k = load(path, getattr(args, "trust_model", False))
+    return ModelRef(g, k, path)
+
+
+def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu) -> Plan:
+    """The plan chosen by --layout, --base and --weights-in."""
+    return make_plan(g, getattr(args, "layout", "auto"), getattr(args, "base", None),
+                     getattr(args, "weights_in", "sram"), mcu.sram_base)
+
+
+def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu: Mcu,
+            load_weights: bool = True) -> Any:
+    """A Session with the command's kernels, limits and ELF."""
+    from ..session import Session
+
+    return Session(g, plan, cpu, mcu, getattr(args, "kernels", "optimized"),
+                   getattr(args, "max_instructions", None), getattr(args, "timeout", None),
+                   getattr(args, "elf", None), load_weights=load_weights)
+
+
+@dataclass
+class Case:
+    """One input: a name, its label if known, the array in the model's input shape."""
+
+    name: str
+    label: int | None
+    x: np.ndarray
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ten bundled MNIST test digits: images, labels, indices."""
+    with np.load(data_file(DIGITS)) as z:
+        return z["images"], z["labels"], z["indices"]
+
+
+def mnist_scale(images: np.ndarray, how: str) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> model inputs (N, 28, 28, 1) by --mnist-scale."""
+    x = np.asarray(images).astype(np.float32)
+    if how == "seed":
+        return mnist.scale(images)
+    if how == "unit":
+        x = x / np.float32(255.0)
+    return x[..., np.newaxis]
+
+
+def is_mnist_shaped(g: Graph) -> bool:
+    """True for a one-input model taking 28x28x1 (MNIST is its default input)."""
+    return len(g.inputs) == 1 and g.tensors[g.inputs[0]].shape in ((28, 28, 1), (28, 28))
+
+
+def read_inputs(path: str, g: Graph) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inputs (N, *input shape) from .npy or .npz (keys x or inputs, optional y labels)."""
+    from ..session import check_input
+
+    p = Path(path)
+    if p.is_dir() or not p.exists():
+        raise DataError(f"--inputs {p}: {'is a directory' if p.is_dir() else 'not found'}")
+    try:
+        if p.suffix == ".npz":
+            with np.load(p, allow_pickle=False) as z:
+                keys = list(z.keys())
+                key = next((k for k in ("x", "inputs", "X") if k in keys),
+                           keys[0] if len(keys) == 1 else None)
+                if key is None:
+                    raise DataError(f"--inputs {p}: an .npz needs an array named 'x' (and "
+                                    f"optionally 'y'); it has {keys}")
+                x = z[key]
+                y = z["y"] if "y" in keys else None
+        else:
+            x, y = np.load(p, allow_pickle=False), None
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"--inputs {p}: cannot read: {e}") from None
+    shape = g.tensors[g.inputs[0]].shape
+    if x.shape == shape:
+        x = x[np.newaxis]
+    if x.shape[1:] != shape:
+        raise DataError(f"--inputs {p}: arrays of shape {x.shape[1:]} (file {x.shape}); the "
+                        f"model's input is {shape} (one input per row)")
+    if len(x) == 0:
+        raise DataError(f"--inputs {p}: holds no inputs")
+    rows = np.stack([check_input(g, row, f"--inputs {p}[{i}]") for i, row in enumerate(x)])
+    if y is not None:
+        y = np.asarray(y).reshape(-1)
+        if len(y) != len(rows):
+            raise DataError(f"--inputs {p}: {len(rows)} inputs but {len(y)} labels")
+        y = y.astype(np.int64)
+    return rows, y
+
+
+def cases(args: argparse.Namespace, g: Graph) -> tuple[list[Case], str]:
+    """The inputs of simulate/profile: --inputs, --image (MNIST), or the bundled digits."""
+    images = getattr(args, "image", None)
+    if isinstance(images, int):
+        images = [images]
+    if getattr(args, "inputs", None):
+        if images:
+            raise ArmsimError("--inputs and --image both choose inputs: give one")
+        x, y = read_inputs(args.inputs, g)
+        return ([Case(f"{Path(args.inputs).name}[{i}]", None if y is None else int(y[i]), row)
+                 for i, row in enumerate(x)], f"from {args.inputs}, used as given")
+    if not is_mnist_shaped(g):
+        shape = g.tensors[g.inputs[0]].shape
+        raise ArmsimError(f"model '{g.name}' takes inputs of shape {shape}, not MNIST images: "
+                          "give --inputs X.npy (one input per row)")
+    shape = g.tensors[g.inputs[0]].shape
+    how = getattr(args, "mnist_scale", "seed")
+    prep = f"MNIST pixels v scaled {MNIST_SCALES[how]}"
+    if images:
+        split = mnist.load("test", args.data or _shared_mnist())
+        out = []
+        for i in images:
+            if not 0 <= i < len(split.images):
+                raise DataError(f"--image {i} is out of range 0..{len(split.images) - 1}")
+            x = mnist_scale(split.images[i:i + 1], how)[0].reshape(shape)
+            out.append(Case(f"test #{i}", int(split.labels[i]), x))
+        return out, prep
+    imgs, labels, idx = load_digits()
+    xs = mnist_scale(imgs, how)
+    return ([Case(f"test #{int(i)}", int(lab), x.reshape(shape))
+             for x, lab, i in zip(xs, labels, idx)], prep + " (bundled test digits)")
+
+
+def _shared_mnist() -> str | None:
+    """The MNIST directory when neither --data nor the variable names one: ../shared beside
+    the checkout, if it is there (said in the error otherwise)."""
+    if os.environ.get(mnist.ENV_VAR):
+        return None
+    here = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+    return str(here) if here.is_dir() else None
+
+
+def check_output(path: str | None, suffixes: tuple[str, ...], what: str) -> Path | None:
+    """An output file path checked before any work: folder exists, writable, right suffix."""
+    if not path:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        raise ArmsimError(f"{what} {p}: is a directory; give a file name")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise ArmsimError(f"{what} {p}: expected a {' or '.join(suffixes)} file")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ArmsimError(f"{what} {p}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise ArmsimError(f"{what} {p}: not writable")
+    return p
+
+
+def versions(cpu: CpuVariant | None = None, host: bool = True) -> dict[str, str]:
+    """Versions of armsim, the engine, the CPU model and (when loaded) Keras/TensorFlow."""
+    import platform
+    import sys
+
+    import unicorn
+
+    out = {"armsim": __version__, "unicorn": unicorn.__version__,
+           "python": platform.python_version()}
+    if cpu is not None:
+        out["cpu_model"] = f"{cpu.title} (Unicorn UC_CPU_ARM model {cpu.uc_cpu})"
+    if host and "keras" in sys.modules:
+        import keras
+        import tensorflow as tf
+
+        out.update(keras=keras.__version__, tensorflow=tf.__version__)
+    return out
+
+
+# -- scripts ----------------------------------------------------------------------------------
+@dataclass
+class ScriptSetup:
+    """A script's set-up run on the emulator, and what it means for the host side."""
+
+    graph: Graph
+    plan: Plan
+    session: Any
+    log: Any
+    memory: dict[str, np.ndarray]
+    x: np.ndarray
+    host: Any
+    host_rebuilt: bool
+    model_path: str | None
+
+
+def script_setup(args: argparse.Namespace, cpu: CpuVariant, mcu: Mcu,
+                 no_host: bool = False) -> ScriptSetup:
+    """Run a script's set-up on the firmware of its plan (the --model's, or the seed layout
+    with F inferred from the script) and read the plan's buffers from what it wrote.
+
+    The script's own problems (syntax, a missing LOAD file, an unmapped address) are found
+    before layout questions such as the filter count.
+    """
+    from ..plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
+    from ..script import parse_program
+    from ..script.check import tensors
+
+    program = parse_program(args.script)
+    ref = load_model(args, default=False)
+    if ref is not None:
+        g, plan = ref.graph, plan_for(args, ref.graph, mcu)
+    else:
+        f = getattr(args, "filters", None) or infer_filters(program.literal_writes())
+        g = seed_graph(f or MAX_FILTERS)
+        plan = seed_plan(g)
+    s = session(args, g, plan, cpu, mcu, load_weights=False)
+    log = s.run_script(program, getattr(args, "allow_outside_layout", False))
+    if ref is None and not getattr(args, "filters", None) and \
+            infer_filters(program.literal_writes()) is None:
+        raise ScriptError("cannot tell the seed layout's number of conv filters from the "
+                          "script's conv weights; pass --filters F, or --model M.keras for "
+                          "any other plan", args.script)
+    memory = tensors(log.writes, plan)
+    x = plan.input.unpack(memory[plan.input.name])
+    host, rebuilt = None, False
+    if ref is not None:
+        host = ref.keras
+    elif not no_host:
+        from ..train import seed_model_from
+
+        host = seed_model_from({b.name: b.unpack(memory[b.name]) for b in plan
+                                if b.role != "input"})
+        rebuilt = True
+    return ScriptSetup(g, plan, s, log, memory, x, host, rebuilt,
+                       ref.path if ref is not None else None)
+
+
+def refuse(cond: bool, message: str) -> None:
+    """An option combination that makes no sense: exit 2 with ``message``."""
+    if cond:
+        raise ArmsimError(message)
+

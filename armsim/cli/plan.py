@@ -1,0 +1,45 @@
+"""``armsim plan``: the memory plan of a model as a table or JSON, checked against a part."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..codegen.build import check_plan_fits
+from ..errors import LayoutError
+from . import common as C
+from . import render
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    p = sub.add_parser("plan", help="print the memory plan of a model (addresses, sizes, "
+                       "element order, producers)")
+    C.add_model(p, positional=True, help_="a .keras model")
+    p.add_argument("--mcu", default="generic", choices=list(C.MCUS),
+                   help="MCU preset the plan must fit (default generic)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan, print, check the fit."""
+    ref = C.load_model(args, default=False)
+    assert ref is not None
+    mcu = C.get_mcu(args.mcu)
+    plan = C.plan_for(args, ref.graph, mcu)
+    try:
+        check_plan_fits(plan, mcu)
+        fit = None
+    except LayoutError as e:
+        fit = str(e)
+    if args.json:
+        d = plan.to_json()
+        d.update(mcu=mcu.name, fits=fit is None, fit_problem=fit)
+        print(json.dumps(d, indent=2))
+    else:
+        render.plan_table(plan, mcu)
+    if fit is not None:
+        raise LayoutError(fit)
+    return C.EXIT_OK

@@ -1,0 +1,174 @@
+"""``armsim profile``: exact instructions per op, layer and function; estimated cycles;
+footprint; hot spots."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from typing import Any
+
+import numpy as np
+
+from .. import __version__, compare, host
+from .. import profile as P
+from ..cpus import CPUS, get_cpu
+from . import common as C
+from . import render
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    pr = sub.add_parser("profile", help="instructions per op and function, estimated cycles, "
+                        "footprint, hot spots")
+    C.add_target(pr)
+    C.add_model(pr)
+    pr.add_argument("--script", help="profile the weights and input of this uVision script")
+    pr.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
+                    help="with --script and no --model: seed layout F")
+    pr.add_argument("--image", type=C.non_negative_int,
+                    help="MNIST test image index (default: a bundled digit)")
+    pr.add_argument("--inputs", help="profile the first input of this .npy/.npz")
+    C.add_data(pr)
+    out = pr.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--csv", action="store_true", help="function rows as CSV on stdout")
+    pr.add_argument("--speedscope", help="write a speedscope profile (JSON)")
+    pr.add_argument("--plot", help="write per-op estimated cycles as a PNG")
+    pr.add_argument("--compare-cpus", action="store_true", help="every CPU variant in one table")
+    pr.add_argument("--wait-states", type=C.non_negative_int, default=0,
+                    help="flash wait states (default 0)")
+    pr.add_argument("--clock-mhz", type=C.positive_float,
+                    help="print the estimated time at this clock")
+    pr.add_argument("--top", type=C.non_negative_int, default=10, help="hot spots to list")
+    C.add_tolerances(pr)
+    C.add_limits(pr)
+    pr.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Profile one inference on one or every CPU."""
+    speedscope = C.check_output(args.speedscope, (".json", ".speedscope"), "--speedscope")
+    plot = C.check_output(args.plot, (".png",), "--plot")
+    C.refuse(bool(args.script) and (args.image is not None or bool(args.inputs)),
+             "--script carries its own input: --image/--inputs cannot be used with it")
+    C.refuse(args.compare_cpus and args.cpu is not None,
+             "--compare-cpus runs every CPU: leave --cpu out")
+    cpu0, mcu = C.target(args)
+    names = list(CPUS) if args.compare_cpus else [cpu0.name]
+    results = []
+    host_out = None
+    label = ""
+    for name in names:
+        cpu = get_cpu(name)
+        if args.script:
+            st = C.script_setup(args, cpu, mcu)
+            s, keras, x = st.session, st.host, st.x
+            s.write_buffers(st.memory)
+            label = args.script
+        else:
+            ref = C.load_model(args)
+            assert ref is not None
+            plan = C.plan_for(args, ref.graph, mcu)
+            case = C.cases(args, ref.graph)[0][0]
+            s, keras, x, label = C.session(args, ref.graph, plan, cpu, mcu), ref.keras, case.x, \
+                case.name
+        prof = P.profile(s, x, args.wait_states, args.top)
+        if host_out is None and keras is not None:
+            host_out = host.predict(keras, x[np.newaxis])[0]
+        cmp = None if host_out is None else compare.compare(
+            np.array(prof.outputs), host_out, args.tolerance, args.rtol,
+            classify=s.graph.is_classifier())
+        results.append((prof, cmp))
+    if speedscope is not None:
+        write_speedscope(results[0][0], speedscope, label)
+    if plot is not None:
+        plot_ops([p for p, _ in results], str(plot))
+    if args.json:
+        out = []
+        for prof, cmp in results:
+            d = prof.to_json()
+            d.update(input=label, versions=C.versions(get_cpu(prof.cpu)))
+            if cmp is not None:
+                d.update(host_predicted=int(np.argmax(host_out)) if prof.predicted is not None
+                         else None, max_abs_diff=cmp.max_abs_diff, max_ulp=cmp.max_ulp,
+                         agree=cmp.agree)
+            out.append(d)
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
+    elif args.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(["cpu", "function", "op", "calls", "instructions", "cycles_estimate"])
+        for prof, _ in results:
+            for r in prof.functions:
+                w.writerow([prof.cpu, r.name, r.layer, r.calls, r.instructions, r.cycles_estimate])
+    elif args.compare_cpus:
+        render.profile_compare(results, label)
+    else:
+        render.profile(results[0][0], results[0][1], label, args.clock_mhz)
+    if plot is not None and not (args.json or args.csv):
+        render.note(f"wrote {plot}")
+    if speedscope is not None and not (args.json or args.csv):
+        render.note(f"wrote {speedscope}")
+    if not all(p.footprint["fits"] for p, _ in results):
+        print(f"armsim: error: the model does not fit {mcu.name}: "
+              + "; ".join(results[0][0].footprint["fit_problems"]), file=sys.stderr)
+        return C.EXIT_BAD_INPUT
+    return C.EXIT_OK if all(c is None or c.agree for _, c in results) else C.EXIT_MISMATCH
+
+
+def write_speedscope(prof: Any, path: Any, label: str) -> None:
+    """The profile as a speedscope file: stacks (op, function) weighted by instructions and
+    by estimated cycles."""
+    frames: list[dict[str, str]] = []
+    index: dict[str, int] = {}
+
+    def frame(name: str) -> int:
+        if name not in index:
+            index[name] = len(frames)
+            frames.append({"name": name})
+        return index[name]
+
+    samples = [[frame(f"op {r.layer}"), frame(r.name)] for r in prof.functions]
+
+    def sampled(name: str, weights: list[float]) -> dict[str, Any]:
+        return {"type": "sampled", "name": name, "unit": "none", "startValue": 0,
+                "endValue": sum(weights), "samples": samples, "weights": weights}
+
+    doc = {
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "name": f"armsim {prof.model} on {prof.cpu_title} ({label})",
+        "exporter": f"armsim {__version__}",
+        "activeProfileIndex": 0,
+        "shared": {"frames": frames},
+        "profiles": [sampled(f"{prof.cpu} instructions", [r.instructions for r in prof.functions]),
+                     sampled(f"{prof.cpu} estimated cycles",
+                             [r.cycles_estimate for r in prof.functions])],
+    }
+    with open(path, "w") as fh:
+        json.dump(doc, fh, indent=1)
+
+
+def plot_ops(profiles: list[Any], path: str) -> None:
+    """Per-op estimated cycles, one bar per CPU, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r.name for r in profiles[0].ops if r.instructions]
+    fig, ax = plt.subplots(figsize=(max(8, 0.6 * len(names) + 3), 5))
+    width = 0.8 / max(len(profiles), 1)
+    xs = np.arange(len(names))
+    for i, p in enumerate(profiles):
+        by = {r.name: r.cycles_estimate for r in p.ops}
+        ax.bar(xs + i * width, [by[n] for n in names], width, label=p.cpu_title)
+    ax.set_xticks(xs + width * (len(profiles) - 1) / 2, names, rotation=45, ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("estimated cycles (log scale)")
+    ax.set_title(f"armsim profile of {profiles[0].model}: estimated cycles per op "
+                 "(armsim's per-core timing tables)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,309 @@
+"""Terminal rendering of command results (rich tables), kept apart from the library.
+
+Cells are escaped (disassembly such as ``[r3, #-0x64]`` is not markup) and tables are not
+cut at 80 columns when the output is piped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that is wide when not on a terminal, so tables are never cut."""
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    return Console(file=stream, highlight=False, width=None if tty else 200,
+                   soft_wrap=not tty)
+
+
+def table(title: str, columns: list[str], right: set[str] | None = None) -> Table:
+    """A table with escaped title and the given columns (names in ``right`` right-aligned)."""
+    t = Table(title=escape(title))
+    for c in columns:
+        t.add_column(escape(c), justify="right" if right and c in right else "left")
+    return t
+
+
+def row(t: Table, *cells: Any, style: str | None = None) -> None:
+    """Add a row of escaped cells."""
+    t.add_row(*[escape(str(c)) for c in cells], style=style)
+
+
+def note(text: str) -> None:
+    """A line for the user on stderr (kept out of JSON on stdout)."""
+    console(stderr=True).print(f"armsim: {escape(text)}")
+
+
+class _Bar:
+    def __init__(self, progress: Any) -> None:
+        self.p = progress
+
+    def add(self, what: str, total: int | None) -> Any:
+        return self.p.add_task(what, total=total) if self.p else None
+
+    def advance(self, task: Any, k: int) -> None:
+        if self.p:
+            self.p.advance(task, k)
+
+    def describe(self, task: Any, what: str) -> None:
+        if self.p:
+            self.p.update(task, description=what)
+
+
+@contextlib.contextmanager
+def progress(enabled: bool) -> Iterator[_Bar]:
+    """Progress bars on stderr (nothing when disabled or not on a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        yield _Bar(None)
+        return
+    from rich.progress import Progress
+
+    with Progress(console=console(stderr=True), transient=True) as p:
+        yield _Bar(p)
+
+
+# -- simulate ---------------------------------------------------------------------------------
+def simulate_table(rows: list[dict[str, Any]], model: str, cpu: str, plan: str, prep: str,
+                   atol: float, rtol: float) -> None:
+    """One row per input: label, classes, max |Δ|, instructions, agreement."""
+    t = table(f"armsim simulate: {model} (plan {plan}) on {cpu} (Unicorn); inputs: {prep}",
+              ["input", "label", "emulator", "host", "correct", "max |Δ|", "instructions",
+               "agrees"], {"label", "emulator", "host", "max |Δ|", "instructions"})
+    for r in rows:
+        ok = r.get("agree")
+        host = r.get("host", {})
+        emu = r["predicted"] if r["predicted"] is not None else "-"
+        hp = host.get("predicted") if host.get("predicted") is not None else "-"
+        correct = "-" if "correct" not in r else ("yes" if r["correct"] else "no")
+        t.add_row(escape(r["name"]), str(r.get("label", "")), str(emu), str(hp), correct,
+                  f"{r['max_abs_diff']:.2e}" if "max_abs_diff" in r else "-",
+                  f"{r['instructions']:,}",
+                  "-" if ok is None else ("[green]yes[/]" if ok else "[red]NO[/]"))
+    con = console()
+    con.print(t)
+    judged = [r for r in rows if r.get("agree") is not None]
+    if judged:
+        bad = sum(1 for r in judged if not r["agree"])
+        con.print(f"{len(judged) - bad}/{len(judged)} agree with the host Keras model "
+                  f"(same class where there is one, every output within {atol:g} + "
+                  f"{rtol:g} x |host|).", markup=False)
+
+
+def diagnosis(reports: list[dict[str, Any]]) -> None:
+    """Per-op differences, the first diverging op and the layout findings."""
+    con = console()
+    for r in reports:
+        if r.get("note"):
+            con.print(f"diagnosis of {r['input']}: {r['note']}", markup=False)
+            continue
+        t = table(f"per-op diagnosis, {r['input']}: emulator class {r['emulator_class']}, "
+                  f"host class {r['host_class']}", ["op", "host", "max |Δ|", "relative"],
+                  {"max |Δ|", "relative"})
+        for d in r["ops"]:
+            row(t, d["op"], d["host"], f"{d['max_abs_diff']:.3g}", f"{d['relative']:.3g}")
+        con.print(t)
+        con.print("first diverging op: " + (r["first_divergence"] or "none (all ops within "
+                  "1e-4 of their scale)"), markup=False)
+        for f in r["findings"]:
+            con.print(f"finding: {f}", markup=False)
+
+
+# -- validate ---------------------------------------------------------------------------------
+def validation(res: dict[str, Any]) -> None:
+    """The metrics table, confusion matrices and reports, and the verdict."""
+    con = console()
+    t = table(f"armsim validate: {res['n']} inputs ({res['inputs']}), model {res['model']} on "
+              f"{res['cpu']} ({res['jobs']} process(es))", ["metric", "value"], {"value"})
+    rows = []
+    if "host_accuracy" in res:
+        rows += [("host accuracy", f"{res['host_accuracy']:.4f}"),
+                 ("emulator accuracy", f"{res['emulator_accuracy']:.4f}")]
+    if "agreement" in res:
+        rows.append(("argmax agreement", f"{res['agreement']:.4%}"))
+    rows += [
+        ("max |emulator - host|", f"{res['max_abs_diff']:.3e}"),
+        ("RMSE", f"{res['rmse']:.3e}"), ("MAE", f"{res['mae']:.3e}"),
+        ("relative L2 error", f"{res['l2r']:.3e}"), ("cosine similarity", f"{res['cos']:.9f}"),
+        ("mean / std of error", f"{res['mean_error']:.2e} / {res['std_error']:.2e}"),
+        ("instructions per input min / median / max",
+         f"{res['instructions']['min']:,} / {res['instructions']['median']:,.0f} / "
+         f"{res['instructions']['max']:,}"),
+        ("instructions, total", f"{res['instructions']['total']:,}"),
+        ("emulation wall time", f"{res['seconds']:.2f} s ({res['inputs_per_second']:,.0f} "
+                                "inputs/s)"),
+    ]
+    for k, v in rows:
+        row(t, k, v)
+    con.print(t)
+    if "confusion_matrix" in res:
+        with np.printoptions(linewidth=160):
+            for side in ("host", "emulator"):
+                con.print(f"\nConfusion matrix, {side} (rows: true class, columns: predicted)")
+                con.print(str(np.array(res["confusion_matrix"][side])), markup=False)
+                con.print(f"\nClassification report, {side}")
+                con.print(res["classification_report"][side], markup=False)
+    for key in ("note", "warning"):
+        if res.get(key):
+            con.print(f"{key}: {res[key]}", markup=False)
+    if res.get("plot"):
+        con.print(f"wrote {res['plot']}", markup=False)
+    what = ("every input agrees and every output is within tolerance" if res["task"] ==
+            "classification" else "every output is within tolerance")
+    if res["passed"]:
+        con.print(f"[green]PASS[/]: {what} ({res['tolerance']:g} + {res['rtol']:g} x |host|)")
+    else:
+        agree = f"agreement {res['agreement']:.4%}, " if "agreement" in res else ""
+        con.print(f"[red]FAIL[/]: {agree}max |Δ| {res['max_abs_diff']:.3e} (tolerance "
+                  f"{res['tolerance']:g} + {res['rtol']:g} x |host|)")
+
+
+# -- profile ----------------------------------------------------------------------------------
+def profile(prof: Any, cmp: Any, label: str, clock: float | None) -> None:
+    """Per-op and per-function tables, footprint, hot spots, host agreement."""
+    con = console()
+    ot = table(f"armsim profile: {prof.model} on {prof.cpu_title}, {prof.kernels} kernels, "
+               f"{label} (cycles: estimates, {prof.cycle_model})",
+               ["op", "layer", "kind", "MACs", "instructions", "%", "est. cycles", "instr/MAC",
+                "cycles/MAC"], {"MACs", "instructions", "%", "est. cycles", "instr/MAC",
+                                "cycles/MAC"})
+    total = max(prof.total_instructions, 1)
+
+    def pct(n: int) -> str:
+        return f"{100 * n / total:.1f}"
+
+    row(ot, "(startup)", "", "", "", f"{prof.startup['instructions']:,}",
+        pct(prof.startup["instructions"]), f"{prof.startup['cycles_estimate']:,.0f}", "", "")
+    for r in prof.ops:
+        if r.op == "reshape":
+            continue
+        row(ot, r.name, r.layer, r.op, f"{r.macs:,}", f"{r.instructions:,}", pct(r.instructions),
+            f"{r.cycles_estimate:,.0f}",
+            "-" if r.instructions_per_mac is None else f"{r.instructions_per_mac:.2f}",
+            "-" if r.cycles_per_mac is None else f"{r.cycles_per_mac:.2f}")
+    row(ot, "(finish)", "", "", "", f"{prof.finish['instructions']:,}",
+        pct(prof.finish["instructions"]), f"{prof.finish['cycles_estimate']:,.0f}", "", "")
+    row(ot, "total", "", "", f"{prof.macs:,}", f"{prof.total_instructions:,}", "100.0",
+        f"{prof.total_cycles_estimate:,.0f}",
+        f"{prof.total_instructions / prof.macs:.2f}" if prof.macs else "-", "", style="bold")
+    con.print(ot)
+    folded = [r for r in prof.layers if r.note]
+    if folded:
+        con.print("layers without ops of their own: " + "; ".join(
+            f"{r.name} ({r.note})" for r in folded), markup=False)
+    ft = table("per function", ["function", "op", "calls", "instructions", "%", "est. cycles"],
+               {"calls", "instructions", "%", "est. cycles"})
+    for r in prof.functions:
+        row(ft, r.name, r.layer, f"{r.calls:,}", f"{r.instructions:,}", pct(r.instructions),
+            f"{r.cycles_estimate:,.0f}")
+    con.print(ft)
+    fp = prof.footprint
+    con.print(f"flash: {fp['flash']['total']:,} B (text {fp['flash']['text']:,}, rodata "
+              f"{fp['flash']['rodata']:,} incl. weights {fp['flash']['weights_in_rodata']:,}, "
+              f"data {fp['flash']['data']:,}) of {fp['mcu_flash']:,}", markup=False)
+    ram = fp["ram"]
+    con.print(f"RAM: {ram['total']:,} B (inputs and weights {ram['inputs_and_weights']:,}, "
+              f"activation arena {ram['arena']:,}, data {ram['data']:,}, bss {ram['bss']:,}, "
+              f"peak stack {ram['stack_peak']:,}) of {fp['mcu_sram']:,} on {fp['mcu']}: "
+              + ("fits" if fp["fits"] else "DOES NOT FIT: " + "; ".join(fp["fit_problems"])),
+              markup=False)
+    if clock:
+        con.print(f"at {clock:g} MHz: about {prof.total_cycles_estimate / clock / 1000:.3f} ms "
+                  "per inference (estimate)", markup=False)
+    if prof.hotspots:
+        ht = table("hot spots (blocks by instructions)",
+                   ["address", "function", "source", "instructions", "%", "disassembly"],
+                   {"instructions", "%"})
+        for h in prof.hotspots:
+            row(ht, h.address, h.function, h.source, f"{h.instructions:,}", f"{h.percent:.1f}",
+                "; ".join(x.split(": ", 1)[1] for x in h.disassembly[:3] if ": " in x))
+        con.print(ht)
+    if cmp is not None:
+        con.print(f"host agreement: {'yes' if cmp.agree else 'NO'} (max |Δ| "
+                  f"{cmp.max_abs_diff:.2e})", markup=False)
+
+
+def profile_compare(results: list[tuple[Any, Any]], label: str) -> None:
+    """Every CPU variant in one table."""
+    t = table(f"armsim profile --compare-cpus: {results[0][0].model}, {label} (cycles are "
+              "estimates)", ["cpu", "instructions", "est. cycles", "instr/MAC", "flash B",
+                             "stack B", "agrees"],
+              {"instructions", "est. cycles", "instr/MAC", "flash B", "stack B"})
+    for prof, cmp in results:
+        agree = "-" if cmp is None else ("yes" if cmp.agree else f"NO ({cmp.max_abs_diff:.1e})")
+        row(t, prof.cpu_title, f"{prof.total_instructions:,}",
+            f"{prof.total_cycles_estimate:,.0f}",
+            f"{prof.total_instructions / prof.macs:.2f}" if prof.macs else "-",
+            f"{prof.footprint['flash']['total']:,}", f"{prof.footprint['ram']['stack_peak']:,}",
+            agree)
+    console().print(t)
+
+
+# -- plan, scripts, regress -------------------------------------------------------------------
+def plan_table(plan: Any, mcu: Any) -> None:
+    """Every buffer of a plan."""
+    t = table(f"memory plan of {plan.graph.name} (preset {plan.preset}, weights in "
+              f"{plan.weights_in}, {plan.graph.macs:,} MACs)",
+              ["buffer", "region", "address", "bytes", "shape", "order", "producer", "lifetime"],
+              {"bytes"})
+    for b in plan.buffers:
+        addr = b.symbol if b.address is None else f"0x{b.address:08X}"
+        life = "" if b.lifetime is None else f"ops {b.lifetime[0]}-{b.lifetime[1]}"
+        row(t, b.name, b.region, addr, f"{b.nbytes:,}", "x".join(map(str, b.shape)), b.order,
+            b.producer or "", life)
+    con = console()
+    con.print(t)
+    con.print(f"SRAM: {plan.sram_bytes():,} bytes from 0x{plan.base:08X} (arena "
+              f"{plan.arena[1]:,} at 0x{plan.arena[0]:08X}); weights in flash "
+              f"{plan.flash_weight_bytes():,} bytes; MCU {mcu.name}: SRAM {mcu.sram_size:,}, "
+              f"flash {mcu.flash_size:,}", markup=False)
+
+
+def script_checks(reports: list[dict[str, Any]]) -> None:
+    """Per script: the buffer table, notes, warnings and errors."""
+    con = console()
+    for r in reports:
+        if r["buffers"]:
+            what = (f"seed layout F={r['filters']}" if r["plan"] == "seed"
+                    else f"plan of {r['model']}")
+            t = table(f"{r['file']}: {r['lines']} lines, {r['writes']} writes, {what}",
+                      ["buffer", "range", "written", "coverage", "min", "max"],
+                      {"written", "coverage", "min", "max"})
+            for b in r["buffers"]:
+                row(t, b["buffer"], f"{b['start']}-{b['end']}", f"{b['written']}/{b['needed']}",
+                    f"{100 * b['coverage']:.0f}%",
+                    "-" if b["min"] is None else f"{b['min']:.6g}",
+                    "-" if b["max"] is None else f"{b['max']:.6g}")
+            con.print(t)
+        for n in r["notes"]:
+            con.print(f"note: {n}", markup=False)
+        for w in r["warnings"]:
+            con.print(f"warning: {w}", markup=False, style="yellow")
+        for e in r["errors"]:
+            print(f"armsim: error: {e}", file=sys.stderr)
+        if not r["errors"]:
+            con.print(f"{r['file']}: " + ("ok" if not r["warnings"] else
+                                          f"ok with {len(r['warnings'])} warning(s)"),
+                      markup=False)
+
+
+def regress_changes(changes: list[tuple[str, str, int | None, int | None]], path: Path,
+                    base_tool: str | None, now_tool: str | None) -> None:
+    """What changed against the baseline."""
+    t = table(f"instruction counts changed against {path}",
+              ["variant", "function", "baseline", "now", "change"], {"baseline", "now", "change"})
+    for v, fn, b, n in changes:
+        delta = "" if b is None or n is None else f"{n - b:+,}"
+        row(t, v, fn, "-" if b is None else f"{b:,}", "-" if n is None else f"{n:,}", delta)
+    console().print(t)
+    if base_tool != now_tool:
+        print(f"note: toolchain differs: baseline '{base_tool}', now '{now_tool}'")
+    print("if the change is intended: armsim regress --update")

@@ -1,0 +1,104 @@
+"""``armsim script check``: run scripts' set-up on the emulator and report what they write."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..errors import ArmsimError
+from . import common as C
+from . import render
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command group."""
+    sc = sub.add_parser("script", help="uVision script tools")
+    scs = sc.add_subparsers(dest="script_command", required=True, metavar="{check}")
+    c = scs.add_parser("check", help="run scripts' set-up on the emulator and report what "
+                       "they write per buffer of the plan")
+    C.add_target(c)
+    c.add_argument("files", nargs="+", help=".ini scripts")
+    c.add_argument("--model", help="check against this model's plan (default: the seed "
+                   "layout, F inferred from the script)")
+    c.add_argument("--trust-model", action="store_true", help=argparse.SUPPRESS)
+    c.add_argument("--layout", choices=C.LAYOUTS, default="auto", help=argparse.SUPPRESS)
+    c.add_argument("--base", type=C.address, help=argparse.SUPPRESS)
+    c.add_argument("--weights-in", choices=("sram", "flash"), default="sram",
+                   help="with --model: where the plan keeps the weights")
+    c.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
+                   help="seed layout F (default: inferred)")
+    c.add_argument("--allow-outside-layout", action="store_true",
+                   help="accept SRAM writes outside the plan's buffers")
+    c.add_argument("--strict", action="store_true", help="warnings make the exit status 1")
+    c.add_argument("--json", action="store_true")
+    C.add_limits(c)
+    c.set_defaults(func=run)
+
+
+def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one script's set-up (no inference) and describe what it writes."""
+    from ..plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
+    from ..script import parse_program
+    from ..script.check import fills
+
+    cpu, mcu = C.target(args)
+    program = parse_program(path)
+    warnings: list[str] = []
+    ref = C.load_model(args, default=False)
+    if ref is not None:
+        g, plan = ref.graph, C.plan_for(args, ref.graph, mcu)
+    else:
+        f = args.filters or infer_filters(program.literal_writes())
+        if f is None:
+            f = MAX_FILTERS
+            warnings.append(f"cannot tell the seed layout's F from the conv weights; checked "
+                            f"against F={f}")
+        g = seed_graph(f)
+        plan = seed_plan(g)
+    s = C.session(args, g, plan, cpu, mcu, load_weights=False)
+    log = s.run_script(program, args.allow_outside_layout)
+    rows = []
+    for fl in fills(log.writes, plan):
+        rows.append({"buffer": fl.name, "start": f"0x{fl.address:08X}",
+                     "end": f"0x{fl.end - 1:08X}", "written": fl.written, "needed": fl.needed,
+                     "coverage": fl.written / fl.needed,
+                     "min": None if fl.written == 0 else fl.minimum,
+                     "max": None if fl.written == 0 else fl.maximum})
+        if fl.written != fl.needed:
+            warnings.append(f"{fl.name}: {fl.written} of {fl.needed} values written")
+    if rows and all(r["written"] == 0 for r in rows):
+        warnings.append("the script writes none of the plan's buffers")
+    inp = next((r for r in rows if r["buffer"] == plan.input.name), None)
+    if plan.preset == "seed" and inp and inp["max"] is not None and inp["max"] > 1.0 + 1e-6:
+        warnings.append(f"input values reach {inp['max']:g}: the seed model expects pixels "
+                        "scaled (v - 127.5) / 127.5, in -1..1 (raw 0..255 pixels?)")
+    in_plan = sum(r["written"] for r in rows) * 4
+    other = int(log.writes.size.sum()) - in_plan if len(log.writes) else 0
+    if other > 0:
+        warnings.append(f"{other} bytes written outside the plan's buffers (SCS registers or "
+                        "allowed SRAM)")
+    return {"file": path, "plan": plan.preset, "model": g.name, "filters": plan.filters,
+            "lines": len(program.lines), "writes": len(log.writes), "buffers": rows,
+            "notes": log.notes, "warnings": warnings, "errors": [],
+            "versions": C.versions(cpu, host=False)}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check every file; exit 2 if any has errors (1 with --strict and warnings)."""
+    reports = []
+    for path in args.files:
+        try:
+            reports.append(check_script(path, args))
+        except ArmsimError as e:
+            reports.append({"file": path, "errors": [str(e)], "warnings": [], "notes": [],
+                            "buffers": []})
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    else:
+        render.script_checks(reports)
+    if any(r["errors"] for r in reports):
+        return C.EXIT_BAD_INPUT
+    if args.strict and any(r["warnings"] for r in reports):
+        return C.EXIT_MISMATCH
+    return C.EXIT_OK

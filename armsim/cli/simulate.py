@@ -1,0 +1,158 @@
+"""``armsim simulate``: run a model (or a script's memory) in the emulator, compare with Keras."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import compare, host
+from . import common as C
+from . import render
+
+REBUILT = "rebuilt from the script's weights"
+REBUILT_NOTE = ("the host model was rebuilt from the script's own weights: this checks the "
+                "kernels, not the layout (give --model to check the layout too)")
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    s = sub.add_parser("simulate", help="run a model in the emulator and compare with Keras",
+                       description="Run inputs through the model's firmware on the emulated "
+                       "CPU and through Keras; exit 0 when all agree, 1 when not, 2 for bad "
+                       "input.")
+    C.add_target(s)
+    C.add_model(s)
+    s.add_argument("--script", help="a uVision .ini script holding weights and input")
+    s.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
+                   help="with --script and no --model: conv filters of the seed layout "
+                        "(default: inferred from the script)")
+    s.add_argument("--inputs", help="inputs of the model's input shape, one per row (.npy, or "
+                   ".npz with x and optional y labels)")
+    s.add_argument("--image", type=C.non_negative_int, action="append",
+                   help="MNIST test image index (repeatable; 28x28x1 models)")
+    C.add_data(s)
+    s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    C.add_tolerances(s)
+    s.add_argument("--elf", help="run this ELF instead of building the firmware (it must be "
+                   "built for the same plan)")
+    s.add_argument("--no-host", action="store_true", help="with --script and no --model: skip "
+                   "the host comparison")
+    s.add_argument("--layers", action="store_true",
+                   help="per-op diagnosis even when everything agrees")
+    s.add_argument("--allow-outside-layout", action="store_true",
+                   help="accept script writes to SRAM outside the plan's buffers")
+    C.add_limits(s)
+    s.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Simulate, compare, diagnose."""
+    C.refuse(bool(args.script) and bool(args.image or args.inputs),
+             "--script carries its own input: --image/--inputs cannot be used with it")
+    C.refuse(args.no_host and not args.script, "--no-host only applies with --script")
+    C.refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
+    C.refuse(args.filters is not None and not args.script,
+             "--filters only applies to a seed-layout --script")
+    cpu, mcu = C.target(args)
+    if args.script:
+        st = C.script_setup(args, cpu, mcu, args.no_host)
+        g, plan, s, keras = st.graph, st.plan, st.session, st.host
+        for note in st.log.notes:
+            render.note(f"{args.script}: {note}")
+        cases = [C.Case(Path(args.script).name, None, st.x)]
+        results = [s.resume()]
+        memory = st.memory
+        prep = "the input the script wrote"
+        host_source = REBUILT if st.host_rebuilt else ("none" if keras is None else "model")
+    else:
+        ref = C.load_model(args)
+        assert ref is not None
+        g, keras = ref.graph, ref.keras
+        plan = C.plan_for(args, g, mcu)
+        cases, prep = C.cases(args, g)
+        s = C.session(args, g, plan, cpu, mcu)
+        results = [s.run(c.x) for c in cases]
+        memory = plan.pack({b.name: g.tensors[b.tensor].data for b in plan
+                            if g.tensors[b.tensor].is_constant})
+        host_source = "model"
+    host_out = host.predict(keras, np.stack([c.x for c in cases])) if keras is not None else None
+    classifier = g.is_classifier()
+    rows = []
+    for i, (c, r) in enumerate(zip(cases, results)):
+        row: dict[str, Any] = {"name": c.name, "predicted": r.predicted,
+                               "outputs": [float(v) for v in r.outputs],
+                               "instructions": r.instructions, "cpu": cpu.name}
+        if c.label is not None:
+            row["label"] = c.label
+            if r.predicted is not None:
+                row["correct"] = r.predicted == c.label
+        if host_out is not None:
+            h = host_out[i]
+            cmp = compare.compare(r.outputs, h, args.tolerance, args.rtol, classify=classifier)
+            row["host"] = {"source": host_source,
+                           "predicted": int(np.argmax(h)) if classifier else None,
+                           "outputs": [float(v) for v in h]}
+            row.update(max_abs_diff=cmp.max_abs_diff, max_ulp=cmp.max_ulp, agree=cmp.agree)
+        row["host_source"] = host_source
+        if host_source == REBUILT:
+            row["note"] = REBUILT_NOTE
+        row["versions"] = C.versions(cpu)
+        rows.append(row)
+    mismatch = any(r.get("agree") is False for r in rows)
+    diagnosis = None
+    if keras is not None and (mismatch or args.layers):
+        picks = [(c.name, c.x) for c, r in zip(cases, rows)
+                 if args.layers or not r.get("agree", True)][:3]
+        diagnosis = diagnose_inputs(s, keras, memory, picks, args.tolerance)
+        for r in rows:
+            r["diagnosis"] = next((d for d in diagnosis if d["input"] == r["name"]), None)
+    if args.json:
+        print(json.dumps(rows[0] if len(rows) == 1 else rows, indent=2))
+    else:
+        render.simulate_table(rows, g.name, cpu.title, plan.preset, prep, args.tolerance,
+                              args.rtol)
+        if host_source == REBUILT:
+            render.note(REBUILT_NOTE)
+        if diagnosis:
+            render.diagnosis(diagnosis)
+    return C.EXIT_MISMATCH if mismatch else C.EXIT_OK
+
+
+def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
+                    inputs: list[tuple[str, np.ndarray]], tolerance: float) -> list[dict[str, Any]]:
+    """Per-op comparison and layout-mistake findings for a few inputs."""
+    from .. import diagnose as D
+    from .. import reference
+
+    g, plan = s.graph, s.plan
+    reports = []
+    for name, x in inputs:
+        s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
+        if not s.op_entries():
+            reports.append({"input": name, "ops": [], "first_divergence": None,
+                            "findings": [], "note": "the ELF has no per-op functions "
+                            "(armsim_op*): the per-op diagnosis needs them"})
+            continue
+        res = s.run(x, per_op=True)
+        keras_vals = host.layer_outputs(keras, g, x)
+        ref_vals = reference.evaluate(g, x)
+        hv = {**ref_vals, **keras_vals}
+        diffs = D.op_diffs(g, hv, res.tensors, set(keras_vals))
+        first = D.first_divergence(diffs)
+        mem = dict(memory)
+        mem[plan.input.name] = plan.input.pack(x)
+        host_out = host.predict(keras, x[np.newaxis])[0]
+        findings = D.layout_mistakes(g, plan, mem, x, host_out, tolerance)
+        reports.append({
+            "input": name, "emulator_class": res.predicted,
+            "host_class": int(np.argmax(host_out)) if g.is_classifier() else None,
+            "ops": [{"op": d.op, "tensor": d.tensor, "max_abs_diff": d.max_abs_diff,
+                     "relative": d.relative, "host": d.host} for d in diffs],
+            "first_divergence": first.op if first else None,
+            "findings": [f.message() for f in findings],
+        })
+    return reports

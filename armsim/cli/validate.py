@@ -1,0 +1,157 @@
+"""``armsim validate``: many inputs through emulator and host, with accuracy and error metrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import numpy as np
+
+from .. import host, mnist
+from .. import validate as V
+from . import common as C
+from . import render
+from .simulate import REBUILT, REBUILT_NOTE, diagnose_inputs
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    v = sub.add_parser("validate", help="many inputs through emulator and Keras: accuracy, "
+                       "agreement, error metrics",
+                       description="Run a test set through the emulator (in parallel) and "
+                       "Keras. Exit 0 when every input agrees, 1 when not, 2 for bad input.")
+    C.add_target(v)
+    C.add_model(v)
+    v.add_argument("--script", help="take the weights from this uVision script instead")
+    v.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
+                   help="with --script and no --model: seed layout F")
+    v.add_argument("--inputs", help="inputs (.npy, or .npz with x and optional y labels) "
+                   "instead of MNIST")
+    C.add_data(v)
+    v.add_argument("--n", type=C.positive_int, help="number of inputs (default: all)")
+    v.add_argument("--start", type=C.non_negative_int, default=0, help="first input index")
+    v.add_argument("--jobs", type=C.positive_int, help="worker processes (default: all cores)")
+    v.add_argument("--json", action="store_true")
+    v.add_argument("--plot", help="write the confusion matrices as a PNG")
+    v.add_argument("--layers", action="store_true",
+                   help="per-op diagnosis even when everything agrees")
+    C.add_tolerances(v)
+    v.add_argument("--quiet", action="store_true", help="no progress bar")
+    C.add_limits(v)
+    v.set_defaults(func=run)
+
+
+def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(inputs, labels or None, what they are), checked against --n/--start."""
+    if args.inputs:
+        xs, ys = C.read_inputs(args.inputs, g)
+        what = args.inputs
+    else:
+        if not C.is_mnist_shaped(g):
+            shape = g.tensors[g.inputs[0]].shape
+            raise C.ArmsimError(f"model '{g.name}' takes inputs of shape {shape}, not MNIST "
+                                "images: give --inputs X.npz (x, and y labels if any)")
+        split = mnist.load("test", args.data or C._shared_mnist())
+        xs, ys = split.images, split.labels.astype(np.int64)
+        what = f"MNIST test images, pixels v scaled {C.MNIST_SCALES[args.mnist_scale]}"
+    total = len(xs)
+    if args.start >= total:
+        raise C.DataError(f"--start {args.start} is beyond the {total} inputs (0..{total - 1})")
+    n = args.n or total - args.start
+    if args.start + n > total:
+        raise C.DataError(f"--start {args.start} --n {n} asks for inputs up to "
+                          f"{args.start + n - 1}; there are {total} (0..{total - 1})")
+    xs = xs[args.start:args.start + n]
+    ys = None if ys is None else ys[args.start:args.start + n]
+    if not args.inputs:
+        shape = g.tensors[g.inputs[0]].shape
+        xs = C.mnist_scale(xs, args.mnist_scale).reshape((n,) + shape)
+    return np.asarray(xs, np.float32), ys, what
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate."""
+    plot = C.check_output(args.plot, (".png",), "--plot")
+    C.refuse(args.filters is not None and not args.script,
+             "--filters only applies to a seed-layout --script")
+    cpu, mcu = C.target(args)
+    if args.script:
+        st = C.script_setup(args, cpu, mcu)
+        g, plan, s, keras, memory = st.graph, st.plan, st.session, st.host, st.memory
+        host_source = REBUILT if st.host_rebuilt else "model"
+    else:
+        ref = C.load_model(args)
+        assert ref is not None
+        g, keras = ref.graph, ref.keras
+        plan = C.plan_for(args, g, mcu)
+        s = C.session(args, g, plan, cpu, mcu)
+        memory = plan.pack({b.name: g.tensors[b.tensor].data for b in plan
+                            if g.tensors[b.tensor].is_constant})
+        host_source = "model"
+    xs, labels, what = _inputs(args, g)
+    classifier = g.is_classifier()
+    blocks = s.blocks({k: v for k, v in memory.items() if k != plan.input.name})
+    spec = V.RunSpec.of(s, blocks)
+    jobs = args.jobs or V.default_jobs()
+    with render.progress(not (args.json or args.quiet)) as bar:
+        task = bar.add(f"host model on {len(xs)} inputs", len(xs))
+        host_out = host.predict(keras, xs, progress=lambda k: bar.advance(task, k))
+        task = bar.add(f"emulating {len(xs)} inputs on {jobs} process(es)", len(xs))
+        run_ = V.emulate(spec, xs, jobs, progress=lambda k: bar.advance(task, k))
+    res = V.summarize(host_out, run_, classifier, labels, args.tolerance, args.rtol)
+    res.update(model=g.name, inputs=what, start=args.start, cpu=cpu.name, kernels=args.kernels,
+               jobs=jobs, plan=plan.preset, host_source=host_source,
+               versions=C.versions(cpu))
+    if host_source == REBUILT:
+        res["note"] = REBUILT_NOTE
+        if classifier and labels is not None:
+            res["layout_search"] = _chance_check(res, g, plan, memory, xs, labels)
+    if args.layers or not res["passed"]:
+        picks = res.get("disagreeing_inputs", [])[:3] or [
+            int(np.argmax(np.abs(run_.outputs - host_out).max(1)))]
+        res["diagnosis"] = diagnose_inputs(s, keras, memory,
+                                           [(f"input #{args.start + i}", xs[i]) for i in picks],
+                                           args.tolerance)
+    if plot is not None and "confusion_matrix" in res:
+        V.plot_confusion(res, str(plot))
+        res["plot"] = str(plot)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        render.validation(res)
+        if "diagnosis" in res:
+            render.diagnosis(res["diagnosis"])
+    return C.EXIT_OK if res["passed"] else C.EXIT_MISMATCH
+
+
+def _chance_check(res: dict[str, Any], g: Any, plan: Any, memory: dict[str, np.ndarray],
+                  xs: np.ndarray, labels: np.ndarray) -> dict[str, Any] | None:
+    """With a rebuilt host, an accuracy near chance means the layout is probably wrong: try
+    each weight buffer under the other axis orders and report the one that makes sense."""
+    from ..diagnose import reread_orders
+    from ..train import seed_model_from
+
+    classes = g.tensors[g.outputs[0]].size
+    chance = 1.0 / classes
+    if res["host_accuracy"] > 2 * chance or plan.preset != "seed":
+        return None
+    n = min(len(xs), 500)
+    base = {b.name: b.unpack(memory[b.name]) for b in plan if b.role != "input"}
+    best = None
+    for name, label, tensor in reread_orders(g, plan, memory):
+        trial = dict(base)
+        trial[name] = tensor
+        acc = float(np.mean(np.argmax(host.predict(seed_model_from(trial), xs[:n]), 1)
+                            == labels[:n]))
+        if best is None or acc > best["accuracy"]:
+            best = {"buffer": name, "read_as": label, "accuracy": acc, "n": n}
+    if best is None or best["accuracy"] < 3 * chance:
+        res["warning"] = (f"accuracy {res['host_accuracy']:.1%} is near chance "
+                          f"({chance:.0%}) and no other element order of the script's "
+                          "buffers helps")
+        return best
+    res["warning"] = (f"accuracy {res['host_accuracy']:.1%} is near chance; with "
+                      f"{best['buffer']} read {best['read_as']}, accuracy is "
+                      f"{best['accuracy']:.1%} on {n} inputs: the script is probably mis-laid")
+    return best

@@ -1,0 +1,51 @@
+"""The host side: the Keras model's outputs and intermediate layer outputs.
+
+Outputs are computed one input at a time through a traced function, so an input's figure
+never depends on which other inputs shared its batch (Keras on the CPU gives batch-dependent
+results in the last bits).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .graph import Graph
+
+
+def _traced(model: Any, outputs: Any = None) -> Callable[[np.ndarray], list[np.ndarray]]:
+    from ._tf import import_keras
+
+    keras = import_keras()
+    import tensorflow as tf
+
+    sub = model if outputs is None else keras.Model(model.inputs, outputs)
+    fn = tf.function(lambda x: sub(x, training=False), reduce_retracing=True)
+
+    def call(x: np.ndarray) -> list[np.ndarray]:
+        out = fn(tf.constant(x[np.newaxis]))
+        out = out if isinstance(out, (list, tuple)) else [out]
+        return [np.asarray(o)[0] for o in out]
+
+    return call
+
+
+def predict(model: Any, xs: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """(N, outputs) float32: every output of the model, flattened and joined, per input."""
+    call = _traced(model)
+    rows = []
+    for x in np.asarray(xs, np.float32):
+        rows.append(np.concatenate([o.reshape(-1) for o in call(x)]).astype(np.float32))
+        if progress:
+            progress(1)
+    return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+
+
+def layer_outputs(model: Any, g: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Each graph tensor that equals a Keras layer's output, computed by Keras, by tensor."""
+    wanted = {name: t.layer for name, t in g.tensors.items() if t.layer}
+    names = sorted(wanted)
+    outs = [model.get_layer(wanted[n]).output for n in names]
+    vals = _traced(model, outs)(np.asarray(x, np.float32))
+    return {n: np.asarray(v, np.float32).reshape(g.tensors[n].shape) for n, v in zip(names, vals)}

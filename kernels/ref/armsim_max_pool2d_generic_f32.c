@@ -1,0 +1,30 @@
+/** @file armsim_max_pool2d_generic_f32.c  @brief Max pooling; padded cells ignored (reference). */
+#include "armsim_nn_support.h"
+
+void armsim_max_pool2d_generic_f32(const armsim_pool_params *p, const armsim_dims *in_dims,
+                                   const float *in, const armsim_dims *out_dims, float *out)
+{
+    const int32_t ih = in_dims->h, iw = in_dims->w, c = in_dims->c;
+    for (int32_t oy = 0; oy < out_dims->h; oy++) {
+        const int32_t y0 = oy * p->stride.h - p->padding.h;
+        const int32_t ya = y0 < 0 ? 0 : y0;
+        const int32_t yb = y0 + p->window.h > ih ? ih : y0 + p->window.h;
+        for (int32_t ox = 0; ox < out_dims->w; ox++) {
+            const int32_t x0 = ox * p->stride.w - p->padding.w;
+            const int32_t xa = x0 < 0 ? 0 : x0;
+            const int32_t xb = x0 + p->window.w > iw ? iw : x0 + p->window.w;
+            for (int32_t ch = 0; ch < c; ch++) {
+                float m = in[(ya * iw + xa) * c + ch];
+                for (int32_t y = ya; y < yb; y++) {
+                    for (int32_t x = xa; x < xb; x++) {
+                        const float v = in[(y * iw + x) * c + ch];
+                        if (v > m) {
+                            m = v;
+                        }
+                    }
+                }
+                out[(oy * out_dims->w + ox) * c + ch] = armsim_clampf(m, &p->clamp);
+            }
+        }
+    }
+}
