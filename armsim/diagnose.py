@@ -86,8 +86,23 @@ def _view_axes(b: Buffer, view: tuple[int, ...]) -> tuple[int, ...] | None:
     return None
 
 
-def _label(names: tuple[str, ...], found: tuple[int, ...], want: tuple[int, ...]) -> str:
-    """A short name for how ``found`` differs from ``want``."""
+def _nearest_first(want: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Every other axis order, fewest axes moved first (axes of size 1 make several orders
+    hold the same bytes; the simplest explanation is the one reported)."""
+    perms = [p for p in itertools.permutations(range(len(want))) if p != want]
+    return sorted(perms, key=lambda p: sum(a != b for a, b in zip(p, want)))
+
+
+def _label(names: tuple[str, ...], found: tuple[int, ...], want: tuple[int, ...],
+           shape: tuple[int, ...] = ()) -> str:
+    """A short name for how ``found`` differs from ``want`` (axes of size 1 ignored: they
+    do not change the order of the bytes)."""
+    if shape:
+        keep = [a for a in range(len(shape)) if shape[a] > 1]
+        rank = {a: i for i, a in enumerate(keep)}
+        names = tuple(names[a] for a in keep)
+        found = tuple(rank[a] for a in found if a in rank)
+        want = tuple(rank[a] for a in want if a in rank)
     if found == tuple(reversed(want)) and len(want) == 2:
         return "transposed"
     diff = [i for i in range(len(want)) if found[i] != want[i]]
@@ -156,8 +171,8 @@ def layout_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray],
             want = _view_axes(b, view) or b.axes
             names = axis_names(g, b, view)
             vt = np.asarray(truth, np.float32).reshape(view)
-            for perm in itertools.permutations(range(len(view))):
-                if perm != want and np.array_equal(mem, vt.transpose(perm).reshape(-1)):
+            for perm in _nearest_first(want):
+                if np.array_equal(mem, vt.transpose(perm).reshape(-1)):
                     hit = perm
                     break
             if hit is not None:
@@ -171,7 +186,7 @@ def layout_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray],
         match, diff = None, None
         if host_outputs is not None and t.is_constant and x is not None:
             match, diff = _reread_matches(g, plan, memory, b, x, host_outputs, tolerance)
-        found.append(Finding(b.name, _label(names, hit, want), _axes_text(short, names, hit),
+        found.append(Finding(b.name, _label(names, hit, want, view), _axes_text(short, names, hit),
                              _axes_text(short, names, want), match, diff))
     return found
 
@@ -207,9 +222,7 @@ def reread_orders(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]):  # ty
         for view in shapes:
             want = _view_axes(b, view) or b.axes
             names = axis_names(g, b, view)
-            for perm in itertools.permutations(range(len(view))):
-                if perm == want:
-                    continue
+            for perm in _nearest_first(want):
                 stored = tuple(view[a] for a in perm)
                 tensor = mem.reshape(stored).transpose(np.argsort(perm)).reshape(b.shape)
                 key = tensor.tobytes()

@@ -264,7 +264,7 @@ class Machine:
     # -- CPU control ------------------------------------------------------------------------
     REGS = {**{f"R{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)},
             "SP": A.UC_ARM_REG_SP, "LR": A.UC_ARM_REG_LR, "PC": A.UC_ARM_REG_PC,
-            "XPSR": A.UC_ARM_REG_XPSR}
+            "XPSR": A.UC_ARM_REG_XPSR, "FPSCR": A.UC_ARM_REG_FPSCR}
 
     def set_reg(self, name: str, value: int) -> None:
         """Set a core register by name (PC loses its Thumb bit)."""

@@ -16,11 +16,12 @@ from .graph import Graph
 
 def _traced(model: Any, outputs: Any = None) -> Callable[[np.ndarray], list[np.ndarray]]:
     from ._tf import import_keras
+    from .frontends.keras import graph_tensors
 
     keras = import_keras()
     import tensorflow as tf
 
-    sub = model if outputs is None else keras.Model(model.inputs, outputs)
+    sub = model if outputs is None else keras.Model(graph_tensors(model)[0], outputs)
     fn = tf.function(lambda x: sub(x, training=False), reduce_retracing=True)
 
     def call(x: np.ndarray) -> list[np.ndarray]:
@@ -44,8 +45,11 @@ def predict(model: Any, xs: np.ndarray, progress: Callable[[int], None] | None =
 
 def layer_outputs(model: Any, g: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
     """Each graph tensor that equals a Keras layer's output, computed by Keras, by tensor."""
-    wanted = {name: t.layer for name, t in g.tensors.items() if t.layer}
+    from .frontends.keras import graph_tensors
+
+    by_layer = graph_tensors(model)[1]
+    wanted = {name: t.layer for name, t in g.tensors.items() if t.layer in by_layer}
     names = sorted(wanted)
-    outs = [model.get_layer(wanted[n]).output for n in names]
+    outs = [by_layer[wanted[n]] for n in names]
     vals = _traced(model, outs)(np.asarray(x, np.float32))
     return {n: np.asarray(v, np.float32).reshape(g.tensors[n].shape) for n, v in zip(names, vals)}

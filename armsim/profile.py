@@ -15,7 +15,7 @@ import numpy as np
 from . import cycles as C
 from . import disasm
 from .codegen import FINISH
-from .codegen.build import MIN_STACK
+from .codegen.firmware import MIN_STACK
 from .graph import op_macs
 from .session import Session
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .codegen import KERNEL_SETS, kernels_dir
-from .codegen.build import find_gcc, gcc_version
+from .codegen.firmware import find_gcc, gcc_version
 from .cpus import CPUS
 from .plan import make_plan
 from .session import Session

@@ -20,12 +20,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from armsim import cpus, mcu  # noqa: E402
-from armsim import layout as L  # noqa: E402
+from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
 from armsim.script.parser import parse_program  # noqa: E402
 from armsim.script.runner import Runner  # noqa: E402
 from armsim.script.target import MachineTarget  # noqa: E402
 from armsim.script.writer import float32_line, seed_format  # noqa: E402
-from armsim.simulate import Simulator  # noqa: E402
+from armsim.session import Session  # noqa: E402
 
 
 def best_of(repeat: int, fn) -> float:
@@ -44,12 +44,13 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
-    lay = L.seed_layout(8)
+    g = seed_graph(8)
+    lay = seed_plan(g)
     packed = {b.name: rng.normal(0, 0.3, b.count).astype(np.float32) for b in lay}
     tmp = Path(tempfile.mkdtemp())
     seed = tmp / "seed.ini"
     seed.write_text(seed_format(lay, packed))
-    sim = Simulator(lay, cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+    sim = Session(g, lay, cpus.get_cpu("m4f"), mcu.get_mcu("generic"), load_weights=False)
 
     def seed_path() -> None:
         program = parse_program(seed)

@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from armsim import cpus, mcu  # noqa: E402
-from armsim import layout as L  # noqa: E402
-from armsim.build import build  # noqa: E402
+from armsim.codegen import build  # noqa: E402
 from armsim.elf import ElfImage  # noqa: E402
 from armsim.emulator import Machine  # noqa: E402
+from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
 from armsim.errors import ArmsimError  # noqa: E402
 
 
@@ -61,7 +61,7 @@ def main() -> int:
     ap.add_argument("--run", action="store_true", help="also run each loadable ELF briefly")
     args = ap.parse_args()
     cpu, part = cpus.get_cpu("m4f"), mcu.get_mcu("generic")
-    good = build(cpu, L.seed_layout(8), part).elf.read_bytes()
+    good = build(cpu, seed_plan(seed_graph(8)), part).elf.read_bytes()
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp()) / "fuzz.elf"
     rejected = loaded = findings = 0

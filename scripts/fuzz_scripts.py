@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from armsim import layout as L  # noqa: E402
+from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
 from armsim.errors import ScriptError  # noqa: E402
 from armsim.mcu import get_mcu  # noqa: E402
 from armsim.script.parser import decode, parse_lines  # noqa: E402
@@ -65,7 +65,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    memory, layout = get_mcu("generic").memory_map(), L.seed_layout(8)
+    memory, layout = get_mcu("generic").memory_map(), seed_plan(seed_graph(8))
     findings = 0
     errors = 0
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Shared fixtures: MNIST from ../shared (or $ARMSIM_MNIST_DIR), the bundled model, an ELF."""
+"""Shared fixtures: MNIST from ../shared (or $ARMSIM_MNIST_DIR), the bundled model, sessions."""
 
 from __future__ import annotations
 
@@ -30,32 +30,35 @@ def test_split(mnist_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def default_model():
-    from armsim import model
+def default_ref():
+    """(graph, Keras model) of the bundled seed model."""
     from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.frontends import load_model
 
-    return model.load(data_file(DEFAULT_MODEL))
+    return load_model(data_file(DEFAULT_MODEL))
 
 
 @pytest.fixture(scope="session")
-def random_weights():
-    """Seed-architecture weights drawn at random (F=8), reproducibly."""
-    from armsim import layout as L
-    from armsim.model import SeedWeights
+def default_model(default_ref):
+    return default_ref[1]
 
+
+@pytest.fixture(scope="session")
+def random_weights() -> dict[str, np.ndarray]:
+    """Seed-architecture weights (F=8) drawn at random, by seed buffer name, Keras shapes."""
     rng = np.random.default_rng(1234)
     f = 8
-    return SeedWeights(
-        rng.normal(0, 0.3, (5, 5, 1, f)).astype(np.float32),
-        rng.normal(0, 0.1, (f,)).astype(np.float32),
-        rng.normal(0, 0.05, (L.POOLED * L.POOLED * f, 10)).astype(np.float32),
-        rng.normal(0, 0.1, (10,)).astype(np.float32),
-    )
+    return {"conv_weights": rng.normal(0, 0.3, (5, 5, 1, f)).astype(np.float32),
+            "conv_bias": rng.normal(0, 0.1, (f,)).astype(np.float32),
+            "dense_weights": rng.normal(0, 0.05, (12 * 12 * f, 10)).astype(np.float32),
+            "dense_bias": rng.normal(0, 0.1, (10,)).astype(np.float32)}
 
 
 @pytest.fixture(scope="session")
-def m4_simulator_f8():
-    from armsim import cpus, layout, mcu
-    from armsim.simulate import Simulator
+def seed_session_f8():
+    """The seed network (F=8, zero weights) on an M4F: a Session tests write memory into."""
+    from armsim.plan.seed import seed_graph, seed_plan
+    from armsim.session import Session
 
-    return Simulator(layout.seed_layout(8), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+    g = seed_graph(8)
+    return Session(g, seed_plan(g), "m4f", "generic")

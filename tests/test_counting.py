@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from armsim import cpus, mcu
-from armsim.build import find_gcc
+from armsim.codegen.firmware import find_gcc
 from armsim.elf import ElfImage
 from armsim.emulator import Machine
 
@@ -43,46 +43,46 @@ def test_per_function_sums_equal_total(it_machine):
     assert per["it_kernel"] == 3 + 100 + 1
 
 
-def test_network_count_matches_oracle_and_is_deterministic(m4_simulator_f8, random_weights):
+def _seed_memory(s, weights, image):
+    """Weights and an image into a seed session's memory (memory order)."""
+    s.write_buffers(s.plan.pack({**weights, "input": image}))
+
+
+def test_network_count_matches_oracle_and_is_deterministic(seed_session_f8, random_weights):
     import numpy as np
 
-    from armsim import layout as L
-
-    sim = m4_simulator_f8
-    lay = L.seed_layout(8)
+    s = seed_session_f8
     image = np.random.default_rng(5).uniform(-1, 1, (28, 28, 1)).astype(np.float32)
-    sim.write_tensors(lay.pack({**random_weights.tensors(), "input": image}))
-    first = sim.run()
-    second = sim.run()
-    assert first.stats.instructions == second.stats.instructions
+    _seed_memory(s, random_weights, image)
+    first = s.run()
+    second = s.run()
+    assert first.instructions == second.instructions
     assert np.array_equal(first.outputs, second.outputs)
-    slow = oracle.count(sim.machine)
-    assert slow == first.stats.instructions
+    slow = oracle.count(s.machine)
+    assert slow == first.instructions
     # a code hook alone would undercount: the network has IT blocks with failing conditions
-    assert sum(first.stats.per_function(sim.image).values()) == slow
+    assert sum(first.stats.per_function(s.image).values()) == slow
 
 
-def test_native_and_python_counters_agree(m4_simulator_f8, random_weights):
+def test_native_and_python_counters_agree(seed_session_f8, random_weights):
     import numpy as np
 
-    from armsim import layout as L
     from armsim.counting import native_available
 
     if not native_available():
         pytest.skip("native counter not built")
-    lay = L.seed_layout(8)
+    s = seed_session_f8
     image = np.random.default_rng(9).uniform(-1, 1, (28, 28, 1)).astype(np.float32)
-    blocks = lay.pack({**random_weights.tensors(), "input": image})
+    blocks = s.blocks(s.plan.pack({**random_weights, "input": image}))
     results = []
     for mode in ("native", "python"):
-        m = Machine(m4_simulator_f8.image, cpus.get_cpu("m4f"), mcu.get_mcu("generic"),
-                    counting=mode)
-        m.write_blocks([(lay[k].address, v.tobytes()) for k, v in blocks.items()])
+        m = Machine(s.image, cpus.get_cpu("m4f"), mcu.get_mcu("generic"), counting=mode)
+        m.write_blocks(blocks)
         first, second = m.run(), m.run()  # the second run uses learned instruction counts
         assert first.instructions == second.instructions
         results.append((first.instructions, first.per_function(m.image)))
     assert results[0] == results[1]
-    assert m4_simulator_f8.machine.counter.native
+    assert s.machine.counter.native
 
 
 def test_budget_stops_runaway_with_both_counters(tmp_path):

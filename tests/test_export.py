@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from armsim import layout as L
-from armsim.model import SeedWeights
+from armsim.plan.seed import seed_graph, seed_plan
 from armsim.script import parse_text
 from armsim.script.check import tensors
 from armsim.script.writer import hex_format, seed_format
 
 
 def _small_case():
-    f = 1
-    lay = L.seed_layout(f)
-    w = SeedWeights(np.arange(25, dtype=np.float32).reshape(5, 5, 1, 1) / 4,
-                    np.array([-0.5], np.float32),
-                    np.full((144, 10), 0.25, np.float32), np.arange(10, dtype=np.float32))
+    lay = seed_plan(seed_graph(1))
+    w = {"conv_weights": np.arange(25, dtype=np.float32).reshape(5, 5, 1, 1) / 4,
+         "conv_bias": np.array([-0.5], np.float32),
+         "dense_weights": np.full((144, 10), 0.25, np.float32),
+         "dense_bias": np.arange(10, dtype=np.float32)}
     image = np.full((28, 28, 1), -1.0, np.float32)
     image[0, 1, 0] = 1.0  # row 0, column 1 -> IN[1*28 + 0]
-    return lay, lay.pack({**w.tensors(), "input": image})
+    return lay, lay.pack({**w, "input": image})
 
 
 def test_seed_format_text_for_a_small_known_case():
@@ -51,7 +50,7 @@ def _hard_floats(n: int) -> np.ndarray:
 
 
 def test_every_float32_survives_seed_and_hex_round_trip():
-    lay = L.seed_layout(8)
+    lay = seed_plan(seed_graph(8))
     packed = {b.name: np.zeros(b.count, np.float32) for b in lay}
     packed["dense_weights"] = _hard_floats(lay["dense_weights"].count)
     for fmt in (seed_format, hex_format):
@@ -59,3 +58,22 @@ def test_every_float32_survives_seed_and_hex_round_trip():
         got = tensors(script, lay)
         for name, arr in packed.items():
             np.testing.assert_array_equal(got[name].view(np.uint32), arr.view(np.uint32))
+
+
+def test_generated_plan_round_trips_through_hex(tmp_path):
+    """Any plan's script buffers survive hex export and parsing, bit for bit."""
+    from armsim import zoo
+    from armsim.frontends.keras import to_graph
+    from armsim.plan import make_plan
+
+    g = to_graph(zoo.build("conv1d"), "conv1d")
+    plan = make_plan(g)
+    packed = plan.pack({b.name: g.tensors[b.tensor].data for b in plan if b.role != "input"})
+    packed[plan.input.name] = plan.input.pack(zoo.sample_inputs(zoo.build("conv1d"), 1)[0])
+    text = hex_format(plan, packed, ["header"])
+    assert text.startswith("// header\n")
+    assert f"// {plan.input.name}: 192 x f32 at 0x20000000" in text
+    got = tensors(parse_text(text), plan)
+    assert set(got) == set(packed)
+    for name, arr in packed.items():
+        np.testing.assert_array_equal(got[name].view(np.uint32), arr.view(np.uint32))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from armsim import cpus, mcu
-from armsim.build import find_gcc
+from armsim.codegen.firmware import find_gcc
 from armsim.elf import ElfImage
 from armsim.emulator import Machine
 from armsim.errors import EmulatorFault

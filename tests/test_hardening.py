@@ -11,13 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from armsim import cpus, layout as L, mcu
-from armsim import model as M
-from armsim.build import CACHE_ENV, KERNELS_ENV, find_gcc, kernels_dir
+from armsim import cpus, mcu
 from armsim.cli import DEFAULT_MODEL, data_file, main
+from armsim.codegen.firmware import CACHE_ENV, KERNELS_ENV, build, find_gcc, kernels_dir
 from armsim.elf import ElfImage
 from armsim.emulator import Machine
 from armsim.errors import ElfError, EmulatorFault, ModelError, ScriptError
+from armsim.frontends import load_model
+from armsim.plan import make_plan
+from armsim.plan.seed import seed_graph, seed_plan
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,12 +36,11 @@ BROKEN = {
 }
 NETWORK = """
 #include <stdint.h>
+#include "armsim_nn.h"
 volatile uint32_t sink;
 volatile uintptr_t zero = 0;
 volatile uint32_t limit = 100000000u;
 volatile uint32_t *volatile flash_word = (volatile uint32_t *)0x100u;
-float armsim_output[10];
-int32_t armsim_predicted;
 void target(void) { sink = 1; }
 __attribute__((noinline)) uint32_t deep(uint32_t n)
 {
@@ -50,8 +51,14 @@ __attribute__((noinline)) uint32_t deep(uint32_t n)
     }
     return deep(n + 1) + pad[(n + 1) & 31];
 }
-__attribute__((noinline)) void armsim_network_run(void) { BROKEN_BODY }
-int main(void) { armsim_network_run(); return 0; }
+void armsim_conv2d_f32(const armsim_conv_params *params, const armsim_view *input,
+                       const float *in, const armsim_view *filter, const float *w,
+                       const float *bias, const armsim_dims *out_dims, float *out)
+{
+    (void)params; (void)input; (void)in; (void)filter; (void)w; (void)bias; (void)out_dims;
+    (void)out;
+    BROKEN_BODY
+}
 """
 
 
@@ -62,18 +69,20 @@ def broken_tree(tmp_path_factory):
 
 
 def broken_machine(root: Path, name: str, monkeypatch) -> Machine:
-    from armsim.simulate import Simulator
+    """The seed firmware whose convolution op entry is replaced by a broken body."""
+    from armsim.session import Session
 
     kdir = root / name
     if not kdir.exists():
         shutil.copytree(kernels_dir(), kdir)
-        (kdir / "opt" / "conv2d_relu_f32.c").unlink()  # keep the tree small and plain
-        for f in ("network.c",):
-            (kdir / "src" / f).write_text(NETWORK.replace("BROKEN_BODY", BROKEN[name][0]))
+        (kdir / "opt" / "armsim_conv2d_f32.c").unlink()  # the broken entry serves both sets
+        (kdir / "ref" / "armsim_conv2d_f32.c").write_text(
+            NETWORK.replace("BROKEN_BODY", BROKEN[name][0]))
     monkeypatch.setenv(KERNELS_ENV, str(kdir))
     monkeypatch.setenv(CACHE_ENV, str(root / "cache"))
-    return Simulator(L.seed_layout(8), cpus.get_cpu("m4f"), mcu.get_mcu("generic"),
-                     max_instructions=2_000_000, timeout_s=5).machine
+    g = seed_graph(8)
+    return Session(g, seed_plan(g), "m4f", "generic", max_instructions=2_000_000,
+                   timeout_s=5).machine
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -99,7 +108,7 @@ def test_time_limit_is_its_own_error(broken_tree, monkeypatch):
     with pytest.raises(EmulatorFault) as exc:
         m.run(max_instructions=10**12, timeout_s=0.3)
     assert exc.value.kind == "time-limit" and "0.3 s" in str(exc.value)
-    assert exc.value.function == "armsim_network_run"
+    assert exc.value.function == "armsim_conv2d_f32"
 
 
 def test_cli_broken_kernel_exit_2_no_traceback(broken_tree, monkeypatch, capsys):
@@ -153,15 +162,16 @@ armsim_halt:
     assert m.pc == m.image.symbol("armsim_halt").address and st.instructions == 2
 
 
-def test_elf_for_another_cpu_is_refused(tmp_path):
-    from armsim.build import build
+SEED = seed_plan(seed_graph(8))
 
-    m4 = build(cpus.get_cpu("m4f"), L.seed_layout(8), mcu.get_mcu("generic")).elf
+
+def test_elf_for_another_cpu_is_refused(tmp_path):
+    m4 = build(cpus.get_cpu("m4f"), SEED, mcu.get_mcu("generic")).elf
     with pytest.raises(ElfError, match="ARMv7E-M, which Cortex-M3"):
         Machine(ElfImage.load(m4), cpus.get_cpu("m3"), mcu.get_mcu("generic"))
     with pytest.raises(ElfError, match="ARMv7E-M, which Cortex-M0"):
         Machine(ElfImage.load(m4), cpus.get_cpu("m0"), mcu.get_mcu("generic"))
-    m7 = build(cpus.get_cpu("m7"), L.seed_layout(8), mcu.get_mcu("generic")).elf
+    m7 = build(cpus.get_cpu("m7"), SEED, mcu.get_mcu("generic")).elf
     with pytest.raises(ElfError, match="FPv5"):
         Machine(ElfImage.load(m7), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
 
@@ -169,9 +179,7 @@ def test_elf_for_another_cpu_is_refused(tmp_path):
 @pytest.mark.parametrize("damage", ["truncate_header", "truncate_body", "garbage", "empty",
                                     "bad_phoff"])
 def test_corrupt_elf_is_a_clean_error(tmp_path, damage, capsys):
-    from armsim.build import build
-
-    good = build(cpus.get_cpu("m4f"), L.seed_layout(8), mcu.get_mcu("generic")).elf.read_bytes()
+    good = build(cpus.get_cpu("m4f"), SEED, mcu.get_mcu("generic")).elf.read_bytes()
     bad = {"truncate_header": good[:30], "truncate_body": good[:len(good) // 3],
            "garbage": b"\x7fELF" + bytes(range(256)) * 4, "empty": b"",
            "bad_phoff": good[:28] + (0xFFFFFF00).to_bytes(4, "little") + good[32:]}[damage]
@@ -183,29 +191,29 @@ def test_corrupt_elf_is_a_clean_error(tmp_path, damage, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_denormal_inputs_stay_within_tolerance(m4_simulator_f8, random_weights):
+def test_denormal_inputs_stay_within_tolerance(seed_session_f8, random_weights):
     """FPSCR resets to 0 (IEEE denormals kept) while TensorFlow on the CPU flushes them:
     inputs in the denormal range change outputs by far less than the tolerance."""
-    lay = L.seed_layout(8)
-    sim = m4_simulator_f8
-    sim.write_tensors(lay.pack(random_weights.tensors()))
+    from armsim import compare, host
+    from armsim.train import seed_model_from
+
+    s = seed_session_f8
+    s.write_buffers(s.plan.pack(random_weights))
     image = np.full((28, 28, 1), 3e-39, np.float32)  # below float32's 1.18e-38 normal range
     image[::3, ::2, 0] = -7e-40
-    inf = sim.infer(lay["input"].pack(image))
-    host = M.predict(M.from_weights(random_weights), image[None])[0]
-    from armsim import compare
-
-    c = compare.compare(inf.outputs, host)
+    r = s.run(image)
+    h = host.predict(seed_model_from(random_weights), image[None])[0]
+    c = compare.compare(r.outputs, h)
     assert c.agree and c.max_abs_diff <= 1e-6
-    assert sim.machine.uc.reg_read(__import__("unicorn").arm_const.UC_ARM_REG_FPSCR) & (1 << 24) == 0
+    assert s.machine.get_reg("FPSCR") & (1 << 24) == 0
 
 
 def test_nan_weights_never_agree(tmp_path, capsys):
     from armsim.script.writer import seed_format
 
-    w = M.weights_of(M.load(data_file(DEFAULT_MODEL)))
-    lay = L.seed_layout(8)
-    packed = lay.pack({**w.tensors(), "input": np.zeros((28, 28, 1), np.float32)})
+    g, _ = load_model(data_file(DEFAULT_MODEL))
+    lay = make_plan(g)
+    packed = lay.pack({**lay.constant_tensors(), "input": np.zeros((28, 28, 1), np.float32)})
     text = seed_format(lay, packed)
     # a NaN smuggled in as raw bits through _WDWORD
     text += "_WDWORD(0x2000C394, 0x7FC00000)\n"
@@ -235,16 +243,16 @@ def test_legacy_h5_and_lambda_models_need_trust(tmp_path):
     h5 = tmp_path / "m.h5"
     h5.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
     with pytest.raises(ModelError, match="--trust-model"):
-        M.load(h5)
+        load_model(h5)
     inp = keras.Input((28, 28, 1))
     out = keras.layers.Lambda(lambda x: x * 2.0)(inp)
     lam = keras.Model(inp, keras.layers.Dense(10)(keras.layers.Flatten()(out)))
     p = tmp_path / "lambda.keras"
     lam.save(p)
     with pytest.raises(ModelError, match="Lambda|--trust-model"):
-        M.load(p)
-    with pytest.raises(ModelError, match="Lambda"):  # trusted, still not the seed architecture
-        M.load(p, trust=True)
+        load_model(p)
+    with pytest.raises(ModelError, match="Lambda.*not supported"):  # trusted, still refused
+        load_model(p, trust=True)
 
 
 def test_script_caps(tmp_path, monkeypatch):
@@ -279,13 +287,12 @@ def test_mutated_elfs_raise_only_armsim_errors(tmp_path):
     import random
     import sys
 
-    from armsim.build import build
     from armsim.errors import ArmsimError
 
     sys.path.insert(0, str(HERE.parent / "scripts"))
     from fuzz_elf import mutate
 
-    good = build(cpus.get_cpu("m4f"), L.seed_layout(8), mcu.get_mcu("generic")).elf.read_bytes()
+    good = build(cpus.get_cpu("m4f"), SEED, mcu.get_mcu("generic")).elf.read_bytes()
     rng = random.Random(1234)
     p = tmp_path / "m.elf"
     outcomes = {"ok": 0, "error": 0}

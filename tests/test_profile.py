@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from armsim import cpus, cycles, layout as L, mcu
-from armsim.build import find_gcc
+from armsim import cpus, cycles, mcu
+from armsim.codegen.firmware import find_gcc
 from armsim.cli import main
 from armsim.elf import ElfImage
 from armsim.emulator import Machine
@@ -60,39 +60,76 @@ def test_hand_checked_loop_with_it_blocks(cpu, tmp_path):
         est.total + 2 * (1 + 9 + 1 + 1)  # taken: bl, bne x9, bx lr, b: each pays the wait states
 
 
-def test_attribution_sums_and_layers(capsys, mnist_dir):
+def test_attribution_sums_and_ops(capsys, mnist_dir):
     code, p = run_json(capsys, "profile", "--json")
     assert code == 0 and p["agree"]
-    assert sum(f["instructions"] for f in p["functions"]) == p["total_instructions"]
-    assert sum(x["instructions"] for x in p["layers"]) == p["total_instructions"]
-    assert p["total_cycles_estimate"] >= p["total_instructions"]  # M4F: never below one IPC
+    total = p["total_instructions"]
+    assert sum(f["instructions"] for f in p["functions"]) == total
+    assert sum(x["instructions"] for x in p["ops"]) + p["startup"]["instructions"] + \
+        p["finish"]["instructions"] == total
+    assert sum(x["instructions"] for x in p["layers"]) == sum(x["instructions"] for x in p["ops"])
+    assert p["total_cycles_estimate"] >= total  # M4F: never below one IPC
     assert abs(sum(f["cycles_estimate"] for f in p["functions"]) - p["total_cycles_estimate"]) < 1
-    layers = {x["layer"]: x for x in p["layers"]}
-    assert layers["conv"]["instructions"] > layers["dense"]["instructions"] > layers["softmax"]["instructions"]
+    layers = {x["name"]: x for x in p["layers"]}
+    assert list(layers) == ["conv", "pool", "flatten", "dense"]
+    assert layers["conv"]["instructions"] > layers["dense"]["instructions"] > \
+        layers["flatten"]["instructions"] == 0
     by_fn = {(f["name"], f["layer"]): f for f in p["functions"]}
-    assert by_fn[("armsim_conv2d_relu_f32", "conv")]["calls"] == 1
-    assert by_fn[("expf", "softmax")]["calls"] == 10  # library calls land in the caller's layer
+    assert by_fn[("armsim_conv2d_f32", "conv")]["calls"] == 1
+    assert by_fn[("armsim_softmax_f32", "dense")]["calls"] == 1  # softmax fused into dense
+    assert by_fn[("expf", "dense")]["calls"] == 10  # library calls land in the caller's op
+    assert ("Reset_Handler", "(startup)") in by_fn
+    # after the last op: the argmax and the return to the halt, in their own labelled row
+    assert ("armsim_finish", "(finish)") in by_fn and ("armsim_argmax_f32", "(finish)") in by_fn
     # the same input through simulate gives the same exact total
     code, s = run_json(capsys, "simulate", "--json", "--image", "3")
     assert s["instructions"] == p["total_instructions"]
 
 
-def test_layer_macs_match_the_keras_model(default_model):
-    conv, pool, _flat, dense = [ly for ly in default_model.layers if type(ly).__name__ != "InputLayer"]
-    _, h, w, f = conv.output.shape
-    kh, kw = conv.kernel_size
-    macs = L.macs(f)
-    assert macs["conv"] == h * w * f * kh * kw * conv.input.shape[-1]
-    assert macs["dense"] == dense.input.shape[-1] * dense.units
-    _, ph, pw, pf = pool.output.shape
-    assert macs["pool"] == ph * pw * pf * 4
+@pytest.mark.parametrize("name", ["seed", "dscnn", "mobilenet"])
+def test_layer_macs_match_the_keras_model(name, tmp_path, capsys, default_model):
+    """Each Keras layer's row holds that layer's own multiply-accumulates."""
+    import numpy as np
+
+    from armsim import zoo
+
+    model = default_model if name == "seed" else zoo.build(name)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    x = tmp_path / "x.npy"
+    np.save(x, zoo.sample_inputs(model, 1))
+    code, p = run_json(capsys, "profile", "--model", str(path), "--inputs", str(x), "--mcu",
+                       "large", "--json")
+    assert code == 0 and p["agree"]
+    rows = {r["name"]: r for r in p["layers"]}
+    keras_layers = [ly for ly in model.layers if type(ly).__name__ != "InputLayer"]
+    assert list(rows) == [ly.name for ly in keras_layers]
+    for ly in keras_layers:
+        cls = type(ly).__name__
+        out = ly.output.shape
+        if cls == "Conv2D":
+            kh, kw = ly.kernel_size
+            want = out[1] * out[2] * out[3] * kh * kw * ly.input.shape[-1]
+        elif cls == "DepthwiseConv2D":
+            kh, kw = ly.kernel_size
+            want = out[1] * out[2] * out[3] * kh * kw
+        elif cls == "Dense":
+            want = ly.input.shape[-1] * ly.units
+        else:
+            want = 0
+        assert rows[ly.name]["macs"] == want, ly.name
+        if want:
+            assert rows[ly.name]["instructions"] > 0 and rows[ly.name]["cycles_estimate"] > 0
+    assert sum(r["macs"] for r in rows.values()) == p["macs"]
 
 
-def test_footprint_names_layout_buffers_and_measures_stack(capsys):
+def test_footprint_names_plan_buffers_and_measures_stack(capsys):
     _, p = run_json(capsys, "profile", "--json")
     fp = p["footprint"]
-    assert set(fp["buffers"]) == {b.name for b in L.seed_layout(8)}
-    assert fp["buffers"]["dense_weights"] == {"address": "0x20000F74", "bytes": 46080}
+    assert {"input", "conv_weights", "dense_weights", "conv_bias", "dense_bias"} <= set(fp["buffers"])
+    assert fp["buffers"]["dense_weights"] == {"address": "0x20000F74", "bytes": 46080,
+                                              "region": "sram"}
+    assert fp["buffers"]["conv"]["region"] == "arena"
     assert 64 <= fp["ram"]["stack_peak"] <= 4096 and fp["fits"]
     assert fp["flash"]["total"] == fp["flash"]["text"] + fp["flash"]["rodata"] + fp["flash"]["data"]
 
@@ -101,7 +138,7 @@ def test_too_small_mcu_is_a_fit_error(capsys):
     assert main(["profile", "--mcu", "samd21g18"]) == 2
     err = capsys.readouterr().err
     assert "does not fit MCU preset 'samd21g18'" in err
-    assert "50,112 bytes" in err and "32,768 bytes" in err
+    assert "77,248 bytes of SRAM" in err and "32,768 bytes" in err
 
 
 def test_every_cpu_agrees_and_m0_executes_more(capsys):
@@ -119,10 +156,10 @@ def test_every_cpu_agrees_and_m0_executes_more(capsys):
 def test_speedscope_csv_and_plot(tmp_path, capsys):
     import jsonschema
 
-    ss, png = tmp_path / "p.speedscope.json", tmp_path / "layers.png"
+    ss, png = tmp_path / "p.speedscope.json", tmp_path / "ops.png"
     assert main(["profile", "--csv", "--speedscope", str(ss), "--plot", str(png)]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert rows and {"cpu", "function", "layer", "calls", "instructions", "cycles_estimate"} <= set(rows[0])
+    assert rows and {"cpu", "function", "op", "calls", "instructions", "cycles_estimate"} <= set(rows[0])
     doc = json.loads(ss.read_text())
     schema = json.loads((HERE / "data" / "speedscope-file-format.schema.json").read_text())
     jsonschema.validate(doc, schema)
@@ -134,6 +171,6 @@ def test_speedscope_csv_and_plot(tmp_path, capsys):
 def test_hotspots_have_source_lines(capsys):
     _, p = run_json(capsys, "profile", "--json", "--top", "3")
     top = p["hotspots"][0]
-    assert top["function"].startswith("armsim_conv2d_relu_f32")
-    assert top["source"].startswith("conv2d_relu_f32.c:")
+    assert top["function"].startswith("conv5_cols")  # the 5x5 taps-in-registers path
+    assert top["source"].startswith("armsim_conv2d_1ch_f32.c:")
     assert top["disassembly"] and top["percent"] > 50

@@ -11,27 +11,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from armsim import cpus, layout as L, mcu
 from armsim.cli import main
 from armsim.errors import ScriptError
 from armsim.script.parser import parse_program
 from armsim.script.runner import Runner
+from armsim.plan.seed import seed_graph, seed_plan
 from armsim.script.target import MachineTarget
-from armsim.simulate import Simulator
+from armsim.session import Session
 
 CORPUS = Path(__file__).resolve().parent / "scripts"
 EXPECTED = json.loads((CORPUS / "bad" / "expected.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def sim() -> Simulator:
-    return Simulator(L.seed_layout(8), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+def sim() -> Session:
+    g = seed_graph(8)
+    return Session(g, seed_plan(g), "m4f", "generic")
 
 
-def run_on(sim: Simulator, path: Path):
+def run_on(sim: Session, path: Path):
     sim.machine.begin()
     return Runner(parse_program(path), MachineTarget(sim.machine), sim.machine.map,
-                  sim.layout).run()
+                  sim.plan).run()
 
 
 def test_stm32_setup_runs_to_main(sim):
@@ -42,8 +43,8 @@ def test_stm32_setup_runs_to_main(sim):
     assert m.read(0xE000ED08, 4) == (0x08000000).to_bytes(4, "little")  # VTOR
     assert any("G stopped at main+0x0" in n for n in log.notes)
     # the run then continues to the halt; counts equal a plain run from reset
-    staged = sim.finish().stats.instructions
-    assert staged == sim.run().stats.instructions
+    staged = sim.resume().instructions
+    assert staged == sim.run().instructions
 
 
 def test_lpc_setup_with_breakpoint_crlf_and_keil_constants(sim):
@@ -52,14 +53,14 @@ def test_lpc_setup_with_breakpoint_crlf_and_keil_constants(sim):
     assert m.pc == m.image.symbol("main").address
     assert any("printf: setup done" in n for n in log.notes)
     assert any("_sleep_" in n for n in log.notes)
-    staged = sim.finish().stats.instructions
-    assert staged == sim.run().stats.instructions
+    staged = sim.resume().instructions
+    assert staged == sim.run().instructions
 
 
 def test_breakpoint_inside_a_block_keeps_counts_exact(sim):
     """Stop at an address in the middle of a function, resume, and compare with one run."""
     m = sim.machine
-    conv = m.image.symbol("armsim_conv2d_relu_f32")
+    conv = m.image.symbol("armsim_conv2d_1ch_f32")
     m.begin()
     m.go(stop=conv.address + 10)  # not a block start
     assert m.pc == conv.address + 10
@@ -96,6 +97,31 @@ def test_load_of_another_elf_inside_the_tree(sim, tmp_path):
     assert sim.machine.pc == sim.machine.image.symbol("armsim_network_run").address
 
 
+def test_script_for_a_generated_plan_checks_against_the_model(tmp_path, capsys):
+    """A zoo model's exported script is checked against that model's plan and runs."""
+    from armsim import zoo
+
+    m = zoo.build("conv1d")
+    model = tmp_path / "conv1d.keras"
+    m.save(model)
+    x = tmp_path / "x.npy"
+    np.save(x, zoo.sample_inputs(m, 3))
+    script = tmp_path / "c.ini"
+    assert main(["export", str(model), "--inputs", str(x), "--index", "2", "--out",
+                 str(script)]) == 0
+    capsys.readouterr()
+    assert main(["script", "check", str(script), "--model", str(model), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)[0]
+    assert rep["plan"] == "auto" and rep["warnings"] == []
+    assert all(b["coverage"] == 1.0 for b in rep["buffers"])
+    assert main(["simulate", "--script", str(script), "--model", str(model), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["agree"] and r["host_source"] == "model"
+    # without --model the script cannot be read as the seed layout: a clear error
+    assert main(["simulate", "--script", str(script)]) == 2
+    assert "--model" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_bad_script_fails_at_its_line(sim, name):
     line, message = EXPECTED[name]
@@ -126,6 +152,7 @@ def test_script_check_json_table(capsys, tmp_path, mnist_dir):
     assert main(["script", "check", str(out), "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)[0]
     assert rep["filters"] == 8 and rep["errors"] == [] and rep["warnings"] == []
+    assert rep["plan"] == "seed"
     cov = {b["buffer"]: b["coverage"] for b in rep["buffers"]}
     assert all(v == 1.0 for v in cov.values())
     inp = next(b for b in rep["buffers"] if b["buffer"] == "input")

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from armsim import model as M
+from armsim.frontends import load_model
+from armsim.plan.seed import matches
 from armsim.cli import main
 
 
@@ -20,7 +21,9 @@ def test_short_training_prints_metrics_and_saves(tmp_path, mnist_dir, capsys):
     assert 0.5 < acc <= 1.0  # 3,000 images and one epoch still learn something
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["filters"] == 2 and meta["seed"] == 0
-    assert M.check_architecture(M.load(out)) == 2
+    assert matches(load_model(out)[0]) == 2  # the seed architecture, F = 2
+    assert main(["train", "--out", str(tmp_path / "m.h5")]) == 2  # refused before training
+    assert "expected a .keras file" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from armsim import layout as L
-from armsim import mnist
-from armsim import model as M
+from armsim import host, mnist
 from armsim.cli import DEFAULT_MODEL, data_file, main
+from armsim.frontends import load_model
+from armsim.plan import make_plan
 from armsim.script.writer import seed_format
 
 KEYS = {"host_accuracy", "emulator_accuracy", "agreement", "max_abs_diff", "rmse", "mae", "l2r",
@@ -30,6 +30,7 @@ def test_validate_json_on_two_processes(capsys, mnist_dir, tmp_path):
     assert r["agreement"] == 1.0 and r["max_abs_diff"] <= 1e-5
     assert r["emulator_accuracy"] == r["host_accuracy"] > 0.9
     assert np.array(r["confusion_matrix"]["emulator"]).sum() == 300
+    assert r["task"] == "classification" and r["host_source"] == "model"
     assert r["instructions"]["min"] <= r["instructions"]["median"] <= r["instructions"]["max"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert {"armsim", "unicorn", "keras", "tensorflow"} <= set(r["versions"])
@@ -45,16 +46,17 @@ def test_validate_one_process_matches_two(capsys, mnist_dir):
 
 
 def _script(tmp_path, name, mistake=None):
-    w = M.weights_of(M.load(data_file(DEFAULT_MODEL)))
-    lay = L.seed_layout(8)
+    g, _ = load_model(data_file(DEFAULT_MODEL))
+    lay = make_plan(g)
+    w = lay.constant_tensors()
     image = mnist.scale(mnist.load("test").images[3])
-    packed = lay.pack({**w.tensors(), "input": image})
+    packed = lay.pack({**w, "input": image})
     if mistake == "dense_transposed":
-        packed["dense_weights"] = w.dense_kernel.reshape(-1)
+        packed["dense_weights"] = w["dense_weights"].reshape(-1)
     elif mistake == "conv_swapped":
-        packed["conv_weights"] = w.conv_kernel.transpose(3, 2, 0, 1).reshape(-1)
+        packed["conv_weights"] = w["conv_weights"].transpose(3, 2, 0, 1).reshape(-1)
     elif mistake == "channel_first":
-        k = w.dense_kernel.reshape(12, 12, 8, 10).transpose(2, 0, 1, 3).reshape(-1, 10)
+        k = w["dense_weights"].reshape(12, 12, 8, 10).transpose(2, 0, 1, 3).reshape(-1, 10)
         packed["dense_weights"] = k.T.reshape(-1)
     p = tmp_path / name
     p.write_text(seed_format(lay, packed))
@@ -62,9 +64,9 @@ def _script(tmp_path, name, mistake=None):
 
 
 @pytest.mark.parametrize("mistake, layer, words", [
-    ("dense_transposed", "logits", "dense_weights look transposed"),
+    ("dense_transposed", "dense", "dense_weights look transposed"),
     ("conv_swapped", "conv", "conv_weights look rows and columns swapped"),
-    ("channel_first", "logits", "dense_weights look flattened channel-first"),
+    ("channel_first", "dense", "dense_weights look flattened channel-first"),
 ])
 def test_mislaid_weights_are_diagnosed(tmp_path, capsys, mnist_dir, mistake, layer, words):
     script = _script(tmp_path, f"{mistake}.ini", mistake)
@@ -105,30 +107,61 @@ def test_regression_gate_reports_a_change(tmp_path):
 
     base = R.load_baseline()
     changed = json.loads(json.dumps(base))
-    variant = next(iter(changed["variants"]))
-    changed["variants"][variant]["functions"]["armsim_conv2d_relu_f32"] += 7
-    diffs = R.compare(changed, base)
-    assert diffs == [(variant, "armsim_conv2d_relu_f32",
-                      base["variants"][variant]["functions"]["armsim_conv2d_relu_f32"] + 7,
-                      base["variants"][variant]["functions"]["armsim_conv2d_relu_f32"])]
+    fn = "armsim_conv2d_f32"
+    changed["models"]["seed"]["variants"]["m4f/optimized"]["functions"][fn] += 7
+    before = base["models"]["seed"]["variants"]["m4f/optimized"]["functions"][fn]
+    assert R.compare(changed, base) == [("seed m4f/optimized", fn, before + 7, before)]
+    assert set(base["models"]) == {"seed", "lenet5", "dscnn", "resnet", "mobilenet",
+                                   "autoencoder", "conv1d", "concat"}
 
 
-def test_reference_and_optimized_kernels_agree(default_model, test_split):
-    from armsim import cpus, mcu
-    from armsim.simulate import Simulator
+def test_reference_and_optimized_kernels_agree(default_ref, test_split):
+    from armsim.session import Session
 
-    w = M.weights_of(default_model)
-    lay = L.seed_layout(8)
-    host = M.predict(default_model, mnist.scale(test_split.images[:5]))
+    g, model = default_ref
+    images = mnist.scale(test_split.images[:5])
+    h = host.predict(model, images)
     outs = {}
     for kernels in ("reference", "optimized"):
-        sim = Simulator(lay, cpus.get_cpu("m4f"), mcu.get_mcu("generic"), kernels=kernels)
-        sim.write_tensors(lay.pack(w.tensors()))
-        outs[kernels] = [sim.infer(lay["input"].pack(mnist.scale(im))) for im in test_split.images[:5]]
-    for ref, opt, h in zip(outs["reference"], outs["optimized"], host):
-        assert np.max(np.abs(ref.outputs - h)) <= 1e-5 and np.max(np.abs(opt.outputs - h)) <= 1e-5
-        assert opt.predicted == ref.predicted == int(np.argmax(h))
-        assert opt.stats.instructions < ref.stats.instructions / 2
+        s = Session(g, make_plan(g), "m4f", "generic", kernels=kernels)
+        outs[kernels] = [s.run(x) for x in images]
+    for ref, opt, hh in zip(outs["reference"], outs["optimized"], h):
+        assert np.max(np.abs(ref.outputs - hh)) <= 1e-5 and np.max(np.abs(opt.outputs - hh)) <= 1e-5
+        assert opt.predicted == ref.predicted == int(np.argmax(hh))
+        assert opt.instructions < ref.instructions / 2
+
+
+def test_validate_rebuilt_host_flags_chance_accuracy_and_finds_the_order(tmp_path, capsys,
+                                                                         mnist_dir):
+    """Without --model a mislaid script 'agrees' with itself; the accuracy gives it away and
+    the axis-order search names the buffer and the order that makes sense."""
+    script = _script(tmp_path, "bad.ini", "dense_transposed")
+    code, r = run_json(capsys, "validate", "--script", str(script), "--data", str(mnist_dir),
+                       "--n", "200", "--jobs", "1", "--json")
+    assert r["host_source"] == "rebuilt from the script's weights" and "not the layout" in r["note"]
+    assert r["host_accuracy"] < 0.3
+    assert "near chance" in r["warning"] and "probably mis-laid" in r["warning"]
+    assert r["layout_search"]["buffer"] == "dense_weights"
+    assert r["layout_search"]["accuracy"] > 0.9
+
+
+def test_validate_any_model_with_npz_inputs_and_regression_metrics(tmp_path, capsys):
+    from armsim import zoo
+
+    m = zoo.build("autoencoder")
+    path = tmp_path / "ae.keras"
+    m.save(path)
+    x = tmp_path / "x.npz"
+    np.savez(x, x=zoo.sample_inputs(m, 30))
+    code, r = run_json(capsys, "validate", "--model", str(path), "--inputs", str(x), "--jobs",
+                       "2", "--json")
+    assert code == 0 and r["passed"] and r["n"] == 30
+    assert r["task"] == "regression" and "agreement" not in r and "confusion_matrix" not in r
+    assert r["max_abs_diff"] <= 1e-5 and r["cos"] > 0.999999
+    # bad ranges are errors, not silent trims
+    assert main(["validate", "--model", str(path), "--inputs", str(x), "--start", "25", "--n",
+                 "10"]) == 2
+    assert "there are 30" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from typing import Sequence
 from .. import __version__
 from ..errors import ArmsimError
 from . import build, export, plan, profile, regress, script, simulate, train, validate
-from .common import EXIT_BAD_INPUT
+from .common import DEFAULT_MODEL, EXIT_BAD_INPUT, data_file
 
 COMMANDS = (train, export, plan, build, simulate, validate, profile, regress, script)
 
@@ -60,4 +60,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "data_file", "DEFAULT_MODEL"]

@@ -381,7 +381,14 @@ def script_setup(args: argparse.Namespace, cpu: CpuVariant, mcu: Mcu,
         g = seed_graph(f or MAX_FILTERS)
         plan = seed_plan(g)
     s = session(args, g, plan, cpu, mcu, load_weights=False)
-    log = s.run_script(program, getattr(args, "allow_outside_layout", False))
+    try:
+        log = s.run_script(program, getattr(args, "allow_outside_layout", False))
+    except ScriptError as e:
+        if ref is not None or "plan" not in e.reason:
+            raise
+        raise ScriptError(e.reason + "; with no --model the script is read as the seed "
+                          "layout: pass --model M.keras to check it against that model's plan",
+                          e.file, e.line, e.col, e.text) from None
     if ref is None and not getattr(args, "filters", None) and \
             infer_filters(program.literal_writes()) is None:
         raise ScriptError("cannot tell the seed layout's number of conv filters from the "

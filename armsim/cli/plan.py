@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from ..codegen.build import check_plan_fits
+from ..codegen.firmware import check_plan_fits
 from ..errors import LayoutError
 from . import common as C
 from . import render

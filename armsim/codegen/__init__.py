@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .build import DEFAULT_KERNELS, KERNEL_SETS, Build, build, kernel_sources, kernels_dir
+from .firmware import DEFAULT_KERNELS, KERNEL_SETS, Build, build, kernel_sources, kernels_dir
 from .render import FINISH, NETWORK, op_symbol
 
 __all__ = ["Build", "build", "kernel_sources", "kernels_dir", "op_symbol", "FINISH", "NETWORK",

@@ -370,7 +370,7 @@ def _leaky_layer(layer: Any) -> Activation:
 
 def _softmax_layer(layer: Any) -> Activation:
     axis = layer.get_config().get("axis", -1)
-    if axis not in (-1, [-1]) and axis != len(layer.output.shape) - 1:
+    if axis not in (-1, [-1]):
         raise ModelError(f"{_where(layer)}: softmax over axis {axis} is not supported (only "
                          "the last axis)")
     return Activation("softmax")
@@ -524,31 +524,57 @@ _HANDLERS: dict[str, Handler] = {
 }
 
 
+def _graph_nodes(model: Any) -> list[tuple[Any, Any]]:
+    """(layer, node) of every computation in the model's graph, in execution order.
+
+    A Sequential model keeps its graph in a wrapped Functional (a loaded one also has stale
+    nodes on its layers); a Functional model is its own graph.
+    """
+    fm = getattr(model, "_functional", None) or model
+    order = {id(ly): i for i, ly in enumerate(model.layers)}
+    by_depth = getattr(fm, "_nodes_by_depth", None)
+    if not by_depth:  # no graph recorded: each layer's own (single) inbound node
+        return [(ly, ly._inbound_nodes[0]) for ly in model.layers if ly._inbound_nodes]
+    out = []
+    for depth in sorted(by_depth, reverse=True):
+        for node in sorted(by_depth[depth], key=lambda n: order.get(id(n.operation), 0)):
+            out.append((node.operation, node))
+    return out
+
+
+def graph_tensors(model: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The model's input KerasTensors and each layer's output KerasTensor in its graph."""
+    fm = getattr(model, "_functional", None) or model
+    return list(fm.inputs), {ly.name: n.output_tensors[0] for ly, n in _graph_nodes(model)}
+
+
 def to_graph(model: Any, source: str = "model") -> Graph:
     """Read a Keras model into a Graph, refusing unsupported layers before any work."""
-    layers = [ly for ly in model.layers if type(ly).__name__ != "InputLayer"]
-    for ly in layers:
+    fm = getattr(model, "_functional", None) or model
+    nodes = [(ly, n) for ly, n in _graph_nodes(model) if type(ly).__name__ != "InputLayer"]
+    seen: dict[int, int] = {}
+    for ly, _n in nodes:
         cls = type(ly).__name__
         if cls not in _HANDLERS and cls not in IDENTITY:
             kind = "a nested model" if hasattr(ly, "layers") else "not supported"
             raise ModelError(f"{source}: {_where(ly)} is {kind}; supported layers: "
                              f"{_supported()}")
-        if len(ly._inbound_nodes) != 1:
-            raise ModelError(f"{source}: {_where(ly)} is shared (called "
-                             f"{len(ly._inbound_nodes)} times); armsim needs each layer once")
-    b = _Builder(model, source)
-    for ly in layers:
-        for kt in ly._inbound_nodes[0].input_tensors:
+        seen[id(ly)] = seen.get(id(ly), 0) + 1
+        if seen[id(ly)] > 1:
+            raise ModelError(f"{source}: {_where(ly)} is shared (called more than once); "
+                             "armsim needs each layer once")
+    b = _Builder(fm, source)
+    for _ly, node in nodes:
+        for kt in node.input_tensors:
             b.readers[id(kt)] = b.readers.get(id(kt), 0) + 1
     inputs = []
-    for kt in model.inputs:
+    for kt in fm.inputs:
         shape = _shape_checked(kt, source)
         name = b.add_tensor(Tensor(b.name_for(kt.name or "input"), shape, "float32", "input"))
         b.by_kt[id(kt)] = name
         b.tensor_readers[name] = b.readers.get(id(kt), 0)
         inputs.append(name)
-    for ly in layers:
-        node = ly._inbound_nodes[0]
+    for ly, node in nodes:
         try:
             ins = [b.by_kt[id(kt)] for kt in node.input_tensors]
         except KeyError:
@@ -573,7 +599,7 @@ def to_graph(model: Any, source: str = "model") -> Graph:
         ops = tuple(o.name for o in b.ops[n_before:])
         b.layers.append(LayerInfo(ly.name, cls, ops))
     outputs = []
-    for kt in model.outputs:
+    for kt in fm.outputs:
         name = b.by_kt[id(kt)]
         if name in inputs:
             raise ModelError(f"{source}: the model's output is its input (no computation)")

@@ -55,6 +55,10 @@ class Buffer:
     symbol: str = ""
     lifetime: tuple[int, int] | None = None
 
+    def __post_init__(self) -> None:
+        if self.capacity < self.count:  # a buffer reserves at least its own size
+            object.__setattr__(self, "capacity", self.count)
+
     @property
     def keras_shape(self) -> tuple[int, ...]:
         """The tensor's shape (alias kept for the script tools)."""
@@ -88,7 +92,7 @@ class Buffer:
     @property
     def capacity_end(self) -> int:
         """One past the last byte reserved for this buffer."""
-        return self._addr() + max(self.capacity, self.count) * self.itemsize
+        return self._addr() + self.capacity * self.itemsize
 
     def _addr(self) -> int:
         if self.address is None:

@@ -46,6 +46,35 @@ static inline void armsim_dot4(const float *x, const float *w0, const float *w1,
     acc[3] = s3;
 }
 
+/** acc[p*4 + j] += sum_k x_p[k] * w[j][k]: two input rows against four weight rows. */
+static inline void armsim_dot2x4(const float *x0, const float *x1, const float *w0,
+                                 const float *w1, const float *w2, const float *w3, int32_t n,
+                                 float *acc)
+{
+    float a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    float b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
+    for (int32_t k = 0; k < n; k++) {
+        const float u = x0[k], v = x1[k];
+        const float c0 = w0[k], c1 = w1[k], c2 = w2[k], c3 = w3[k];
+        a0 += c0 * u;
+        b0 += c0 * v;
+        a1 += c1 * u;
+        b1 += c1 * v;
+        a2 += c2 * u;
+        b2 += c2 * v;
+        a3 += c3 * u;
+        b3 += c3 * v;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    acc[4] = b0;
+    acc[5] = b1;
+    acc[6] = b2;
+    acc[7] = b3;
+}
+
 /** *acc += sum_k x[k] * w[k], unrolled by four. */
 static inline float armsim_dot1(const float *x, const float *w, int32_t n, float acc)
 {

@@ -20,7 +20,7 @@ void armsim_conv2d_nhwc_f32(const armsim_conv_params *params, const armsim_view 
 
 /**
  * One input channel, any input strides, each filter's taps contiguous (in either order),
- * no padding, no dilation, at most 64 taps (the seed layout's transposed image and kernels).
+ * no dilation, at most 64 taps (the seed layout's transposed image; most first layers).
  * @return 1 when it handled the call, 0 when the shape is not one it claims
  */
 int armsim_conv2d_1ch_f32(const armsim_conv_params *params, const armsim_view *input,

@@ -1,10 +1,11 @@
 /**
  * @file armsim_conv2d_1ch_f32.c
- * @brief One input channel with any input strides (the seed layout's transposed image).
- *        For 3x3 and 5x5 kernels an output pixel's taps are loaded once into registers and
- *        reused for every filter, whose weights are read at fixed offsets (two variants: taps
- *        stored row-major or column-major). Other kernel sizes gather the taps into a small
- *        array in the filter's own order and take one contiguous dot product per filter.
+ * @brief One input channel with any input strides (the seed layout's transposed image, the
+ *        first layer of most models). Unpadded 3x3 and 5x5 kernels load an output pixel's
+ *        taps once into registers and reuse them for every filter, whose weights are read at
+ *        fixed offsets (two variants: taps stored row-major or column-major). Other shapes
+ *        gather the taps (zeros where padding is) into a small array in the filter's own
+ *        order and take one contiguous dot product over it per filter.
  */
 #include "armsim_nn_dot.h"
 #include "armsim_nn_opt.h"
@@ -80,16 +81,22 @@ static void conv_gather(const armsim_conv_params *params, const armsim_view *inp
                         const float *in, const armsim_view *filter, const float *w,
                         const float *bias, const armsim_dims *out_dims, float *out)
 {
+    const armsim_clamp clamp = params->clamp;
     const int32_t kh = filter->dims.h, kw = filter->dims.w, taps = kh * kw;
     const int32_t fh = filter->stride.h, fw = filter->stride.w, fn = filter->stride.n;
     const int32_t sh = input->stride.h, sw = input->stride.w, oc = out_dims->c;
+    const int32_t ih = input->dims.h, iw = input->dims.w;
     float t[ARMSIM_1CH_MAX_TAPS];
     for (int32_t oy = 0; oy < out_dims->h; oy++) {
+        const int32_t iy0 = oy * params->stride.h - params->padding.h;
         for (int32_t ox = 0; ox < out_dims->w; ox++) {
-            const float *x = in + oy * params->stride.h * sh + ox * params->stride.w * sw;
+            const int32_t ix0 = ox * params->stride.w - params->padding.w;
             for (int32_t ky = 0; ky < kh; ky++) {
+                const int32_t iy = iy0 + ky;
                 for (int32_t kx = 0; kx < kw; kx++) {
-                    t[ky * fh + kx * fw] = x[ky * sh + kx * sw];
+                    const int32_t ix = ix0 + kx;
+                    const int inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw;
+                    t[ky * fh + kx * fw] = inside ? in[iy * sh + ix * sw] : 0.0f;
                 }
             }
             float *dst = out + (oy * out_dims->w + ox) * oc;
@@ -100,12 +107,12 @@ static void conv_gather(const armsim_conv_params *params, const armsim_view *inp
                 armsim_dot4(t, w0, w0 + fn, w0 + 2 * fn, w0 + 3 * fn, taps, acc);
                 for (int32_t j = 0; j < 4; j++) {
                     dst[o + j] = armsim_clampf(bias ? acc[j] + bias[o + j] : acc[j],
-                                               &params->clamp);
+                                               &clamp);
                 }
             }
             for (; o < oc; o++) {
                 const float acc = armsim_dot1(t, w + o * fn, taps, 0.0f);
-                dst[o] = armsim_clampf(bias ? acc + bias[o] : acc, &params->clamp);
+                dst[o] = armsim_clampf(bias ? acc + bias[o] : acc, &clamp);
             }
         }
     }
@@ -119,13 +126,13 @@ int armsim_conv2d_1ch_f32(const armsim_conv_params *params, const armsim_view *i
     const int32_t fh = filter->stride.h, fw = filter->stride.w, fn = filter->stride.n;
     const int rows = fh == kw && fw == 1, cols = fh == 1 && fw == kh;
     if (input->dims.c != 1 || !(rows || cols) || fn != taps || taps > ARMSIM_1CH_MAX_TAPS ||
-        params->padding.h != 0 || params->padding.w != 0 || params->dilation.h != 1 ||
-        params->dilation.w != 1) {
+        params->dilation.h != 1 || params->dilation.w != 1) {
         return 0;
     }
-    if (kh == 5 && kw == 5) {
+    const int unpadded = params->padding.h == 0 && params->padding.w == 0;
+    if (unpadded && kh == 5 && kw == 5) {
         (rows ? conv5_rows : conv5_cols)(params, input, in, w, bias, out_dims, out);
-    } else if (kh == 3 && kw == 3) {
+    } else if (unpadded && kh == 3 && kw == 3) {
         (rows ? conv3_rows : conv3_cols)(params, input, in, w, bias, out_dims, out);
     } else {
         conv_gather(params, input, in, filter, w, bias, out_dims, out);

@@ -1,7 +1,7 @@
 /**
  * @file armsim_conv2d_f32.c (optimized)
- * @brief Convolution op entry: specialised kernels claim the shapes they handle (natural
- *        NHWC/OHWI layouts, a single input channel with contiguous taps); everything else
+ * @brief Convolution op entry: specialised kernels claim the shapes they handle (a single
+ *        input channel with contiguous taps, then natural NHWC/OHWI layouts); everything else
  *        falls back to the generic reference kernel.
  */
 #include "armsim_nn.h"
@@ -17,6 +17,9 @@ void armsim_conv2d_f32(const armsim_conv_params *params, const armsim_view *inpu
     const int dense_f = filter->stride.c == 1 && filter->stride.w == ic &&
                         filter->stride.h == kw * ic && filter->stride.n == kh * kw * ic;
     const int undilated = params->dilation.h == 1 && params->dilation.w == 1;
+    if (ic == 1 && armsim_conv2d_1ch_f32(params, input, in, filter, w, bias, out_dims, out)) {
+        return;
+    }
     if (dense_in && dense_f && undilated) {
         if (kh == 1 && kw == 1 && params->stride.h == 1 && params->stride.w == 1 &&
             params->padding.h == 0 && params->padding.w == 0) {
@@ -24,9 +27,6 @@ void armsim_conv2d_f32(const armsim_conv_params *params, const armsim_view *inpu
         } else {
             armsim_conv2d_nhwc_f32(params, input, in, filter, w, bias, out_dims, out);
         }
-        return;
-    }
-    if (armsim_conv2d_1ch_f32(params, input, in, filter, w, bias, out_dims, out)) {
         return;
     }
     armsim_conv2d_generic_f32(params, input, in, filter, w, bias, out_dims, out);

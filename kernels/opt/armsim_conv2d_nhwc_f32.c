@@ -11,6 +11,7 @@ void armsim_conv2d_nhwc_f32(const armsim_conv_params *params, const armsim_view 
                             const float *in, const armsim_view *filter, const float *w,
                             const float *bias, const armsim_dims *out_dims, float *out)
 {
+    const armsim_clamp clamp = params->clamp;
     const int32_t ih = input->dims.h, iw = input->dims.w, ic = input->dims.c;
     const int32_t kh = filter->dims.h, kw = filter->dims.w, fn = filter->stride.n;
     const int32_t ow = out_dims->w, oc = out_dims->c;
@@ -36,7 +37,7 @@ void armsim_conv2d_nhwc_f32(const armsim_conv_params *params, const armsim_view 
                 }
                 for (int32_t j = 0; j < 4; j++) {
                     dst[o + j] = armsim_clampf(bias ? acc[j] + bias[o + j] : acc[j],
-                                               &params->clamp);
+                                               &clamp);
                 }
             }
             for (; o < oc; o++) {
@@ -45,7 +46,7 @@ void armsim_conv2d_nhwc_f32(const armsim_conv_params *params, const armsim_view 
                     acc = armsim_dot1(xbase + ky * iw * ic, wbase + o * fn + ky * kw * ic, run,
                                       acc);
                 }
-                dst[o] = armsim_clampf(bias ? acc + bias[o] : acc, &params->clamp);
+                dst[o] = armsim_clampf(bias ? acc + bias[o] : acc, &clamp);
             }
         }
     }

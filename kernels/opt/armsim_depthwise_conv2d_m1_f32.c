@@ -11,6 +11,7 @@ void armsim_depthwise_conv2d_m1_f32(const armsim_dw_conv_params *params,
                                     const armsim_dims *f_dims, const float *w,
                                     const float *bias, const armsim_dims *out_dims, float *out)
 {
+    const armsim_clamp clamp = params->clamp;
     const int32_t iw = in_dims->w, c = in_dims->c, kw = f_dims->w;
     const int32_t ow = out_dims->w;
     for (int32_t oy = 0; oy < out_dims->h; oy++) {
@@ -41,10 +42,10 @@ void armsim_depthwise_conv2d_m1_f32(const armsim_dw_conv_params *params,
                     a2 += bias[ch + 2];
                     a3 += bias[ch + 3];
                 }
-                dst[ch] = armsim_clampf(a0, &params->clamp);
-                dst[ch + 1] = armsim_clampf(a1, &params->clamp);
-                dst[ch + 2] = armsim_clampf(a2, &params->clamp);
-                dst[ch + 3] = armsim_clampf(a3, &params->clamp);
+                dst[ch] = armsim_clampf(a0, &clamp);
+                dst[ch + 1] = armsim_clampf(a1, &clamp);
+                dst[ch + 2] = armsim_clampf(a2, &clamp);
+                dst[ch + 3] = armsim_clampf(a3, &clamp);
             }
             for (; ch < c; ch++) {
                 float a = 0.0f;
@@ -53,7 +54,7 @@ void armsim_depthwise_conv2d_m1_f32(const armsim_dw_conv_params *params,
                         a += in[((iy0 + ky) * iw + ix0 + kx) * c + ch] * w[(ky * kw + kx) * c + ch];
                     }
                 }
-                dst[ch] = armsim_clampf(bias ? a + bias[ch] : a, &params->clamp);
+                dst[ch] = armsim_clampf(bias ? a + bias[ch] : a, &clamp);
             }
         }
     }

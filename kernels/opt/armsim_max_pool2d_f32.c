@@ -14,6 +14,7 @@ static inline float max2(float a, float b)
 void armsim_max_pool2d_f32(const armsim_pool_params *p, const armsim_dims *in_dims,
                            const float *in, const armsim_dims *out_dims, float *out)
 {
+    const armsim_clamp clamp = p->clamp;
     const int fast = p->window.h == 2 && p->window.w == 2 && p->stride.h == 2 &&
                      p->stride.w == 2 && p->padding.h == 0 && p->padding.w == 0;
     if (!fast) {
@@ -29,7 +30,7 @@ void armsim_max_pool2d_f32(const armsim_pool_params *p, const armsim_dims *in_di
             float *dst = out + (oy * out_dims->w + ox) * c;
             for (int32_t ch = 0; ch < c; ch++) {
                 const float m = max2(max2(a[ch], a[c + ch]), max2(b[ch], b[c + ch]));
-                dst[ch] = armsim_clampf(m, &p->clamp);
+                dst[ch] = armsim_clampf(m, &clamp);
             }
         }
     }
