@@ -183,6 +183,90 @@ def concat(seed: int = 0) -> Any:
     return _randomize(k.Model(inp, out, name="concat"), seed)
 
 
+# -- the MLPerf Tiny reference architectures, at their published sizes (benchmarks) --------
+def mlperf_dscnn(seed: int = 0) -> Any:
+    """MLPerf Tiny keyword spotting: DS-CNN with 64 filters and 4 separable blocks."""
+    return _named(dscnn(seed, filters=64, blocks=4), "mlperf_dscnn")
+
+
+def mlperf_resnet8(seed: int = 0) -> Any:
+    """MLPerf Tiny image classification: ResNet-8 (16/32/64 filters) on 32x32x3."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+
+    def stack(x: Any, f: int, stride: int, i: int) -> Any:
+        y = L.Conv2D(f, 3, strides=stride, padding="same", name=f"s{i}_conv1")(x)
+        y = L.BatchNormalization(name=f"s{i}_bn1")(y)
+        y = L.Activation("relu", name=f"s{i}_relu1")(y)
+        y = L.Conv2D(f, 3, padding="same", name=f"s{i}_conv2")(y)
+        y = L.BatchNormalization(name=f"s{i}_bn2")(y)
+        if stride != 1:
+            x = L.Conv2D(f, 1, strides=stride, name=f"s{i}_shortcut")(x)
+        x = L.Add(name=f"s{i}_add")([x, y])
+        return L.Activation("relu", name=f"s{i}_relu2")(x)
+
+    x = inp = k.Input((32, 32, 3), name="image")
+    x = L.Conv2D(16, 3, padding="same", name="conv0")(x)
+    x = L.BatchNormalization(name="bn0")(x)
+    x = L.Activation("relu", name="relu0")(x)
+    x = stack(x, 16, 1, 1)
+    x = stack(x, 32, 2, 2)
+    x = stack(x, 64, 2, 3)
+    x = L.AveragePooling2D(pool_size=8, name="pool")(x)
+    x = L.Flatten(name="flatten")(x)
+    out = L.Dense(10, activation="softmax", name="fc")(x)
+    return _randomize(k.Model(inp, out, name="mlperf_resnet8"), seed)
+
+
+def mlperf_mobilenet(seed: int = 0) -> Any:
+    """MLPerf Tiny visual wake words: MobileNetV1, alpha 0.25, 96x96x3, 2 classes."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    x = inp = k.Input((96, 96, 3), name="image")
+    x = L.Conv2D(8, 3, strides=2, padding="same", use_bias=False, name="conv0")(x)
+    x = L.BatchNormalization(name="bn0")(x)
+    x = L.ReLU(6.0, name="relu0")(x)
+    blocks = [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)] + [(128, 1)] * 5 + \
+        [(256, 2), (256, 1)]
+    for i, (ch, stride) in enumerate(blocks):
+        x = L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False,
+                              name=f"dw{i + 1}")(x)
+        x = L.BatchNormalization(name=f"dw{i + 1}_bn")(x)
+        x = L.ReLU(6.0, name=f"dw{i + 1}_relu")(x)
+        x = L.Conv2D(ch, 1, use_bias=False, name=f"pw{i + 1}")(x)
+        x = L.BatchNormalization(name=f"pw{i + 1}_bn")(x)
+        x = L.ReLU(6.0, name=f"pw{i + 1}_relu")(x)
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    out = L.Dense(2, activation="softmax", name="fc")(x)
+    return _randomize(k.Model(inp, out, name="mlperf_mobilenet"), seed)
+
+
+def mlperf_autoencoder(seed: int = 0) -> Any:
+    """MLPerf Tiny anomaly detection: the FC autoencoder, 640 -> 128x4 -> 8 -> 128x4 -> 640."""
+    k = _keras()
+    k.utils.set_random_seed(seed)
+    L = k.layers
+    x = inp = k.Input((640,), name="features")
+    for i, u in enumerate([128, 128, 128, 128, 8, 128, 128, 128, 128]):
+        x = L.Dense(u, name=f"dense{i + 1}")(x)
+        x = L.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = L.Activation("relu", name=f"relu{i + 1}")(x)
+    out = L.Dense(640, name="reconstruction")(x)
+    return _randomize(k.Model(inp, out, name="mlperf_autoencoder"), seed)
+
+
+def _named(model: Any, name: str) -> Any:
+    model.name = name
+    return model
+
+
+MLPERF: dict[str, Callable[..., Any]] = {
+    "mlperf_dscnn": mlperf_dscnn, "mlperf_resnet8": mlperf_resnet8,
+    "mlperf_mobilenet": mlperf_mobilenet, "mlperf_autoencoder": mlperf_autoencoder,
+}
+
 ZOO: dict[str, Callable[..., Any]] = {
     "lenet5": lenet5, "dscnn": dscnn, "resnet": resnet, "mobilenet": mobilenet,
     "autoencoder": autoencoder, "conv1d": conv1d, "concat": concat,
@@ -190,8 +274,13 @@ ZOO: dict[str, Callable[..., Any]] = {
 
 
 def build(name: str, seed: int = 0) -> Any:
-    """A zoo model by name."""
-    return ZOO[name](seed)
+    """A zoo (or MLPerf-sized) model by name."""
+    builders = {**ZOO, **MLPERF}
+    if name not in builders:
+        from .errors import ModelError
+
+        raise ModelError(f"no zoo model '{name}'; known: {', '.join(builders)}")
+    return builders[name](seed)
 
 
 def sample_inputs(model: Any, n: int, seed: int = 0) -> np.ndarray:

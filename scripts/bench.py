@@ -16,46 +16,32 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim import cpus, mcu  # noqa: E402
-from armsim import layout as L  # noqa: E402
-from armsim import model as M  # noqa: E402
 from armsim.cli import DEFAULT_MODEL, data_file  # noqa: E402
 from armsim.counting import native_available  # noqa: E402
-from armsim.emulator import Machine  # noqa: E402
-from armsim.simulate import Simulator  # noqa: E402
+from armsim.frontends import load_model  # noqa: E402
+from armsim.plan import make_plan  # noqa: E402
+from armsim.session import Session  # noqa: E402
 from armsim.validate import default_jobs  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_zoo import per_inference as _per_inference  # noqa: E402
 
 
 def per_inference(n: int, modes: list[str], kernels: str) -> dict[str, float]:
-    """Median ms per full run (reset to halt) for each counting mode, interleaved."""
-    w = M.weights_of(M.load(data_file(DEFAULT_MODEL)))
-    lay = L.seed_layout(w.filters)
-    sim = Simulator(lay, cpus.get_cpu("m4f"), mcu.get_mcu("generic"), kernels=kernels)
-    blocks = [(lay[k].address, v.tobytes()) for k, v in lay.pack(w.tensors()).items()]
-    machines = {}
-    for mode in modes:
-        m = Machine(sim.image, cpus.get_cpu("m4f"), mcu.get_mcu("generic"), counting=mode)
-        m.write_blocks(blocks)
-        m.run()  # translate once
-        machines[mode] = m
-    times: dict[str, list[float]] = {m: [] for m in modes}
-    for _ in range(n):
-        for mode, m in machines.items():
-            if mode == "python" and len(times[mode]) >= max(5, n // 20):
-                continue
-            t0 = time.perf_counter()
-            m.run()
-            times[mode].append(time.perf_counter() - t0)
-    return {mode: 1000 * statistics.median(t) for mode, t in times.items()}
+    """Median ms per full run (reset to halt) of the bundled seed model, interleaved."""
+    g, _ = load_model(data_file(DEFAULT_MODEL))
+    s = Session(g, make_plan(g), "m4f", "generic", kernels=kernels)
+    x = np.zeros(g.tensors[g.inputs[0]].shape, np.float32)
+    return {mode: 1000 * t for mode, t in _per_inference(s, x, n, tuple(modes)).items()}
 
 
 def validate_rate(n: int, jobs: int, data: str) -> dict[str, float]:
@@ -65,7 +51,7 @@ def validate_rate(n: int, jobs: int, data: str) -> dict[str, float]:
     if out.returncode not in (0, 1):
         raise SystemExit(f"validate failed:\n{out.stderr}")
     r = json.loads(out.stdout)
-    return {"jobs": jobs, "n": n, "seconds": r["seconds"], "images_per_second": r["images_per_second"]}
+    return {"jobs": jobs, "n": n, "seconds": r["seconds"], "images_per_second": r["inputs_per_second"]}
 
 
 def main() -> int:

@@ -1,6 +1,14 @@
-"""The memory plan: every tensor's address, size and element order, derived from the graph."""
+"""The memory plan: every tensor's address, size and element order, derived from the graph.
+
+``armsim.plan(graph, ...)`` is :func:`make_plan`: this package is callable, so the library
+call and the package name do not shadow each other.
+"""
 
 from __future__ import annotations
+
+import sys
+import types
+from typing import Any
 
 from ..errors import LayoutError
 from ..graph import Graph
@@ -28,5 +36,14 @@ def make_plan(g: Graph, layout: str = "auto", base: int | None = None,
         return seed_plan(g)
     return auto_plan(g, sram_base if base is None else base, weights_in)
 
+
+class _CallablePackage(types.ModuleType):
+    """``armsim.plan(...)`` calls :func:`make_plan`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Plan:
+        return make_plan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
 
 __all__ = ["Buffer", "Plan", "make_plan", "seed_plan", "seed_matches", "LAYOUTS"]

@@ -1,0 +1,60 @@
+"""The package works outside the repository: the wheel carries kernels, runtime, linker
+script and bundled data, and a non-editable install simulates and profiles from /tmp."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(out)], check=True,
+                   capture_output=True)
+    (whl,) = out.glob("armsim-*.whl")
+    return whl
+
+
+def test_wheel_file_list(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    kernels = {p.relative_to(ROOT).as_posix() for p in (ROOT / "kernels").rglob("*")
+               if p.is_file()}
+    assert kernels, "no kernel sources in the checkout"
+    missing = {f"armsim/{k}" for k in kernels} - names
+    assert not missing, missing
+    for must in ("armsim/kernels/runtime/armsim.ld", "armsim/kernels/runtime/startup.c",
+                 "armsim/kernels/include/armsim_nn.h", "armsim/kernels/baseline.json",
+                 "armsim/data/default_model.keras", "armsim/data/digits.npz",
+                 "armsim/cli/__init__.py", "armsim/plan/seed.py"):
+        assert must in names, must
+    assert not any(n.startswith(("tests/", "kernels/")) for n in names)
+
+
+@pytest.mark.slow
+def test_installed_copy_runs_from_another_directory(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(target), str(wheel)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(target), "ARMSIM_CACHE_DIR": str(tmp_path / "c")}
+    env.pop("ARMSIM_KERNELS_DIR", None)
+    where = subprocess.run([sys.executable, "-c", "import armsim; print(armsim.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert where.stdout.startswith(str(target))
+    sim = subprocess.run([sys.executable, "-m", "armsim", "simulate", "--json"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True)
+    assert sim.returncode == 0, sim.stderr
+    assert all(r["agree"] for r in json.loads(sim.stdout))
+    prof = subprocess.run([sys.executable, "-m", "armsim", "profile", "--json"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True)
+    assert prof.returncode == 0, prof.stderr
+    assert json.loads(prof.stdout)["total_instructions"] > 0
