@@ -20,9 +20,9 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and print where the ELF is."""
-    cpu, mcu = C.target(args)
     ref = C.load_model(args)
     assert ref is not None
+    cpu, mcu = C.target(args, ref.graph)
     plan = C.plan_for(args, ref.graph, mcu)
     b = build(cpu, plan, mcu, force=args.force, kernels=args.kernels)
     print(f"{b.elf} ({'cached' if b.cached else 'built'}; model '{ref.graph.name}', plan "

@@ -97,8 +97,9 @@ def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
 
     p.add_argument("--cpu", choices=list(CPUS),
                    help="CPU variant (default: the --mcu preset's core; m4f for generic)")
-    p.add_argument("--mcu", default=DEFAULT_MCU, choices=list(MCUS),
-                   help=f"MCU preset: memories and core (default {DEFAULT_MCU})")
+    p.add_argument("--mcu", choices=list(MCUS),
+                   help=f"MCU preset: memories and core (default {DEFAULT_MCU}, or the "
+                        "emulation-only 'large' when the model does not fit it, said on stderr)")
     if kernels:
         p.add_argument("--kernels", default=DEFAULT_KERNELS, choices=KERNEL_SETS,
                        help=f"kernel set (default {DEFAULT_KERNELS})")
@@ -153,9 +154,27 @@ def add_data(p: argparse.ArgumentParser) -> None:
 
 
 # -- resolution -------------------------------------------------------------------------------
-def target(args: argparse.Namespace) -> tuple[CpuVariant, Mcu]:
-    """The CPU and MCU preset (a preset implies its core unless --cpu says otherwise)."""
-    mcu = get_mcu(args.mcu)
+def target(args: argparse.Namespace, g: Graph | None = None) -> tuple[CpuVariant, Mcu]:
+    """The CPU and MCU preset (a preset implies its core unless --cpu says otherwise).
+
+    With no --mcu, a model that does not fit the default part runs on the emulation-only
+    'large' preset, and the user is told so; an explicit --mcu is never changed.
+    """
+    name = getattr(args, "mcu", None)
+    if name is None:
+        name = DEFAULT_MCU
+        if g is not None:
+            from ..codegen.firmware import check_plan_fits
+
+            try:
+                check_plan_fits(plan_for(args, g, get_mcu(DEFAULT_MCU)), get_mcu(DEFAULT_MCU))
+            except ArmsimError as e:
+                name = "large"
+                from .render import note
+
+                note(f"{str(e).split(': ', 1)[-1].split(';')[0]} on '{DEFAULT_MCU}': running on "
+                     "the emulation-only preset 'large' (give --mcu to choose a part)")
+    mcu = get_mcu(name)
     return get_cpu(resolve_cpu(mcu, getattr(args, "cpu", None))), mcu
 
 
@@ -355,13 +374,14 @@ class ScriptSetup:
     log: Any
     memory: dict[str, np.ndarray]
     x: np.ndarray
+    cpu: CpuVariant
     host: Any
     host_rebuilt: bool
     model_path: str | None
 
 
-def script_setup(args: argparse.Namespace, cpu: CpuVariant, mcu: Mcu,
-                 no_host: bool = False) -> ScriptSetup:
+def script_setup(args: argparse.Namespace, no_host: bool = False,
+                 cpu_name: str | None = None) -> ScriptSetup:
     """Run a script's set-up on the firmware of its plan (the --model's, or the seed layout
     with F inferred from the script) and read the plan's buffers from what it wrote.
 
@@ -375,11 +395,15 @@ def script_setup(args: argparse.Namespace, cpu: CpuVariant, mcu: Mcu,
     program = parse_program(args.script)
     ref = load_model(args, default=False)
     if ref is not None:
+        cpu, mcu = target(args, ref.graph)
         g, plan = ref.graph, plan_for(args, ref.graph, mcu)
     else:
+        cpu, mcu = target(args)
         f = getattr(args, "filters", None) or infer_filters(program.literal_writes())
         g = seed_graph(f or MAX_FILTERS)
         plan = seed_plan(g)
+    if cpu_name is not None:
+        cpu = get_cpu(cpu_name)
     s = session(args, g, plan, cpu, mcu, load_weights=False)
     try:
         log = s.run_script(program, getattr(args, "allow_outside_layout", False))
@@ -405,7 +429,7 @@ def script_setup(args: argparse.Namespace, cpu: CpuVariant, mcu: Mcu,
         host = seed_model_from({b.name: b.unpack(memory[b.name]) for b in plan
                                 if b.role != "input"})
         rebuilt = True
-    return ScriptSetup(g, plan, s, log, memory, x, host, rebuilt,
+    return ScriptSetup(g, plan, s, log, memory, x, cpu, host, rebuilt,
                        ref.path if ref is not None else None)
 
 

@@ -17,7 +17,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("plan", help="print the memory plan of a model (addresses, sizes, "
                        "element order, producers)")
     C.add_model(p, positional=True, help_="a .keras model")
-    p.add_argument("--mcu", default="generic", choices=list(C.MCUS),
+    p.add_argument("--mcu", default=C.DEFAULT_MCU, choices=list(C.MCUS),
                    help="MCU preset the plan must fit (default generic)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)

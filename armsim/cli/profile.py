@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
              "--script carries its own input: --image/--inputs cannot be used with it")
     C.refuse(args.compare_cpus and args.cpu is not None,
              "--compare-cpus runs every CPU: leave --cpu out")
-    cpu0, mcu = C.target(args)
+    ref = None if args.script else C.load_model(args)
+    cpu0, mcu = C.target(args, None if ref is None else ref.graph)
     names = list(CPUS) if args.compare_cpus else [cpu0.name]
     results = []
     host_out = None
@@ -63,12 +64,11 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         cpu = get_cpu(name)
         if args.script:
-            st = C.script_setup(args, cpu, mcu)
-            s, keras, x = st.session, st.host, st.x
+            st = C.script_setup(args, cpu_name=name)
+            s, keras, x, mcu = st.session, st.host, st.x, st.session.mcu
             s.write_buffers(st.memory)
             label = args.script
         else:
-            ref = C.load_model(args)
             assert ref is not None
             plan = C.plan_for(args, ref.graph, mcu)
             case = C.cases(args, ref.graph)[0][0]

@@ -42,10 +42,10 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
     from ..script import parse_program
     from ..script.check import fills
 
-    cpu, mcu = C.target(args)
     program = parse_program(path)
     warnings: list[str] = []
     ref = C.load_model(args, default=False)
+    cpu, mcu = C.target(args, None if ref is None else ref.graph)
     if ref is not None:
         g, plan = ref.graph, C.plan_for(args, ref.graph, mcu)
     else:

@@ -57,10 +57,9 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
-    cpu, mcu = C.target(args)
     if args.script:
-        st = C.script_setup(args, cpu, mcu, args.no_host)
-        g, plan, s, keras = st.graph, st.plan, st.session, st.host
+        st = C.script_setup(args, args.no_host)
+        g, plan, s, keras, cpu = st.graph, st.plan, st.session, st.host, st.cpu
         for note in st.log.notes:
             render.note(f"{args.script}: {note}")
         cases = [C.Case(Path(args.script).name, None, st.x)]
@@ -72,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         ref = C.load_model(args)
         assert ref is not None
         g, keras = ref.graph, ref.keras
+        cpu, mcu = C.target(args, g)
         plan = C.plan_for(args, g, mcu)
         cases, prep = C.cases(args, g)
         s = C.session(args, g, plan, cpu, mcu)

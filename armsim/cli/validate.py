@@ -75,15 +75,15 @@ def run(args: argparse.Namespace) -> int:
     plot = C.check_output(args.plot, (".png",), "--plot")
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
-    cpu, mcu = C.target(args)
     if args.script:
-        st = C.script_setup(args, cpu, mcu)
-        g, plan, s, keras, memory = st.graph, st.plan, st.session, st.host, st.memory
+        st = C.script_setup(args)
+        g, plan, s, keras, memory, cpu = st.graph, st.plan, st.session, st.host, st.memory, st.cpu
         host_source = REBUILT if st.host_rebuilt else "model"
     else:
         ref = C.load_model(args)
         assert ref is not None
         g, keras = ref.graph, ref.keras
+        cpu, mcu = C.target(args, g)
         plan = C.plan_for(args, g, mcu)
         s = C.session(args, g, plan, cpu, mcu)
         memory = plan.pack({b.name: g.tensors[b.tensor].data for b in plan
