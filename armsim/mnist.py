@@ -1,4 +1,7 @@
-"""MNIST from the four IDX files, chosen by a directory, with a Keras fallback."""
+"""MNIST from the four IDX files in a directory given by a flag or an environment variable.
+
+armsim never downloads at run time: without a directory the error says where it looked.
+"""
 
 from __future__ import annotations
 
@@ -46,12 +49,18 @@ def data_dir(explicit: str | os.PathLike[str] | None) -> Path | None:
 
 
 def load(split: str, directory: str | os.PathLike[str] | None = None) -> Split:
-    """Load ``split`` ("train" or "test") from IDX files, or from Keras with no directory."""
+    """Load ``split`` ("train" or "test") from the IDX files of the chosen directory."""
     if split not in ("train", "test"):
         raise DataError(f"unknown MNIST split {split!r}; expected 'train' or 'test'")
     d = data_dir(directory)
     if d is None:
-        return _load_keras(split)
+        raise DataError(f"no MNIST directory: give --data DIR or set ${ENV_VAR} to a folder "
+                        "holding the four IDX files (t10k-images-idx3-ubyte.gz, ...); armsim "
+                        "also looked for ../shared/data/mnist beside its checkout and does not "
+                        "download at run time")
+    if d.is_file():
+        raise DataError(f"MNIST directory {d} is a file; give the folder holding the four IDX "
+                        f"files (set by --data or ${ENV_VAR})")
     if not d.is_dir():
         raise DataError(f"MNIST directory {d} does not exist (set by --data or ${ENV_VAR})")
     images = read_idx(_find(d, FILES[(split, "images")]), IMAGE_MAGIC)
@@ -90,15 +99,3 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
         raise DataError(f"{path}: {len(raw) - header} data bytes, header says {need} "
                         f"(shape {'x'.join(map(str, shape))})")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def _load_keras(split: str) -> Split:
-    from ._tf import import_keras
-
-    keras = import_keras()
-    try:
-        (xtr, ytr), (xte, yte) = keras.datasets.mnist.load_data()
-    except Exception as e:  # network or cache failure
-        raise DataError(f"no MNIST directory given (--data or ${ENV_VAR}) and "
-                        f"keras.datasets.mnist failed: {e}") from None
-    return Split(xtr, ytr) if split == "train" else Split(xte, yte)

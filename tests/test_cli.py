@@ -162,3 +162,76 @@ def test_tf_noise_does_not_reach_the_terminal():
     assert r.stderr == ""
     assert len(json.loads(r.stdout)) == 10
     assert np.all([d["agree"] for d in json.loads(r.stdout)])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["validate", "--start", "-3"], "must be 0 or more"),
+    (["simulate", "--tolerance", "-1"], "must be 0 or more"),
+    (["profile", "--wait-states", "-1"], "must be 0 or more"),
+    (["simulate", "--timeout", "0"], "must be a positive number"),
+    (["profile", "--top", "-1"], "must be 0 or more"),
+    (["profile", "--json", "--csv"], "not allowed with argument"),
+    (["simulate", "--no-host"], "--no-host only applies with --script"),
+    (["validate", "--n", "20000"], "there are 10000"),
+    (["validate", "--start", "9995", "--n", "10"], "asks for inputs up to 10004"),
+    (["export", "MODEL", "--image", "0", "--out", "/nonexistent/dir/x.ini"], "does not exist"),
+    (["export", "MODEL", "--image", "0", "--out", "/tmp"], "is a directory"),
+    (["profile", "--plot", "/tmp/x.svg"], "expected a .png file"),
+    (["profile", "--speedscope", "/tmp"], "is a directory"),
+    (["simulate", "--mcu", "rp2040", "--cpu", "m4f"], "does not match MCU preset 'rp2040'"),
+    (["simulate", "--model", "/tmp"], "is a directory"),
+    (["simulate", "--data", "/etc/hostname", "--image", "1"], "is a file"),
+    (["train", "--out", "t.h5"], "expected a .keras file"),
+])
+def test_nonsense_is_exit_2_with_a_message(args, words, mnist_dir):
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    args = [str(data_file(DEFAULT_MODEL)) if a == "MODEL" else a for a in args]
+    r = run_cli(*args)
+    assert r.returncode == 2, (args, r.stdout, r.stderr)
+    assert words in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_script_with_image_and_empty_script_are_refused_or_flagged(tmp_path, capsys):
+    empty = tmp_path / "empty.ini"
+    empty.write_text("")
+    assert main(["simulate", "--script", str(empty), "--image", "1"]) == 2
+    assert "carries its own input" in capsys.readouterr().err
+    assert main(["script", "check", str(empty), "--json", "--strict"]) == 1
+    rep = json.loads(capsys.readouterr().out)[0]
+    assert any("writes none of the plan's buffers" in w for w in rep["warnings"])
+    assert any("0 of 784" in w for w in rep["warnings"])
+    empty_model = tmp_path / "e.keras"
+    empty_model.write_bytes(b"")
+    assert main(["simulate", "--model", str(empty_model)]) == 2
+    assert "is empty" in capsys.readouterr().err
+
+
+def test_raw_pixels_in_a_seed_script_are_flagged(tmp_path, capsys, mnist_dir):
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    good = tmp_path / "g.ini"
+    assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "0", "--out", str(good),
+                 "--mnist-scale", "raw"]) == 0
+    capsys.readouterr()
+    assert main(["script", "check", str(good), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)[0]
+    assert any("raw 0..255 pixels" in w for w in rep["warnings"])
+
+
+def test_broken_pipe_exits_quietly():
+    p = subprocess.run(f"{sys.executable} -m armsim profile --json | head -1", shell=True,
+                       capture_output=True, text=True, env=os.environ.copy())
+    assert p.stdout.strip() == "{"
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr
+
+
+def test_help_lists_every_command_without_markup():
+    r = run_cli("--help")
+    for cmd in ("train", "export", "plan", "build", "simulate", "validate", "profile",
+                "regress", "script"):
+        assert f"    {cmd}" in r.stdout
+    assert "``" not in r.stdout and "[/]" not in r.stdout
+    t = run_cli("train", "--help")
+    assert "default 5" in t.stdout and "default 8" in t.stdout and "random seed" in t.stdout

@@ -52,3 +52,13 @@ def test_corrupt_files_are_data_errors(tmp_path, case):
 def test_missing_directory(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         mnist.load("test", tmp_path / "nope")
+
+
+def test_no_directory_says_where_it_looked_and_a_file_is_not_a_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("ARMSIM_MNIST_DIR", raising=False)
+    with pytest.raises(DataError, match="no MNIST directory.*does not download"):
+        mnist.load("test", None)
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(DataError, match="is a file"):
+        mnist.load("test", f)

@@ -146,8 +146,8 @@ def add_tolerances(p: argparse.ArgumentParser) -> None:
 
 def add_data(p: argparse.ArgumentParser) -> None:
     """--data and how MNIST pixels are scaled."""
-    p.add_argument("--data", help=f"MNIST IDX directory (default ${mnist.ENV_VAR}; without "
-                   "either, keras.datasets.mnist, which needs internet)")
+    p.add_argument("--data", help=f"MNIST IDX directory (default ${mnist.ENV_VAR}, else "
+                   "../shared/data/mnist beside the checkout)")
     p.add_argument("--mnist-scale", choices=list(MNIST_SCALES), default="seed",
                    help="MNIST preprocessing: seed = (v - 127.5) / 127.5 (the notebook's, "
                         "default), unit = v / 255, raw = v")

@@ -202,7 +202,10 @@ def profile(prof: Any, cmp: Any, label: str, clock: float | None) -> None:
     ft = table("per function", ["function", "op", "calls", "instructions", "%", "est. cycles"],
                {"calls", "instructions", "%", "est. cycles"})
     for r in prof.functions:
-        row(ft, r.name, r.layer, f"{r.calls:,}", f"{r.instructions:,}", pct(r.instructions),
+        # calls count entries: a function entered in an earlier op and returned to here
+        # shows no calls in this op
+        row(ft, r.name, r.layer, f"{r.calls:,}" if r.calls else "", f"{r.instructions:,}",
+            pct(r.instructions),
             f"{r.cycles_estimate:,.0f}")
     con.print(ft)
     fp = prof.footprint

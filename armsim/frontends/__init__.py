@@ -36,6 +36,8 @@ def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph
         raise ModelError(f"{p} is a directory, not a model file (give a .keras file)")
     if not p.exists():
         raise ModelError(f"model file {p} not found")
+    if p.stat().st_size == 0:
+        raise ModelError(f"{p}: the file is empty (a .keras model is a zip archive)")
     kind = sniff(p)
     if kind == "tflite":
         raise ModelError(f"{p}: a TFLite flatbuffer; int8 .tflite models are not supported yet "
