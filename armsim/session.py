@@ -86,7 +86,7 @@ class Session:
         self.max_instructions = max_instructions or budget
         self.timeout_s = timeout_s or seconds
         if load_weights:
-            self.write_buffers(plan.pack(_sram_constants(plan)))
+            self.write_buffers(plan.pack(plan.constant_tensors()))
 
     # -- memory -------------------------------------------------------------------------------
     def blocks(self, packed: Mapping[str, np.ndarray]) -> list[tuple[int, bytes]]:
@@ -194,11 +194,6 @@ class Session:
         """Run on from wherever the CPU is (after a script's set-up) to the end."""
         stats = self.machine.finish()
         return Result(self.outputs(), self.predicted(), stats)
-
-
-def _sram_constants(plan: Plan) -> dict[str, np.ndarray]:
-    return {b.name: plan.graph.tensors[b.tensor].data for b in plan  # type: ignore[misc]
-            if plan.graph.tensors[b.tensor].is_constant}
 
 
 def check_input(g: Graph, x: np.ndarray, where: str = "input") -> np.ndarray:

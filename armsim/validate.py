@@ -41,8 +41,6 @@ class RunSpec:
     @classmethod
     def of(cls, session: Any, blocks: list[tuple[int, bytes]] | None = None) -> "RunSpec":
         """The spec of a :class:`armsim.session.Session` (its weights, or ``blocks``)."""
-        from .session import _sram_constants
-
         plan, g = session.plan, session.graph
         inp = plan.input
         outs = []
@@ -50,7 +48,7 @@ class RunSpec:
             b = plan.for_tensor(name)
             outs.append((session.address(b.name), g.tensors[name].size))
         if blocks is None:
-            blocks = session.blocks(plan.pack(_sram_constants(plan)))
+            blocks = session.blocks(plan.pack(plan.constant_tensors()))
         return cls(str(session.build.elf), session.cpu.name, session.mcu.name, blocks,
                    session.address(inp.name), inp.shape, inp.axes, outs,
                    g.is_classifier(), session.max_instructions, session.timeout_s)

@@ -75,36 +75,35 @@ def dscnn(seed: int = 0, filters: int = 32, blocks: int = 2) -> Any:
     return _randomize(k.Model(inp, out, name="dscnn"), seed)
 
 
-def resnet(seed: int = 0, filters: int = 8) -> Any:
-    """ResNet-8 style: residual stacks with Add, a strided 1x1 shortcut, 32x32x3 -> 10."""
+def _resnet(seed: int, stem: int, stacks: list[tuple[int, int]], name: str) -> Any:
+    """32x32x3 -> conv stem -> residual stacks (filters, stride), a 1x1 strided shortcut
+    where the stride is not 1 -> average pooling 8 -> Dense(10, softmax)."""
     k = _keras()
     k.utils.set_random_seed(seed)
     L = k.layers
     x = inp = k.Input((32, 32, 3), name="image")
-    x = L.Conv2D(filters, 3, padding="same", name="conv0")(x)
+    x = L.Conv2D(stem, 3, padding="same", name="conv0")(x)
     x = L.BatchNormalization(name="bn0")(x)
     x = L.Activation("relu", name="relu0")(x)
-    # stack 1: identity shortcut
-    y = L.Conv2D(filters, 3, padding="same", name="s1_conv1")(x)
-    y = L.BatchNormalization(name="s1_bn1")(y)
-    y = L.Activation("relu", name="s1_relu1")(y)
-    y = L.Conv2D(filters, 3, padding="same", name="s1_conv2")(y)
-    y = L.BatchNormalization(name="s1_bn2")(y)
-    x = L.Add(name="s1_add")([x, y])
-    x = L.Activation("relu", name="s1_relu2")(x)
-    # stack 2: strided, 1x1 shortcut
-    y = L.Conv2D(2 * filters, 3, strides=2, padding="same", name="s2_conv1")(x)
-    y = L.BatchNormalization(name="s2_bn1")(y)
-    y = L.Activation("relu", name="s2_relu1")(y)
-    y = L.Conv2D(2 * filters, 3, padding="same", name="s2_conv2")(y)
-    y = L.BatchNormalization(name="s2_bn2")(y)
-    s = L.Conv2D(2 * filters, 1, strides=2, name="s2_shortcut")(x)
-    x = L.Add(name="s2_add")([s, y])
-    x = L.Activation("relu", name="s2_relu2")(x)
+    for i, (f, stride) in enumerate(stacks, start=1):
+        y = L.Conv2D(f, 3, strides=stride, padding="same", name=f"s{i}_conv1")(x)
+        y = L.BatchNormalization(name=f"s{i}_bn1")(y)
+        y = L.Activation("relu", name=f"s{i}_relu1")(y)
+        y = L.Conv2D(f, 3, padding="same", name=f"s{i}_conv2")(y)
+        y = L.BatchNormalization(name=f"s{i}_bn2")(y)
+        if stride != 1:
+            x = L.Conv2D(f, 1, strides=stride, name=f"s{i}_shortcut")(x)
+        x = L.Add(name=f"s{i}_add")([x, y])
+        x = L.Activation("relu", name=f"s{i}_relu2")(x)
     x = L.AveragePooling2D(pool_size=8, name="pool")(x)
     x = L.Flatten(name="flatten")(x)
     out = L.Dense(10, activation="softmax", name="fc")(x)
-    return _randomize(k.Model(inp, out, name="resnet"), seed)
+    return _randomize(k.Model(inp, out, name=name), seed)
+
+
+def resnet(seed: int = 0, filters: int = 8) -> Any:
+    """ResNet-8 style: residual stacks with Add, a strided 1x1 shortcut, 32x32x3 -> 10."""
+    return _resnet(seed, filters, [(filters, 1), (2 * filters, 2)], "resnet")
 
 
 def mobilenet(seed: int = 0, alpha: float = 0.25, size: int = 32) -> Any:
@@ -191,32 +190,7 @@ def mlperf_dscnn(seed: int = 0) -> Any:
 
 def mlperf_resnet8(seed: int = 0) -> Any:
     """MLPerf Tiny image classification: ResNet-8 (16/32/64 filters) on 32x32x3."""
-    k = _keras()
-    k.utils.set_random_seed(seed)
-    L = k.layers
-
-    def stack(x: Any, f: int, stride: int, i: int) -> Any:
-        y = L.Conv2D(f, 3, strides=stride, padding="same", name=f"s{i}_conv1")(x)
-        y = L.BatchNormalization(name=f"s{i}_bn1")(y)
-        y = L.Activation("relu", name=f"s{i}_relu1")(y)
-        y = L.Conv2D(f, 3, padding="same", name=f"s{i}_conv2")(y)
-        y = L.BatchNormalization(name=f"s{i}_bn2")(y)
-        if stride != 1:
-            x = L.Conv2D(f, 1, strides=stride, name=f"s{i}_shortcut")(x)
-        x = L.Add(name=f"s{i}_add")([x, y])
-        return L.Activation("relu", name=f"s{i}_relu2")(x)
-
-    x = inp = k.Input((32, 32, 3), name="image")
-    x = L.Conv2D(16, 3, padding="same", name="conv0")(x)
-    x = L.BatchNormalization(name="bn0")(x)
-    x = L.Activation("relu", name="relu0")(x)
-    x = stack(x, 16, 1, 1)
-    x = stack(x, 32, 2, 2)
-    x = stack(x, 64, 2, 3)
-    x = L.AveragePooling2D(pool_size=8, name="pool")(x)
-    x = L.Flatten(name="flatten")(x)
-    out = L.Dense(10, activation="softmax", name="fc")(x)
-    return _randomize(k.Model(inp, out, name="mlperf_resnet8"), seed)
+    return _resnet(seed, 16, [(16, 1), (32, 2), (64, 2)], "mlperf_resnet8")
 
 
 def mlperf_mobilenet(seed: int = 0) -> Any:

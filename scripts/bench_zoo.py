@@ -37,9 +37,7 @@ CONV_HEAVY = {"dscnn", "resnet", "mobilenet", "mlperf_dscnn", "mlperf_resnet8",
 def per_inference(session: Session, x: Any, n: int, modes: tuple[str, ...] = ("none", "auto"),
                   ) -> dict[str, float]:
     """Median seconds per run (reset to halt) for each counting mode, interleaved."""
-    blocks = session.blocks(session.plan.pack(
-        {b.name: session.graph.tensors[b.tensor].data for b in session.plan
-         if session.graph.tensors[b.tensor].is_constant}))
+    blocks = session.blocks(session.plan.pack(session.plan.constant_tensors()))
     inp = session.plan.input
     blocks.append((session.address(inp.name), inp.pack(x).astype("<f4").tobytes()))
     machines = {}

@@ -34,48 +34,30 @@ def data_file(name: str) -> Path:
 
 
 # -- argument types ---------------------------------------------------------------------------
-def positive_int(text: str) -> int:
-    """An int > 0."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
-    return v
+def _number(convert: type, strict: bool) -> Any:
+    """An argparse type: a finite number > 0 (``strict``) or >= 0."""
+    what = "an integer" if convert is int else "a number"
+    bound = "must be positive" if strict else "must be 0 or more"
+    if convert is float:
+        bound = "must be a positive number" if strict else bound
+
+    def parse(text: str) -> Any:
+        try:
+            v = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(v) or v < 0 or (strict and v == 0):
+            raise argparse.ArgumentTypeError(f"{bound}, got {text}")
+        return v
+
+    parse.__name__ = f"{'positive' if strict else 'non_negative'}_{convert.__name__}"
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    """An int >= 0."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
-
-
-def positive_float(text: str) -> float:
-    """A finite float > 0."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return v
-
-
-def non_negative_float(text: str) -> float:
-    """A finite float >= 0."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return v
+positive_int = _number(int, strict=True)
+non_negative_int = _number(int, strict=False)
+positive_float = _number(float, strict=True)
+non_negative_float = _number(float, strict=False)
 
 
 def address(text: str) -> int:
@@ -361,6 +343,33 @@ def versions(cpu: CpuVariant | None = None, host: bool = True) -> dict[str, str]
 
         out.update(keras=keras.__version__, tensorflow=tf.__version__)
     return out
+
+
+@dataclass
+class ModelRun:
+    """A model ready to run: graph, host, target, plan, session and its script buffers."""
+
+    graph: Graph
+    keras: Any
+    cpu: CpuVariant
+    mcu: Mcu
+    plan: Plan
+    session: Any
+    memory: dict[str, np.ndarray]
+
+
+def model_run(args: argparse.Namespace, ref: ModelRef | None = None,
+              cpu_name: str | None = None) -> ModelRun:
+    """--model (or the bundled one) on its target, its weights written: the non-script path
+    of simulate, validate and profile."""
+    ref = ref or load_model(args)
+    assert ref is not None
+    cpu, mcu = target(args, ref.graph)
+    if cpu_name is not None:
+        cpu = get_cpu(cpu_name)
+    plan = plan_for(args, ref.graph, mcu)
+    s = session(args, ref.graph, plan, cpu, mcu)
+    return ModelRun(ref.graph, ref.keras, cpu, mcu, plan, s, plan.pack(plan.constant_tensors()))
 
 
 # -- scripts ----------------------------------------------------------------------------------

@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
              "--input-only (the script then carries only the input)")
     packed = {}
     if not args.input_only and plan.weights_in == "sram":
-        packed.update(plan.pack({b.name: g.tensors[b.tensor].data for b in plan
-                                 if g.tensors[b.tensor].is_constant}))
+        packed.update(plan.pack(plan.constant_tensors()))
     what = "weights only"
     if not args.no_input:
         x, what = _input(args, g)

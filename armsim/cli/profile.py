@@ -56,24 +56,20 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(args.compare_cpus and args.cpu is not None,
              "--compare-cpus runs every CPU: leave --cpu out")
     ref = None if args.script else C.load_model(args)
-    cpu0, mcu = C.target(args, None if ref is None else ref.graph)
-    names = list(CPUS) if args.compare_cpus else [cpu0.name]
+    names: list[str | None] = list(CPUS) if args.compare_cpus else [None]
     results = []
     host_out = None
     label = ""
     for name in names:
-        cpu = get_cpu(name)
         if args.script:
             st = C.script_setup(args, cpu_name=name)
-            s, keras, x, mcu = st.session, st.host, st.x, st.session.mcu
+            s, keras, x = st.session, st.host, st.x
             s.write_buffers(st.memory)
             label = args.script
         else:
-            assert ref is not None
-            plan = C.plan_for(args, ref.graph, mcu)
-            case = C.cases(args, ref.graph)[0][0]
-            s, keras, x, label = C.session(args, ref.graph, plan, cpu, mcu), ref.keras, case.x, \
-                case.name
+            mr = C.model_run(args, ref, cpu_name=name)
+            case = C.cases(args, mr.graph)[0][0]
+            s, keras, x, label = mr.session, mr.keras, case.x, case.name
         prof = P.profile(s, x, args.wait_states, args.top)
         if host_out is None and keras is not None:
             host_out = host.predict(keras, x[np.newaxis])[0]
@@ -111,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if speedscope is not None and not (args.json or args.csv):
         render.note(f"wrote {speedscope}")
     if not all(p.footprint["fits"] for p, _ in results):
-        print(f"armsim: error: the model does not fit {mcu.name}: "
+        print(f"armsim: error: the model does not fit {results[0][0].footprint['mcu']}: "
               + "; ".join(results[0][0].footprint["fit_problems"]), file=sys.stderr)
         return C.EXIT_BAD_INPUT
     return C.EXIT_OK if all(c is None or c.agree for _, c in results) else C.EXIT_MISMATCH

@@ -68,16 +68,11 @@ def run(args: argparse.Namespace) -> int:
         prep = "the input the script wrote"
         host_source = REBUILT if st.host_rebuilt else ("none" if keras is None else "model")
     else:
-        ref = C.load_model(args)
-        assert ref is not None
-        g, keras = ref.graph, ref.keras
-        cpu, mcu = C.target(args, g)
-        plan = C.plan_for(args, g, mcu)
+        mr = C.model_run(args)
+        g, keras, cpu, plan, s, memory = mr.graph, mr.keras, mr.cpu, mr.plan, mr.session, \
+            mr.memory
         cases, prep = C.cases(args, g)
-        s = C.session(args, g, plan, cpu, mcu)
         results = [s.run(c.x) for c in cases]
-        memory = plan.pack({b.name: g.tensors[b.tensor].data for b in plan
-                            if g.tensors[b.tensor].is_constant})
         host_source = "model"
     host_out = host.predict(keras, np.stack([c.x for c in cases])) if keras is not None else None
     classifier = g.is_classifier()

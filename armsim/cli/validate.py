@@ -80,14 +80,9 @@ def run(args: argparse.Namespace) -> int:
         g, plan, s, keras, memory, cpu = st.graph, st.plan, st.session, st.host, st.memory, st.cpu
         host_source = REBUILT if st.host_rebuilt else "model"
     else:
-        ref = C.load_model(args)
-        assert ref is not None
-        g, keras = ref.graph, ref.keras
-        cpu, mcu = C.target(args, g)
-        plan = C.plan_for(args, g, mcu)
-        s = C.session(args, g, plan, cpu, mcu)
-        memory = plan.pack({b.name: g.tensors[b.tensor].data for b in plan
-                            if g.tensors[b.tensor].is_constant})
+        mr = C.model_run(args)
+        g, keras, cpu, plan, s, memory = mr.graph, mr.keras, mr.cpu, mr.plan, mr.session, \
+            mr.memory
         host_source = "model"
     xs, labels, what = _inputs(args, g)
     classifier = g.is_classifier()

@@ -183,55 +183,43 @@ def _spatial(shape: tuple[int, ...]) -> tuple[int, int]:
 Handler = Callable[[_Builder, Any, list[str], Any], str]
 
 
-def _conv(b: _Builder, layer: Any, ins: list[str], out_kt: Any) -> str:
+def _geometry(b: _Builder, layer: Any, ins: list[str], out_kt: Any,
+              kernel: np.ndarray) -> dict[str, Any]:
+    """Kernel shape (1-D layers get a height of 1), strides, dilation and padding."""
     cfg = layer.get_config()
-    _channels_last(layer)
-    if int(cfg.get("groups", 1)) != 1:
-        raise ModelError(f"{_where(layer)}: grouped convolution (groups={cfg['groups']}) is "
-                         "not supported")
-    weights = layer.get_weights()
-    kernel = weights[0]
-    if kernel.ndim == 3:  # Conv1D: (k, in, out) -> (1, k, in, out)
-        kernel = kernel[np.newaxis]
-    in_shape = b.tensors[ins[0]].shape
-    out_shape = _shape(out_kt)
     k = (int(kernel.shape[0]), int(kernel.shape[1]))
     strides, dil = _pair(cfg["strides"]), _pair(cfg["dilation_rate"])
-    pads = _padding(layer, cfg, _spatial(in_shape), k, strides, dil, _spatial(out_shape))
-    w = b.const(f"{layer.name}.kernel", kernel, "weight")
-    inputs = [ins[0], w]
-    if cfg.get("use_bias", True):
-        inputs.append(b.const(f"{layer.name}.bias", weights[1], "bias"))
-    out = b.activation_out(layer, out_shape)
-    b.ops.append(Op(layer.name, "conv2d", tuple(inputs), (out,), {
-        "kernel": tuple(int(x) for x in kernel.shape), "strides": strides, "padding": pads,
-        "dilation": dil, "activation": _activation(cfg["activation"], _where(layer))},
-        layer.name))
-    return out
+    pads = _padding(layer, cfg, _spatial(b.tensors[ins[0]].shape), k, strides, dil,
+                    _spatial(_shape(out_kt)))
+    return {"kernel": tuple(int(x) for x in kernel.shape), "strides": strides,
+            "padding": pads, "dilation": dil}
 
 
-def _depthwise(b: _Builder, layer: Any, ins: list[str], out_kt: Any) -> str:
-    cfg = layer.get_config()
-    _channels_last(layer)
-    weights = layer.get_weights()
-    kernel = weights[0]
-    if kernel.ndim == 3:  # DepthwiseConv1D
-        kernel = kernel[np.newaxis]
-    in_shape = b.tensors[ins[0]].shape
-    out_shape = _shape(out_kt)
-    k = (int(kernel.shape[0]), int(kernel.shape[1]))
-    strides, dil = _pair(cfg["strides"]), _pair(cfg["dilation_rate"])
-    pads = _padding(layer, cfg, _spatial(in_shape), k, strides, dil, _spatial(out_shape))
-    w = b.const(f"{layer.name}.kernel", kernel, "weight")
-    inputs = [ins[0], w]
-    if cfg.get("use_bias", True):
-        inputs.append(b.const(f"{layer.name}.bias", weights[1], "bias"))
-    out = b.activation_out(layer, out_shape)
-    b.ops.append(Op(layer.name, "depthwise_conv2d", tuple(inputs), (out,), {
-        "kernel": tuple(int(x) for x in kernel.shape), "strides": strides, "padding": pads,
-        "dilation": dil, "multiplier": int(kernel.shape[3]),
-        "activation": _activation(cfg["activation"], _where(layer))}, layer.name))
-    return out
+def _convolution(kind: str) -> Handler:
+    """Conv2D/Conv1D ("conv2d") or DepthwiseConv2D/1D ("depthwise_conv2d")."""
+
+    def handler(b: _Builder, layer: Any, ins: list[str], out_kt: Any) -> str:
+        cfg = layer.get_config()
+        _channels_last(layer)
+        if int(cfg.get("groups", 1)) != 1:
+            raise ModelError(f"{_where(layer)}: grouped convolution (groups={cfg['groups']}) "
+                             "is not supported")
+        weights = layer.get_weights()
+        kernel = weights[0]
+        if kernel.ndim == 3:  # 1-D layers: (k, in, out|mult) -> (1, k, in, out|mult)
+            kernel = kernel[np.newaxis]
+        attrs = _geometry(b, layer, ins, out_kt, kernel)
+        if kind == "depthwise_conv2d":
+            attrs["multiplier"] = int(kernel.shape[3])
+        inputs = [ins[0], b.const(f"{layer.name}.kernel", kernel, "weight")]
+        if cfg.get("use_bias", True):
+            inputs.append(b.const(f"{layer.name}.bias", weights[1], "bias"))
+        out = b.activation_out(layer, _shape(out_kt))
+        attrs["activation"] = _activation(cfg["activation"], _where(layer))
+        b.ops.append(Op(layer.name, kind, tuple(inputs), (out,), attrs, layer.name))
+        return out
+
+    return handler
 
 
 def _separable(b: _Builder, layer: Any, ins: list[str], out_kt: Any) -> str:
@@ -241,17 +229,13 @@ def _separable(b: _Builder, layer: Any, ins: list[str], out_kt: Any) -> str:
     dwk, pwk = weights[0], weights[1]
     if dwk.ndim == 3:  # SeparableConv1D
         dwk, pwk = dwk[np.newaxis], pwk[np.newaxis]
-    in_shape = b.tensors[ins[0]].shape
     out_shape = _shape(out_kt)
-    k = (int(dwk.shape[0]), int(dwk.shape[1]))
-    strides, dil = _pair(cfg["strides"]), _pair(cfg["dilation_rate"])
-    pads = _padding(layer, cfg, _spatial(in_shape), k, strides, dil, _spatial(out_shape))
+    geo = _geometry(b, layer, ins, out_kt, dwk)
     mid_shape = out_shape[:-1] + (int(dwk.shape[2] * dwk.shape[3]),)
     dw_w = b.const(f"{layer.name}.depthwise_kernel", dwk, "weight")
     mid = b.add_tensor(Tensor(b.name_for(f"{layer.name}/depthwise"), mid_shape))
-    b.ops.append(Op(f"{layer.name}/depthwise", "depthwise_conv2d", (ins[0], dw_w), (mid,), {
-        "kernel": tuple(int(x) for x in dwk.shape), "strides": strides, "padding": pads,
-        "dilation": dil, "multiplier": int(dwk.shape[3]), "activation": LINEAR}, layer.name))
+    b.ops.append(Op(f"{layer.name}/depthwise", "depthwise_conv2d", (ins[0], dw_w), (mid,),
+                    {**geo, "multiplier": int(dwk.shape[3]), "activation": LINEAR}, layer.name))
     pw_w = b.const(f"{layer.name}.pointwise_kernel", pwk, "weight")
     inputs = [mid, pw_w]
     if cfg.get("use_bias", True):
@@ -504,8 +488,9 @@ def _concat(b: _Builder, layer: Any, ins: list[str], out_kt: Any) -> str:
 
 
 _HANDLERS: dict[str, Handler] = {
-    "Conv2D": _conv, "Conv1D": _conv,
-    "DepthwiseConv2D": _depthwise, "DepthwiseConv1D": _depthwise,
+    "Conv2D": _convolution("conv2d"), "Conv1D": _convolution("conv2d"),
+    "DepthwiseConv2D": _convolution("depthwise_conv2d"),
+    "DepthwiseConv1D": _convolution("depthwise_conv2d"),
     "SeparableConv2D": _separable, "SeparableConv1D": _separable,
     "Dense": _dense,
     "MaxPooling2D": _pool("max_pool2d"), "AveragePooling2D": _pool("avg_pool2d"),

@@ -226,9 +226,10 @@ class Plan:
         return {name: self[name].pack(a) for name, a in tensors.items()}
 
     def constant_tensors(self) -> dict[str, np.ndarray]:
-        """The graph's weights and biases by buffer name (tensor shapes)."""
+        """The weights and biases a script carries (those in SRAM), by buffer name, in the
+        tensors' own shapes."""
         out = {}
-        for b in self.buffers:
+        for b in self:
             t = self.graph.tensors[b.tensor]
             if t.is_constant:
                 assert t.data is not None

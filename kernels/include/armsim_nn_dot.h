@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "armsim_nn_support.h"
+
 /** acc[j] += sum_k x[k] * w[j][k] for four rows w0..w3 of length n. */
 static inline void armsim_dot4(const float *x, const float *w0, const float *w1,
                                const float *w2, const float *w3, int32_t n, float *acc)
@@ -89,6 +91,29 @@ static inline float armsim_dot1(const float *x, const float *w, int32_t n, float
         acc += w[k] * x[k];
     }
     return acc;
+}
+
+/**
+ * dst[o] = clamp(sum_k x[k] * w[o * stride + k] + bias[o]) for o < n_out: one input row
+ * against n_out filter rows, four at a time (bias may be NULL).
+ */
+static inline void armsim_dot_rows(const float *x, const float *w, int32_t stride, int32_t n,
+                                   const float *bias, int32_t n_out, const armsim_clamp *clamp,
+                                   float *dst)
+{
+    int32_t o = 0;
+    for (; o + 4 <= n_out; o += 4) {
+        float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        const float *w0 = w + o * stride;
+        armsim_dot4(x, w0, w0 + stride, w0 + 2 * stride, w0 + 3 * stride, n, acc);
+        for (int32_t j = 0; j < 4; j++) {
+            dst[o + j] = armsim_clampf(bias ? acc[j] + bias[o + j] : acc[j], clamp);
+        }
+    }
+    for (; o < n_out; o++) {
+        const float acc = armsim_dot1(x, w + o * stride, n, 0.0f);
+        dst[o] = armsim_clampf(bias ? acc + bias[o] : acc, clamp);
+    }
 }
 
 #endif /* ARMSIM_NN_DOT_H */

@@ -35,4 +35,13 @@ static inline void armsim_tap_range(int32_t start, int32_t dil, int32_t k, int32
     *hi = b > a ? b : a;
 }
 
+/** The input cells [*lo, *hi) of pooling window `index` along one axis (padding excluded). */
+static inline void armsim_window(int32_t index, int32_t stride, int32_t pad, int32_t window,
+                                 int32_t size, int32_t *lo, int32_t *hi)
+{
+    const int32_t start = index * stride - pad;
+    *lo = start < 0 ? 0 : start;
+    *hi = start + window > size ? size : start + window;
+}
+
 #endif /* ARMSIM_NN_SUPPORT_H */

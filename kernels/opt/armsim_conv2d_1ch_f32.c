@@ -99,21 +99,8 @@ static void conv_gather(const armsim_conv_params *params, const armsim_view *inp
                     t[ky * fh + kx * fw] = inside ? in[iy * sh + ix * sw] : 0.0f;
                 }
             }
-            float *dst = out + (oy * out_dims->w + ox) * oc;
-            int32_t o = 0;
-            for (; o + 4 <= oc; o += 4) {
-                float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-                const float *w0 = w + o * fn;
-                armsim_dot4(t, w0, w0 + fn, w0 + 2 * fn, w0 + 3 * fn, taps, acc);
-                for (int32_t j = 0; j < 4; j++) {
-                    dst[o + j] = armsim_clampf(bias ? acc[j] + bias[o + j] : acc[j],
-                                               &clamp);
-                }
-            }
-            for (; o < oc; o++) {
-                const float acc = armsim_dot1(t, w + o * fn, taps, 0.0f);
-                dst[o] = armsim_clampf(bias ? acc + bias[o] : acc, &clamp);
-            }
+            armsim_dot_rows(t, w, fn, taps, bias, oc, &clamp,
+                            out + (oy * out_dims->w + ox) * oc);
         }
     }
 }

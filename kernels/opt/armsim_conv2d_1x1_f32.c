@@ -7,24 +7,6 @@
 #include "armsim_nn_opt.h"
 #include "armsim_nn_support.h"
 
-static void one_pixel(const float *x, const float *w, const float *bias, int32_t ic,
-                      int32_t oc, const armsim_clamp *clamp, float *dst)
-{
-    int32_t o = 0;
-    for (; o + 4 <= oc; o += 4) {
-        float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        const float *w0 = w + o * ic;
-        armsim_dot4(x, w0, w0 + ic, w0 + 2 * ic, w0 + 3 * ic, ic, acc);
-        for (int32_t j = 0; j < 4; j++) {
-            dst[o + j] = armsim_clampf(bias ? acc[j] + bias[o + j] : acc[j], clamp);
-        }
-    }
-    for (; o < oc; o++) {
-        const float acc = armsim_dot1(x, w + o * ic, ic, 0.0f);
-        dst[o] = armsim_clampf(bias ? acc + bias[o] : acc, clamp);
-    }
-}
-
 void armsim_conv2d_1x1_f32(const armsim_conv_params *params, const armsim_view *input,
                            const float *in, const armsim_view *filter, const float *w,
                            const float *bias, const armsim_dims *out_dims, float *out)
@@ -55,6 +37,6 @@ void armsim_conv2d_1x1_f32(const armsim_conv_params *params, const armsim_view *
         }
     }
     if (p < pixels) {
-        one_pixel(in + p * ic, w, bias, ic, oc, &clamp, out + p * oc);
+        armsim_dot_rows(in + p * ic, w, ic, ic, bias, oc, &clamp, out + p * oc);
     }
 }

@@ -6,13 +6,11 @@ void armsim_avg_pool2d_f32(const armsim_pool_params *p, const armsim_dims *in_di
 {
     const int32_t ih = in_dims->h, iw = in_dims->w, c = in_dims->c;
     for (int32_t oy = 0; oy < out_dims->h; oy++) {
-        const int32_t y0 = oy * p->stride.h - p->padding.h;
-        const int32_t ya = y0 < 0 ? 0 : y0;
-        const int32_t yb = y0 + p->window.h > ih ? ih : y0 + p->window.h;
+        int32_t ya, yb;
+        armsim_window(oy, p->stride.h, p->padding.h, p->window.h, ih, &ya, &yb);
         for (int32_t ox = 0; ox < out_dims->w; ox++) {
-            const int32_t x0 = ox * p->stride.w - p->padding.w;
-            const int32_t xa = x0 < 0 ? 0 : x0;
-            const int32_t xb = x0 + p->window.w > iw ? iw : x0 + p->window.w;
+            int32_t xa, xb;
+            armsim_window(ox, p->stride.w, p->padding.w, p->window.w, iw, &xa, &xb);
             const float count = (float)((yb - ya) * (xb - xa));
             for (int32_t ch = 0; ch < c; ch++) {
                 float sum = 0.0f;
