@@ -235,3 +235,30 @@ def test_help_lists_every_command_without_markup():
     assert "``" not in r.stdout and "[/]" not in r.stdout
     t = run_cli("train", "--help")
     assert "default 5" in t.stdout and "default 8" in t.stdout and "random seed" in t.stdout
+
+
+def test_two_input_model_is_refused_by_the_cli(tmp_path, capsys):
+    from armsim._tf import import_keras
+
+    k = import_keras()
+    a, b = k.Input((4,), name="a"), k.Input((4,), name="b")
+    m = k.Model([a, b], k.layers.Dense(2)(k.layers.Add()([a, b])))
+    p = tmp_path / "two.keras"
+    m.save(p)
+    assert main(["simulate", "--model", str(p), "--inputs", str(p)]) == 2
+    assert "has 2 inputs" in capsys.readouterr().err
+
+
+def test_script_check_does_not_import_tensorflow(tmp_path, mnist_dir):
+    """Commands with no host model stay light: no TensorFlow or Keras import."""
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    script = tmp_path / "s.ini"
+    assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "0", "--out",
+                 str(script)]) == 0
+    code = ("import sys; from armsim.cli import main; rc = main(['script', 'check', "
+            f"{str(script)!r}, '--json']); print(rc, 'tensorflow' in sys.modules, "
+            "'keras' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=os.environ.copy())
+    assert r.stdout.split()[-3:] == ["0", "False", "False"], r.stdout + r.stderr

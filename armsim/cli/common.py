@@ -179,6 +179,10 @@ def load_model(args: argparse.Namespace, default: bool = True) -> ModelRef | Non
             return None
         path = str(data_file(DEFAULT_MODEL))
     g, k = load(path, getattr(args, "trust_model", False))
+    if len(g.inputs) != 1:
+        raise ArmsimError(f"{path}: the model has {len(g.inputs)} inputs "
+                          f"({', '.join(g.inputs)}); the commands feed one input tensor "
+                          "(the library's Session can write each input buffer itself)")
     return ModelRef(g, k, path)
 
 
