@@ -186,12 +186,6 @@ class Machine:
         """Bytes of emulated memory."""
         return bytes(self.uc.mem_read(address, size))
 
-    def read_f32(self, symbol: str, count: int | None = None) -> np.ndarray:
-        """A float32 array at an ELF symbol (its whole size unless ``count`` is given)."""
-        s = self.image.symbol(symbol)
-        n = count if count is not None else s.size // 4
-        return np.frombuffer(self.read(s.address, 4 * n), "<f4").copy()
-
     def read_i32(self, symbol: str) -> int:
         """A 32-bit signed integer at an ELF symbol."""
         return int(np.frombuffer(self.read(self.image.symbol(symbol).address, 4), "<i4")[0])

@@ -92,36 +92,6 @@ def resolve_cpu(mcu: Mcu, cpu: str | None) -> str:
     return cpu
 
 
-@dataclass(frozen=True)
-class Fit:
-    """Whether a model's memory needs fit a part: what it needs and what it has."""
-
-    mcu: str
-    ok: bool
-    problems: tuple[str, ...]
-
-
-def check_fit(mcu: Mcu, layout_start: int, layout_end: int, ram_used: int = 0,
-              flash_used: int = 0, stack: int = 0) -> Fit:
-    """Check the layout's SRAM window, RAM for .data/.bss/stack and flash against a part."""
-    problems = []
-    if not (mcu.sram_base <= layout_start and layout_end <= mcu.sram_base + mcu.sram_size):
-        problems.append(
-            f"the seed layout needs SRAM at 0x{layout_start:08X}-0x{layout_end - 1:08X} "
-            f"({layout_end - layout_start:,} bytes); {mcu.name} has SRAM at "
-            f"0x{mcu.sram_base:08X}-0x{mcu.sram_base + mcu.sram_size - 1:08X} "
-            f"({mcu.sram_size:,} bytes)")
-    else:
-        need = (layout_end - mcu.sram_base) + ram_used + stack
-        if need > mcu.sram_size:
-            problems.append(f"RAM: needs {need:,} bytes (layout {layout_end - mcu.sram_base:,}, "
-                            f".data+.bss {ram_used:,}, stack {stack:,}); {mcu.name} has "
-                            f"{mcu.sram_size:,}")
-    if flash_used > mcu.flash_size:
-        problems.append(f"flash: needs {flash_used:,} bytes; {mcu.name} has {mcu.flash_size:,}")
-    return Fit(mcu.name, not problems, tuple(problems))
-
-
 def get_mcu(name: str) -> Mcu:
     """Look up an MCU preset by name, with a clear error listing the known ones."""
     try:

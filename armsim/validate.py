@@ -30,8 +30,7 @@ class RunSpec:
     mcu: str
     blocks: list[tuple[int, bytes]]  # weights (and anything else) written once
     input_address: int
-    input_shape: tuple[int, ...]
-    input_axes: tuple[int, ...]
+    input: Any  # the input's plan Buffer (packs rows into its element order)
     outputs: list[tuple[int, int]]  # (address, float count) per graph output, natural order
     classifier: bool
     max_instructions: int
@@ -50,8 +49,8 @@ class RunSpec:
         if blocks is None:
             blocks = session.blocks(plan.pack(plan.constant_tensors()))
         return cls(str(session.build.elf), session.cpu.name, session.mcu.name, blocks,
-                   session.address(inp.name), inp.shape, inp.axes, outs,
-                   g.is_classifier(), session.max_instructions, session.timeout_s)
+                   session.address(inp.name), inp, outs, g.is_classifier(),
+                   session.max_instructions, session.timeout_s)
 
     @property
     def n_outputs(self) -> int:
@@ -81,17 +80,10 @@ def _init(spec: RunSpec) -> None:
     _W.update(machine=m, spec=spec)
 
 
-def pack_rows(spec: RunSpec, xs: np.ndarray) -> np.ndarray:
-    """Inputs (N, *shape) -> (N, count) float32 rows in the input buffer's order."""
-    a = np.asarray(xs, np.float32).reshape((len(xs),) + tuple(spec.input_shape))
-    axes = (0,) + tuple(i + 1 for i in spec.input_axes)
-    return np.ascontiguousarray(a.transpose(axes)).reshape(len(a), -1)
-
-
 def _chunk(args: tuple[int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     start, xs = args
     m, spec = _W["machine"], _W["spec"]
-    rows = pack_rows(spec, xs).astype("<f4")
+    rows = spec.input.pack_many(xs).astype("<f4")
     outs = np.empty((len(xs), spec.n_outputs), np.float32)
     preds = np.full(len(xs), -1, np.int32)
     instr = np.empty(len(xs), np.int64)

@@ -106,6 +106,16 @@ def resnet(seed: int = 0, filters: int = 8) -> Any:
     return _resnet(seed, filters, [(filters, 1), (2 * filters, 2)], "resnet")
 
 
+def _dw_separable(L: Any, x: Any, ch: int, stride: int, i: int, padding: str) -> Any:
+    """MobileNetV1's block: depthwise 3x3, BN, ReLU6, pointwise, BN, ReLU6 (layers dw<i>...)."""
+    x = L.DepthwiseConv2D(3, strides=stride, padding=padding, use_bias=False, name=f"dw{i}")(x)
+    x = L.BatchNormalization(name=f"dw{i}_bn")(x)
+    x = L.ReLU(6.0, name=f"dw{i}_relu")(x)
+    x = L.Conv2D(ch, 1, use_bias=False, name=f"pw{i}")(x)
+    x = L.BatchNormalization(name=f"pw{i}_bn")(x)
+    return L.ReLU(6.0, name=f"pw{i}_relu")(x)
+
+
 def mobilenet(seed: int = 0, alpha: float = 0.25, size: int = 32) -> Any:
     """MobileNetV1-style block stack with ReLU6, ZeroPadding and strided depthwise."""
     k = _keras()
@@ -120,13 +130,7 @@ def mobilenet(seed: int = 0, alpha: float = 0.25, size: int = 32) -> Any:
     for i, (ch, stride) in enumerate([(2 * c, 1), (4 * c, 2), (4 * c, 1)]):
         if stride == 2:
             x = L.ZeroPadding2D(((0, 1), (0, 1)), name=f"pad{i + 1}")(x)
-        x = L.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid",
-                              use_bias=False, name=f"dw{i + 1}")(x)
-        x = L.BatchNormalization(name=f"dw{i + 1}_bn")(x)
-        x = L.ReLU(6.0, name=f"dw{i + 1}_relu")(x)
-        x = L.Conv2D(ch, 1, use_bias=False, name=f"pw{i + 1}")(x)
-        x = L.BatchNormalization(name=f"pw{i + 1}_bn")(x)
-        x = L.ReLU(6.0, name=f"pw{i + 1}_relu")(x)
+        x = _dw_separable(L, x, ch, stride, i + 1, "same" if stride == 1 else "valid")
     x = L.GlobalAveragePooling2D(name="gap")(x)
     x = L.Dropout(0.1, name="dropout")(x)
     out = L.Dense(2, activation="softmax", name="fc")(x)
@@ -205,13 +209,7 @@ def mlperf_mobilenet(seed: int = 0) -> Any:
     blocks = [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)] + [(128, 1)] * 5 + \
         [(256, 2), (256, 1)]
     for i, (ch, stride) in enumerate(blocks):
-        x = L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False,
-                              name=f"dw{i + 1}")(x)
-        x = L.BatchNormalization(name=f"dw{i + 1}_bn")(x)
-        x = L.ReLU(6.0, name=f"dw{i + 1}_relu")(x)
-        x = L.Conv2D(ch, 1, use_bias=False, name=f"pw{i + 1}")(x)
-        x = L.BatchNormalization(name=f"pw{i + 1}_bn")(x)
-        x = L.ReLU(6.0, name=f"pw{i + 1}_relu")(x)
+        x = _dw_separable(L, x, ch, stride, i + 1, "same")
     x = L.GlobalAveragePooling2D(name="gap")(x)
     out = L.Dense(2, activation="softmax", name="fc")(x)
     return _randomize(k.Model(inp, out, name="mlperf_mobilenet"), seed)

@@ -60,11 +60,6 @@ class Buffer:
             object.__setattr__(self, "capacity", self.count)
 
     @property
-    def keras_shape(self) -> tuple[int, ...]:
-        """The tensor's shape (alias kept for the script tools)."""
-        return self.shape
-
-    @property
     def memory_shape(self) -> tuple[int, ...]:
         """Shape of the transposed tensor as it lies in memory."""
         return tuple(self.shape[a] for a in self.axes)
@@ -185,11 +180,6 @@ class Plan:
         raise KeyError(name)
 
     @property
-    def start(self) -> int:
-        """Lowest address reserved."""
-        return self.base
-
-    @property
     def end(self) -> int:
         """One past the last reserved byte (arena included)."""
         return max([self.arena[0] + self.arena[1]] + [b.capacity_end for b in self])
@@ -206,20 +196,6 @@ class Plan:
             if b.tensor == root:
                 return b
         raise KeyError(tensor)
-
-    def find(self, address: int) -> Buffer | None:
-        """The script buffer whose extent holds ``address``."""
-        for b in self:
-            if b.address <= address < b.end:  # type: ignore[operator]
-                return b
-        return None
-
-    def find_reserved(self, address: int) -> Buffer | None:
-        """The script buffer whose reservation holds ``address``."""
-        for b in self:
-            if b.address <= address < b.capacity_end:  # type: ignore[operator]
-                return b
-        return None
 
     def pack(self, tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Arrays by buffer name -> memory order."""
