@@ -182,3 +182,65 @@ def make_counter(uc: Uc, mode: str = "auto", code: tuple[int, int] = (0, 0)) -> 
 def native_available() -> bool:
     """True when the C extension was built."""
     return _native is not None
+
+
+class AlignmentWatch:
+    """Unaligned accesses seen by a memory hook, each with its PC (native C, or Python when
+    the extension is missing). With ``strict`` the run stops at each new PC so the caller
+    can fault exactly where the chip would, or resume. Every access takes Unicorn's slow
+    path while the watch is on (about 10x): switch it off after the runs that need it."""
+
+    def __init__(self, uc: Uc) -> None:
+        from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
+        from unicorn import arm_const
+
+        self._uc = uc
+        self._ptr = 0
+        kinds = UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE
+        if _native is not None:
+            from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
+
+            self._lib = uclib
+            stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
+            read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
+            self._ptr = _native.watch_new(stop, read, arm_const.UC_ARM_REG_PC, UC_MEM_WRITE, 1)
+            self._handle = uc_hook_h()
+            status = uclib.uc_hook_add(uc._uch, ctypes.byref(self._handle), kinds,
+                                       ctypes.c_void_p(_native.watch_hook_address()),
+                                       ctypes.c_void_p(self._ptr), ctypes.c_uint64(1),
+                                       ctypes.c_uint64(0))
+            if status != 0:
+                _native.watch_free(self._ptr)
+                raise UcError(status)
+        else:
+            self._seen: list[tuple[int, int, int, int]] = []
+            self._pcs: set[int] = set()
+            self._write = UC_MEM_WRITE
+            self._pc = arm_const.UC_ARM_REG_PC
+            self._handle = uc.hook_add(kinds, self._on_access)
+
+    def _on_access(self, uc: Uc, kind: int, address: int, size: int, _v: int, _d: object) -> None:
+        if address & (3 if size >= 4 else size - 1):
+            pc = int(uc.reg_read(self._pc))
+            if pc not in self._pcs and len(self._pcs) < 16:
+                self._pcs.add(pc)
+                self._seen.append((pc, address, size, int(kind == self._write)))
+                uc.emu_stop()
+
+    def take(self) -> list[tuple[int, int, int, int]]:
+        """(pc, address, size, is_write) of the new unaligned accesses since the last take."""
+        if self._ptr:
+            return [tuple(t) for t in _native.watch_take(self._ptr)]  # type: ignore[misc]
+        out, self._seen = self._seen, []
+        return out
+
+    def detach(self) -> None:
+        """Remove the hook and retranslate, so later runs take the fast path again."""
+        if self._ptr:
+            self._lib.uc_hook_del(self._uc._uch, self._handle)
+            _native.watch_free(self._ptr)
+            self._ptr = 0
+        elif self._handle is not None:
+            self._uc.hook_del(self._handle)
+        self._handle = None
+        self._uc.ctl_flush_tb()

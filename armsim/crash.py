@@ -19,7 +19,8 @@ EXCEPTIONS = {
     4: ("data-abort", "data access aborted (BusFault)"),
     7: ("bkpt", "BKPT reached outside armsim_halt"),
     8: ("exception-return", "exception return (EXC_RETURN) with no exception active"),
-    17: ("no-fpu", "floating-point instruction with the FPU disabled or absent (NOCP)"),
+    17: ("no-fpu", "floating-point instruction with the FPU disabled (NOCP UsageFault): "
+         "nothing enabled CP10/CP11 in CPACR (0xE000ED88) before it"),
     18: ("thumb-bit-missing", "branch to ARM state (INVSTATE): a BX/BLX/POP target without the "
          "Thumb bit"),
     19: ("stack-limit", "stack limit exceeded (STKOF)"),
@@ -86,6 +87,12 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
             msg += f" ({insn})"
         if intno == 3 and xn:
             kind, msg = "never-execute", f"instruction fetch from the never-execute {xn}"
+        if intno == 4 and machine.cpu.arch == "armv6-m":
+            acc = access_at(machine, pc)
+            if acc is not None and acc[0] & (acc[1] - 1):
+                kind = "unaligned"
+                msg = (f"unaligned {acc[1]}-byte access at 0x{acc[0]:08X} by {insn}: ARMv6-M "
+                       "faults on every unaligned halfword and word access (HardFault)")
         if pc == 0:
             hints.append("PC 0: a return through LR=0, or a call through a null pointer")
         return kind, msg, hints
@@ -106,6 +113,46 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
                      "(Cortex-M has no ARM state)"])
         return "emulator-error", f"{name} executing {insn}", hints
     return "unknown", "the run stopped for an unknown reason", hints
+
+
+def access_at(machine: Any, pc: int) -> tuple[int, int] | None:
+    """(effective address, access size) of the load/store at ``pc``, from its operands and
+    the registers now (None when it is not a plain load or store)."""
+    import capstone
+    from capstone import arm
+
+    cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    cs.detail = True
+    try:
+        insn = next(cs.disasm(machine.read(pc, 4), pc), None)
+    except UcError:
+        return None
+    if insn is None:
+        return None
+    name = insn.mnemonic.split(".")[0]
+    size = 2 if name.endswith(("h", "sh")) else 1 if name.endswith(("b", "sb")) else 4
+    mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
+    regs = machine.uc.reg_read
+    if mem:
+        m = mem[0].mem
+        base = pc + 4 & ~3 if m.base == arm.ARM_REG_PC else int(regs(_uc_reg(m.base)))
+        index = int(regs(_uc_reg(m.index))) << (m.lshift or 0) if m.index else 0
+        return (base + index + m.disp) & 0xFFFFFFFF, size
+    if name in ("ldm", "ldmia", "stm", "stmia", "stmdb", "ldmdb", "push", "pop"):
+        base = arm.ARM_REG_SP if name in ("push", "pop") else insn.operands[0].reg
+        return int(regs(_uc_reg(base))), 4
+    return None
+
+
+def _uc_reg(cs_reg: int) -> int:
+    """The Unicorn register id of a capstone ARM register."""
+    from capstone import arm
+
+    names = {arm.ARM_REG_SP: A.UC_ARM_REG_SP, arm.ARM_REG_LR: A.UC_ARM_REG_LR,
+             arm.ARM_REG_PC: A.UC_ARM_REG_PC}
+    if cs_reg in names:
+        return names[cs_reg]
+    return getattr(A, f"UC_ARM_REG_R{cs_reg - arm.ARM_REG_R0}")
 
 
 def insn_at(machine: Any, pc: int) -> str:

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from unicorn import (UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_PROT,
+from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR,
+                     UC_HOOK_MEM_FETCH_PROT,
                      UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_READ_UNMAPPED,
                      UC_HOOK_MEM_WRITE_PROT, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MODE_THUMB,
                      UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ, UC_PROT_WRITE, UC_QUERY_TIMEOUT,
@@ -20,7 +21,7 @@ from unicorn import (UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_
 from unicorn import arm_const as A
 
 from . import crash, disasm
-from .counting import BlockCounter, make_counter
+from .counting import AlignmentWatch, BlockCounter, make_counter
 from .cpus import CpuVariant
 from .elf import ElfImage
 from .errors import ArmsimError, ElfError, EmulatorFault
@@ -28,6 +29,17 @@ from .mcu import Mcu
 
 STOP_SYMBOL = "armsim_halt"
 CPUID = 0xE000ED00
+#: Coprocessor Access Control Register: CP10/CP11 (the FPU) in bits 20-23, 0 at reset.
+CPACR = 0xE000ED88
+#: QEMU's exception number for a coprocessor (FPU) access while disabled (NOCP).
+EXCP_NOCP = 17
+#: ARMv7-M/ARMv8-M instructions whose accesses must be word (halfword for the H forms)
+#: aligned whatever CCR.UNALIGN_TRP says (ARMv7-M ARM, A3.2.1): the rest may be unaligned.
+ALIGNED_ONLY = frozenset({
+    "ldrd", "strd", "ldm", "ldmia", "ldmdb", "ldmfd", "ldmea", "stm", "stmia", "stmdb",
+    "stmea", "stmfd", "push", "pop", "ldrex", "ldrexh", "strex", "strexh", "lda", "ldah",
+    "stl", "stlh", "ldaex", "ldaexh", "stlex", "stlexh", "vldr", "vstr", "vldm", "vldmia",
+    "vldmdb", "vstm", "vstmia", "vstmdb", "vpush", "vpop"})
 DEFAULT_MAX_INSTRUCTIONS = 50_000_000
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -116,6 +128,8 @@ class Machine:
     cpu: CpuVariant
     mcu: Mcu
     counting: str = "auto"
+    #: watch for unaligned accesses the chip faults on (slow: switch off after a first run)
+    check_alignment: bool = True
     uc: Uc = field(init=False)
 
     def __post_init__(self) -> None:
@@ -144,10 +158,16 @@ class Machine:
         self._icount_cache: dict[bytes, np.ndarray] = {}
         self._fault = crash.Access()
         self._intno: int | None = None
+        self._gate: int | None = None
+        self._gate_done = False
+        self._deferred_fpu: int | None = None
+        self._fpu_insn: dict[tuple[int, int], tuple[int | None, bool]] = {}
         code = [seg for seg in self.image.segments if "x" in seg.flags]
         span = (code[0].vaddr, len(code[0].data)) if code else (0, 0)
         self.counter: BlockCounter = make_counter(uc, self.counting, span)
         self.pc = self.reset & ~1
+        self.alignment: AlignmentWatch | None = AlignmentWatch(uc) if self.check_alignment \
+            else None
         self.guard = self._guard_page()
         self.begin()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
@@ -237,6 +257,55 @@ class Machine:
         self._fault = crash.Access(_ACCESS[kind], address, size)
         return False
 
+    def fpu_enabled(self) -> bool:
+        """True when CPACR grants access to CP10 and CP11 (the FPU)."""
+        v = int.from_bytes(self.read(CPACR, 4), "little")
+        return (v >> 20) & 0x3 != 0 and (v >> 22) & 0x3 != 0
+
+    def _arm_fpu_gate(self) -> None:
+        """Watch blocks while the FPU is off (CPACR resets to 0): Unicorn would run FPU
+        instructions anyway, the chip takes a NOCP UsageFault. The watch removes itself as
+        soon as the firmware enables CP10/CP11, so only start-up code pays for it."""
+        if self._gate is None and self.cpu.fpu and self.image.attributes.get(
+                "TAG_FP_ARCH") not in (None, "0"):
+            self._gate = self.uc.hook_add(UC_HOOK_BLOCK, self._gate_block)
+
+    def _gate_block(self, uc: Uc, pc: int, size: int, _data: object) -> None:
+        if self.fpu_enabled():
+            # never delete a hook inside a callback (Unicorn then skips other block hooks,
+            # the counter among them): stop, and go() removes it and resumes exactly here
+            self._deferred_fpu = None
+            if not self._gate_done:
+                self._gate_done = True
+                uc.emu_stop()
+            return
+        if self._deferred_fpu is not None:  # the block before could not enable it after all
+            self._nocp(self._deferred_fpu)
+            return
+        found = self._fpu_insn.get((pc, size))
+        if found is None:
+            first, store_before = None, False
+            for addr, text in disasm.listing(self.read(pc, size), pc):
+                if text.startswith("v"):  # M-profile: every v* instruction is the FPU's
+                    first = addr
+                    break
+                store_before = store_before or text.startswith(("str", "stm", "push"))
+            found = self._fpu_insn[(pc, size)] = (first, store_before)
+        first, store_before = found
+        if first is not None:
+            if store_before:
+                # a store earlier in this block may enable CP10/CP11 (Unicorn keeps DSB/ISB
+                # inside one block): judge at the next block start or the end of the run
+                self._deferred_fpu = first
+            else:
+                self._nocp(first)
+
+    def _nocp(self, address: int) -> None:
+        if self._intno is None:
+            self._intno = EXCP_NOCP
+            self._nocp_pc = address
+            self.uc.emu_stop()
+
     def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
         if self._intno is None:
             self._intno = intno
@@ -281,6 +350,10 @@ class Machine:
         uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000)  # Thumb state
         if self.cpu.fpu:
             uc.reg_write(A.UC_ARM_REG_FPSCR, 0)  # the reset value: IEEE denormals, no FZ/DN
+            uc.mem_write(CPACR, bytes(4))  # FPU off until the firmware enables it
+            self._deferred_fpu = None
+            self._gate_done = False
+            self._arm_fpu_gate()
         self.pc = self.reset & ~1
 
     def begin(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
@@ -327,8 +400,28 @@ class Machine:
         self._fault = crash.Access()
         self._intno = None
         t0 = time.perf_counter()
+        unaligned: EmulatorFault | None = None
         try:
-            uc.emu_start(self.pc | 1, self.stop, timeout=int(self._timeout_s * 1e6), count=0)
+            while True:
+                uc.emu_start(self.pc | 1, self.stop, timeout=int(self._timeout_s * 1e6),
+                             count=0)
+                resume = False
+                if self._gate_done:  # the firmware enabled the FPU: the gate is done
+                    uc.hook_del(self._gate)
+                    self._gate, self._gate_done, resume = None, False, True
+                if self.alignment is not None and not hit:
+                    found = self.alignment.take()
+                    unaligned = self._alignment_fault(found) if found else None
+                    if unaligned is not None:  # (it explains an abort QEMU raised for it)
+                        break
+                    resume = resume or bool(found)
+                if not resume or hit or self._intno is not None:
+                    break
+                now = int(uc.reg_read(A.UC_ARM_REG_PC))
+                if now == self.stop or self.counter.over_budget():
+                    break
+                self._take_back(now)  # a watch stopped the run: count on from here
+                self.pc = now
         except UcError as e:
             self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
             raise self._fault_error(e) from None
@@ -338,7 +431,13 @@ class Machine:
                 uc.hook_del(h)
             if hooks:
                 uc.ctl_flush_tb()
+        if unaligned is not None:
+            raise unaligned
+        if self._deferred_fpu is not None and not self.fpu_enabled():
+            self._nocp(self._deferred_fpu)  # the run ended with the FPU still off
         self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
+        if self._intno == EXCP_NOCP:
+            self.pc = self._nocp_pc
         if self._intno is not None:
             raise self._fault_error(None)
         if hit:
@@ -351,6 +450,36 @@ class Machine:
                 raise self._limit_error("time limit", f"{self._timeout_s:g} s")
             raise self._fault_error(None)
         return self.pc
+
+    def stop_alignment_checks(self) -> None:
+        """Switch the alignment watch off (after the runs that needed it): full speed."""
+        if self.alignment is not None:
+            self.alignment.detach()
+            self.alignment = None
+
+    def _alignment_fault(self, found: list[tuple[int, int, int, int]]) -> EmulatorFault | None:
+        """The fault the chip takes for the first of these unaligned accesses that faults."""
+        v6m = self.cpu.arch == "armv6-m"
+        for pc, address, size, write in found:
+            insn = crash.insn_at(self, pc)
+            name = insn.split()[0].split(".")[0] if insn else ""
+            if not v6m and name not in ALIGNED_ONLY:
+                continue  # an unaligned LDR/STR/LDRH/STRH: allowed (UNALIGN_TRP is 0)
+            self.pc = pc
+            need = 4 if size >= 4 else size
+            rule = ("ARMv6-M faults on every unaligned halfword and word access (HardFault)"
+                    if v6m else f"{name.upper()} needs {need}-byte alignment on "
+                    f"{self.cpu.arch.upper()} (UsageFault UNALIGNED)")
+            message = (f"unaligned {size}-byte {'write' if write else 'read'} at "
+                       f"0x{address:08X} by {insn}: {rule}")
+            f = self.image.function_at(pc)
+            where = f"PC 0x{pc:08X} ({self.image.describe(pc)})"
+            return EmulatorFault("unaligned", f"emulator fault: {message}, at {where}", pc,
+                                 f.name if f else None,
+                                 crash.report(self, "unaligned", message, [
+                                     "registers are those at the end of the translated "
+                                     "block holding the access"]))
+        return None
 
     def _take_back(self, address: int) -> None:
         """Uncount the instructions of the last block from ``address`` (not executed)."""

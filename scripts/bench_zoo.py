@@ -42,7 +42,8 @@ def per_inference(session: Session, x: Any, n: int, modes: tuple[str, ...] = ("n
     blocks.append((session.address(inp.name), inp.pack(x).astype("<f4").tobytes()))
     machines = {}
     for mode in modes:
-        m = Machine(session.image, session.cpu, session.mcu, counting=mode)
+        m = Machine(session.image, session.cpu, session.mcu, counting=mode,
+                    check_alignment=False)
         m.write_blocks(blocks)
         m.run(session.max_instructions, session.timeout_s)  # translate once
         machines[mode] = m

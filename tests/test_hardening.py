@@ -305,3 +305,83 @@ def test_mutated_elfs_raise_only_armsim_errors(tmp_path):
         except ArmsimError:
             outcomes["error"] += 1
     assert outcomes["error"] > 0 and sum(outcomes.values()) == 150
+
+
+def _vector_asm(body: str, fpu: bool = False) -> str:
+    return f"""
+    .syntax unified
+    .thumb
+    {'.fpu fpv4-sp-d16' if fpu else ''}
+    .section .isr_vector, "a"
+    .word 0x20008000
+    .word Reset_Handler
+    .text
+    .type Reset_Handler, %function
+    .global Reset_Handler
+Reset_Handler:
+    ldr r2, =0x20000002
+    {body}
+    bx lr
+    .ltorg
+    .type armsim_halt, %function
+    .global armsim_halt
+armsim_halt:
+    bkpt #0
+"""
+
+
+def test_fpu_instruction_with_the_fpu_off_is_nocp(tmp_path):
+    """No CPACR write before a VFP instruction: the chip takes NOCP, so does armsim."""
+    elf = _tiny(tmp_path, _vector_asm("movs r0, #7\n    vmov s0, r0\n    vadd.f32 s1, s0, s0",
+                                      fpu=True), "nocp")
+    m = Machine(ElfImage.load(elf), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+    with pytest.raises(EmulatorFault) as exc:
+        m.run()
+    assert exc.value.kind == "no-fpu" and "CPACR" in str(exc.value)
+    assert "vmov s0, r0" in exc.value.report.split("=>")[1].splitlines()[0]
+    # the same code after enabling CP10/CP11 runs
+    # CPACR, then DSB and ISB as the architecture requires before the first FP instruction
+    enable = ("ldr r3, =0xE000ED88\n    ldr r1, =0x00F00000\n    str r1, [r3]\n    dsb\n"
+              "    isb\n    movs r0, #7\n    vmov s0, r0\n    vadd.f32 s1, s0, s0")
+    ok = _tiny(tmp_path, _vector_asm(enable, fpu=True), "fpu_on")
+    m = Machine(ElfImage.load(ok), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+    assert m.run().instructions == 10  # 3 ldr, str, dsb, isb, movs, vmov, vadd, bx lr
+    assert m.run().instructions == 10  # and again: the gate's stop never costs a count
+
+
+@pytest.mark.parametrize("body, cpu, gcc_cpu, faults", [
+    ("ldrd r0, r1, [r2]", "m4f", "cortex-m4", "LDRD needs 4-byte alignment"),
+    ("ldm r2, {r0, r1}", "m4f", "cortex-m4", "LDM needs 4-byte alignment"),
+    ("strd r0, r1, [r2]", "m3", "cortex-m3", "STRD needs 4-byte alignment"),
+    ("ldr r0, [r2]", "m4f", "cortex-m4", None),  # allowed on v7-M (UNALIGN_TRP is 0)
+    ("adds r2, #1\n    ldrh r0, [r2]", "m4f", "cortex-m4", None),
+    ("adds r2, #1\n    ldrh r0, [r2]", "m0", "cortex-m0", "ARMv6-M faults on every unaligned"),
+    ("ldr r0, [r2]", "m0", "cortex-m0", "ARMv6-M faults on every unaligned"),
+    ("adds r2, #2\n    ldrd r0, r1, [r2]", "m4f", "cortex-m4", None),  # word aligned: fine
+])
+def test_unaligned_accesses_fault_where_the_chip_does(tmp_path, body, cpu, gcc_cpu, faults):
+    elf = _tiny(tmp_path, _vector_asm(body), f"ua_{cpu}", gcc_cpu)
+    m = Machine(ElfImage.load(elf), cpus.get_cpu(cpu), mcu.get_mcu("generic"))
+    if faults is None:
+        assert m.run().instructions >= 3
+        return
+    with pytest.raises(EmulatorFault) as exc:
+        m.run()
+    assert exc.value.kind == "unaligned" and faults in str(exc.value), str(exc.value)
+    assert "0x2000000" in str(exc.value)
+
+
+def test_alignment_watch_is_off_after_the_first_run(seed_session_f8, random_weights):
+    """The watch costs ~10x per access: a session drops it after its first run, with the
+    same counts and outputs."""
+    g = seed_graph(8, random_weights)
+    from armsim.session import Session
+
+    s = Session(g, seed_plan(g), "m4f", "generic")
+    assert s.machine.alignment is not None
+    x = np.random.default_rng(4).uniform(-1, 1, (28, 28, 1)).astype(np.float32)
+    first = s.run(x)
+    assert s.machine.alignment is None
+    second = s.run(x)
+    assert first.instructions == second.instructions
+    np.testing.assert_array_equal(first.outputs, second.outputs)

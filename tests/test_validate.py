@@ -172,3 +172,29 @@ def test_full_test_set_validates(capsys, mnist_dir):
     assert r["n"] == 10000 and r["agreement"] == 1.0
     assert r["emulator_accuracy"] == r["host_accuracy"]
     assert r["max_abs_diff"] <= 1e-5
+
+
+def test_elf_without_per_op_symbols_still_reports_and_finds_the_layout(tmp_path, capsys,
+                                                                       mnist_dir):
+    """A firmware built elsewhere (here: armsim's, stripped of its op symbols) that gets the
+    wrong answer: the disagreement is exit 1, the per-op diagnosis says what it needs, and
+    the layout search still names the transposed buffer."""
+    import subprocess
+
+    from armsim import cpus, mcu
+    from armsim.codegen import build
+    from armsim.codegen.firmware import find_gcc
+    from armsim.plan.seed import seed_graph, seed_plan
+
+    elf = build(cpus.get_cpu("m4f"), seed_plan(seed_graph(8)), mcu.get_mcu("generic")).elf
+    stripped = tmp_path / "theirs.elf"
+    objcopy = find_gcc().replace("gcc", "objcopy")
+    subprocess.run([objcopy, "--wildcard", "--strip-symbol=armsim_op*",
+                    "--strip-symbol=armsim_predicted", str(elf), str(stripped)], check=True)
+    script = _script(tmp_path, "bad.ini", "dense_transposed")
+    code, r = run_json(capsys, "simulate", "--script", str(script), "--model",
+                       str(data_file(DEFAULT_MODEL)), "--elf", str(stripped), "--json")
+    assert code == 1 and r["agree"] is False
+    d = r["diagnosis"]
+    assert "per-op diagnosis needs them" in d["note"]
+    assert any("dense_weights look transposed" in f for f in d["findings"])

@@ -104,6 +104,8 @@ def diagnosis(reports: list[dict[str, Any]]) -> None:
     for r in reports:
         if r.get("note"):
             con.print(f"diagnosis of {r['input']}: {r['note']}", markup=False)
+            for f in r["findings"]:
+                con.print(f"finding: {f}", markup=False)
             continue
         t = table(f"per-op diagnosis, {r['input']}: emulator class {r['emulator_class']}, "
                   f"host class {r['host_class']}", ["op", "host", "max |Δ|", "relative"],

@@ -126,28 +126,30 @@ def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
     g, plan = s.graph, s.plan
     reports = []
     for name, x in inputs:
-        s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
-        if not s.op_entries():
-            reports.append({"input": name, "ops": [], "first_divergence": None,
-                            "findings": [], "note": "the ELF has no per-op functions "
-                            "(armsim_op*): the per-op diagnosis needs them"})
-            continue
-        res = s.run(x, per_op=True)
-        keras_vals = host.layer_outputs(keras, g, x)
-        ref_vals = reference.evaluate(g, x)
-        hv = {**ref_vals, **keras_vals}
-        diffs = D.op_diffs(g, hv, res.tensors, set(keras_vals))
-        first = D.first_divergence(diffs)
         mem = dict(memory)
         mem[plan.input.name] = plan.input.pack(x)
         host_out = host.predict(keras, x[np.newaxis])[0]
-        findings = D.layout_mistakes(g, plan, mem, x, host_out, tolerance)
-        reports.append({
-            "input": name, "emulator_class": res.predicted,
-            "host_class": int(np.argmax(host_out)) if g.is_classifier() else None,
-            "ops": [{"op": d.op, "tensor": d.tensor, "max_abs_diff": d.max_abs_diff,
-                     "relative": d.relative, "host": d.host} for d in diffs],
-            "first_divergence": first.op if first else None,
-            "findings": [f.message() for f in findings],
-        })
+        # the layout search reads memory only: it works for any ELF
+        findings = [f.message() for f in D.layout_mistakes(g, plan, mem, x, host_out, tolerance)]
+        report: dict[str, Any] = {
+            "input": name, "host_class": int(np.argmax(host_out)) if g.is_classifier() else None,
+            "findings": findings}
+        s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
+        if not s.op_entries():
+            res = s.run(x)
+            report.update(emulator_class=res.predicted, ops=[], first_divergence=None,
+                          note="the ELF has no per-op functions (armsim_op<i>_<name>): the "
+                               "per-op diagnosis needs them; the layout search above does not")
+            reports.append(report)
+            continue
+        res = s.run(x, per_op=True)
+        keras_vals = host.layer_outputs(keras, g, x)
+        hv = {**reference.evaluate(g, x), **keras_vals}
+        diffs = D.op_diffs(g, hv, res.tensors, set(keras_vals))
+        first = D.first_divergence(diffs)
+        report.update(emulator_class=res.predicted,
+                      ops=[{"op": d.op, "tensor": d.tensor, "max_abs_diff": d.max_abs_diff,
+                            "relative": d.relative, "host": d.host} for d in diffs],
+                      first_divergence=first.op if first else None)
+        reports.append(report)
     return reports
