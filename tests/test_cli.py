@@ -262,3 +262,28 @@ def test_script_check_does_not_import_tensorflow(tmp_path, mnist_dir):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env=os.environ.copy())
     assert r.stdout.split()[-3:] == ["0", "False", "False"], r.stdout + r.stderr
+
+
+def test_empty_script_and_raw_pixels_in_simulate(tmp_path, capsys, mnist_dir):
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    empty = tmp_path / "empty.ini"
+    empty.write_text("// nothing here\n")
+    assert main(["simulate", "--script", str(empty)]) == 2
+    assert "writes no memory" in capsys.readouterr().err
+    raw = tmp_path / "raw.ini"
+    assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "0", "--out", str(raw),
+                 "--mnist-scale", "raw"]) == 0
+    capsys.readouterr()
+    main(["simulate", "--script", str(raw), "--json"])
+    r = json.loads(capsys.readouterr().out)
+    assert any("raw 0..255 pixels" in w for w in r["warnings"])
+
+
+def test_piped_tables_are_wide_and_keep_memory_operands():
+    """Not a terminal: tables are not cut at 80 columns, and disassembly keeps [r3, #..]."""
+    r = run_cli("profile")
+    assert r.returncode == 0
+    assert max(len(line) for line in r.stdout.splitlines()) > 100
+    hot = r.stdout.split("hot spots")[1]
+    assert "[r" in hot and "…" not in hot

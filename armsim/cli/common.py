@@ -426,6 +426,9 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
         raise ScriptError(e.reason + "; with no --model the script is read as the seed "
                           "layout: pass --model M.keras to check it against that model's plan",
                           e.file, e.line, e.col, e.text) from None
+    if len(log.writes) == 0:
+        raise ScriptError("the script writes no memory (no _WFLOAT, _WDWORD, ... ran): "
+                          "nothing to simulate", args.script)
     if ref is None and not getattr(args, "filters", None) and \
             infer_filters(program.literal_writes()) is None:
         raise ScriptError("cannot tell the seed layout's number of conv filters from the "

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
+    warnings: list[str] = []
     if args.script:
         st = C.script_setup(args, args.no_host)
         g, plan, s, keras, cpu = st.graph, st.plan, st.session, st.host, st.cpu
@@ -67,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         memory = st.memory
         prep = "the input the script wrote"
         host_source = REBUILT if st.host_rebuilt else ("none" if keras is None else "model")
+        if plan.preset == "seed" and float(st.x.max()) > 1.0 + 1e-6:
+            warnings.append(f"input values reach {float(st.x.max()):g}: the seed model expects "
+                            "pixels scaled (v - 127.5) / 127.5, in -1..1 (raw 0..255 pixels?)")
     else:
         mr = C.model_run(args)
         g, keras, cpu, plan, s, memory = mr.graph, mr.keras, mr.cpu, mr.plan, mr.session, \
@@ -95,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         row["host_source"] = host_source
         if host_source == REBUILT:
             row["note"] = REBUILT_NOTE
+        if warnings:
+            row["warnings"] = warnings
         row["versions"] = C.versions(cpu)
         rows.append(row)
     mismatch = any(r.get("agree") is False for r in rows)
@@ -112,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
                               args.rtol)
         if host_source == REBUILT:
             render.note(REBUILT_NOTE)
+        for w in warnings:
+            render.note(f"warning: {w}")
         if diagnosis:
             render.diagnosis(diagnosis)
     return C.EXIT_MISMATCH if mismatch else C.EXIT_OK
