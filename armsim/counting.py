@@ -80,27 +80,37 @@ class PythonCounter:
         self._uc.hook_del(self._handle)
 
 
+def native_hook(uc: Uc, kinds: int, callback: int, user: int) -> object:
+    """Register a C callback (an address in armsim._blockcount) with its user data on the
+    engine through Unicorn's C API; returns the hook handle."""
+    from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
+
+    handle = uc_hook_h()
+    status = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), kinds, ctypes.c_void_p(callback),
+                               ctypes.c_void_p(user), ctypes.c_uint64(1), ctypes.c_uint64(0))
+    if status != 0:
+        raise UcError(status)
+    return handle
+
+
 class NativeCounter:
     """The C hook from ``armsim._blockcount``: no Python code runs per block."""
 
     native = True
 
     def __init__(self, uc: Uc, code: tuple[int, int] = (0, 0)) -> None:
-        from unicorn.unicorn_py3.unicorn import uclib, uc_hook_h
+        from unicorn.unicorn_py3.unicorn import uclib
 
         assert _native is not None
         self._uc = uc
         self._lib = uclib
         stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
         self._ptr = _native.new(stop, code[0], code[1])
-        self._handle = uc_hook_h()
-        status = uclib.uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_BLOCK,
-                                   ctypes.c_void_p(_native.hook_address()),
-                                   ctypes.c_void_p(self._ptr), ctypes.c_uint64(1),
-                                   ctypes.c_uint64(0))
-        if status != 0:
+        try:
+            self._handle = native_hook(uc, UC_HOOK_BLOCK, _native.hook_address(), self._ptr)
+        except UcError:
             _native.free(self._ptr)
-            raise UcError(status)
+            raise
 
     def reset(self, budget: int) -> None:
         _native.reset(self._ptr, min(budget, 2**64 - 1))
@@ -198,20 +208,17 @@ class AlignmentWatch:
         self._ptr = 0
         kinds = UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE
         if _native is not None:
-            from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
+            from unicorn.unicorn_py3.unicorn import uclib
 
             self._lib = uclib
             stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
             read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
             self._ptr = _native.watch_new(stop, read, arm_const.UC_ARM_REG_PC, UC_MEM_WRITE, 1)
-            self._handle = uc_hook_h()
-            status = uclib.uc_hook_add(uc._uch, ctypes.byref(self._handle), kinds,
-                                       ctypes.c_void_p(_native.watch_hook_address()),
-                                       ctypes.c_void_p(self._ptr), ctypes.c_uint64(1),
-                                       ctypes.c_uint64(0))
-            if status != 0:
+            try:
+                self._handle = native_hook(uc, kinds, _native.watch_hook_address(), self._ptr)
+            except UcError:
                 _native.watch_free(self._ptr)
-                raise UcError(status)
+                raise
         else:
             self._seen: list[tuple[int, int, int, int]] = []
             self._pcs: set[int] = set()
