@@ -9,7 +9,7 @@ frontend read them (Keras' own kernel shapes); the memory plan decides their ele
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -171,26 +171,12 @@ class Graph:
     layers: list[LayerInfo] = field(default_factory=list)
     source: str = ""
 
-    def __iter__(self) -> Iterator[Op]:
-        return iter(self.ops)
-
-    def op(self, name: str) -> Op:
-        """The op called ``name``."""
-        for o in self.ops:
-            if o.name == name:
-                return o
-        raise KeyError(name)
-
     def producer(self, tensor: str) -> Op | None:
         """The op whose output is ``tensor`` (None for inputs and constants)."""
         for o in self.ops:
             if tensor in o.outputs:
                 return o
         return None
-
-    def consumers(self, tensor: str) -> list[Op]:
-        """Ops that read ``tensor``."""
-        return [o for o in self.ops if tensor in o.inputs]
 
     def constants(self) -> list[Tensor]:
         """Weights and biases in the order the ops read them."""

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     mismatch = any(r.get("agree") is False for r in rows)
     diagnosis = None
     if keras is not None and (mismatch or args.layers):
-        picks = [(c.name, c.x) for c, r in zip(cases, rows)
+        picks = [(c.name, c.x, host_out[i]) for i, (c, r) in enumerate(zip(cases, rows))
                  if args.layers or not r.get("agree", True)][:3]
         diagnosis = diagnose_inputs(s, keras, memory, picks, args.tolerance)
         for r in rows:
@@ -126,17 +126,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
-                    inputs: list[tuple[str, np.ndarray]], tolerance: float) -> list[dict[str, Any]]:
-    """Per-op comparison and layout-mistake findings for a few inputs."""
+                    inputs: list[tuple[str, np.ndarray, np.ndarray]],
+                    tolerance: float) -> list[dict[str, Any]]:
+    """Per-op comparison and layout-mistake findings for a few (name, input, host output)."""
     from .. import diagnose as D
     from .. import reference
 
     g, plan = s.graph, s.plan
     reports = []
-    for name, x in inputs:
+    for name, x, host_out in inputs:
         mem = dict(memory)
         mem[plan.input.name] = plan.input.pack(x)
-        host_out = host.predict(keras, x[np.newaxis])[0]
         # the layout search reads memory only: it works for any ELF
         findings = [f.message() for f in D.layout_mistakes(g, plan, mem, x, host_out, tolerance)]
         report: dict[str, Any] = {

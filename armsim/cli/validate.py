@@ -106,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         picks = res.get("disagreeing_inputs", [])[:3] or [
             int(np.argmax(np.abs(run_.outputs - host_out).max(1)))]
         res["diagnosis"] = diagnose_inputs(s, keras, memory,
-                                           [(f"input #{args.start + i}", xs[i]) for i in picks],
+                                           [(f"input #{args.start + i}", xs[i], host_out[i])
+                                            for i in picks],
                                            args.tolerance)
     if plot is not None and "confusion_matrix" in res:
         V.plot_confusion(res, str(plot))

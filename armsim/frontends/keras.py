@@ -71,7 +71,6 @@ class _Builder:
     """Mutable state while walking the model; frozen into a Graph at the end."""
 
     def __init__(self, model: Any, source: str) -> None:
-        self.model = model
         self.source = source
         self.tensors: dict[str, Tensor] = {}
         self.ops: list[Op] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..errors import LayoutError
-from ..graph import Graph, Op
+from ..graph import Graph
 from .buffers import Buffer, Plan
 
 #: Element order of each op's constant inputs: (axes, formula), by op kind and input slot.
@@ -90,10 +90,6 @@ def place_arena(sizes: dict[str, int], life: dict[str, tuple[int, int]]) -> tupl
     return offsets, total
 
 
-def _producer(g: Graph, tensor: str) -> Op | None:
-    return g.producer(tensor)
-
-
 def plan(g: Graph, base: int = 0x20000000, weights_in: str = "sram") -> Plan:
     """The generated plan: [inputs][weights, biases in read order][arena] from ``base``."""
     if weights_in not in ("sram", "flash"):
@@ -136,7 +132,7 @@ def _with_arena(g: Graph, buffers: list[Buffer], base: int, after: int, preset: 
     start = (after + ARENA_ALIGN - 1) // ARENA_ALIGN * ARENA_ALIGN
     for name in sorted(offsets, key=lambda n: life[n]):
         t = g.tensors[name]
-        prod = _producer(g, name)
+        prod = g.producer(name)
         buffers.append(Buffer(name, name, t.role, start + offsets[name], t.shape,
                               tuple(range(len(t.shape))), region="arena",
                               order=_order_text(t.shape),
