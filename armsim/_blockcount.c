@@ -127,123 +127,6 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user)
     }
 }
 
-/*
- * The alignment watch: a memory hook (reads and writes) that records unaligned accesses and
- * the PC of each (one entry per PC) and, with `strict`, stops the run at a new one. Python
- * decides from the instruction at that PC whether the chip faults (ARMv7-M: LDRD/STRD,
- * LDM/STM, VLDR/VSTR...; ARMv6-M: every unaligned halfword or word) or resumes. Every access
- * then takes Unicorn's slow path (about 10x), so callers switch the watch off after a run.
- */
-#define WATCH_MAX 16
-typedef int (*reg_read_fn)(void *uc, int regid, void *value);
-
-typedef struct {
-    stop_fn stop;
-    reg_read_fn reg_read;
-    int pc_reg;
-    int write_type;
-    int strict;
-    int n;
-    int reported; /* entries [0, reported) were returned by watch_take already */
-    uint64_t total;
-    uint64_t pc[WATCH_MAX];
-    uint64_t addr[WATCH_MAX];
-    int size[WATCH_MAX];
-    int write[WATCH_MAX];
-} watch;
-
-static void watch_hook(void *uc, int type, uint64_t address, int size, int64_t value,
-                       void *user)
-{
-    (void)value;
-    /* halfwords need 2-byte alignment, words and doublewords (LDRD, VLDR.64) 4-byte */
-    const uint64_t need = size >= 4 ? 3 : (uint64_t)(size - 1);
-    if (__builtin_expect((address & need) == 0, 1)) {
-        return;
-    }
-    watch *w = (watch *)user;
-    uint32_t pc = 0;
-    w->reg_read(uc, w->pc_reg, &pc);
-    w->total++;
-    for (int i = 0; i < w->n; i++) {
-        if (w->pc[i] == pc) {
-            return;
-        }
-    }
-    if (w->n < WATCH_MAX) {
-        w->pc[w->n] = pc;
-        w->addr[w->n] = address;
-        w->size[w->n] = size;
-        w->write[w->n] = type == w->write_type;
-        w->n++;
-        if (w->strict) {
-            w->stop(uc);
-        }
-    }
-}
-
-static PyObject *wa_new(PyObject *self, PyObject *args)
-{
-    PyObject *stop, *reg_read;
-    int pc_reg, write_type, strict;
-    if (!PyArg_ParseTuple(args, "OOiii", &stop, &reg_read, &pc_reg, &write_type, &strict)) {
-        return NULL;
-    }
-    watch *w = calloc(1, sizeof(watch));
-    if (w == NULL) {
-        return PyErr_NoMemory();
-    }
-    w->stop = (stop_fn)PyLong_AsVoidPtr(stop);
-    w->reg_read = (reg_read_fn)PyLong_AsVoidPtr(reg_read);
-    if (w->stop == NULL || w->reg_read == NULL) {
-        free(w);
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_ValueError, "null function pointer");
-        }
-        return NULL;
-    }
-    w->pc_reg = pc_reg;
-    w->write_type = write_type;
-    w->strict = strict;
-    return PyLong_FromVoidPtr(w);
-}
-
-static PyObject *wa_hook_address(PyObject *self, PyObject *noargs)
-{
-    return PyLong_FromVoidPtr((void *)watch_hook);
-}
-
-static PyObject *wa_take(PyObject *self, PyObject *arg)
-{
-    watch *w = (watch *)PyLong_AsVoidPtr(arg);
-    if (w == NULL) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_ValueError, "null watch");
-        }
-        return NULL;
-    }
-    PyObject *out = PyList_New(w->n - w->reported);
-    if (out == NULL) {
-        return NULL;
-    }
-    for (int i = w->reported; i < w->n; i++) {
-        PyObject *t = Py_BuildValue("(KKii)", (unsigned long long)w->pc[i],
-                                    (unsigned long long)w->addr[i], w->size[i], w->write[i]);
-        if (t == NULL) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyList_SET_ITEM(out, i - w->reported, t);
-    }
-    w->reported = w->n; /* the PCs stay known: a legal access there never stops again */
-    return out;
-}
-
-static PyObject *wa_free(PyObject *self, PyObject *arg)
-{
-    free(PyLong_AsVoidPtr(arg));
-    Py_RETURN_NONE;
-}
 
 static counter *get(PyObject *arg)
 {
@@ -390,11 +273,6 @@ static PyMethodDef methods[] = {
     {"reset", bc_reset, METH_VARARGS, "reset(counter, budget in blocks): zero the counts"},
     {"results", bc_results, METH_O, "results(counter) -> (keys, counts) as bytes"},
     {"state", bc_state, METH_O, "state(counter) -> (blocks, last_key, stopped, oom)"},
-    {"watch_new", wa_new, METH_VARARGS,
-     "watch_new(uc_emu_stop, uc_reg_read, pc_regid, write_type, strict) -> watch"},
-    {"watch_hook_address", wa_hook_address, METH_NOARGS, "address of the C memory hook"},
-    {"watch_take", wa_take, METH_O, "watch_take(watch) -> [(pc, address, size, is_write)]"},
-    {"watch_free", wa_free, METH_O, "watch_free(watch)"},
     {NULL, NULL, 0, NULL},
 };
 

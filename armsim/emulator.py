@@ -21,7 +21,8 @@ from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR,
 from unicorn import arm_const as A
 
 from . import crash, disasm
-from .counting import AlignmentWatch, BlockCounter, make_counter
+from .alignment import ALIGNED_ONLY, AlignmentCheck
+from .counting import BlockCounter, make_counter
 from .cpus import CpuVariant
 from .elf import ElfImage
 from .errors import ArmsimError, ElfError, EmulatorFault
@@ -35,11 +36,6 @@ CPACR = 0xE000ED88
 EXCP_NOCP = 17
 #: ARMv7-M/ARMv8-M instructions whose accesses must be word (halfword for the H forms)
 #: aligned whatever CCR.UNALIGN_TRP says (ARMv7-M ARM, A3.2.1): the rest may be unaligned.
-ALIGNED_ONLY = frozenset({
-    "ldrd", "strd", "ldm", "ldmia", "ldmdb", "ldmfd", "ldmea", "stm", "stmia", "stmdb",
-    "stmea", "stmfd", "push", "pop", "ldrex", "ldrexh", "strex", "strexh", "lda", "ldah",
-    "stl", "stlh", "ldaex", "ldaexh", "stlex", "stlexh", "vldr", "vstr", "vldm", "vldmia",
-    "vldmdb", "vstm", "vstmia", "vstmdb", "vpush", "vpop"})
 DEFAULT_MAX_INSTRUCTIONS = 50_000_000
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -166,8 +162,10 @@ class Machine:
         span = (code[0].vaddr, len(code[0].data)) if code else (0, 0)
         self.counter: BlockCounter = make_counter(uc, self.counting, span)
         self.pc = self.reset & ~1
-        self.alignment: AlignmentWatch | None = AlignmentWatch(uc) if self.check_alignment \
-            else None
+        # ARMv6-M: QEMU itself faults on unaligned accesses; v7-M/v8-M need the check
+        self.alignment: AlignmentCheck | None = (
+            AlignmentCheck(uc, code[0].data, code[0].vaddr)
+            if self.check_alignment and code and self.cpu.arch != "armv6-m" else None)
         self.guard = self._guard_page()
         self.begin()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
@@ -409,12 +407,11 @@ class Machine:
                 if self._gate_done:  # the firmware enabled the FPU: the gate is done
                     uc.hook_del(self._gate)
                     self._gate, self._gate_done, resume = None, False, True
-                if self.alignment is not None and not hit:
+                if self.alignment is not None:
                     found = self.alignment.take()
                     unaligned = self._alignment_fault(found) if found else None
-                    if unaligned is not None:  # (it explains an abort QEMU raised for it)
+                    if unaligned is not None:
                         break
-                    resume = resume or bool(found)
                 if not resume or hit or self._intno is not None:
                     break
                 now = int(uc.reg_read(A.UC_ARM_REG_PC))
@@ -424,7 +421,10 @@ class Machine:
                 self.pc = now
         except UcError as e:
             self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
-            raise self._fault_error(e) from None
+            found = self.alignment.take() if self.alignment is not None else []
+            unaligned = self._alignment_fault(found) if found else None
+            if unaligned is None:  # an unaligned access the chip faults on comes first
+                raise self._fault_error(e) from None
         finally:
             self._seconds += time.perf_counter() - t0
             for h in hooks:
@@ -477,8 +477,8 @@ class Machine:
             return EmulatorFault("unaligned", f"emulator fault: {message}, at {where}", pc,
                                  f.name if f else None,
                                  crash.report(self, "unaligned", message, [
-                                     "registers are those at the end of the translated "
-                                     "block holding the access"]))
+                                     "registers as the chip would leave them at the fault: "
+                                     "the access has not executed"]))
         return None
 
     def _take_back(self, address: int) -> None:

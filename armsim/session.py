@@ -115,7 +115,8 @@ class Session:
     def write_input(self, x: np.ndarray) -> None:
         """One input (the model's input shape) into the input buffer."""
         b = self.plan.input
-        self.machine.write_blocks([(self.address(b.name), b.pack(x).astype("<f4").tobytes())])
+        data = b.pack(x).astype(np.dtype(b.dtype).newbyteorder("<")).tobytes()
+        self.machine.write_blocks([(self.address(b.name), data)])
 
     def read_buffer(self, name: str) -> np.ndarray:
         """A buffer's contents as its tensor (unpacked from memory order)."""
@@ -180,8 +181,8 @@ class Session:
         stats = m.finish()
         if on_stop is not None:
             on_stop(-1)
-        # The first run went through the alignment watch (every access on Unicorn's slow
-        # path); the firmware's code paths do not change between inputs, so later runs skip it.
+        # The first run was checked for unaligned accesses the chip faults on; the firmware's
+        # code paths do not change between inputs, so later runs skip the hooks.
         m.stop_alignment_checks()
         return Result(self.outputs(), self.predicted(), stats, tensors)
 
@@ -194,9 +195,9 @@ class Session:
         from .script.runner import Runner
         from .script.target import MachineTarget
 
-        self.machine.begin(self.max_instructions, self.timeout_s)
-        return Runner(program, MachineTarget(self.machine), self.machine.map, self.plan,
-                      allow_outside).run()
+        m = self.machine
+        m.begin(self.max_instructions, self.timeout_s)
+        return Runner(program, MachineTarget(m), m.map, self.plan, allow_outside).run()
 
     def resume(self) -> Result:
         """Run on from wherever the CPU is (after a script's set-up) to the end."""

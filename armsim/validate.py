@@ -91,7 +91,7 @@ def _chunk(args: tuple[int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray, n
     for i, row in enumerate(rows):
         m.write_blocks([(spec.input_address, row.tobytes())])
         stats = m.run(spec.max_instructions, spec.timeout_s)
-        m.stop_alignment_checks()  # each worker's first input went through the watch
+        m.stop_alignment_checks()  # each worker's first input was checked
         outs[i] = np.concatenate([np.frombuffer(m.read(a, 4 * n), "<f4") for a, n in spec.outputs])
         if pred_addr is not None:
             preds[i] = np.frombuffer(m.read(pred_addr, 4), "<i4")[0]
