@@ -9,9 +9,12 @@ frontend read them (Keras' own kernel shapes); the memory plan decides their ele
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .quant import Quant
 
 #: Tensor roles.
 ROLES = ("input", "weight", "bias", "activation", "output")
@@ -29,6 +32,9 @@ OP_KINDS = {
     "reshape": "same memory, new shape (Flatten, Reshape)",
     "activation": "element-wise activation [activation]",
     "scale_shift": "x * scale + shift per channel (BatchNorm, Rescaling, Normalization)",
+    "mul": "element-wise product of two inputs [activation] (int8 graphs)",
+    "mean": "mean over consecutive axes [axes, outer, span, inner] (int8 graphs)",
+    "reduce_max": "maximum over consecutive axes [axes, outer, span, inner] (int8 graphs)",
 }
 
 #: Activations the kernels implement: name -> what it computes.
@@ -41,6 +47,7 @@ ACTIVATIONS = {
     "tanh": "tanh(x)",
     "hard_sigmoid": "clip(x / 6 + 0.5, 0, 1) (Keras 3)",
     "softmax": "exp(x - max) / sum exp(x - max) over the last axis",
+    "relu_n1_to_1": "min(max(x, -1), 1) (TFLite fused activation)",
 }
 
 
@@ -63,6 +70,8 @@ class Activation:
             return (0.0, inf if self.max_value is None else float(self.max_value))
         if self.kind == "relu6":
             return (0.0, 6.0)
+        if self.kind == "relu_n1_to_1":
+            return (-1.0, 1.0)
         return None
 
     def describe(self) -> str:
@@ -84,12 +93,13 @@ class Tensor:
     Attributes:
         name: unique within the graph
         shape: dimensions, batch axis excluded
-        dtype: "float32" (int8 later)
+        dtype: "float32", or "int8"/"int32" in quantized graphs
         role: one of :data:`ROLES`
         data: the values (constants only), in ``shape``
         view_shape: for a weight, a finer view of the same values used when searching layout
             mistakes (a Dense kernel after Flatten: ``(h, w, c, units)``)
         layer: the Keras layer whose output this tensor equals, if any
+        quant: int8/int32 tensors' quantization (scales, zero points), else None
     """
 
     name: str
@@ -99,6 +109,7 @@ class Tensor:
     data: np.ndarray | None = field(default=None, compare=False, repr=False)
     view_shape: tuple[int, ...] | None = None
     layer: str | None = None
+    quant: Quant | None = field(default=None, compare=False)
 
     @property
     def size(self) -> int:
@@ -161,6 +172,8 @@ class Graph:
         outputs: graph output tensor names, in the model's output order
         layers: every Keras layer (InputLayer excluded) with its ops, in model order
         source: where the graph came from (a file path, or a description)
+        float_edges: (input, output) were float in the file and quantized at the edges by
+            QUANTIZE/DEQUANTIZE ops that armsim peeled off (the host does them)
     """
 
     name: str
@@ -170,6 +183,17 @@ class Graph:
     outputs: list[str]
     layers: list[LayerInfo] = field(default_factory=list)
     source: str = ""
+    float_edges: tuple[bool, bool] = (False, False)
+
+    @property
+    def dtype(self) -> str:
+        """The activations' type: "int8" for quantized graphs, else "float32"."""
+        return self.tensors[self.inputs[0]].dtype if self.inputs else "float32"
+
+    @property
+    def quantized(self) -> bool:
+        """True for int8 graphs (TFLite models)."""
+        return self.dtype == "int8"
 
     def producer(self, tensor: str) -> Op | None:
         """The op whose output is ``tensor`` (None for inputs and constants)."""

@@ -16,7 +16,9 @@ from pathlib import Path
 from ..cpus import CpuVariant
 from ..errors import LayoutError, ToolchainError
 from ..mcu import Mcu
+from ..graph import Graph
 from ..plan import Plan
+from . import render_s8
 from .render import memory_ld, network_c, plan_header, weights_c
 
 GCC_ENV = "ARMSIM_GCC"
@@ -30,6 +32,8 @@ LIBS = ("-lm",)
 #: Kernel sets: "reference" is kernels/ref; "optimized" is kernels/ref with every file that
 #: kernels/opt has replaced by it, plus the specialised kernels only kernels/opt has.
 KERNEL_SETS = ("optimized", "reference")
+#: int8 graphs always run CMSIS-NN's s8 kernels plus armsim's own (kernels/s8).
+INT8_KERNELS = "cmsis-nn"
 DEFAULT_KERNELS = "optimized"
 #: The smallest stack the linker script accepts.
 MIN_STACK = 0x1000
@@ -81,7 +85,9 @@ def gcc_version(gcc: str) -> str:
 
 
 def kernel_sources(kernels: str = DEFAULT_KERNELS, kdir: Path | None = None) -> list[Path]:
-    """The C files of a kernel set, sorted by name."""
+    """The C files of a kernel set, sorted by name ("s8": armsim's own int8 kernels)."""
+    if kernels == "s8":
+        return sorted((kdir or kernels_dir()).joinpath("s8").glob("*.c"))
     if kernels not in KERNEL_SETS:
         raise ToolchainError(f"unknown kernel set {kernels!r}; known: {', '.join(KERNEL_SETS)}")
     kdir = kdir or kernels_dir()
@@ -116,12 +122,33 @@ def _publish(work: Path, out_dir: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def ar_for(gcc: str) -> str:
+    """The archiver beside ``gcc``."""
+    ar = str(Path(gcc).with_name(Path(gcc).name.replace("gcc", "ar")))
+    if not Path(ar).exists():
+        ar = shutil.which("arm-none-eabi-ar") or ar
+    return ar
+
+
+def _includes(kdir: Path, kernels: str) -> list[str]:
+    """-I flags of a kernel set (the s8 kernels build against CMSIS-NN's headers)."""
+    out = ["-I", str(kdir / "include")]
+    if kernels in ("s8", INT8_KERNELS):
+        from .cmsis import locate
+
+        cm = locate()
+        assert cm is not None
+        out += ["-isystem", str(cm.include)]
+    return out
+
+
 def kernel_library(cpu: CpuVariant, kernels: str, gcc: str | None = None) -> Path:
     """The kernel set compiled for ``cpu`` as a static library (cached)."""
     gcc = gcc or find_gcc()
     kdir = kernels_dir()
     srcs = kernel_sources(kernels, kdir)
-    key = _hash(gcc_version(gcc), " ".join(cpu.all_flags), kernels,
+    incs = _includes(kdir, kernels)
+    key = _hash(gcc_version(gcc), " ".join(cpu.all_flags), kernels, " ".join(incs),
                 *[p.name for p in srcs], *[p.read_bytes() for p in srcs],
                 *[p.read_bytes() for p in sorted((kdir / "include").glob("*.h"))])
     out_dir = cache_dir() / f"lib-{cpu.name}-{kernels[:3]}-{key}"
@@ -134,13 +161,10 @@ def kernel_library(cpu: CpuVariant, kernels: str, gcc: str | None = None) -> Pat
         objs = []
         for src in srcs:
             obj = work / (src.stem + ".o")
-            _run([gcc, *cpu.all_flags, "-I", str(kdir / "include"), "-c", str(src), "-o",
-                  str(obj)], f"compiling {src.name} for {cpu.title}")
+            _run([gcc, *cpu.all_flags, *incs, "-c", str(src), "-o", str(obj)],
+                 f"compiling {src.name} for {cpu.title}")
             objs.append(str(obj))
-        ar = str(Path(gcc).with_name(Path(gcc).name.replace("gcc", "ar")))
-        if not Path(ar).exists():
-            ar = shutil.which("arm-none-eabi-ar") or ar
-        _run([ar, "rcs", str(work / "libarmsim_nn.a"), *objs], "archiving the kernels")
+        _run([ar_for(gcc), "rcs", str(work / "libarmsim_nn.a"), *objs], "archiving the kernels")
         _publish(work, out_dir)
     finally:
         if work.exists():
@@ -151,7 +175,8 @@ def kernel_library(cpu: CpuVariant, kernels: str, gcc: str | None = None) -> Pat
 def generated_sources(plan: Plan, mcu: Mcu) -> dict[str, str]:
     """The files generated for a plan and MCU, by name."""
     g = plan.graph
-    files = {"network.c": network_c(g, plan), "armsim_plan.h": plan_header(g, plan),
+    net = render_s8.network_c(g, plan) if g.quantized else network_c(g, plan)
+    files = {"network.c": net, "armsim_plan.h": plan_header(g, plan),
              "memory.ld": memory_ld(plan, mcu)}
     if plan.weights_in == "flash":
         files["weights.c"] = weights_c(g, plan)
@@ -180,45 +205,130 @@ def check_plan_fits(plan: Plan, mcu: Mcu) -> None:
                           f"{flash:,} bytes of flash; {mcu.name} has {mcu.flash_size:,}")
 
 
-def build(cpu: CpuVariant, plan: Plan, mcu: Mcu, force: bool = False,
-          kernels: str = DEFAULT_KERNELS) -> Build:
-    """Build (or reuse) the firmware ELF for this CPU, plan, MCU preset and kernel set."""
-    check_plan_fits(plan, mcu)
-    gcc = find_gcc()
+def _libraries(cpu: CpuVariant, kernels: str, gcc: str, sources: dict[str, str]
+               ) -> tuple[list[Path], list[str]]:
+    """The static libraries a firmware links and the extra -I flags its sources need."""
+    if kernels != INT8_KERNELS:
+        return [kernel_library(cpu, kernels, gcc)], []
+    from . import cmsis
+
+    need: set[str] = set()
+    for text in sources.values():
+        need |= cmsis.called(text)
+    cm_lib, _srcs = cmsis.library(cpu, need, gcc)
+    own = kernel_library(cpu, "s8", gcc)
+    return [own, cm_lib], _includes(kernels_dir(), INT8_KERNELS)[2:]
+
+
+def _link(gcc: str, cpu: CpuVariant, kernels: str, generated: dict[str, str], c_files: list[str],
+          out_dir: Path, force: bool, what: str) -> bool:
+    """Compile and link generated sources into ``out_dir/network.elf``; False if cached."""
     kdir = kernels_dir()
-    lib = kernel_library(cpu, kernels, gcc)
-    generated = generated_sources(plan, mcu)
-    runtime = sorted((kdir / "runtime").iterdir())
-    key = _hash(gcc_version(gcc), " ".join(cpu.all_flags + LINK_FLAGS + LIBS), kernels,
-                lib.parent.name, *[p.read_bytes() for p in runtime],
-                *[f"{k}\0{v}" for k, v in sorted(generated.items())])
-    name = plan.graph.name if plan.preset != "seed" else f"seed-f{plan.filters}"
-    out_dir = cache_dir() / f"{cpu.name}-{_safe(name)}-{mcu.name}-{kernels[:3]}-{key}"
+    libs, incs = _libraries(cpu, kernels, gcc, {k: v for k, v in generated.items()
+                                                if k.endswith(".c")})
     elf = out_dir / "network.elf"
     if elf.is_file() and not force:
-        return Build(elf, cpu, plan, mcu, cached=True, kernels=kernels)
+        return False
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tmp-", dir=out_dir.parent))
     try:
         for fname, text in generated.items():
             (work / fname).write_text(text)
-        srcs = [str(kdir / "runtime" / "startup.c"), str(work / "network.c")]
-        if "weights.c" in generated:
-            srcs.append(str(work / "weights.c"))
-        cmd = [gcc, *cpu.all_flags, "-I", str(work), "-I", str(kdir / "include"), *srcs,
+        srcs = [str(kdir / "runtime" / "startup.c")] + [str(work / f) for f in c_files]
+        cmd = [gcc, *cpu.all_flags, "-I", str(work), "-I", str(kdir / "include"), *incs, *srcs,
                "-L", str(work), "-L", str(kdir / "runtime"), "-T", "armsim.ld", *LINK_FLAGS,
                f"-Wl,-Map={work / 'network.map'}", "-o", str(work / "network.elf"),
-               str(lib), *LIBS]
+               *[str(lib) for lib in libs], *LIBS]
         (work / "command.txt").write_text(" ".join(cmd) + "\n")
-        _run(cmd, f"firmware build for {cpu.title}")
+        _run(cmd, what)
         if force and out_dir.exists():
             shutil.rmtree(out_dir)
         _publish(work, out_dir)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
-    return Build(elf, cpu, plan, mcu, cached=False, kernels=kernels)
+    return True
+
+
+def _key(gcc: str, cpu: CpuVariant, kernels: str, generated: dict[str, str]) -> str:
+    kdir = kernels_dir()
+    runtime = sorted((kdir / "runtime").iterdir())
+    extra: list[bytes | str] = []
+    if kernels == INT8_KERNELS:
+        from . import cmsis
+
+        cm = cmsis.locate()
+        assert cm is not None
+        extra = [cm.commit, str(cm.root), *[p.read_bytes() for p in kernel_sources("s8", kdir)],
+                 *[p.read_bytes() for p in sorted((kdir / "include").glob("*.h"))]]
+    else:
+        extra = [kernel_library(cpu, kernels, gcc).parent.name]
+    return _hash(gcc_version(gcc), " ".join(cpu.all_flags + LINK_FLAGS + LIBS), kernels,
+                 *extra, *[p.read_bytes() for p in runtime],
+                 *[f"{k}\0{v}" for k, v in sorted(generated.items())])
+
+
+def build(cpu: CpuVariant, plan: Plan, mcu: Mcu, force: bool = False,
+          kernels: str = DEFAULT_KERNELS) -> Build:
+    """Build (or reuse) the firmware ELF for this CPU, plan, MCU preset and kernel set
+    (int8 graphs always use CMSIS-NN)."""
+    check_plan_fits(plan, mcu)
+    if plan.graph.quantized:
+        kernels = INT8_KERNELS
+    gcc = find_gcc()
+    generated = generated_sources(plan, mcu)
+    key = _key(gcc, cpu, kernels, generated)
+    name = plan.graph.name if plan.preset != "seed" else f"seed-f{plan.filters}"
+    out_dir = cache_dir() / f"{cpu.name}-{_safe(name)}-{mcu.name}-{kernels[:3]}-{key}"
+    c_files = ["network.c"] + (["weights.c"] if "weights.c" in generated else [])
+    built = _link(gcc, cpu, kernels, generated, c_files, out_dir, force,
+                  f"firmware build for {cpu.title}")
+    return Build(out_dir / "network.elf", cpu, plan, mcu, cached=not built, kernels=kernels)
+
+
+def scratch_elf(cpu: CpuVariant, g: Graph, mcu: Mcu) -> Path:
+    """A small firmware that stores each int8 op's CMSIS-NN scratch size (cached)."""
+    gcc = find_gcc()
+    generated = {"scratch.c": render_s8.scratch_c(g),
+                 "memory.ld": memory_ld(None, mcu)}
+    key = _key(gcc, cpu, INT8_KERNELS, generated)
+    out_dir = cache_dir() / f"{cpu.name}-{_safe(g.name)}-scratch-{key}"
+    _link(gcc, cpu, INT8_KERNELS, generated, ["scratch.c"], out_dir, False,
+          f"scratch-size program for {cpu.title}")
+    return out_dir / "network.elf"
 
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:32]
+
+
+_SIZES: dict[tuple[int, str], dict[int, int]] = {}
+
+
+def scratch_sizes(g: Graph, cpu: CpuVariant | str) -> dict[int, int]:
+    """Bytes of scratch each int8 op needs on ``cpu``, by op index, as CMSIS-NN's own
+    ``*_get_buffer_size`` functions compute them on that CPU (run in the emulator)."""
+    from ..cpus import get_cpu
+    from ..elf import ElfImage
+    from ..emulator import Machine
+    from ..mcu import get_mcu
+
+    cpu = get_cpu(cpu) if isinstance(cpu, str) else cpu
+    ops = render_s8.scratch_ops(g)
+    if not ops:
+        return {}
+    key = (id(g), cpu.name)
+    if key not in _SIZES:
+        mcu = get_mcu("large")
+        image = ElfImage.load(scratch_elf(cpu, g, mcu))
+        m = Machine(image, cpu, mcu, check_alignment=False)
+        m.run()
+        raw = m.read(image.symbol(render_s8.SIZES).address, 4 * len(ops))
+        vals = [int.from_bytes(raw[4 * k:4 * k + 4], "little", signed=True)
+                for k in range(len(ops))]
+        bad = [(i, v) for i, v in zip(ops, vals) if v < 0]
+        if bad:
+            raise LayoutError(f"CMSIS-NN reports a negative scratch size for op "
+                              f"{g.ops[bad[0][0]].name}: {bad[0][1]}")
+        _SIZES[key] = dict(zip(ops, vals))
+    return _SIZES[key]

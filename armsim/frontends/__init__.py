@@ -28,7 +28,10 @@ def sniff(path: str | os.PathLike[str]) -> str:
 
 
 def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph, Any]:
-    """(graph, host model) for a model file; the frontend is picked by the file's content."""
+    """(graph, host model) for a model file; the frontend is picked by the file's content.
+
+    The host model is the Keras model, or for a ``.tflite`` file its path (the TFLite
+    interpreter is the host)."""
     from . import keras as K
 
     p = Path(path)
@@ -40,7 +43,8 @@ def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph
         raise ModelError(f"{p}: the file is empty (a .keras model is a zip archive)")
     kind = sniff(p)
     if kind == "tflite":
-        raise ModelError(f"{p}: a TFLite flatbuffer; int8 .tflite models are not supported yet "
-                         "(give the float32 .keras model)")
+        from . import tflite as T
+
+        return T.load(p), p
     model = K.load(p, trust=trust, kind=kind)
     return K.to_graph(model, str(p)), model

@@ -21,9 +21,21 @@ LAYOUTS = ("auto", "seed", "natural")
 
 
 def make_plan(g: Graph, layout: str = "auto", base: int | None = None,
-              weights_in: str = "sram", sram_base: int = 0x20000000) -> Plan:
+              weights_in: str = "sram", sram_base: int = 0x20000000,
+              cpu: Any = None) -> Plan:
     """The plan for ``g``: the seed preset when asked, or when ``auto`` and the graph is the
-    seed architecture with weights in SRAM at the default base; else a generated plan."""
+    seed architecture with weights in SRAM at the default base; else a generated plan.
+
+    An int8 graph's plan includes each op's CMSIS-NN scratch, whose size depends on the
+    CPU (``cpu``: a CpuVariant or name; default m4f)."""
+    if g.quantized:
+        if layout == "seed":
+            raise LayoutError("the seed layout is float32; an int8 model takes a generated "
+                              "plan (--layout auto or natural)")
+        from ..codegen.firmware import scratch_sizes
+
+        return auto_plan(g, sram_base if base is None else base, weights_in,
+                         scratch_sizes(g, cpu or "m4f"))
     if layout not in LAYOUTS:
         raise LayoutError(f"--layout {layout!r}: expected one of {', '.join(LAYOUTS)}")
     if layout == "seed":

@@ -7,7 +7,7 @@ import re
 
 from ..errors import LayoutError
 from ..graph import Graph
-from .buffers import Buffer, Plan
+from .buffers import ITEMSIZE, Buffer, Plan
 
 #: Element order of each op's constant inputs: (axes, formula), by op kind and input slot.
 #: Conv weights are CMSIS-NN's OHWI, dense weights [out][in], the rest as Keras holds them.
@@ -90,8 +90,12 @@ def place_arena(sizes: dict[str, int], life: dict[str, tuple[int, int]]) -> tupl
     return offsets, total
 
 
-def plan(g: Graph, base: int = 0x20000000, weights_in: str = "sram") -> Plan:
-    """The generated plan: [inputs][weights, biases in read order][arena] from ``base``."""
+def plan(g: Graph, base: int = 0x20000000, weights_in: str = "sram",
+         scratch: dict[int, int] | None = None) -> Plan:
+    """The generated plan: [inputs][weights, biases in read order][arena] from ``base``.
+
+    ``scratch`` gives the bytes of scratch op ``i``'s kernel needs (int8 graphs: CMSIS-NN's
+    own ``*_get_buffer_size`` on the target CPU); each lives in the arena during its op."""
     if weights_in not in ("sram", "flash"):
         raise LayoutError(f"--weights-in {weights_in!r}: expected 'sram' or 'flash'")
     if base % 8:
@@ -100,7 +104,7 @@ def plan(g: Graph, base: int = 0x20000000, weights_in: str = "sram") -> Plan:
     addr = base
     for name in g.inputs:
         t = g.tensors[name]
-        b = Buffer(name, name, "input", addr, t.shape, tuple(range(len(t.shape))),
+        b = Buffer(name, name, "input", addr, t.shape, tuple(range(len(t.shape))), t.dtype,
                    region="sram", order=_order_text(t.shape),
                    description=f"model input {t.shape}", symbol=f"armsim_in_{c_name(name)}")
         buffers.append(b)
@@ -111,30 +115,43 @@ def plan(g: Graph, base: int = 0x20000000, weights_in: str = "sram") -> Plan:
         desc = f"{t.role} of {user.name} ({user.kind})"
         sym = f"armsim_w_{c_name(t.name)}"
         if weights_in == "flash":
-            buffers.append(Buffer(t.name, t.name, t.role, None, t.shape, axes, region="flash",
-                                  order=order, description=desc, symbol=sym))
+            buffers.append(Buffer(t.name, t.name, t.role, None, t.shape, axes, t.dtype,
+                                  region="flash", order=order, description=desc, symbol=sym))
             continue
-        b = Buffer(t.name, t.name, t.role, addr, t.shape, axes, region="sram", order=order,
-                   description=desc, symbol=sym)
+        b = Buffer(t.name, t.name, t.role, addr, t.shape, axes, t.dtype, region="sram",
+                   order=order, description=desc, symbol=sym)
         buffers.append(b)
         addr = (b.end + 7) & ~7
-    return _with_arena(g, buffers, base, addr, "auto", weights_in)
+    return _with_arena(g, buffers, base, addr, "auto", weights_in, scratch=scratch or {})
 
 
 def _with_arena(g: Graph, buffers: list[Buffer], base: int, after: int, preset: str,
                 weights_in: str, seed_order: tuple[str, ...] = (),
-                filters: int | None = None) -> Plan:
+                filters: int | None = None, scratch: dict[int, int] | None = None) -> Plan:
     """Add the activation arena at ``after`` (aligned) and return the plan."""
     alias = aliases(g)
     life = lifetimes(g, alias)
-    sizes = {n: g.tensors[n].size * 4 for n in life}
+    sizes = {n: g.tensors[n].size * ITEMSIZE[g.tensors[n].dtype] for n in life}
+    for i, nbytes in (scratch or {}).items():
+        if nbytes > 0:
+            sizes[f"scratch:{i}"] = nbytes
+            life[f"scratch:{i}"] = (i, i)
     offsets, total = place_arena(sizes, life)
     start = (after + ARENA_ALIGN - 1) // ARENA_ALIGN * ARENA_ALIGN
     for name in sorted(offsets, key=lambda n: life[n]):
+        if name.startswith("scratch:"):
+            i = int(name.split(":")[1])
+            op = g.ops[i]
+            buffers.append(Buffer(name, name, "scratch", start + offsets[name], (sizes[name],),
+                                  (0,), "int8", region="arena", order="bytes",
+                                  description=f"scratch of {op.name} ({op.kind})",
+                                  producer=op.name, symbol=f"armsim_s_op{i}",
+                                  lifetime=life[name]))
+            continue
         t = g.tensors[name]
         prod = g.producer(name)
         buffers.append(Buffer(name, name, t.role, start + offsets[name], t.shape,
-                              tuple(range(len(t.shape))), region="arena",
+                              tuple(range(len(t.shape))), t.dtype, region="arena",
                               order=_order_text(t.shape),
                               description=f"output of {prod.name if prod else '?'}",
                               producer=prod.name if prod else None,

@@ -1,0 +1,229 @@
+"""int8 quantization arithmetic computed on the host: how real scales become the integer
+multipliers, shifts, offsets and clamps the CMSIS-NN kernels take.
+
+The formulas are TensorFlow Lite's (``tensorflow/lite/kernels/internal/quantization_util.cc``
+and each op's Prepare); CMSIS-NN states its s8 kernels are bit-exact with TFLite's reference
+kernels when given these values:
+
+* a real multiplier ``m > 0`` is ``q * 2**shift`` with ``q`` in [0.5, 1) (``frexp``); the
+  multiplier is ``round(q * 2**31)`` (half away from zero), and ``shift`` is applied as a left
+  shift when positive, a rounding right shift when negative. ``q`` rounding up to 1.0 becomes
+  ``2**30`` with ``shift + 1``; ``shift < -31`` flushes to (0, 0).
+* conv, depthwise and dense layers use ``m = s_in * s_w[c] / s_out`` per output channel
+  (in double precision), with offsets ``-zp_in`` and ``+zp_out``;
+* a fused ReLU/ReLU6 becomes a clamp ``[max(-128, zp + q(0)), min(127, zp + q(6))]`` with
+  ``q(v) = round_float32(v / s_out)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .graph import Activation
+
+QMIN, QMAX = -128, 127
+#: Left shift applied to both ADD inputs before rescaling (TFLite: 20 for int8).
+ADD_LEFT_SHIFT = 20
+#: Integer bits of the scaled difference in the s8 softmax (TFLite/TFLM: 5).
+SOFTMAX_DIFF_INTEGER_BITS = 5
+
+
+@dataclass(frozen=True)
+class Quant:
+    """A tensor's affine quantization: real = scale * (q - zero_point).
+
+    Attributes:
+        scales: one per tensor, or one per channel along ``axis``
+        zero_points: as many as ``scales``
+        axis: the channel axis of per-channel scales (in the graph tensor's shape), else None
+    """
+
+    scales: tuple[float, ...]
+    zero_points: tuple[int, ...]
+    axis: int | None = None
+
+    @property
+    def scale(self) -> float:
+        """The per-tensor scale (the first one of a per-channel tensor)."""
+        return self.scales[0]
+
+    @property
+    def zero_point(self) -> int:
+        """The per-tensor zero point."""
+        return self.zero_points[0]
+
+    @property
+    def per_channel(self) -> bool:
+        """True when the scales vary along ``axis``."""
+        return len(self.scales) > 1
+
+    def dequantize(self, q: np.ndarray) -> np.ndarray:
+        """Integers -> float32 reals (per-tensor scales only)."""
+        return (np.float32(self.scale)
+                * (np.asarray(q, np.int32) - self.zero_point).astype(np.float32))
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        """Float reals -> int8, TFLite's QUANTIZE arithmetic: round(x / scale) + zp, clamped
+        (float32 division, rounding half away from zero)."""
+        v = np.asarray(x, np.float32) / np.float32(self.scale)
+        r = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+        return np.clip(r.astype(np.int64) + self.zero_point, QMIN, QMAX).astype(np.int8)
+
+    def to_json(self) -> dict[str, object]:
+        """Stable keys for plans and reports."""
+        return {"scales": list(self.scales) if self.per_channel else self.scale,
+                "zero_points": list(self.zero_points) if self.per_channel else self.zero_point,
+                "axis": self.axis}
+
+
+def round_half_away(x: float) -> int:
+    """C's ``std::round``: halves away from zero."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def quantize_multiplier(m: float) -> tuple[int, int]:
+    """(multiplier, shift) with ``m ~= multiplier * 2**(shift - 31)``; TFLite's
+    ``QuantizeMultiplier``."""
+    if m == 0.0:
+        return 0, 0
+    q, shift = math.frexp(m)
+    fixed = round_half_away(q * (1 << 31))
+    if fixed == 1 << 31:
+        fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return fixed, shift
+
+
+def requantize(x: int, multiplier: int, shift: int) -> int:
+    """TFLite's ``MultiplyByQuantizedMultiplier`` (double rounding), on Python ints: what
+    ``arm_nn_requantize`` computes on the chip."""
+    left = max(shift, 0)
+    right = max(-shift, 0)
+    a = x * (1 << left)
+    a = max(min(a, 2**31 - 1), -2**31)
+    # SaturatingRoundingDoublingHighMul
+    if a == -2**31 and multiplier == -2**31:
+        high = 2**31 - 1
+    else:
+        ab = a * multiplier
+        nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+        v = ab + nudge
+        high = v >> 31 if v >= 0 else -((-v) >> 31)  # C division truncates
+    # RoundingDivideByPOT
+    if right == 0:
+        return high
+    mask = (1 << right) - 1
+    remainder = high & mask
+    threshold = (mask >> 1) + (1 if high < 0 else 0)
+    return (high >> right) + (1 if remainder > threshold else 0)
+
+
+def channel_multipliers(s_in: float, s_w: tuple[float, ...], s_out: float
+                        ) -> tuple[list[int], list[int]]:
+    """Per-channel (multipliers, shifts) of a conv/depthwise/dense layer:
+    ``m[c] = s_in * s_w[c] / s_out`` in double precision."""
+    pairs = [quantize_multiplier(float(s_in) * float(w) / float(s_out)) for w in s_w]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def quantize_value(v: float, q: Quant) -> int:
+    """TFLite's Quantize helper for activation bounds: zp + round(float32(v / scale))."""
+    return q.zero_point + round_half_away(float(np.float32(v) / np.float32(q.scale)))
+
+
+def activation_range(act: Activation, out: Quant) -> tuple[int, int]:
+    """The int8 clamp of a fused activation (TFLite's CalculateActivationRangeQuantized)."""
+    lo, hi = QMIN, QMAX
+    if act.kind == "linear":
+        return lo, hi
+    if act.kind == "relu":
+        lo = max(lo, quantize_value(0.0, out))
+        if act.max_value is not None:
+            hi = min(hi, quantize_value(act.max_value, out))
+        return lo, hi
+    if act.kind == "relu6":
+        return max(lo, quantize_value(0.0, out)), min(hi, quantize_value(6.0, out))
+    if act.kind == "relu_n1_to_1":
+        return max(lo, quantize_value(-1.0, out)), min(hi, quantize_value(1.0, out))
+    raise ValueError(f"activation {act.kind} is not a clamp")
+
+
+@dataclass(frozen=True)
+class AddParams:
+    """Requantization of an int8 ADD (TFLite's PrepareGeneralSubOp for int8)."""
+
+    input1_offset: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_offset: int
+    input2_multiplier: int
+    input2_shift: int
+    left_shift: int
+    output_offset: int
+    output_multiplier: int
+    output_shift: int
+
+
+def add_params(a: Quant, b: Quant, out: Quant) -> AddParams:
+    """Both inputs rescaled to twice the larger input scale, summed, then rescaled."""
+    twice_max = 2.0 * max(a.scale, b.scale)
+    m1 = quantize_multiplier(a.scale / twice_max)
+    m2 = quantize_multiplier(b.scale / twice_max)
+    mo = quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * out.scale))
+    return AddParams(-a.zero_point, m1[0], m1[1], -b.zero_point, m2[0], m2[1], ADD_LEFT_SHIFT,
+                     out.zero_point, mo[0], mo[1])
+
+
+def mul_params(a: Quant, b: Quant, out: Quant) -> tuple[int, int]:
+    """(multiplier, shift) of an int8 MUL: ``s_a * s_b / s_out``."""
+    return quantize_multiplier(a.scale * b.scale / out.scale)
+
+
+def softmax_params(beta: float, s_in: float) -> tuple[int, int, int]:
+    """(multiplier, left shift, diff_min) of the s8 softmax (TFLite's
+    PreprocessSoftmaxScaling and CalculateInputRadius with 5 integer bits)."""
+    bits = SOFTMAX_DIFF_INTEGER_BITS
+    real = min(beta * s_in * (1 << (31 - bits)), (1 << 31) - 1.0)
+    mult, shift = quantize_multiplier(real)
+    radius = math.floor(((1 << bits) - 1) * (1 << (31 - bits)) / (1 << shift))
+    return mult, shift, -radius
+
+
+def mean_params(q_in: Quant, q_out: Quant, span: int) -> tuple[int, int]:
+    """(multiplier, shift) of an int8 MEAN over ``span`` elements: ``s_in / s_out`` with the
+    1/span folded in as TFLite's QuantizedMeanOrSum folds it (shift by floor(log2(span)),
+    capped at 32 and at 31 + shift, then an integer division by span)."""
+    mult, shift = quantize_multiplier(q_in.scale / q_out.scale)
+    sh = min(span.bit_length() - 1, 32, 31 + shift)
+    return int((mult << sh) // span), shift - sh
+
+
+def leaky_relu_params(alpha: float, s_in: float, s_out: float) -> tuple[int, int, int, int]:
+    """(identity multiplier, identity shift, alpha multiplier, alpha shift) of LEAKY_RELU."""
+    ident = quantize_multiplier(s_in / s_out)
+    neg = quantize_multiplier(s_in * alpha / s_out)
+    return ident[0], ident[1], neg[0], neg[1]
+
+
+def lookup_table(fn: str, q_in: Quant, q_out: Quant) -> np.ndarray:
+    """The 256-entry int8 table TFLite's reference TANH/LOGISTIC evaluate with (indexed by
+    the input byte as uint8): dequantize in float32, apply the function, divide by the
+    output scale (as a multiply by its float32 inverse), round, add the zero point, clamp."""
+    inv = np.float32(1.0) / np.float32(q_out.scale)
+    table = np.zeros(256, np.int8)
+    for v in range(QMIN, QMAX + 1):
+        x = np.float32(q_in.scale) * np.float32(v - q_in.zero_point)
+        if fn == "tanh":
+            y = np.float32(math.tanh(float(x)))
+        elif fn == "sigmoid":
+            y = np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-float(x))))
+        else:
+            raise ValueError(f"no lookup table for {fn}")
+        r = round_half_away(float(np.float32(y * inv)))
+        table[v & 0xFF] = max(QMIN, min(QMAX, r + q_out.zero_point))
+    return table

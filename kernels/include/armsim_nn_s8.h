@@ -1,0 +1,90 @@
+/**
+ * @file armsim_nn_s8.h
+ * @brief armsim's own int8 kernels for the TFLite ops CMSIS-NN has no s8 kernel for.
+ *
+ * Each follows the integer arithmetic of TensorFlow Lite's reference kernel for the op, so
+ * its output is bit-exact with the TFLite interpreter. Requantisation uses CMSIS-NN's
+ * arm_nn_requantize (TFLite's MultiplyByQuantizedMultiplier); the multipliers, shifts,
+ * offsets and tables are computed on the host from the tensors' scales (armsim/quant.py).
+ *
+ * Tensor format: int8, any shape, flat in C order. A reduction views its input as
+ * [outer][span][inner] and reduces the middle axis.
+ */
+#ifndef ARMSIM_NN_S8_H
+#define ARMSIM_NN_S8_H
+
+#include <stdint.h>
+
+/**
+ * @brief Table look-up: out[i] = table[(uint8_t)in[i]] (TFLite's int8 TANH and LOGISTIC).
+ * @param[in]  input  int8 input
+ * @param[in]  size   number of elements
+ * @param[in]  table  256 entries indexed by the input byte read as uint8
+ * @param[out] output int8 output (may equal input)
+ */
+void armsim_lut_s8(const int8_t *input, int32_t size, const int8_t *table, int8_t *output);
+
+/**
+ * @brief Leaky ReLU: each side of zero rescaled by its own multiplier (TFLite LEAKY_RELU).
+ * @param[in]  input        int8 input
+ * @param[in]  size         number of elements
+ * @param[in]  input_zp     input zero point
+ * @param[in]  output_zp    output zero point
+ * @param[in]  ident_mult   multiplier for x >= 0 (s_in / s_out)
+ * @param[in]  ident_shift  its shift
+ * @param[in]  alpha_mult   multiplier for x < 0 (alpha * s_in / s_out)
+ * @param[in]  alpha_shift  its shift
+ * @param[out] output       int8 output
+ */
+void armsim_leaky_relu_s8(const int8_t *input, int32_t size, int32_t input_zp, int32_t output_zp,
+                          int32_t ident_mult, int32_t ident_shift, int32_t alpha_mult,
+                          int32_t alpha_shift, int8_t *output);
+
+/**
+ * @brief Change of scale with a clamp: out = clamp(out_zp + requant(in - in_zp)) (TFLite's
+ *        int8 QUANTIZE, and standalone RELU/RELU6).
+ * @param[in]  input      int8 input
+ * @param[in]  size       number of elements
+ * @param[in]  input_zp   input zero point
+ * @param[in]  output_zp  output zero point
+ * @param[in]  mult       multiplier (s_in / s_out)
+ * @param[in]  shift      shift
+ * @param[in]  act_min    lower clamp
+ * @param[in]  act_max    upper clamp
+ * @param[out] output     int8 output
+ */
+void armsim_requantize_s8(const int8_t *input, int32_t size, int32_t input_zp, int32_t output_zp,
+                          int32_t mult, int32_t shift, int32_t act_min, int32_t act_max,
+                          int8_t *output);
+
+/**
+ * @brief Mean over the middle axis of [outer][span][inner] (TFLite's QuantizedMeanOrSum):
+ *        out = clamp(out_zp + requant(sum - in_zp * span)), the 1/span folded into the
+ *        multiplier on the host.
+ * @param[in]  input      int8 input
+ * @param[in]  outer      outer extent
+ * @param[in]  span       reduced extent
+ * @param[in]  inner      inner extent
+ * @param[in]  input_zp   input zero point
+ * @param[in]  output_zp  output zero point
+ * @param[in]  mult       multiplier (s_in / s_out / span, folded as TFLite folds it)
+ * @param[in]  shift      shift
+ * @param[out] output     int8 output of outer * inner elements
+ */
+void armsim_mean_s8(const int8_t *input, int32_t outer, int32_t span, int32_t inner,
+                    int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
+                    int8_t *output);
+
+/**
+ * @brief Maximum over the middle axis of [outer][span][inner] (TFLite REDUCE_MAX; input and
+ *        output share their quantization).
+ * @param[in]  input   int8 input
+ * @param[in]  outer   outer extent
+ * @param[in]  span    reduced extent
+ * @param[in]  inner   inner extent
+ * @param[out] output  int8 output of outer * inner elements
+ */
+void armsim_reduce_max_s8(const int8_t *input, int32_t outer, int32_t span, int32_t inner,
+                          int8_t *output);
+
+#endif /* ARMSIM_NN_S8_H */
