@@ -131,6 +131,12 @@ def channel_multipliers(s_in: float, s_w: tuple[float, ...], s_out: float
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def fc_scale(s_in: float, s_w: float, s_out: float) -> float:
+    """The double-precision scale TFLite's reference FULLY_CONNECTED requantizes with:
+    ``s_in * s_w / s_out`` evaluated left to right in double."""
+    return float(s_in) * float(s_w) / float(s_out)
+
+
 def quantize_value(v: float, q: Quant) -> int:
     """TFLite's Quantize helper for activation bounds: zp + round(float32(v / scale))."""
     return q.zero_point + round_half_away(float(np.float32(v) / np.float32(q.scale)))

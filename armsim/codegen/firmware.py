@@ -32,8 +32,13 @@ LIBS = ("-lm",)
 #: Kernel sets: "reference" is kernels/ref; "optimized" is kernels/ref with every file that
 #: kernels/opt has replaced by it, plus the specialised kernels only kernels/opt has.
 KERNEL_SETS = ("optimized", "reference")
-#: int8 graphs always run CMSIS-NN's s8 kernels plus armsim's own (kernels/s8).
+#: int8 graphs run CMSIS-NN's s8 kernels plus armsim's own (kernels/s8). With the default
+#: set, dense layers use armsim's kernel with TFLite's reference requantization (bit-exact
+#: with the interpreter); "cmsis-nn" takes CMSIS-NN's dense kernels too (TFLM's integer
+#: requantization, one step off the interpreter now and then).
 INT8_KERNELS = "cmsis-nn"
+INT8_SETS = {"optimized": "cmsis-nn+armsim-fc", "reference": "cmsis-nn+armsim-fc",
+             "cmsis-nn": "cmsis-nn"}
 DEFAULT_KERNELS = "optimized"
 #: The smallest stack the linker script accepts.
 MIN_STACK = 0x1000
@@ -133,7 +138,7 @@ def ar_for(gcc: str) -> str:
 def _includes(kdir: Path, kernels: str) -> list[str]:
     """-I flags of a kernel set (the s8 kernels build against CMSIS-NN's headers)."""
     out = ["-I", str(kdir / "include")]
-    if kernels in ("s8", INT8_KERNELS):
+    if kernels == "s8" or kernels.startswith(INT8_KERNELS):
         from .cmsis import locate
 
         cm = locate()
@@ -172,10 +177,11 @@ def kernel_library(cpu: CpuVariant, kernels: str, gcc: str | None = None) -> Pat
     return lib
 
 
-def generated_sources(plan: Plan, mcu: Mcu) -> dict[str, str]:
+def generated_sources(plan: Plan, mcu: Mcu, kernels: str = DEFAULT_KERNELS) -> dict[str, str]:
     """The files generated for a plan and MCU, by name."""
     g = plan.graph
-    net = render_s8.network_c(g, plan) if g.quantized else network_c(g, plan)
+    net = render_s8.network_c(g, plan, kernels == "cmsis-nn") if g.quantized \
+        else network_c(g, plan)
     files = {"network.c": net, "armsim_plan.h": plan_header(g, plan),
              "memory.ld": memory_ld(plan, mcu)}
     if plan.weights_in == "flash":
@@ -208,7 +214,7 @@ def check_plan_fits(plan: Plan, mcu: Mcu) -> None:
 def _libraries(cpu: CpuVariant, kernels: str, gcc: str, sources: dict[str, str]
                ) -> tuple[list[Path], list[str]]:
     """The static libraries a firmware links and the extra -I flags its sources need."""
-    if kernels != INT8_KERNELS:
+    if not kernels.startswith(INT8_KERNELS):
         return [kernel_library(cpu, kernels, gcc)], []
     from . import cmsis
 
@@ -254,7 +260,7 @@ def _key(gcc: str, cpu: CpuVariant, kernels: str, generated: dict[str, str]) -> 
     kdir = kernels_dir()
     runtime = sorted((kdir / "runtime").iterdir())
     extra: list[bytes | str] = []
-    if kernels == INT8_KERNELS:
+    if kernels.startswith(INT8_KERNELS):
         from . import cmsis
 
         cm = cmsis.locate()
@@ -274,9 +280,9 @@ def build(cpu: CpuVariant, plan: Plan, mcu: Mcu, force: bool = False,
     (int8 graphs always use CMSIS-NN)."""
     check_plan_fits(plan, mcu)
     if plan.graph.quantized:
-        kernels = INT8_KERNELS
+        kernels = INT8_SETS.get(kernels, kernels)
     gcc = find_gcc()
-    generated = generated_sources(plan, mcu)
+    generated = generated_sources(plan, mcu, kernels)
     key = _key(gcc, cpu, kernels, generated)
     name = plan.graph.name if plan.preset != "seed" else f"seed-f{plan.filters}"
     out_dir = cache_dir() / f"{cpu.name}-{_safe(name)}-{mcu.name}-{kernels[:3]}-{key}"

@@ -39,7 +39,14 @@ def _ints(values: list[int]) -> str:
 class _Ctx:
     g: Graph
     plan: Plan | None
+    cmsis_fc: bool = False
     lines: list[str] = field(default_factory=list)
+
+    def doubles(self, name: str, values: list[float]) -> str:
+        """A static const double array with exact (hex) literals."""
+        body = ",\n    ".join(float(v).hex() for v in values)
+        self.lines.append(f"static const double {name}[{len(values)}] UNUSED = {{\n    {body}\n}};")
+        return name
 
     def static(self, ctype: str, name: str, init: str) -> str:
         self.lines.append(f"static const {ctype} {name} UNUSED = {init};")
@@ -152,6 +159,14 @@ def op_code(ctx: _Ctx, i: int, op: Op) -> OpCode:
         bd = ctx.static("cmsis_nn_dims", f"{p}_bias", f"{{1, 1, 1, {n_out}}}")
         od = ctx.static("cmsis_nn_dims", f"{p}_out", f"{{{batches}, 1, 1, {n_out}}}")
         bias = ctx.ptr(op.inputs[2], "int32_t") if len(op.inputs) > 2 else "0"
+        lo, hi = Q.activation_range(op.activation, qo)
+        if not ctx.cmsis_fc:  # TFLite's reference requantization (double precision)
+            scales = [Q.fc_scale(qi.scale, w, qo.scale) for w in qw.scales]
+            table = ctx.doubles(f"{p}_scales", scales)
+            return OpCode([f"armsim_fully_connected_s8({src}, {batches}, {n_in}, "
+                           f"{ctx.ptr(op.inputs[1])}, {bias}, {n_out}, {-qi.zero_point}, "
+                           f"{qo.zero_point}, {table}, {int(qw.per_channel)}, {lo}, {hi}, "
+                           f"{out});"])
         if qw.per_channel:
             qp, _ = _per_channel(ctx, p, op, n_out)
             fn = "arm_fully_connected_per_channel_s8"
@@ -253,14 +268,18 @@ def _activation(ctx: _Ctx, p: str, op: Op, src: str, out: str, n: int) -> list[s
 
 
 _PRELUDE = [
-    "#include <stdint.h>", '#include "arm_nnfunctions.h"', '#include "armsim_nn_s8.h"',
+    "#include <stddef.h>", "#include <stdint.h>", '#include "arm_nnfunctions.h"',
+    '#include "armsim_nn_s8.h"',
     "#define UNUSED __attribute__((unused))",
 ]
 
 
-def network_c(g: Graph, plan: Plan) -> str:
-    """``network.c`` of an int8 graph: one noinline function per op, then the finish."""
-    ctx = _Ctx(g, plan)
+def network_c(g: Graph, plan: Plan, cmsis_fc: bool = False) -> str:
+    """``network.c`` of an int8 graph: one noinline function per op, then the finish.
+
+    Dense layers run armsim's kernel with TFLite's reference requantization, unless
+    ``cmsis_fc`` asks for CMSIS-NN's (TFLM's integer multiplier)."""
+    ctx = _Ctx(g, plan, cmsis_fc)
     funcs: list[str] = []
     calls: list[str] = []
     for i, op in enumerate(g.ops):

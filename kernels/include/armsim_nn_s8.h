@@ -87,4 +87,30 @@ void armsim_mean_s8(const int8_t *input, int32_t outer, int32_t span, int32_t in
 void armsim_reduce_max_s8(const int8_t *input, int32_t outer, int32_t span, int32_t inner,
                           int8_t *output);
 
+/**
+ * @brief Dense layer requantized as TFLite's reference kernel does (FullyConnected and
+ *        FullyConnectedPerChannel with float scales): out = clamp(round((double)acc *
+ *        scale) + out_zp), scale = s_in * s_w / s_out in double precision. CMSIS-NN's
+ *        arm_fully_connected_s8 uses TFLM's integer multiplier instead, which differs from
+ *        the TFLite interpreter by one step where the product lies near a half.
+ * @param[in]  input          int8 input, [batches][n_in]
+ * @param[in]  batches        rows of the input
+ * @param[in]  n_in           accumulation depth
+ * @param[in]  weights        int8 weights, [n_out][n_in] (symmetric: zero point 0)
+ * @param[in]  bias           int32 bias of n_out values, or NULL
+ * @param[in]  n_out          output depth
+ * @param[in]  input_offset   minus the input zero point
+ * @param[in]  output_offset  the output zero point
+ * @param[in]  scales         n_out scales (per_channel) or one
+ * @param[in]  per_channel    nonzero when scales has one value per output channel
+ * @param[in]  act_min        lower clamp
+ * @param[in]  act_max        upper clamp
+ * @param[out] output         int8 output, [batches][n_out]
+ */
+void armsim_fully_connected_s8(const int8_t *input, int32_t batches, int32_t n_in,
+                               const int8_t *weights, const int32_t *bias, int32_t n_out,
+                               int32_t input_offset, int32_t output_offset, const double *scales,
+                               int32_t per_channel, int32_t act_min, int32_t act_max,
+                               int8_t *output);
+
 #endif /* ARMSIM_NN_S8_H */
