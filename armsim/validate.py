@@ -31,11 +31,12 @@ class RunSpec:
     blocks: list[tuple[int, bytes]]  # weights (and anything else) written once
     input_address: int
     input: Any  # the input's plan Buffer (packs rows into its element order)
-    outputs: list[tuple[int, int]]  # (address, float count) per graph output, natural order
+    outputs: list[tuple[int, int]]  # (address, element count) per graph output, natural order
     classifier: bool
     max_instructions: int
     timeout_s: float
     counting: str = "auto"
+    dtype: str = "float32"  # the outputs' element type
 
     @classmethod
     def of(cls, session: Any, blocks: list[tuple[int, bytes]] | None = None) -> "RunSpec":
@@ -50,11 +51,12 @@ class RunSpec:
             blocks = session.blocks(plan.pack(plan.constant_tensors()))
         return cls(str(session.build.elf), session.cpu.name, session.mcu.name, blocks,
                    session.address(inp.name), inp, outs, g.is_classifier(),
-                   session.max_instructions, session.timeout_s)
+                   session.max_instructions, session.timeout_s,
+                   dtype=g.tensors[g.outputs[0]].dtype)
 
     @property
     def n_outputs(self) -> int:
-        """Floats per inference, all outputs joined."""
+        """Output elements per inference, all outputs joined."""
         return sum(n for _a, n in self.outputs)
 
 
@@ -62,7 +64,7 @@ class RunSpec:
 class EmulatorRun:
     """Per-input emulator results."""
 
-    outputs: np.ndarray  # (N, n_outputs) float32
+    outputs: np.ndarray  # (N, n_outputs) float32 (int8 for quantized graphs)
     predicted: np.ndarray  # (N,), -1 for non-classifiers
     instructions: np.ndarray  # (N,)
     seconds: float
@@ -83,8 +85,10 @@ def _init(spec: RunSpec) -> None:
 def _chunk(args: tuple[int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     start, xs = args
     m, spec = _W["machine"], _W["spec"]
-    rows = spec.input.pack_many(xs).astype("<f4")
-    outs = np.empty((len(xs), spec.n_outputs), np.float32)
+    rows = spec.input.pack_many(xs)
+    rows = rows.astype(rows.dtype.newbyteorder("<"))
+    out_t = np.dtype(spec.dtype).newbyteorder("<")
+    outs = np.empty((len(xs), spec.n_outputs), out_t)
     preds = np.full(len(xs), -1, np.int32)
     instr = np.empty(len(xs), np.int64)
     pred_addr = m.image.symbol("armsim_predicted").address if spec.classifier else None
@@ -92,7 +96,8 @@ def _chunk(args: tuple[int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray, n
         m.write_blocks([(spec.input_address, row.tobytes())])
         stats = m.run(spec.max_instructions, spec.timeout_s)
         m.stop_alignment_checks()  # each worker's first input was checked
-        outs[i] = np.concatenate([np.frombuffer(m.read(a, 4 * n), "<f4") for a, n in spec.outputs])
+        outs[i] = np.concatenate([np.frombuffer(m.read(a, out_t.itemsize * n), out_t)
+                                  for a, n in spec.outputs])
         if pred_addr is not None:
             preds[i] = np.frombuffer(m.read(pred_addr, 4), "<i4")[0]
         instr[i] = stats.instructions
@@ -103,7 +108,7 @@ def emulate(spec: RunSpec, xs: np.ndarray, jobs: int,
             progress: Callable[[int], None] | None = None, chunk: int = 200) -> EmulatorRun:
     """Run every input through the emulator on ``jobs`` processes (1: in this process)."""
     n = len(xs)
-    outs = np.empty((n, spec.n_outputs), np.float32)
+    outs = np.empty((n, spec.n_outputs), np.dtype(spec.dtype))
     preds = np.empty(n, np.int32)
     instr = np.empty(n, np.int64)
     tasks = [(i, xs[i:i + chunk]) for i in range(0, n, chunk)]

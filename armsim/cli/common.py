@@ -148,8 +148,10 @@ def target(args: argparse.Namespace, g: Graph | None = None) -> tuple[CpuVariant
         if g is not None:
             from ..codegen.firmware import check_plan_fits
 
+            default = get_mcu(DEFAULT_MCU)
+            cpu = get_cpu(resolve_cpu(default, getattr(args, "cpu", None)))
             try:
-                check_plan_fits(plan_for(args, g, get_mcu(DEFAULT_MCU)), get_mcu(DEFAULT_MCU))
+                check_plan_fits(plan_for(args, g, default, cpu), default)
             except ArmsimError as e:
                 name = "large"
                 from .render import note
@@ -186,10 +188,12 @@ def load_model(args: argparse.Namespace, default: bool = True) -> ModelRef | Non
     return ModelRef(g, k, path)
 
 
-def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu) -> Plan:
-    """The plan chosen by --layout, --base and --weights-in."""
+def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu,
+             cpu: CpuVariant | None = None) -> Plan:
+    """The plan chosen by --layout, --base and --weights-in (an int8 plan's scratch depends
+    on the CPU)."""
     return make_plan(g, getattr(args, "layout", "auto"), getattr(args, "base", None),
-                     getattr(args, "weights_in", "sram"), mcu.sram_base)
+                     getattr(args, "weights_in", "sram"), mcu.sram_base, cpu)
 
 
 def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu: Mcu,
@@ -262,7 +266,17 @@ def read_inputs(path: str, g: Graph) -> tuple[np.ndarray, np.ndarray | None]:
                         f"model's input is {shape} (one input per row)")
     if len(x) == 0:
         raise DataError(f"--inputs {p}: holds no inputs")
-    rows = np.stack([check_input(g, row, f"--inputs {p}[{i}]") for i, row in enumerate(x)])
+    if g.quantized:  # int8 rows are used as they are; float rows get quantized later
+        if x.dtype != np.int8 and not np.issubdtype(x.dtype, np.floating):
+            raise DataError(f"--inputs {p}: dtype {x.dtype}; an int8 model takes int8 inputs "
+                            "(already quantized) or float inputs (quantized with the model's "
+                            "input scale)")
+        if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+            raise DataError(f"--inputs {p}: holds NaN or infinity")
+        rows = x
+    else:
+        rows = np.stack([check_input(g, row, f"--inputs {p}[{i}]")
+                         for i, row in enumerate(x)])
     if y is not None:
         y = np.asarray(y).reshape(-1)
         if len(y) != len(rows):
@@ -371,7 +385,7 @@ def model_run(args: argparse.Namespace, ref: ModelRef | None = None,
     cpu, mcu = target(args, ref.graph)
     if cpu_name is not None:
         cpu = get_cpu(cpu_name)
-    plan = plan_for(args, ref.graph, mcu)
+    plan = plan_for(args, ref.graph, mcu, cpu)
     s = session(args, ref.graph, plan, cpu, mcu)
     return ModelRun(ref.graph, ref.keras, cpu, mcu, plan, s, plan.pack(plan.constant_tensors()))
 

@@ -119,6 +119,83 @@ def diagnosis(reports: list[dict[str, Any]]) -> None:
             con.print(f"finding: {f}", markup=False)
 
 
+def simulate_table_q(rows: list[dict[str, Any]], model: str, cpu: str, prep: str) -> None:
+    """int8: one row per input, the difference in int8 steps and the quantization error."""
+    quant = any("quantization" in r for r in rows)
+    cols = ["input", "label", "emulator", "host", "correct", "max |Δ| (steps)", "instructions",
+            "bit-exact"] + (["vs float: max |Δ|"] if quant else [])
+    t = table(f"armsim simulate: {model} (int8, CMSIS-NN) on {cpu} (Unicorn); inputs: {prep}",
+              cols, {"label", "emulator", "host", "max |Δ| (steps)", "instructions",
+                     "vs float: max |Δ|"})
+    for r in rows:
+        emu = r["predicted"] if r["predicted"] is not None else "-"
+        hp = r["host"]["predicted"] if r["host"]["predicted"] is not None else "-"
+        correct = "-" if "correct" not in r else ("yes" if r["correct"] else "no")
+        cells = [escape(r["name"]), str(r.get("label", "")), str(emu), str(hp), correct,
+                 f"{r['max_abs_diff_q']} ({r['max_abs_diff']:.3g})", f"{r['instructions']:,}",
+                 "[green]yes[/]" if r["agree"] else "[red]NO[/]"]
+        if quant:
+            cells.append(f"{r['quantization']['max_abs']:.3g}" if "quantization" in r else "-")
+        t.add_row(*cells)
+    con = console()
+    con.print(t)
+    bad = sum(1 for r in rows if not r["agree"])
+    con.print(f"{len(rows) - bad}/{len(rows)} bit-exact with the TFLite interpreter (int8 "
+              "outputs equal element for element).", markup=False)
+    if quant:
+        con.print("vs float: the int8 model's (interpreter's) dequantized outputs against the "
+                  "float model's: quantization error, not emulator error.", markup=False)
+
+
+def diagnosis_q(name: str, d: dict[str, Any]) -> None:
+    """int8 per-op diffs against the interpreter and the first diverging op."""
+    con = console()
+    t = table(f"per-op int8 diagnosis, {name}", ["op", "TFLite op", "max |Δ| (steps)",
+                                                 "max |Δ| (real)", "elements differing"],
+              {"max |Δ| (steps)", "max |Δ| (real)", "elements differing"})
+    for o in d["ops"]:
+        row(t, o["op"], o["tflite"], str(o["max_abs_diff_q"]), f"{o['max_abs_diff']:.3g}",
+            str(o["elements_differing"]), style="red" if o["max_abs_diff_q"] else None)
+    con.print(t)
+    con.print("first diverging op: " + (d["first_divergence"] or "none (every op bit-exact)"),
+              markup=False)
+
+
+def validation_q(res: dict[str, Any]) -> None:
+    """int8 validation: bit-exactness, accuracies, quantization error, the verdict."""
+    con = console()
+    t = table(f"armsim validate: {res['n']} inputs ({res['inputs']}), int8 model {res['model']} "
+              f"on {res['cpu']} ({res['jobs']} process(es))", ["metric", "value"], {"value"})
+    rows = [("bit-exact inputs", f"{res['bit_exact_inputs']} / {res['n']}"),
+            ("max |emulator - interpreter| (int8 steps)", str(res["max_abs_diff_q"])),
+            ("elements differing", str(res["elements_differing"]))]
+    if "agreement" in res:
+        rows.append(("argmax agreement", f"{res['agreement']:.4%}"))
+    if "host_accuracy" in res:
+        rows += [("interpreter accuracy", f"{res['host_accuracy']:.4f}"),
+                 ("emulator accuracy", f"{res['emulator_accuracy']:.4f}")]
+    q = res.get("quantization")
+    if q:
+        rows += [("int8 vs float: max |Δ| / cos", f"{q['max_abs']:.3g} / {q['cos']:.6f}")]
+        if "agreement" in q:
+            rows.append(("int8 vs float: argmax agreement", f"{q['agreement']:.4%}"))
+        if "float_accuracy" in q:
+            rows.append(("float model accuracy", f"{q['float_accuracy']:.4f}"))
+    ins = res["instructions"]
+    rows += [("instructions per input min / median / max",
+              f"{ins['min']:,} / {ins['median']:,.0f} / {ins['max']:,}"),
+             ("emulation", f"{res['seconds']:.1f} s ({res['inputs_per_second']} inputs/s)")]
+    for k, v in rows:
+        row(t, k, v)
+    con.print(t)
+    if res["passed"]:
+        con.print(f"PASS: all {res['n']} inputs bit-exact with the TFLite interpreter.",
+                  style="green", markup=False)
+    else:
+        con.print(f"FAIL: {res['n'] - res['bit_exact_inputs']} inputs differ (first: "
+                  f"{res['differing_inputs'][:5]}).", style="red", markup=False)
+
+
 # -- validate ---------------------------------------------------------------------------------
 def validation(res: dict[str, Any]) -> None:
     """The metrics table, confusion matrices and reports, and the verdict."""

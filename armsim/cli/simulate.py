@@ -45,6 +45,8 @@ def add_parser(sub: Any) -> None:
                    help="per-op diagnosis even when everything agrees")
     s.add_argument("--allow-outside-layout", action="store_true",
                    help="accept script writes to SRAM outside the plan's buffers")
+    s.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
+                   "quantized from, to report the quantization error apart from the emulator's")
     C.add_limits(s)
     s.set_defaults(func=run)
 
@@ -58,6 +60,14 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
     warnings: list[str] = []
+    if not args.script:
+        ref = C.load_model(args)
+        assert ref is not None
+        if ref.graph.quantized:
+            from . import int8
+
+            return int8.simulate(args, ref)
+        C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
     if args.script:
         st = C.script_setup(args, args.no_host)
         g, plan, s, keras, cpu = st.graph, st.plan, st.session, st.host, st.cpu
@@ -72,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             warnings.append(f"input values reach {float(st.x.max()):g}: the seed model expects "
                             "pixels scaled (v - 127.5) / 127.5, in -1..1 (raw 0..255 pixels?)")
     else:
-        mr = C.model_run(args)
+        mr = C.model_run(args, ref)
         g, keras, cpu, plan, s, memory = mr.graph, mr.keras, mr.cpu, mr.plan, mr.session, \
             mr.memory
         cases, prep = C.cases(args, g)

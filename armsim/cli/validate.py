@@ -38,6 +38,8 @@ def add_parser(sub: Any) -> None:
                    help="per-op diagnosis even when everything agrees")
     C.add_tolerances(v)
     v.add_argument("--quiet", action="store_true", help="no progress bar")
+    v.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
+                   "quantized from (quantization error, reported apart)")
     C.add_limits(v)
     v.set_defaults(func=run)
 
@@ -67,6 +69,8 @@ def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | 
     if not args.inputs:
         shape = g.tensors[g.inputs[0]].shape
         xs = C.mnist_scale(xs, args.mnist_scale).reshape((n,) + shape)
+    if g.quantized and xs.dtype == np.int8:
+        return xs, ys, what
     return np.asarray(xs, np.float32), ys, what
 
 
@@ -75,12 +79,20 @@ def run(args: argparse.Namespace) -> int:
     plot = C.check_output(args.plot, (".png",), "--plot")
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
+    if not args.script:
+        ref = C.load_model(args)
+        assert ref is not None
+        if ref.graph.quantized:
+            from . import int8
+
+            return int8.validate(args, ref, _inputs(args, ref.graph))
+        C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
     if args.script:
         st = C.script_setup(args)
         g, plan, s, keras, memory, cpu = st.graph, st.plan, st.session, st.host, st.memory, st.cpu
         host_source = REBUILT if st.host_rebuilt else "model"
     else:
-        mr = C.model_run(args)
+        mr = C.model_run(args, ref)
         g, keras, cpu, plan, s, memory = mr.graph, mr.keras, mr.cpu, mr.plan, mr.session, \
             mr.memory
         host_source = "model"

@@ -1,0 +1,81 @@
+"""Full-int8 quantization of a Keras model with TFLite's converter, so the float and int8
+versions of one model can be compared (``armsim quantize``, ``profile --compare-dtypes``).
+
+The converter gets a representative dataset of ``calibration`` inputs, int8 builtin ops
+only, and int8 input and output (``inference_input_type=tf.int8``): the fully-int8 files
+armsim's TFLite frontend reads. Its console noise is kept out of the terminal unless it
+fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .errors import ModelError
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Send what C++ and Python print to fd 1 and 2 to a file; show it only on failure."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    with tempfile.TemporaryFile(mode="w+b") as noise:
+        os.dup2(noise.fileno(), 1)
+        os.dup2(noise.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            noise.seek(0)
+            sys.stderr.write(noise.read().decode(errors="replace")[-4000:])
+            raise
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def quantize(model: Any, calibration: np.ndarray, out: str | Path | None = None) -> bytes:
+    """The fully-int8 ``.tflite`` of a Keras model, calibrated on ``calibration`` (N inputs
+    in the model's input shape, float32); written to ``out`` when given."""
+    from ._tf import import_keras
+
+    import_keras()
+    import tensorflow as tf
+
+    xs = np.asarray(calibration, np.float32)
+    if len(xs) == 0:
+        raise ModelError("quantization needs at least one calibration input")
+
+    def representative() -> Iterator[list[np.ndarray]]:
+        for x in xs:
+            yield [x[np.newaxis]]
+
+    try:
+        with quiet():
+            conv = tf.lite.TFLiteConverter.from_keras_model(model)
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            conv.representative_dataset = representative
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            conv.inference_input_type = tf.int8
+            conv.inference_output_type = tf.int8
+            data = conv.convert()
+    except Exception as e:  # the converter raises many types
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"TFLite's converter cannot quantize model '{model.name}' to int8: "
+                         f"{first}") from None
+    if out is not None:
+        Path(out).write_bytes(data)
+    return data

@@ -1,0 +1,139 @@
+"""The host side of an int8 model: the TFLite interpreter with its reference kernels.
+
+The interpreter runs with ``OpResolverType.BUILTIN_REF`` (TFLite's reference kernels, no
+XNNPACK, no optimized kernels) and keeps every intermediate tensor, so each op's int8 output
+can be compared with what the firmware wrote. LiteRT's ``ai_edge_litert`` interpreter is used
+when installed, else TensorFlow's ``tf.lite.Interpreter`` (the same kernels). The
+``tflite-micro`` Python interpreter is not on PyPI for this platform, so it is not a second
+host here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import ModelError
+from .graph import Graph
+
+
+def _interpreter_class() -> tuple[Any, Any, str]:
+    """(Interpreter class, OpResolverType, library name)."""
+    try:
+        from ai_edge_litert import interpreter as lite
+
+        return lite.Interpreter, lite.OpResolverType, "ai_edge_litert"
+    except ImportError:
+        pass
+    from ._tf import import_keras
+
+    import_keras()  # quiet TensorFlow start-up
+    import tensorflow as tf
+
+    return tf.lite.Interpreter, tf.lite.experimental.OpResolverType, "tensorflow.lite"
+
+
+class TFLiteHost:
+    """One ``.tflite`` file in the reference interpreter.
+
+    Attributes:
+        path: the model file
+        graph: armsim's graph of it (tensor names are the file's)
+        library: which interpreter runs it
+    """
+
+    def __init__(self, path: str | Path, graph: Graph) -> None:
+        self.path = Path(path)
+        self.graph = graph
+        cls, resolver, self.library = _interpreter_class()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                self._it = cls(model_path=str(self.path),
+                               experimental_op_resolver_type=resolver.BUILTIN_REF,
+                               experimental_preserve_all_tensors=True)
+                self._it.allocate_tensors()
+            except (ValueError, RuntimeError) as e:
+                raise ModelError(f"{self.path}: the TFLite interpreter refuses it: {e}") \
+                    from None
+        details = self._it.get_tensor_details()
+        self._index = {d["name"]: d["index"] for d in details}
+        self._in = self._it.get_input_details()[0]
+        self._outs = self._it.get_output_details()
+
+    def _tensor_index(self, name: str) -> int | None:
+        return self._index.get(name.split("#")[0])
+
+    def invoke(self, x: np.ndarray) -> None:
+        """Run one input: int8 in the graph's input shape, or float for a model whose file
+        takes float (quantized by its own QUANTIZE op)."""
+        a = np.asarray(x)
+        want = self._in["dtype"]
+        if want == np.int8 and a.dtype != np.int8:
+            raise ModelError(f"{self.path}: the interpreter takes int8 inputs, got {a.dtype}")
+        self._it.set_tensor(self._in["index"], a.astype(want).reshape(self._in["shape"]))
+        self._it.invoke()
+
+    def tensor(self, name: str) -> np.ndarray | None:
+        """A graph tensor's value after the last invoke (None if the interpreter has none)."""
+        i = self._tensor_index(name)
+        if i is None:
+            return None
+        try:
+            v = self._it.get_tensor(i)
+        except ValueError:
+            return None
+        shape = self.graph.tensors[name].shape
+        return np.asarray(v).reshape(shape) if v.size == int(np.prod(shape or (1,))) else None
+
+    def outputs_q(self) -> np.ndarray:
+        """The graph's int8 outputs after the last invoke, flat and joined."""
+        vals = []
+        for name in self.graph.outputs:
+            v = self.tensor(name)
+            if v is None:
+                raise ModelError(f"{self.path}: the interpreter has no tensor {name}")
+            vals.append(v.reshape(-1))
+        return np.concatenate(vals).astype(np.int8)
+
+    def input_q(self) -> np.ndarray:
+        """The int8 input the graph starts from after the last invoke (after the file's own
+        QUANTIZE, for a float-input file)."""
+        v = self.tensor(self.graph.inputs[0])
+        assert v is not None
+        return v.astype(np.int8)
+
+    def predict_q(self, xs: np.ndarray, progress: Callable[[int], None] | None = None
+                  ) -> np.ndarray:
+        """(N, outputs) int8 for N inputs."""
+        rows = []
+        for x in xs:
+            self.invoke(x)
+            rows.append(self.outputs_q())
+            if progress:
+                progress(1)
+        return np.stack(rows) if rows else np.zeros((0, 0), np.int8)
+
+    def op_outputs(self) -> dict[str, np.ndarray]:
+        """Every op's int8 output after the last invoke, by graph tensor."""
+        out = {}
+        for op in self.graph.ops:
+            v = self.tensor(op.outputs[0])
+            if v is not None:
+                out[op.outputs[0]] = v.astype(np.int8)
+        return out
+
+
+def version() -> str:
+    """The interpreter library and its version."""
+    cls, _r, lib = _interpreter_class()
+    if lib == "ai_edge_litert":
+        import ai_edge_litert
+
+        return f"ai_edge_litert {getattr(ai_edge_litert, '__version__', '?')}"
+    import tensorflow as tf
+
+    return f"tensorflow.lite {tf.__version__} (BUILTIN_REF)"
