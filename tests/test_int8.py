@@ -1,0 +1,272 @@
+"""int8 models on CMSIS-NN: bit-exact against the TFLite reference interpreter, per CPU."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim import quant as Q
+from armsim import zoo
+from armsim.cli import int8 as I
+from armsim.errors import ModelError
+from armsim.frontends import tflite as T
+from armsim.quantize import quantize
+from armsim.session import Session
+from armsim.tflite_host import TFLiteHost
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Zoo models quantized in the tests (fixed seeds): what each one exercises.
+FAST = {"dscnn": "depthwise, avg pool, softmax", "conv1d": "leaky ReLU, reduce max, logistic",
+        "concat": "MUL/ADD with constants, concatenation, max pool"}
+SLOW = {"lenet5": "tanh, per-channel dense", "mobilenet": "MEAN, depthwise stride 2",
+        "resnet": "residual ADD", "autoencoder": "dense only"}
+
+
+@pytest.fixture(scope="session")
+def tflite_dir(tmp_path_factory, default_ref, mnist_dir) -> Path:
+    """Fully-int8 files of the seed CNN (calibrated on 64 MNIST training images) and of
+    the zoo (random inputs, fixed seeds), quantized once."""
+    from armsim import mnist
+
+    d = tmp_path_factory.mktemp("int8")
+    train = mnist.load("train", mnist_dir)
+    quantize(default_ref[1], mnist.scale(train.images[:64]), d / "seed.tflite")
+    for name in {**FAST, **SLOW}:
+        m = zoo.build(name)
+        quantize(m, zoo.sample_inputs(m, 32, seed=1), d / f"{name}.tflite")
+    return d
+
+
+def _int8_inputs(g, n: int, seed: int) -> np.ndarray:
+    shape = g.tensors[g.inputs[0]].shape
+    return np.random.default_rng(seed).integers(-128, 128, (n,) + shape).astype(np.int8)
+
+
+def _bit_exact(path: Path, cpu: str, n: int = 2) -> None:
+    g = T.load(path)
+    s = Session(g, armsim.plan(g, cpu=cpu), cpu, "large")
+    host = TFLiteHost(path, g)
+    for k, x in enumerate(_int8_inputs(g, n, seed=3)):
+        r = s.run(x, per_op=(k == 0))  # the first run also goes through the alignment check
+        host.invoke(x)
+        np.testing.assert_array_equal(r.outputs, host.outputs_q(), err_msg=f"{path.name} {cpu}")
+        if k == 0:
+            ref = host.op_outputs()
+            for op in g.ops:
+                name = op.outputs[0]
+                if name in ref and name in r.tensors:
+                    np.testing.assert_array_equal(r.tensors[name], ref[name],
+                                                  err_msg=f"{path.name} {cpu} op {op.name}")
+
+
+# -- quantization arithmetic ----------------------------------------------------------------
+@pytest.mark.parametrize("m, expected", [
+    (0.5, (1 << 30, 0)), (1.0, (1 << 30, 1)), (0.75, (1610612736, 0)),
+    (0.25, (1 << 30, -1)), (2.0 ** -40, (0, 0)), (0.0, (0, 0)),
+    # frexp(0.003) = 0.768 * 2**-8: round(0.768 * 2**31) = 1649267442
+    (0.003, (1649267442, -8)),
+    # q rounds up to 1.0: the multiplier halves and the shift grows
+    (1.0 - 2.0 ** -33, (1 << 30, 1)),
+])
+def test_quantize_multiplier_known_values(m, expected):
+    assert Q.quantize_multiplier(m) == expected
+
+
+def test_requantize_rounds_twice_as_tflite_does():
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        m = float(rng.uniform(1e-4, 0.999))
+        x = int(rng.integers(-2**20, 2**20))
+        mult, shift = Q.quantize_multiplier(m)
+        got = Q.requantize(x, mult, shift)
+        # double rounding: the doubling high multiply, then a rounding shift; both round
+        # half away from zero, so the result is within one of the exact product
+        assert abs(got - x * m) <= 1.0
+    # a known case where rounding twice differs from rounding once (-6527.53 / 256)
+    assert Q.requantize(-7365, 1903305362, -8) == -26
+    assert round(-7365 * 1903305362 / 2**39) == -25
+
+
+def test_activation_range_and_lookup_table():
+    q = Q.Quant((0.05,), (-10,))
+    assert Q.activation_range(armsim.graph.Activation("relu"), q) == (-10, 127)
+    assert Q.activation_range(armsim.graph.Activation("relu6"), q) == (-10, 110)
+    t = Q.lookup_table("tanh", Q.Quant((0.1,), (0,)), Q.Quant((1 / 128,), (0,)))
+    assert t[0] == 0 and t[10] == round(math.tanh(1.0) * 128) and t[0x80] == -128  # tanh(-12.8) * 128 rounds to -128
+
+
+def test_softmax_and_mean_parameters():
+    mult, shift, diff_min = Q.softmax_params(1.0, 0.1)
+    assert shift >= 0 and mult >= 1 << 30 and diff_min < 0
+    # 1/span folded into the multiplier: about s_in / s_out / span
+    m, s = Q.mean_params(Q.Quant((0.02,), (0,)), Q.Quant((0.01,), (0,)), 49)
+    assert abs(m * 2.0 ** (s - 31) - 2 / 49) < 1e-6
+
+
+# -- the frontend -----------------------------------------------------------------------------
+def test_frontend_reads_quantization_and_peels_shape_ops(tflite_dir):
+    g = T.load(tflite_dir / "dscnn.tflite")
+    assert g.quantized and g.dtype == "int8"
+    kinds = [o.kind for o in g.ops]
+    assert "depthwise_conv2d" in kinds and "fully_connected" in kinds
+    assert not any(o.layer in T.SHAPE_OPS for o in g.ops)  # Flatten's SHAPE/PACK are gone
+    w = g.tensors[g.ops[0].inputs[1]]
+    assert w.dtype == "int8" and w.quant is not None and w.quant.per_channel
+    assert g.tensors[g.ops[0].inputs[2]].dtype == "int32"
+
+
+def test_unsupported_op_is_refused_by_name_and_index(tmp_path):
+    keras = zoo._keras()
+    x = keras.Input((8, 8, 2))
+    y = keras.layers.UpSampling2D(2)(x)
+    y = keras.layers.Conv2D(2, 3)(y)
+    model = keras.Model(x, y)
+    path = tmp_path / "up.tflite"
+    quantize(model, np.random.default_rng(0).normal(size=(8, 8, 8, 2)).astype(np.float32), path)
+    with pytest.raises(ModelError) as e:
+        T.load(path)
+    # UpSampling2D converts to TILE (and shape arithmetic): the first one is named
+    assert re.search(r"op \d+ \((TILE|RESIZE_NEAREST_NEIGHBOR)\) is not supported", str(e.value))
+
+
+def test_damaged_flatbuffer_is_a_clear_error(tmp_path):
+    p = tmp_path / "bad.tflite"
+    p.write_bytes(b"\x18\x00\x00\x00TFL3" + b"\xff" * 40)
+    with pytest.raises(ModelError):
+        T.load(p)
+
+
+# -- bit-exact on every core ------------------------------------------------------------------
+@pytest.mark.parametrize("cpu", ["m0", "m4f", "m7"])
+def test_seed_and_depthwise_models_bit_exact(tflite_dir, cpu):
+    _bit_exact(tflite_dir / "seed.tflite", cpu)
+    _bit_exact(tflite_dir / "dscnn.tflite", cpu)
+
+
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_zoo_int8_bit_exact_m4f(tflite_dir, name):
+    _bit_exact(tflite_dir / f"{name}.tflite", "m4f")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cpu", ["m0", "m3", "m4f", "m7", "m7d", "m33"])
+@pytest.mark.parametrize("name", sorted({**FAST, **SLOW}))
+def test_zoo_int8_bit_exact_every_cpu(tflite_dir, name, cpu):
+    _bit_exact(tflite_dir / f"{name}.tflite", cpu)
+
+
+def test_tampered_weight_byte_is_caught_and_the_op_named(tflite_dir):
+    path = tflite_dir / "dscnn.tflite"
+    g = T.load(path)
+    plan = armsim.plan(g)
+    s = Session(g, plan, "m4f", "large")
+    host = TFLiteHost(path, g)
+    victim = g.ops[2]  # the second conv
+    b = plan.for_tensor(victim.inputs[1])
+    raw = bytearray(s.machine.read(b.address, b.nbytes))
+    raw[5] = (raw[5] + 77) & 0xFF
+    s.machine.write_blocks([(b.address, bytes(raw))])
+    x = _int8_inputs(g, 1, seed=5)[0]
+    d = I.op_diffs(s, host, g, x, x.astype(np.float32))
+    assert d["first_divergence"] == victim.name
+    first = next(o for o in d["ops"] if o["op"] == victim.name)
+    assert first["max_abs_diff_q"] > 0 and first["elements_differing"] > 0
+
+
+def test_cmsis_nn_dense_kernels_are_one_step_off_the_reference_interpreter(tflite_dir):
+    """--kernels cmsis-nn runs Arm's dense kernels (TFLM's integer requantization); the
+    interpreter's reference FULLY_CONNECTED rounds in double precision. Either they agree,
+    or they differ by one step, only in dense layers."""
+    path = tflite_dir / "lenet5.tflite"
+    g = T.load(path)
+    s = Session(g, armsim.plan(g), "m4f", "large", kernels="cmsis-nn")
+    host = TFLiteHost(path, g)
+    worst = 0
+    for x in _int8_inputs(g, 3, seed=0):
+        d = I.op_diffs(s, host, g, x, x.astype(np.float32))
+        first = d["first_divergence"]
+        if first is not None:
+            op = next(o for o in g.ops if o.name == first)
+            assert op.kind == "fully_connected"
+            worst = max(worst, next(o["max_abs_diff_q"] for o in d["ops"] if o["op"] == first))
+    assert worst <= 1
+
+
+# -- the commands -----------------------------------------------------------------------------
+def _armsim(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "armsim", *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def test_simulate_json_has_int8_and_real_outputs(tflite_dir, tmp_path):
+    g = T.load(tflite_dir / "conv1d.tflite")
+    xs = tmp_path / "x.npy"
+    np.save(xs, _int8_inputs(g, 2, seed=9))
+    p = _armsim("simulate", "--model", str(tflite_dir / "conv1d.tflite"), "--inputs", str(xs),
+                "--json", "--cpu", "m0")
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(p.stdout)
+    assert len(rows) == 2 and all(r["agree"] and r["max_abs_diff_q"] == 0 for r in rows)
+    r = rows[0]
+    q = g.tensors[g.outputs[0]].quant
+    assert r["outputs"] == pytest.approx([q.scale * (v - q.zero_point) for v in r["outputs_q"]])
+    assert r["versions"]["cmsis_nn"].startswith("99f736a")
+
+
+def test_validate_int8_seed_with_float_model(tflite_dir):
+    p = _armsim("validate", "--model", str(tflite_dir / "seed.tflite"), "--n", "40",
+                "--float-model", "armsim/data/default_model.keras", "--json", "--jobs", "1")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["max_abs_diff_q"] == 0 and res["bit_exact_inputs"] == 40
+    assert 0.99 < res["quantization"]["cos"] <= 1.0
+    assert "float_accuracy" in res["quantization"]
+
+
+def test_missing_cmsis_nn_is_exit_2_and_float_still_runs(tflite_dir, tmp_path):
+    env = {"ARMSIM_CMSIS_NN_DIR": str(tmp_path / "nowhere")}
+    p = _armsim("simulate", "--model", str(tflite_dir / "seed.tflite"), env=env)
+    assert p.returncode == 2 and "CMSIS-NN" in p.stderr and "Traceback" not in p.stderr
+    p = _armsim("simulate", "--image", "0", env=env)
+    assert p.returncode == 0, p.stderr
+
+
+def test_locate_names_where_it_looked(monkeypatch, tmp_path):
+    from armsim.codegen import cmsis
+    from armsim.errors import ToolchainError
+
+    monkeypatch.delenv(cmsis.ENV, raising=False)
+    monkeypatch.setattr(cmsis, "_candidates", lambda: [tmp_path / "a", tmp_path / "b"])
+    assert cmsis.locate(required=False) is None
+    with pytest.raises(ToolchainError) as e:
+        cmsis.locate()
+    assert str(tmp_path / "a") in str(e.value) and "float32 models do not need it" in str(e.value)
+
+
+def test_only_the_sources_a_firmware_calls_are_built():
+    from armsim.codegen import cmsis
+
+    cm = cmsis.locate()
+    srcs = {p.name for p in cmsis.sources_for(cm, {"arm_max_pool_s8"})}
+    assert "arm_max_pool_s8.c" in srcs and not any("convolve" in n for n in srcs)
+    conv = {p.name for p in cmsis.sources_for(cm, {"arm_convolve_wrapper_s8"})}
+    assert {"arm_convolve_s8.c", "arm_convolve_1x1_s8_fast.c"} <= conv
+
+
+def test_quantize_command_writes_a_model_armsim_reads(tmp_path):
+    out = tmp_path / "seed.tflite"
+    p = _armsim("quantize", "armsim/data/default_model.keras", "--calibration", "20",
+                "--out", str(out), "--json")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert out.stat().st_size == res["bytes"] and "CONV_2D" in res["ops"]
+    assert T.load(out).quantized
