@@ -43,12 +43,15 @@ def default_limits(g: Graph, cpu: CpuVariant) -> tuple[int, float]:
 
 @dataclass
 class Result:
-    """One inference: outputs (flat, in the model's output order), class, counts, tensors."""
+    """One inference: outputs (flat, in the model's output order), class, counts, tensors,
+    and (runs with check_bounds) the stores outside each op's buffers."""
 
     outputs: np.ndarray
     predicted: int | None
     stats: RunStats
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
+    #: stores outside the running op's buffers (runs with check_bounds)
+    overruns: list[Any] = field(default_factory=list)
 
     @property
     def instructions(self) -> int:
@@ -153,24 +156,39 @@ class Session:
         return out
 
     def run(self, x: np.ndarray | None = None, per_op: bool = False,
-            on_stop: Callable[[int], None] | None = None) -> Result:
+            on_stop: Callable[[int], None] | None = None,
+            check_bounds: bool = False) -> Result:
         """Run one inference from reset (``x`` written first when given).
 
         With ``per_op`` the run stops at each op's entry and reads the outputs of the ops
         before it, so every intermediate is seen before the arena reuses its bytes.
         ``on_stop(k)`` is called at the k-th stop (k = len(entries) at the end).
+        With ``check_bounds`` every store into the plan's memory during an op's call must
+        land in that op's output or scratch buffer; the others are ``Result.overruns``.
         """
         if x is not None:
             self.write_input(x)
         m = self.machine
         m.begin(self.max_instructions, self.timeout_s)
         tensors: dict[str, np.ndarray] = {}
-        if per_op or on_stop is not None:
+        bounds = None
+        if check_bounds:
+            from .bounds import BoundsCheck
+
+            bounds = BoundsCheck(m.uc, self.plan, self.image)
+        if per_op or on_stop is not None or bounds is not None:
             entries = self.op_entries()
             done = 0
             stops = [a for _i, _op, a in entries] + [self.image.symbol(FINISH).address]
             for k, addr in enumerate(stops):
-                m.go(stop=addr)
+                try:
+                    m.go(stop=addr)
+                except BaseException:
+                    if bounds is not None:
+                        bounds.detach()
+                    raise
+                if bounds is not None:  # the op about to run (None: the finish)
+                    bounds.current = entries[k][0] if k < len(entries) else None
                 if on_stop is not None:
                     on_stop(k)
                 limit = entries[k][0] if k < len(entries) else len(self.graph.ops)
@@ -178,13 +196,18 @@ class Session:
                     for op in self.graph.ops[done:limit]:
                         tensors[op.outputs[0]] = self.read_tensor(op.outputs[0])
                 done = limit
-        stats = m.finish()
+        try:
+            stats = m.finish()
+        finally:
+            if bounds is not None:
+                bounds.detach()
         if on_stop is not None:
             on_stop(-1)
         # The first run was checked for unaligned accesses the chip faults on; the firmware's
         # code paths do not change between inputs, so later runs skip the hooks.
         m.stop_alignment_checks()
-        return Result(self.outputs(), self.predicted(), stats, tensors)
+        return Result(self.outputs(), self.predicted(), stats, tensors,
+                      bounds.found if bounds is not None else [])
 
 
     def run_script(self, program: Any, allow_outside: bool = False) -> Any:

@@ -270,3 +270,46 @@ def test_quantize_command_writes_a_model_armsim_reads(tmp_path):
     res = json.loads(p.stdout)
     assert out.stat().st_size == res["bytes"] and "CONV_2D" in res["ops"]
     assert T.load(out).quantized
+
+
+# -- kernels that write where they should not ---------------------------------------------------
+def test_check_bounds_passes_clean_kernels_and_keeps_results(tflite_dir):
+    path = tflite_dir / "concat.tflite"
+    g = T.load(path)
+    s = Session(g, armsim.plan(g), "m4f", "large")
+    x = _int8_inputs(g, 1, seed=2)[0]
+    plain = s.run(x)
+    checked = s.run(x, check_bounds=True)
+    assert checked.overruns == []
+    np.testing.assert_array_equal(plain.outputs, checked.outputs)
+    assert checked.instructions == plain.instructions
+
+
+def test_check_bounds_reports_a_store_past_an_ops_output(tflite_dir, monkeypatch):
+    """A plan that reserves 3 bytes fewer than the first conv writes: the kernel's last
+    stores land past the end, and the finding names the op, the function and the bytes."""
+    from armsim import bounds
+
+    path = tflite_dir / "dscnn.tflite"
+    g = T.load(path)
+    plan = armsim.plan(g)
+    s = Session(g, plan, "m4f", "large")
+    real = bounds.BoundsCheck.allowed
+    victim = 0
+
+    def short(self, i):
+        spans = real(self, i)
+        return [(spans[0][0], spans[0][1] - 3)] + spans[1:] if i == victim else spans
+
+    monkeypatch.setattr(bounds.BoundsCheck, "allowed", short)
+    r = s.run(_int8_inputs(g, 1, seed=2)[0], check_bounds=True)
+    assert r.overruns, "the shortened output was not noticed"
+    o = r.overruns[0]
+    assert o.op == g.ops[victim].name and o.function.startswith("arm_")
+    assert 1 <= o.beyond <= 4 and "past the end of its output" in o.message()
+
+
+def test_simulate_check_bounds_on_a_float_model_exits_0():
+    p = _armsim("simulate", "--image", "1", "--check-bounds", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["overruns"] == []

@@ -120,8 +120,9 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
         float_out = keras_host.predict(float_model, xf)
     classifier = g.is_classifier()
     rows: list[dict[str, Any]] = []
+    bounds = getattr(args, "check_bounds", False)
     for i, c in enumerate(cases):
-        r = s.run(xq[i])
+        r = s.run(xq[i], check_bounds=bounds)
         host.invoke(xf[i] if g.float_edges[0] else xq[i])
         hq = host.outputs_q()
         eq = r.outputs.astype(np.int8)
@@ -144,9 +145,11 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
             row["quantization"] = quantization_error(
                 g, hq[np.newaxis], float_out[i:i + 1],
                 None if c.label is None else np.array([c.label]))
+        if bounds:
+            row["overruns"] = [o.to_json() for o in r.overruns]
         row["versions"] = versions(cpu)
         rows.append(row)
-    mismatch = any(not r["agree"] for r in rows)
+    mismatch = any(not r["agree"] for r in rows) or any(r.get("overruns") for r in rows)
     if mismatch or args.layers:
         picks = [i for i, r in enumerate(rows) if args.layers or not r["agree"]][:3]
         for i in picks:
@@ -158,6 +161,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
         for r in rows:
             if "diagnosis" in r:
                 render.diagnosis_q(r["name"], r["diagnosis"])
+        render.overruns(rows, bounds)
     return C.EXIT_MISMATCH if mismatch else C.EXIT_OK
 
 
@@ -225,10 +229,15 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
         picks = list(np.flatnonzero(per_input)[:3]) or [0]
         res["diagnosis"] = [{"input": f"input #{args.start + int(i)}",
                              **op_diffs(s, host, g, xq[i], xf[i])} for i in picks]
+        res["overruns"] = [o.to_json() for i in picks
+                           for o in s.run(xq[i], check_bounds=True).overruns]
+        res["passed"] = res["passed"] and not res["overruns"]
     if args.json:
         print(json.dumps(res, indent=2))
     else:
         render.validation_q(res)
         for d in res.get("diagnosis", []):
             render.diagnosis_q(d["input"], d)
+        if "overruns" in res:
+            render.overruns([res], True)
     return C.EXIT_OK if res["passed"] else C.EXIT_MISMATCH

@@ -161,6 +161,25 @@ def diagnosis_q(name: str, d: dict[str, Any]) -> None:
               markup=False)
 
 
+def overruns(rows: list[dict[str, Any]], checked: bool) -> None:
+    """The stores --check-bounds found outside each op's buffers (or that there were none)."""
+    if not checked:
+        return
+    con = console()
+    found = [o for r in rows for o in r.get("overruns", [])]
+    if not found:
+        con.print("bounds: every store of every op's kernel landed in that op's output or "
+                  "scratch buffer.", markup=False)
+        return
+    for o in found:
+        side = f"{o['beyond']} byte(s) past the end of" if o["beyond"] > 0 else \
+            f"{-o['beyond']} byte(s) before the start of"
+        into = f"into {o['buffer']}" if o["buffer"] else "between buffers"
+        con.print(f"finding: op {o['op']}: {o['function']} at PC {o['pc']} wrote {o['size']} "
+                  f"byte(s) at {o['address']}, {side} its output, {into}", style="red",
+                  markup=False)
+
+
 def validation_q(res: dict[str, Any]) -> None:
     """int8 validation: bit-exactness, accuracies, quantization error, the verdict."""
     con = console()

@@ -45,6 +45,9 @@ def add_parser(sub: Any) -> None:
                    help="per-op diagnosis even when everything agrees")
     s.add_argument("--allow-outside-layout", action="store_true",
                    help="accept script writes to SRAM outside the plan's buffers")
+    s.add_argument("--check-bounds", action="store_true",
+                   help="check every store an op's kernel makes into the plan's memory lands "
+                        "in that op's output or scratch buffer (slower; exit 1 on an overrun)")
     s.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
                    "quantized from, to report the quantization error apart from the emulator's")
     C.add_limits(s)
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(bool(args.script) and bool(args.image or args.inputs),
              "--script carries its own input: --image/--inputs cannot be used with it")
     C.refuse(args.no_host and not args.script, "--no-host only applies with --script")
+    C.refuse(args.check_bounds and bool(args.script), "--check-bounds needs --model: a script's "
+             "run is checked against its own plan by script check")
     C.refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
@@ -86,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         g, keras, cpu, plan, s, memory = mr.graph, mr.keras, mr.cpu, mr.plan, mr.session, \
             mr.memory
         cases, prep = C.cases(args, g)
-        results = [s.run(c.x) for c in cases]
+        results = [s.run(c.x, check_bounds=args.check_bounds) for c in cases]
         host_source = "model"
     host_out = host.predict(keras, np.stack([c.x for c in cases])) if keras is not None else None
     classifier = g.is_classifier()
@@ -113,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
             row["warnings"] = warnings
         row["versions"] = C.versions(cpu)
         rows.append(row)
+    for row, r in zip(rows, results):
+        if args.check_bounds:
+            row["overruns"] = [o.to_json() for o in r.overruns]
+    overrun = any(r.get("overruns") for r in rows)
     mismatch = any(r.get("agree") is False for r in rows)
     diagnosis = None
     if keras is not None and (mismatch or args.layers):
@@ -132,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
             render.note(f"warning: {w}")
         if diagnosis:
             render.diagnosis(diagnosis)
-    return C.EXIT_MISMATCH if mismatch else C.EXIT_OK
+        render.overruns(rows, args.check_bounds)
+    return C.EXIT_MISMATCH if mismatch or overrun else C.EXIT_OK
 
 
 def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],

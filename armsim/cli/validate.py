@@ -121,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
                                            [(f"input #{args.start + i}", xs[i], host_out[i])
                                             for i in picks],
                                            args.tolerance)
+        if host_source != REBUILT or args.layers:
+            s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
+            res["overruns"] = [o.to_json() for i in picks
+                               for o in s.run(xs[i], check_bounds=True).overruns]
+            res["passed"] = res["passed"] and not res["overruns"]
     if plot is not None and "confusion_matrix" in res:
         V.plot_confusion(res, str(plot))
         res["plot"] = str(plot)
@@ -130,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         render.validation(res)
         if "diagnosis" in res:
             render.diagnosis(res["diagnosis"])
+        if "overruns" in res:
+            render.overruns([res], True)
     return C.EXIT_OK if res["passed"] else C.EXIT_MISMATCH
 
 
