@@ -313,3 +313,41 @@ def test_simulate_check_bounds_on_a_float_model_exits_0():
     p = _armsim("simulate", "--image", "1", "--check-bounds", "--json")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["overruns"] == []
+
+
+# -- scripts ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["hex", "seed"])
+def test_wbyte_export_round_trips_through_the_parser(tflite_dir, tmp_path, fmt):
+    from armsim.script import parse_program
+    from armsim.script.check import tensors
+
+    model = tflite_dir / "seed.tflite"
+    out = tmp_path / f"s_{fmt}.ini"
+    p = _armsim("export", str(model), "--image", "3", "--out", str(out), "--format", fmt)
+    assert p.returncode == 0, p.stderr
+    text = out.read_text()
+    assert "_WBYTE" in text and "_WDWORD" in text and "_WFLOAT" not in text
+    g = T.load(model)
+    plan = armsim.plan(g)
+    got = tensors(parse_program(str(out)).literal_writes(), plan)
+    want = plan.pack(plan.constant_tensors())
+    for name, vals in want.items():
+        np.testing.assert_array_equal(got[name], vals, err_msg=name)
+    assert got[plan.input.name].dtype == np.int8
+    # the script's own weights and input, simulated against the interpreter: bit-exact
+    p = _armsim("simulate", "--model", str(model), "--script", str(out), "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["max_abs_diff_q"] == 0
+
+
+@pytest.mark.parametrize("line, message", [
+    ("_WBYTE(0x20000010, 200);", "_WBYTE value 200 into serving_default_image:0 is outside "
+                                 "-128..127"),
+    ("_WFLOAT(0x20000010, 1.5);", "expected _WBYTE"),
+])
+def test_int8_script_values_are_checked(tflite_dir, tmp_path, line, message):
+    script = tmp_path / "bad.ini"
+    script.write_text(f"// header\n{line}\n")
+    p = _armsim("script", "check", str(script), "--model", str(tflite_dir / "seed.tflite"))
+    assert p.returncode == 2 and message in p.stdout + p.stderr
+    assert f"bad.ini:2" in p.stdout + p.stderr

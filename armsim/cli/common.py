@@ -423,7 +423,9 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
     ref = load_model(args, default=False)
     if ref is not None:
         cpu, mcu = target(args, ref.graph)
-        g, plan = ref.graph, plan_for(args, ref.graph, mcu)
+        if cpu_name is not None:
+            cpu = get_cpu(cpu_name)
+        g, plan = ref.graph, plan_for(args, ref.graph, mcu, cpu)
     else:
         cpu, mcu = target(args)
         f = getattr(args, "filters", None) or infer_filters(program.literal_writes())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import numpy as np
+
 from .. import __version__
 from ..errors import ArmsimError
 from ..script.writer import hex_format, seed_format
@@ -14,10 +16,11 @@ from . import common as C
 def add_parser(sub: Any) -> None:
     """Register the command."""
     e = sub.add_parser("export", help="write weights and an input as a uVision script",
-                       description="Write _WFLOAT lines for the plan's buffers: the seed "
-                       "notebook's exact format for the seed layout, hex addresses with a "
-                       "comment per buffer for any plan.")
-    C.add_model(e, positional=True, help_="a .keras model")
+                       description="Write _WFLOAT lines for the plan's buffers (_WBYTE and "
+                       "_WDWORD for int8 models): the seed notebook's exact format for the seed "
+                       "layout, hex addresses with a comment per buffer for any plan.")
+    C.add_model(e, positional=True, help_="a .keras model, or an int8 .tflite (written as "
+                "_WBYTE weights and input, _WDWORD biases)")
     e.add_argument("--image", type=C.non_negative_int, help="MNIST image index (28x28x1 models)")
     e.add_argument("--split", choices=("test", "train"), default="test")
     e.add_argument("--inputs", help="take the input from this .npy/.npz instead")
@@ -57,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
     what = "weights only"
     if not args.no_input:
         x, what = _input(args, g)
+        if g.quantized:
+            from ..tflite_host import TFLiteHost
+            from .int8 import quantized_inputs
+
+            xq, _xf, how = quantized_inputs(g, TFLiteHost(ref.path, g), np.asarray(x)[None])
+            x, what = xq[0], f"{what}; {how}"
         packed[plan.input.name] = plan.input.pack(x)
     fmt = args.format or ("seed" if plan.preset == "seed" else "hex")
     if fmt == "seed":

@@ -30,13 +30,20 @@ def dequantize(g: Graph, q: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=-1)
 
 
+def dequantize_input(g: Graph, xq: np.ndarray) -> np.ndarray:
+    """int8 inputs -> their real values."""
+    q = g.tensors[g.inputs[0]].quant
+    assert q is not None
+    return q.dequantize(xq)
+
+
 def quantized_inputs(g: Graph, host: TFLiteHost, xs: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, str]:
     """(int8 inputs, their float values, how they were made) from int8 or float rows."""
     q = g.tensors[g.inputs[0]].quant
     assert q is not None
     if xs.dtype == np.int8:
-        return xs, q.dequantize(xs), "int8 inputs used as given"
+        return xs, dequantize_input(g, xs), "int8 inputs used as given"
     xf = np.asarray(xs, np.float32)
     if g.float_edges[0]:  # the file quantizes its own input: take the interpreter's result
         rows = []
@@ -106,12 +113,22 @@ def op_diffs(s: Any, host: TFLiteHost, g: Graph, xq: np.ndarray, xf: np.ndarray
 
 def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
     """``armsim simulate --model M.tflite``."""
-    mr = C.model_run(args, ref)
-    g, s, cpu = mr.graph, mr.session, mr.cpu
-    host = TFLiteHost(ref.path, g)
-    cases, prep = C.cases(args, g)
-    xs = np.stack([c.x for c in cases])
-    xq, xf, how = quantized_inputs(g, host, xs)
+    results: list[Any] | None = None
+    if args.script:  # the script's weights and input, on the model's plan
+        st = C.script_setup(args)
+        g, s, cpu = st.graph, st.session, st.cpu
+        host = TFLiteHost(ref.path, g)
+        cases = [C.Case(args.script, None, st.x)]
+        results = [s.resume()]
+        prep = "the input the script wrote (the interpreter uses the file's weights)"
+        xq, xf, how = st.x[np.newaxis], dequantize_input(g, st.x[np.newaxis]), "int8"
+    else:
+        mr = C.model_run(args, ref)
+        g, s, cpu = mr.graph, mr.session, mr.cpu
+        host = TFLiteHost(ref.path, g)
+        cases, prep = C.cases(args, g)
+        xs = np.stack([c.x for c in cases])
+        xq, xf, how = quantized_inputs(g, host, xs)
     float_model = _float_model(args)
     float_out = None
     if float_model is not None:
@@ -122,7 +139,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
     rows: list[dict[str, Any]] = []
     bounds = getattr(args, "check_bounds", False)
     for i, c in enumerate(cases):
-        r = s.run(xq[i], check_bounds=bounds)
+        r = results[i] if results is not None else s.run(xq[i], check_bounds=bounds)
         host.invoke(xf[i] if g.float_edges[0] else xq[i])
         hq = host.outputs_q()
         eq = r.outputs.astype(np.int8)

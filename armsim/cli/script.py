@@ -40,14 +40,14 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one script's set-up (no inference) and describe what it writes."""
     from ..plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
     from ..script import parse_program
-    from ..script.check import fills
+    from ..script.check import check_types, fills
 
     program = parse_program(path)
     warnings: list[str] = []
     ref = C.load_model(args, default=False)
     cpu, mcu = C.target(args, None if ref is None else ref.graph)
     if ref is not None:
-        g, plan = ref.graph, C.plan_for(args, ref.graph, mcu)
+        g, plan = ref.graph, C.plan_for(args, ref.graph, mcu, cpu)
     else:
         f = args.filters or infer_filters(program.literal_writes())
         if f is None:
@@ -58,6 +58,7 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
         plan = seed_plan(g)
     s = C.session(args, g, plan, cpu, mcu, load_weights=False)
     log = s.run_script(program, args.allow_outside_layout)
+    check_types(log.writes, plan)
     rows = []
     for fl in fills(log.writes, plan):
         rows.append({"buffer": fl.name, "start": f"0x{fl.address:08X}",
@@ -73,7 +74,7 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
     if plan.preset == "seed" and inp and inp["max"] is not None and inp["max"] > 1.0 + 1e-6:
         warnings.append(f"input values reach {inp['max']:g}: the seed model expects pixels "
                         "scaled (v - 127.5) / 127.5, in -1..1 (raw 0..255 pixels?)")
-    in_plan = sum(r["written"] for r in rows) * 4
+    in_plan = sum(r["written"] * plan[r["buffer"]].itemsize for r in rows)
     other = int(log.writes.size.sum()) - in_plan if len(log.writes) else 0
     if other > 0:
         warnings.append(f"{other} bytes written outside the plan's buffers (SCS registers or "

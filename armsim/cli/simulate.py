@@ -65,14 +65,12 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
     warnings: list[str] = []
-    if not args.script:
-        ref = C.load_model(args)
-        assert ref is not None
-        if ref.graph.quantized:
-            from . import int8
+    ref = C.load_model(args, default=not args.script)
+    if ref is not None and ref.graph.quantized:
+        from . import int8
 
-            return int8.simulate(args, ref)
-        C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
+        return int8.simulate(args, ref)
+    C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
     if args.script:
         st = C.script_setup(args, args.no_host)
         g, plan, s, keras, cpu = st.graph, st.plan, st.session, st.host, st.cpu

@@ -10,7 +10,10 @@ from ..errors import ScriptError
 from ..mcu import SCS_BASE, SCS_SIZE
 from ..memory import MemoryMap
 from ..plan import Plan
-from .model import KIND_BY_CODE, Script
+from .model import KIND_BY_CODE, UNSIGNED_HIGH, Script
+
+#: The write function each integer buffer type takes, and its value range.
+INT_WRITES = {"int8": ("_WBYTE", -128, 127), "int32": ("_WDWORD", -2**31, 2**31 - 1)}
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,36 @@ def check_conflicts(script: Script) -> None:
     script.blocks(check=True)
 
 
+def check_types(script: Script, layout: Plan) -> None:
+    """Writes into an int8 or int32 buffer must be that buffer's write function with a value
+    in its signed range; an error names the line otherwise."""
+    if not len(script):
+        return
+    sizes = script.size
+    for b in layout:
+        if b.dtype not in INT_WRITES:
+            continue
+        name, lo, hi = INT_WRITES[b.dtype]
+        assert b.address is not None
+        inside = np.flatnonzero((script.address < b.capacity_end)
+                                & (script.address + sizes > b.address))
+        for i in inside:
+            kind = KIND_BY_CODE[script.kind[i]]
+            if kind.name != name:
+                raise _err(script, i, f"{kind.name} into {b.name}, an {b.dtype} buffer "
+                           f"(0x{b.address:08X}-0x{b.end - 1:08X}): expected {name}")
+            bits = int(script.bits[i])
+            if bits & UNSIGNED_HIGH:
+                value = bits & ~UNSIGNED_HIGH
+                raise _err(script, i, f"{name} value {value} into {b.name} is outside "
+                           f"{lo}..{hi} ({b.dtype})")
+
+
 def fills(script: Script, layout: Plan) -> list[BufferFill]:
     """What the script writes in each buffer's reservation."""
     out = []
     for b in layout:
-        vals, have = script.floats_at(b.address, b.capacity)
+        vals, have = script.values_at(b.address, b.capacity, b.dtype)
         w = vals[have]
         out.append(BufferFill(b.name, b.address, b.end, int(have.sum()), b.count,
                               float(w.min()) if w.size else float("nan"),
@@ -95,15 +123,16 @@ def tensors(script: Script, layout: Plan) -> dict[str, np.ndarray]:
     out = {}
     guess = infer_filters(script) if layout.preset == "seed" else None
     problems = []
+    check_types(script, layout)
     for b in layout:
-        vals, have = script.floats_at(b.address, b.capacity)
+        vals, have = script.values_at(b.address, b.capacity, b.dtype)
         written = int(have.sum())
         if have[:b.count].all() and not have[b.count:].any():
             out[b.name] = vals[:b.count].copy()
             continue
         missing = np.flatnonzero(~have[:b.count])
         detail = (f"first missing element {int(missing[0])} at "
-                  f"0x{b.address + 4 * int(missing[0]):08X}" if missing.size else
+                  f"0x{b.address + b.itemsize * int(missing[0]):08X}" if missing.size else
                   f"{int(have[b.count:].sum())} values beyond its end 0x{b.end:08X}")
         problems.append(f"  {b.name}: writes {written} values, {plan_name(layout)} needs "
                         f"{b.count} at 0x{b.address:08X}-0x{b.end - 1:08X} ({detail})")
@@ -114,6 +143,8 @@ def tensors(script: Script, layout: Plan) -> dict[str, np.ndarray]:
                           + "\n".join(problems) + hint, script.path)
     for b in layout:
         vals = out[b.name]
+        if b.dtype != "float32":
+            continue
         bad = np.flatnonzero(~np.isfinite(vals))
         if bad.size:
             raise ScriptError(f"{b.name}[{int(bad[0])}] is {vals[bad[0]]} (written as raw bits): "

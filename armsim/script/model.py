@@ -29,6 +29,10 @@ KINDS: dict[str, WriteKind] = {k.name: k for k in (
     WriteKind("_WDOUBLE", 8, True, 4),
 )}
 KIND_CODES = {name: i for i, name in enumerate(KINDS)}
+#: Set in ``Script.bits`` above the value's bytes when an integer write spelled a number
+#: above its width's signed range (``_WBYTE(a, 200)``): memory gets the same byte as -56,
+#: but a check of a signed (int8/int32) buffer can still name the line.
+UNSIGNED_HIGH = 1 << 63
 KIND_BY_CODE = list(KINDS.values())
 
 
@@ -94,11 +98,19 @@ class Script:
 
     def floats_at(self, address: int, count: int) -> tuple[np.ndarray, np.ndarray]:
         """float32 values and a coverage mask for ``count`` words from ``address``."""
-        mem = np.zeros(count * 4, np.uint8)
-        have = np.zeros(count * 4, bool)
+        return self.values_at(address, count, "float32")
+
+    def values_at(self, address: int, count: int, dtype: str
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """``count`` little-endian values of ``dtype`` from ``address``, and which of them
+        the script wrote completely."""
+        size = np.dtype(dtype).itemsize
+        mem = np.zeros(count * size, np.uint8)
+        have = np.zeros(count * size, bool)
         if len(self):
             a, v, _ = self.to_bytes()
-            sel = (a >= address) & (a < address + 4 * count)
+            sel = (a >= address) & (a < address + size * count)
             mem[a[sel] - address] = v[sel]  # later writes win (source order)
             have[a[sel] - address] = True
-        return mem.view(np.float32).copy(), have.reshape(count, 4).all(axis=1)
+        return (mem.view(np.dtype(dtype).newbyteorder("<")).astype(dtype),
+                have.reshape(count, size).all(axis=1))

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ScriptError
 from ..memory import MemoryMap
 from ..plan import Plan
-from .model import KIND_CODES, Script
+from .model import KIND_CODES, UNSIGNED_HIGH, Script
 from .program import (REGISTER_ALIASES, REGISTERS, BreakSet, Call, Expr, FuncDef, Go, Load,
                       Print, Program, SetReg, Sleep, Statement, Write, WriteBatch, concat)
 from .values import ValueRangeError, parse_float32
@@ -158,7 +158,8 @@ def write_bits(w: Write, v: int | float, path: str, lines: list[str]) -> int:
     width = 8 * kind.size
     if not -(1 << (width - 1)) <= v < 1 << width:
         raise _err(path, lines, line, col, f"{kind.name} value {v} does not fit {kind.size} byte(s)")
-    return v & ((1 << width) - 1)
+    bits = v & ((1 << width) - 1)
+    return bits | UNSIGNED_HIGH if v >= 1 << (width - 1) else bits
 
 
 class MemoryTarget:

@@ -2,7 +2,9 @@
 
 The buffers go out in the plan's export order (the seed notebook's own order for the seed
 preset); the packed mapping passed in decides which buffers (the input only, when the
-weights live in flash).
+weights live in flash). float32 buffers are ``_WFLOAT`` lines; int8 buffers (an int8
+model's weights and input) ``_WBYTE`` and int32 buffers (its biases) ``_WDWORD``, with
+signed decimal values.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ def _values(layout: Plan, packed: Mapping[str, np.ndarray]) -> Iterable[tuple[st
         if name not in packed:
             continue
         buf = layout[name]
-        vals = np.asarray(packed[name], np.float32).reshape(-1)
+        vals = np.asarray(packed[name], buf.dtype).reshape(-1)
         if vals.size != buf.count:
             raise LayoutError(f"{name}: {vals.size} values, the plan needs {buf.count}")
-        _check_finite(name, vals)
+        if buf.dtype == "float32":
+            _check_finite(name, vals)
         assert buf.address is not None
         yield name, buf.address, vals
 
@@ -47,11 +50,31 @@ def float32_line(address: int, value: np.float32, style: str = "seed") -> str:
     return f"_WFLOAT(0x{address:08X}, {str(value)});\n"
 
 
+#: The write function of each buffer dtype.
+FUNCTIONS = {"float32": "_WFLOAT", "int8": "_WBYTE", "int32": "_WDWORD"}
+
+
+def value_line(function: str, address: int, value: int, style: str = "seed") -> str:
+    """One integer write line (``_WBYTE``/``_WDWORD``), signed decimal value."""
+    if style == "seed":
+        return f"{function} ({address},{int(value)}) \n"
+    return f"{function}(0x{address:08X}, {int(value)});\n"
+
+
+def _lines(base: int, vals: np.ndarray, style: str) -> list[str]:
+    if vals.dtype == np.float32:
+        return [float32_line(base + 4 * i, v, style) for i, v in enumerate(vals)]
+    fn = FUNCTIONS[str(vals.dtype)]
+    size = vals.dtype.itemsize
+    return [value_line(fn, base + size * i, v, style) for i, v in enumerate(vals.tolist())]
+
+
 def seed_format(layout: Plan, packed: Mapping[str, np.ndarray]) -> str:
-    """Exactly what the seed notebook writes: ``_WFLOAT (<decimal>,<str(float32)>) ``."""
+    """Exactly what the seed notebook writes: ``_WFLOAT (<decimal>,<str(float32)>) ``
+    (and, for int8 plans, ``_WBYTE (<decimal>,<value>) `` in the same style)."""
     out: list[str] = []
     for _name, base, vals in _values(layout, packed):
-        out.extend(float32_line(base + 4 * i, v) for i, v in enumerate(vals))
+        out.extend(_lines(base, vals, "seed"))
     return "".join(out)
 
 
@@ -60,7 +83,8 @@ def hex_format(layout: Plan, packed: Mapping[str, np.ndarray], header: Iterable[
     out = [f"// {h}\n" for h in header]
     for name, base, vals in _values(layout, packed):
         buf = layout[name]
-        out.append(f"\n// {name}: {buf.count} x f32 at 0x{base:08X}-0x{buf.end - 1:08X}, "
+        kind = {"float32": "f32", "int8": "int8", "int32": "int32"}[buf.dtype]
+        out.append(f"\n// {name}: {buf.count} x {kind} at 0x{base:08X}-0x{buf.end - 1:08X}, "
                    f"{buf.order}\n")
-        out.extend(float32_line(base + 4 * i, v, "hex") for i, v in enumerate(vals))
+        out.extend(_lines(base, vals, "hex"))
     return "".join(out)
