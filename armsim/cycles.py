@@ -22,8 +22,26 @@ _ALU = {"add", "adc", "sub", "sbc", "rsb", "mov", "mvn", "cmp", "cmn", "tst", "t
         "rev16", "revsh", "rbit", "nop", "hint", "sev", "wfi", "wfe", "yield", "cpsid",
         "cpsie", "dmb", "dsb", "isb", "uxtab", "uxtah", "sxtab", "sxtah", "sel", "ssat",
         "usat", "qadd", "qsub", "sadd16", "uadd8", "ssub16"}
-_MUL = {"mul"}
-_MAC = {"mla", "mls", "smlabb", "smlad", "smlal", "umlal", "smull", "umull", "smmul", "smmla"}
+#: DSP-extension data processing (ARMv7E-M; DDI 0439 table 3-1: one cycle on the M4):
+#: packed add/subtract, saturation, packing, byte extraction with rotation.
+_DSP_ALU = {
+    "sadd16", "sadd8", "ssub16", "ssub8", "sasx", "ssax", "uadd16", "uadd8", "usub16",
+    "usub8", "uasx", "usax", "qadd", "qsub", "qdadd", "qdsub", "qadd16", "qadd8", "qsub16",
+    "qsub8", "qasx", "qsax", "uqadd16", "uqadd8", "uqsub16", "uqsub8", "uqasx", "uqsax",
+    "shadd16", "shadd8", "shsub16", "shsub8", "shasx", "shsax", "uhadd16", "uhadd8",
+    "uhsub16", "uhsub8", "uhasx", "uhsax", "ssat16", "usat16", "sxtb16", "uxtb16",
+    "sxtab16", "uxtab16", "pkhbt", "pkhtb", "usad8", "usada8"}
+_ALU |= _DSP_ALU
+_MUL = {"mul", "smulbb", "smulbt", "smultb", "smultt", "smulwb", "smulwt", "smuad",
+        "smuadx", "smusd", "smusdx", "smmulr"}
+#: Multiply-accumulates, including the DSP extension's dual 16-bit (SMLAD/SMLSD), the
+#: halfword (SMLAxy, SMLAWx) and the 64-bit ones: one cycle each on the M4 (DDI 0439).
+_MAC = {"mla", "mls", "smlabb", "smlabt", "smlatb", "smlatt", "smlawb", "smlawt", "smlad",
+        "smladx", "smlsd", "smlsdx", "smlalbb", "smlalbt", "smlaltb", "smlaltt", "smlald",
+        "smlaldx", "smlsld", "smlsldx", "smmul", "smmla", "smmlar", "smmls", "smmlsr"}
+#: 64-bit result multiplies: one cycle on the M4/M7/M33, 3-7 on the M3 (DDI 0337 table 18-1:
+#: SMULL/UMULL 3-5, SMLAL/UMLAL 4-7, early termination; the middle is used).
+_MAC64 = {"smull", "umull", "smlal", "umlal", "umaal"}
 _DIV = {"sdiv", "udiv"}
 _LDR = {"ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrex", "ldrt", "ldrbt", "ldrht"}
 _STR = {"str", "strb", "strh", "strex", "strt"}
@@ -41,6 +59,7 @@ class Timing:
     alu: float
     mul: float
     mac: float
+    mac64: float
     div: float
     ldr: float
     ldr_pipelined: float  # a load or store right after a load
@@ -65,27 +84,29 @@ class Timing:
 
 TIMINGS: dict[str, Timing] = {
     # DDI 0432: Cortex-M0 (fast multiplier configuration assumed).
-    "m0": Timing("Cortex-M0 (DDI 0432)", alu=1, mul=1, mac=1, div=1, ldr=2, ldr_pipelined=2,
+    "m0": Timing("Cortex-M0 (DDI 0432)", alu=1, mul=1, mac=1, mac64=1, div=1, ldr=2,
+                 ldr_pipelined=2,
                  str_=2, ldrd=4, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=1,
                  it=1, fp_alu=1, fp_mac=1, fp_div=1, vldr=2, vldr_pipelined=2, vstr=2, vmrs=1,
                  other=1, exact=True),
     # DDI 0337: Cortex-M3.
-    "m3": Timing("Cortex-M3 (DDI 0337)", alu=1, mul=1, mac=2, div=7, ldr=2, ldr_pipelined=1,
+    "m3": Timing("Cortex-M3 (DDI 0337)", alu=1, mul=1, mac=2, mac64=5, div=7, ldr=2, ldr_pipelined=1,
                  str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=0,
                  it=1, fp_alu=1, fp_mac=1, fp_div=1, vldr=2, vldr_pipelined=1, vstr=2, vmrs=1,
                  other=1, exact=True),
     # DDI 0439: Cortex-M4 with its FPU instruction table.
-    "m4f": Timing("Cortex-M4F (DDI 0439)", alu=1, mul=1, mac=1, div=7, ldr=2, ldr_pipelined=1,
+    "m4f": Timing("Cortex-M4F (DDI 0439)", alu=1, mul=1, mac=1, mac64=1, div=7, ldr=2, ldr_pipelined=1,
                   str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=0,
                   it=1, fp_alu=1, fp_mac=3, fp_div=14, vldr=2, vldr_pipelined=1, vstr=2, vmrs=1,
                   other=1, exact=True),
     # Cortex-M7: dual issue, branch prediction; explicitly approximate (see the docs).
-    "m7": Timing("Cortex-M7 (approximate dual-issue model)", alu=0.5, mul=0.5, mac=1, div=7,
+    "m7": Timing("Cortex-M7 (approximate dual-issue model)", alu=0.5, mul=0.5, mac=1, mac64=1, div=7,
                  ldr=1, ldr_pipelined=0.5, str_=0.5, ldrd=1, multi_base=1, multi_per_reg=0.5,
                  branch=0.5, refill=0.5, bl_extra=0, it=0, fp_alu=0.5, fp_mac=1, fp_div=14,
                  vldr=1, vldr_pipelined=0.5, vstr=1, vmrs=1, other=1, exact=False),
     # Cortex-M33: 3-stage pipeline like the M4; M4 figures used (approximate).
-    "m33": Timing("Cortex-M33 (M4 figures, approximate)", alu=1, mul=1, mac=1, div=7, ldr=2,
+    "m33": Timing("Cortex-M33 (M4 figures, approximate)", alu=1, mul=1, mac=1, mac64=1, div=7,
+                  ldr=2,
                   ldr_pipelined=1, str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1,
                   refill=2, bl_extra=0, it=1, fp_alu=1, fp_mac=3, fp_div=14, vldr=2,
                   vldr_pipelined=1, vstr=2, vmrs=1, other=1, exact=False),
@@ -138,6 +159,8 @@ def block_cost(code: bytes, address: int, t: Timing) -> BlockCost:
             c = t.mul
         elif name in _MAC:
             c = t.mac
+        elif name in _MAC64:
+            c = t.mac64
         elif name in _DIV:
             c = t.div
         elif name in _LDR:

@@ -46,6 +46,9 @@ class OpRow:
     cycles_estimate: float
     instructions_per_mac: float | None
     cycles_per_mac: float | None
+    #: bytes of the op's weights and biases, and of its output and scratch buffers
+    weights_bytes: int = 0
+    ram_bytes: int = 0
 
 
 @dataclass
@@ -189,11 +192,11 @@ def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10)
     total = sum(r.instructions for r in functions)
     assert total == stats.instructions, (total, stats.instructions)
     ops = []
-    for op in g.ops:
+    for i, op in enumerate(g.ops):
         ins, cyc = seg_cost.get(op.name, (0, 0.0))
         macs = op_macs(g, op)
         ops.append(OpRow(op.name, op.layer, op.kind, macs, ins, cyc, _per(ins, macs),
-                         _per(cyc, macs)))
+                         _per(cyc, macs), *_op_bytes(s, i)))
     by_op = {r.name: r for r in ops}
     layers = []
     for li in g.layers:
@@ -216,6 +219,19 @@ def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10)
                 "cycles_estimate": seg_cost[FINISH_ROW][1]},
         functions=functions, footprint=footprint(s, peak_stack),
         hotspots=_hotspots(m, block_totals, total, hotspots))
+
+
+def _op_bytes(s: Session, i: int) -> tuple[int, int]:
+    """(weights and biases, output and scratch) bytes of op ``i`` in the plan."""
+    g, plan = s.graph, s.plan
+    op = g.ops[i]
+    weights = sum(plan.for_tensor(n).nbytes for n in op.inputs if g.tensors[n].is_constant)
+    ram = 0 if op.kind == "reshape" else sum(plan.for_tensor(n).nbytes for n in op.outputs)
+    try:
+        ram += plan[f"scratch:{i}"].nbytes
+    except KeyError:
+        pass
+    return weights, ram
 
 
 def _paint_stack(s: Session) -> tuple[int, int]:

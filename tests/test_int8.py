@@ -351,3 +351,23 @@ def test_int8_script_values_are_checked(tflite_dir, tmp_path, line, message):
     p = _armsim("script", "check", str(script), "--model", str(tflite_dir / "seed.tflite"))
     assert p.returncode == 2 and message in p.stdout + p.stderr
     assert f"bad.ini:2" in p.stdout + p.stderr
+
+
+def test_profile_compare_dtypes_gives_both_rows(tflite_dir):
+    p = _armsim("profile", "--compare-dtypes", "--cpu", "m4f", "--int8-model",
+                str(tflite_dir / "seed.tflite"), "--json")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    f, q = res["float32"], res["int8"]
+    assert res["int8_bit_exact_with_interpreter"] is True
+    assert f["total_instructions"] > 0 and q["total_instructions"] > 0
+    assert sum(o["weights_bytes"] for o in q["ops"]) < sum(o["weights_bytes"] for o in f["ops"])
+    assert {o["op"] for o in q["ops"]} >= {"conv2d", "fully_connected"}
+
+
+def test_profile_of_an_int8_model_compares_exactly(tflite_dir):
+    p = _armsim("profile", "--model", str(tflite_dir / "seed.tflite"), "--cpu", "m0", "--json")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["agree"] is True and res["max_abs_diff"] == 0
+    assert res["kernels"].startswith("cmsis-nn")

@@ -37,6 +37,13 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--speedscope", help="write a speedscope profile (JSON)")
     pr.add_argument("--plot", help="write per-op estimated cycles as a PNG")
     pr.add_argument("--compare-cpus", action="store_true", help="every CPU variant in one table")
+    pr.add_argument("--compare-dtypes", action="store_true",
+                    help="float32 and int8 of the same --model M.keras in one table (int8: "
+                         "quantized as `armsim quantize` does, or --int8-model)")
+    pr.add_argument("--int8-model", help="with --compare-dtypes: the int8 .tflite of the model")
+    pr.add_argument("--calibration", type=C.positive_int, default=200, metavar="N",
+                    help="with --compare-dtypes and no --int8-model: calibration inputs "
+                         "(default 200)")
     pr.add_argument("--wait-states", type=C.non_negative_int, default=0,
                     help="flash wait states (default 0)")
     pr.add_argument("--clock-mhz", type=C.positive_float,
@@ -55,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
              "--script carries its own input: --image/--inputs cannot be used with it")
     C.refuse(args.compare_cpus and args.cpu is not None,
              "--compare-cpus runs every CPU: leave --cpu out")
+    C.refuse(bool(args.int8_model) and not args.compare_dtypes,
+             "--int8-model applies with --compare-dtypes")
+    if args.compare_dtypes:
+        C.refuse(args.compare_cpus or bool(args.script), "--compare-dtypes profiles one "
+                 "--model on one CPU: leave out --compare-cpus and --script")
+        return compare_dtypes(args)
     ref = None if args.script else C.load_model(args)
     names: list[str | None] = list(CPUS) if args.compare_cpus else [None]
     results = []
@@ -70,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             mr = C.model_run(args, ref, cpu_name=name)
             case = C.cases(args, mr.graph)[0][0]
             s, keras, x, label = mr.session, mr.keras, case.x, case.name
+            if mr.graph.quantized:
+                x, host_out = _int8_input(mr, x)
         prof = P.profile(s, x, args.wait_states, args.top)
         if host_out is None and keras is not None:
             host_out = host.predict(keras, x[np.newaxis])[0]
@@ -111,6 +126,69 @@ def run(args: argparse.Namespace) -> int:
               + "; ".join(results[0][0].footprint["fit_problems"]), file=sys.stderr)
         return C.EXIT_BAD_INPUT
     return C.EXIT_OK if all(c is None or c.agree for _, c in results) else C.EXIT_MISMATCH
+
+
+def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An int8 model's input (quantized if given as float) and the interpreter's int8
+    outputs for it (compared exactly: tolerance 0 is applied by the caller's compare)."""
+    from ..tflite_host import TFLiteHost
+    from .int8 import quantized_inputs
+
+    h = TFLiteHost(mr.keras, mr.graph)
+    xq, xf, _how = quantized_inputs(mr.graph, h, np.asarray(x)[np.newaxis])
+    h.invoke(xf[0] if mr.graph.float_edges[0] else xq[0])
+    return xq[0], h.outputs_q().astype(np.float64)
+
+
+def compare_dtypes(args: argparse.Namespace) -> int:
+    """float32 and int8 of one model on one CPU: per-op and total instructions, cycles,
+    flash and RAM."""
+    from ..frontends import tflite as T
+    from ..quantize import quantize
+    from .quantize import calibration_inputs
+
+    ref = C.load_model(args)
+    assert ref is not None
+    C.refuse(ref.graph.quantized, "--compare-dtypes takes the float32 .keras model as --model "
+             "(and the int8 one as --int8-model)")
+    if args.int8_model:
+        qref = C.load_model(argparse.Namespace(model=args.int8_model, trust_model=False))
+        assert qref is not None
+        C.refuse(not qref.graph.quantized, f"--int8-model {args.int8_model}: not an int8 "
+                 ".tflite model")
+        made = f"from {args.int8_model}"
+    else:
+        from ..codegen.firmware import cache_dir
+
+        xs, what = calibration_inputs(args, ref.graph, args.calibration)
+        out = cache_dir().parent / "quantized"
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{ref.graph.name}-{args.calibration}.tflite"
+        quantize(ref.keras, xs, path)
+        qref = C.ModelRef(T.load(path), path, str(path))
+        made = f"quantized on {what}"
+    rows = []
+    mr = C.model_run(args, ref)
+    case = C.cases(args, mr.graph)[0][0]
+    pf = P.profile(mr.session, case.x, args.wait_states, args.top)
+    qargs = argparse.Namespace(**{**vars(args), "model": qref.path, "kernels": "optimized"})
+    mq = C.model_run(qargs, qref, cpu_name=mr.cpu.name)
+    xq, host_q = _int8_input(mq, case.x.astype(np.float32))
+    pq = P.profile(mq.session, xq, args.wait_states, args.top)
+    exact = bool(np.array_equal(np.array(pq.outputs), host_q))
+    for dtype, prof in (("float32", pf), ("int8", pq)):
+        rows.append({"dtype": dtype, "profile": prof})
+    if args.json:
+        out_json = {r["dtype"]: {**r["profile"].to_json(),
+                                 "versions": C.versions(get_cpu(r["profile"].cpu))}
+                    for r in rows}
+        out_json["int8_model"] = made
+        out_json["int8_bit_exact_with_interpreter"] = exact
+        out_json["input"] = case.name
+        print(json.dumps(out_json, indent=2))
+    else:
+        render.profile_dtypes(pf, pq, case.name, made, exact)
+    return C.EXIT_OK if exact else C.EXIT_MISMATCH
 
 
 def write_speedscope(prof: Any, path: Any, label: str) -> None:

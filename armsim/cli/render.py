@@ -349,6 +349,31 @@ def profile_compare(results: list[tuple[Any, Any]], label: str) -> None:
 
 
 # -- plan, scripts, regress -------------------------------------------------------------------
+def profile_dtypes(pf: Any, pq: Any, label: str, made: str, exact: bool) -> None:
+    """float32 and int8 of one model: per-op and total instructions, cycles, flash, RAM."""
+    t = table(f"armsim profile --compare-dtypes: {pf.model} on {pf.cpu_title}, input {label} "
+              f"(int8 {made})", ["dtype", "op", "kind", "MACs", "instructions",
+                                 "est. cycles", "flash (weights)", "RAM (out+scratch)"],
+              {"MACs", "instructions", "est. cycles", "flash (weights)", "RAM (out+scratch)"})
+    for dtype, p in (("float32", pf), ("int8", pq)):
+        for r in p.ops:
+            if not r.instructions and not r.weights_bytes:
+                continue
+            row(t, dtype, r.name, r.op, f"{r.macs:,}", f"{r.instructions:,}",
+                f"{r.cycles_estimate:,.0f}", f"{r.weights_bytes:,}", f"{r.ram_bytes:,}")
+        fl, ram = p.footprint["flash"], p.footprint["ram"]
+        row(t, dtype, "total", f"{p.kernels}", f"{p.macs:,}", f"{p.total_instructions:,}",
+            f"{p.total_cycles_estimate:,.0f}", f"{fl['total']:,} (flash image)",
+            f"{ram['total']:,} (RAM)", style="bold")
+    con = console()
+    con.print(t)
+    ratio = pf.total_cycles_estimate / max(pq.total_cycles_estimate, 1)
+    con.print(f"int8 / float32: {pq.total_instructions / max(pf.total_instructions, 1):.2f}x "
+              f"the instructions, {1 / ratio:.2f}x the estimated cycles; int8 outputs "
+              + ("bit-exact with the TFLite interpreter." if exact else
+                 "DIFFER from the TFLite interpreter."), markup=False)
+
+
 def plan_table(plan: Any, mcu: Any) -> None:
     """Every buffer of a plan."""
     t = table(f"memory plan of {plan.graph.name} (preset {plan.preset}, weights in "
