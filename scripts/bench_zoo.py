@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -39,7 +41,8 @@ def per_inference(session: Session, x: Any, n: int, modes: tuple[str, ...] = ("n
     """Median seconds per run (reset to halt) for each counting mode, interleaved."""
     blocks = session.blocks(session.plan.pack(session.plan.constant_tensors()))
     inp = session.plan.input
-    blocks.append((session.address(inp.name), inp.pack(x).astype("<f4").tobytes()))
+    data = inp.pack(x).astype(np.dtype(inp.dtype).newbyteorder("<"))
+    blocks.append((session.address(inp.name), data.tobytes()))
     machines = {}
     for mode in modes:
         m = Machine(session.image, session.cpu, session.mcu, counting=mode,

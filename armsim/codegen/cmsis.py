@@ -107,16 +107,54 @@ def version() -> str | None:
     return c.commit if c else None
 
 
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def _body_calls(text: str) -> set[str]:
+    """arm_* calls inside function bodies (brace depth > 0): prototypes do not count."""
+    out: set[str] = set()
+    depth = 0
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", "", text, flags=re.S)  # doxygen's @{ @} too
+    text = re.sub(r'extern\s+"C"\s*\{', "", text)  # a header's C++ guard is not a body
+    for m in re.finditer(r"[{}]|\barm_\w+\s*\(", text):
+        tok = m.group(0)
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth = max(depth - 1, 0)
+        elif depth > 0:
+            out.add(tok.split("(")[0].strip())
+    return out
+
+
+def _header_calls(root: Path, text: str, seen: set[Path]) -> set[str]:
+    """arm_* calls made by the inline functions of the CMSIS-NN headers ``text`` includes
+    (recursively; calls in function bodies only)."""
+    out: set[str] = set()
+    for name in _INCLUDE.findall(text):
+        for d in (root / "Include", root / "Include" / "Internal"):
+            h = d / name
+            if h.is_file() and h not in seen:
+                seen.add(h)
+                body = h.read_text(errors="replace")
+                out |= _body_calls(body) | _header_calls(root, body, seen)
+                break
+    return out
+
+
 @lru_cache(maxsize=4)
 def _index(root: Path) -> tuple[dict[str, Path], dict[Path, frozenset[str]]]:
-    """Function -> defining file, and file -> the arm_* functions it calls."""
+    """Function -> defining file, and file -> the arm_* functions it (or an inline function
+    of a header it includes) calls."""
     defs: dict[str, Path] = {}
     calls: dict[Path, frozenset[str]] = {}
     for p in sorted((root / "Source").rglob("*.c")):
+        if p.stem.endswith("_f16"):  # half precision: no Cortex-M target here has it
+            continue
         text = p.read_text(errors="replace")
         for m in _DEF.finditer(text):
             defs.setdefault(m.group(1), p)
-        calls[p] = frozenset(_CALL.findall(text))
+        calls[p] = frozenset(_body_calls(text) | _header_calls(root, text, set()))
     return defs, calls
 
 
@@ -150,15 +188,17 @@ def called(c_source: str) -> set[str]:
     return set(_CALL.findall(c_source))
 
 
-def library(cpu: CpuVariant, functions: set[str], gcc: str) -> tuple[Path, list[Path]]:
+def library(cpu: CpuVariant, functions: set[str], gcc: str, defines: tuple[str, ...] = ()
+            ) -> tuple[Path, list[Path]]:
     """A static library of the CMSIS-NN sources ``functions`` need, built for ``cpu``
-    (cached by the sources' contents and the flags). Returns (library, sources)."""
+    with ``defines`` (cached by the sources' contents and the flags). Returns (library,
+    sources)."""
     from .firmware import _hash, _publish, _run, ar_for, cache_dir, gcc_version
 
     cm = locate()
     assert cm is not None
     srcs = sources_for(cm, functions)
-    flags = tuple(f for f in cpu.all_flags if f not in ("-std=c11", "-Wextra")) + FLAGS
+    flags = tuple(f for f in cpu.all_flags if f not in ("-std=c11", "-Wextra")) + FLAGS + defines
     headers = sorted(cm.include.rglob("*.h"))
     key = _hash(gcc_version(gcc), " ".join(flags), cm.commit,
                 *[str(p.relative_to(cm.root)) for p in srcs], *[p.read_bytes() for p in srcs],

@@ -30,15 +30,19 @@ INSTALL_HINT = ("install the GNU Arm toolchain: `sudo apt-get install --no-insta
 LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
 LIBS = ("-lm",)
 #: Kernel sets: "reference" is kernels/ref; "optimized" is kernels/ref with every file that
-#: kernels/opt has replaced by it, plus the specialised kernels only kernels/opt has.
-KERNEL_SETS = ("optimized", "reference")
+#: kernels/opt has replaced by it, plus the specialised kernels only kernels/opt has;
+#: "cmsis-nn" is kernels/ref with the files of kernels/cmsis, which hand the ops to Arm's
+#: CMSIS-NN float32 API (ARM_NN_ENABLE_F32) where it takes them.
+KERNEL_SETS = ("optimized", "reference", "cmsis-nn")
+#: The float32 CMSIS-NN API is compiled in with this define.
+F32_DEFINES = ("-DARM_NN_ENABLE_F32=1",)
 #: int8 graphs run CMSIS-NN's s8 kernels plus armsim's own (kernels/s8). With the default
 #: set, dense layers use armsim's kernel with TFLite's reference requantization (bit-exact
 #: with the interpreter); "cmsis-nn" takes CMSIS-NN's dense kernels too (TFLM's integer
 #: requantization, one step off the interpreter now and then).
-INT8_KERNELS = "cmsis-nn"
-INT8_SETS = {"optimized": "cmsis-nn+armsim-fc", "reference": "cmsis-nn+armsim-fc",
-             "cmsis-nn": "cmsis-nn"}
+INT8_KERNELS = "s8-cmsis-nn"
+INT8_SETS = {"optimized": "s8-cmsis-nn+armsim-fc", "reference": "s8-cmsis-nn+armsim-fc",
+             "cmsis-nn": "s8-cmsis-nn"}
 DEFAULT_KERNELS = "optimized"
 #: The smallest stack the linker script accepts.
 MIN_STACK = 0x1000
@@ -99,6 +103,8 @@ def kernel_sources(kernels: str = DEFAULT_KERNELS, kdir: Path | None = None) -> 
     files = {p.name: p for p in (kdir / "ref").glob("*.c")}
     if kernels == "optimized":
         files.update({p.name: p for p in (kdir / "opt").glob("*.c")})
+    if kernels == "cmsis-nn":
+        files.update({p.name: p for p in (kdir / "cmsis").glob("*.c")})
     return sorted(files.values(), key=lambda p: p.name)
 
 
@@ -138,12 +144,14 @@ def ar_for(gcc: str) -> str:
 def _includes(kdir: Path, kernels: str) -> list[str]:
     """-I flags of a kernel set (the s8 kernels build against CMSIS-NN's headers)."""
     out = ["-I", str(kdir / "include")]
-    if kernels == "s8" or kernels.startswith(INT8_KERNELS):
+    if kernels in ("s8", "cmsis-nn") or kernels.startswith(INT8_KERNELS):
         from .cmsis import locate
 
         cm = locate()
         assert cm is not None
         out += ["-isystem", str(cm.include)]
+    if kernels == "cmsis-nn":
+        out += ["-I", str(kdir / "cmsis"), *F32_DEFINES]
     return out
 
 
@@ -154,9 +162,10 @@ def kernel_library(cpu: CpuVariant, kernels: str, gcc: str | None = None) -> Pat
     srcs = kernel_sources(kernels, kdir)
     incs = _includes(kdir, kernels)
     key = _hash(gcc_version(gcc), " ".join(cpu.all_flags), kernels, " ".join(incs),
+                *[p.read_bytes() for p in sorted((kdir / "cmsis").glob("*.h"))],
                 *[p.name for p in srcs], *[p.read_bytes() for p in srcs],
                 *[p.read_bytes() for p in sorted((kdir / "include").glob("*.h"))])
-    out_dir = cache_dir() / f"lib-{cpu.name}-{kernels[:3]}-{key}"
+    out_dir = cache_dir() / f"lib-{cpu.name}-{kernels[:5]}-{key}"
     lib = out_dir / "libarmsim_nn.a"
     if lib.is_file():
         return lib
@@ -180,7 +189,7 @@ def kernel_library(cpu: CpuVariant, kernels: str, gcc: str | None = None) -> Pat
 def generated_sources(plan: Plan, mcu: Mcu, kernels: str = DEFAULT_KERNELS) -> dict[str, str]:
     """The files generated for a plan and MCU, by name."""
     g = plan.graph
-    net = render_s8.network_c(g, plan, kernels == "cmsis-nn") if g.quantized \
+    net = render_s8.network_c(g, plan, kernels == INT8_KERNELS) if g.quantized \
         else network_c(g, plan)
     files = {"network.c": net, "armsim_plan.h": plan_header(g, plan),
              "memory.ld": memory_ld(plan, mcu)}
@@ -214,11 +223,17 @@ def check_plan_fits(plan: Plan, mcu: Mcu) -> None:
 def _libraries(cpu: CpuVariant, kernels: str, gcc: str, sources: dict[str, str]
                ) -> tuple[list[Path], list[str]]:
     """The static libraries a firmware links and the extra -I flags its sources need."""
-    if not kernels.startswith(INT8_KERNELS):
-        return [kernel_library(cpu, kernels, gcc)], []
     from . import cmsis
 
-    need: set[str] = set()
+    if kernels == "cmsis-nn":  # float32 on CMSIS-NN: what kernels/cmsis calls
+        need = set()
+        for p in (kernels_dir() / "cmsis").glob("*.c"):
+            need |= cmsis.called(p.read_text())
+        cm_lib, _srcs = cmsis.library(cpu, need, gcc, F32_DEFINES)
+        return [kernel_library(cpu, kernels, gcc), cm_lib], []
+    if not kernels.startswith(INT8_KERNELS):
+        return [kernel_library(cpu, kernels, gcc)], []
+    need = set()
     for text in sources.values():
         need |= cmsis.called(text)
     cm_lib, _srcs = cmsis.library(cpu, need, gcc)
