@@ -265,6 +265,249 @@ static PyObject *bc_state(PyObject *self, PyObject *arg)
                          (unsigned long long)c->last_key, c->stopped, c->oom);
 }
 
+/*
+ * The access check: a native code hook on chosen load/store instructions that computes the
+ * address each one will access from its registers before it executes, and records it when
+ * it breaks a rule: ALIGN (the address is not a multiple of the instruction's alignment)
+ * or BOUNDS (a store that lands in [lo, hi) outside the allowed spans of the running op).
+ * Python decodes each instruction once (capstone) into an entry; no Python code runs per
+ * access. A memory hook would be simpler, but Unicorn 2.1 mis-executes some Thumb code
+ * while one is installed.
+ */
+#define ACHECK_MAX_FOUND 64
+#define ACHECK_MAX_SPANS 8
+typedef int (*reg_read_fn)(void *uc, int regid, void *value);
+
+typedef struct {
+    uint32_t pc;
+    int32_t base;  /* Unicorn register id */
+    int32_t index; /* Unicorn register id, or -1 */
+    int32_t shift;
+    int32_t disp;
+    uint32_t size;
+    uint8_t need;  /* alignment in bytes */
+    uint8_t post;  /* post-indexed: the access is at the base */
+    uint8_t down;  /* decrement-before register lists */
+    uint8_t write;
+} acc_entry;
+
+typedef struct {
+    reg_read_fn reg_read;
+    stop_fn stop;
+    int mode;      /* 0: alignment, 1: bounds */
+    int n;
+    acc_entry *tab;
+    /* bounds */
+    uint64_t lo, hi;
+    int current;   /* the running op, -1 for none */
+    int nspans;
+    uint64_t span_lo[ACHECK_MAX_SPANS], span_hi[ACHECK_MAX_SPANS];
+    /* findings: one per (op, pc) */
+    int nfound, reported;
+    uint64_t f_pc[ACHECK_MAX_FOUND], f_addr[ACHECK_MAX_FOUND];
+    uint32_t f_size[ACHECK_MAX_FOUND];
+    int32_t f_op[ACHECK_MAX_FOUND];
+    uint8_t f_write[ACHECK_MAX_FOUND];
+} acheck;
+
+static const acc_entry *acc_find(const acheck *c, uint32_t pc)
+{
+    int lo = 0, hi = c->n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (c->tab[mid].pc == pc) {
+            return &c->tab[mid];
+        }
+        if (c->tab[mid].pc < pc) {
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return NULL;
+}
+
+static int acc_seen(const acheck *c, uint32_t pc)
+{
+    for (int i = 0; i < c->nfound; i++) {
+        if (c->f_pc[i] == pc && c->f_op[i] == c->current) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void check_hook(void *uc, uint64_t address, uint32_t isize, void *user)
+{
+    (void)isize;
+    acheck *c = (acheck *)user;
+    if (c->mode == 1 && c->current < 0) {
+        return;
+    }
+    const acc_entry *e = acc_find(c, (uint32_t)address);
+    if (e == NULL) {
+        return;
+    }
+    uint32_t a = 0;
+    c->reg_read(uc, e->base, &a);
+    if (!e->post) {
+        if (e->index >= 0) {
+            uint32_t ix = 0;
+            c->reg_read(uc, e->index, &ix);
+            a += ix << e->shift;
+        }
+        a += (uint32_t)e->disp;
+        if (e->down) {
+            a -= e->size;
+        }
+    }
+    if (c->mode == 0) {
+        if ((a & (uint32_t)(e->need - 1)) == 0) {
+            return;
+        }
+    } else {
+        uint64_t lo = a, hi = (uint64_t)a + e->size;
+        if (hi <= c->lo || lo >= c->hi) {
+            return;
+        }
+        for (int i = 0; i < c->nspans; i++) {
+            if (c->span_lo[i] <= lo && hi <= c->span_hi[i]) {
+                return;
+            }
+        }
+    }
+    if (c->nfound >= ACHECK_MAX_FOUND || acc_seen(c, (uint32_t)address)) {
+        return;
+    }
+    int k = c->nfound++;
+    c->f_pc[k] = address;
+    c->f_addr[k] = a;
+    c->f_size[k] = c->mode == 0 ? e->need : e->size;
+    c->f_op[k] = c->current;
+    c->f_write[k] = e->write;
+    if (c->mode == 0) {
+        c->stop(uc); /* the chip faults here */
+    }
+}
+
+static acheck *acheck_get(PyObject *arg)
+{
+    acheck *c = (acheck *)PyLong_AsVoidPtr(arg);
+    if (c == NULL && !PyErr_Occurred()) {
+        PyErr_SetString(PyExc_ValueError, "null access check");
+    }
+    return c;
+}
+
+/* check_new(stop, reg_read, mode, entries: bytes of acc_entry sorted by pc, lo, hi) */
+static PyObject *ac_new(PyObject *self, PyObject *args)
+{
+    PyObject *stop, *reg_read;
+    int mode;
+    const char *buf;
+    Py_ssize_t len;
+    unsigned long long lo, hi;
+    if (!PyArg_ParseTuple(args, "OOiy#KK", &stop, &reg_read, &mode, &buf, &len, &lo, &hi)) {
+        return NULL;
+    }
+    if (len % (Py_ssize_t)sizeof(acc_entry)) {
+        PyErr_SetString(PyExc_ValueError, "entries are not a whole number of records");
+        return NULL;
+    }
+    acheck *c = calloc(1, sizeof(acheck));
+    if (c == NULL) {
+        return PyErr_NoMemory();
+    }
+    c->n = (int)(len / (Py_ssize_t)sizeof(acc_entry));
+    c->tab = malloc((size_t)len + 1);
+    if (c->tab == NULL) {
+        free(c);
+        return PyErr_NoMemory();
+    }
+    memcpy(c->tab, buf, (size_t)len);
+    c->stop = (stop_fn)PyLong_AsVoidPtr(stop);
+    c->reg_read = (reg_read_fn)PyLong_AsVoidPtr(reg_read);
+    c->mode = mode;
+    c->lo = lo;
+    c->hi = hi;
+    c->current = -1;
+    return PyLong_FromVoidPtr(c);
+}
+
+static PyObject *ac_free(PyObject *self, PyObject *arg)
+{
+    acheck *c = acheck_get(arg);
+    if (c == NULL) {
+        return NULL;
+    }
+    free(c->tab);
+    free(c);
+    Py_RETURN_NONE;
+}
+
+static PyObject *ac_hook_address(PyObject *self, PyObject *noargs)
+{
+    return PyLong_FromVoidPtr((void *)check_hook);
+}
+
+/* check_set_op(check, op index or -1, [(lo, hi), ...]) */
+static PyObject *ac_set_op(PyObject *self, PyObject *args)
+{
+    PyObject *ptr, *spans;
+    int op;
+    if (!PyArg_ParseTuple(args, "OiO", &ptr, &op, &spans)) {
+        return NULL;
+    }
+    acheck *c = acheck_get(ptr);
+    if (c == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Size(spans);
+    if (n < 0 || n > ACHECK_MAX_SPANS) {
+        PyErr_SetString(PyExc_ValueError, "too many spans");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PySequence_GetItem(spans, i);
+        unsigned long long a, b;
+        if (t == NULL || !PyArg_ParseTuple(t, "KK", &a, &b)) {
+            Py_XDECREF(t);
+            return NULL;
+        }
+        Py_DECREF(t);
+        c->span_lo[i] = a;
+        c->span_hi[i] = b;
+    }
+    c->nspans = (int)n;
+    c->current = op;
+    Py_RETURN_NONE;
+}
+
+/* check_take(check) -> [(pc, address, size, is_write, op)] found since the last take */
+static PyObject *ac_take(PyObject *self, PyObject *arg)
+{
+    acheck *c = acheck_get(arg);
+    if (c == NULL) {
+        return NULL;
+    }
+    PyObject *out = PyList_New(c->nfound - c->reported);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (int i = c->reported; i < c->nfound; i++) {
+        PyObject *t = Py_BuildValue("(KKiii)", (unsigned long long)c->f_pc[i],
+                                    (unsigned long long)c->f_addr[i], (int)c->f_size[i],
+                                    (int)c->f_write[i], (int)c->f_op[i]);
+        if (t == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i - c->reported, t);
+    }
+    c->reported = c->nfound;
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"new", bc_new, METH_VARARGS,
      "new(uc_emu_stop address, code base, code span) -> counter pointer"},
@@ -273,6 +516,13 @@ static PyMethodDef methods[] = {
     {"reset", bc_reset, METH_VARARGS, "reset(counter, budget in blocks): zero the counts"},
     {"results", bc_results, METH_O, "results(counter) -> (keys, counts) as bytes"},
     {"state", bc_state, METH_O, "state(counter) -> (blocks, last_key, stopped, oom)"},
+    {"check_new", ac_new, METH_VARARGS,
+     "check_new(uc_emu_stop, uc_reg_read, mode, entries, lo, hi) -> access check"},
+    {"check_free", ac_free, METH_O, "check_free(check)"},
+    {"check_hook_address", ac_hook_address, METH_NOARGS, "address of the C code hook"},
+    {"check_set_op", ac_set_op, METH_VARARGS, "check_set_op(check, op, spans)"},
+    {"check_take", ac_take, METH_O,
+     "check_take(check) -> [(pc, address, size, is_write, op)] since the last take"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -14,6 +14,8 @@ CMSIS-NN's arm_elementwise_mul_s8 left r0 unchanged), so armsim installs none.
 
 from __future__ import annotations
 
+import ctypes
+import struct
 from typing import Any
 
 import capstone
@@ -35,15 +37,84 @@ def _name(insn: Any) -> str:
 
 
 def candidates(code: bytes, address: int) -> dict[int, Any]:
-    """Instructions in ``code`` (Thumb, at ``address``) that need aligned addresses."""
+    """Instructions in ``code`` (Thumb, at ``address``) that need aligned addresses, except
+    those that are aligned by construction: SP-relative ones with a word-multiple offset
+    (SP's low two bits read as zero on M-profile) and PC-relative literal loads."""
     cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
     cs.detail = True
     cs.skipdata = True
     out = {}
     for insn in cs.disasm(code, address):
-        if insn.id != 0 and _name(insn) in ALIGNED_ONLY:
-            out[insn.address] = insn
+        if insn.id == 0 or _name(insn) not in ALIGNED_ONLY:
+            continue
+        if _name(insn) in ("push", "pop", "vpush", "vpop"):
+            continue
+        mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
+        if mem:
+            m = mem[0].mem
+            if m.base == arm.ARM_REG_PC or (m.base == arm.ARM_REG_SP and not m.index
+                                            and m.disp % 4 == 0):
+                continue
+        elif insn.operands and insn.operands[0].reg == arm.ARM_REG_SP:
+            continue  # LDM/STM on SP
+        out[insn.address] = insn
     return out
+
+
+class Access:
+    """How to compute an instruction's address from the registers, decoded once (capstone's
+    operand objects are slow to read in a hook that runs per execution)."""
+
+    __slots__ = ("base", "index", "shift", "disp", "post", "need", "write", "down", "size")
+
+    def __init__(self, insn: Any) -> None:
+        name = _name(insn)
+        self.need = 2 if name in _HALF else 4
+        self.write = name.startswith(_WRITES)
+        mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
+        regs = [o for o in insn.operands if o.type == arm.ARM_OP_REG]
+        self.down = name.endswith("db")
+        if mem:
+            m = mem[0].mem
+            self.base = _uc_reg(m.base)
+            self.index = _uc_reg(m.index) if m.index else None
+            self.shift = m.lshift or 0
+            self.disp = m.disp
+            self.post = bool(insn.post_index)
+        else:  # register lists: LDM/STM Rn
+            self.base, self.index, self.shift, self.disp, self.post = \
+                _uc_reg(insn.operands[0].reg), None, 0, 0, False
+        self.size = _size(name, regs, bool(mem))
+
+    def address(self, uc: Uc) -> int:
+        """The lowest address the instruction accesses, with the registers now."""
+        a = int(uc.reg_read(self.base))
+        if self.post:
+            return a
+        if self.index is not None:
+            a += int(uc.reg_read(self.index)) << self.shift
+        a += self.disp
+        if self.down:
+            a -= self.size
+        return a & 0xFFFFFFFF
+
+
+def _size(name: str, regs: list[Any], has_mem: bool) -> int:
+    """Bytes an access instruction reads or writes."""
+    dregs = sum(1 for r in regs if arm.ARM_REG_D0 <= r.reg <= arm.ARM_REG_D31)
+    if name.startswith(("ldm", "stm", "vldm", "vstm")):
+        n = len(regs) - (0 if has_mem else 1)  # the first register operand is the base
+        return 8 * n if dregs else 4 * n
+    if name.startswith(("vldr", "vstr")):
+        return 8 if dregs else 4
+    if name.startswith(("ldrd", "strd")):
+        return 8
+    if name.startswith(("ldrb", "strb", "ldrsb")) or name in ("stlb", "stlexb", "strexb",
+                                                                 "ldab", "ldaexb", "ldrexb"):
+        return 1
+    if name.startswith(("ldrh", "strh", "ldrsh")) or name in _HALF:
+        return 2
+    return 4
 
 
 def _uc_reg(cs_reg: int) -> int:
@@ -56,54 +127,97 @@ def _uc_reg(cs_reg: int) -> int:
     return getattr(A, f"UC_ARM_REG_R{cs_reg - arm.ARM_REG_R0}")
 
 
-def target(uc: Uc, insn: Any) -> tuple[int, int, bool]:
-    """(address, alignment needed, is a write) of ``insn`` with the registers as they are."""
-    name = _name(insn)
-    need = 2 if name in _HALF else 4
-    write = name.startswith(_WRITES)
-    regs = uc.reg_read
-    mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
-    if mem:
-        m = mem[0].mem
-        base = (insn.address + 4) & ~3 if m.base == arm.ARM_REG_PC else int(regs(_uc_reg(m.base)))
-        if insn.post_index:  # LDRD r0, r1, [r2], #8 accesses [r2]
-            return base, need, write
-        index = int(regs(_uc_reg(m.index))) << (m.lshift or 0) if m.index else 0
-        return (base + index + m.disp) & 0xFFFFFFFF, need, write
-    # register lists: LDM/STM Rn, PUSH/POP (SP); the lowest address has the base's alignment
-    base = arm.ARM_REG_SP if name in ("push", "pop", "vpush", "vpop") else insn.operands[0].reg
-    return int(regs(_uc_reg(base))), need, write
+#: One armsim._blockcount acc_entry: pc, base, index, shift, disp, size, need, post, down,
+#: write (the C struct's layout).
+_ENTRY = struct.Struct("<IiiiiIBBBB")
+ALIGN, BOUNDS = 0, 1
+
+
+class NativeCheck:
+    """The C code hook of armsim._blockcount on the given instructions: no Python runs per
+    access. ``mode`` is ALIGN or BOUNDS (stores into [lo, hi) outside the running op's
+    spans)."""
+
+    def __init__(self, uc: Uc, accesses: dict[int, Access], mode: int, lo: int = 0,
+                 hi: int = 0) -> None:
+        from unicorn.unicorn_py3.unicorn import uclib
+
+        from .counting import _native, native_hook
+
+        assert _native is not None
+        self._uc, self._lib, self._n = uc, uclib, _native
+        entries = b"".join(
+            _ENTRY.pack(pc, a.base, -1 if a.index is None else a.index, a.shift, a.disp,
+                        a.size, a.need, int(a.post), int(a.down), int(a.write))
+            for pc, a in sorted(accesses.items()))
+        stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
+        read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
+        self._ptr = _native.check_new(stop, read, mode, entries, lo, hi)
+        hook = _native.check_hook_address()
+        # one hook over the span of the instructions: Unicorn walks its whole hook list for
+        # every hooked instruction it runs, so hundreds of one-address hooks cost more than
+        # one C call per instruction that looks its address up
+        self._handles = [native_hook(uc, UC_HOOK_CODE, hook, self._ptr, min(accesses),
+                                     max(accesses))] if accesses else []
+
+    def set_op(self, op: int | None, spans: list[tuple[int, int]]) -> None:
+        """The running op (None: none) and the spans it may write."""
+        self._n.check_set_op(self._ptr, -1 if op is None else op, spans)
+
+    def take(self) -> list[tuple[int, int, int, int, int]]:
+        """(pc, address, size, is_write, op) found since the last take."""
+        return [tuple(t) for t in self._n.check_take(self._ptr)]  # type: ignore[misc]
+
+    def detach(self) -> None:
+        """Remove the hooks, free the table, retranslate."""
+        for h in self._handles:
+            self._lib.uc_hook_del(self._uc._uch, h)
+        self._handles = []
+        if self._ptr:
+            self._n.check_free(self._ptr)
+            self._ptr = 0
+        self._uc.ctl_flush_tb()
 
 
 class AlignmentCheck:
-    """Code hooks on every instruction that needs alignment; records (pc, address, size,
-    is_write) of each misaligned one (the first per PC) and stops the run there."""
+    """Hooks on every instruction that needs alignment; records (pc, address, size,
+    is_write) of each misaligned one (the first per PC) and stops the run there. Native
+    when armsim's C extension is built, else a Python hook (slow)."""
 
     def __init__(self, uc: Uc, code: bytes, address: int) -> None:
+        from .counting import _native
+
         self._uc = uc
-        self._insns = candidates(code, address)
+        self._insns = {a: Access(i) for a, i in candidates(code, address).items()}
         self._seen: list[tuple[int, int, int, int]] = []
         self._pcs: set[int] = set()
-        self._handles = [uc.hook_add(UC_HOOK_CODE, self._on_insn, begin=a, end=a)
-                         for a in self._insns]
+        self._native = NativeCheck(uc, self._insns, ALIGN) if _native is not None else None
+        self._handles = [] if self._native is not None else [
+            uc.hook_add(UC_HOOK_CODE, self._on_insn, begin=a, end=a) for a in self._insns]
 
     def _on_insn(self, uc: Uc, address: int, _size: int, _data: object) -> None:
-        insn = self._insns.get(address)
-        if insn is None or address in self._pcs:
+        acc = self._insns.get(address)
+        if acc is None or address in self._pcs:
             return
-        where, need, write = target(uc, insn)
-        if where & (need - 1):
+        where = acc.address(uc)
+        if where & (acc.need - 1):
             self._pcs.add(address)
-            self._seen.append((address, where, need, int(write)))
+            self._seen.append((address, where, acc.need, int(acc.write)))
             uc.emu_stop()
 
     def take(self) -> list[tuple[int, int, int, int]]:
         """(pc, address, size, is_write) of the misaligned accesses since the last take."""
+        if self._native is not None:
+            return [t[:4] for t in self._native.take()]  # type: ignore[misc]
         out, self._seen = self._seen, []
         return out
 
     def detach(self) -> None:
         """Remove the hooks and retranslate."""
+        if self._native is not None:
+            self._native.detach()
+            self._native = None
+            return
         for h in self._handles:
             self._uc.hook_del(h)
         self._handles = []

@@ -21,7 +21,7 @@ import capstone
 from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
 
-from .alignment import target
+from .alignment import Access
 
 from .plan import Buffer, Plan
 
@@ -82,48 +82,45 @@ def stores(code: bytes, address: int) -> dict[int, Any]:
     return out
 
 
-def _span(uc: Uc, insn: Any) -> tuple[int, int]:
-    """(first byte, bytes) an executing store writes."""
-    name = insn.mnemonic.split(".")[0]
-    addr, _need, _w = target(uc, insn)
-    regs = [o for o in insn.operands if o.type == arm.ARM_OP_REG]
-    if name.startswith(("stm", "vstm")):
-        width = 8 if any(capstone.arm.ARM_REG_D0 <= r.reg <= capstone.arm.ARM_REG_D31
-                         for r in regs) else 4
-        n = len(regs) - 1  # the first register operand is the base
-        size = width * n
-        if name.endswith("db"):
-            addr -= size
-        return addr & 0xFFFFFFFF, size
-    if name.startswith("vstr"):
-        return addr, 8 if any(arm.ARM_REG_D0 <= r.reg <= arm.ARM_REG_D31 for r in regs) else 4
-    if name.startswith("strd"):
-        return addr, 8
-    if name.startswith("strb") or name in ("stlb", "stlexb", "strexb"):
-        return addr, 1
-    if name.startswith("strh") or name in ("stlh", "stlexh", "strexh"):
-        return addr, 2
-    return addr, 4
-
-
 class BoundsCheck:
-    """Checks the stores into a plan's memory while ``current`` names the running op."""
+    """Checks the stores into a plan's memory while :meth:`set_op` names the running op
+    (native when armsim's C extension is built, else a Python hook per store)."""
 
     def __init__(self, uc: Uc, plan: Plan, image: Any) -> None:
+        from .alignment import BOUNDS, NativeCheck
+        from .counting import _native
+
         self.uc = uc
         self.plan = plan
         self.image = image
         self.current: int | None = None
-        self.found: list[Overrun] = []
+        self._found: list[Overrun] = []
         self._seen: set[tuple[int, int]] = set()
         self._allowed: dict[int, list[tuple[int, int]]] = {}
         self._lo, self._hi = plan.base, plan.reserved_end
         self._buffers = sorted((b for b in plan.buffers if b.address is not None),
                                key=lambda b: b.address)  # type: ignore[arg-type, return-value]
         code = [seg for seg in image.segments if "x" in seg.flags]
-        self._insns = stores(code[0].data, code[0].vaddr) if code else {}
-        self._handles = [uc.hook_add(UC_HOOK_CODE, self._on_store, begin=a, end=a)
-                         for a in self._insns]
+        self._insns = {a: Access(i) for a, i in
+                       (stores(code[0].data, code[0].vaddr) if code else {}).items()}
+        self._native = NativeCheck(uc, self._insns, BOUNDS, self._lo, self._hi) \
+            if _native is not None else None
+        self._handles = [] if self._native is not None else [
+            uc.hook_add(UC_HOOK_CODE, self._on_store, begin=a, end=a) for a in self._insns]
+
+    def set_op(self, i: int | None) -> None:
+        """Op ``i`` runs now (None: no op)."""
+        self.current = i
+        if self._native is not None:
+            self._native.set_op(i, self.allowed(i) if i is not None else [])
+
+    @property
+    def found(self) -> list[Overrun]:
+        """The overruns so far."""
+        if self._native is not None:
+            for pc, address, size, _w, op in self._native.take():
+                self._record(op, pc, address, size)
+        return self._found
 
     def allowed(self, i: int) -> list[tuple[int, int]]:
         """[start, end) ranges op ``i`` may write: its output buffers and its scratch."""
@@ -150,24 +147,33 @@ class BoundsCheck:
         i = self.current
         if i is None:
             return
-        address, size = _span(uc, self._insns[pc])
+        acc = self._insns[pc]
+        address, size = acc.address(uc), acc.size
         if address + size <= self._lo or address >= self._hi:
             return  # not plan memory (globals, peripherals)
-        spans = self.allowed(i)
-        if any(lo <= address and address + size <= hi for lo, hi in spans):
+        if any(lo <= address and address + size <= hi for lo, hi in self.allowed(i)):
             return
+        self._record(i, pc, address, size)
+
+    def _record(self, i: int, pc: int, address: int, size: int) -> None:
         if (i, pc) in self._seen:
             return
         self._seen.add((i, pc))
+        spans = self.allowed(i)
         f = self.image.function_at(pc)
         b = self._buffer_at(address)
         lo, hi = spans[0] if spans else (address, address)
         beyond = address + size - hi if address >= lo else address - lo
-        self.found.append(Overrun(self.plan.graph.ops[i].name, f.name if f else "?", pc,
-                                  address, size, b.name if b else "", beyond))
+        self._found.append(Overrun(self.plan.graph.ops[i].name, f.name if f else "?", pc,
+                                   address, size, b.name if b else "", beyond))
 
     def detach(self) -> None:
         """Remove the hooks and retranslate."""
+        if self._native is not None:
+            self.found  # noqa: B018 - collect what the C hook recorded first
+            self._native.detach()
+            self._native = None
+            return
         for h in self._handles:
             self.uc.hook_del(h)
         self._handles = []

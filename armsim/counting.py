@@ -80,14 +80,17 @@ class PythonCounter:
         self._uc.hook_del(self._handle)
 
 
-def native_hook(uc: Uc, kinds: int, callback: int, user: int) -> object:
+def native_hook(uc: Uc, kinds: int, callback: int, user: int, begin: int = 1,
+                end: int = 0) -> object:
     """Register a C callback (an address in armsim._blockcount) with its user data on the
-    engine through Unicorn's C API; returns the hook handle."""
+    engine through Unicorn's C API, for addresses [begin, end] (all when begin > end);
+    returns the hook handle."""
     from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
     handle = uc_hook_h()
     status = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), kinds, ctypes.c_void_p(callback),
-                               ctypes.c_void_p(user), ctypes.c_uint64(1), ctypes.c_uint64(0))
+                               ctypes.c_void_p(user), ctypes.c_uint64(begin),
+                               ctypes.c_uint64(end))
     if status != 0:
         raise UcError(status)
     return handle

@@ -188,7 +188,7 @@ class Session:
                         bounds.detach()
                     raise
                 if bounds is not None:  # the op about to run (None: the finish)
-                    bounds.current = entries[k][0] if k < len(entries) else None
+                    bounds.set_op(entries[k][0] if k < len(entries) else None)
                 if on_stop is not None:
                     on_stop(k)
                 limit = entries[k][0] if k < len(entries) else len(self.graph.ops)
@@ -207,7 +207,7 @@ class Session:
         # code paths do not change between inputs, so later runs skip the hooks.
         m.stop_alignment_checks()
         return Result(self.outputs(), self.predicted(), stats, tensors,
-                      bounds.found if bounds is not None else [])
+                      list(bounds.found) if bounds is not None else [])
 
 
     def run_script(self, program: Any, allow_outside: bool = False) -> Any:

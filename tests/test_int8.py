@@ -370,4 +370,4 @@ def test_profile_of_an_int8_model_compares_exactly(tflite_dir):
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     assert res["agree"] is True and res["max_abs_diff"] == 0
-    assert res["kernels"].startswith("cmsis-nn")
+    assert res["kernels"].startswith("s8-cmsis-nn")

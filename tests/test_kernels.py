@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from armsim import host, reference
+from armsim.codegen import KERNEL_SETS
 from armsim.frontends.keras import to_graph
 from armsim.plan import make_plan
 from armsim.session import Session
@@ -42,7 +43,7 @@ def check_layer(layer, shape: tuple[int, ...], seed: int, extra=None) -> None:
     ref = reference.outputs(g, x)
     np.testing.assert_allclose(ref, want, atol=ATOL, rtol=RTOL, err_msg="numpy vs Keras")
     plan = make_plan(g)
-    for kernels in ("reference", "optimized"):
+    for kernels in KERNEL_SETS:  # armsim's reference and optimized kernels, and CMSIS-NN's
         got = Session(g, plan, "m4f", "large", kernels=kernels).run(x).outputs
         assert not np.isnan(got).any()
         np.testing.assert_allclose(got, want, atol=ATOL, rtol=RTOL,

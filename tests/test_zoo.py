@@ -41,7 +41,7 @@ def _check(session: Session, x: np.ndarray, h: np.ndarray, classifier: bool) -> 
 
 
 @pytest.mark.parametrize("name", list(zoo.ZOO))
-@pytest.mark.parametrize("kernels", ["reference", "optimized"])
+@pytest.mark.parametrize("kernels", ["reference", "optimized", "cmsis-nn"])
 def test_zoo_model_matches_keras_on_m4f(built, name, kernels):
     _m, g, x, h = built[name]
     s = Session(g, make_plan(g), "m4f", "large", kernels=kernels)
@@ -50,9 +50,10 @@ def test_zoo_model_matches_keras_on_m4f(built, name, kernels):
 
 @pytest.mark.parametrize("name", ["lenet5", "dscnn"])
 @pytest.mark.parametrize("cpu", ["m0", "m7"])
-def test_zoo_model_matches_keras_on_other_cores(built, name, cpu):
+@pytest.mark.parametrize("kernels", ["optimized", "cmsis-nn"])
+def test_zoo_model_matches_keras_on_other_cores(built, name, cpu, kernels):
     _m, g, x, h = built[name]
-    s = Session(g, make_plan(g), cpu, "large")
+    s = Session(g, make_plan(g), cpu, "large", kernels=kernels)
     _check(s, x[:1], h[:1], g.is_classifier())
 
 
