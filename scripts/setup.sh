@@ -38,4 +38,21 @@ if ! .venv/bin/python -c 'import armsim, pytest, hypothesis' >/dev/null 2>&1 \
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
     touch .venv/.armsim-installed
 fi
+# CMSIS-NN (int8 models): ../shared/third_party/CMSIS-NN beside the checkout, or
+# $ARMSIM_CMSIS_NN_DIR; else clone the pinned commit into the cache where the network allows.
+if ! .venv/bin/python -c 'import sys; from armsim.codegen import cmsis
+sys.exit(0 if cmsis.locate(required=False) else 1)' >/dev/null 2>&1; then
+    dest=$(.venv/bin/python -c 'from armsim.codegen import cmsis; print(cmsis.cache_clone())')
+    commit=$(.venv/bin/python -c 'from armsim.codegen import cmsis; print(cmsis.PINNED_COMMIT)')
+    repo=$(.venv/bin/python -c 'from armsim.codegen import cmsis; print(cmsis.REPOSITORY)')
+    log "CMSIS-NN not found: cloning $repo at ${commit:0:12} into $dest"
+    rm -rf "$dest.tmp"
+    if git clone --quiet "$repo" "$dest.tmp" 2>/dev/null \
+       && git -C "$dest.tmp" checkout --quiet "$commit" 2>/dev/null; then
+        mkdir -p "$(dirname "$dest")" && rm -rf "$dest" && mv "$dest.tmp" "$dest"
+    else
+        rm -rf "$dest.tmp"
+        log "could not clone CMSIS-NN (no network?): int8 models need it (set ARMSIM_CMSIS_NN_DIR); float32 models work without it"
+    fi
+fi
 log "ready: $(arm-none-eabi-gcc --version | head -n 1); .venv/bin/armsim"

@@ -159,7 +159,7 @@ def test_zoo_int8_bit_exact_m4f(tflite_dir, name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("cpu", ["m0", "m3", "m4f", "m7", "m7d", "m33"])
-@pytest.mark.parametrize("name", sorted({**FAST, **SLOW}))
+@pytest.mark.parametrize("name", ["seed", *sorted({**FAST, **SLOW})])
 def test_zoo_int8_bit_exact_every_cpu(tflite_dir, name, cpu):
     _bit_exact(tflite_dir / f"{name}.tflite", cpu)
 

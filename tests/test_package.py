@@ -58,3 +58,30 @@ def test_installed_copy_runs_from_another_directory(wheel, tmp_path):
                           env=env, capture_output=True, text=True)
     assert prof.returncode == 0, prof.stderr
     assert json.loads(prof.stdout)["total_instructions"] > 0
+
+
+@pytest.mark.slow
+def test_installed_copy_runs_int8_with_cmsis_nn_from_the_environment(wheel, tmp_path):
+    """Outside the checkout CMSIS-NN comes from $ARMSIM_CMSIS_NN_DIR; without it, int8 is a
+    clear exit 2 and float32 still runs."""
+    from armsim.codegen import cmsis
+
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(target), str(wheel)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(target), "ARMSIM_CACHE_DIR": str(tmp_path / "c"),
+           "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env.pop("ARMSIM_KERNELS_DIR", None)
+    env.pop(cmsis.ENV, None)
+    run = lambda *a, e=env: subprocess.run([sys.executable, "-m", "armsim", *a],  # noqa: E731
+                                           cwd=tmp_path, env=e, capture_output=True, text=True)
+    q = run("quantize", str(ROOT / "armsim" / "data" / "default_model.keras"), "--calibration",
+            "16", "--out", "m.tflite", "--data", str(ROOT.parent / "shared" / "data" / "mnist"))
+    assert q.returncode == 0, q.stderr
+    no = run("simulate", "--model", "m.tflite", "--image", "0", "--data",
+             str(ROOT.parent / "shared" / "data" / "mnist"))
+    assert no.returncode == 2 and "CMSIS-NN not found" in no.stderr, no.stderr
+    yes = run("simulate", "--model", "m.tflite", "--json",
+              e={**env, cmsis.ENV: str(cmsis.locate().root)})
+    assert yes.returncode == 0, yes.stderr
+    assert all(r["agree"] for r in json.loads(yes.stdout))

@@ -355,6 +355,9 @@ def versions(cpu: CpuVariant | None = None, host: bool = True) -> dict[str, str]
            "python": platform.python_version()}
     if cpu is not None:
         out["cpu_model"] = f"{cpu.title} (Unicorn UC_CPU_ARM model {cpu.uc_cpu})"
+    from ..codegen import cmsis
+
+    out["cmsis_nn"] = cmsis.version() or "not found"
     if host and "keras" in sys.modules:
         import keras
         import tensorflow as tf

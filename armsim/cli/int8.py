@@ -183,12 +183,10 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
 
 
 def versions(cpu: Any) -> dict[str, str]:
-    """The usual versions, plus CMSIS-NN's commit and the interpreter's."""
-    from ..codegen import cmsis
+    """The usual versions (CMSIS-NN's commit among them) and the interpreter's."""
     from ..tflite_host import version
 
     out = C.versions(cpu)
-    out["cmsis_nn"] = cmsis.version() or "not found"
     out["tflite_interpreter"] = version()
     return out
 
