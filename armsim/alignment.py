@@ -65,7 +65,8 @@ class Access:
     """How to compute an instruction's address from the registers, decoded once (capstone's
     operand objects are slow to read in a hook that runs per execution)."""
 
-    __slots__ = ("base", "index", "shift", "disp", "post", "need", "write", "down", "size")
+    __slots__ = ("base", "index", "shift", "disp", "post", "need", "write", "down", "size",
+                 "pc_base")
 
     def __init__(self, insn: Any) -> None:
         name = _name(insn)
@@ -74,21 +75,28 @@ class Access:
         mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
         regs = [o for o in insn.operands if o.type == arm.ARM_OP_REG]
         self.down = name.endswith("db")
+        self.pc_base: int | None = None
         if mem:
             m = mem[0].mem
-            self.base = _uc_reg(m.base)
-            self.index = _uc_reg(m.index) if m.index else None
+            if m.base == arm.ARM_REG_PC:  # literal: Align(PC + 4, 4) of this instruction
+                self.pc_base = (insn.address + 4) & ~3
+            self.base = uc_reg(m.base)
+            self.index = uc_reg(m.index) if m.index else None
             self.shift = m.lshift or 0
             self.disp = m.disp
             self.post = bool(insn.post_index)
+        elif name in ("push", "pop", "vpush", "vpop"):  # register lists on SP
+            self.base, self.index, self.shift, self.disp, self.post = \
+                uc_reg(arm.ARM_REG_SP), None, 0, 0, False
+            self.down = name in ("push", "vpush")
         else:  # register lists: LDM/STM Rn
             self.base, self.index, self.shift, self.disp, self.post = \
-                _uc_reg(insn.operands[0].reg), None, 0, 0, False
-        self.size = _size(name, regs, bool(mem))
+                uc_reg(insn.operands[0].reg), None, 0, 0, False
+        self.size = _size(name, regs, bool(mem) or name in ("push", "pop", "vpush", "vpop"))
 
     def address(self, uc: Uc) -> int:
         """The lowest address the instruction accesses, with the registers now."""
-        a = int(uc.reg_read(self.base))
+        a = self.pc_base if self.pc_base is not None else int(uc.reg_read(self.base))
         if self.post:
             return a
         if self.index is not None:
@@ -117,7 +125,8 @@ def _size(name: str, regs: list[Any], has_mem: bool) -> int:
     return 4
 
 
-def _uc_reg(cs_reg: int) -> int:
+def uc_reg(cs_reg: int) -> int:
+    """The Unicorn register id of a capstone ARM register."""
     from unicorn import arm_const as A
 
     names = {arm.ARM_REG_SP: A.UC_ARM_REG_SP, arm.ARM_REG_LR: A.UC_ARM_REG_LR,

@@ -116,10 +116,12 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
 
 
 def access_at(machine: Any, pc: int) -> tuple[int, int] | None:
-    """(effective address, access size) of the load/store at ``pc``, from its operands and
-    the registers now (None when it is not a plain load or store)."""
+    """(effective address, element size) of the load/store at ``pc``, from its operands and
+    the registers now (None when it is not a load or store)."""
     import capstone
     from capstone import arm
+
+    from .alignment import Access
 
     cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
     cs.detail = True
@@ -130,29 +132,11 @@ def access_at(machine: Any, pc: int) -> tuple[int, int] | None:
     if insn is None:
         return None
     name = insn.mnemonic.split(".")[0]
-    size = 2 if name.endswith(("h", "sh")) else 1 if name.endswith(("b", "sb")) else 4
-    mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
-    regs = machine.uc.reg_read
-    if mem:
-        m = mem[0].mem
-        base = pc + 4 & ~3 if m.base == arm.ARM_REG_PC else int(regs(_uc_reg(m.base)))
-        index = int(regs(_uc_reg(m.index))) << (m.lshift or 0) if m.index else 0
-        return (base + index + m.disp) & 0xFFFFFFFF, size
-    if name in ("ldm", "ldmia", "stm", "stmia", "stmdb", "ldmdb", "push", "pop"):
-        base = arm.ARM_REG_SP if name in ("push", "pop") else insn.operands[0].reg
-        return int(regs(_uc_reg(base))), 4
-    return None
-
-
-def _uc_reg(cs_reg: int) -> int:
-    """The Unicorn register id of a capstone ARM register."""
-    from capstone import arm
-
-    names = {arm.ARM_REG_SP: A.UC_ARM_REG_SP, arm.ARM_REG_LR: A.UC_ARM_REG_LR,
-             arm.ARM_REG_PC: A.UC_ARM_REG_PC}
-    if cs_reg in names:
-        return names[cs_reg]
-    return getattr(A, f"UC_ARM_REG_R{cs_reg - arm.ARM_REG_R0}")
+    lists = ("ldm", "ldmia", "stm", "stmia", "stmdb", "ldmdb", "push", "pop")
+    if not any(o.type == arm.ARM_OP_MEM for o in insn.operands) and name not in lists:
+        return None
+    acc = Access(insn)
+    return acc.address(machine.uc), min(acc.size, 4)
 
 
 def insn_at(machine: Any, pc: int) -> str:

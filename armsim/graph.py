@@ -229,6 +229,18 @@ class Graph:
                 and last.activation.kind in ("softmax", "sigmoid"))
 
 
+def same_padding(in_hw: tuple[int, int], k: tuple[int, int], strides: tuple[int, int],
+                 dil: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int]:
+    """(top, left) zero padding of TensorFlow's 'same': half the total, the extra cell at the
+    bottom/right (Keras and TFLite alike)."""
+    out = []
+    for a in range(2):
+        eff = (k[a] - 1) * dil[a] + 1
+        total = max((out_hw[a] - 1) * strides[a] + eff - in_hw[a], 0)
+        out.append(total // 2)
+    return out[0], out[1]
+
+
 def dims4(shape: tuple[int, ...]) -> tuple[int, int, int]:
     """(h, w, c) of an activation: (c,) -> (1, 1, c); (w, c) -> (1, w, c); (h, w, c)."""
     if len(shape) == 1:

@@ -206,6 +206,7 @@ class Session:
         # The first run was checked for unaligned accesses the chip faults on; the firmware's
         # code paths do not change between inputs, so later runs skip the hooks.
         m.stop_alignment_checks()
+        self.check_kernel_status()
         return Result(self.outputs(), self.predicted(), stats, tensors,
                       list(bounds.found) if bounds is not None else [])
 
@@ -226,7 +227,26 @@ class Session:
         """Run on from wherever the CPU is (after a script's set-up) to the end."""
         stats = self.machine.finish()
         self.machine.stop_alignment_checks()
+        self.check_kernel_status()
         return Result(self.outputs(), self.predicted(), stats)
+
+    def check_kernel_status(self) -> None:
+        """An ArmsimError when a CMSIS-NN call of the last run did not return success (int8
+        firmware records the first such op and its status)."""
+        from .codegen.render_s8 import FAILED_OP, STATUS
+
+        if FAILED_OP not in self.image.symbols:
+            return
+        i = self.machine.read_i32(FAILED_OP)
+        if i < 0:
+            return
+        status = self.machine.read_i32(STATUS)
+        names = {-1: "ARM_CMSIS_NN_ARG_ERROR", -2: "ARM_CMSIS_NN_NO_IMPL_ERROR",
+                 -3: "ARM_CMSIS_NN_FAILURE"}
+        op = self.graph.ops[i] if 0 <= i < len(self.graph.ops) else None
+        raise ArmsimError(f"CMSIS-NN returned {names.get(status, status)} in op {i}"
+                          + (f" ({op.name}, {op.kind})" if op else "")
+                          + ": the kernel refused its arguments and its output is not computed")
 
 
 def check_input(g: Graph, x: np.ndarray, where: str = "input") -> np.ndarray:

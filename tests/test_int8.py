@@ -371,3 +371,25 @@ def test_profile_of_an_int8_model_compares_exactly(tflite_dir):
     res = json.loads(p.stdout)
     assert res["agree"] is True and res["max_abs_diff"] == 0
     assert res["kernels"].startswith("s8-cmsis-nn")
+
+
+def test_a_cmsis_nn_call_that_fails_is_reported(tflite_dir):
+    """The firmware records the first CMSIS-NN call that does not return success; the run
+    then fails with the op named (here the record is forced while the run is stopped)."""
+    from armsim.errors import ArmsimError
+
+    g = T.load(tflite_dir / "dscnn.tflite")
+    s = Session(g, armsim.plan(g), "m4f", "large")
+    x = _int8_inputs(g, 1, seed=1)[0]
+    s.run(x)  # a clean run passes
+    where = s.image.symbol("armsim_failed_op").address
+    status = s.image.symbol("armsim_cmsis_status").address
+
+    def force(k: int) -> None:
+        if k == 2:
+            s.machine.write_blocks([(where, (2).to_bytes(4, "little", signed=True)),
+                                    (status, (-1).to_bytes(4, "little", signed=True))])
+
+    with pytest.raises(ArmsimError) as e:
+        s.run(x, on_stop=force)
+    assert "ARM_CMSIS_NN_ARG_ERROR in op 2" in str(e.value) and g.ops[2].name in str(e.value)

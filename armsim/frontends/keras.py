@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import ModelError
-from ..graph import ACTIVATIONS, LINEAR, Activation, Graph, LayerInfo, Op, Tensor
+from ..graph import ACTIVATIONS, LINEAR, Activation, Graph, LayerInfo, Op, Tensor, same_padding
 
 #: Keras releases before this have known safe_mode bypasses.
 MIN_KERAS = (3, 13)
@@ -166,12 +166,7 @@ def _padding(layer: Any, cfg: dict[str, Any], in_hw: tuple[int, int], k: tuple[i
         return 0, (k[1] - 1) * dil[1]
     if pad != "same":
         raise ModelError(f"{_where(layer)}: padding '{pad}' is not supported")
-    out = []
-    for i in range(2):
-        eff = (k[i] - 1) * dil[i] + 1
-        total = max((out_hw[i] - 1) * strides[i] + eff - in_hw[i], 0)
-        out.append(total // 2)
-    return out[0], out[1]
+    return same_padding(in_hw, k, strides, dil, out_hw)
 
 
 def _spatial(shape: tuple[int, ...]) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import ModelError
-from ..graph import LINEAR, Activation, Graph, LayerInfo, Op, Tensor
+from ..graph import LINEAR, Activation, Graph, LayerInfo, Op, Tensor, same_padding
 from ..quant import Quant
 
 #: tflite.TensorType values armsim reads.
@@ -187,18 +187,13 @@ class _Builder:
 Handler = Callable[[_Builder, int, list[int], list[int]], Op]
 
 
-def _pads(r: _Reader, padding: int, in_hw: tuple[int, int], k: tuple[int, int],
+def _pads(_r: _Reader, padding: int, in_hw: tuple[int, int], k: tuple[int, int],
           strides: tuple[int, int], dil: tuple[int, int], out_hw: tuple[int, int]
           ) -> tuple[int, int]:
     """(top, left) padding: TFLite's SAME (0) puts the extra cell bottom/right; VALID (1)."""
     if padding == 1:
         return 0, 0
-    out = []
-    for a in range(2):
-        eff = (k[a] - 1) * dil[a] + 1
-        total = max((out_hw[a] - 1) * strides[a] + eff - in_hw[a], 0)
-        out.append(total // 2)
-    return out[0], out[1]
+    return same_padding(in_hw, k, strides, dil, out_hw)
 
 
 def _hw(shape: tuple[int, ...]) -> tuple[int, int]:
