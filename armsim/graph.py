@@ -100,6 +100,7 @@ class Tensor:
             mistakes (a Dense kernel after Flatten: ``(h, w, c, units)``)
         layer: the Keras layer whose output this tensor equals, if any
         quant: int8/int32 tensors' quantization (scales, zero points), else None
+        index: the tensor's position in its source file (a TFLite tensor index), if any
     """
 
     name: str
@@ -110,6 +111,7 @@ class Tensor:
     view_shape: tuple[int, ...] | None = None
     layer: str | None = None
     quant: Quant | None = field(default=None, compare=False)
+    index: int | None = None
 
     @property
     def size(self) -> int:

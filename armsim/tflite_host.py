@@ -65,7 +65,10 @@ class TFLiteHost:
         self._outs = self._it.get_output_details()
 
     def _tensor_index(self, name: str) -> int | None:
-        return self._index.get(name.split("#")[0])
+        t = self.graph.tensors.get(name)
+        if t is not None and t.index is not None:
+            return t.index  # the file's own index: names need not be unique
+        return self._index.get(name)
 
     def invoke(self, x: np.ndarray) -> None:
         """Run one input: int8 in the graph's input shape, or float for a model whose file

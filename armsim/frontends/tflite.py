@@ -158,7 +158,8 @@ class _Builder:
         q = self.r.quant(idx)
         if q is None or q.per_channel:
             raise ModelError(f"{self.where(i)}: tensor {name} has no per-tensor quantization")
-        self.tensors[name] = Tensor(name, shape[1:], "int8", role, quant=q, layer=name)
+        self.tensors[name] = Tensor(name, shape[1:], "int8", role, quant=q, layer=name,
+                                    index=idx)
         return name
 
     def const(self, i: int, idx: int, role: str, want: str,
@@ -527,7 +528,7 @@ def read(buf: bytes, source: str = "model.tflite") -> Graph:
             raise ModelError(f"{source}: output tensor {t} is not computed by any op")
         old = b.tensors[t]
         b.tensors[t] = Tensor(old.name, old.shape, old.dtype, "output", quant=old.quant,
-                              layer=old.layer)
+                              layer=old.layer, index=old.index)
     desc = r.model.Description()
     name = Path(source).stem if source else (desc.decode() if desc else "tflite")
     return Graph(name, b.tensors, b.ops, ins, outs, layers, source,
