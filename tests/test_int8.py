@@ -393,3 +393,18 @@ def test_a_cmsis_nn_call_that_fails_is_reported(tflite_dir):
     with pytest.raises(ArmsimError) as e:
         s.run(x, on_stop=force)
     assert "ARM_CMSIS_NN_ARG_ERROR in op 2" in str(e.value) and g.ops[2].name in str(e.value)
+
+
+def test_a_plan_made_for_another_cpu_is_refused(tflite_dir):
+    """The CMSIS-NN scratch an op needs depends on the CPU (DSP or not): a plan sized for one
+    core is refused for another whose needs differ, never run with too little scratch."""
+    from armsim.errors import LayoutError
+
+    g = T.load(tflite_dir / "dscnn.tflite")
+    m4, m0 = armsim.plan(g, cpu="m4f"), armsim.plan(g, cpu="m0")
+    sizes = lambda p: {b.name: b.nbytes for b in p.buffers if b.role == "scratch"}  # noqa: E731
+    if sizes(m4) == sizes(m0):
+        pytest.skip("this model needs the same scratch on both cores")
+    with pytest.raises(LayoutError) as e:
+        Session(g, m4, "m0", "large")
+    assert "Cortex-M0 needs" in str(e.value)

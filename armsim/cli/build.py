@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     ref = C.load_model(args)
     assert ref is not None
     cpu, mcu = C.target(args, ref.graph)
-    plan = C.plan_for(args, ref.graph, mcu)
+    plan = C.plan_for(args, ref.graph, mcu, cpu)
     b = build(cpu, plan, mcu, force=args.force, kernels=args.kernels)
     print(f"{b.elf} ({'cached' if b.cached else 'built'}; model '{ref.graph.name}', plan "
           f"{plan.preset}, {b.cpu.title}, MCU {b.mcu.name}, {b.kernels} kernels)")

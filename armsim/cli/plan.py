@@ -19,6 +19,9 @@ def add_parser(sub: Any) -> None:
     C.add_model(p, positional=True, help_="a .keras model")
     p.add_argument("--mcu", default=C.DEFAULT_MCU, choices=list(C.MCUS),
                    help="MCU preset the plan must fit (default generic)")
+    p.add_argument("--cpu", choices=list(C.CPUS),
+                   help="CPU the plan is for (an int8 model's CMSIS-NN scratch depends on it; "
+                        "default: the MCU preset's core)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -28,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     ref = C.load_model(args, default=False)
     assert ref is not None
     mcu = C.get_mcu(args.mcu)
-    plan = C.plan_for(args, ref.graph, mcu)
+    cpu = C.get_cpu(C.resolve_cpu(mcu, args.cpu))
+    plan = C.plan_for(args, ref.graph, mcu, cpu)
     try:
         check_plan_fits(plan, mcu)
         fit = None

@@ -296,6 +296,12 @@ def build(cpu: CpuVariant, plan: Plan, mcu: Mcu, force: bool = False,
     check_plan_fits(plan, mcu)
     if plan.graph.quantized:
         kernels = INT8_SETS.get(kernels, kernels)
+        want = {i: n for i, n in scratch_sizes(plan.graph, cpu).items() if n > 0}
+        have = {int(b.name.split(":")[1]): b.nbytes for b in plan.buffers if b.role == "scratch"}
+        if want != have:
+            raise LayoutError(f"this plan's CMSIS-NN scratch ({have}) is not what "
+                              f"{cpu.title} needs ({want}): plan the model for this CPU "
+                              "(armsim.plan(graph, cpu=...))")
     gcc = find_gcc()
     generated = generated_sources(plan, mcu, kernels)
     key = _key(gcc, cpu, kernels, generated)
