@@ -10,6 +10,10 @@ host here.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -36,6 +40,48 @@ def _interpreter_class() -> tuple[Any, Any, str]:
     return tf.lite.Interpreter, tf.lite.experimental.OpResolverType, "tensorflow.lite"
 
 
+def _probe(cls: Any, resolver: Any, path: Path, timeout_s: float = 120.0) -> None:
+    """Open the file in the interpreter in a forked child first: TensorFlow's interpreter
+    crashes the process (SIGSEGV) on some damaged flatbuffers that pass armsim's own reading,
+    and a crash must become a clear error, not a dead command."""
+    if not hasattr(os, "fork"):
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: open, allocate, run once on zeros
+        code = 0
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                it = cls(model_path=str(path), experimental_op_resolver_type=resolver.BUILTIN_REF)
+                it.allocate_tensors()
+                d = it.get_input_details()[0]
+                it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+                it.invoke()
+        except BaseException:
+            code = 3
+        os._exit(code)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise ModelError(f"{path}: the TFLite interpreter did not finish opening and "
+                             f"running this file in {timeout_s:g} s")
+        time.sleep(0.02)
+    if os.WIFSIGNALED(status):
+        raise ModelError(f"{path}: the TFLite interpreter crashed (signal "
+                         f"{os.WTERMSIG(status)}) on this file: it is damaged, or not a model "
+                         "the interpreter can run")
+
+
 class TFLiteHost:
     """One ``.tflite`` file in the reference interpreter.
 
@@ -49,6 +95,7 @@ class TFLiteHost:
         self.path = Path(path)
         self.graph = graph
         cls, resolver, self.library = _interpreter_class()
+        _probe(cls, resolver, self.path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:

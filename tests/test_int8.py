@@ -408,3 +408,44 @@ def test_a_plan_made_for_another_cpu_is_refused(tflite_dir):
     with pytest.raises(LayoutError) as e:
         Session(g, m4, "m0", "large")
     assert "Cortex-M0 needs" in str(e.value)
+
+
+def test_damaged_tflite_files_are_clear_errors(tflite_dir):
+    """Random byte changes and truncations of a model: the frontend reads it or says why,
+    never a traceback."""
+    raw = (tflite_dir / "dscnn.tflite").read_bytes()
+    rng = np.random.default_rng(0)
+    outcomes = {"read": 0, "refused": 0}
+    for k in range(300):
+        b = bytearray(raw)
+        for _ in range(int(rng.integers(1, 8))):
+            b[int(rng.integers(0, len(b)))] = int(rng.integers(0, 256))
+        if k % 5 == 0:
+            b = b[:int(rng.integers(8, len(b)))]
+        try:
+            T.read(bytes(b), "mutant.tflite")
+            outcomes["read"] += 1
+        except ModelError as e:
+            assert "mutant.tflite" in str(e)
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0 and outcomes["read"] > 0
+
+
+def test_an_interpreter_crash_becomes_a_model_error(tmp_path):
+    """TensorFlow's interpreter segfaults on some damaged files: armsim opens the file in a
+    forked child first and reports the crash."""
+    import os
+    import signal
+
+    from armsim import tflite_host
+
+    class Crashing:
+        def __init__(self, **_kw):
+            os.kill(os.getpid(), signal.SIGSEGV)
+
+    class Resolver:
+        BUILTIN_REF = 0
+
+    with pytest.raises(ModelError) as e:
+        tflite_host._probe(Crashing, Resolver, tmp_path / "m.tflite")
+    assert "crashed (signal 11)" in str(e.value)

@@ -150,8 +150,9 @@ def target(args: argparse.Namespace, g: Graph | None = None) -> tuple[CpuVariant
 
             default = get_mcu(DEFAULT_MCU)
             cpu = get_cpu(resolve_cpu(default, getattr(args, "cpu", None)))
+            plan = plan_for(args, g, default, cpu)  # a bad plan request is the user's error
             try:
-                check_plan_fits(plan_for(args, g, default, cpu), default)
+                check_plan_fits(plan, default)
             except ArmsimError as e:
                 name = "large"
                 from .render import note

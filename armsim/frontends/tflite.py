@@ -158,6 +158,9 @@ class _Builder:
         q = self.r.quant(idx)
         if q is None or q.per_channel:
             raise ModelError(f"{self.where(i)}: tensor {name} has no per-tensor quantization")
+        _check_quant(self.where(i), name, q, -128, 127)
+        if any(d <= 0 for d in shape):
+            raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}")
         self.tensors[name] = Tensor(name, shape[1:], "int8", role, quant=q, layer=name,
                                     index=idx)
         return name
@@ -176,12 +179,25 @@ class _Builder:
         q = self.r.quant(idx, axis_map)
         if q is None:
             raise ModelError(f"{self.where(i)}: {role} {name} has no quantization")
+        _check_quant(self.where(i), name, q, -2**31, 2**31 - 1)
         if any(z != 0 for z in q.zero_points) and role == "weight":
             raise ModelError(f"{self.where(i)}: weight {name} has a non-zero zero point; "
                              "TFLite int8 weights are symmetric")
         self.tensors[name] = Tensor(name, tuple(transform(data).shape), dt, role,
                                     data=transform(data), quant=q)
         return name
+
+
+def _check_quant(where: str, name: str, q: Quant, lo: int, hi: int) -> None:
+    """Scales finite and positive, zero points in the type's range."""
+    if not all(np.isfinite(v) and v > 0 for v in q.scales):
+        raise ModelError(f"{where}: tensor {name} has scale(s) {list(q.scales)[:4]}: a scale "
+                         "must be finite and positive")
+    if not all(lo <= z <= hi for z in q.zero_points):
+        raise ModelError(f"{where}: tensor {name} has zero point(s) outside {lo}..{hi}")
+    if len(q.zero_points) != len(q.scales):
+        raise ModelError(f"{where}: tensor {name} has {len(q.scales)} scales but "
+                         f"{len(q.zero_points)} zero points")
 
 
 # -- op handlers ------------------------------------------------------------------------------
@@ -489,6 +505,17 @@ def _live_ops(r: _Reader, order: list[int], keep: set[int]) -> list[int]:
 
 def read(buf: bytes, source: str = "model.tflite") -> Graph:
     """The graph of a fully-int8 TFLite flatbuffer, or a ModelError naming what is not."""
+    try:
+        return _read(buf, source)
+    except ModelError:
+        raise
+    except Exception as e:  # the flatbuffer accessors read lazily: a damaged file fails late
+        raise ModelError(f"{source}: not a readable TFLite flatbuffer ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0] if str(e) else 'damaged'}; "
+                         f"{len(buf):,} bytes)") from None
+
+
+def _read(buf: bytes, source: str) -> Graph:
     r = _Reader(buf, source)
     order, in_map, out_map, _peeled = _edges(r)
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
