@@ -52,6 +52,9 @@ def _probe(cls: Any, resolver: Any, path: Path, timeout_s: float = 120.0) -> Non
     if pid == 0:  # the child: open, allocate, run once on zeros
         code = 0
         try:
+            import faulthandler
+
+            faulthandler.disable()  # a crash here is reported by the parent, not dumped
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
