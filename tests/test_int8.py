@@ -350,7 +350,7 @@ def test_int8_script_values_are_checked(tflite_dir, tmp_path, line, message):
     script.write_text(f"// header\n{line}\n")
     p = _armsim("script", "check", str(script), "--model", str(tflite_dir / "seed.tflite"))
     assert p.returncode == 2 and message in p.stdout + p.stderr
-    assert f"bad.ini:2" in p.stdout + p.stderr
+    assert "bad.ini:2" in p.stdout + p.stderr
 
 
 def test_profile_compare_dtypes_gives_both_rows(tflite_dir):

@@ -92,7 +92,7 @@ def _act(op: Op, out: Quant) -> str:
     return f"{{{lo}, {hi}}}"
 
 
-def _per_channel(ctx: _Ctx, p: str, op: Op, n_out: int) -> tuple[str, str]:
+def _per_channel(ctx: _Ctx, p: str, op: Op, n_out: int) -> str:
     """Static multiplier/shift arrays for every output channel and the quant-params struct."""
     g = ctx.g
     qi, qw, qo = _q(g, op.inputs[0]), _q(g, op.inputs[1]), _q(g, op.outputs[0])
@@ -100,9 +100,8 @@ def _per_channel(ctx: _Ctx, p: str, op: Op, n_out: int) -> tuple[str, str]:
     mult, shift = Q.channel_multipliers(qi.scale, scales, qo.scale)
     ctx.array("int32_t", f"{p}_mult", mult)
     ctx.array("int32_t", f"{p}_shift", shift)
-    qp = ctx.static("cmsis_nn_per_channel_quant_params", f"{p}_quant",
-                    f"{{(int32_t *){p}_mult, (int32_t *){p}_shift}}")
-    return qp, f"{p}_mult"
+    return ctx.static("cmsis_nn_per_channel_quant_params", f"{p}_quant",
+                      f"{{(int32_t *){p}_mult, (int32_t *){p}_shift}}")
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ def op_code(ctx: _Ctx, i: int, op: Op) -> OpCode:
         qi = _q(g, op.inputs[0])
         kh, kw, cin, last = a["kernel"]
         cout = out_t.shape[-1]
-        qp, _ = _per_channel(ctx, p, op, cout)
+        qp = _per_channel(ctx, p, op, cout)
         idm = ctx.static("cmsis_nn_dims", f"{p}_in", _dims(g.tensors[op.inputs[0]].shape))
         od = ctx.static("cmsis_nn_dims", f"{p}_out", _dims(out_t.shape))
         bd = ctx.static("cmsis_nn_dims", f"{p}_bias", f"{{1, 1, 1, {cout}}}")
@@ -168,7 +167,7 @@ def op_code(ctx: _Ctx, i: int, op: Op) -> OpCode:
                            f"{qo.zero_point}, {table}, {int(qw.per_channel)}, {lo}, {hi}, "
                            f"{out});"])
         if qw.per_channel:
-            qp, _ = _per_channel(ctx, p, op, n_out)
+            qp = _per_channel(ctx, p, op, n_out)
             fn = "arm_fully_connected_per_channel_s8"
         else:
             m, s = Q.quantize_multiplier(qi.scale * qw.scale / qo.scale)
