@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef int (*stop_fn)(void *uc);
 
@@ -43,7 +44,19 @@ typedef struct {
     stop_fn stop;
     int stopped;
     int oom;
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
+    int timed_out;
 } counter;
+
+/* How often (in blocks) the hook reads the clock for the wall-clock limit. */
+#define CLOCK_EVERY 4096
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static inline uint64_t mix(uint64_t k)
 {
@@ -125,6 +138,13 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user)
     if (__builtin_expect(++c->blocks > c->budget, 0)) {
         over_budget(uc, c);
     }
+    /* The wall-clock limit, checked here instead of by emu_start's timeout, whose watchdog
+     * thread spins on usleep(2) for the whole run. */
+    if (__builtin_expect((c->blocks % CLOCK_EVERY) == 0, 0) && c->deadline_ns &&
+        !c->timed_out && now_ns() > c->deadline_ns) {
+        c->timed_out = 1;
+        c->stop(uc);
+    }
 }
 
 
@@ -191,8 +211,8 @@ static PyObject *bc_hook_address(PyObject *self, PyObject *noargs)
 static PyObject *bc_reset(PyObject *self, PyObject *args)
 {
     PyObject *ptr;
-    unsigned long long budget;
-    if (!PyArg_ParseTuple(args, "OK", &ptr, &budget)) {
+    unsigned long long budget, deadline = 0;
+    if (!PyArg_ParseTuple(args, "OK|K", &ptr, &budget, &deadline)) {
         return NULL;
     }
     counter *c = get(ptr);
@@ -210,6 +230,8 @@ static PyObject *bc_reset(PyObject *self, PyObject *args)
     c->last_key = 0;
     c->stopped = 0;
     c->oom = 0;
+    c->deadline_ns = deadline;
+    c->timed_out = 0;
     Py_RETURN_NONE;
 }
 
@@ -261,8 +283,8 @@ static PyObject *bc_state(PyObject *self, PyObject *arg)
     if (c == NULL) {
         return NULL;
     }
-    return Py_BuildValue("(KKii)", (unsigned long long)c->blocks,
-                         (unsigned long long)c->last_key, c->stopped, c->oom);
+    return Py_BuildValue("(KKiii)", (unsigned long long)c->blocks,
+                         (unsigned long long)c->last_key, c->stopped, c->oom, c->timed_out);
 }
 
 /*
@@ -513,9 +535,11 @@ static PyMethodDef methods[] = {
      "new(uc_emu_stop address, code base, code span) -> counter pointer"},
     {"free", bc_free, METH_O, "free(counter)"},
     {"hook_address", bc_hook_address, METH_NOARGS, "address of the C block hook"},
-    {"reset", bc_reset, METH_VARARGS, "reset(counter, budget in blocks): zero the counts"},
+    {"reset", bc_reset, METH_VARARGS,
+     "reset(counter, budget in blocks[, deadline in CLOCK_MONOTONIC ns]): zero the counts"},
     {"results", bc_results, METH_O, "results(counter) -> (keys, counts) as bytes"},
-    {"state", bc_state, METH_O, "state(counter) -> (blocks, last_key, stopped, oom)"},
+    {"state", bc_state, METH_O,
+     "state(counter) -> (blocks, last_key, stopped, oom, timed_out)"},
     {"check_new", ac_new, METH_VARARGS,
      "check_new(uc_emu_stop, uc_reg_read, mode, entries, lo, hi) -> access check"},
     {"check_free", ac_free, METH_O, "check_free(check)"},

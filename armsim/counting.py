@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import time
 from typing import Protocol
 
 import numpy as np
@@ -27,11 +28,14 @@ class BlockCounter(Protocol):
     """What the machine needs from a counter."""
 
     native: bool
+    #: True when the counter enforces the wall-clock limit itself (no emu_start timeout)
+    deadline: bool
 
-    def reset(self, budget: int) -> None: ...
+    def reset(self, budget: int, timeout_s: float | None = None) -> None: ...
     def arrays(self) -> tuple[np.ndarray, np.ndarray]: ...
     def last(self) -> tuple[int, int]: ...
     def over_budget(self) -> bool: ...
+    def timed_out(self) -> bool: ...
     def detach(self) -> None: ...
 
 
@@ -39,6 +43,7 @@ class PythonCounter:
     """A Python UC_HOOK_BLOCK callback: exact, about 40x slower than the bare engine."""
 
     native = False
+    deadline = False
 
     def __init__(self, uc: Uc, code: tuple[int, int] = (0, 0)) -> None:
         self._uc = uc
@@ -59,7 +64,7 @@ class PythonCounter:
             self._stopped = True
             uc.emu_stop()
 
-    def reset(self, budget: int) -> None:
+    def reset(self, budget: int, timeout_s: float | None = None) -> None:
         self._counts = {}
         self._blocks = 0
         self._budget = budget
@@ -75,6 +80,9 @@ class PythonCounter:
 
     def over_budget(self) -> bool:
         return self._stopped
+
+    def timed_out(self) -> bool:
+        return False  # emu_start's timeout enforces the limit
 
     def detach(self) -> None:
         self._uc.hook_del(self._handle)
@@ -97,9 +105,12 @@ def native_hook(uc: Uc, kinds: int, callback: int, user: int, begin: int = 1,
 
 
 class NativeCounter:
-    """The C hook from ``armsim._blockcount``: no Python code runs per block."""
+    """The C hook from ``armsim._blockcount``: no Python code runs per block. It also
+    enforces the wall-clock limit (a clock read every few thousand blocks), so runs need no
+    emu_start timeout and its spinning watchdog thread."""
 
     native = True
+    deadline = True
 
     def __init__(self, uc: Uc, code: tuple[int, int] = (0, 0)) -> None:
         from unicorn.unicorn_py3.unicorn import uclib
@@ -115,8 +126,9 @@ class NativeCounter:
             _native.free(self._ptr)
             raise
 
-    def reset(self, budget: int) -> None:
-        _native.reset(self._ptr, min(budget, 2**64 - 1))
+    def reset(self, budget: int, timeout_s: float | None = None) -> None:
+        deadline = 0 if not timeout_s else time.monotonic_ns() + int(timeout_s * 1e9)
+        _native.reset(self._ptr, min(budget, 2**64 - 1), deadline)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         keys, counts = _native.results(self._ptr)
@@ -127,10 +139,13 @@ class NativeCounter:
         return key >> 32, key & 0xFFFFFFFF
 
     def over_budget(self) -> bool:
-        _executed, _last, stopped, oom = _native.state(self._ptr)
+        _executed, _last, stopped, oom, _timed_out = _native.state(self._ptr)
         if oom:
             raise MemoryError("native block counter ran out of memory")
         return bool(stopped)
+
+    def timed_out(self) -> bool:
+        return bool(_native.state(self._ptr)[4])
 
     def detach(self) -> None:
         if self._ptr:
@@ -149,11 +164,12 @@ class NoCounter:
     """No hook at all: the bare engine, for benchmarks. Counts nothing."""
 
     native = False
+    deadline = False
 
     def __init__(self, uc: Uc, code: tuple[int, int] = (0, 0)) -> None:
         pass
 
-    def reset(self, budget: int) -> None:
+    def reset(self, budget: int, timeout_s: float | None = None) -> None:
         pass
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +179,9 @@ class NoCounter:
         return (0, 0)
 
     def over_budget(self) -> bool:
+        return False
+
+    def timed_out(self) -> bool:
         return False
 
     def detach(self) -> None:

@@ -357,7 +357,7 @@ class Machine:
     def begin(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
               timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """Start counting a new run (counts, budget and limits) and reset the CPU."""
-        self.counter.reset(max_instructions)
+        self.counter.reset(max_instructions, timeout_s)
         self._adjust: dict[int, int] = {}
         #: address -> bytes of the block tail that a stop there left unexecuted
         self.taken_back_tails: dict[int, int] = {}
@@ -401,8 +401,9 @@ class Machine:
         unaligned: EmulatorFault | None = None
         try:
             while True:
-                uc.emu_start(self.pc | 1, self.stop, timeout=int(self._timeout_s * 1e6),
-                             count=0)
+                # a native counter enforces the time limit itself (see counting.py)
+                timeout = 0 if self.counter.deadline else int(self._timeout_s * 1e6)
+                uc.emu_start(self.pc | 1, self.stop, timeout=timeout, count=0)
                 resume = False
                 if self._gate_done:  # the firmware enabled the FPU: the gate is done
                     uc.hook_del(self._gate)
@@ -415,7 +416,7 @@ class Machine:
                 if not resume or hit or self._intno is not None:
                     break
                 now = int(uc.reg_read(A.UC_ARM_REG_PC))
-                if now == self.stop or self.counter.over_budget():
+                if now == self.stop or self.counter.over_budget() or self.counter.timed_out():
                     break
                 self._take_back(now)  # a watch stopped the run: count on from here
                 self.pc = now
@@ -446,7 +447,7 @@ class Machine:
         if self.pc != self.stop:
             if self.counter.over_budget():
                 raise self._limit_error("instruction budget", f"{self._budget:,} instructions")
-            if uc.query(UC_QUERY_TIMEOUT):
+            if self.counter.timed_out() or uc.query(UC_QUERY_TIMEOUT):
                 raise self._limit_error("time limit", f"{self._timeout_s:g} s")
             raise self._fault_error(None)
         return self.pc
