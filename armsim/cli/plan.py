@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         fit = str(e)
     if args.json:
         d = plan.to_json()
-        d.update(mcu=mcu.name, fits=fit is None, fit_problem=fit)
+        d.update(mcu=mcu.name, fits=fit is None, fit_problem=fit,
+                 versions=C.versions(cpu, host=False))
         print(json.dumps(d, indent=2))
     else:
         render.plan_table(plan, mcu)

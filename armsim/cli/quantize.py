@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     ops = sorted({o.layer for o in g.ops})
     res = {"model": ref.graph.name, "out": str(out), "bytes": len(data), "calibration": what,
            "ops": ops, "input": g.tensors[g.inputs[0]].quant.to_json(),  # type: ignore[union-attr]
-           "output": g.tensors[g.outputs[0]].quant.to_json()}  # type: ignore[union-attr]
+           "output": g.tensors[g.outputs[0]].quant.to_json(),  # type: ignore[union-attr]
+           "versions": C.versions()}
     if args.json:
         print(json.dumps(res, indent=2))
     else:

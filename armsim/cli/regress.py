@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     changes = R.compare(base, now)
     if args.json:
         print(json.dumps({"changes": [dict(zip(("variant", "function", "baseline", "now"), c))
-                                      for c in changes], "baseline": str(path)}, indent=2))
+                                      for c in changes], "baseline": str(path),
+                          "versions": C.versions()}, indent=2))
     elif changes:
         render.regress_changes(changes, path, base.get("toolchain"), now.get("toolchain"))
     else:
