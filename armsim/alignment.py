@@ -18,9 +18,10 @@ import ctypes
 import struct
 from typing import Any
 
-import capstone
 from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
+
+from .disasm import scan
 
 #: Mnemonics (condition and width suffixes stripped) that need word alignment on v7-M/v8-M.
 ALIGNED_ONLY = frozenset({
@@ -32,7 +33,8 @@ _HALF = frozenset({"ldrexh", "strexh", "ldah", "stlh", "ldaexh", "stlexh"})
 _WRITES = ("st", "push", "vst", "vpush")
 
 
-def _name(insn: Any) -> str:
+def base_name(insn: Any) -> str:
+    """The mnemonic without its condition and width suffixes."""
     return insn.mnemonic.split(".")[0]
 
 
@@ -40,14 +42,11 @@ def candidates(code: bytes, address: int) -> dict[int, Any]:
     """Instructions in ``code`` (Thumb, at ``address``) that need aligned addresses, except
     those that are aligned by construction: SP-relative ones with a word-multiple offset
     (SP's low two bits read as zero on M-profile) and PC-relative literal loads."""
-    cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-    cs.detail = True
-    cs.skipdata = True
     out = {}
-    for insn in cs.disasm(code, address):
-        if insn.id == 0 or _name(insn) not in ALIGNED_ONLY:
+    for insn in scan(code, address):
+        if base_name(insn) not in ALIGNED_ONLY:
             continue
-        if _name(insn) in ("push", "pop", "vpush", "vpop"):
+        if base_name(insn) in ("push", "pop", "vpush", "vpop"):
             continue
         mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
         if mem:
@@ -69,7 +68,7 @@ class Access:
                  "pc_base")
 
     def __init__(self, insn: Any) -> None:
-        name = _name(insn)
+        name = base_name(insn)
         self.need = 2 if name in _HALF else 4
         self.write = name.startswith(_WRITES)
         mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import capstone
 from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
 
-from .alignment import Access
+from .alignment import Access, base_name
+from .disasm import scan
 
 from .plan import Buffer, Plan
 
@@ -66,13 +66,9 @@ class Overrun:
 def stores(code: bytes, address: int) -> dict[int, Any]:
     """Store instructions in ``code`` (Thumb at ``address``) that do not store relative to
     SP (stack frames are not plan memory)."""
-    cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-    cs.detail = True
-    cs.skipdata = True
     out = {}
-    for insn in cs.disasm(code, address):
-        name = insn.mnemonic.split(".")[0]
-        if insn.id == 0 or not name.startswith(("st", "vst")):
+    for insn in scan(code, address):
+        if not base_name(insn).startswith(("st", "vst")):
             continue
         mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
         base = mem[0].mem.base if mem else insn.operands[0].reg

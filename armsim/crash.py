@@ -118,20 +118,17 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
 def access_at(machine: Any, pc: int) -> tuple[int, int] | None:
     """(effective address, element size) of the load/store at ``pc``, from its operands and
     the registers now (None when it is not a load or store)."""
-    import capstone
     from capstone import arm
 
-    from .alignment import Access
+    from .alignment import Access, base_name
 
-    cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-    cs.detail = True
     try:
-        insn = next(cs.disasm(machine.read(pc, 4), pc), None)
+        insn = disasm.decode_one(machine.read(pc, 4), pc)
     except UcError:
         return None
     if insn is None:
         return None
-    name = insn.mnemonic.split(".")[0]
+    name = base_name(insn)
     lists = ("ldm", "ldmia", "stm", "stmia", "stmdb", "ldmdb", "push", "pop")
     if not any(o.type == arm.ARM_OP_MEM for o in insn.operands) and name not in lists:
         return None

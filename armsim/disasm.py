@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, Iterator
 
 import capstone
 
@@ -10,6 +11,25 @@ import capstone
 @lru_cache(maxsize=1)
 def _cs() -> capstone.Cs:
     return capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+
+
+@lru_cache(maxsize=2)
+def _detailed(skipdata: bool) -> capstone.Cs:
+    cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    cs.detail = True
+    cs.skipdata = skipdata
+    return cs
+
+
+def scan(code: bytes, address: int) -> Iterator[Any]:
+    """Every instruction of a code segment with operand details, stepping over bytes that
+    do not decode (literal pools, padding)."""
+    return (i for i in _detailed(True).disasm(code, address) if i.id != 0)
+
+
+def decode_one(code: bytes, address: int) -> Any | None:
+    """The instruction at the start of ``code``, with operand details, or None."""
+    return next(_detailed(False).disasm(code, address, 1), None)
 
 
 def count_instructions(code: bytes, address: int) -> int | None:
