@@ -245,11 +245,11 @@ def _link(gcc: str, cpu: CpuVariant, kernels: str, generated: dict[str, str], c_
           out_dir: Path, force: bool, what: str) -> bool:
     """Compile and link generated sources into ``out_dir/network.elf``; False if cached."""
     kdir = kernels_dir()
-    libs, incs = _libraries(cpu, kernels, gcc, {k: v for k, v in generated.items()
-                                                if k.endswith(".c")})
     elf = out_dir / "network.elf"
     if elf.is_file() and not force:
-        return False
+        return False  # the key names the libraries' inputs (kernel sources, CMSIS-NN commit)
+    libs, incs = _libraries(cpu, kernels, gcc, {k: v for k, v in generated.items()
+                                                if k.endswith(".c")})
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tmp-", dir=out_dir.parent))
     try:
@@ -284,6 +284,12 @@ def _key(gcc: str, cpu: CpuVariant, kernels: str, generated: dict[str, str]) -> 
                  *[p.read_bytes() for p in sorted((kdir / "include").glob("*.h"))]]
     else:
         extra = [kernel_library(cpu, kernels, gcc).parent.name]
+        if kernels == "cmsis-nn":  # the float32 set links CMSIS-NN too
+            from . import cmsis
+
+            cm = cmsis.locate()
+            assert cm is not None
+            extra += [cm.commit, str(cm.root)]
     return _hash(gcc_version(gcc), " ".join(cpu.all_flags + LINK_FLAGS + LIBS), kernels,
                  *extra, *[p.read_bytes() for p in runtime],
                  *[f"{k}\0{v}" for k, v in sorted(generated.items())])
@@ -329,7 +335,9 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:32]
 
 
-_SIZES: dict[tuple[int, str], dict[int, int]] = {}
+#: Scratch sizes measured, by (CPU, the scratch program's source): the source spells out
+#: every parameter the sizes depend on.
+_SIZES: dict[tuple[str, str], dict[int, int]] = {}
 
 
 def scratch_sizes(g: Graph, cpu: CpuVariant | str) -> dict[int, int]:
@@ -344,7 +352,7 @@ def scratch_sizes(g: Graph, cpu: CpuVariant | str) -> dict[int, int]:
     ops = render_s8.scratch_ops(g)
     if not ops:
         return {}
-    key = (id(g), cpu.name)
+    key = (cpu.name, render_s8.scratch_c(g))
     if key not in _SIZES:
         mcu = get_mcu("large")
         image = ElfImage.load(scratch_elf(cpu, g, mcu))
