@@ -122,7 +122,10 @@ class ElfImage:
             self._lines = _line_table(self.path)
         addrs, rows = self._lines
         i = bisect.bisect_right(addrs, address) - 1
-        return rows[i] if i >= 0 else None
+        f = self.function_at(address)
+        if i < 0 or (f is not None and addrs[i] < f.address):
+            return None  # no line row inside this function (built without -g)
+        return rows[i]
 
     def describe(self, address: int) -> str:
         """``function+0xNN`` for an address, or the bare hex address."""

@@ -25,10 +25,19 @@ from .alignment import ALIGNED_ONLY, AlignmentCheck
 from .counting import BlockCounter, make_counter
 from .cpus import CpuVariant
 from .elf import ElfImage
+from .debugregs import DebugRegisters
+from .debugregs import region as debug_region
 from .errors import ArmsimError, ElfError, EmulatorFault
 from .mcu import Mcu
+from .semihost import Semihost
 
 STOP_SYMBOL = "armsim_halt"
+#: The stop address of an ELF without armsim_halt: odd, so no Thumb PC ever equals it (and
+#: LR's architectural reset value).
+NO_STOP = 0xFFFFFFFF
+#: QEMU's exception number for BKPT; BKPT 0xAB is a semihosting call (encoding 0xBEAB).
+EXCP_BKPT = 7
+SEMIHOST_BKPT = 0xBEAB
 CPUID = 0xE000ED00
 #: Coprocessor Access Control Register: CP10/CP11 (the FPU) in bits 20-23, 0 at reset.
 CPACR = 0xE000ED88
@@ -126,6 +135,8 @@ class Machine:
     counting: str = "auto"
     #: watch for unaligned accesses the chip faults on (slow: switch off after a first run)
     check_alignment: bool = True
+    #: answer semihosting calls (BKPT 0xAB); None: a BKPT 0xAB is a breakpoint like any other
+    semihost: Semihost | None = None
     uc: Uc = field(init=False)
 
     def __post_init__(self) -> None:
@@ -147,9 +158,17 @@ class Machine:
             uc.mem_write(CPUID, self.cpu.cpuid.to_bytes(4, "little"))
         self.uc = uc
         self.load_segments(self.image)
-        self.stop = self.image.symbol(STOP_SYMBOL).address
-        self.initial_sp, self.reset = (int(x) for x in np.frombuffer(
-            uc.mem_read(self.mcu.flash_base, 8), "<u4"))
+        halt = self.image.symbols.get(STOP_SYMBOL)
+        self.stop = halt.address if halt is not None else NO_STOP
+        self.initial_sp, self.reset, self.start_note = self._reset_vector()
+        self._mmio_last: tuple[tuple[int, int, int], int] = ((0, 0, 0), -1)
+        self.debug = DebugRegisters(self.cycles_before, self._demcr,
+                                    lambda port, text: self.semihost.emit(
+                                        "itm" if port == 0 else f"itm{port}", text)
+                                    if self.semihost is not None else None)
+        if not any(r.base < 0xE0003000 and 0xE0000000 < r.end for r in self.map):
+            self.debug.attach(uc)
+            self.map.add(debug_region())
         self._icount: dict[tuple[int, int], int] = {}
         self._icount_cache: dict[bytes, np.ndarray] = {}
         self._fault = crash.Access()
@@ -171,6 +190,50 @@ class Machine:
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         for kind in _ACCESS:
             uc.hook_add(kind, self._on_bad_access, kind)
+
+    def _reset_vector(self) -> tuple[int, int, str]:
+        """(initial SP, reset handler, how they were found): the vector table at the start of
+        flash, as the core reads it at reset; else (an image with no table there, such as one
+        linked with newlib's default script) the ELF's entry point and the top of SRAM."""
+        sp, reset = (int(x) for x in np.frombuffer(self.uc.mem_read(self.mcu.flash_base, 8), "<u4"))
+        ram = self.map.find(sp - 4, 4)
+        code = any("x" in s.flags and s.paddr <= (reset & ~1) < s.paddr + len(s.data)
+                   for s in self.image.segments)
+        if reset & 1 and code and ram is not None and "w" in ram.perms:
+            return sp, reset, f"vector table at 0x{self.mcu.flash_base:08X}"
+        if self.stop != NO_STOP:  # armsim's own firmware always has its table
+            return sp, reset, f"vector table at 0x{self.mcu.flash_base:08X}"
+        entry = self.image.entry | 1
+        return self.mcu.stack_top, entry, (
+            f"no vector table at 0x{self.mcu.flash_base:08X} (SP 0x{sp:08X}, reset "
+            f"0x{reset:08X}): started at the ELF entry point 0x{entry & ~1:08X} with SP at the "
+            f"top of SRAM 0x{self.mcu.stack_top:08X}")
+
+    def _demcr(self) -> int:
+        return int.from_bytes(self.read(0xE000EDFC, 4), "little")
+
+    def cycles_before(self, block_pc: int, address: int, write: bool = False) -> float:
+        """Estimated cycles of the run so far, up to the instruction of the running block
+        (which starts at ``block_pc``) that accesses ``address`` (found by
+        :func:`disasm.access_insn`, in order within one execution of the block)."""
+        from . import cycles
+
+        keys, counts = self.counter.arrays()
+        if not keys.size:
+            return 0.0
+        total = cycles.estimate(self.cpu.name, keys, counts, self.read).total
+        a0, size = self.counter.last()
+        if not a0 <= block_pc < a0 + size:
+            return total
+        run = (a0, size, int(counts.sum()))
+        after = self._mmio_last[1] if self._mmio_last[0] == run else -1
+        at = disasm.access_insn(self.read(a0, size), a0, address, write, after)
+        if at is None:
+            return total
+        self._mmio_last = (run, at)
+        tail = cycles.block_cost(self.read(at, a0 + size - at), at,
+                                 cycles.timing_for(self.cpu.name))
+        return max(total - tail.base, 0.0)
 
     # -- memory -----------------------------------------------------------------------------
     def load_segments(self, image: ElfImage) -> None:
@@ -345,6 +408,7 @@ class Machine:
             uc.reg_write(reg, 0)
         uc.reg_write(A.UC_ARM_REG_SP, self.initial_sp)
         uc.reg_write(A.UC_ARM_REG_LR, self.stop | 1)
+        self.debug.reset()
         uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000)  # Thumb state
         if self.cpu.fpu:
             uc.reg_write(A.UC_ARM_REG_FPSCR, 0)  # the reset value: IEEE denormals, no FZ/DN
@@ -413,6 +477,10 @@ class Machine:
                     unaligned = self._alignment_fault(found) if found else None
                     if unaligned is not None:
                         break
+                if self._intno == EXCP_BKPT and self._semihosting_call():
+                    if self.exited or self.counter.over_budget() or self.counter.timed_out():
+                        break
+                    continue
                 if not resume or hit or self._intno is not None:
                     break
                 now = int(uc.reg_read(A.UC_ARM_REG_PC))
@@ -437,6 +505,8 @@ class Machine:
         if self._deferred_fpu is not None and not self.fpu_enabled():
             self._nocp(self._deferred_fpu)  # the run ended with the FPU still off
         self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
+        if self.exited:
+            return self.pc
         if self._intno == EXCP_NOCP:
             self.pc = self._nocp_pc
         if self._intno is not None:
@@ -451,6 +521,34 @@ class Machine:
                 raise self._limit_error("time limit", f"{self._timeout_s:g} s")
             raise self._fault_error(None)
         return self.pc
+
+    @property
+    def exited(self) -> bool:
+        """True when the firmware has exited through semihosting (SYS_EXIT*)."""
+        return self.semihost is not None and self.semihost.exit is not None
+
+    def _semihosting_call(self) -> bool:
+        """Answer the semihosting call at PC, if the BKPT there is one; True if answered.
+        PC moves past the BKPT, except on exit (the run stops there)."""
+        if self.semihost is None:
+            return False
+        pc = int(self.uc.reg_read(A.UC_ARM_REG_PC))
+        if self.read(pc, 2) != SEMIHOST_BKPT.to_bytes(2, "little"):
+            return False
+        op = int(self.uc.reg_read(A.UC_ARM_REG_R0))
+        arg = int(self.uc.reg_read(A.UC_ARM_REG_R1))
+        try:
+            result = self.semihost.call(op, arg, self)
+        except UcError:
+            self.pc = pc
+            raise EmulatorFault("semihosting", f"emulator fault: semihosting call 0x{op:02X} "
+                                f"at PC 0x{pc:08X} ({self.image.describe(pc)}) passed an "
+                                f"unmapped parameter block 0x{arg:08X}", pc,
+                                getattr(self.image.function_at(pc), "name", None)) from None
+        self._intno = None
+        self.uc.reg_write(A.UC_ARM_REG_R0, result & 0xFFFFFFFF)
+        self.pc = pc if self.semihost.exit is not None else pc + 2
+        return True
 
     def stop_alignment_checks(self) -> None:
         """Switch the alignment watch off (after the runs that needed it): full speed."""

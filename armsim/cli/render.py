@@ -433,3 +433,37 @@ def regress_changes(changes: list[tuple[str, str, int | None, int | None]], path
     if base_tool != now_tool:
         print(f"note: toolchain differs: baseline '{base_tool}', now '{now_tool}'")
     print("if the change is intended: armsim regress --update")
+
+
+# -- run --------------------------------------------------------------------------------------
+def image_run(res: Any, functions: int) -> None:
+    """How an image's run stopped, its cost per function, reads, notes and findings."""
+    c = console()
+    status = "" if res.exit_status is None else f", exit status {res.exit_status}"
+    c.print(escape(f"{res.elf.name} on {res.cpu.title}, MCU {res.mcu.name}: started from "
+                   f"{res.start}"))
+    c.print(escape(f"stopped: {res.stop.reason} at 0x{res.stop.pc:08X} {res.stop.where}: "
+                   f"{res.stop.detail}{status}"))
+    stack = "not measured" if res.peak_stack is None else f"{res.peak_stack:,} bytes"
+    c.print(escape(f"{res.instructions:,} instructions (exact), {res.cycles_estimate:,.0f} "
+                   f"cycles (estimate), peak stack {stack}"))
+    if functions and res.functions:
+        t = table("cost per function", ["function", "calls", "instructions", "%", "cycles (est.)"],
+                  {"calls", "instructions", "%", "cycles (est.)"})
+        for f in res.functions[:functions]:
+            row(t, f.name, f.calls, f"{f.instructions:,}",
+                f"{100 * f.instructions / max(res.instructions, 1):.1f}",
+                f"{f.cycles_estimate:,.0f}")
+        c.print(t)
+    for label, (spec, vals) in res.reads.items():
+        t = table(f"--read {label} ({spec.count} x {spec.type} at 0x{spec.address:08X})",
+                  ["index", "value"], {"index", "value"})
+        for i, v in enumerate(vals):
+            row(t, i, f"{float(v):.9g}" if spec.type == "f32" else int(v))
+        c.print(t)
+    for n in res.notes:
+        note(n)
+    for f in res.findings:
+        note(f"memory check: {f.message()}")
+    if res.findings:
+        note(f"memory check: {len(res.findings)} finding(s)")

@@ -8,6 +8,14 @@
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
 extern int main(void);
 
+#if defined(ARMSIM_HOSTED)
+/* Programs built with `armsim build --sources` link newlib's rdimon (semihosting): open the
+ * console handles as rdimon's own crt0 would, and leave through exit() so stdio is flushed
+ * and the status reaches the host (SYS_EXIT_EXTENDED). */
+extern void initialise_monitor_handles(void);
+extern void exit(int) __attribute__((noreturn));
+#endif
+
 void Reset_Handler(void) __attribute__((noreturn));
 void armsim_halt(void) __attribute__((noreturn, naked));
 void armsim_default_handler(void) __attribute__((noreturn, naked));
@@ -50,8 +58,13 @@ void Reset_Handler(void)
         *dst++ = 0;
     }
     system_init();
+#if defined(ARMSIM_HOSTED)
+    initialise_monitor_handles();
+    exit(main());
+#else
     (void)main();
     armsim_halt();
+#endif
 }
 
 /** Where a finished run stops: the emulator's stop address and return sentinel. */

@@ -1,0 +1,151 @@
+"""``armsim run``: any firmware image (ELF/AXF) on an MCU preset, to its first stop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArmsimError
+from . import common as C
+from . import render
+
+#: Exit status when the firmware did not stop where it meant to (fault, BKPT, limits).
+EXIT_FIRMWARE_FAILED = 1
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    s = sub.add_parser(
+        "run", help="run any firmware image (ELF/AXF) and report how it stopped and its cost",
+        description="Load a firmware image built anywhere at its segments' load addresses, "
+        "start it from its vector table (or a script's set-up), and run it to the first of: "
+        "--until, a semihosting exit, a BKPT, the instruction budget, the time limit. The "
+        "firmware's console output (semihosting, ITM port 0) is streamed and kept. Exit status: "
+        "the firmware's semihosting exit status when it exits that way (main's return value "
+        "for images built by armsim), 0 at --until, 1 for a fault, BKPT or limit (or a "
+        "--check-memory finding, or a --compare mismatch), 2 for bad input.")
+    s.add_argument("firmware", help="the image: an ELF (.elf) or Arm Compiler .axf")
+    C.add_target(s, kernels=False)
+    s.add_argument("--script", help="a uVision .ini script run first (writes, SP/PC, G, BS); "
+                   "its LOAD %%L loads this image")
+    s.add_argument("--until", help="stop at this function or address (a breakpoint)")
+    s.add_argument("--read", action="append", default=[], metavar="WHAT",
+                   help="read memory after the run: SYMBOL[:COUNT[:TYPE]] or ADDRESS:COUNT[:TYPE]"
+                        "; TYPE f32 (default), i8, u8, i16, u16, i32, u32 (repeatable)")
+    s.add_argument("--out", help="save the --read values: .npy (one read) or .npz (by label)")
+    s.add_argument("--compare", metavar="SYMBOL", help="with --model and --script: compare this "
+                   "buffer (SYMBOL[:COUNT[:TYPE]], f32 by default) with the model's output for "
+                   "the input the script wrote")
+    C.add_model(s)
+    C.add_tolerances(s)
+    s.add_argument("--check-memory", action="store_true",
+                   help="report heap overruns, use after free, stores below the stack limit and "
+                        "reads of RAM never written (slower; exit 1 on a finding)")
+    s.add_argument("--functions", type=C.non_negative_int, default=15,
+                   help="functions shown in the cost table (default 15)")
+    s.add_argument("--json", action="store_true", help="print JSON (console output is not "
+                   "streamed, it is in the report)")
+    s.add_argument("--max-instructions", type=C.positive_int, default=2_000_000_000,
+                   help="instruction budget (default 2,000,000,000)")
+    s.add_argument("--timeout", type=C.positive_float, default=300.0,
+                   help="wall-clock limit in seconds (default 300)")
+    s.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run, report, and return the firmware's status."""
+    from ..image_run import ImageRunner, parse_read
+
+    C.refuse(bool(args.compare) and not (args.model and args.script),
+             "--compare needs --model (the host) and --script (the input it wrote)")
+    C.refuse(bool(args.out) and not args.read, "--out saves --read values: give --read")
+    out = C.check_output(args.out, (".npy", ".npz"), "--out") if args.out else None
+    if not Path(args.firmware).is_file():
+        raise ArmsimError(f"{args.firmware}: no such file")
+    from ..mcu import DEFAULT_MCU
+
+    r = ImageRunner(args.firmware, args.mcu or DEFAULT_MCU, args.cpu,
+                    None if args.json else sys.stdout, args.max_instructions, args.timeout,
+                    args.check_memory)
+    until = r.symbol_address(args.until, "--until") if args.until else None
+    specs = [parse_read(t, r.image) for t in args.read]
+    started = None
+    compare_x = None
+    if args.script:
+        started, compare_x = _script(args, r)
+    if args.compare:
+        g = compare_x[0]  # type: ignore[index]
+        n = g.tensors[g.outputs[0]].size
+        specs.append(parse_read(args.compare, r.image, "f32", n))
+    res = r.run_on(until, specs, started)
+    cmp_row = _compare(args, res, compare_x) if args.compare else None
+    if out is not None:
+        vals = {k: a for k, (_s, a) in res.reads.items()}
+        if out.suffix == ".npy":
+            C.refuse(len(vals) != 1, "--out FILE.npy holds one --read; use .npz for several")
+            np.save(out, next(iter(vals.values())))
+        else:
+            np.savez(out, **vals)
+    if args.json:
+        doc = res.to_json()
+        doc["versions"] = C.versions(res.cpu, host=bool(args.compare))
+        if cmp_row is not None:
+            doc["compare"] = cmp_row
+        print(json.dumps(doc, indent=2))
+    else:
+        render.image_run(res, args.functions)
+        if cmp_row is not None:
+            render.note(f"--compare {args.compare}: max abs diff {cmp_row['max_abs_diff']:.3g}, "
+                        f"{'agrees' if cmp_row['agree'] else 'DISAGREES'} with the model "
+                        f"(class {cmp_row['predicted']} vs {cmp_row['host_predicted']})")
+    if res.findings or (cmp_row is not None and not cmp_row["agree"]):
+        return EXIT_FIRMWARE_FAILED
+    if res.stop.reason == "exit" and res.exit_status is not None:
+        return res.exit_status & 0xFF
+    if res.stop.reason == "halt" and res.exit_status is not None:
+        return res.exit_status & 0xFF
+    return 0 if res.stop.clean else EXIT_FIRMWARE_FAILED
+
+
+def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
+    """Run the script's set-up on the image; the model's graph and input when --compare."""
+    from ..script import parse_program
+    from ..script.runner import Runner
+    from ..script.target import MachineTarget
+
+    program = parse_program(args.script)
+    m = r.machine
+    ref = C.load_model(args, default=False) if args.model else None
+    plan = None
+    if ref is not None:
+        plan = C.plan_for(args, ref.graph, r.mcu, r.cpu)
+    log = Runner(program, MachineTarget(m), m.map, None, True).run()
+    for n in log.notes:
+        render.note(f"{args.script}: {n}")
+    started = f"after {Path(args.script).name}'s set-up (PC 0x{m.pc:08X}, " \
+              f"{m.image.describe(m.pc)})"
+    if ref is None or plan is None:
+        return started, None
+    from ..script.check import tensors
+
+    memory = tensors(log.writes, plan)
+    x = plan.input.unpack(memory[plan.input.name])
+    return started, (ref.graph, ref.keras, x)
+
+
+def _compare(args: argparse.Namespace, res: Any, ctx: Any) -> dict[str, Any]:
+    from .. import compare, host
+
+    g, keras, x = ctx
+    spec, got = list(res.reads.values())[-1]
+    h = host.predict(keras, x[None])[0]
+    c = compare.compare(got.astype(np.float32), h, args.tolerance, args.rtol,
+                        classify=g.is_classifier())
+    return {"symbol": spec.label, "max_abs_diff": c.max_abs_diff, "agree": c.agree,
+            "predicted": int(np.argmax(got)), "host_predicted": int(np.argmax(h)),
+            "outputs": [float(v) for v in got], "host": [float(v) for v in h]}

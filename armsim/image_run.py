@@ -1,0 +1,386 @@
+"""Run a firmware image built anywhere (GCC ELF, Arm Compiler ``.axf``) on an MCU preset:
+start from its vector table (or a script's set-up), stop at ``--until``, a semihosting
+exit, a BKPT, the instruction budget or the time limit, and report how and where it
+stopped, what it printed, and what it cost per function.
+
+This is the library layer of ``armsim run``::
+
+    from armsim.image_run import run_image, parse_read
+    r = run_image("app.elf", mcu="stm32f407", until="main")
+    r.stop.reason, r.exit_status, r.output["stdout"], r.functions[:5]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from . import cycles
+from .cpus import CpuVariant, get_cpu
+from .elf import ElfImage
+from .emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine
+from .errors import ArmsimError, EmulatorFault
+from .mcu import Mcu, get_mcu
+from .semihost import Semihost
+
+#: --read element types and their numpy dtypes (little-endian).
+READ_TYPES = {"f32": "<f4", "i8": "i1", "u8": "u1", "i16": "<i2", "u16": "<u2", "i32": "<i4",
+              "u32": "<u4"}
+STACK_PAINT = 0xA5A5A5A5
+#: A stretch of untouched paint this long (bytes) separates the stack from data below it.
+STACK_GAP = 512
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """What ``--read`` asks for: a symbol or address, an element count and type."""
+
+    label: str
+    address: int
+    count: int
+    type: str
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes read."""
+        return self.count * np.dtype(READ_TYPES[self.type]).itemsize
+
+
+def parse_read(text: str, image: ElfImage, default_type: str = "f32",
+               default_count: int | None = None) -> ReadSpec:
+    """``SYMBOL[:COUNT[:TYPE]]`` or ``ADDRESS:COUNT[:TYPE]`` against an image's symbols."""
+    parts = text.split(":")
+    if not 1 <= len(parts) <= 3 or not parts[0]:
+        raise ArmsimError(f"--read {text}: expected SYMBOL[:COUNT[:TYPE]] or "
+                          "ADDRESS:COUNT[:TYPE]")
+    what = parts[0]
+    typ = parts[2] if len(parts) == 3 else default_type
+    if typ not in READ_TYPES:
+        raise ArmsimError(f"--read {text}: unknown type {typ!r}; one of "
+                          f"{', '.join(READ_TYPES)}")
+    size = np.dtype(READ_TYPES[typ]).itemsize
+    count: int | None = default_count
+    if len(parts) >= 2:
+        try:
+            count = int(parts[1], 0)
+        except ValueError:
+            raise ArmsimError(f"--read {text}: count {parts[1]!r} is not an integer") from None
+        if count <= 0:
+            raise ArmsimError(f"--read {text}: count must be positive")
+    sym = image.symbols.get(what)
+    if sym is not None:
+        if count is None:
+            if not sym.size or sym.size % size:
+                raise ArmsimError(f"--read {text}: symbol {what} is {sym.size} bytes, not a "
+                                  f"whole number of {typ}; give SYMBOL:COUNT:TYPE")
+            count = sym.size // size
+        elif sym.size and count * size > sym.size:
+            raise ArmsimError(f"--read {text}: {count} x {typ} is {count * size} bytes; "
+                              f"symbol {what} has {sym.size}")
+        return ReadSpec(what, sym.address, count, typ)
+    try:
+        address = int(what, 0)
+    except ValueError:
+        raise ArmsimError(f"--read {text}: no symbol {what!r} in {image.path.name}, and it is "
+                          "not an address") from None
+    if count is None:
+        raise ArmsimError(f"--read {text}: an address needs a count (ADDRESS:COUNT[:TYPE])")
+    return ReadSpec(f"0x{address:08X}", address, count, typ)
+
+
+def resolve_address(text: str, image: ElfImage, what: str) -> int:
+    """A symbol (functions without their Thumb bit) or a number."""
+    sym = image.symbols.get(text)
+    if sym is not None:
+        return sym.address & ~1
+    try:
+        return int(text, 0) & ~1
+    except ValueError:
+        raise ArmsimError(f"{what} {text}: no symbol {text!r} in {image.path.name}, and it is "
+                          "not an address") from None
+
+
+@dataclass(frozen=True)
+class Stop:
+    """How and where a run stopped.
+
+    Attributes:
+        reason: "exit" (semihosting), "halt" (armsim's firmware returned from main), "until",
+            "bkpt", "instruction-budget", "time-limit" or a fault kind
+        pc: where
+        where: ``function+0xNN`` (and the source line when the ELF has one)
+        detail: one line for people
+    """
+
+    reason: str
+    pc: int
+    where: str
+    detail: str
+
+    @property
+    def clean(self) -> bool:
+        """True when the firmware stopped where it meant to."""
+        return self.reason in ("exit", "halt", "until")
+
+
+@dataclass(frozen=True)
+class FunctionCost:
+    """One function's share of a run."""
+
+    name: str
+    calls: int
+    instructions: int
+    cycles_estimate: float
+
+
+@dataclass
+class ImageRun:
+    """What one run of a firmware image did.
+
+    Attributes:
+        elf, cpu, mcu: what ran
+        start: how the CPU was started (vector table or entry point)
+        stop: how and where it stopped
+        exit_status: the firmware's own status (semihosting exit, or main's return value)
+        instructions, cycles_estimate: totals (exact; estimated)
+        functions: cost per function, most expensive first
+        peak_stack: bytes of stack used (painted-stack measure), None when not measurable
+        reads: ``--read`` results by label
+        output: console text per stream (stdout, stderr, itm)
+        notes: what the user should know (CYCCNT is an estimate, SysTick never fires ...)
+        semihosting: calls per operation
+        findings: memory-check findings (``check_memory``)
+    """
+
+    elf: Path
+    cpu: CpuVariant
+    mcu: Mcu
+    start: str
+    stop: Stop
+    exit_status: int | None
+    instructions: int
+    cycles_estimate: float
+    functions: list[FunctionCost]
+    peak_stack: int | None
+    reads: dict[str, tuple[ReadSpec, np.ndarray]] = field(default_factory=dict)
+    output: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    semihosting: dict[str, int] = field(default_factory=dict)
+    findings: list[Any] = field(default_factory=list)
+    machine: Machine | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable keys for ``--json``."""
+        return {
+            "elf": str(self.elf), "cpu": self.cpu.name, "mcu": self.mcu.name,
+            "start": self.start,
+            "stop": {"reason": self.stop.reason, "pc": f"0x{self.stop.pc:08X}",
+                     "where": self.stop.where, "detail": self.stop.detail},
+            "exit_status": self.exit_status, "instructions": self.instructions,
+            "cycles_estimate": round(self.cycles_estimate, 1),
+            "functions": [{"name": f.name, "calls": f.calls, "instructions": f.instructions,
+                           "cycles_estimate": round(f.cycles_estimate, 1)}
+                          for f in self.functions],
+            "peak_stack_bytes": self.peak_stack,
+            "reads": {k: {"address": f"0x{s.address:08X}", "count": s.count, "type": s.type,
+                          "values": [float(v) if s.type == "f32" else int(v) for v in a]}
+                      for k, (s, a) in self.reads.items()},
+            "output": self.output, "semihosting_calls": self.semihosting,
+            "notes": self.notes, "memory_findings": [f.to_json() for f in self.findings]}
+
+
+class ImageRunner:
+    """One firmware image on one emulated MCU, ready to run (the script and the CLI use the
+    same object: set up, then :meth:`run_on`)."""
+
+    def __init__(self, elf: str | Path, mcu: Mcu | str = "generic",
+                 cpu: CpuVariant | str | None = None, echo: TextIO | None = None,
+                 max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
+                 timeout_s: float = DEFAULT_TIMEOUT_S, check_memory: bool = False) -> None:
+        from .mcu import resolve_cpu
+
+        self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
+        if cpu is None or isinstance(cpu, str):
+            cpu = get_cpu(resolve_cpu(self.mcu, cpu))
+        self.cpu = cpu
+        self.image = ElfImage.load(elf)
+        self.semihost = Semihost(echo=echo)
+        self.machine = Machine(self.image, self.cpu, self.mcu, semihost=self.semihost)
+        m = self.machine
+        m.begin(max_instructions, timeout_s)
+        self.semihost.heap = self._heap_info()
+        self.semihost.cmdline = self.image.path.name
+        self.semihost.clock = self._seconds
+        self.paint = self._paint_stack()
+        self.sanitizer = None
+        if check_memory:
+            from .memcheck import MemoryCheck
+
+            self.sanitizer = MemoryCheck(m, self.paint)
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _seconds(self) -> float:
+        """Emulated seconds: the cycle estimate at the nominal clock of SYS_TICKFREQ."""
+        keys, counts = self.machine.counter.arrays()
+        if not keys.size:
+            return 0.0
+        est = cycles.estimate(self.cpu.name, keys, counts, self.machine.read).total
+        return est / self.semihost.tick_hz
+
+    def _heap_info(self) -> tuple[int, int, int, int]:
+        """SYS_HEAPINFO: the heap from the end of the image's RAM data to the stack."""
+        top = self.machine.initial_sp
+        end = max((s.vaddr + s.memsz for s in self.image.segments if "w" in s.flags
+                   and self.mcu.sram_base <= s.vaddr < self.mcu.stack_top), default=0)
+        for name in ("end", "__end__", "_end", "__HeapBase", "Image$$ARM_LIB_HEAP$$Base"):
+            sym = self.image.symbols.get(name)
+            if sym is not None and self.mcu.sram_base <= sym.address < top:
+                end = sym.address
+                break
+        base = (max(end, self.mcu.sram_base) + 7) & ~7
+        limit = max(top - 0x1000, base)
+        return base, limit, top, limit
+
+    def _paint_stack(self) -> tuple[int, int] | None:
+        """Paint the stack (from the heap's base to the initial SP) to measure its peak."""
+        m = self.machine
+        lo, hi = self.semihost.heap[0], m.initial_sp
+        if m.guard is not None and m.guard[0] >= lo:
+            lo = m.guard[1]
+        if m.map.find(lo, max(hi - lo, 1)) is None or hi - lo < 64:
+            return None
+        m.fill(lo, STACK_PAINT.to_bytes(4, "little") * ((hi - lo) // 4))
+        return lo, hi
+
+    def symbol_address(self, text: str, what: str) -> int:
+        """A symbol or address of this image."""
+        return resolve_address(text, self.image, what)
+
+    # -- running -----------------------------------------------------------------------------
+    def run_on(self, until: int | None = None, reads: list[ReadSpec] | None = None,
+               started: str | None = None) -> ImageRun:
+        """Run from where the CPU is to the first stop; read, count and report."""
+        m = self.machine
+        notes: list[str] = []
+        stop: Stop
+        try:
+            pc = m.go(stop=until)
+            if m.exited:
+                ex = self.semihost.exit
+                assert ex is not None
+                stop = self._stop("exit", pc, f"semihosting exit: {ex.reason} (0x{ex.code:X})"
+                                  f", status {ex.status}")
+            elif until is not None and pc == until:
+                stop = self._stop("until", pc, f"reached --until {m.image.describe(pc)}")
+            else:
+                stop = self._stop("halt", pc, "main returned (armsim_halt)")
+        except EmulatorFault as e:
+            reason = e.kind
+            detail = str(e).split("\n", 1)[0]
+            if e.kind == "bkpt":
+                insn = m.read(e.pc, 2)
+                imm = insn[0] if insn[1] == 0xBE else None
+                detail = f"BKPT #{imm}" if imm is not None else "BKPT"
+                if imm == 0xAB:
+                    detail += " (a semihosting call; semihosting is off)"
+            stop = self._stop(reason, e.pc, detail)
+            if e.kind not in ("bkpt", "instruction-budget", "time-limit"):
+                notes.append(e.report or str(e))
+        if until is not None and stop.reason != "until":
+            notes.append(f"--until 0x{until:08X} ({m.image.describe(until)}) was not reached")
+        status = None
+        if self.semihost.exit is not None:
+            status = self.semihost.exit.status
+        keys, counts, icounts, total = m._block_counts()
+        est = cycles.estimate(self.cpu.name, keys, counts, m.read) if keys.size else None
+        functions = self._functions(keys, counts, icounts, est)
+        out = {k: v for k, v in self.semihost.output.items() if v}
+        for port, data in m.debug.itm.items():
+            out["itm" if port == 0 else f"itm{port}"] = data.decode("latin-1")
+        if m.debug.cyccnt_reads:
+            notes.append(f"the firmware read DWT->CYCCNT {m.debug.cyccnt_reads} time(s): it "
+                         "counts armsim's cycle estimate (docs/cycle-model.md), not silicon")
+            if m.debug.untraced_read:
+                notes.append("CYCCNT was read with DEMCR.TRCENA clear: on the chip the DWT "
+                             "counts only once TRCENA (DEMCR bit 24) is set")
+        systick = int.from_bytes(m.read(0xE000E010, 4), "little")
+        if systick & 1:
+            notes.append("SysTick was enabled (SYST_CSR bit 0): armsim raises no SysTick "
+                         "interrupts, so its handler never ran")
+        if self.semihost.refused:
+            notes.append("files the firmware tried to open were refused (armsim never "
+                          f"touches the host's files): {', '.join(self.semihost.refused[:5])}")
+        result_reads = {}
+        for spec in reads or []:
+            try:
+                raw = m.read(spec.address, spec.nbytes)
+            except Exception:
+                raise ArmsimError(f"--read {spec.label}: 0x{spec.address:08X}+{spec.nbytes} is "
+                                  f"not mapped memory:\n{m.map.table()}") from None
+            result_reads[spec.label] = (spec, np.frombuffer(raw, READ_TYPES[spec.type]).copy())
+        findings = self.sanitizer.finish() if self.sanitizer is not None else []
+        return ImageRun(self.image.path, self.cpu, self.mcu, started or m.start_note, stop,
+                        status, total, est.total if est is not None else 0.0, functions,
+                        self._peak(), result_reads, out, notes, dict(self.semihost.calls),
+                        findings, m)
+
+    def _stop(self, reason: str, pc: int, detail: str) -> Stop:
+        where = self.image.describe(pc)
+        line = self.image.source_line(pc)
+        if line:
+            where += f" ({Path(line[0]).name}:{line[1]})"
+        return Stop(reason, pc, where, detail)
+
+    def _functions(self, keys: np.ndarray, counts: np.ndarray, icounts: np.ndarray,
+                   est: Any) -> list[FunctionCost]:
+        rows: dict[str, list[float]] = {}
+        for i, (k, n, ic) in enumerate(zip(keys, counts, icounts)):
+            a = int(k) >> 32
+            f = self.image.function_at(a)
+            name = f.name if f else f"0x{a:08X}"
+            r = rows.setdefault(name, [0, 0, 0.0])
+            if f is not None and f.address == a:
+                r[0] += int(n)
+            r[1] += int(n) * int(ic)
+            r[2] += float(est.per_block[i]) if est is not None else 0.0
+        for address, n in self.machine._adjust.items():
+            f = self.image.function_at(address)
+            rows.setdefault(f.name if f else f"0x{address:08X}", [0, 0, 0.0])[1] += n
+        out = [FunctionCost(k, int(v[0]), int(v[1]), v[2]) for k, v in rows.items()]
+        return sorted(out, key=lambda f: -f.instructions)
+
+    def _peak(self) -> int | None:
+        if self.paint is None:
+            return None
+        lo, hi = self.paint
+        words = np.frombuffer(self.machine.read(lo, hi - lo), "<u4")
+        used = np.flatnonzero(words != STACK_PAINT)[::-1]  # from the top down
+        if used.size == 0:
+            return 0
+        # the stack ends above the first long stretch of untouched paint (heap data or
+        # globals may lie below it)
+        edges = np.concatenate([[len(words)], used])
+        gaps = edges[:-1] - edges[1:] - 1
+        far = np.flatnonzero(gaps >= STACK_GAP // 4)
+        if far.size and far[0] == 0:
+            return 0
+        bottom = used[far[0] - 1] if far.size else used[-1]
+        return hi - (lo + 4 * int(bottom))
+
+
+def run_image(elf: str | Path, mcu: Mcu | str = "generic", cpu: str | None = None,
+              until: str | None = None, reads: list[str] | None = None,
+              echo: TextIO | None = None, check_memory: bool = False,
+              max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
+              timeout_s: float = DEFAULT_TIMEOUT_S) -> ImageRun:
+    """Run an image from reset to its first stop (see :class:`ImageRunner`)."""
+    r = ImageRunner(elf, mcu, cpu, echo, max_instructions, timeout_s, check_memory)
+    stop = r.symbol_address(until, "--until") if until else None
+    specs = [parse_read(t, r.image) for t in reads or []]
+    return r.run_on(stop, specs)
+
+
+__all__ = ["ImageRun", "ImageRunner", "ReadSpec", "Stop", "parse_read", "run_image"]
