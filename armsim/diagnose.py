@@ -230,3 +230,62 @@ def reread_orders(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]):  # ty
                     continue
                 seen.add(key)
                 yield b.name, f"as {_axes_text('W', names, perm)}", tensor
+
+
+@dataclass(frozen=True)
+class CodeFinding:
+    """Code that reads a buffer in another element order than the plan stores it in."""
+
+    buffer: str
+    reads: str
+    expected: str
+    diff: float
+
+    def message(self) -> str:
+        """One sentence for the user."""
+        return (f"the code reads {self.buffer} {self.reads}, but the plan stores it as "
+                f"{self.expected}: the model evaluated with {self.buffer} read that way gives "
+                f"the emulator's outputs (max diff {self.diff:.3g}); fix the indexing of "
+                f"{self.buffer} in the code")
+
+
+def code_reading_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray],
+                          x: np.ndarray, emulator_outputs: np.ndarray,
+                          tolerance: float = 1e-4) -> list[CodeFinding]:
+    """Buffers the firmware's code reads in another element order: memory is right (it is
+    the plan's), yet re-reading one buffer in another axis order and evaluating the model
+    reproduces what the emulator computed. The input buffer is tried too."""
+    import dataclasses
+
+    def outputs(tensors: dict) -> np.ndarray:  # type: ignore[type-arg]
+        return reference.outputs(dataclasses.replace(g, tensors=tensors), xin)
+
+    emu = np.asarray(emulator_outputs, np.float64).reshape(-1)
+    scale = tolerance * max(1.0, float(np.max(np.abs(emu))) if emu.size else 1.0)
+    found: list[CodeFinding] = []
+    xin = x
+    for name, how, tensor in reread_orders(g, plan, memory):
+        b = plan[name]
+        t = g.tensors[b.tensor]
+        tensors = dict(g.tensors)
+        tensors[t.name] = dataclasses.replace(t, data=tensor.astype(np.float32))
+        d = float(np.max(np.abs(outputs(tensors).astype(np.float64).reshape(-1) - emu)))
+        if d <= scale:
+            names = axis_names(g, b, b.shape)
+            found.append(CodeFinding(name, how.replace("as ", "as "), _axes_text(
+                "W", names, b.axes), d))
+    inp = plan.input
+    if inp.name in memory and not found:
+        mem = np.asarray(memory[inp.name], np.float32).reshape(-1)
+        names = axis_names(g, inp, inp.shape)
+        for perm in _nearest_first(inp.axes):
+            stored = tuple(inp.shape[a] for a in perm)
+            xin = mem.reshape(stored).transpose(np.argsort(perm)).reshape(inp.shape)
+            d = float(np.max(np.abs(outputs(dict(g.tensors)).astype(np.float64).reshape(-1)
+                                    - emu)))
+            if d <= scale:
+                found.append(CodeFinding(inp.name, f"as {_axes_text('IN', names, perm)}",
+                                         _axes_text("IN", names, inp.axes), d))
+                break
+        xin = x
+    return found

@@ -422,6 +422,8 @@ class Machine:
               timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """Start counting a new run (counts, budget and limits) and reset the CPU."""
         self.counter.reset(max_instructions, timeout_s)
+        if self.semihost is not None:
+            self.semihost.exit = None
         self._adjust: dict[int, int] = {}
         #: address -> bytes of the block tail that a stop there left unexecuted
         self.taken_back_tails: dict[int, int] = {}

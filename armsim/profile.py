@@ -20,7 +20,7 @@ from .graph import op_macs
 from .session import Session
 
 STACK_PAINT = 0xA5A5A5A5
-STARTUP, FINISH_ROW = "(startup)", "(finish)"
+STARTUP, FINISH_ROW, NETWORK_ROW = "(startup)", "(finish)", "(your network code)"
 
 
 @dataclass
@@ -127,9 +127,15 @@ def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10)
     m.begin(s.max_instructions, s.timeout_s)
     paint_lo, paint_hi = _paint_stack(s)
     entries = s.op_entries()
-    segments = [STARTUP] + [op.name for _i, op, _a in entries] + [FINISH_ROW]
+    if FINISH in image.symbols:
+        segments = [STARTUP] + [op.name for _i, op, _a in entries] + [FINISH_ROW]
+        stops = [a for _i, _op, a in entries] + [image.symbol(FINISH).address]
+    else:  # the user's own code: one segment from its entry function on
+        entry = s.entry_address()
+        segments = [STARTUP, NETWORK_ROW] if entry is not None else [NETWORK_ROW]
+        stops = [entry] if entry is not None else []
     snaps = [({}, {})]
-    for addr in [a for _i, _op, a in entries] + [image.symbol(FINISH).address]:
+    for addr in stops:
         m.go(stop=addr)
         snaps.append(m.snapshot())
     stats = m.finish()
@@ -214,9 +220,10 @@ def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10)
         total_instructions=total, total_cycles_estimate=total_cycles,
         predicted=s.predicted(), outputs=[float(v) for v in s.outputs()], macs=g.macs,
         layers=layers, ops=ops,
-        startup={"instructions": seg_cost[STARTUP][0], "cycles_estimate": seg_cost[STARTUP][1]},
-        finish={"instructions": seg_cost[FINISH_ROW][0],
-                "cycles_estimate": seg_cost[FINISH_ROW][1]},
+        startup={"instructions": seg_cost.get(STARTUP, (0, 0.0))[0],
+                 "cycles_estimate": seg_cost.get(STARTUP, (0, 0.0))[1]},
+        finish={"instructions": seg_cost.get(FINISH_ROW, (0, 0.0))[0],
+                "cycles_estimate": seg_cost.get(FINISH_ROW, (0, 0.0))[1]},
         functions=functions, footprint=footprint(s, peak_stack),
         hotspots=_hotspots(m, block_totals, total, hotspots))
 

@@ -20,13 +20,16 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .codegen import DEFAULT_KERNELS, FINISH, Build, build, op_symbol
+from .codegen.sources import UserSources
 from .cpus import CpuVariant, get_cpu
 from .elf import ElfImage
 from .emulator import Machine, RunStats
 from .errors import ArmsimError, LayoutError
 from .graph import Graph, Op
 from .mcu import Mcu, get_mcu
+from .image_run import ReadSpec, parse_read
 from .plan import Plan
+from .semihost import Semihost
 
 #: Instruction budget per MAC (FPU cores / soft-float cores) on top of a fixed floor.
 BUDGET_FLOOR = 50_000_000
@@ -76,18 +79,40 @@ class Session:
                  mcu: Mcu | str = "generic", kernels: str = DEFAULT_KERNELS,
                  max_instructions: int | None = None, timeout_s: float | None = None,
                  elf: str | Path | None = None, counting: str = "auto",
-                 load_weights: bool = True) -> None:
+                 load_weights: bool = True, sources: UserSources | None = None,
+                 output: str | None = None) -> None:
         self.graph = graph
         self.plan = plan
         self.cpu = get_cpu(cpu) if isinstance(cpu, str) else cpu
         self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
-        if elf is None:
-            self.build: Build = build(self.cpu, plan, self.mcu, kernels=kernels)
+        semihost = None
+        self.entry = sources.entry if sources is not None else None
+        if sources is not None:
+            from . import __version__
+            from .codegen.firmware import check_plan_fits
+            from .codegen.sources import build_sources
+
+            if graph.quantized:
+                raise ArmsimError("--sources runs hand-written float32 code; int8 (.tflite) "
+                                  "models are not supported with --sources yet")
+            check_plan_fits(plan, self.mcu)
+            path = build_sources(self.cpu, self.mcu, sources, plan, __version__)
+            self.build: Build = Build(path, self.cpu, plan, self.mcu, cached=False,
+                                      kernels="user sources")
+            semihost = Semihost()
+            output = output or "output"
+        elif elf is None:
+            self.build = build(self.cpu, plan, self.mcu, kernels=kernels)
         else:
             self.build = Build(Path(elf), self.cpu, plan, self.mcu, cached=True,
                                kernels="user ELF")
         self.image = ElfImage.load(self.build.elf)
-        self.machine = Machine(self.image, self.cpu, self.mcu, counting=counting)
+        self.machine = Machine(self.image, self.cpu, self.mcu, counting=counting,
+                               semihost=semihost)
+        #: where the firmware leaves its result when not in the plan's output buffer
+        self.output_spec: ReadSpec | None = None
+        if output is not None:
+            self.output_spec = output_spec(output, self.image, graph)
         budget, seconds = default_limits(graph, self.cpu)
         self.max_instructions = max_instructions or budget
         self.timeout_s = timeout_s or seconds
@@ -133,8 +158,19 @@ class Session:
         arr = self.read_buffer(b.name)
         return arr.reshape(self.graph.tensors[tensor].shape)
 
+    def output_spans(self) -> list[tuple[int, int]]:
+        """(address, element count) of each output the firmware leaves, in output order."""
+        if self.output_spec is not None:
+            return [(self.output_spec.address, self.output_spec.count)]
+        return [(self.address(self.plan.for_tensor(n).name), self.graph.tensors[n].size)
+                for n in self.graph.outputs]
+
     def outputs(self) -> np.ndarray:
         """The graph's outputs as memory holds them, flat and joined in output order."""
+        if self.output_spec is not None:
+            o = self.output_spec
+            return np.frombuffer(self.machine.read(o.address, o.nbytes), "<f4").astype(
+                np.float32)
         return np.concatenate([self.read_tensor(n).reshape(-1) for n in self.graph.outputs])
 
     def predicted(self) -> int | None:
@@ -146,6 +182,16 @@ class Session:
         return self.machine.read_i32("armsim_predicted")
 
     # -- running ------------------------------------------------------------------------------
+    def entry_address(self) -> int | None:
+        """Where the network starts: armsim's run function, or the user's --entry."""
+        from .codegen.render import NETWORK
+
+        for name in (self.entry, NETWORK):
+            sym = self.image.symbols.get(name) if name else None
+            if sym is not None:
+                return sym.address
+        return None
+
     def op_entries(self) -> list[tuple[int, Op, int]]:
         """(op index, op, entry address) of every op that runs code, then the finish step."""
         out = []
@@ -206,6 +252,7 @@ class Session:
         # The first run was checked for unaligned accesses the chip faults on; the firmware's
         # code paths do not change between inputs, so later runs skip the hooks.
         m.stop_alignment_checks()
+        self.check_exit()
         self.check_kernel_status()
         return Result(self.outputs(), self.predicted(), stats, tensors,
                       list(bounds.found) if bounds is not None else [])
@@ -227,8 +274,20 @@ class Session:
         """Run on from wherever the CPU is (after a script's set-up) to the end."""
         stats = self.machine.finish()
         self.machine.stop_alignment_checks()
+        self.check_exit()
         self.check_kernel_status()
         return Result(self.outputs(), self.predicted(), stats)
+
+    def check_exit(self) -> None:
+        """An ArmsimError when hosted firmware (``--sources``) exited with a failure."""
+        sh = self.machine.semihost
+        if sh is None or sh.exit is None or sh.exit.status == 0:
+            return
+        pc = self.machine.pc
+        raise ArmsimError(f"the firmware exited with status {sh.exit.status} "
+                          f"({sh.exit.reason}) at {self.image.describe(pc)}"
+                          + (f"; it printed:\n{sh.output.get('stdout', '')[-2000:]}"
+                             if sh.output.get("stdout") else ""))
 
     def check_kernel_status(self) -> None:
         """An ArmsimError when a CMSIS-NN call of the last run did not return success (int8
@@ -247,6 +306,25 @@ class Session:
         raise ArmsimError(f"CMSIS-NN returned {names.get(status, status)} in op {i}"
                           + (f" ({op.name}, {op.kind})" if op else "")
                           + ": the kernel refused its arguments and its output is not computed")
+
+
+def output_spec(text: str, image: ElfImage, g: Graph) -> ReadSpec:
+    """``--output SYMBOL|ADDRESS[:COUNT[:TYPE]]`` against the model: float32, as many values as
+    the model's outputs (a symbol's own size must hold them)."""
+    n = sum(g.tensors[t].size for t in g.outputs)
+    try:
+        spec = parse_read(text, image, "f32", n)
+    except ArmsimError as e:
+        if text == "output" and "output" not in image.symbols:
+            raise ArmsimError(f"{image.path.name} has no symbol 'output': define `float "
+                              f"output[{n}]` for the result, or say where it is with "
+                              "--output SYMBOL|ADDRESS") from None
+        raise ArmsimError(str(e).replace("--read", "--output")) from None
+    if spec.type != "f32":
+        raise ArmsimError(f"--output {text}: the model's outputs are float32; give TYPE f32")
+    if spec.count != n:
+        raise ArmsimError(f"--output {text}: {spec.count} values; the model has {n} outputs")
+    return spec
 
 
 def check_input(g: Graph, x: np.ndarray, where: str = "input") -> np.ndarray:

@@ -37,22 +37,21 @@ class RunSpec:
     timeout_s: float
     counting: str = "auto"
     dtype: str = "float32"  # the outputs' element type
+    semihosting: bool = False  # hosted firmware (the user's --sources) exits that way
 
     @classmethod
     def of(cls, session: Any, blocks: list[tuple[int, bytes]] | None = None) -> "RunSpec":
         """The spec of a :class:`armsim.session.Session` (its weights, or ``blocks``)."""
         plan, g = session.plan, session.graph
         inp = plan.input
-        outs = []
-        for name in g.outputs:
-            b = plan.for_tensor(name)
-            outs.append((session.address(b.name), g.tensors[name].size))
+        outs = session.output_spans()
         if blocks is None:
             blocks = session.blocks(plan.pack(plan.constant_tensors()))
         return cls(str(session.build.elf), session.cpu.name, session.mcu.name, blocks,
                    session.address(inp.name), inp, outs, g.is_classifier(),
                    session.max_instructions, session.timeout_s,
-                   dtype=g.tensors[g.outputs[0]].dtype)
+                   dtype=g.tensors[g.outputs[0]].dtype,
+                   semihosting=session.machine.semihost is not None)
 
     @property
     def n_outputs(self) -> int:
@@ -76,8 +75,10 @@ def _init(spec: RunSpec) -> None:
     from .emulator import Machine
     from .mcu import get_mcu
 
+    from .semihost import Semihost
+
     m = Machine(ElfImage.load(spec.elf), get_cpu(spec.cpu), get_mcu(spec.mcu),
-                counting=spec.counting)
+                counting=spec.counting, semihost=Semihost() if spec.semihosting else None)
     m.write_blocks(spec.blocks)
     _W.update(machine=m, spec=spec)
 
@@ -91,15 +92,23 @@ def _chunk(args: tuple[int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray, n
     outs = np.empty((len(xs), spec.n_outputs), out_t)
     preds = np.full(len(xs), -1, np.int32)
     instr = np.empty(len(xs), np.int64)
-    pred_addr = m.image.symbol("armsim_predicted").address if spec.classifier else None
+    pred = m.image.symbols.get("armsim_predicted") if spec.classifier else None
+    pred_addr = pred.address if pred is not None else None
     for i, row in enumerate(rows):
         m.write_blocks([(spec.input_address, row.tobytes())])
         stats = m.run(spec.max_instructions, spec.timeout_s)
         m.stop_alignment_checks()  # each worker's first input was checked
         outs[i] = np.concatenate([np.frombuffer(m.read(a, out_t.itemsize * n), out_t)
                                   for a, n in spec.outputs])
+        if m.semihost is not None and m.semihost.exit is not None and m.semihost.exit.status:
+            from .errors import ArmsimError
+
+            raise ArmsimError(f"the firmware exited with status {m.semihost.exit.status} "
+                              f"({m.semihost.exit.reason}) on input {start + i}")
         if pred_addr is not None:
             preds[i] = np.frombuffer(m.read(pred_addr, 4), "<i4")[0]
+        elif spec.classifier:
+            preds[i] = int(np.argmax(outs[i]))
         instr[i] = stats.instructions
     return start, outs, preds, instr
 

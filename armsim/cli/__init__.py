@@ -13,12 +13,12 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import ArmsimError
-from . import (build, export, plan, profile, quantize, regress, run, script, simulate,
-               train, validate)
+from . import (build, export, header, plan, profile, quantize, regress, run, script,
+               simulate, train, validate)
 from .common import DEFAULT_MODEL, EXIT_BAD_INPUT, data_file
 
-COMMANDS = (train, quantize, export, plan, build, simulate, validate, profile, run, regress,
-            script)
+COMMANDS = (train, quantize, export, plan, header, build, simulate, validate, profile, run,
+            regress, script)
 
 DESCRIPTION = """\
 Check that a neural network's C inference code on an Arm Cortex-M gives the same answers as

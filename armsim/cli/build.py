@@ -1,30 +1,64 @@
-"""``armsim build``: cross-compile a model's firmware for one CPU (cached)."""
+"""``armsim build``: cross-compile a model's firmware, or your own C, for one CPU (cached)."""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 from typing import Any
 
+from .. import __version__
 from ..codegen import build
 from . import common as C
 
 
 def add_parser(sub: Any) -> None:
     """Register the command."""
-    b = sub.add_parser("build", help="cross-compile the firmware of a model (cached)")
+    b = sub.add_parser("build", help="cross-compile the firmware of a model, or your own C "
+                       "program (--sources), for one CPU (cached)",
+                       description="Without --sources: the model's firmware on armsim's "
+                       "kernels. With --sources and no --model: your own program (its main, "
+                       "printf and exit through semihosting), e.g. a unit-test runner for "
+                       "`armsim run`. With --sources and --model: your network code against "
+                       "the model's plan (model_layout.h), as `simulate --sources` builds it.")
     C.add_target(b)
     C.add_model(b)
+    C.add_sources(b)
+    b.add_argument("--out", help="copy the ELF here (.elf or .axf)")
     b.add_argument("--force", action="store_true", help="rebuild even if cached")
     b.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build and print where the ELF is."""
+    out = C.check_output(args.out, (".elf", ".axf"), "--out") if args.out else None
+    if args.sources:
+        from ..codegen.sources import build_sources
+
+        src = C.user_sources(args, entry=bool(args.model))
+        ref = C.load_model(args, default=False)
+        if ref is None:
+            cpu, mcu = C.target(args)
+            elf = build_sources(cpu, mcu, src, None, __version__)
+            what = "your program"
+        else:
+            cpu, mcu = C.target(args, ref.graph)
+            plan = C.plan_for(args, ref.graph, mcu, cpu)
+            from ..codegen.firmware import check_plan_fits
+
+            check_plan_fits(plan, mcu)
+            elf = build_sources(cpu, mcu, src, plan, __version__)
+            what = f"your network code, model '{ref.graph.name}', plan {plan.preset}"
+        if out is not None:
+            shutil.copyfile(elf, out)
+        print(f"{out or elf} ({what}; {cpu.title}, MCU {mcu.name}; run it with `armsim run`)")
+        return C.EXIT_OK
     ref = C.load_model(args)
     assert ref is not None
     cpu, mcu = C.target(args, ref.graph)
     plan = C.plan_for(args, ref.graph, mcu, cpu)
     b = build(cpu, plan, mcu, force=args.force, kernels=args.kernels)
-    print(f"{b.elf} ({'cached' if b.cached else 'built'}; model '{ref.graph.name}', plan "
+    if out is not None:
+        shutil.copyfile(b.elf, out)
+    print(f"{out or b.elf} ({'cached' if b.cached else 'built'}; model '{ref.graph.name}', plan "
           f"{plan.preset}, {b.cpu.title}, MCU {b.mcu.name}, {b.kernels} kernels)")
     return C.EXIT_OK

@@ -108,6 +108,42 @@ def add_model(p: argparse.ArgumentParser, positional: bool = False, help_: str =
                         "flash (.rodata), as deployments ship them")
 
 
+def add_sources(p: argparse.ArgumentParser, model: bool = True) -> None:
+    """--sources and how to build them."""
+    p.add_argument("--sources", nargs="+", metavar="FILE",
+                   help="your own C files, built with armsim's start-up code and linker "
+                        "script for the CPU and MCU" + (" (and the plan's layout: include "
+                        "model_layout.h); they provide the --entry function" if model else ""))
+    p.add_argument("--include", action="append", default=[], metavar="DIR",
+                   help="with --sources: an include folder (repeatable)")
+    p.add_argument("--cflag", action="append", default=[], metavar="FLAG",
+                   help="with --sources: an extra compiler flag, e.g. --cflag=-DNDEBUG "
+                        "(repeatable)")
+    if model:
+        p.add_argument("--entry", default="network_run", metavar="FUNCTION",
+                       help="with --sources: the function that runs the network (default "
+                            "network_run)")
+        p.add_argument("--output", metavar="SYMBOL|ADDRESS[:COUNT[:TYPE]]",
+                       help="where your code leaves the result (default: a float array named "
+                            "'output' of the model's output size)")
+
+
+def user_sources(args: argparse.Namespace, entry: bool = True) -> Any:
+    """The --sources of a command as a UserSources, or None."""
+    files = getattr(args, "sources", None)
+    if not files:
+        refuse(bool(getattr(args, "include", None) or getattr(args, "cflag", None)),
+               "--include and --cflag apply to --sources")
+        refuse(bool(getattr(args, "output", None)) and not getattr(args, "elf", None),
+               "--output applies to --sources or --elf")
+        return None
+    from ..codegen.sources import UserSources
+
+    refuse(bool(getattr(args, "elf", None)), "--sources and --elf contradict each other")
+    return UserSources(tuple(Path(f) for f in files), tuple(Path(d) for d in args.include),
+                       tuple(args.cflag), getattr(args, "entry", None) if entry else None)
+
+
 def add_limits(p: argparse.ArgumentParser) -> None:
     """Instruction budget and time limit (default: scaled with the model's MACs)."""
     p.add_argument("--max-instructions", type=positive_int,
@@ -204,7 +240,8 @@ def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu
 
     return Session(g, plan, cpu, mcu, getattr(args, "kernels", "optimized"),
                    getattr(args, "max_instructions", None), getattr(args, "timeout", None),
-                   getattr(args, "elf", None), load_weights=load_weights)
+                   getattr(args, "elf", None), load_weights=load_weights,
+                   sources=user_sources(args), output=getattr(args, "output", None))
 
 
 @dataclass

@@ -50,6 +50,7 @@ def add_parser(sub: Any) -> None:
                     help="print the estimated time at this clock")
     pr.add_argument("--top", type=C.non_negative_int, default=10, help="hot spots to list")
     C.add_tolerances(pr)
+    C.add_sources(pr)
     C.add_limits(pr)
     pr.set_defaults(func=run)
 

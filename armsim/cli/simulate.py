@@ -50,6 +50,7 @@ def add_parser(sub: Any) -> None:
                         "in that op's output or scratch buffer (slower; exit 1 on an overrun)")
     s.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
                    "quantized from, to report the quantization error apart from the emulator's")
+    C.add_sources(s)
     C.add_limits(s)
     s.set_defaults(func=run)
 
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(args.check_bounds and bool(args.script), "--check-bounds needs --model: a script's "
              "run is checked against its own plan by script check")
     C.refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
+    C.refuse(args.check_bounds and bool(args.sources), "--check-bounds checks armsim's own "
+             "per-op kernels; for your code use `armsim run --check-memory`")
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
     warnings: list[str] = []
@@ -163,9 +166,14 @@ def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
         s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
         if not s.op_entries():
             res = s.run(x)
+            if not findings and not np.allclose(res.outputs, host_out, rtol=0,
+                                                atol=tolerance):
+                # the memory is the plan's: does the code read a buffer in another order?
+                findings += [f.message() for f in D.code_reading_mistakes(
+                    g, plan, mem, x, res.outputs)]
             report.update(emulator_class=res.predicted, ops=[], first_divergence=None,
-                          note="the ELF has no per-op functions (armsim_op<i>_<name>): the "
-                               "per-op diagnosis needs them; the layout search above does not")
+                          note="no per-op comparison: the ELF has no armsim_op<i>_<name> functions (your "
+                               "own code); the layout checks read memory only")
             reports.append(report)
             continue
         res = s.run(x, per_op=True)

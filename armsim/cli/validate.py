@@ -40,6 +40,7 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
                    "quantized from (quantization error, reported apart)")
+    C.add_sources(v)
     C.add_limits(v)
     v.set_defaults(func=run)
 
