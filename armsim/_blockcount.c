@@ -296,7 +296,7 @@ static PyObject *bc_state(PyObject *self, PyObject *arg)
  * access. A memory hook would be simpler, but Unicorn 2.1 mis-executes some Thumb code
  * while one is installed.
  */
-#define ACHECK_MAX_FOUND 64
+#define ACHECK_MAX_FOUND 256
 #define ACHECK_MAX_SPANS 8
 typedef int (*reg_read_fn)(void *uc, int regid, void *value);
 
@@ -311,6 +311,7 @@ typedef struct {
     uint8_t post;  /* post-indexed: the access is at the base */
     uint8_t down;  /* decrement-before register lists */
     uint8_t write;
+    uint8_t sp;    /* the base register is SP (a stack access) */
 } acc_entry;
 
 typedef struct {
@@ -324,6 +325,10 @@ typedef struct {
     int current;   /* the running op, -1 for none */
     int nspans;
     uint64_t span_lo[ACHECK_MAX_SPANS], span_hi[ACHECK_MAX_SPANS];
+    /* memory check (mode 2): a shadow byte per byte of [lo, hi) */
+    uint8_t *shadow;
+    int suspended;         /* inside the allocator: mark writes, check nothing */
+    uint64_t stack_limit;  /* SP-based stores below this are reported */
     /* findings: one per (op, pc) */
     int nfound, reported;
     uint64_t f_pc[ACHECK_MAX_FOUND], f_addr[ACHECK_MAX_FOUND];
@@ -359,6 +364,89 @@ static int acc_seen(const acheck *c, uint32_t pc)
     return 0;
 }
 
+/* Shadow bits of the memory check. */
+#define SH_WRITTEN 1u  /* written since reset (by the CPU or the loader) */
+#define SH_ARENA 2u    /* inside the heap arena */
+#define SH_LIVE 4u     /* inside a live heap block */
+/* Finding kinds (reported in the op field). */
+#define MK_HEAP_WRITE 1     /* store into the heap arena outside any live block */
+#define MK_STACK 2          /* SP-based store below the stack limit */
+#define MK_UNINIT 3         /* read of bytes never written */
+#define MK_HEAP_READ 4      /* read of the heap arena outside any live block */
+
+static void mem_record(acheck *c, uint64_t pc, uint32_t a, uint32_t size, int write, int kind)
+{
+    for (int i = 0; i < c->nfound; i++) {
+        if (c->f_pc[i] == pc && c->f_op[i] == kind) {
+            return;
+        }
+    }
+    if (c->nfound >= ACHECK_MAX_FOUND) {
+        return;
+    }
+    int k = c->nfound++;
+    c->f_pc[k] = pc;
+    c->f_addr[k] = a;
+    c->f_size[k] = size;
+    c->f_op[k] = kind;
+    c->f_write[k] = (uint8_t)write;
+}
+
+static void mem_access(void *uc, acheck *c, uint64_t pc, const acc_entry *e, uint32_t a)
+{
+    uint32_t sp = 0;
+    uint64_t lo = a, hi = (uint64_t)a + e->size;
+    if (hi <= c->lo || lo >= c->hi) {
+        return; /* not RAM the check watches (flash, peripherals) */
+    }
+    if (lo < c->lo) {
+        lo = c->lo;
+    }
+    if (hi > c->hi) {
+        hi = c->hi;
+    }
+    uint8_t *sh = c->shadow + (lo - c->lo);
+    size_t n = (size_t)(hi - lo);
+    if (e->write) {
+        if (!c->suspended) {
+            if (e->sp && a < c->stack_limit) {
+                mem_record(c, pc, a, e->size, 1, MK_STACK);
+            }
+            for (size_t i = 0; i < n && !e->sp; i++) {
+                if ((sh[i] & (SH_ARENA | SH_LIVE)) == SH_ARENA) {
+                    c->reg_read(uc, 12 /* UC_ARM_REG_SP */, &sp);
+                    if (lo + i < sp) { /* at or above SP it is the live stack */
+                        mem_record(c, pc, (uint32_t)(lo + i), e->size, 1, MK_HEAP_WRITE);
+                    }
+                    break;
+                }
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            sh[i] |= SH_WRITTEN;
+        }
+        return;
+    }
+    if (c->suspended) {
+        return;
+    }
+    size_t unwritten = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!e->sp && (sh[i] & (SH_ARENA | SH_LIVE)) == SH_ARENA) {
+            c->reg_read(uc, 12 /* UC_ARM_REG_SP */, &sp);
+            if (lo + i < sp) {
+                mem_record(c, pc, (uint32_t)(lo + i), e->size, 0, MK_HEAP_READ);
+                return;
+            }
+            break;
+        }
+        unwritten += !(sh[i] & SH_WRITTEN);
+    }
+    if (unwritten == n) { /* every byte never written: a partial word read is allowed */
+        mem_record(c, pc, a, e->size, 0, MK_UNINIT);
+    }
+}
+
 static void check_hook(void *uc, uint64_t address, uint32_t isize, void *user)
 {
     (void)isize;
@@ -382,6 +470,10 @@ static void check_hook(void *uc, uint64_t address, uint32_t isize, void *user)
         if (e->down) {
             a -= e->size;
         }
+    }
+    if (c->mode == 2) {
+        mem_access(uc, c, address, e, a);
+        return;
     }
     if (c->mode == 0) {
         if ((a & (uint32_t)(e->need - 1)) == 0) {
@@ -453,6 +545,14 @@ static PyObject *ac_new(PyObject *self, PyObject *args)
     c->lo = lo;
     c->hi = hi;
     c->current = -1;
+    if (mode == 2) {
+        c->shadow = calloc((size_t)(hi - lo) + 1, 1);
+        if (c->shadow == NULL) {
+            free(c->tab);
+            free(c);
+            return PyErr_NoMemory();
+        }
+    }
     return PyLong_FromVoidPtr(c);
 }
 
@@ -463,7 +563,56 @@ static PyObject *ac_free(PyObject *self, PyObject *arg)
         return NULL;
     }
     free(c->tab);
+    free(c->shadow);
     free(c);
+    Py_RETURN_NONE;
+}
+
+/* mem_mark(check, lo, hi, set_bits, clear_bits): shadow bits over [lo, hi) */
+static PyObject *ac_mem_mark(PyObject *self, PyObject *args)
+{
+    PyObject *ptr;
+    unsigned long long lo, hi;
+    unsigned int set, clear;
+    if (!PyArg_ParseTuple(args, "OKKII", &ptr, &lo, &hi, &set, &clear)) {
+        return NULL;
+    }
+    acheck *c = acheck_get(ptr);
+    if (c == NULL) {
+        return NULL;
+    }
+    if (c->shadow == NULL) {
+        PyErr_SetString(PyExc_ValueError, "not a memory check");
+        return NULL;
+    }
+    if (lo < c->lo) {
+        lo = c->lo;
+    }
+    if (hi > c->hi) {
+        hi = c->hi;
+    }
+    for (unsigned long long a = lo; a < hi; a++) {
+        uint8_t *b = &c->shadow[a - c->lo];
+        *b = (uint8_t)((*b & ~clear) | set);
+    }
+    Py_RETURN_NONE;
+}
+
+/* mem_state(check, suspended, stack_limit) */
+static PyObject *ac_mem_state(PyObject *self, PyObject *args)
+{
+    PyObject *ptr;
+    int suspended;
+    unsigned long long limit;
+    if (!PyArg_ParseTuple(args, "OiK", &ptr, &suspended, &limit)) {
+        return NULL;
+    }
+    acheck *c = acheck_get(ptr);
+    if (c == NULL) {
+        return NULL;
+    }
+    c->suspended = suspended;
+    c->stack_limit = limit;
     Py_RETURN_NONE;
 }
 
@@ -545,6 +694,10 @@ static PyMethodDef methods[] = {
     {"check_free", ac_free, METH_O, "check_free(check)"},
     {"check_hook_address", ac_hook_address, METH_NOARGS, "address of the C code hook"},
     {"check_set_op", ac_set_op, METH_VARARGS, "check_set_op(check, op, spans)"},
+    {"mem_mark", ac_mem_mark, METH_VARARGS,
+     "mem_mark(check, lo, hi, set_bits, clear_bits): shadow bits of the memory check"},
+    {"mem_state", ac_mem_state, METH_VARARGS,
+     "mem_state(check, suspended, stack_limit)"},
     {"check_take", ac_take, METH_O,
      "check_take(check) -> [(pc, address, size, is_write, op)] since the last take"},
     {NULL, NULL, 0, NULL},

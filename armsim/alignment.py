@@ -20,6 +20,7 @@ from typing import Any
 
 from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
+from unicorn import arm_const as A
 
 from .disasm import scan
 
@@ -31,6 +32,8 @@ ALIGNED_ONLY = frozenset({
     "vldmdb", "vstm", "vstmia", "vstmdb", "vpush", "vpop"})
 _HALF = frozenset({"ldrexh", "strexh", "ldah", "stlh", "ldaexh", "stlexh"})
 _WRITES = ("st", "push", "vst", "vpush")
+#: Unicorn's id of SP (stack accesses are flagged for the memory check).
+SP_REG = A.UC_ARM_REG_SP
 
 
 def base_name(insn: Any) -> str:
@@ -109,7 +112,7 @@ class Access:
 def _size(name: str, regs: list[Any], has_mem: bool) -> int:
     """Bytes an access instruction reads or writes."""
     dregs = sum(1 for r in regs if arm.ARM_REG_D0 <= r.reg <= arm.ARM_REG_D31)
-    if name.startswith(("ldm", "stm", "vldm", "vstm")):
+    if name.startswith(("ldm", "stm", "vldm", "vstm", "push", "pop", "vpush", "vpop")):
         n = len(regs) - (0 if has_mem else 1)  # the first register operand is the base
         return 8 * n if dregs else 4 * n
     if name.startswith(("vldr", "vstr")):
@@ -137,8 +140,8 @@ def uc_reg(cs_reg: int) -> int:
 
 #: One armsim._blockcount acc_entry: pc, base, index, shift, disp, size, need, post, down,
 #: write (the C struct's layout).
-_ENTRY = struct.Struct("<IiiiiIBBBB")
-ALIGN, BOUNDS = 0, 1
+_ENTRY = struct.Struct("<IiiiiIBBBBB3x")
+ALIGN, BOUNDS, MEMORY = 0, 1, 2
 
 
 class NativeCheck:
@@ -156,7 +159,8 @@ class NativeCheck:
         self._uc, self._lib, self._n = uc, uclib, _native
         entries = b"".join(
             _ENTRY.pack(pc, a.base, -1 if a.index is None else a.index, a.shift, a.disp,
-                        a.size, a.need, int(a.post), int(a.down), int(a.write))
+                        a.size, a.need, int(a.post), int(a.down), int(a.write),
+                        int(a.base == SP_REG))
             for pc, a in sorted(accesses.items()))
         stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
         read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR,
@@ -137,6 +138,8 @@ class Machine:
     check_alignment: bool = True
     #: answer semihosting calls (BKPT 0xAB); None: a BKPT 0xAB is a breakpoint like any other
     semihost: Semihost | None = None
+    #: told of every host write (address, size): the memory check's "initialised" bytes
+    on_host_write: Callable[[int, int], None] | None = None
     uc: Uc = field(init=False)
 
     def __post_init__(self) -> None:
@@ -261,7 +264,14 @@ class Machine:
             if self.map.find(addr, len(data)) is None:
                 raise ArmsimError(f"write of {len(data)} bytes at 0x{addr:08X} is outside mapped "
                                   f"memory:\n{self.map.table()}")
-            self.uc.mem_write(addr, data)
+            self.host_write(addr, data)
+
+    def host_write(self, address: int, data: bytes) -> None:
+        """A write by the host (script, loader, semihosting): it initialises memory, as the
+        memory check (``on_host_write``) is told."""
+        self.uc.mem_write(address, data)
+        if self.on_host_write is not None:
+            self.on_host_write(address, len(data))
 
     def read(self, address: int, size: int) -> bytes:
         """Bytes of emulated memory."""

@@ -43,7 +43,7 @@ class Memory(Protocol):
     """What the handler needs of the machine."""
 
     def read(self, address: int, size: int) -> bytes: ...
-    def fill(self, address: int, data: bytes) -> None: ...
+    def host_write(self, address: int, data: bytes) -> None: ...
 
 
 @dataclass
@@ -143,7 +143,7 @@ class Semihost:
             if f[0] != FEATURE_FILE:
                 return length  # the console has no input: end of file
             data = FEATURES[f[1]:f[1] + length]
-            mem.fill(buf, data)
+            mem.host_write(buf, data)
             f[1] += len(data)
             return length - len(data)
         if op == SYS_READC:
@@ -179,15 +179,15 @@ class Semihost:
         if op == SYS_GET_CMDLINE:
             buf, length = words(2)
             text = self.cmdline.encode()[:max(length - 1, 0)] + b"\0"
-            mem.fill(buf, text)
-            mem.fill(arg + 4, struct.pack("<I", len(text) - 1))
+            mem.host_write(buf, text)
+            mem.host_write(arg + 4, struct.pack("<I", len(text) - 1))
             return 0
         if op == SYS_HEAPINFO:
             (block,) = words(1)
-            mem.fill(block, struct.pack("<4I", *self.heap))
+            mem.host_write(block, struct.pack("<4I", *self.heap))
             return 0
         if op == SYS_ELAPSED:
-            mem.fill(arg, struct.pack("<Q", int(self.clock() * self.tick_hz)))
+            mem.host_write(arg, struct.pack("<Q", int(self.clock() * self.tick_hz)))
             return 0
         if op == SYS_TICKFREQ:
             return self.tick_hz
