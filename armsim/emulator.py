@@ -247,16 +247,31 @@ class Machine:
                 self.uc.mem_write(s.paddr, s.data)
 
     def _check_segments(self, image: ElfImage) -> None:
-        for s in image.segments:
+        for k, s in enumerate(image.segments):
             spans = [(s.paddr, len(s.data), "load address")]
             if s.vaddr != s.paddr or s.memsz:
                 spans.append((s.vaddr, s.memsz, "run address"))
             for addr, size, what in spans:
                 if size and self.map.find(addr, size) is None:
+                    names = [n for n, (a, n_bytes, _t, flags) in image.sections.items()
+                             if flags & 2 and n_bytes and s.vaddr <= a < s.vaddr + max(
+                                 s.memsz, 1)]
+                    label = f"segment {k} ({s.flags or '-'}" + (
+                        f", sections {', '.join(names[:4])}" if names else "") + ")"
                     raise ElfError(
-                        f"{image.path}: segment {what} 0x{addr:08X}-0x{addr + size - 1:08X} "
-                        f"is outside the memory map of MCU preset '{self.mcu.name}':\n"
+                        f"{image.path}: {label} {what} 0x{addr:08X}-0x{addr + size - 1:08X} "
+                        f"{self._misses(addr, size)} of MCU preset '{self.mcu.name}':\n"
                         f"{self.map.table()}")
+
+    def _misses(self, addr: int, size: int) -> str:
+        """How a span misses the memory map: past the end of a region, or in none."""
+        for r in self.map:
+            if r.base <= addr < r.end:
+                return (f"starts in {r.name} (0x{r.base:08X}-0x{r.end - 1:08X}) but runs "
+                        f"{addr + size - r.end:,} bytes past its end")
+            if addr < r.base < addr + size:
+                return (f"runs into {r.name} at 0x{r.base:08X} from unmapped memory below it")
+        return "lies in no region"
 
     def write_blocks(self, blocks: list[tuple[int, bytes]]) -> None:
         """Write coalesced (address, bytes) blocks; each must lie inside one mapped region."""

@@ -192,6 +192,19 @@ class ImageRun:
             "notes": self.notes, "memory_findings": [f.to_json() for f in self.findings]}
 
 
+#: Tag_CPU_arch (ARM ELF build attributes) -> the CPU variant a generic part runs it on.
+_ARCH_CPU = {"11": "m0", "12": "m0", "10": "m3", "16": "m0", "17": "m33"}
+
+
+def cpu_for(image: ElfImage) -> str | None:
+    """The CPU variant an image's build attributes name (None: no attributes)."""
+    arch = image.attributes.get("TAG_CPU_ARCH")
+    if arch == "13":  # ARMv7E-M: M4F with single-precision FP, M7 with FPv5
+        fp = image.attributes.get("TAG_FP_ARCH")
+        return "m7d" if fp == "8" else "m7" if fp == "7" else "m4f"
+    return _ARCH_CPU.get(arch or "")
+
+
 class ImageRunner:
     """One firmware image on one emulated MCU, ready to run (the script and the CLI use the
     same object: set up, then :meth:`run_on`)."""
@@ -203,10 +216,12 @@ class ImageRunner:
         from .mcu import resolve_cpu
 
         self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
+        self.image = ElfImage.load(elf)
+        if cpu is None and self.mcu.name in ("generic", "large"):
+            cpu = cpu_for(self.image)  # the core the image was built for, not a kinder one
         if cpu is None or isinstance(cpu, str):
             cpu = get_cpu(resolve_cpu(self.mcu, cpu))
         self.cpu = cpu
-        self.image = ElfImage.load(elf)
         self.semihost = Semihost(echo=echo)
         self.machine = Machine(self.image, self.cpu, self.mcu, semihost=self.semihost)
         m = self.machine

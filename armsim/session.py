@@ -55,6 +55,8 @@ class Result:
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
     #: stores outside the running op's buffers (runs with check_bounds)
     overruns: list[Any] = field(default_factory=list)
+    #: memory errors of the firmware (runs with check_memory)
+    memory_findings: list[Any] = field(default_factory=list)
 
     @property
     def instructions(self) -> int:
@@ -203,7 +205,7 @@ class Session:
 
     def run(self, x: np.ndarray | None = None, per_op: bool = False,
             on_stop: Callable[[int], None] | None = None,
-            check_bounds: bool = False) -> Result:
+            check_bounds: bool = False, check_memory: bool = False) -> Result:
         """Run one inference from reset (``x`` written first when given).
 
         With ``per_op`` the run stops at each op's entry and reads the outputs of the ops
@@ -216,6 +218,7 @@ class Session:
             self.write_input(x)
         m = self.machine
         m.begin(self.max_instructions, self.timeout_s)
+        sanitizer = self._memory_check() if check_memory else None
         tensors: dict[str, np.ndarray] = {}
         bounds = None
         if check_bounds:
@@ -247,6 +250,7 @@ class Session:
         finally:
             if bounds is not None:
                 bounds.detach()
+            found = sanitizer.finish() if sanitizer is not None else []
         if on_stop is not None:
             on_stop(-1)
         # The first run was checked for unaligned accesses the chip faults on; the firmware's
@@ -255,7 +259,18 @@ class Session:
         self.check_exit()
         self.check_kernel_status()
         return Result(self.outputs(), self.predicted(), stats, tensors,
-                      list(bounds.found) if bounds is not None else [])
+                      list(bounds.found) if bounds is not None else [], found)
+
+    def _memory_check(self) -> Any:
+        """The memory check on this run, the plan's SRAM buffers counted as written (the
+        loader or the script wrote them before the run)."""
+        from .memcheck import MemoryCheck
+
+        mc = MemoryCheck(self.machine)
+        for b in self.plan.buffers:
+            if b.address is not None and b.region != "arena":
+                mc.mark_written(b.address, b.nbytes)
+        return mc
 
 
     def run_script(self, program: Any, allow_outside: bool = False) -> Any:

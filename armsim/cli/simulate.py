@@ -48,6 +48,10 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--check-bounds", action="store_true",
                    help="check every store an op's kernel makes into the plan's memory lands "
                         "in that op's output or scratch buffer (slower; exit 1 on an overrun)")
+    s.add_argument("--check-memory", action="store_true",
+                   help="with --sources: report heap overruns, use after free, stores below the "
+                        "stack limit and reads of RAM never written (slower; exit 1 on a "
+                        "finding)")
     s.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
                    "quantized from, to report the quantization error apart from the emulator's")
     C.add_sources(s)
@@ -63,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(args.check_bounds and bool(args.script), "--check-bounds needs --model: a script's "
              "run is checked against its own plan by script check")
     C.refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
+    C.refuse(args.check_memory and not args.sources, "--check-memory applies to your own "
+             "code (--sources); for armsim's kernels use --check-bounds")
+    C.refuse(args.check_memory and bool(args.script), "--check-memory runs with --image or "
+             "--inputs (use `armsim run --check-memory --script` for a script's set-up)")
     C.refuse(args.check_bounds and bool(args.sources), "--check-bounds checks armsim's own "
              "per-op kernels; for your code use `armsim run --check-memory`")
     C.refuse(args.filters is not None and not args.script,
@@ -92,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         g, keras, cpu, plan, s, memory = mr.graph, mr.keras, mr.cpu, mr.plan, mr.session, \
             mr.memory
         cases, prep = C.cases(args, g)
-        results = [s.run(c.x, check_bounds=args.check_bounds) for c in cases]
+        results = [s.run(c.x, check_bounds=args.check_bounds, check_memory=args.check_memory)
+                   for c in cases]
         host_source = "model"
     host_out = host.predict(keras, np.stack([c.x for c in cases])) if keras is not None else None
     classifier = g.is_classifier()
@@ -122,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
     for row, r in zip(rows, results):
         if args.check_bounds:
             row["overruns"] = [o.to_json() for o in r.overruns]
-    overrun = any(r.get("overruns") for r in rows)
+        if args.check_memory:
+            row["memory_findings"] = [f.to_json() for f in r.memory_findings]
+    overrun = any(r.get("overruns") or r.get("memory_findings") for r in rows)
     mismatch = any(r.get("agree") is False for r in rows)
     diagnosis = None
     if keras is not None and (mismatch or args.layers):
@@ -143,6 +154,12 @@ def run(args: argparse.Namespace) -> int:
         if diagnosis:
             render.diagnosis(diagnosis)
         render.overruns(rows, args.check_bounds)
+        if args.check_memory:
+            for r, res in zip(rows, results):
+                for f in res.memory_findings:
+                    render.note(f"{r['name']}: memory check: {f.message()}")
+            if not any(r.get("memory_findings") for r in rows):
+                render.note("memory check: no finding")
     return C.EXIT_MISMATCH if mismatch or overrun else C.EXIT_OK
 
 
