@@ -402,6 +402,8 @@ class Machine:
         ebss = self.image.symbols.get("_ebss")
         if ebss is None:
             return None
+        if any(n in self.image.symbols for n in ("_sbrk", "_sbrk_r", "sbrk", "malloc")):
+            return None  # the heap grows up from .bss: no guard in its way
         lo = (ebss.address + 0xFFF) & ~0xFFF
         hi = lo + 0x1000
         sram = self.map.find(lo, 0x1000)

@@ -230,6 +230,15 @@ class ImageRunner:
         self.semihost.cmdline = self.image.path.name
         self.semihost.clock = self._seconds
         self.paint = self._paint_stack()
+        #: problems with the image itself, said before the run
+        self.warnings = [
+            f"segment {k} is writable but runs at 0x{seg.vaddr:08X}, in {r.name}, which is "
+            "read-only on this part: was the image linked for another memory map (the "
+            "toolchain's default script puts everything at 0x8000)? Link it with the part's "
+            "linker script, or build it with `armsim build --sources`"
+            for k, seg in enumerate(self.image.segments) if "w" in seg.flags
+            for r in [m.map.find(seg.vaddr, max(seg.memsz, 1))] if r is not None
+            and "w" not in r.perms]
         self.sanitizer = None
         if check_memory:
             from .memcheck import MemoryCheck
@@ -279,7 +288,7 @@ class ImageRunner:
                started: str | None = None) -> ImageRun:
         """Run from where the CPU is to the first stop; read, count and report."""
         m = self.machine
-        notes: list[str] = []
+        notes: list[str] = list(self.warnings)
         stop: Stop
         try:
             pc = m.go(stop=until)

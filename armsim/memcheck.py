@@ -274,9 +274,9 @@ class MemoryCheck:
             if code == 4 and kind == "heap-overrun":
                 kind = "heap-read"
         elif code == 2:
-            sp = int(self.m.uc.reg_read(A.UC_ARM_REG_SP))
             detail = (f"{self.limit - address} byte(s) below the stack limit "
-                      f"0x{self.limit:08X} (the top of the heap or of .bss); SP now 0x{sp:08X}")
+                      f"0x{self.limit:08X} (the top of the heap, else the end of .bss): the "
+                      "stack has grown into data")
         elif code == 3:
             detail = "these bytes were never written since reset"
         return MemoryFinding(kind, pc, f.name if f else "?", where, address, size, write,

@@ -440,7 +440,7 @@ def image_run(res: Any, functions: int) -> None:
     """How an image's run stopped, its cost per function, reads, notes and findings."""
     c = console()
     status = "" if res.exit_status is None else f", exit status {res.exit_status}"
-    c.print(escape(f"{res.elf.name} on {res.cpu.title}, MCU {res.mcu.name}: started from "
+    c.print(escape(f"{res.elf.name} on {res.cpu.title}, MCU {res.mcu.name}; start: "
                    f"{res.start}"))
     c.print(escape(f"stopped: {res.stop.reason} at 0x{res.stop.pc:08X} {res.stop.where}: "
                    f"{res.stop.detail}{status}"))

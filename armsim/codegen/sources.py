@@ -126,8 +126,12 @@ def build_sources(cpu: CpuVariant, mcu: Mcu, src: UserSources, plan: Plan | None
 
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
+            hint = ""
+            if src.entry and f"undefined reference to `{src.entry}'" in proc.stderr:
+                hint = (f"\n(armsim's main calls {src.entry}(): define `void {src.entry}(void)` "
+                        "in your code, or name your function with --entry)")
             raise ToolchainError(f"building {', '.join(f.name for f in src.files)} for "
-                                 f"{cpu.title} failed:\n{proc.stderr.rstrip()}")
+                                 f"{cpu.title} failed:\n{proc.stderr.rstrip()}{hint}")
         if out_dir.exists():
             shutil.rmtree(out_dir, ignore_errors=True)
         F._publish(work, out_dir)

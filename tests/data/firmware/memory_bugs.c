@@ -50,6 +50,19 @@ __attribute__((noipa)) int average(int n)
     return s / n;
 }
 
+#if BUG == 4
+/* BUG 4: recursion that grows the stack down into the heap */
+__attribute__((noipa)) int deep(const char *heap_block, int depth)
+{
+    volatile char frame[256];
+    frame[0] = (char)depth;
+    if ((const char *)frame > heap_block + 16) {
+        return deep(heap_block, depth + 1) + frame[0];
+    }
+    return frame[0];
+}
+#endif
+
 int main(void)
 {
     int *table = malloc(8 * sizeof(int));
@@ -65,6 +78,9 @@ int main(void)
     strcat(text, " done");
     puts(text);
     free(text);
+#if BUG == 4
+    printf("depth %d\n", deep((const char *)other, 0));
+#endif
     free(other);
     free(table);
     return 0;
