@@ -196,5 +196,5 @@ def test_elf_without_per_op_symbols_still_reports_and_finds_the_layout(tmp_path,
                        str(data_file(DEFAULT_MODEL)), "--elf", str(stripped), "--json")
     assert code == 1 and r["agree"] is False
     d = r["diagnosis"]
-    assert "per-op diagnosis needs them" in d["note"]
+    assert "no per-op comparison" in d["note"]
     assert any("dense_weights look transposed" in f for f in d["findings"])

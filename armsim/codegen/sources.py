@@ -125,6 +125,14 @@ def build_sources(cpu: CpuVariant, mcu: Mcu, src: UserSources, plan: Plan | None
         import subprocess
 
         proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0 and "multiple definition of `main'" in proc.stderr and \
+                "armsim_main.c" in generated:
+            # the user's code has its own main: it runs the network itself, then returns
+            # (or exits) to end the run
+            gen_main = str(work / "armsim_main.c")
+            cmd = [a for a in cmd if a != gen_main]
+            (work / "command.txt").write_text(" ".join(cmd) + "\n")
+            proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             hint = ""
             if src.entry and f"undefined reference to `{src.entry}'" in proc.stderr:
