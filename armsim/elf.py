@@ -6,6 +6,7 @@ import bisect
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .errors import ElfError
 
@@ -119,7 +120,7 @@ class ElfImage:
     def source_line(self, address: int) -> tuple[str, int] | None:
         """(file, line) of the code at ``address`` from the DWARF line table, if any."""
         if self._lines is None:
-            self._lines = _line_table(self.path)
+            self._lines = _line_table(self.path, lambda a: self.function_at(a) is not None)
         addrs, rows = self._lines
         i = bisect.bisect_right(addrs, address) - 1
         f = self.function_at(address)
@@ -149,8 +150,13 @@ def _arm_attributes(ef: object) -> dict[str, str]:
     return out
 
 
-def _line_table(path: Path) -> tuple[list[int], list[tuple[str, int]]]:
-    """Sorted (address -> (file, line)) rows of every DWARF line program in the ELF."""
+def _line_table(path: Path, keep: "Callable[[int], bool]" = lambda a: True
+                ) -> tuple[list[int], list[tuple[str, int]]]:
+    """Sorted (address -> (file, line)) rows of every DWARF line program in the ELF.
+
+    A sequence is kept only when ``keep`` accepts its first address: the linker leaves the
+    sequences of sections it discarded (``--gc-sections``) at address 0, where they would
+    shadow the real code of a part whose flash starts at 0."""
     from elftools.elf.elffile import ELFFile
 
     rows: list[tuple[int, str, int]] = []
@@ -166,13 +172,21 @@ def _line_table(path: Path) -> tuple[list[int], list[tuple[str, int]]]:
                     continue
                 files = lp["file_entry"]
                 v5 = lp.header["version"] >= 5
+                seq: list[tuple[int, str, int]] = []
                 for entry in lp.get_entries():
                     st = entry.state
-                    if st is None or st.end_sequence:
+                    if st is None:
+                        continue
+                    if st.end_sequence:
+                        if seq and keep(seq[0][0]):
+                            rows += seq
+                        seq = []
                         continue
                     idx = st.file if v5 else st.file - 1
                     name = files[idx].name.decode(errors="replace") if 0 <= idx < len(files) else "?"
-                    rows.append((st.address, name, st.line))
+                    seq.append((st.address, name, st.line))
+                if seq and keep(seq[0][0]):
+                    rows += seq
     except Exception:  # debug info is optional: no lines rather than a failed profile
         return [], []
     rows.sort(key=lambda r: r[0])
