@@ -137,3 +137,23 @@ def test_check_memory_on_own_network(tmp_path, capsys, mnist_dir):
     assert main(["simulate", "--sources", str(OWN / "seed_net.c"), "--image", "0",
                  "--check-memory", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["memory_findings"] == []
+
+
+def test_run_compare_with_a_script(tmp_path, capsys, mnist_dir):
+    script = tmp_path / "s.ini"
+    assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "4", "--out",
+                 str(script)]) == 0
+    results = {}
+    for name in ("seed_net.c", "seed_net_transposed.c"):
+        elf = tmp_path / f"{name}.elf"
+        assert main(["build", "--sources", str(OWN / name), "--include", str(OWN), "--model",
+                     str(data_file(DEFAULT_MODEL)), "--out", str(elf)]) == 0
+        capsys.readouterr()
+        rc = main(["run", str(elf), "--script", str(script), "--model",
+                   str(data_file(DEFAULT_MODEL)), "--compare", "output", "--json"])
+        results[name] = (rc, json.loads(capsys.readouterr().out))
+    rc, doc = results["seed_net.c"]
+    assert rc == 0 and doc["compare"]["agree"] and doc["stop"]["reason"] == "exit"
+    assert doc["start"].startswith("after s.ini's set-up")
+    rc, doc = results["seed_net_transposed.c"]
+    assert rc == 1 and not doc["compare"]["agree"]
