@@ -157,3 +157,24 @@ def test_run_compare_with_a_script(tmp_path, capsys, mnist_dir):
     assert doc["start"].startswith("after s.ini's set-up")
     rc, doc = results["seed_net_transposed.c"]
     assert rc == 1 and not doc["compare"]["agree"]
+
+
+@pytest.mark.parametrize("old,new,buffer", [
+    ("CONV_WEIGHTS[f * 25 + j * 5 + i]", "CONV_WEIGHTS[f * 25 + i * 5 + j]", "conv_weights"),
+    ("return INPUT[col * SIDE + row];", "return INPUT[row * SIDE + col];", "input"),
+])
+def test_code_reading_mistakes_on_a_script_without_model(tmp_path, capsys, old, new, buffer):
+    script = tmp_path / "s.ini"
+    assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "2", "--out",
+                 str(script)]) == 0
+    src = tmp_path / "bug.c"
+    text = (OWN / "seed_net.c").read_text()
+    assert old in text
+    src.write_text(text.replace(old, new))
+    capsys.readouterr()
+    rc = main(["simulate", "--sources", str(src), "--include", str(OWN), "--script",
+               str(script), "--json"])
+    row = json.loads(capsys.readouterr().out)
+    assert rc == 1 and row["host_source"] == "rebuilt from the script's weights"
+    findings = row["diagnosis"]["findings"]
+    assert len(findings) == 1 and findings[0].startswith(f"the code reads {buffer} as ")

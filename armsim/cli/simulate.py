@@ -139,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
     if keras is not None and (mismatch or args.layers):
         picks = [(c.name, c.x, host_out[i]) for i, (c, r) in enumerate(zip(cases, rows))
                  if args.layers or not r.get("agree", True)][:3]
-        diagnosis = diagnose_inputs(s, keras, memory, picks, args.tolerance)
+        diagnosis = diagnose_inputs(s, keras, memory, picks, args.tolerance,
+                                    rebuilt=host_source == REBUILT)
         for r in rows:
             r["diagnosis"] = next((d for d in diagnosis if d["input"] == r["name"]), None)
     if args.json:
@@ -163,20 +164,38 @@ def run(args: argparse.Namespace) -> int:
     return C.EXIT_MISMATCH if mismatch or overrun else C.EXIT_OK
 
 
+def with_weights(g: Any, plan: Any, memory: dict[str, np.ndarray]) -> Any:
+    """The graph with its constants as memory holds them (the host rebuilt from a script's
+    own weights: the graph armsim knows carries no values of its own)."""
+    import dataclasses
+
+    tensors = dict(g.tensors)
+    for b in plan:
+        t = g.tensors[b.tensor]
+        if t.is_constant and b.name in memory:
+            tensors[t.name] = dataclasses.replace(t, data=b.unpack(memory[b.name]))
+    return dataclasses.replace(g, tensors=tensors)
+
+
 def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
                     inputs: list[tuple[str, np.ndarray, np.ndarray]],
-                    tolerance: float) -> list[dict[str, Any]]:
-    """Per-op comparison and layout-mistake findings for a few (name, input, host output)."""
+                    tolerance: float, rebuilt: bool = False) -> list[dict[str, Any]]:
+    """Per-op comparison and layout-mistake findings for a few (name, input, host output).
+
+    ``rebuilt``: the host was rebuilt from the script's own weights, so memory is the truth
+    by construction: no memory-layout search, and the graph takes the script's values."""
     from .. import diagnose as D
     from .. import reference
 
-    g, plan = s.graph, s.plan
+    plan = s.plan
+    g = with_weights(s.graph, plan, memory) if rebuilt else s.graph
     reports = []
     for name, x, host_out in inputs:
         mem = dict(memory)
         mem[plan.input.name] = plan.input.pack(x)
         # the layout search reads memory only: it works for any ELF
-        findings = [f.message() for f in D.layout_mistakes(g, plan, mem, x, host_out, tolerance)]
+        findings = [] if rebuilt else [
+            f.message() for f in D.layout_mistakes(g, plan, mem, x, host_out, tolerance)]
         report: dict[str, Any] = {
             "input": name, "host_class": int(np.argmax(host_out)) if g.is_classifier() else None,
             "findings": findings}

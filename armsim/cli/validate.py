@@ -121,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
         res["diagnosis"] = diagnose_inputs(s, keras, memory,
                                            [(f"input #{args.start + i}", xs[i], host_out[i])
                                             for i in picks],
-                                           args.tolerance)
-        if host_source != REBUILT or args.layers:
+                                           args.tolerance, rebuilt=host_source == REBUILT)
+        if (host_source != REBUILT or args.layers) and s.op_entries():
             s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
             res["overruns"] = [o.to_json() for i in picks
                                for o in s.run(xs[i], check_bounds=True).overruns]
