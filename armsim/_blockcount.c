@@ -430,19 +430,21 @@ static void mem_access(void *uc, acheck *c, uint64_t pc, const acc_entry *e, uin
     if (c->suspended) {
         return;
     }
-    size_t unwritten = 0;
+    /* reads: only an access with every byte outside live blocks (or never written)
+     * counts, so word-wise string scans that read past a terminator are not reported */
+    size_t unwritten = 0, outside = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!e->sp && (sh[i] & (SH_ARENA | SH_LIVE)) == SH_ARENA) {
-            c->reg_read(uc, 12 /* UC_ARM_REG_SP */, &sp);
-            if (lo + i < sp) {
-                mem_record(c, pc, (uint32_t)(lo + i), e->size, 0, MK_HEAP_READ);
-                return;
-            }
-            break;
-        }
+        outside += !e->sp && (sh[i] & (SH_ARENA | SH_LIVE)) == SH_ARENA;
         unwritten += !(sh[i] & SH_WRITTEN);
     }
-    if (unwritten == n) { /* every byte never written: a partial word read is allowed */
+    if (outside == n) {
+        c->reg_read(uc, 12 /* UC_ARM_REG_SP */, &sp);
+        if (lo < sp) {
+            mem_record(c, pc, (uint32_t)lo, e->size, 0, MK_HEAP_READ);
+            return;
+        }
+    }
+    if (unwritten == n) {
         mem_record(c, pc, a, e->size, 0, MK_UNINIT);
     }
 }

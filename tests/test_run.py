@@ -235,3 +235,17 @@ def test_semihosting_files_and_exit():
     assert sh.exit.status == 7
     sh.call(0x18, 0x20023, mem)  # RunTimeErrorUnknown (abort)
     assert sh.exit.status == 1 and sh.exit.reason == "RunTimeErrorUnknown"
+
+
+def test_check_memory_allows_word_wise_string_scans(tmp_path, capsys):
+    """newlib's strlen/strcmp read whole words past a terminator at the end of a block: a
+    read partly outside a live block is not an error (a write would be)."""
+    src = tmp_path / "scan.c"
+    src.write_text('#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n'
+                   'int main(void) {\n  char *s = malloc(5);\n  strcpy(s, "abcd");\n'
+                   '  size_t n = strlen(s);\n  char *t = malloc(n + 1);\n'
+                   '  memcpy(t, s, n + 1);\n  printf("%s %d\\n", t, strcmp(s, t));\n'
+                   '  free(s);\n  free(t);\n  return 0;\n}\n')
+    elf = build(tmp_path, src)
+    rc, doc = run_json(capsys, str(elf), "--check-memory")
+    assert rc == 0 and doc["memory_findings"] == [] and doc["output"]["stdout"] == "abcd 0\n"
