@@ -6,7 +6,8 @@ see :mod:`armsim.alignment`) against a shadow byte per byte of SRAM:
 
 * a store into the heap arena (from the end of .bss up to the stack pointer, when the image
   has an allocator) outside every live block: an overrun of a block, or a use after free;
-* a read of the heap arena outside every live block (reads of freed or never-allocated heap);
+* a read whose every byte is in the heap arena outside every live block (reads of freed or
+  never-allocated heap; a word read that only partly leaves a block is allowed);
 * an SP-based store below the stack limit (the top of the heap, else the end of .bss): the
   stack has grown into data;
 * a read of bytes never written since reset, by the CPU or by the loader (script writes,
