@@ -249,3 +249,16 @@ def test_check_memory_allows_word_wise_string_scans(tmp_path, capsys):
     elf = build(tmp_path, src)
     rc, doc = run_json(capsys, str(elf), "--check-memory")
     assert rc == 0 and doc["memory_findings"] == [] and doc["output"]["stdout"] == "abcd 0\n"
+
+
+def test_run_does_not_import_tensorflow(console):
+    """A firmware run needs no host model: neither TensorFlow nor Keras is imported."""
+    import os
+    import sys
+
+    code = ("import sys; from armsim.cli import main; "
+            f"rc = main(['run', {str(console)!r}, '--json']); "
+            "print(rc, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=os.environ.copy())
+    assert r.stdout.split()[-3:] == ["3", "False", "False"], r.stdout[-500:] + r.stderr
