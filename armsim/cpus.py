@@ -21,11 +21,29 @@ class CpuVariant:
     fpu: str | None
     #: the SCB CPUID register's value on this core
     cpuid: int = 0
+    #: the compiler optimisation level of every build for it
+    opt: str = "-O2"
 
     @property
     def all_flags(self) -> tuple[str, ...]:
-        """Flags shared by every build plus this CPU's own."""
-        return COMMON_FLAGS + self.gcc_flags
+        """Flags shared by every build (at this variant's -O level) plus this CPU's own."""
+        return tuple(self.opt if f == DEFAULT_OPT else f for f in COMMON_FLAGS) + self.gcc_flags
+
+    def with_opt(self, opt: str | None) -> "CpuVariant":
+        """The same core built at another optimisation level (refused if GCC has none such)."""
+        if opt is None or opt == self.opt:
+            return self
+        if opt not in OPT_LEVELS:
+            raise ArmsimError(f"unknown optimisation level {opt!r}; one of "
+                              f"{', '.join(OPT_LEVELS)}")
+        import dataclasses
+
+        return dataclasses.replace(self, opt=opt)
+
+
+#: GCC's optimisation levels a build may use; -O2 is the default.
+DEFAULT_OPT = "-O2"
+OPT_LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Os", "-Oz", "-Og", "-Ofast")
 
 
 #: Flags every kernel build uses, whatever the CPU. ISO C mode turns floating-point

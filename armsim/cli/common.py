@@ -83,8 +83,25 @@ def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
                    help=f"MCU preset: memories and core (default {DEFAULT_MCU}, or the "
                         "emulation-only 'large' when the model does not fit it, said on stderr)")
     if kernels:
+        from ..cpus import DEFAULT_OPT, OPT_LEVELS
+
         p.add_argument("--kernels", default=DEFAULT_KERNELS, choices=KERNEL_SETS,
                        help=f"kernel set (default {DEFAULT_KERNELS})")
+        p.add_argument("--opt", default=DEFAULT_OPT, type=opt_level, metavar="LEVEL",
+                       help="compiler optimisation level of the build: "
+                            f"{', '.join(o[1:] for o in OPT_LEVELS)} (written Os or =-Os; "
+                            f"default {DEFAULT_OPT[1:]})")
+
+
+def opt_level(text: str) -> str:
+    """``Os``, ``-Os`` -> ``-Os`` (argparse would read a bare ``-Os`` as an option)."""
+    from ..cpus import OPT_LEVELS
+
+    level = text if text.startswith("-") else f"-{text}"
+    if level not in OPT_LEVELS:
+        raise argparse.ArgumentTypeError(f"unknown optimisation level {text!r}; one of "
+                                         f"{', '.join(o[1:] for o in OPT_LEVELS)}")
+    return level
 
 
 def add_model(p: argparse.ArgumentParser, positional: bool = False, help_: str = "") -> None:
@@ -196,7 +213,12 @@ def target(args: argparse.Namespace, g: Graph | None = None) -> tuple[CpuVariant
                 note(f"{str(e).split(': ', 1)[-1].split(';')[0]} on '{DEFAULT_MCU}': running on "
                      "the emulation-only preset 'large' (give --mcu to choose a part)")
     mcu = get_mcu(name)
-    return get_cpu(resolve_cpu(mcu, getattr(args, "cpu", None))), mcu
+    return with_opt(args, get_cpu(resolve_cpu(mcu, getattr(args, "cpu", None)))), mcu
+
+
+def with_opt(args: argparse.Namespace, cpu: CpuVariant) -> CpuVariant:
+    """The CPU variant at the command's --opt level."""
+    return cpu.with_opt(getattr(args, "opt", None))
 
 
 @dataclass
@@ -393,6 +415,7 @@ def versions(cpu: CpuVariant | None = None, host: bool = True) -> dict[str, str]
            "python": platform.python_version()}
     if cpu is not None:
         out["cpu_model"] = f"{cpu.title} (Unicorn UC_CPU_ARM model {cpu.uc_cpu})"
+        out["compiler_flags"] = " ".join(cpu.all_flags)
     from ..codegen import cmsis
 
     out["cmsis_nn"] = cmsis.version() or "not found"
@@ -425,7 +448,7 @@ def model_run(args: argparse.Namespace, ref: ModelRef | None = None,
     assert ref is not None
     cpu, mcu = target(args, ref.graph)
     if cpu_name is not None:
-        cpu = get_cpu(cpu_name)
+        cpu = with_opt(args, get_cpu(cpu_name))
     plan = plan_for(args, ref.graph, mcu, cpu)
     s = session(args, ref.graph, plan, cpu, mcu)
     return ModelRun(ref.graph, ref.keras, cpu, mcu, plan, s, plan.pack(plan.constant_tensors()))
@@ -465,7 +488,7 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
     if ref is not None:
         cpu, mcu = target(args, ref.graph)
         if cpu_name is not None:
-            cpu = get_cpu(cpu_name)
+            cpu = with_opt(args, get_cpu(cpu_name))
         g, plan = ref.graph, plan_for(args, ref.graph, mcu, cpu)
     else:
         cpu, mcu = target(args)
@@ -473,7 +496,7 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
         g = seed_graph(f or MAX_FILTERS)
         plan = seed_plan(g)
     if cpu_name is not None:
-        cpu = get_cpu(cpu_name)
+        cpu = with_opt(args, get_cpu(cpu_name))
     s = session(args, g, plan, cpu, mcu, load_weights=False)
     try:
         log = s.run_script(program, getattr(args, "allow_outside_layout", False))
