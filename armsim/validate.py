@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -38,6 +39,7 @@ class RunSpec:
     counting: str = "auto"
     dtype: str = "float32"  # the outputs' element type
     semihosting: bool = False  # hosted firmware (the user's --sources) exits that way
+    elf_bytes: bytes | None = None  # the ELF itself, for workers without the file (Dask)
 
     @classmethod
     def of(cls, session: Any, blocks: list[tuple[int, bytes]] | None = None) -> "RunSpec":
@@ -141,6 +143,72 @@ def emulate(spec: RunSpec, xs: np.ndarray, jobs: int,
         if pool is not None:
             pool.close()
             pool.join()
+    return EmulatorRun(outs, preds, instr, time.perf_counter() - t0)
+
+
+#: Machines of this worker process, by the ELF's content hash (Dask runs).
+_DASK: dict[str, dict[str, Any]] = {}
+
+
+def shippable(spec: RunSpec) -> RunSpec:
+    """The spec with its ELF's bytes inside, for workers on other machines (no shared disk)."""
+    import dataclasses
+
+    return dataclasses.replace(spec, elf_bytes=Path(spec.elf).read_bytes())
+
+
+def _dask_chunk(spec: RunSpec, start: int, xs: np.ndarray
+                ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """One chunk on a Dask worker: the ELF is written to the worker's disk from the spec."""
+    import dataclasses
+    import hashlib
+    import tempfile
+
+    data = spec.elf_bytes if spec.elf_bytes is not None else Path(spec.elf).read_bytes()
+    key = hashlib.sha256(data).hexdigest()[:16]
+    if key not in _DASK:
+        path = Path(tempfile.gettempdir()) / f"armsim-{key}.elf"
+        if not path.is_file():
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        saved = dict(_W)
+        _init(dataclasses.replace(spec, elf=str(path), elf_bytes=None))
+        _DASK[key] = dict(_W)
+        _W.clear()
+        _W.update(saved)
+    saved = dict(_W)
+    _W.clear()
+    _W.update(_DASK[key])
+    try:
+        return _chunk((start, xs))
+    finally:
+        _W.clear()
+        _W.update(saved)
+
+
+def emulate_dask(spec: RunSpec, xs: np.ndarray, client: Any,
+                 progress: Callable[[int], None] | None = None,
+                 chunk: int = 200) -> EmulatorRun:
+    """:func:`emulate` with the chunks as Dask tasks on ``client``'s workers: the ELF and each
+    chunk of inputs travel with the tasks."""
+    from distributed import as_completed
+
+    n = len(xs)
+    outs = np.empty((n, spec.n_outputs), np.dtype(spec.dtype))
+    preds = np.empty(n, np.int32)
+    instr = np.empty(n, np.int64)
+    t0 = time.perf_counter()
+    remote = client.scatter(shippable(spec), broadcast=True)
+    futures = [client.submit(_dask_chunk, remote, i, xs[i:i + chunk], pure=False)
+               for i in range(0, n, chunk)]
+    for fut in as_completed(futures):
+        start, o, p, c = fut.result()
+        outs[start:start + len(o)] = o
+        preds[start:start + len(o)] = p
+        instr[start:start + len(o)] = c
+        if progress:
+            progress(len(o))
     return EmulatorRun(outs, preds, instr, time.perf_counter() - t0)
 
 

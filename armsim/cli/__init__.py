@@ -14,11 +14,11 @@ from typing import Sequence
 from .. import __version__
 from ..errors import ArmsimError
 from . import (build, export, header, plan, profile, quantize, regress, run, script,
-               simulate, train, validate)
+               simulate, sweep, train, validate)
 from .common import DEFAULT_MODEL, EXIT_BAD_INPUT, data_file
 
 COMMANDS = (train, quantize, export, plan, header, build, simulate, validate, profile, run,
-            regress, script)
+            sweep, regress, script)
 
 DESCRIPTION = """\
 Check that a neural network's C inference code on an Arm Cortex-M gives the same answers as

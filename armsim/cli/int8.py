@@ -205,8 +205,9 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
         task = bar.add(f"TFLite interpreter on {len(xq)} inputs", len(xq))
         host_q = host.predict_q(xf if g.float_edges[0] else xq,
                                 progress=lambda k: bar.advance(task, k))
-        task = bar.add(f"emulating {len(xq)} inputs on {jobs} process(es)", len(xq))
-        run_ = V.emulate(spec, xq, jobs, progress=lambda k: bar.advance(task, k))
+        from .validate import emulate
+
+        run_ = emulate(args, spec, xq, jobs, bar)
     emu_q = run_.outputs.astype(np.int8)
     diff = np.abs(emu_q.astype(np.int32) - host_q.astype(np.int32))
     per_input = diff.max(axis=1) if diff.size else np.zeros(len(xq), np.int32)

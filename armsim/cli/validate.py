@@ -32,6 +32,9 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--n", type=C.positive_int, help="number of inputs (default: all)")
     v.add_argument("--start", type=C.non_negative_int, default=0, help="first input index")
     v.add_argument("--jobs", type=C.positive_int, help="worker processes (default: all cores)")
+    v.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="run the emulation as Dask tasks on this scheduler (default "
+                        "$ARMSIM_DASK_SCHEDULER; unset: a local process pool)")
     v.add_argument("--json", action="store_true")
     v.add_argument("--plot", help="write the confusion matrices as a PNG")
     v.add_argument("--layers", action="store_true",
@@ -43,6 +46,23 @@ def add_parser(sub: Any) -> None:
     C.add_sources(v)
     C.add_limits(v)
     v.set_defaults(func=run)
+
+
+def emulate(args: argparse.Namespace, spec: Any, xs: np.ndarray, jobs: int, bar: Any) -> Any:
+    """The inputs through the emulator: on a process pool, or as Dask tasks with
+    --scheduler (or $ARMSIM_DASK_SCHEDULER)."""
+    from ..dask_engine import client, dashboard, scheduler_address
+
+    address = scheduler_address(getattr(args, "scheduler", None))
+    if address is None:
+        task = bar.add(f"emulating {len(xs)} inputs on {jobs} process(es)", len(xs))
+        return V.emulate(spec, xs, jobs, progress=lambda k: bar.advance(task, k))
+    with client(address) as c:
+        link = dashboard(c)
+        if link:
+            render.note(f"Dask dashboard: {link}")
+        task = bar.add(f"emulating {len(xs)} inputs on Dask at {address}", len(xs))
+        return V.emulate_dask(spec, xs, c, progress=lambda k: bar.advance(task, k))
 
 
 def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | None, str]:
@@ -105,8 +125,7 @@ def run(args: argparse.Namespace) -> int:
     with render.progress(not (args.json or args.quiet)) as bar:
         task = bar.add(f"host model on {len(xs)} inputs", len(xs))
         host_out = host.predict(keras, xs, progress=lambda k: bar.advance(task, k))
-        task = bar.add(f"emulating {len(xs)} inputs on {jobs} process(es)", len(xs))
-        run_ = V.emulate(spec, xs, jobs, progress=lambda k: bar.advance(task, k))
+        run_ = emulate(args, spec, xs, jobs, bar)
     res = V.summarize(host_out, run_, classifier, labels, args.tolerance, args.rtol)
     res.update(model=g.name, inputs=what, start=args.start, cpu=cpu.name, kernels=args.kernels,
                jobs=jobs, plan=plan.preset, host_source=host_source,

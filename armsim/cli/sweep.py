@@ -1,0 +1,109 @@
+"""``armsim sweep`` and ``armsim report``: a grid of cells on Dask, and its HTML page."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import ArmsimError
+from . import common as C
+from . import render
+
+
+def add_parser(sub: Any) -> None:
+    """Register both commands."""
+    s = sub.add_parser("sweep", help="run a grid of models x dtypes x CPUs x kernels x -O "
+                       "levels x parts on Dask; results in DIR/results.sqlite",
+                       description="Every cell of the sweep file's grid is built, validated "
+                       "and profiled as a Dask task (a local cluster of one worker per core, "
+                       "or --scheduler). Finished cells are committed at once; a rerun skips "
+                       "the cells already stored. Writes DIR/report.html at the end.")
+    s.add_argument("sweep", help="the sweep file (.toml)")
+    s.add_argument("--out", required=True, help="results folder (results.sqlite, report.html)")
+    s.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="an existing Dask scheduler (default $ARMSIM_DASK_SCHEDULER; unset: "
+                        "a local cluster)")
+    s.add_argument("--workers", type=C.positive_int,
+                   help="local cluster: worker processes (default: one per core)")
+    C.add_data(s)
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=run_sweep)
+    r = sub.add_parser("report", help="write the HTML page of a sweep's results",
+                       description="One self-contained HTML file: the results table "
+                       "(sortable), Pareto fronts of quality against estimated cycles and "
+                       "flash per CPU, per-layer costs and confusion matrices of the Pareto "
+                       "cells, versions.")
+    r.add_argument("dir", help="a sweep's results folder")
+    r.add_argument("--html", help="where to write the page (default DIR/report.html)")
+    r.set_defaults(func=run_report)
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """Run the cells not stored yet; exit 0 when every cell is ok, 1 otherwise."""
+    from .. import report
+    from ..dask_engine import client, dashboard, scheduler_address
+    from ..sweep import run as R
+    from ..sweep.spec import load
+    from ..sweep.store import Store
+
+    sweep = load(args.sweep)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ArmsimError(f"--out {out}: not a folder")
+    store = Store(out / "results.sqlite")
+    try:
+        prepared = R.prepare(sweep, store, out, args.data)
+        cells = sweep.cells()
+        render.note(f"{len(cells)} cells; {prepared.skipped} already stored, "
+                    f"{len(prepared.tasks)} to run")
+        if prepared.tasks:
+            with client(scheduler_address(args.scheduler), args.workers) as c:
+                link = dashboard(c)
+                if link:
+                    render.note(f"Dask dashboard: {link}")
+                with render.progress(not args.quiet) as bar:
+                    cells_t = bar.add("cells", len(prepared.tasks))
+                    images_t = bar.add("images", len(prepared.tasks) * sweep.n)
+
+                    def on_cell(row: dict[str, Any]) -> None:
+                        bar.advance(cells_t, 1)
+                        bar.advance(images_t, sweep.n)
+                        if row["status"] != "ok" and not args.quiet:
+                            render.note(f"{Path(row['model']).name} {row['dtype']} {row['cpu']} "
+                                        f"{row['kernels']} {row['opt']} {row['mcu']}: "
+                                        f"{row['status']} {row['error'] or ''}".strip())
+
+                    R.execute(prepared, store, c, on_cell)
+        rows = store.rows()
+        page = report.write(out / "report.html", report.sweep_report(rows, f"armsim sweep: "
+                                                                     f"{Path(args.sweep).name}"))
+        wanted = set(prepared.hashes)
+        mine = [r for r in rows if r["hash"] in wanted]
+        render.note(f"results: {store.path} ({len(rows)} cells); report: {page}")
+        bad = [r for r in mine if r["status"] != "ok"]
+        print(f"{len(mine)} cells: {len(mine) - len(bad)} ok, {len(bad)} not "
+              f"({', '.join(sorted({r['status'] for r in bad})) or '-'})")
+        return C.EXIT_OK if not bad else C.EXIT_MISMATCH
+    finally:
+        store.close()
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Write the page."""
+    from .. import report
+    from ..sweep.store import Store
+
+    d = Path(args.dir)
+    if not (d / "results.sqlite").is_file():
+        raise ArmsimError(f"{d}: no results.sqlite (run `armsim sweep FILE --out {d}` first)")
+    out = C.check_output(args.html, (".html", ".htm"), "--html") if args.html else \
+        d / "report.html"
+    store = Store(d / "results.sqlite")
+    try:
+        rows = store.rows()
+    finally:
+        store.close()
+    report.write(out, report.sweep_report(rows, f"armsim sweep: {d.name}"))
+    print(out)
+    return C.EXIT_OK

@@ -1,0 +1,208 @@
+"""One cell of a sweep, computed on a worker: build, validate, profile.
+
+The task carries everything it needs (the model file's bytes, the inputs), so a worker on
+another machine builds there; it returns one row of the results table. The figures are those
+of the single commands with the same settings: ``validate`` over the cell's inputs and
+``profile`` of its first input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .spec import CellKey
+
+#: Columns of the ``cells`` table after the key columns, in order.
+RESULT_COLUMNS = ("status", "error", "agreement", "accuracy", "max_abs_diff", "instructions",
+                  "cycles_estimate", "flash_bytes", "ram_bytes", "peak_stack_bytes", "seconds",
+                  "versions", "n_inputs", "layers", "confusion")
+STATUSES = ("ok", "does-not-fit", "disagree", "fault", "error")
+
+
+@dataclass(frozen=True)
+class CellTask:
+    """What a worker needs for one cell (plain data, sent through Dask)."""
+
+    key: CellKey
+    hash: str
+    model_name: str
+    model_bytes: bytes
+    model_suffix: str
+    n: int
+    profile: bool
+    tolerance: float
+    rtol: float
+
+
+def kernel_fingerprint() -> str:
+    """A hash of every kernel and runtime source (part of each cell's content hash)."""
+    from ..codegen.firmware import kernels_dir
+
+    h = hashlib.sha256()
+    root = kernels_dir()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in (".c", ".h", ".ld", ".S"):
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cell_hash(key: CellKey, model_bytes: bytes, inputs_digest: str, n: int, profile: bool,
+              tolerance: float, rtol: float, kernels: str) -> str:
+    """The content hash of everything that determines a cell's result."""
+    from .. import __version__
+
+    h = hashlib.sha256()
+    for part in (json.dumps(asdict(key), sort_keys=True), hashlib.sha256(model_bytes).hexdigest(),
+                 inputs_digest, str(n), str(profile), repr(tolerance), repr(rtol), kernels,
+                 __version__):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:24]
+
+
+def _row(task: CellTask, status: str, error: str = "", **figures: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {**asdict(task.key), "hash": task.hash}
+    row.update({c: None for c in RESULT_COLUMNS})
+    row.update(status=status, error=error, **figures)
+    return row
+
+
+_MODELS: dict[str, Any] = {}
+
+
+def _load(task: CellTask) -> tuple[Any, Any, str]:
+    """(graph, host model or None for int8, path) of the task's model, once per worker."""
+    from ..frontends import load_model
+
+    digest = hashlib.sha256(task.model_bytes).hexdigest()[:16]
+    if digest not in _MODELS:
+        path = Path(tempfile.gettempdir()) / f"armsim-model-{digest}{task.model_suffix}"
+        if not path.is_file():
+            path.write_bytes(task.model_bytes)
+        g, host = load_model(path)
+        _MODELS[digest] = (g, host, str(path))
+    return _MODELS[digest]
+
+
+def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
+    """Compute one cell; never raises (a failure is the row's status and error)."""
+    t0 = time.perf_counter()
+    try:
+        row = _run(task, xs, ys)
+    except Exception as e:  # a cell's failure is data, not the sweep's failure
+        from ..errors import ArmsimError, EmulatorFault
+
+        status = "fault" if isinstance(e, EmulatorFault) else "error"
+        text = str(e).split("\n", 1)[0] if isinstance(e, ArmsimError) else \
+            f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
+        row = _row(task, status, text)
+    row["seconds"] = round(time.perf_counter() - t0, 3)
+    return row
+
+
+def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
+    from ..codegen.firmware import MIN_STACK, check_plan_fits
+    from ..cpus import get_cpu
+    from ..errors import LayoutError
+    from ..mcu import get_mcu
+    from ..plan import make_plan
+    from ..profile import footprint, profile
+    from ..session import Session
+
+    k = task.key
+    g, host_model, path = _load(task)
+    if k.dtype == "int8" and not g.quantized:
+        return _row(task, "error", f"{task.model_name} is a float32 model: an int8 cell needs "
+                    "its int8 .tflite (armsim quantize)")
+    if k.dtype == "float32" and g.quantized:
+        return _row(task, "error", f"{task.model_name} is an int8 model: it has no float32 cell")
+    cpu = get_cpu(k.cpu).with_opt(k.opt)
+    mcu = get_mcu(k.mcu)
+    plan = make_plan(g, "auto", None, "sram", mcu.sram_base, cpu)
+    try:
+        check_plan_fits(plan, mcu)
+    except LayoutError as e:
+        need = plan.reserved_end - mcu.sram_base + MIN_STACK
+        return _row(task, "does-not-fit", str(e), ram_bytes=int(need),
+                    flash_bytes=int(plan.flash_weight_bytes()))
+    s = Session(g, plan, cpu, mcu, k.kernels)
+    from .. import validate as V
+    from ..cli.common import versions
+
+    figures: dict[str, Any] = {"versions": json.dumps(versions(cpu, host=False), sort_keys=True)}
+    status = "ok"
+    if task.n:
+        xv = xs[:task.n]
+        spec = V.RunSpec.of(s)
+        if g.quantized:
+            from ..cli.int8 import quantized_inputs
+            from ..tflite_host import TFLiteHost
+
+            host = TFLiteHost(path, g)
+            xq, xf, _how = quantized_inputs(g, host, xv)
+            host_q = host.predict_q(xf if g.float_edges[0] else xq)
+            run = V.emulate(spec, xq, 1)
+            emu_q = run.outputs.astype(np.int32)
+            diff = np.abs(emu_q - host_q.astype(np.int32))
+            scale = max(g.tensors[n].quant.scale for n in g.outputs)  # type: ignore[union-attr]
+            figures["max_abs_diff"] = float(diff.max() * scale) if diff.size else 0.0
+            passed = not diff.any()
+            hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
+            classifier = g.is_classifier()
+        else:
+            from .. import host as keras_host
+
+            host_out = keras_host.predict(host_model, xv)
+            run = V.emulate(spec, xv, 1)
+            res = V.summarize(host_out, run, g.is_classifier(), ys[:task.n] if ys is not None
+                              else None, task.tolerance, task.rtol)
+            figures["max_abs_diff"] = res["max_abs_diff"]
+            passed = res["passed"]
+            classifier = g.is_classifier()
+            hp, ep = np.argmax(host_out, 1), np.argmax(run.outputs, 1)
+        if classifier:
+            figures["agreement"] = float(np.mean(hp == ep))
+            if ys is not None:
+                y = ys[:task.n]
+                figures["accuracy"] = float(np.mean(ep == y))
+                classes = int(max(host_out.shape[1] if not g.quantized else host_q.shape[1],
+                                  1))
+                from .. import metrics
+
+                figures["confusion"] = json.dumps(
+                    metrics.confusion_matrix(y, ep, classes).tolist())
+        figures["n_inputs"] = int(len(xv))
+        figures["instructions"] = int(np.median(run.instructions))
+        status = "ok" if passed else "disagree"
+    if task.profile:
+        x0 = xs[0]
+        if g.quantized:
+            from ..cli.int8 import quantized_inputs
+            from ..tflite_host import TFLiteHost
+
+            x0 = quantized_inputs(g, TFLiteHost(path, g), xs[:1])[0][0]
+        s.write_buffers(plan.pack(plan.constant_tensors()))
+        prof = profile(s, x0)
+        fp = prof.footprint
+        figures.update(instructions=int(prof.total_instructions),
+                       cycles_estimate=float(prof.total_cycles_estimate),
+                       flash_bytes=int(fp["flash"]["total"]), ram_bytes=int(fp["ram"]["total"]),
+                       peak_stack_bytes=int(fp["ram"]["stack_peak"]),
+                       layers=json.dumps([{"name": r.name, "op": r.op,
+                                           "cycles_estimate": r.cycles_estimate,
+                                           "instructions": r.instructions}
+                                          for r in prof.layers]))
+    else:
+        fp = footprint(s, 0)
+        figures.update(flash_bytes=int(fp["flash"]["total"]), ram_bytes=int(fp["ram"]["total"]))
+    return _row(task, status, "", **figures)
