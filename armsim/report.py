@@ -20,6 +20,7 @@ th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#eee;cursor:pointer;user-select:none}td.t{text-align:left}
 tr.ok td.s{color:#063}tr.bad td.s{color:#a00;font-weight:bold}
 .figs{display:flex;flex-wrap:wrap;gap:16px}.note{color:#555;font-size:13px}
+pre{white-space:pre-wrap;font-size:12px}
 """
 SORT_JS = """
 document.querySelectorAll('table.sortable').forEach(function(t){
@@ -42,7 +43,9 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 
 def _svg(fig: Any) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    # no RDF metadata block (creator, date): the page stays the same run to run
+    fig.savefig(buf, format="svg", bbox_inches="tight",
+                metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -197,12 +200,13 @@ def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str
             for r in rows]
     classes = ["ok" if r["status"] == "ok" else "bad" for r in rows]
     ok = [r for r in rows if r["status"] in ("ok", "disagree")]
-    pts = [(float(r["cycles_estimate"]), _quality(r)[0]) for r in ok
-           if r.get("cycles_estimate") is not None and _quality(r)[0] is not None]
-    chosen_idx = pareto(pts)  # type: ignore[arg-type]
-    chosen_rows = [r for r in ok if r.get("cycles_estimate") is not None
-                   and _quality(r)[0] is not None]
-    chosen = [chosen_rows[i] for i in chosen_idx][:4] or ok[:4]
+    chosen: list[dict[str, Any]] = []
+    for cpu in sorted({r["cpu"] for r in ok}):  # each CPU's Pareto cells, two at most
+        rs = [r for r in ok if r["cpu"] == cpu and r.get("cycles_estimate") is not None
+              and _quality(r)[0] is not None]
+        front = pareto([(float(r["cycles_estimate"]), float(_quality(r)[0])) for r in rs])
+        chosen += [rs[i] for i in front][:2]
+    chosen = chosen[:4] or ok[:4]
     versions = sorted({r["versions"] for r in rows if r.get("versions")})
     sections = [
         ("Results", table(cols, body, classes)),

@@ -18,6 +18,10 @@ apt_missing=()
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || apt_missing+=(gcc-arm-none-eabi)
 dpkg-query -W -f='${Status}' libnewlib-arm-none-eabi 2>/dev/null | grep -q "ok installed" \
     || apt_missing+=(libnewlib-arm-none-eabi)
+# headless Chromium renders the HTML reports in the tests (ARMSIM_NO_CHROMIUM=1 skips it)
+if [ -z "${ARMSIM_NO_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+    apt_missing+=(chromium)
+fi
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     apt_missing+=("python3-venv")
 fi

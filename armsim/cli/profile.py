@@ -36,6 +36,7 @@ def add_parser(sub: Any) -> None:
     out.add_argument("--csv", action="store_true", help="function rows as CSV on stdout")
     pr.add_argument("--speedscope", help="write a speedscope profile (JSON)")
     pr.add_argument("--plot", help="write per-op estimated cycles as a PNG")
+    pr.add_argument("--html", help="write the profile as a self-contained HTML page")
     pr.add_argument("--compare-cpus", action="store_true", help="every CPU variant in one table")
     pr.add_argument("--compare-dtypes", action="store_true",
                     help="float32 and int8 of the same --model M.keras in one table (int8: "
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     """Profile one inference on one or every CPU."""
     speedscope = C.check_output(args.speedscope, (".json", ".speedscope"), "--speedscope")
     plot = C.check_output(args.plot, (".png",), "--plot")
+    page = C.check_output(args.html, (".html", ".htm"), "--html") if args.html else None
     C.refuse(bool(args.script) and (args.image is not None or bool(args.inputs)),
              "--script carries its own input: --image/--inputs cannot be used with it")
     C.refuse(args.compare_cpus and args.cpu is not None,
@@ -97,6 +99,14 @@ def run(args: argparse.Namespace) -> int:
         write_speedscope(results[0][0], speedscope, label)
     if plot is not None:
         plot_ops([p for p, _ in results], str(plot))
+    if page is not None:
+        from .. import report
+
+        prof0 = results[0][0]
+        report.write(page, report.profile_report(prof0, f"armsim profile: {prof0.model} on "
+                                                 f"{prof0.cpu_title} ({label})"))
+        if not (args.json or args.csv):
+            render.note(f"wrote {page}")
     if args.json:
         out = []
         for prof, cmp in results:

@@ -37,6 +37,7 @@ def add_parser(sub: Any) -> None:
                         "$ARMSIM_DASK_SCHEDULER; unset: a local process pool)")
     v.add_argument("--json", action="store_true")
     v.add_argument("--plot", help="write the confusion matrices as a PNG")
+    v.add_argument("--html", help="write the run as a self-contained HTML page")
     v.add_argument("--layers", action="store_true",
                    help="per-op diagnosis even when everything agrees")
     C.add_tolerances(v)
@@ -98,6 +99,7 @@ def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | 
 def run(args: argparse.Namespace) -> int:
     """Validate."""
     plot = C.check_output(args.plot, (".png",), "--plot")
+    page = C.check_output(args.html, (".html", ".htm"), "--html") if args.html else None
     C.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
     if not args.script:
@@ -149,6 +151,12 @@ def run(args: argparse.Namespace) -> int:
     if plot is not None and "confusion_matrix" in res:
         V.plot_confusion(res, str(plot))
         res["plot"] = str(plot)
+    if page is not None:
+        from .. import report
+
+        report.write(page, report.validate_report(res, f"armsim validate: {g.name} on "
+                                                  f"{cpu.title}"))
+        res["html"] = str(page)
     if args.json:
         print(json.dumps(res, indent=2))
     else:

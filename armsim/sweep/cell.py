@@ -126,8 +126,10 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
                     "its int8 .tflite (armsim quantize)")
     if k.dtype == "float32" and g.quantized:
         return _row(task, "error", f"{task.model_name} is an int8 model: it has no float32 cell")
-    cpu = get_cpu(k.cpu).with_opt(k.opt)
+    from ..mcu import resolve_cpu
+
     mcu = get_mcu(k.mcu)
+    cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)  # a part's own core only
     plan = make_plan(g, "auto", None, "sram", mcu.sram_base, cpu)
     try:
         check_plan_fits(plan, mcu)

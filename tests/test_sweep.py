@@ -1,0 +1,211 @@
+"""armsim sweep on a Dask LocalCluster: the grid, the store, resume, a killed worker, a failing
+cell, figures equal to the single commands, and the HTML report in a real Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from armsim.cli import main
+
+distributed = pytest.importorskip("distributed")
+
+SWEEP = """
+[axes]
+models = ["seed", "{model2}"]
+cpus = ["m4f", "m7"]
+opt = ["-O2", "-Os"]
+mcus = ["large"]
+[measure]
+validate = {{ n = {n} }}
+profile = true
+"""
+
+
+def rows(out: Path) -> list[dict]:
+    db = sqlite3.connect(out / "results.sqlite")
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute("SELECT * FROM cells")]
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                 dashboard_address=":0", silence_logs=50)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory, cluster, mnist_dir):
+    d = tmp_path_factory.mktemp("sweep")
+    (d / "s.toml").write_text(SWEEP.format(model2="autoencoder", n=50))
+    rc = main(["sweep", str(d / "s.toml"), "--out", str(d / "out"), "--scheduler",
+               cluster.scheduler_address, "--quiet"])
+    return d, rc
+
+
+def test_small_sweep_fills_the_store(swept):
+    d, rc = swept
+    got = rows(d / "out")
+    assert rc == 0 and len(got) == 8
+    assert {(r["model"], r["cpu"], r["opt"]) for r in got} == {
+        (m, c, o) for m in ("seed", "autoencoder") for c in ("m4f", "m7") for o in ("-O2", "-Os")}
+    for r in got:
+        assert r["status"] == "ok" and r["error"] == ""
+        assert r["agreement"] in (1.0, None) and r["instructions"] > 0
+        assert r["cycles_estimate"] > 0 and r["flash_bytes"] > 0 and r["peak_stack_bytes"] > 0
+        assert json.loads(r["versions"])["compiler_flags"].find(r["opt"]) >= 0
+        assert r["n_inputs"] == 50
+    seed = [r for r in got if r["model"] == "seed"]
+    assert all(r["accuracy"] is not None and r["confusion"] for r in seed)
+    # -Os makes smaller code than -O2
+    size = {(r["model"], r["cpu"], r["opt"]): r["flash_bytes"] for r in got}
+    assert size[("seed", "m4f", "-Os")] < size[("seed", "m4f", "-O2")]
+
+
+def test_cell_figures_equal_the_single_commands(swept, capsys):
+    d, _rc = swept
+    cell = next(r for r in rows(d / "out") if r["model"] == "seed" and r["cpu"] == "m4f"
+                and r["opt"] == "-Os")
+    capsys.readouterr()
+    assert main(["profile", "--image", "0", "--cpu", "m4f", "--mcu", "large", "--opt", "Os",
+                 "--json"]) == 0
+    prof = json.loads(capsys.readouterr().out)
+    assert prof["total_instructions"] == cell["instructions"]
+    assert prof["total_cycles_estimate"] == pytest.approx(cell["cycles_estimate"])
+    assert prof["footprint"]["flash"]["total"] == cell["flash_bytes"]
+    assert prof["footprint"]["ram"]["stack_peak"] == cell["peak_stack_bytes"]
+    assert main(["validate", "--n", "50", "--cpu", "m4f", "--mcu", "large", "--opt", "Os",
+                 "--json", "--quiet"]) == 0
+    val = json.loads(capsys.readouterr().out)
+    assert val["agreement"] == cell["agreement"]
+    assert val["emulator_accuracy"] == cell["accuracy"]
+
+
+def test_resume_skips_stored_cells(swept, cluster, capsys):
+    d, _rc = swept
+    before = {r["hash"]: r["finished"] for r in rows(d / "out")}
+    capsys.readouterr()
+    assert main(["sweep", str(d / "s.toml"), "--out", str(d / "out"), "--scheduler",
+                 cluster.scheduler_address, "--quiet"]) == 0
+    assert "8 already stored, 0 to run" in capsys.readouterr().err
+    assert {r["hash"]: r["finished"] for r in rows(d / "out")} == before
+
+
+def test_failing_cell_is_recorded_and_the_rest_finish(tmp_path, cluster, capsys, mnist_dir):
+    (tmp_path / "s.toml").write_text("""
+[axes]
+models = ["seed"]
+dtypes = ["float32", "int8"]
+cpus = ["m4f"]
+mcus = ["large", "samd21g18"]
+[measure]
+validate = { n = 10 }
+profile = false
+""")
+    capsys.readouterr()
+    rc = main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out"),
+               "--scheduler", cluster.scheduler_address, "--quiet"])
+    got = {(r["dtype"], r["mcu"]): r for r in rows(tmp_path / "out")}
+    assert rc == 1 and len(got) == 4
+    assert got[("float32", "large")]["status"] == "ok"
+    assert got[("int8", "large")]["status"] == "error"
+    assert "float32 model" in got[("int8", "large")]["error"]
+    # the M0+ part has another core than --cpu m4f asks for: an error row, not a crash
+    assert got[("float32", "samd21g18")]["status"] in ("error", "does-not-fit")
+
+
+def test_killed_worker_loses_nothing(tmp_path, mnist_dir):
+    """A worker killed mid-sweep: its cell is retried on another worker; every cell is stored
+    once."""
+    (tmp_path / "s.toml").write_text(SWEEP.format(model2="seed_copy.keras", n=40))
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    shutil.copyfile(data_file(DEFAULT_MODEL), tmp_path / "seed_copy.keras")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0", silence_logs=50) as cl, \
+            distributed.Client(cl) as client:
+        result: dict = {}
+
+        def sweep() -> None:
+            result["rc"] = main(["sweep", str(tmp_path / "s.toml"), "--out",
+                                 str(tmp_path / "out"), "--scheduler", cl.scheduler_address,
+                                 "--quiet"])
+
+        t = threading.Thread(target=sweep)
+        t.start()
+        deadline = time.time() + 120
+        killed = False
+        while t.is_alive() and time.time() < deadline and not killed:
+            busy = [w for w, tasks in client.processing().items() if tasks]
+            if busy:
+                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+            time.sleep(0.2)
+        t.join(timeout=300)
+    assert killed and result["rc"] == 0
+    got = rows(tmp_path / "out")
+    assert len(got) == 8 and len({r["hash"] for r in got}) == 8
+    assert all(r["status"] == "ok" for r in got)
+
+
+def test_bad_sweep_files_are_named(tmp_path, capsys):
+    cases = {
+        "[axes]\nmodels = []\n": "models must be a non-empty list",
+        "[axes]\nmodels = [\"seed\"]\ncpus = [\"m5\"]\n": "unknown 'm5'",
+        "[axes]\nmodels = [\"nosuch.keras\"]\n": "neither a file",
+        "[axes]\nmodels = [\"seed\"]\n[measure]\nvalidate = { n = -1 }\n": "non-negative",
+        "[axes\n": "not valid TOML",
+    }
+    for text, words in cases.items():
+        f = tmp_path / "bad.toml"
+        f.write_text(text)
+        capsys.readouterr()
+        assert main(["sweep", str(f), "--out", str(tmp_path / "o")]) == 2
+        assert words in capsys.readouterr().err
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/setup.sh)")
+def test_report_renders_in_chromium(swept, tmp_path):
+    d, _rc = swept
+    page = tmp_path / "report.html"
+    assert main(["report", str(d / "out"), "--html", str(page)]) == 0
+    text = page.read_text()
+    import re
+
+    # nothing is fetched: no resource is referenced by URL (XML namespaces are not fetches)
+    assert not re.search(r"""(src|href)=["']https?:""", text)
+    assert text.count("<svg") >= 4 and "Pareto" in text
+    shot = tmp_path / "shot.png"
+    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+             "--enable-logging=stderr", "--v=0", "--window-size=1400,2400"]
+    r = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True,
+                       timeout=120)
+    console = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln]
+    assert console == [], console
+    assert "sortable" in r.stdout and "<svg" in r.stdout and "m4f" in r.stdout
+    subprocess.run(flags + [f"--screenshot={shot}", page.as_uri()], capture_output=True,
+                   timeout=120)
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(shot)
+    assert img.shape[0] >= 2000 and img.std() > 0.05  # a page with content, not blank
