@@ -199,7 +199,7 @@ def emulate_dask(spec: RunSpec, xs: np.ndarray, client: Any,
     preds = np.empty(n, np.int32)
     instr = np.empty(n, np.int64)
     t0 = time.perf_counter()
-    remote = client.scatter(shippable(spec), broadcast=True)
+    remote = client.scatter(shippable(spec), broadcast=True, hash=False)
     futures = [client.submit(_dask_chunk, remote, i, xs[i:i + chunk], pure=False)
                for i in range(0, n, chunk)]
     for fut in as_completed(futures):

@@ -98,7 +98,7 @@ def execute(prepared: Prepared, store: Store, client: Any,
     """Submit the cells to ``client`` and commit each as it finishes."""
     from distributed import as_completed
 
-    shared = {m: client.scatter([xs, ys], broadcast=False)
+    shared = {m: client.scatter([xs, ys], broadcast=False, hash=False)
               for m, (xs, ys, _w) in prepared.inputs.items()}
     futures = {}
     for t in prepared.tasks:
