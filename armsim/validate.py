@@ -199,7 +199,10 @@ def emulate_dask(spec: RunSpec, xs: np.ndarray, client: Any,
     preds = np.empty(n, np.int32)
     instr = np.empty(n, np.int64)
     t0 = time.perf_counter()
-    remote = client.scatter(shippable(spec), broadcast=True, hash=False)
+    try:  # to every worker; one that is restarting must not hold the run up
+        remote = client.scatter(shippable(spec), broadcast=True, hash=False, timeout=30)
+    except Exception:  # noqa: BLE001 - then to one worker: the tasks fetch it from there
+        remote = client.scatter(shippable(spec), hash=False)
     futures = [client.submit(_dask_chunk, remote, i, xs[i:i + chunk], pure=False)
                for i in range(0, n, chunk)]
     for fut in as_completed(futures):

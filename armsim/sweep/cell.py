@@ -41,6 +41,8 @@ class CellTask:
     profile: bool
     tolerance: float
     rtol: float
+    #: validations longer than this are split into chunks across the workers
+    chunk: int = 1000
 
 
 def kernel_fingerprint() -> str:
@@ -92,6 +94,23 @@ def _load(task: CellTask) -> tuple[Any, Any, str]:
         g, host = load_model(path)
         _MODELS[digest] = (g, host, str(path))
     return _MODELS[digest]
+
+
+def emulate(spec: Any, xs: np.ndarray, chunk: int) -> Any:
+    """The cell's inputs through the emulator: here, or (more than ``chunk`` inputs, on a
+    Dask worker) as chunk tasks spread over the cluster while this task waits seceded."""
+    from .. import validate as V
+
+    if len(xs) > chunk:
+        try:
+            from distributed import get_worker, worker_client
+
+            get_worker()
+        except (ImportError, ValueError):
+            return V.emulate(spec, xs, 1)
+        with worker_client() as c:
+            return V.emulate_dask(spec, xs, c, chunk=chunk)
+    return V.emulate(spec, xs, 1)
 
 
 def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
@@ -153,7 +172,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
             host = TFLiteHost(path, g)
             xq, xf, _how = quantized_inputs(g, host, xv)
             host_q = host.predict_q(xf if g.float_edges[0] else xq)
-            run = V.emulate(spec, xq, 1)
+            run = emulate(spec, xq, task.chunk)
             emu_q = run.outputs.astype(np.int32)
             diff = np.abs(emu_q - host_q.astype(np.int32))
             scale = max(g.tensors[n].quant.scale for n in g.outputs)  # type: ignore[union-attr]
@@ -165,7 +184,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
             from .. import host as keras_host
 
             host_out = keras_host.predict(host_model, xv)
-            run = V.emulate(spec, xv, 1)
+            run = emulate(spec, xv, task.chunk)
             res = V.summarize(host_out, run, g.is_classifier(), ys[:task.n] if ys is not None
                               else None, task.tolerance, task.rtol)
             figures["max_abs_diff"] = res["max_abs_diff"]

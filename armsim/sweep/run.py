@@ -89,29 +89,51 @@ def prepare(sweep: Sweep, store: Store, out_dir: Path, data: str | None = None) 
             skipped += 1
             continue
         tasks.append(CellTask(key, h, key.model, blob, path.suffix, sweep.n, sweep.profile,
-                              sweep.tolerance, sweep.rtol))
+                              sweep.tolerance, sweep.rtol, sweep.chunk))
     return Prepared(tasks, inputs, skipped, hashes)
 
 
 def execute(prepared: Prepared, store: Store, client: Any,
             on_cell: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Submit the cells to ``client`` and commit each as it finishes."""
+    """Submit the cells to ``client`` and commit each as it finishes.
+
+    The inputs are scattered to every worker (a killed worker takes no data with it), and a
+    cell whose inputs were lost anyway is submitted again with the inputs sent afresh."""
     from distributed import as_completed
 
-    shared = {m: client.scatter([xs, ys], broadcast=False, hash=False)
-              for m, (xs, ys, _w) in prepared.inputs.items()}
-    futures = {}
-    for t in prepared.tasks:
-        xs_f, ys_f = shared[t.model_name]
-        fut = client.submit(run_cell, t, xs_f, ys_f, key=f"armsim-cell-{t.hash}", pure=False,
-                            retries=RETRIES)
-        futures[fut] = t
+    shared: dict[str, Any] = {}
+
+    def inputs(model: str, fresh: bool = False) -> Any:
+        if fresh or model not in shared:
+            xs, ys, _w = prepared.inputs[model]
+            try:  # to every worker; a worker that is restarting must not hold it up
+                shared[model] = client.scatter([xs, ys], broadcast=True, hash=False,
+                                               timeout=30)
+            except Exception:  # noqa: BLE001 - then to one worker: tasks fetch from it
+                shared[model] = client.scatter([xs, ys], hash=False)
+        return shared[model]
+
+    for model in {t.model_name for t in prepared.tasks}:  # all before any task runs
+        inputs(model)
+
+    def submit(t: CellTask, attempt: int, fresh: bool = False) -> Any:
+        xs_f, ys_f = inputs(t.model_name, fresh)
+        return client.submit(run_cell, t, xs_f, ys_f, key=f"armsim-cell-{t.hash}-{attempt}",
+                             pure=False, retries=RETRIES)
+
+    futures = {submit(t, 0): (t, 0) for t in prepared.tasks}
+    pending = as_completed(list(futures))
     done = []
-    for fut in as_completed(futures):
-        t = futures[fut]
+    for fut in pending:
+        t, attempt = futures.pop(fut)
         try:
             row = fut.result()
-        except Exception as e:  # the task died every time (e.g. its worker kept crashing)
+        except Exception as e:  # the task or its inputs were lost with a worker
+            if attempt < RETRIES:
+                again = submit(t, attempt + 1, fresh=True)
+                futures[again] = (t, attempt + 1)
+                pending.add(again)
+                continue
             from .cell import _row
 
             row = _row(t, "error", f"the cell's task failed: {type(e).__name__}: {e}")

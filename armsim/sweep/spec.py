@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ class Sweep:
         inputs: an .npy/.npz of inputs, else None (MNIST test images)
         profile: profile every cell
         tolerance, rtol: the comparison rule (as `validate`)
+        chunk: inputs per task when a cell's validation is split across workers
     """
 
     path: Path
@@ -66,7 +67,8 @@ class Sweep:
     profile: bool = True
     tolerance: float = 1e-5
     rtol: float = 1e-5
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: validations of more inputs than this are split into chunk tasks across workers
+    chunk: int = 1000
 
     def cells(self) -> list[CellKey]:
         """Every point of the grid, in file order."""
@@ -126,8 +128,12 @@ def load(path: str | Path) -> Sweep:
     val = measure.get("validate", {"n": 50})
     if val is False:
         val = {"n": 0}
-    if not isinstance(val, dict) or set(val) - {"n", "inputs"}:
-        raise _err(p, "[measure] validate must be { n = N } (and optionally inputs = \"x.npz\")")
+    if not isinstance(val, dict) or set(val) - {"n", "inputs", "chunk"}:
+        raise _err(p, "[measure] validate must be { n = N } (and optionally inputs = "
+                   "\"x.npz\", chunk = C)")
+    chunk = val.get("chunk", 1000)
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+        raise _err(p, f"[measure] validate.chunk must be a positive integer, got {chunk!r}")
     n = val.get("n", 50)
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise _err(p, f"[measure] validate.n must be a non-negative integer, got {n!r}")
@@ -146,7 +152,7 @@ def load(path: str | Path) -> Sweep:
         if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
             raise _err(p, f"[measure] {k} must be a non-negative number")
     return Sweep(p, models, axes, n, inputs, profile, float(tol["tolerance"]),
-                 float(tol["rtol"]))
+                 float(tol["rtol"]), chunk)
 
 
 def resolve_model(sweep_file: Path, name: str) -> Path | str:
