@@ -217,3 +217,13 @@ def test_report_renders_in_chromium(swept, tmp_path):
 
     img = mpimg.imread(shot)
     assert img.shape[0] >= 2000 and img.std() > 0.05  # a page with content, not blank
+
+
+def test_validate_and_profile_html(tmp_path, mnist_dir):
+    v, p = tmp_path / "v.html", tmp_path / "p.html"
+    assert main(["validate", "--n", "20", "--quiet", "--html", str(v)]) == 0
+    assert main(["profile", "--html", str(p)]) == 0
+    vt, pt = v.read_text(), p.read_text()
+    assert "Confusion matrices" in vt and vt.count("<svg") == 1 and "agreement" in vt
+    assert "Per-layer cost" in pt and "<svg" in pt and "conv" in pt and "Footprint" in pt
+    assert main(["validate", "--n", "5", "--html", str(tmp_path / "v.png")]) == 2

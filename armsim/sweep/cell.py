@@ -46,10 +46,11 @@ class CellTask:
 
 
 def kernel_fingerprint() -> str:
-    """A hash of every kernel and runtime source (part of each cell's content hash)."""
-    from ..codegen.firmware import kernels_dir
+    """A hash of every kernel and runtime source and of the compiler's version (part of each
+    cell's content hash)."""
+    from ..codegen.firmware import find_gcc, gcc_version, kernels_dir
 
-    h = hashlib.sha256()
+    h = hashlib.sha256(gcc_version(find_gcc()).encode())
     root = kernels_dir()
     for p in sorted(root.rglob("*")):
         if p.is_file() and p.suffix in (".c", ".h", ".ld", ".S"):
