@@ -120,7 +120,7 @@ profile = false
     rc = main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out"),
                "--scheduler", cluster.scheduler_address, "--quiet"])
     got = {(r["dtype"], r["mcu"]): r for r in rows(tmp_path / "out")}
-    assert rc == 1 and len(got) == 4
+    assert rc == 0 and len(got) == 4  # cells that cannot run do not fail the sweep
     assert got[("float32", "large")]["status"] == "ok"
     assert got[("int8", "large")]["status"] == "error"
     assert "float32 model" in got[("int8", "large")]["error"]

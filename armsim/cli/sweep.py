@@ -40,7 +40,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    """Run the cells not stored yet; exit 0 when every cell is ok, 1 otherwise."""
+    """Run the cells not stored yet; exit 1 when a cell disagrees with its host or faults."""
     from .. import report
     from ..dask_engine import client, dashboard, scheduler_address
     from ..sweep import run as R
@@ -81,10 +81,13 @@ def run_sweep(args: argparse.Namespace) -> int:
         wanted = set(prepared.hashes)
         mine = [r for r in rows if r["hash"] in wanted]
         render.note(f"results: {store.path} ({len(rows)} cells); report: {page}")
-        bad = [r for r in mine if r["status"] != "ok"]
-        print(f"{len(mine)} cells: {len(mine) - len(bad)} ok, {len(bad)} not "
-              f"({', '.join(sorted({r['status'] for r in bad})) or '-'})")
-        return C.EXIT_OK if not bad else C.EXIT_MISMATCH
+        counts: dict[str, int] = {}
+        for r in mine:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        print(f"{len(mine)} cells: " + ", ".join(f"{n} {st}" for st, n in sorted(counts.items())))
+        # cells that cannot run (does-not-fit, error) are results, not a failed sweep; the
+        # emulator disagreeing with the host, or faulting, is
+        return C.EXIT_MISMATCH if counts.get("disagree") or counts.get("fault") else C.EXIT_OK
     finally:
         store.close()
 
