@@ -81,8 +81,8 @@ def test_cell_figures_equal_the_single_commands(swept, capsys):
     cell = next(r for r in rows(d / "out") if r["model"] == "seed" and r["cpu"] == "m4f"
                 and r["opt"] == "-Os")
     capsys.readouterr()
-    assert main(["profile", "--image", "0", "--cpu", "m4f", "--mcu", "large", "--opt", "Os",
-                 "--json"]) == 0
+    # the cell profiles what `armsim profile` takes by default
+    assert main(["profile", "--cpu", "m4f", "--mcu", "large", "--opt", "Os", "--json"]) == 0
     prof = json.loads(capsys.readouterr().out)
     assert prof["total_instructions"] == cell["instructions"]
     assert prof["total_cycles_estimate"] == pytest.approx(cell["cycles_estimate"])

@@ -60,11 +60,25 @@ def model_inputs(sweep: Sweep, path: Path, data: str | None
         from .. import mnist
 
         split = mnist.load("test", data or C._shared_mnist())
-        xs = C.mnist_scale(split.images[:n], "seed")
+        xs = C.mnist_scale(split.images[:n], "seed").reshape((n,) + g.tensors[g.inputs[0]].shape)
         return xs, split.labels[:n].astype(np.int64), "MNIST test images"
     shape = (n,) + g.tensors[g.inputs[0]].shape
     rng = np.random.default_rng(0)
     return rng.normal(0, 1, shape).astype(np.float32), None, "random normal inputs (seed 0)"
+
+
+def profile_input(sweep: Sweep, path: Path, xs: np.ndarray) -> np.ndarray:
+    """The input a cell profiles: what `armsim profile` takes by default (the first bundled
+    test digit) for MNIST-shaped models without an inputs file, else the first input."""
+    from ..cli import common as C
+    from ..frontends import load_model
+
+    if sweep.inputs is None:
+        g, _host = load_model(path)
+        if C.is_mnist_shaped(g):
+            imgs, _labels, _idx = C.load_digits()
+            return C.mnist_scale(imgs[:1], "seed")[0].reshape(g.tensors[g.inputs[0]].shape)
+    return xs[0]
 
 
 def prepare(sweep: Sweep, store: Store, out_dir: Path, data: str | None = None) -> Prepared:
@@ -73,15 +87,17 @@ def prepare(sweep: Sweep, store: Store, out_dir: Path, data: str | None = None) 
     have = store.hashes()
     tasks, inputs, skipped, hashes = [], {}, 0, []
     files: dict[str, Path] = {}
+    first: dict[str, np.ndarray] = {}
     for key in sweep.cells():
         if key.model not in files:
             files[key.model] = model_file(sweep, key.model, out_dir)
             inputs[key.model] = model_inputs(sweep, files[key.model], data)
+            first[key.model] = profile_input(sweep, files[key.model], inputs[key.model][0])
         path = files[key.model]
         blob = path.read_bytes()
         xs, ys, _what = inputs[key.model]
         digest = hashlib.sha256(xs.tobytes() + (ys.tobytes() if ys is not None else b"")
-                                ).hexdigest()
+                                + first[key.model].tobytes()).hexdigest()
         h = cell_hash(key, blob, digest, sweep.n, sweep.profile, sweep.tolerance, sweep.rtol,
                       fingerprint)
         hashes.append(h)
@@ -89,7 +105,7 @@ def prepare(sweep: Sweep, store: Store, out_dir: Path, data: str | None = None) 
             skipped += 1
             continue
         tasks.append(CellTask(key, h, key.model, blob, path.suffix, sweep.n, sweep.profile,
-                              sweep.tolerance, sweep.rtol, sweep.chunk))
+                              sweep.tolerance, sweep.rtol, sweep.chunk, first[key.model]))
     return Prepared(tasks, inputs, skipped, hashes)
 
 
