@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -191,20 +191,26 @@ def layout_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray],
     return found
 
 
-def _reread_matches(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray], wrong: Buffer,
-                    x: np.ndarray, host_outputs: np.ndarray,
-                    tolerance: float) -> tuple[bool, float]:
-    """Evaluate the graph on the weights as memory holds them, ``wrong`` taken as the
-    model's own tensor (what the kernel would compute had it read that buffer right)."""
+def with_weights(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray],
+                 skip: str | None = None) -> Graph:
+    """The graph with its constants as memory holds them (buffer ``skip`` left as the
+    model's own)."""
     import dataclasses
 
     tensors = dict(g.tensors)
     for b in plan:
         t = g.tensors[b.tensor]
-        if t.is_constant and b.name in memory and b.name != wrong.name:
+        if t.is_constant and b.name in memory and b.name != skip:
             tensors[t.name] = dataclasses.replace(t, data=b.unpack(memory[b.name]))
-    g2 = dataclasses.replace(g, tensors=tensors)
-    out = reference.outputs(g2, x)
+    return dataclasses.replace(g, tensors=tensors)
+
+
+def _reread_matches(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray], wrong: Buffer,
+                    x: np.ndarray, host_outputs: np.ndarray,
+                    tolerance: float) -> tuple[bool, float]:
+    """Evaluate the graph on the weights as memory holds them, ``wrong`` taken as the
+    model's own tensor (what the kernel would compute had it read that buffer right)."""
+    out = reference.outputs(with_weights(g, plan, memory, skip=wrong.name), x)
     diff = float(np.max(np.abs(out.astype(np.float64) - host_outputs)))
     return diff <= tolerance, diff
 
@@ -257,35 +263,31 @@ def code_reading_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]
     reproduces what the emulator computed. The input buffer is tried too."""
     import dataclasses
 
-    def outputs(tensors: dict) -> np.ndarray:  # type: ignore[type-arg]
-        return reference.outputs(dataclasses.replace(g, tensors=tensors), xin)
-
     emu = np.asarray(emulator_outputs, np.float64).reshape(-1)
     scale = tolerance * max(1.0, float(np.max(np.abs(emu))) if emu.size else 1.0)
+
+    def diff(tensors: Mapping[str, Any], xin: np.ndarray) -> float:
+        out = reference.outputs(dataclasses.replace(g, tensors=dict(tensors)), xin)
+        return float(np.max(np.abs(out.astype(np.float64).reshape(-1) - emu)))
+
     found: list[CodeFinding] = []
-    xin = x
     for name, how, tensor in reread_orders(g, plan, memory):
         b = plan[name]
         t = g.tensors[b.tensor]
-        tensors = dict(g.tensors)
-        tensors[t.name] = dataclasses.replace(t, data=tensor.astype(np.float32))
-        d = float(np.max(np.abs(outputs(tensors).astype(np.float64).reshape(-1) - emu)))
+        d = diff({**g.tensors, t.name: dataclasses.replace(t, data=tensor.astype(np.float32))},
+                 x)
         if d <= scale:
-            names = axis_names(g, b, b.shape)
-            found.append(CodeFinding(name, how.replace("as ", "as "), _axes_text(
-                "W", names, b.axes), d))
+            found.append(CodeFinding(name, how, _axes_text("W", axis_names(g, b, b.shape),
+                                                            b.axes), d))
     inp = plan.input
     if inp.name in memory and not found:
         mem = np.asarray(memory[inp.name], np.float32).reshape(-1)
         names = axis_names(g, inp, inp.shape)
         for perm in _nearest_first(inp.axes):
             stored = tuple(inp.shape[a] for a in perm)
-            xin = mem.reshape(stored).transpose(np.argsort(perm)).reshape(inp.shape)
-            d = float(np.max(np.abs(outputs(dict(g.tensors)).astype(np.float64).reshape(-1)
-                                    - emu)))
+            d = diff(g.tensors, mem.reshape(stored).transpose(np.argsort(perm)).reshape(inp.shape))
             if d <= scale:
                 found.append(CodeFinding(inp.name, f"as {_axes_text('IN', names, perm)}",
                                          _axes_text("IN", names, inp.axes), d))
                 break
-        xin = x
     return found

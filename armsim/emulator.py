@@ -215,20 +215,25 @@ class Machine:
     def _demcr(self) -> int:
         return int.from_bytes(self.read(0xE000EDFC, 4), "little")
 
+    def cycles_so_far(self) -> float:
+        """Estimated cycles of every block the run has entered so far."""
+        from . import cycles
+
+        keys, counts = self.counter.arrays()
+        return cycles.estimate(self.cpu.name, keys, counts, self.read).total if keys.size \
+            else 0.0
+
     def cycles_before(self, block_pc: int, address: int, write: bool = False) -> float:
         """Estimated cycles of the run so far, up to the instruction of the running block
         (which starts at ``block_pc``) that accesses ``address`` (found by
         :func:`disasm.access_insn`, in order within one execution of the block)."""
         from . import cycles
 
-        keys, counts = self.counter.arrays()
-        if not keys.size:
-            return 0.0
-        total = cycles.estimate(self.cpu.name, keys, counts, self.read).total
+        total = self.cycles_so_far()
         a0, size = self.counter.last()
-        if not a0 <= block_pc < a0 + size:
+        if not total or not a0 <= block_pc < a0 + size:
             return total
-        run = (a0, size, int(counts.sum()))
+        run = (a0, size, int(self.counter.arrays()[1].sum()))
         after = self._mmio_last[1] if self._mmio_last[0] == run else -1
         at = disasm.access_insn(self.read(a0, size), a0, address, write, after)
         if at is None:

@@ -248,11 +248,7 @@ class ImageRunner:
     # -- set-up ------------------------------------------------------------------------------
     def _seconds(self) -> float:
         """Emulated seconds: the cycle estimate at the nominal clock of SYS_TICKFREQ."""
-        keys, counts = self.machine.counter.arrays()
-        if not keys.size:
-            return 0.0
-        est = cycles.estimate(self.cpu.name, keys, counts, self.machine.read).total
-        return est / self.semihost.tick_hz
+        return self.machine.cycles_so_far() / self.semihost.tick_hz
 
     def _heap_info(self) -> tuple[int, int, int, int]:
         """SYS_HEAPINFO: the heap from the end of the image's RAM data to the stack."""

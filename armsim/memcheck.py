@@ -153,7 +153,7 @@ class MemoryCheck:
         for addr, name in entries.items():
             self._hooks.append(machine.uc.hook_add(UC_HOOK_CODE, self._on_entry, name,
                                                    addr, addr))
-        returns = self._return_sites(accesses, entries) if entries else set()
+        returns = self._return_sites(entries) if entries else set()
         for addr in returns:
             self._hooks.append(machine.uc.hook_add(UC_HOOK_CODE, self._on_return, None,
                                                    addr, addr))
@@ -173,7 +173,7 @@ class MemoryCheck:
     def _state(self) -> None:
         self._n.mem_state(self._check._ptr, int(bool(self._pending)), self.limit)
 
-    def _return_sites(self, accesses: dict[int, Access], entries: dict[int, str]) -> set[int]:
+    def _return_sites(self, entries: dict[int, str]) -> set[int]:
         """Addresses after every BL to an allocator and after every BLX through a register."""
         out = set()
         for seg in self.m.image.segments:

@@ -71,23 +71,32 @@ class EmulatorRun:
     seconds: float
 
 
-def _init(spec: RunSpec) -> None:
+def _machine(spec: RunSpec) -> Any:
+    """An engine holding the spec's ELF and its once-written memory."""
     from .cpus import get_cpu
     from .elf import ElfImage
     from .emulator import Machine
     from .mcu import get_mcu
-
     from .semihost import Semihost
 
     m = Machine(ElfImage.load(spec.elf), get_cpu(spec.cpu), get_mcu(spec.mcu),
                 counting=spec.counting, semihost=Semihost() if spec.semihosting else None)
     m.write_blocks(spec.blocks)
-    _W.update(machine=m, spec=spec)
+    return m
+
+
+def _init(spec: RunSpec) -> None:
+    _W.update(machine=_machine(spec), spec=spec)
 
 
 def _chunk(args: tuple[int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     start, xs = args
-    m, spec = _W["machine"], _W["spec"]
+    return _run_chunk(_W["machine"], _W["spec"], start, xs)
+
+
+def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray
+               ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs ``xs`` (the ``start``-th on) through engine ``m``."""
     rows = spec.input.pack_many(xs)
     rows = rows.astype(rows.dtype.newbyteorder("<"))
     out_t = np.dtype(spec.dtype).newbyteorder("<")
@@ -146,8 +155,8 @@ def emulate(spec: RunSpec, xs: np.ndarray, jobs: int,
     return EmulatorRun(outs, preds, instr, time.perf_counter() - t0)
 
 
-#: Machines of this worker process, by the ELF's content hash (Dask runs).
-_DASK: dict[str, dict[str, Any]] = {}
+#: Engines of this worker process, by the ELF's content hash (Dask runs).
+_DASK: dict[str, Any] = {}
 
 
 def shippable(spec: RunSpec) -> RunSpec:
@@ -172,19 +181,8 @@ def _dask_chunk(spec: RunSpec, start: int, xs: np.ndarray
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)
-        saved = dict(_W)
-        _init(dataclasses.replace(spec, elf=str(path), elf_bytes=None))
-        _DASK[key] = dict(_W)
-        _W.clear()
-        _W.update(saved)
-    saved = dict(_W)
-    _W.clear()
-    _W.update(_DASK[key])
-    try:
-        return _chunk((start, xs))
-    finally:
-        _W.clear()
-        _W.update(saved)
+        _DASK[key] = _machine(dataclasses.replace(spec, elf=str(path), elf_bytes=None))
+    return _run_chunk(_DASK[key], spec, start, xs)
 
 
 def emulate_dask(spec: RunSpec, xs: np.ndarray, client: Any,

@@ -105,9 +105,7 @@ def run(args: argparse.Namespace) -> int:
                         f"(class {cmp_row['predicted']} vs {cmp_row['host_predicted']})")
     if res.findings or (cmp_row is not None and not cmp_row["agree"]):
         return EXIT_FIRMWARE_FAILED
-    if res.stop.reason == "exit" and res.exit_status is not None:
-        return res.exit_status & 0xFF
-    if res.stop.reason == "halt" and res.exit_status is not None:
+    if res.exit_status is not None:  # a semihosting exit: the firmware's own status
         return res.exit_status & 0xFF
     return 0 if res.stop.clean else EXIT_FIRMWARE_FAILED
 

@@ -164,19 +164,6 @@ def run(args: argparse.Namespace) -> int:
     return C.EXIT_MISMATCH if mismatch or overrun else C.EXIT_OK
 
 
-def with_weights(g: Any, plan: Any, memory: dict[str, np.ndarray]) -> Any:
-    """The graph with its constants as memory holds them (the host rebuilt from a script's
-    own weights: the graph armsim knows carries no values of its own)."""
-    import dataclasses
-
-    tensors = dict(g.tensors)
-    for b in plan:
-        t = g.tensors[b.tensor]
-        if t.is_constant and b.name in memory:
-            tensors[t.name] = dataclasses.replace(t, data=b.unpack(memory[b.name]))
-    return dataclasses.replace(g, tensors=tensors)
-
-
 def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
                     inputs: list[tuple[str, np.ndarray, np.ndarray]],
                     tolerance: float, rebuilt: bool = False) -> list[dict[str, Any]]:
@@ -188,7 +175,8 @@ def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
     from .. import reference
 
     plan = s.plan
-    g = with_weights(s.graph, plan, memory) if rebuilt else s.graph
+    # the graph armsim knows carries no values of its own when the host was rebuilt
+    g = D.with_weights(s.graph, plan, memory) if rebuilt else s.graph
     reports = []
     for name, x, host_out in inputs:
         mem = dict(memory)

@@ -199,8 +199,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
             if ys is not None:
                 y = ys[:task.n]
                 figures["accuracy"] = float(np.mean(ep == y))
-                classes = int(max(host_out.shape[1] if not g.quantized else host_q.shape[1],
-                                  1))
+                classes = int(run.outputs.shape[1])
                 from .. import metrics
 
                 figures["confusion"] = json.dumps(
