@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up armsim on a fresh Debian machine: the GNU Arm cross toolchain (apt-get) and the
-# Python package with its dev extras in .venv (which reuses packages Python already has).
+# Set up armsim on a fresh Debian machine: the GNU Arm cross toolchain, CMake and QEMU
+# (apt-get); the Python package with its dev extras in .venv (which reuses packages Python
+# already has); Unicorn rebuilt from source for speed (scripts/build_unicorn.sh).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,16 @@ dpkg-query -W -f='${Status}' libnewlib-arm-none-eabi 2>/dev/null | grep -q "ok i
 if [ -z "${ARMSIM_NO_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
     apt_missing+=(chromium)
 fi
+# Unicorn is built from source for speed (scripts/build_unicorn.sh; ARMSIM_UNICORN=wheel skips)
+if [ "${ARMSIM_UNICORN:-source}" != "wheel" ]; then
+    command -v cmake >/dev/null 2>&1 || apt_missing+=(cmake)
+    command -v gcc >/dev/null 2>&1 || apt_missing+=(gcc)
+    command -v make >/dev/null 2>&1 || apt_missing+=(make)
+fi
+# QEMU runs the same firmware beside armsim in scripts/bench_engine.py (ARMSIM_NO_QEMU=1 skips)
+if [ -z "${ARMSIM_NO_QEMU:-}" ] && ! command -v qemu-system-arm >/dev/null 2>&1; then
+    apt_missing+=(qemu-system-arm)
+fi
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     apt_missing+=("python3-venv")
 fi
@@ -42,6 +53,7 @@ if ! .venv/bin/python -c 'import armsim, pytest, hypothesis' >/dev/null 2>&1 \
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
     touch .venv/.armsim-installed
 fi
+bash scripts/build_unicorn.sh
 # CMSIS-NN (int8 models): ../shared/third_party/CMSIS-NN beside the checkout, or
 # $ARMSIM_CMSIS_NN_DIR; else clone the pinned commit into the cache where the network allows.
 if ! .venv/bin/python -c 'import sys; from armsim.codegen import cmsis

@@ -29,11 +29,23 @@ compared with Keras output by output.
 """
 
 
+class _Version(argparse.Action):
+    """``--version``: armsim's version and the Unicorn build it runs (read when asked)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from ..engine import engine_build
+
+        print(f"armsim {__version__}\nengine: {engine_build()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     p = argparse.ArgumentParser(prog="armsim", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"armsim {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0,
+                   help="show armsim's version and the engine build it runs, and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in COMMANDS:
         cmd.add_parser(sub)

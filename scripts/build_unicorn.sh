@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Build Unicorn (the version armsim pins) from its PyPI source distribution and install it
+# into .venv in place of the PyPI wheel: ARM target only, GCC -O3 with LTO and hidden
+# symbols, profile-guided by armsim's own benchmark firmware (scripts/bench_engine.py
+# --train). Measured here: the seed CNN on the reference kernels runs about 1.6x faster than
+# on the wheel (figures in docs/engine.md). Called by scripts/setup.sh.
+#
+#   ARMSIM_UNICORN=wheel          skip: keep the PyPI wheel
+#   ARMSIM_UNICORN_CACHE=DIR      where the source and build live (default ~/.cache/armsim)
+#
+# Any failure leaves the wheel in place with a one-line notice: armsim runs the same on both,
+# only slower (`armsim --version` says which one it runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+py=.venv/bin/python
+
+if [ "${ARMSIM_UNICORN:-source}" = "wheel" ]; then
+    log "ARMSIM_UNICORN=wheel: keeping Unicorn's PyPI wheel"
+    exit 0
+fi
+version=$($py -c 'from armsim.engine import PINNED; print(PINNED)')
+if $py -c "
+import sys
+from armsim.engine import engine_build
+e = engine_build()
+sys.exit(0 if e.arm_only and e.version == '$version' else 1)" 2>/dev/null; then
+    exit 0  # already the source build of the pinned version
+fi
+
+cache="${ARMSIM_UNICORN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/armsim}/unicorn-$version"
+log "building Unicorn $version from source (ARM only, profile-guided; about 2 minutes) in $cache"
+
+fail() {
+    log "could not build Unicorn from source ($1; log in $cache/build.log): using the PyPI wheel"
+    exit 0
+}
+
+mkdir -p "$cache"
+: > "$cache/build.log"
+src="$cache/unicorn-$version"
+if [ ! -f "$src/setup.py" ]; then
+    $py -m pip download --quiet --disable-pip-version-check --no-binary :all: --no-deps \
+        "unicorn==$version" -d "$cache" >>"$cache/build.log" 2>&1 || fail "download failed"
+    tar -xzf "$cache/unicorn-$version.tar.gz" -C "$cache" || fail "unpack failed"
+fi
+
+build="$cache/build"
+jobs=$(nproc 2>/dev/null || echo 2)
+common=(-DCMAKE_BUILD_TYPE=Release -DUNICORN_BUILD_TESTS=off -DUNICORN_ARCH=arm)
+prof="$cache/profile"
+
+# 1. instrumented build; 2. the training run on it; 3. the optimized build from the profile
+rm -rf "$prof" "$build"
+cmake -S "$src/src" -B "$build" "${common[@]}" \
+      -DCMAKE_C_FLAGS="-fvisibility=hidden -fprofile-generate -fprofile-update=single -fprofile-dir=$prof" \
+      -DCMAKE_SHARED_LINKER_FLAGS="-fprofile-generate" >>"$cache/build.log" 2>&1 \
+    || fail "cmake failed"
+cmake --build "$build" -j"$jobs" >>"$cache/build.log" 2>&1 || fail "instrumented build failed"
+LIBUNICORN_PATH="$build" $py scripts/bench_engine.py --train >>"$cache/build.log" 2>&1 \
+    || fail "training run failed"
+cmake -S "$src/src" -B "$build" "${common[@]}" \
+      -DCMAKE_C_FLAGS="-fvisibility=hidden -flto=auto -fprofile-use -fprofile-partial-training -fprofile-dir=$prof -Wno-missing-profile -Wno-coverage-mismatch" \
+      -DCMAKE_SHARED_LINKER_FLAGS="-flto=auto" >>"$cache/build.log" 2>&1 || fail "cmake failed"
+cmake --build "$build" -j"$jobs" --clean-first >>"$cache/build.log" 2>&1 \
+    || fail "optimized build failed"
+
+# The sdist's setup.py installs a library found in prebuilt/ instead of building its own.
+mkdir -p "$src/prebuilt"
+cp "$build/libunicorn.so.2" "$build/libunicorn.a" "$src/prebuilt/"
+$py -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --force-reinstall "$src" >>"$cache/build.log" 2>&1 || fail "install failed"
+$py -c "
+import sys
+from armsim.engine import engine_build
+e = engine_build()
+print('setup: engine:', e, file=sys.stderr)
+sys.exit(0 if e.arm_only else 1)" || fail "the installed library is not the one built"
