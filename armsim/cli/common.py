@@ -125,6 +125,20 @@ def add_model(p: argparse.ArgumentParser, positional: bool = False, help_: str =
                         "flash (.rodata), as deployments ship them")
 
 
+def add_elf_no_host(p: argparse.ArgumentParser) -> None:
+    """--elf (a firmware built already) and --no-host (a script with no host model)."""
+    p.add_argument("--elf", help="run this ELF instead of building the firmware (it must be "
+                   "built for the same plan)")
+    p.add_argument("--no-host", action="store_true", help="with --script and no --model: skip "
+                   "the host comparison (neither TensorFlow nor Keras is loaded)")
+
+
+def check_no_host(args: argparse.Namespace) -> None:
+    """--no-host needs a script and excludes a model."""
+    refuse(args.no_host and not args.script, "--no-host only applies with --script")
+    refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
+
+
 def add_sources(p: argparse.ArgumentParser, model: bool = True) -> None:
     """--sources and how to build them."""
     p.add_argument("--sources", nargs="+", metavar="FILE",
@@ -409,9 +423,9 @@ def versions(cpu: CpuVariant | None = None, host: bool = True) -> dict[str, str]
     import platform
     import sys
 
-    import unicorn
+    from ..engine import engine_build
 
-    out = {"armsim": __version__, "unicorn": unicorn.__version__,
+    out = {"armsim": __version__, "unicorn": str(engine_build()),
            "python": platform.python_version()}
     if cpu is not None:
         out["cpu_model"] = f"{cpu.title} (Unicorn UC_CPU_ARM model {cpu.uc_cpu})"
