@@ -10,6 +10,7 @@ from unicorn import UcError
 from unicorn import arm_const as A
 
 from . import disasm
+from .tlb import never_execute
 
 #: QEMU's ARM exception numbers, as Unicorn's interrupt hook reports them.
 EXCEPTIONS = {
@@ -27,9 +28,6 @@ EXCEPTIONS = {
     22: ("unaligned", "unaligned access (UsageFault UNALIGNED)"),
     23: ("divide-by-zero", "division by zero (UsageFault DIVBYZERO)"),
 }
-#: Architecturally never-execute (XN) address ranges on ARMv7-M/ARMv8-M.
-NEVER_EXECUTE = ((0x40000000, 0x60000000, "Peripheral"), (0xA0000000, 0xE0000000, "Device"),
-                 (0xE0000000, 0x100000000, "System"))
 
 
 @dataclass
@@ -39,14 +37,6 @@ class Access:
     kind: str = ""
     address: int = 0
     size: int = 0
-
-
-def never_execute(pc: int) -> str | None:
-    """The XN region holding ``pc``, if any."""
-    for lo, hi, name in NEVER_EXECUTE:
-        if lo <= pc < hi:
-            return f"{name} region 0x{lo:08X}-0x{hi - 1:08X}"
-    return None
 
 
 def classify(machine: Any, uc_error: UcError | None, intno: int | None,

@@ -18,7 +18,7 @@ from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR,
                      UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_READ_UNMAPPED,
                      UC_HOOK_MEM_WRITE_PROT, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MODE_THUMB,
                      UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ, UC_PROT_WRITE, UC_QUERY_TIMEOUT,
-                     Uc, UcError)
+                     UC_ERR_EXCEPTION, Uc, UcError)
 from unicorn import arm_const as A
 
 from . import crash, disasm
@@ -31,6 +31,7 @@ from .debugregs import region as debug_region
 from .errors import ArmsimError, ElfError, EmulatorFault
 from .mcu import Mcu
 from .semihost import Semihost
+from .tlb import Translation, fault_ranges
 
 STOP_SYMBOL = "armsim_halt"
 #: The stop address of an ELF without armsim_halt: odd, so no Thumb PC ever equals it (and
@@ -191,8 +192,16 @@ class Machine:
         self.guard = self._guard_page()
         self.begin()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
-        for kind in _ACCESS:
-            uc.hook_add(kind, self._on_bad_access, kind)
+        # fault hooks watch only where a fault can happen, so SRAM stores stay on Unicorn's
+        # fast path (see tlb.py); the TLB itself refuses fetches from non-executable pages
+        self.tlb = Translation(uc, self.map)
+        watch = fault_ranges(self.map, self.guard)
+        for kind, where in ((UC_HOOK_MEM_READ_UNMAPPED, "unmapped"),
+                            (UC_HOOK_MEM_WRITE_UNMAPPED, "unmapped"),
+                            (UC_HOOK_MEM_FETCH_UNMAPPED, "unmapped"),
+                            (UC_HOOK_MEM_WRITE_PROT, "write"), (UC_HOOK_MEM_READ_PROT, "read")):
+            for lo, hi in watch[where]:
+                uc.hook_add(kind, self._on_bad_access, kind, lo, hi - 1)
 
     def _reset_vector(self) -> tuple[int, int, str]:
         """(initial SP, reset handler, how they were found): the vector table at the start of
@@ -495,6 +504,7 @@ class Machine:
         uc = self.uc
         self._fault = crash.Access()
         self._intno = None
+        self.tlb.clear()
         t0 = time.perf_counter()
         unaligned: EmulatorFault | None = None
         try:
@@ -524,6 +534,9 @@ class Machine:
                 self.pc = now
         except UcError as e:
             self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
+            if e.errno == UC_ERR_EXCEPTION and self.tlb.denied is not None \
+                    and not self._fault.kind:  # a fetch the TLB refused (tlb.py)
+                self._fault = crash.Access(_ACCESS[UC_HOOK_MEM_FETCH_PROT], self.pc, 2)
             found = self.alignment.take() if self.alignment is not None else []
             unaligned = self._alignment_fault(found) if found else None
             if unaligned is None:  # an unaligned access the chip faults on comes first

@@ -3,6 +3,7 @@ cleanly, and agreement is never reported when it is not real."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -33,11 +34,24 @@ BROKEN = {
     "flash_write": ("*flash_word = 1;", "write-protected"),
     "null_call": ("((void (*)(void))zero)();", "pc-zero"),
     "recursion": ("sink = deep(1);", "stack-overflow"),
+    # every fault kind once more through the TLB armsim fills itself (tlb.py)
+    "sram_fetch": ("((void (*)(void))0x20000101u)();", "never-execute"),
+    "scs_fetch": ("((void (*)(void))0xE000ED01u)();", "never-execute"),
+    "xn_unmapped_fetch": ("((void (*)(void))0x40000001u)();", "never-execute"),
+    "unmapped_fetch": ("((void (*)(void))0x60000001u)();", "unmapped-fetch"),
+    "unmapped_write": ("*(volatile uint32_t *)0x60000000u = 1;", "unmapped-write"),
+    "alias_write": ("*(volatile uint32_t *)0x08000100u = 1;", "write-protected"),
+    "guard_read": ("sink = *(volatile uint32_t *)(((uintptr_t)&_ebss + 0xFFFu) & ~0xFFFu);",
+                   "stack-overflow"),
+    "sram_write_after_read": ("sink = *(volatile uint32_t *)0x20010000u; "
+                              "*(volatile uint32_t *)0x20010000u = 7; "
+                              "sink = *(volatile uint32_t *)0x100000u;", "unmapped-read"),
 }
 NETWORK = """
 #include <stdint.h>
 #include "armsim_nn.h"
 volatile uint32_t sink;
+extern uint32_t _ebss;
 volatile uintptr_t zero = 0;
 volatile uint32_t limit = 100000000u;
 volatile uint32_t *volatile flash_word = (volatile uint32_t *)0x100u;
@@ -99,6 +113,17 @@ def test_broken_kernel_ends_fast_with_its_own_report(broken_tree, name, monkeypa
         assert part in e.report
     if name == "recursion":
         assert e.function == "deep" and "guard page" in str(e)
+    if name in ("sram_fetch", "scs_fetch", "xn_unmapped_fetch", "unmapped_fetch"):
+        target = int(re.search(r"0x([0-9A-F]+)u", BROKEN[name][0]).group(1), 16)
+        assert e.pc == target & ~1, str(e)
+    if name == "scs_fetch" or name == "xn_unmapped_fetch":
+        assert "never-execute System" in e.report or "never-execute Peripheral" in e.report
+    if name == "unmapped_write":
+        assert "write to unmapped memory at 0x60000000 (4 bytes)" in str(e)
+    if name == "alias_write":
+        assert "write to read-only memory at 0x08000100" in str(e)
+    if name == "sram_write_after_read":  # SRAM is written and read back on the fast path
+        assert "read of unmapped memory at 0x00100000" in str(e)
     if name == "null_call":
         assert "LR=0" in e.report or "null pointer" in e.report
 
