@@ -200,7 +200,9 @@ def program(title: str, prelude: list[str], statics: list[str],
         '    __asm volatile("" ::: "memory");', "}", "",
         f"void {NETWORK}(void)", "{", *[f"    {sym}();" for _c, sym, _b in ops],
         f"    {FINISH}();", "}", "",
-        "int main(void)", "{", f"    {NETWORK}();", "    return 0;", "}", ""])
+        "/** One inference. Weak: a harness linked beside it (a benchmark loop) replaces it. */",
+        "__attribute__((weak)) int main(void)", "{", f"    {NETWORK}();", "    return 0;", "}",
+        ""])
 
 
 def network_c(g: Graph, plan: Plan) -> str:
