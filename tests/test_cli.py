@@ -249,19 +249,31 @@ def test_two_input_model_is_refused_by_the_cli(tmp_path, capsys):
     assert "has 2 inputs" in capsys.readouterr().err
 
 
-def test_script_check_does_not_import_tensorflow(tmp_path, mnist_dir):
-    """Commands with no host model stay light: no TensorFlow or Keras import."""
+def test_commands_without_a_host_model_do_not_import_tensorflow(tmp_path, mnist_dir):
+    """Commands with no host model stay light: no TensorFlow or Keras import (checked in a
+    fresh interpreter, by sys.modules, not by a timing)."""
     from armsim.cli import DEFAULT_MODEL, data_file
 
     script = tmp_path / "s.ini"
+    elf = tmp_path / "seed.elf"
     assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "0", "--out",
                  str(script)]) == 0
-    code = ("import sys; from armsim.cli import main; rc = main(['script', 'check', "
-            f"{str(script)!r}, '--json']); print(rc, 'tensorflow' in sys.modules, "
-            "'keras' in sys.modules)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=os.environ.copy())
-    assert r.stdout.split()[-3:] == ["0", "False", "False"], r.stdout + r.stderr
+    assert main(["build", "--out", str(elf)]) == 0
+    s, e = str(script), str(elf)
+    for argv in (["script", "check", s, "--json"],
+                 ["simulate", "--script", s, "--no-host", "--json"],
+                 ["simulate", "--script", s, "--no-host", "--elf", e, "--json"],
+                 ["profile", "--script", s, "--no-host", "--elf", e, "--json"],
+                 ["run", e, "--json"],
+                 ["--version"], ["--help"], ["simulate", "--help"]):
+        code = ("import sys, io, contextlib\nfrom armsim.cli import main\n"
+                "with contextlib.redirect_stdout(io.StringIO()):\n"
+                f"    try:\n        rc = main({argv!r})\n"
+                "    except SystemExit as ex:\n        rc = ex.code\n"
+                "print(rc, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=os.environ.copy())
+        assert r.stdout.split()[-3:] == ["0", "False", "False"], (argv, r.stdout + r.stderr)
 
 
 def test_empty_script_and_raw_pixels_in_simulate(tmp_path, capsys, mnist_dir):
@@ -287,3 +299,21 @@ def test_piped_tables_are_wide_and_keep_memory_operands():
     assert max(len(line) for line in r.stdout.splitlines()) > 100
     hot = r.stdout.split("hot spots")[1]
     assert "[r" in hot and "…" not in hot
+
+
+def test_version_names_the_engine_build(capsys):
+    """--version and every JSON report's versions say which Unicorn build runs."""
+    import unicorn
+
+    from armsim.cli.common import versions
+    from armsim.engine import PINNED, engine_build
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    eng = engine_build()
+    assert f"engine: {eng}" in out
+    assert unicorn.__version__ == PINNED == eng.version  # the pin is what runs
+    assert versions()["unicorn"] == str(eng)
+    assert ("source build" in str(eng)) == eng.arm_only

@@ -50,6 +50,7 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--clock-mhz", type=C.positive_float,
                     help="print the estimated time at this clock")
     pr.add_argument("--top", type=C.non_negative_int, default=10, help="hot spots to list")
+    C.add_elf_no_host(pr)
     C.add_tolerances(pr)
     C.add_sources(pr)
     C.add_limits(pr)
@@ -63,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     page = C.check_output(args.html, (".html", ".htm"), "--html") if args.html else None
     C.refuse(bool(args.script) and (args.image is not None or bool(args.inputs)),
              "--script carries its own input: --image/--inputs cannot be used with it")
+    C.check_no_host(args)
+    C.refuse(bool(args.elf) and args.compare_cpus, "--elf is one firmware for one CPU: leave "
+             "out --compare-cpus")
     C.refuse(args.compare_cpus and args.cpu is not None,
              "--compare-cpus runs every CPU: leave --cpu out")
     C.refuse(bool(args.int8_model) and not args.compare_dtypes,
@@ -78,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     label = ""
     for name in names:
         if args.script:
-            st = C.script_setup(args, cpu_name=name)
+            st = C.script_setup(args, args.no_host, cpu_name=name)
             s, keras, x = st.session, st.host, st.x
             s.write_buffers(st.memory)
             label = args.script

@@ -37,10 +37,7 @@ def add_parser(sub: Any) -> None:
     C.add_data(s)
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     C.add_tolerances(s)
-    s.add_argument("--elf", help="run this ELF instead of building the firmware (it must be "
-                   "built for the same plan)")
-    s.add_argument("--no-host", action="store_true", help="with --script and no --model: skip "
-                   "the host comparison")
+    C.add_elf_no_host(s)
     s.add_argument("--layers", action="store_true",
                    help="per-op diagnosis even when everything agrees")
     s.add_argument("--allow-outside-layout", action="store_true",
@@ -63,10 +60,9 @@ def run(args: argparse.Namespace) -> int:
     """Simulate, compare, diagnose."""
     C.refuse(bool(args.script) and bool(args.image or args.inputs),
              "--script carries its own input: --image/--inputs cannot be used with it")
-    C.refuse(args.no_host and not args.script, "--no-host only applies with --script")
+    C.check_no_host(args)
     C.refuse(args.check_bounds and bool(args.script), "--check-bounds needs --model: a script's "
              "run is checked against its own plan by script check")
-    C.refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
     C.refuse(args.check_memory and not args.sources, "--check-memory applies to your own "
              "code (--sources); for armsim's kernels use --check-bounds")
     C.refuse(args.check_memory and bool(args.script), "--check-memory runs with --image or "
