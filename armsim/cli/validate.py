@@ -125,9 +125,11 @@ def run(args: argparse.Namespace) -> int:
     spec = V.RunSpec.of(s, blocks)
     jobs = args.jobs or V.default_jobs()
     with render.progress(not (args.json or args.quiet)) as bar:
+        # the emulation first: TensorFlow's worker threads stay busy for a while after a
+        # prediction and would take CPU from the emulator's processes
+        run_ = emulate(args, spec, xs, jobs, bar)
         task = bar.add(f"host model on {len(xs)} inputs", len(xs))
         host_out = host.predict(keras, xs, progress=lambda k: bar.advance(task, k))
-        run_ = emulate(args, spec, xs, jobs, bar)
     res = V.summarize(host_out, run_, classifier, labels, args.tolerance, args.rtol)
     res.update(model=g.name, inputs=what, start=args.start, cpu=cpu.name, kernels=args.kernels,
                jobs=jobs, plan=plan.preset, host_source=host_source,
