@@ -191,7 +191,7 @@ def main() -> int:
                 row["ratio_counting_to_qemu"] = row["armsim_counting_ms"] / row["qemu_ms"]
                 row["ratio_bare_to_qemu"] = row["armsim_bare_ms"] / row["qemu_ms"]
             rows.append(row)
-    result = {"engine": engine_build(), "loops": args.loops, "repeat": args.repeat,
+    result = {"engine": str(engine_build()), "loops": args.loops, "repeat": args.repeat,
               "qemu": subprocess.run([qemu, "--version"], capture_output=True, text=True
                                      ).stdout.splitlines()[0] if qemu else None,
               "cpus": os.cpu_count(), "rows": rows}
