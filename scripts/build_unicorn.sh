@@ -43,7 +43,8 @@ src="$cache/unicorn-$version"
 if [ ! -f "$src/setup.py" ]; then
     $py -m pip download --quiet --disable-pip-version-check --no-binary :all: --no-deps \
         "unicorn==$version" -d "$cache" >>"$cache/build.log" 2>&1 || fail "download failed"
-    tar -xzf "$cache/unicorn-$version.tar.gz" -C "$cache" || fail "unpack failed"
+    tar -xzf "$cache/unicorn-$version.tar.gz" -C "$cache" >>"$cache/build.log" 2>&1 \
+        || fail "unpack failed"
 fi
 
 build="$cache/build"
