@@ -127,6 +127,25 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The work between the first execution of ``start`` and the first of ``end``
+    (``--between``): what DWT->CYCCNT read at both points would bracket.
+
+    Attributes:
+        start, end: the two addresses, and how they were named
+        instructions: executed in [start, end) (exact)
+        cycles_estimate: their estimated cycles
+    """
+
+    start: int
+    end: int
+    start_name: str
+    end_name: str
+    instructions: int
+    cycles_estimate: float
+
+
+@dataclass(frozen=True)
 class FunctionCost:
     """One function's share of a run."""
 
@@ -153,6 +172,7 @@ class ImageRun:
         notes: what the user should know (CYCCNT is an estimate, SysTick never fires ...)
         semihosting: calls per operation
         findings: memory-check findings (``check_memory``)
+        window: the ``--between`` figures (None: not asked, or START/END not reached)
     """
 
     elf: Path
@@ -171,6 +191,7 @@ class ImageRun:
     semihosting: dict[str, int] = field(default_factory=dict)
     findings: list[Any] = field(default_factory=list)
     machine: Machine | None = None
+    window: Window | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys for ``--json``."""
@@ -189,7 +210,12 @@ class ImageRun:
                           "values": [float(v) if s.type == "f32" else int(v) for v in a]}
                       for k, (s, a) in self.reads.items()},
             "output": self.output, "semihosting_calls": self.semihosting,
-            "notes": self.notes, "memory_findings": [f.to_json() for f in self.findings]}
+            "notes": self.notes, "memory_findings": [f.to_json() for f in self.findings],
+            "between": None if self.window is None else {
+                "start": f"0x{self.window.start:08X}", "end": f"0x{self.window.end:08X}",
+                "start_name": self.window.start_name, "end_name": self.window.end_name,
+                "instructions": self.window.instructions,
+                "cycles_estimate": round(self.window.cycles_estimate, 1)}}
 
 
 #: Tag_CPU_arch (ARM ELF build attributes) -> the CPU variant a generic part runs it on.
@@ -281,20 +307,35 @@ class ImageRunner:
 
     # -- running -----------------------------------------------------------------------------
     def run_on(self, until: int | None = None, reads: list[ReadSpec] | None = None,
-               started: str | None = None) -> ImageRun:
-        """Run from where the CPU is to the first stop; read, count and report."""
+               started: str | None = None,
+               between: tuple[int, int] | None = None) -> ImageRun:
+        """Run from where the CPU is to the first stop; read, count and report.
+
+        ``between`` = (start, end): run to the first execution of start, then stop at the
+        first execution of end (it replaces ``until``), and measure the stretch in between.
+        """
         m = self.machine
         notes: list[str] = list(self.warnings)
         stop: Stop
+        marks: list[tuple[dict[int, int], dict[int, int]]] = []
+        if between is not None:
+            until = between[0]
         try:
             pc = m.go(stop=until)
+            if between is not None and pc == between[0] and not m.exited:
+                marks.append(m.snapshot())
+                until = between[1]
+                pc = m.go(stop=until) if between[1] != between[0] else pc
+                if pc == until:
+                    marks.append(m.snapshot())
             if m.exited:
                 ex = self.semihost.exit
                 assert ex is not None
                 stop = self._stop("exit", pc, f"semihosting exit: {ex.reason} (0x{ex.code:X})"
                                   f", status {ex.status}")
             elif until is not None and pc == until:
-                stop = self._stop("until", pc, f"reached --until {m.image.describe(pc)}")
+                what = "--between's END" if between is not None else "--until"
+                stop = self._stop("until", pc, f"reached {what} {m.image.describe(pc)}")
             else:
                 stop = self._stop("halt", pc, "main returned (armsim_halt)")
         except EmulatorFault as e:
@@ -309,8 +350,12 @@ class ImageRunner:
             stop = self._stop(reason, e.pc, detail)
             if e.kind not in ("bkpt", "instruction-budget", "time-limit"):
                 notes.append(e.report or str(e))
-        if until is not None and stop.reason != "until":
-            notes.append(f"--until 0x{until:08X} ({m.image.describe(until)}) was not reached")
+        if between is not None and not marks:
+            notes.append(f"--between: START 0x{between[0]:08X} ({m.image.describe(between[0])}) "
+                         "was not reached")
+        elif until is not None and stop.reason != "until":
+            what = "--between's END" if between is not None else "--until"
+            notes.append(f"{what} 0x{until:08X} ({m.image.describe(until)}) was not reached")
         status = None
         if self.semihost.exit is not None:
             status = self.semihost.exit.status
@@ -342,10 +387,30 @@ class ImageRunner:
                                   f"not mapped memory:\n{m.map.table()}") from None
             result_reads[spec.label] = (spec, np.frombuffer(raw, READ_TYPES[spec.type]).copy())
         findings = self.sanitizer.finish() if self.sanitizer is not None else []
+        window = self._window(between, marks) if between is not None and len(marks) == 2 \
+            else None
         return ImageRun(self.image.path, self.cpu, self.mcu, started or m.start_note, stop,
                         status, total, est.total if est is not None else 0.0, functions,
                         self._peak(), result_reads, out, notes, dict(self.semihost.calls),
-                        findings, m)
+                        findings, m, window)
+
+    def _window(self, between: tuple[int, int],
+                marks: list[tuple[dict[int, int], dict[int, int]]]) -> Window:
+        """Instructions and estimated cycles between the two snapshots of ``--between``."""
+        from .profile import taken_back_cycles, window_counts
+
+        m = self.machine
+        counts, adjust = window_counts(m, marks[0], marks[1])
+        keys = np.array(list(counts), np.uint64)
+        vals = np.array(list(counts.values()), np.uint64)
+        instr = sum(n * m.instructions_in(k >> 32, k & 0xFFFFFFFF) for k, n in counts.items())
+        cyc = cycles.estimate(self.cpu.name, keys, vals, m.read).total if len(keys) else 0.0
+        timing = cycles.timing_for(self.cpu.name)
+        instr += sum(adjust.values())
+        cyc -= sum(taken_back_cycles(m, a, timing) for a in adjust)
+        start, end = between
+        return Window(start, end, m.image.describe(start), m.image.describe(end), int(instr),
+                      float(cyc))
 
     def _stop(self, reason: str, pc: int, detail: str) -> Stop:
         where = self.image.describe(pc)
@@ -395,12 +460,16 @@ def run_image(elf: str | Path, mcu: Mcu | str = "generic", cpu: str | None = Non
               until: str | None = None, reads: list[str] | None = None,
               echo: TextIO | None = None, check_memory: bool = False,
               max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
-              timeout_s: float = DEFAULT_TIMEOUT_S) -> ImageRun:
-    """Run an image from reset to its first stop (see :class:`ImageRunner`)."""
+              timeout_s: float = DEFAULT_TIMEOUT_S,
+              between: tuple[str, str] | None = None) -> ImageRun:
+    """Run an image from reset to its first stop (see :class:`ImageRunner`); ``between``
+    (START, END: symbols or addresses) measures the stretch from one to the other."""
     r = ImageRunner(elf, mcu, cpu, echo, max_instructions, timeout_s, check_memory)
     stop = r.symbol_address(until, "--until") if until else None
     specs = [parse_read(t, r.image) for t in reads or []]
-    return r.run_on(stop, specs)
+    span = None if between is None else (r.symbol_address(between[0], "--between START"),
+                                         r.symbol_address(between[1], "--between END"))
+    return r.run_on(stop, specs, between=span)
 
 
-__all__ = ["ImageRun", "ImageRunner", "ReadSpec", "Stop", "parse_read", "run_image"]
+__all__ = ["ImageRun", "ImageRunner", "ReadSpec", "Stop", "Window", "parse_read", "run_image"]

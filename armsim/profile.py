@@ -114,6 +114,31 @@ def _delta(now: dict[int, int], before: dict[int, int]) -> dict[int, int]:
     return {k: n - before.get(k, 0) for k, n in now.items() if n - before.get(k, 0)}
 
 
+def window_counts(m: Any, before: tuple[dict[int, int], dict[int, int]],
+                  after: tuple[dict[int, int], dict[int, int]]
+                  ) -> tuple[dict[int, int], dict[int, int]]:
+    """Block executions (key -> n) and instructions taken back (address -> negative n)
+    between two :meth:`Machine.snapshot` calls: exactly what ran in between."""
+    counts = _delta(after[0], before[0])
+    adjust = _delta(after[1], before[1])
+    for a in list(adjust):
+        # a stop at the start of a block took the whole block back: drop that execution
+        tail = m.taken_back_tails[a]
+        key = (a << 32) | tail
+        if counts.get(key, 0) > 0 and adjust[a] == -m.instructions_in(a, tail):
+            counts[key] -= 1
+            if not counts[key]:
+                del counts[key]
+            del adjust[a]
+    return counts, adjust
+
+
+def taken_back_cycles(m: Any, address: int, timing: Any, wait_states: int = 0) -> float:
+    """The estimated cycles of the block tail a stop at ``address`` left unexecuted."""
+    tail = C.block_cost(m.read(address, m.taken_back_tails[address]), address, timing)
+    return tail.base + (timing.refill + wait_states if tail.end == "taken" else 0)
+
+
 def _per(n: float, macs: int) -> float | None:
     return round(n / macs, 3) if macs else None
 
@@ -148,17 +173,7 @@ def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10)
     seg_cost: dict[str, tuple[int, float]] = {}
     block_totals: dict[int, list[float]] = {}
     for i, seg in enumerate(segments):
-        counts = _delta(snaps[i + 1][0], snaps[i][0])
-        adjust = _delta(snaps[i + 1][1], snaps[i][1])
-        for a in list(adjust):
-            # a stop at the start of a block took the whole block back: drop that execution
-            tail = m.taken_back_tails[a]
-            key = (a << 32) | tail
-            if counts.get(key, 0) > 0 and adjust[a] == -m.instructions_in(a, tail):
-                counts[key] -= 1
-                if not counts[key]:
-                    del counts[key]
-                del adjust[a]
+        counts, adjust = window_counts(m, snaps[i], snaps[i + 1])
         keys = np.array(list(counts), np.uint64)
         vals = np.array(list(counts.values()), np.uint64)
         est = C.estimate(cpu, keys, vals, m.read, wait_states) if len(keys) else None
@@ -185,8 +200,7 @@ def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10)
             row = fn_rows.setdefault((name, seg), FunctionRow(name, seg, 0, 0, 0.0))
             row.instructions += n
             s_instr += n
-            tail = C.block_cost(m.read(a, m.taken_back_tails[a]), a, timing)
-            back = tail.base + (timing.refill + wait_states if tail.end == "taken" else 0)
+            back = taken_back_cycles(m, a, timing, wait_states)
             row.cycles_estimate -= back
             s_cyc -= back
         seg_cost[seg] = (s_instr, round(s_cyc, 1))

@@ -262,3 +262,36 @@ def test_run_does_not_import_tensorflow(console):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env=os.environ.copy())
     assert r.stdout.split()[-3:] == ["3", "False", "False"], r.stdout[-500:] + r.stderr
+
+
+def test_between_measures_the_stretch_from_start_to_end(tmp_path, capsys):
+    """--between START END: instructions and cycles from START's first execution to END's,
+    exactly (ten NOPs: ten instructions, one cycle each on the M4); the run stops at END."""
+    elf = build(tmp_path, FW / "between.c")
+    rc, doc = run_json(capsys, str(elf), "--between", "bench_start", "bench_end")
+    assert rc == 0, doc
+    w = doc["between"]
+    assert w["instructions"] == 10 and w["cycles_estimate"] == 10.0
+    assert doc["stop"]["reason"] == "until" and "bench_end" not in doc["stop"]["where"]
+    # a window that crosses blocks and a call: START inside main, END at work's first
+    # instruction; it equals the whole run's count up to there minus the run up to START
+    rc, to_start = run_json(capsys, str(elf), "--until", "bench_start")
+    rc2, to_work = run_json(capsys, str(elf), "--until", "work")
+    rc3, span = run_json(capsys, str(elf), "--between", "bench_start", "work")
+    assert rc == rc2 == rc3 == 0
+    assert span["between"]["instructions"] == to_work["instructions"] - to_start["instructions"]
+    assert span["between"]["instructions"] > 10
+    # START == END: an empty stretch
+    rc, same = run_json(capsys, str(elf), "--between", "bench_end", "bench_end")
+    assert rc == 0 and same["between"]["instructions"] == 0
+
+
+def test_between_that_never_reaches_end_measures_nothing(tmp_path, capsys):
+    elf = build(tmp_path, FW / "between.c")
+    # main is already running when work starts: END never executes after START
+    rc, doc = run_json(capsys, str(elf), "--between", "work", "main")
+    assert rc == 1 and doc["between"] is None
+    assert any("END" in n and "not reached" in n for n in doc["notes"])
+    assert main(["run", str(elf), "--between", "work", "main", "--until", "main"]) == 2
+    assert "--between stops at its END" in capsys.readouterr().err
+    assert main(["run", str(elf), "--between", "nosuch", "main"]) == 2

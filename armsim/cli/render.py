@@ -447,6 +447,10 @@ def image_run(res: Any, functions: int) -> None:
     stack = "not measured" if res.peak_stack is None else f"{res.peak_stack:,} bytes"
     c.print(escape(f"{res.instructions:,} instructions (exact), {res.cycles_estimate:,.0f} "
                    f"cycles (estimate), peak stack {stack}"))
+    w = res.window
+    if w is not None:
+        c.print(escape(f"between {w.start_name} and {w.end_name}: {w.instructions:,} "
+                       f"instructions (exact), {w.cycles_estimate:,.0f} cycles (estimate)"))
     if functions and res.functions:
         t = table("cost per function", ["function", "calls", "instructions", "%", "cycles (est.)"],
                   {"calls", "instructions", "%", "cycles (est.)"})

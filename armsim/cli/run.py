@@ -34,6 +34,10 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--script", help="a uVision .ini script run first (writes, SP/PC, G, BS); "
                    "its LOAD %%L loads this image")
     s.add_argument("--until", help="stop at this function or address (a breakpoint)")
+    s.add_argument("--between", nargs=2, metavar=("START", "END"),
+                   help="instructions and estimated cycles from the first execution of START "
+                        "to the first of END (functions or addresses), as DWT->CYCCNT read at "
+                        "both would bracket them; the run stops at END")
     s.add_argument("--read", action="append", default=[], metavar="WHAT",
                    help="read memory after the run: SYMBOL[:COUNT[:TYPE]] or ADDRESS:COUNT[:TYPE]"
                         "; TYPE f32 (default), i8, u8, i16, u16, i32, u32 (repeatable)")
@@ -72,7 +76,12 @@ def run(args: argparse.Namespace) -> int:
     r = ImageRunner(args.firmware, args.mcu or DEFAULT_MCU, args.cpu,
                     None if args.json else sys.stdout, args.max_instructions, args.timeout,
                     args.check_memory)
+    C.refuse(bool(args.until) and bool(args.between), "--between stops at its END: leave "
+             "out --until")
     until = r.symbol_address(args.until, "--until") if args.until else None
+    between = None if not args.between else (
+        r.symbol_address(args.between[0], "--between START"),
+        r.symbol_address(args.between[1], "--between END"))
     specs = [parse_read(t, r.image) for t in args.read]
     started = None
     compare_x = None
@@ -82,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         g = compare_x[0]  # type: ignore[index]
         n = g.tensors[g.outputs[0]].size
         specs.append(parse_read(args.compare, r.image, "f32", n))
-    res = r.run_on(until, specs, started)
+    res = r.run_on(until, specs, started, between)
     cmp_row = _compare(args, res, compare_x) if args.compare else None
     if out is not None:
         vals = {k: a for k, (_s, a) in res.reads.items()}
@@ -105,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
                         f"(class {cmp_row['predicted']} vs {cmp_row['host_predicted']})")
     if res.findings or (cmp_row is not None and not cmp_row["agree"]):
         return EXIT_FIRMWARE_FAILED
+    if args.between and res.window is None:
+        return EXIT_FIRMWARE_FAILED  # START or END never ran: nothing was measured
     if res.exit_status is not None:  # a semihosting exit: the firmware's own status
         return res.exit_status & 0xFF
     return 0 if res.stop.clean else EXIT_FIRMWARE_FAILED
