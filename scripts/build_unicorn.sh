@@ -23,9 +23,11 @@ fi
 version=$($py -c 'from armsim.engine import PINNED; print(PINNED)')
 if $py -c "
 import sys
+from importlib.metadata import version
 from armsim.engine import engine_build
 e = engine_build()
-sys.exit(0 if e.arm_only and e.version == '$version' else 1)" 2>/dev/null; then
+sys.exit(0 if e.arm_only and e.version == version('unicorn') == '$version' else 1)" \
+        2>/dev/null; then
     exit 0  # already the source build of the pinned version
 fi
 
@@ -68,13 +70,20 @@ cmake --build "$build" -j"$jobs" --clean-first >>"$cache/build.log" 2>&1 \
     || fail "optimized build failed"
 
 # The sdist's setup.py installs a library found in prebuilt/ instead of building its own.
+# Its version comes from setuptools-scm, which has no git history here: name it, or pip
+# records 0.0.0 and the next `pip install` of armsim (unicorn==PIN) replaces the build.
 mkdir -p "$src/prebuilt"
 cp "$build/libunicorn.so.2" "$build/libunicorn.a" "$src/prebuilt/"
-$py -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
-    --force-reinstall "$src" >>"$cache/build.log" 2>&1 || fail "install failed"
+SETUPTOOLS_SCM_PRETEND_VERSION="$version" $py -m pip install --quiet \
+    --disable-pip-version-check --no-deps --force-reinstall "$src" >>"$cache/build.log" 2>&1 \
+    || fail "install failed"
 $py -c "
 import sys
+from importlib.metadata import version
 from armsim.engine import engine_build
 e = engine_build()
 print('setup: engine:', e, file=sys.stderr)
-sys.exit(0 if e.arm_only else 1)" || fail "the installed library is not the one built"
+sys.exit(0 if e.arm_only and version('unicorn') == '$version' else 1)" \
+    || { $py -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
+             "unicorn==$version" >>"$cache/build.log" 2>&1
+         fail "the installed library is not the one built, or pip does not see it as $version"; }
