@@ -2,8 +2,8 @@
 # Build Unicorn (the version armsim pins) from its PyPI source distribution and install it
 # into .venv in place of the PyPI wheel: ARM target only, GCC -O3 with LTO and hidden
 # symbols, profile-guided by armsim's own benchmark firmware (scripts/bench_engine.py
-# --train). Measured here: the seed CNN on the reference kernels runs about 1.6x faster than
-# on the wheel (figures in docs/engine.md). Called by scripts/setup.sh.
+# --train). Measured here: the seed CNN runs 1.3-1.5x faster than on the 2.1.3 wheel
+# (figures in docs/engine.md). Called by scripts/setup.sh.
 #
 #   ARMSIM_UNICORN=wheel          skip: keep the PyPI wheel
 #   ARMSIM_UNICORN_CACHE=DIR      where the source and build live (default ~/.cache/armsim)
