@@ -534,7 +534,7 @@ class Machine:
                 self.pc = now
         except UcError as e:
             self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
-            if e.errno == UC_ERR_EXCEPTION and self.tlb.denied is not None \
+            if e.errno == UC_ERR_EXCEPTION and self.tlb.refused_fetch_at(self.pc) \
                     and not self._fault.kind:  # a fetch the TLB refused (tlb.py)
                 self._fault = crash.Access(_ACCESS[UC_HOOK_MEM_FETCH_PROT], self.pc, 2)
             found = self.alignment.take() if self.alignment is not None else []

@@ -90,6 +90,7 @@ class Translation:
 
     Attributes:
         denied: the last fetch refused since :meth:`clear` (None if none)
+        page_size: Unicorn's page size (the granule of a refusal)
         fills: TLB fills answered (a cost figure: one Python call each)
     """
 
@@ -99,6 +100,7 @@ class Translation:
         self.fills = 0
         self._index()
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        self.page_size = int(uc.ctl_get_page_size())
         self._handle = uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
 
     def _index(self) -> None:
@@ -109,6 +111,11 @@ class Translation:
     def clear(self) -> None:
         """Forget the last refused fetch (at the start of a run)."""
         self.denied = None
+
+    def refused_fetch_at(self, pc: int) -> bool:
+        """True when the last refused fetch was of ``pc``'s page (the run stopped on it)."""
+        d = self.denied
+        return d is not None and d.page <= pc < d.page + self.page_size
 
     def _region(self, page: int) -> int | None:
         """Index of the region holding ``page``, if any."""

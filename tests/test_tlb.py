@@ -20,6 +20,9 @@ class _Uc:
     def hook_add(self, kind: int, cb: object) -> int:
         return 1
 
+    def ctl_get_page_size(self) -> int:
+        return 1024
+
 
 def test_gaps_are_the_complement_of_the_map():
     m = get_mcu("generic").memory_map()
