@@ -25,7 +25,6 @@ Only the TLB is virtual: instruction counts, outputs and every fault kind are un
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 
 from unicorn import (UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_PROT_EXEC, UC_PROT_READ,
                      UC_PROT_WRITE, UC_TLB_VIRTUAL, Uc)
@@ -77,26 +76,18 @@ def fault_ranges(memory: MemoryMap, guard: tuple[int, int] | None
     return out
 
 
-@dataclass
-class Denied:
-    """A fetch the TLB refused: the page, and why."""
-
-    page: int
-    reason: str
-
-
 class Translation:
     """The TLB-fill hook of one engine.
 
     Attributes:
-        denied: the last fetch refused since :meth:`clear` (None if none)
+        denied: the page of the last fetch refused since :meth:`clear` (None if none)
         page_size: Unicorn's page size (the granule of a refusal)
         fills: TLB fills answered (a cost figure: one Python call each)
     """
 
     def __init__(self, uc: Uc, memory: MemoryMap) -> None:
         self._memory = memory
-        self.denied: Denied | None = None
+        self.denied: int | None = None
         self.fills = 0
         self._index()
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
@@ -115,7 +106,7 @@ class Translation:
     def refused_fetch_at(self, pc: int) -> bool:
         """True when the last refused fetch was of ``pc``'s page (the run stopped on it)."""
         d = self.denied
-        return d is not None and d.page <= pc < d.page + self.page_size
+        return d is not None and d <= pc < d + self.page_size
 
     def _region(self, page: int) -> int | None:
         """Index of the region holding ``page``, if any."""
@@ -133,9 +124,7 @@ class Translation:
         self.fills += 1
         perms = self.rights(vaddr)
         if access == UC_MEM_FETCH and not perms & UC_PROT_EXEC:
-            i = self._region(vaddr)
-            assert i is not None
-            self.denied = Denied(vaddr, f"{self._regions[i].name} is not executable")
+            self.denied = vaddr
         entry.paddr = vaddr  # type: ignore[attr-defined]
         entry.perms = perms  # type: ignore[attr-defined]
         return True

@@ -99,9 +99,7 @@ def build_loop(kernels: str, loops: int, out: Path) -> tuple[Path, Path]:
 
 def armsim_cpu(elf: Path, img: Path, counting: str) -> tuple[float, int]:
     """(process CPU seconds of one run, instructions executed) on a fresh engine."""
-    from armsim.mcu import get_mcu as _mcu
-
-    m = Machine(ElfImage.load(elf), get_cpu("m4f"), _mcu("generic"), counting=counting,
+    m = Machine(ElfImage.load(elf), get_cpu("m4f"), get_mcu("generic"), counting=counting,
                 semihost=Semihost(), check_alignment=False)
     m.begin(max_instructions=10**12, timeout_s=0)
     m.host_write(0x20000000, img.read_bytes())

@@ -21,13 +21,20 @@ if [ "${ARMSIM_UNICORN:-source}" = "wheel" ]; then
     exit 0
 fi
 version=$($py -c 'from armsim.engine import PINNED; print(PINNED)')
-if $py -c "
+# True when .venv runs the source build of $version and pip records it as that version;
+# "say" prints the engine build first.
+source_build_installed() {
+    $py -c "
 import sys
 from importlib.metadata import version
 from armsim.engine import engine_build
 e = engine_build()
-sys.exit(0 if e.arm_only and e.version == version('unicorn') == '$version' else 1)" \
-        2>/dev/null; then
+if '${1:-}' == 'say':
+    print('setup: engine:', e)
+sys.exit(0 if e.arm_only and e.version == version('unicorn') == '$version' else 1)" 2>/dev/null
+}
+
+if source_build_installed; then
     exit 0  # already the source build of the pinned version
 fi
 
@@ -77,13 +84,7 @@ cp "$build/libunicorn.so.2" "$build/libunicorn.a" "$src/prebuilt/"
 SETUPTOOLS_SCM_PRETEND_VERSION="$version" $py -m pip install --quiet \
     --disable-pip-version-check --no-deps --force-reinstall "$src" >>"$cache/build.log" 2>&1 \
     || fail "install failed"
-$py -c "
-import sys
-from importlib.metadata import version
-from armsim.engine import engine_build
-e = engine_build()
-print('setup: engine:', e, file=sys.stderr)
-sys.exit(0 if e.arm_only and version('unicorn') == '$version' else 1)" \
+source_build_installed say >&2 \
     || { $py -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
              "unicorn==$version" >>"$cache/build.log" 2>&1
          fail "the installed library is not the one built, or pip does not see it as $version"; }
