@@ -128,6 +128,23 @@ class ElfImage:
             return None  # no line row inside this function (built without -g)
         return rows[i]
 
+    def line_address(self, file: str, line: int) -> tuple[int, int] | None:
+        """(address, line) of the code of source line ``line`` of ``file`` (matched by base
+        name, case-insensitively, as uVision's ``\\file.c\\line``): the lowest address of
+        that line, or of the first later line with code within 20 lines; None if none."""
+        if self._lines is None:
+            self._lines = _line_table(self.path, lambda a: self.function_at(a) is not None)
+        addrs, rows = self._lines
+        base = file.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        best: tuple[int, int] | None = None
+        for a, (name, ln) in zip(addrs, rows):
+            if name.replace("\\", "/").rsplit("/", 1)[-1].lower() != base or \
+                    not line <= ln < line + 20:
+                continue
+            if best is None or (ln, a) < (best[1], best[0]):
+                best = (a, ln)
+        return best
+
     def describe(self, address: int) -> str:
         """``function+0xNN`` for an address, or the bare hex address."""
         f = self.function_at(address & ~1)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR,
+from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_READ,
+                     UC_HOOK_MEM_WRITE, UC_MEM_WRITE,
                      UC_HOOK_MEM_FETCH_PROT,
                      UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_READ_UNMAPPED,
                      UC_HOOK_MEM_WRITE_PROT, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MODE_THUMB,
@@ -31,6 +32,8 @@ from .debugregs import region as debug_region
 from .errors import ArmsimError, ElfError, EmulatorFault
 from .mcu import Mcu
 from .semihost import Semihost
+from .memory import Region
+from .peripherals import Unmodelled
 from .tlb import Translation, fault_ranges
 
 STOP_SYMBOL = "armsim_halt"
@@ -190,6 +193,7 @@ class Machine:
             AlignmentCheck(uc, code[0].data, code[0].vaddr)
             if self.check_alignment and code and self.cpu.arch != "armv6-m" else None)
         self.guard = self._guard_page()
+        self.unmodelled: Unmodelled | None = None
         self.begin()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         # fault hooks watch only where a fault can happen, so SRAM stores stay on Unicorn's
@@ -231,6 +235,20 @@ class Machine:
         keys, counts = self.counter.arrays()
         return cycles.estimate(self.cpu.name, keys, counts, self.read).total if keys.size \
             else 0.0
+
+    def cycles_now(self) -> float:
+        """Estimated cycles of the instructions executed so far: :meth:`cycles_so_far` less
+        the block tails that stops inside blocks took back (a script's ``states``)."""
+        from . import cycles
+        from .profile import taken_back_cycles
+
+        total = self.cycles_so_far()
+        timing = cycles.timing_for(self.cpu.name)
+        for address, delta in self._adjust.items():
+            n = disasm.count_instructions(self.read(address, self.taken_back_tails[address]),
+                                          address) or 1
+            total -= (-delta // n) * taken_back_cycles(self, address, timing)
+        return max(total, 0.0)
 
     def cycles_before(self, block_pc: int, address: int, write: bool = False) -> float:
         """Estimated cycles of the run so far, up to the instruction of the running block
@@ -288,12 +306,95 @@ class Machine:
         return "lies in no region"
 
     def write_blocks(self, blocks: list[tuple[int, bytes]]) -> None:
-        """Write coalesced (address, bytes) blocks; each must lie inside one mapped region."""
+        """Write coalesced (address, bytes) blocks; each must lie in mapped regions."""
         for addr, data in blocks:
-            if self.map.find(addr, len(data)) is None:
-                raise ArmsimError(f"write of {len(data)} bytes at 0x{addr:08X} is outside mapped "
-                                  f"memory:\n{self.map.table()}")
-            self.host_write(addr, data)
+            at = addr
+            while at < addr + len(data):
+                r = self.map.find(at, 1)
+                if r is None:
+                    raise ArmsimError(f"write of {len(data)} bytes at 0x{addr:08X} is outside "
+                                      f"mapped memory:\n{self.map.table()}")
+                n = min(r.end, addr + len(data)) - at
+                self.host_write(at, data[at - addr:at - addr + n])
+                at += n
+
+    # -- regions a script adds (peripherals.py) ---------------------------------------------
+    def open_unmodelled(self) -> "Unmodelled":
+        """Map the architecture's peripheral, external and system ranges the preset leaves
+        unmapped as unmodelled peripherals (once per machine); the store is returned."""
+        from .peripherals import RANGES, REGION_NAME, Unmodelled, gaps_in
+
+        if self.unmodelled is None:
+            self.unmodelled = Unmodelled()
+            for lo, hi, _ in RANGES:
+                for a, b in gaps_in(self.map, lo, hi):
+                    self._map_unmodelled(a, b, REGION_NAME)
+            self.tlb._index()
+        return self.unmodelled
+
+    def _map_unmodelled(self, lo: int, hi: int, name: str) -> None:
+        assert self.unmodelled is not None
+        read, write = self.unmodelled.callbacks(lo)
+        self.uc.mmio_map(lo, hi - lo, read, None, write, None)
+        r = Region(name, lo, hi - lo, "rw")
+        self.map.add(r)
+        self.unmodelled.regions.append(r)
+
+    def ensure_mapped(self, address: int, size: int) -> bool:
+        """Map the unmapped pages of [address, address+size) in the Code and SRAM ranges as
+        unmodelled memory (when :meth:`open_unmodelled` has run); True if all is mapped."""
+        from .peripherals import PAGE, REGION_NAME, gaps_in, lazy_range
+
+        if self.unmodelled is None:
+            return self.map.find(address, 1) is not None
+        lo, hi = address & ~(PAGE - 1), (address + size + PAGE - 1) & ~(PAGE - 1)
+        for a, b in gaps_in(self.map, lo, hi):
+            if not (lazy_range(a) and lazy_range(b - 1)):
+                return False
+            self._map_unmodelled(a, b, REGION_NAME)
+        self.tlb._index()
+        return True
+
+    def map_region(self, lo: int, hi: int, perms: str) -> Region:
+        """uVision's ``MAP lo, hi-1 READ WRITE EXEC``: memory with those rights, replacing
+        unmodelled space there; page-aligned. An overlap with a preset region is refused."""
+        from .peripherals import PAGE
+
+        lo, hi = lo & ~(PAGE - 1), (hi + PAGE - 1) & ~(PAGE - 1)
+        same = self.map.find(lo, hi - lo)
+        if same is not None and (same.base, same.end, same.perms) == (lo, hi, perms):
+            return same  # mapped already (before the script's unmodelled ranges opened)
+        for r in list(self.map):
+            if r.base < hi and lo < r.end:
+                if self.unmodelled is None or r not in self.unmodelled.regions:
+                    raise ArmsimError(f"MAP 0x{lo:08X}-0x{hi - 1:08X} overlaps {r.name} "
+                                      f"0x{r.base:08X}-0x{r.end - 1:08X}, which the MCU preset "
+                                      "maps already")
+        if self.unmodelled is not None:
+            # in armsim's engine, mapping RAM where an MMIO region was unmapped fails with
+            # UC_ERR_NOMEM (Unicorn 2.1.3), so MAP ranges are applied before the unmodelled
+            # ranges open (MachineTarget's premap); a MAP that was not is refused here
+            for r in self.unmodelled.regions:
+                if r.base < hi and lo < r.end:
+                    raise ArmsimError(
+                        f"MAP 0x{lo:08X}-0x{hi - 1:08X} overlaps unmodelled peripheral space "
+                        f"0x{r.base:08X}-0x{r.end - 1:08X} opened before it: armsim applies "
+                        "the MAP ranges it can compute when the script is read (constant "
+                        "addresses)")
+        prot = 0
+        for c in perms:
+            prot |= _PERMS[c]
+        name = f"map@{lo:08X}"
+        self._backing[name] = ctypes.create_string_buffer(hi - lo)
+        self.uc.mem_map_ptr(lo, hi - lo, prot, ctypes.addressof(self._backing[name]))
+        region = Region(name, lo, hi - lo, perms)
+        self.map.add(region)
+        for kind, need in ((UC_HOOK_MEM_WRITE_PROT, "w"), (UC_HOOK_MEM_READ_PROT, "r")):
+            if need not in perms:
+                self.uc.hook_add(kind, self._on_bad_access, kind, lo, hi - 1)
+        self.tlb._index()
+        self.uc.ctl_flush_tb()
+        return region
 
     def host_write(self, address: int, data: bytes) -> None:
         """A write by the host (script, loader, semihosting): it initialises memory, as the
@@ -479,11 +580,17 @@ class Machine:
         """True when the program has reached armsim_halt."""
         return self.pc == self.stop
 
-    def go(self, start: int | None = None, stop: int | None = None) -> int:
+    def go(self, start: int | None = None, stop: int | None = None,
+           max_steps: int | None = None,
+           watches: tuple[tuple[int, int, str], ...] = ()) -> int:
         """Run from ``start`` (else the current PC) until ``stop``, a breakpoint or the halt.
 
-        Returns the address where execution stopped. Counting stays exact when a stop lands
+        Returns the address where execution stopped; :attr:`stopped_by` says why ("stop",
+        "breakpoint", "halt", "steps", "watch"). Counting stays exact when a stop lands
         inside a translated block: the block's instructions from the stop on are taken back.
+        ``max_steps`` ends the run after that many instructions; ``watches`` are access
+        breakpoints (begin, end, "read"|"write"|"readwrite"): the run stops at the end of the
+        block holding such an access (its address in :attr:`watch_hit`).
         """
         if start is not None:
             self.pc = start & ~1
@@ -493,12 +600,24 @@ class Machine:
         stops.discard(self.pc)  # resuming from a breakpoint steps over it
         stops.discard(self.stop)
         hit: list[int] = []
+        self.stopped_by = ""
+        self.watch_hit: tuple[int, str] | None = None
 
         def on_stop(uc: Uc, address: int, size: int, _data: object) -> None:
             hit.append(address)
             uc.emu_stop()
 
+        def on_watch(uc: Uc, access: int, address: int, size: int, value: int,
+                     _data: object) -> None:
+            if self.watch_hit is None:
+                self.watch_hit = (address, "write" if access == UC_MEM_WRITE else "read")
+            uc.emu_stop()
+
         hooks = [self.uc.hook_add(UC_HOOK_CODE, on_stop, begin=a, end=a) for a in stops]
+        for lo, hi, access in watches:
+            kinds = (UC_HOOK_MEM_READ if "read" in access else 0) | \
+                (UC_HOOK_MEM_WRITE if "write" in access else 0)
+            hooks.append(self.uc.hook_add(kinds, on_watch, begin=lo, end=hi - 1))
         if hooks:
             self.uc.ctl_flush_tb()
         uc = self.uc
@@ -511,7 +630,8 @@ class Machine:
             while True:
                 # a native counter enforces the time limit itself (see counting.py)
                 timeout = 0 if self.counter.deadline else int(self._timeout_s * 1e6)
-                uc.emu_start(self.pc | 1, self.stop, timeout=timeout, count=0)
+                uc.emu_start(self.pc | 1, self.stop, timeout=timeout,
+                             count=0 if max_steps is None else max(1, max_steps))
                 resume = False
                 if self._gate_done:  # the firmware enabled the FPU: the gate is done
                     uc.hook_del(self._gate)
@@ -553,6 +673,7 @@ class Machine:
             self._nocp(self._deferred_fpu)  # the run ended with the FPU still off
         self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
         if self.exited:
+            self.stopped_by = "exit"
             return self.pc
         if self._intno == EXCP_NOCP:
             self.pc = self._nocp_pc
@@ -560,7 +681,19 @@ class Machine:
             raise self._fault_error(None)
         if hit:
             self._take_back(hit[0])
+            self.stopped_by = "stop" if stop is not None and hit[0] == stop & ~1 \
+                else "breakpoint"
             return self.pc
+        if self.watch_hit is not None:
+            self._take_back(self.pc)
+            self.stopped_by = "watch"
+            return self.pc
+        if max_steps is not None and self.pc != self.stop and not self.counter.over_budget() \
+                and not self.counter.timed_out() and not uc.query(UC_QUERY_TIMEOUT):
+            self._take_back(self.pc)
+            self.stopped_by = "steps"
+            return self.pc
+        self.stopped_by = "halt"
         if self.pc != self.stop:
             if self.counter.over_budget():
                 raise self._limit_error("instruction budget", f"{self._budget:,} instructions")

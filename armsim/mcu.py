@@ -26,6 +26,8 @@ class Mcu:
     flash_aliases: tuple[int, ...] = ()
     #: the CPU variant the part has: it is the default --cpu for this preset
     core: str = "m4f"
+    #: core clock in Hz a script's swatch(seconds) and CCLK use (the part's maximum)
+    clock_hz: float = 100e6
 
     @property
     def stack_top(self) -> int:
@@ -52,24 +54,24 @@ MCUS: dict[str, Mcu] = {
             0x00000000, 1024 * KIB, 0x20000000, 128 * KIB, flash_aliases=(0x08000000,)),
         Mcu("stm32f407", "STM32F407VG: 1 MiB flash, 128 KiB SRAM1+2 (CCM not used)",
             0x08000000, 1024 * KIB, 0x20000000, 128 * KIB, flash_aliases=(0x00000000,),
-            core="m4f"),
+            core="m4f", clock_hz=168e6),
         Mcu("nrf52840", "nRF52840: 1 MiB flash, 256 KiB RAM", 0x00000000, 1024 * KIB,
-            0x20000000, 256 * KIB, core="m4f"),
+            0x20000000, 256 * KIB, core="m4f", clock_hz=64e6),
         Mcu("stm32f746", "STM32F746NG: 1 MiB flash, 320 KiB DTCM+SRAM1+SRAM2",
             0x08000000, 1024 * KIB, 0x20000000, 320 * KIB, flash_aliases=(0x00000000,),
-            core="m7"),
+            core="m7", clock_hz=216e6),
         Mcu("lpc1768", "LPC1768: 512 KiB flash, 32 KiB local SRAM at 0x10000000 "
             "(AHB SRAM 0x2007C000, 32 KiB)", 0x00000000, 512 * KIB, 0x2007C000, 32 * KIB,
-            core="m3"),
+            core="m3", clock_hz=100e6),
         Mcu("samd21g18", "ATSAMD21G18 (Cortex-M0+): 256 KiB flash, 32 KiB SRAM",
-            0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0"),
+            0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0", clock_hz=48e6),
         Mcu("rp2040", "RP2040 (Cortex-M0+): 2 MiB XIP flash, 264 KiB SRAM",
-            0x10000000, 2048 * KIB, 0x20000000, 264 * KIB, core="m0"),
+            0x10000000, 2048 * KIB, 0x20000000, 264 * KIB, core="m0", clock_hz=125e6),
         # RM0456: SRAM1 (768 KiB), SRAM2 (64 KiB), SRAM3 (832 KiB) and SRAM5 (832 KiB) are
         # contiguous from 0x20000000 on the STM32U5A9/U599; flash is 4 MiB at 0x08000000.
         Mcu("stm32u5a9", "STM32U5A9NJ (Cortex-M33): 4 MiB flash, 2,496 KiB contiguous SRAM1-3+5",
             0x08000000, 4096 * KIB, 0x20000000, 2496 * KIB, flash_aliases=(0x00000000,),
-            core="m33"),
+            core="m33", clock_hz=160e6),
         Mcu("large", "emulation only: 16 MiB flash at 0x08000000, 16 MiB SRAM (no real part)",
             0x08000000, 16 * 1024 * KIB, 0x20000000, 16 * 1024 * KIB,
             flash_aliases=(0x00000000,), core="m4f"),

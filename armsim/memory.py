@@ -49,6 +49,10 @@ class MemoryMap:
         self._regions.append(region)
         self._regions.sort(key=lambda r: r.base)
 
+    def remove(self, region: Region) -> None:
+        """Take a region out of the map."""
+        self._regions.remove(region)
+
     def __iter__(self) -> Iterator[Region]:
         return iter(self._regions)
 

@@ -23,7 +23,7 @@ from armsim import cpus, mcu  # noqa: E402
 from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
 from armsim.script.parser import parse_program  # noqa: E402
 from armsim.script.runner import Runner  # noqa: E402
-from armsim.script.target import MachineTarget  # noqa: E402
+from armsim.script.target import run_script  # noqa: E402
 from armsim.script.writer import float32_line, seed_format  # noqa: E402
 from armsim.session import Session  # noqa: E402
 
@@ -55,7 +55,7 @@ def main() -> int:
     def seed_path() -> None:
         program = parse_program(seed)
         sim.machine.begin()
-        Runner(program, MachineTarget(sim.machine), sim.machine.map, lay).run()
+        run_script(program, sim.machine, lay)
 
     t_seed = best_of(args.repeat, seed_path)
 

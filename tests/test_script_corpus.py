@@ -14,9 +14,8 @@ import pytest
 from armsim.cli import main
 from armsim.errors import ScriptError
 from armsim.script.parser import parse_program
-from armsim.script.runner import Runner
 from armsim.plan.seed import seed_graph, seed_plan
-from armsim.script.target import MachineTarget
+from armsim.script.target import run_script
 from armsim.session import Session
 
 CORPUS = Path(__file__).resolve().parent / "scripts"
@@ -31,8 +30,7 @@ def sim() -> Session:
 
 def run_on(sim: Session, path: Path):
     sim.machine.begin()
-    return Runner(parse_program(path), MachineTarget(sim.machine), sim.machine.map,
-                  sim.plan).run()
+    return run_script(parse_program(path), sim.machine, sim.plan)
 
 
 def test_stm32_setup_runs_to_main(sim):
@@ -139,7 +137,18 @@ def test_bad_scripts_exit_2_from_the_cli_without_traceback():
     assert r.returncode == 2
     assert "Traceback" not in r.stdout + r.stderr
     for n, (line, _msg) in EXPECTED.items():
-        assert f"{n}:{line}:" in r.stderr
+        if n in LENIENT:  # script check of a plan-less script warns and goes on (below)
+            assert f"{n}: {LENIENT[n]}" in r.stdout
+        else:
+            assert f"{n}:{line}:" in r.stderr
+
+
+#: Bad for a run on the seed plan, but `script check` of a script without a plan (someone's
+#: own set-up) warns about a LOAD it will not follow and goes on with the simulated ELF, and
+#: has no plan buffers for an SRAM write to miss; an unknown name is a warning there.
+LENIENT = {"load_absolute.ini": "ok with 1 warning(s)", "load_escape.ini": "ok with 1 warning(s)",
+           "outside_layout.ini": "ok", "bad_register.ini": "ok with 1 warning(s)",
+           "unknown_symbol.ini": "ok with 1 warning(s)"}
 
 
 def test_script_check_json_table(capsys, tmp_path, mnist_dir):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,52 @@ def add_elf_no_host(p: argparse.ArgumentParser) -> None:
                    "built for the same plan)")
     p.add_argument("--no-host", action="store_true", help="with --script and no --model: skip "
                    "the host comparison (neither TensorFlow nor Keras is loaded)")
+
+
+def add_script_options(p: argparse.ArgumentParser) -> None:
+    """How a --script's set-up treats memory the MCU preset does not map, and its LOG files."""
+    p.add_argument("--peripherals", choices=("model", "strict"), default="model",
+                   help="model (default): a script's accesses to peripheral, external and "
+                   "system space the MCU preset does not map go to unmodelled-peripheral "
+                   "memory (reads return what was written, or 0) and are summarised; strict: "
+                   "they fault")
+    p.add_argument("--log-dir", metavar="DIR", help="write the files a script's LOG/SLOG/"
+                   "ITMLOG commands name into DIR (by base name); default: kept in the report")
+
+
+def script_log(args: argparse.Namespace, log: Any, label: str) -> list[str]:
+    """Show a script run's notes, peripheral summary and warnings on stderr, write its LOG
+    files under --log-dir; the warnings, prefixed with ``label``."""
+    from . import render
+
+    for n in log.notes:
+        render.note(f"{label}: {n}")
+    for p in log.peripherals:
+        render.note(f"{label}: unmodelled peripherals: {p}")
+    for w in log.warnings:
+        render.note(f"{label}: warning: {w}")
+    write_logs(args, log.logs)
+    return [f"{label}: {w}" for w in log.warnings]
+
+
+def write_logs(args: argparse.Namespace, logs: dict[str, str]) -> list[str]:
+    """Write LOG files (by base name) into --log-dir when given; the paths written."""
+    out_dir = getattr(args, "log_dir", None)
+    if not out_dir or not logs:
+        return []
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in logs.items():
+        p = d / Path(name.replace("\\", "/")).name
+        p.write_text(text)
+        written.append(str(p))
+    return written
+
+
+def peripherals_mode(args: argparse.Namespace) -> bool:
+    """True unless --peripherals strict."""
+    return getattr(args, "peripherals", "model") == "model"
 
 
 def check_no_host(args: argparse.Namespace) -> None:
@@ -483,6 +529,8 @@ class ScriptSetup:
     host: Any
     host_rebuilt: bool
     model_path: str | None
+    #: the script run's warnings, each prefixed with the script's path
+    warnings: list[str] = field(default_factory=list)
 
 
 def script_setup(args: argparse.Namespace, no_host: bool = False,
@@ -513,13 +561,15 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
         cpu = with_opt(args, get_cpu(cpu_name))
     s = session(args, g, plan, cpu, mcu, load_weights=False)
     try:
-        log = s.run_script(program, getattr(args, "allow_outside_layout", False))
+        log = s.run_script(program, getattr(args, "allow_outside_layout", False),
+                           peripherals=peripherals_mode(args))
     except ScriptError as e:
         if ref is not None or "plan" not in e.reason:
             raise
         raise ScriptError(e.reason + "; with no --model the script is read as the seed "
                           "layout: pass --model M.keras to check it against that model's plan",
                           e.file, e.line, e.col, e.text) from None
+    warnings = script_log(args, log, args.script)
     if len(log.writes) == 0:
         raise ScriptError("the script writes no memory (no _WFLOAT, _WDWORD, ... ran): "
                           "nothing to simulate", args.script)
@@ -540,7 +590,7 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
                                 if b.role != "input"})
         rebuilt = True
     return ScriptSetup(g, plan, s, log, memory, x, cpu, host, rebuilt,
-                       ref.path if ref is not None else None)
+                       ref.path if ref is not None else None, warnings)
 
 
 def refuse(cond: bool, message: str) -> None:

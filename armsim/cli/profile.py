@@ -25,6 +25,7 @@ def add_parser(sub: Any) -> None:
     C.add_target(pr)
     C.add_model(pr)
     pr.add_argument("--script", help="profile the weights and input of this uVision script")
+    C.add_script_options(pr)
     pr.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
                     help="with --script and no --model: seed layout F")
     pr.add_argument("--image", type=C.non_negative_int,

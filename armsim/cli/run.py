@@ -33,6 +33,7 @@ def add_parser(sub: Any) -> None:
     C.add_target(s, kernels=False)
     s.add_argument("--script", help="a uVision .ini script run first (writes, SP/PC, G, BS); "
                    "its LOAD %%L loads this image")
+    C.add_script_options(s)
     s.add_argument("--until", help="stop at this function or address (a breakpoint)")
     s.add_argument("--between", nargs=2, metavar=("START", "END"),
                    help="instructions and estimated cycles from the first execution of START "
@@ -124,8 +125,7 @@ def run(args: argparse.Namespace) -> int:
 def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
     """Run the script's set-up on the image; the model's graph and input when --compare."""
     from ..script import parse_program
-    from ..script.runner import Runner
-    from ..script.target import MachineTarget
+    from ..script.target import run_script
 
     program = parse_program(args.script)
     m = r.machine
@@ -133,9 +133,9 @@ def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
     plan = None
     if ref is not None:
         plan = C.plan_for(args, ref.graph, r.mcu, r.cpu)
-    log = Runner(program, MachineTarget(m), m.map, None, True).run()
-    for n in log.notes:
-        render.note(f"{args.script}: {n}")
+    log = run_script(program, m, None, True,
+                     peripherals=getattr(args, "peripherals", "model") == "model")
+    C.script_log(args, log, args.script)
     started = f"after {Path(args.script).name}'s set-up (PC 0x{m.pc:08X}, " \
               f"{m.image.describe(m.pc)})"
     if ref is None or plan is None:

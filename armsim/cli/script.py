@@ -31,57 +31,80 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--allow-outside-layout", action="store_true",
                    help="accept SRAM writes outside the plan's buffers")
     c.add_argument("--strict", action="store_true", help="warnings make the exit status 1")
+    c.add_argument("--elf", help="run the set-up on this ELF (your firmware, %%L) instead of "
+                   "armsim's seed firmware, so its symbols and source lines resolve")
+    C.add_script_options(c)
     c.add_argument("--json", action="store_true")
     C.add_limits(c)
     c.set_defaults(func=run)
 
 
 def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Run one script's set-up (no inference) and describe what it writes."""
+    """Run one script's set-up (no inference) and describe what it writes.
+
+    With --model, against that model's plan; else against the seed layout when the script
+    writes the seed's conv weights (F inferred, or --filters); else (a set-up script of
+    someone's own project) against the MCU's memory map alone, with names and files the
+    ELF cannot resolve reported as warnings instead of errors."""
     from ..plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
     from ..script import parse_program
     from ..script.check import check_types, fills
 
     program = parse_program(path)
     warnings: list[str] = []
+    notes: list[str] = []
     ref = C.load_model(args, default=False)
     cpu, mcu = C.target(args, None if ref is None else ref.graph)
+    with_plan = True
     if ref is not None:
         g, plan = ref.graph, C.plan_for(args, ref.graph, mcu, cpu)
     else:
         f = args.filters or infer_filters(program.literal_writes())
-        if f is None:
-            f = MAX_FILTERS
-            warnings.append(f"cannot tell the seed layout's F from the conv weights; checked "
-                            f"against F={f}")
-        g = seed_graph(f)
+        with_plan = f is not None
+        g = seed_graph(f or MAX_FILTERS)
         plan = seed_plan(g)
+        if not with_plan:
+            notes.append("the script writes no seed-layout conv weights: it is checked against "
+                         "the MCU's memory map only (pass --model M.keras or --filters F to "
+                         "check it against a plan)")
     s = C.session(args, g, plan, cpu, mcu, load_weights=False)
-    log = s.run_script(program, args.allow_outside_layout)
-    check_types(log.writes, plan)
+    log = s.run_script(program, args.allow_outside_layout, lenient=not with_plan,
+                       peripherals=C.peripherals_mode(args), layout=with_plan)
+    notes += log.notes + [f"unmodelled peripherals: {p}" for p in log.peripherals]
+    warnings += log.warnings
+    written = C.write_logs(args, log.logs)
     rows = []
-    for fl in fills(log.writes, plan):
-        rows.append({"buffer": fl.name, "start": f"0x{fl.address:08X}",
-                     "end": f"0x{fl.end - 1:08X}", "written": fl.written, "needed": fl.needed,
-                     "coverage": fl.written / fl.needed,
-                     "min": None if fl.written == 0 else fl.minimum,
-                     "max": None if fl.written == 0 else fl.maximum})
-        if fl.written != fl.needed:
-            warnings.append(f"{fl.name}: {fl.written} of {fl.needed} values written")
-    if rows and all(r["written"] == 0 for r in rows):
-        warnings.append("the script writes none of the plan's buffers")
+    if with_plan:
+        check_types(log.writes, plan)
+        for fl in fills(log.writes, plan):
+            rows.append({"buffer": fl.name, "start": f"0x{fl.address:08X}",
+                         "end": f"0x{fl.end - 1:08X}", "written": fl.written,
+                         "needed": fl.needed, "coverage": fl.written / fl.needed,
+                         "min": None if fl.written == 0 else fl.minimum,
+                         "max": None if fl.written == 0 else fl.maximum})
+            if fl.written != fl.needed:
+                warnings.append(f"{fl.name}: {fl.written} of {fl.needed} values written")
+        if rows and all(r["written"] == 0 for r in rows):
+            warnings.append("the script writes none of the plan's buffers")
+    elif not program.statements:
+        warnings.append("the script has no statements: it does nothing")
     inp = next((r for r in rows if r["buffer"] == plan.input.name), None)
     if plan.preset == "seed" and inp and inp["max"] is not None and inp["max"] > 1.0 + 1e-6:
         warnings.append(f"input values reach {inp['max']:g}: the seed model expects pixels "
                         "scaled (v - 127.5) / 127.5, in -1..1 (raw 0..255 pixels?)")
     in_plan = sum(r["written"] * plan[r["buffer"]].itemsize for r in rows)
     other = int(log.writes.size.sum()) - in_plan if len(log.writes) else 0
-    if other > 0:
-        warnings.append(f"{other} bytes written outside the plan's buffers (SCS registers or "
-                        "allowed SRAM)")
-    return {"file": path, "plan": plan.preset, "model": g.name, "filters": plan.filters,
-            "lines": len(program.lines), "writes": len(log.writes), "buffers": rows,
-            "notes": log.notes, "warnings": warnings, "errors": [],
+    if other > 0 and with_plan:
+        warnings.append(f"{other} bytes written outside the plan's buffers (SCS registers, "
+                        "peripherals or allowed SRAM)")
+    m = s.machine
+    return {"file": path, "plan": plan.preset if with_plan else None,
+            "model": g.name if with_plan else None, "filters": plan.filters if with_plan
+            else None, "lines": len(program.lines), "writes": len(log.writes), "buffers": rows,
+            "registers": {r: f"0x{m.get_reg(r):08X}" for r in ("PC", "SP", "LR", "XPSR")},
+            "stopped_at": m.image.describe(m.pc),
+            "peripherals": log.peripherals, "logs": log.logs, "logs_written": written,
+            "notes": notes, "warnings": warnings, "errors": [],
             "versions": C.versions(cpu, host=False)}
 
 

@@ -27,6 +27,7 @@ def add_parser(sub: Any) -> None:
     C.add_target(s)
     C.add_model(s)
     s.add_argument("--script", help="a uVision .ini script holding weights and input")
+    C.add_script_options(s)
     s.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
                    help="with --script and no --model: conv filters of the seed layout "
                         "(default: inferred from the script)")
@@ -81,8 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.script:
         st = C.script_setup(args, args.no_host)
         g, plan, s, keras, cpu = st.graph, st.plan, st.session, st.host, st.cpu
-        for note in st.log.notes:
-            render.note(f"{args.script}: {note}")
+        warnings += st.warnings
         cases = [C.Case(Path(args.script).name, None, st.x)]
         results = [s.resume()]
         memory = st.memory

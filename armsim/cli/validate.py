@@ -24,6 +24,7 @@ def add_parser(sub: Any) -> None:
     C.add_target(v)
     C.add_model(v)
     v.add_argument("--script", help="take the weights from this uVision script instead")
+    C.add_script_options(v)
     v.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
                    help="with --script and no --model: seed layout F")
     v.add_argument("--inputs", help="inputs (.npy, or .npz with x and optional y labels) "

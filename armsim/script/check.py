@@ -12,6 +12,8 @@ from ..memory import MemoryMap
 from ..plan import Plan
 from .model import KIND_BY_CODE, UNSIGNED_HIGH, Script
 
+#: Start of the ARMv7-M Peripheral range (ARMv7-M ARM B3.1): registers from here up.
+DEVICE_BASE = 0x40000000
 #: The write function each integer buffer type takes, and its value range.
 INT_WRITES = {"int8": ("_WBYTE", -128, 127), "int32": ("_WDWORD", -2**31, 2**31 - 1)}
 
@@ -55,7 +57,7 @@ def check_writes(script: Script, memory: MemoryMap, layout: Plan | None,
                        f"({', '.join(f'{r.name} 0x{r.base:08X}-0x{r.end - 1:08X}' for r in memory)})")
         if "w" not in region.perms:
             raise _err(script, i, f"write to 0x{a:08X} is in {region.name}, which is read-only")
-        if not allow_outside and layout is not None:
+        if not allow_outside and layout is not None and region.name == "sram":
             raise _err(script, i, f"write to 0x{a:08X} ({region.name}) is outside every buffer "
                        "of the plan (pass --allow-outside-layout to accept it)")
 
@@ -63,9 +65,11 @@ def check_writes(script: Script, memory: MemoryMap, layout: Plan | None,
 def check_conflicts(script: Script) -> None:
     """Two writes that leave one byte with different values are an error naming both lines.
 
-    Registers in the System Control Space are exempt: set-up scripts rewrite them.
+    Registers are exempt: set-up scripts rewrite them. That is everything from the
+    architecture's Peripheral range (0x40000000) up: peripherals, external memory and
+    devices, and the System Control Space.
     """
-    scs = (script.address >= SCS_BASE) & (script.address < SCS_BASE + SCS_SIZE)
+    scs = script.address >= DEVICE_BASE
     if scs.any():
         keep = ~scs
         script = Script(script.path, script.address[keep], script.kind[keep], script.bits[keep],

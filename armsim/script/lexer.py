@@ -23,9 +23,11 @@ _TOKEN = re.compile(r"""
   | (?P<hex>(?:0[xX][0-9A-Fa-f$]+|\d[0-9A-Fa-f$]*[hH])[uUlL]*)(?![\w.])
   | (?P<float>(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?[fF]?|\d+[eE][+-]?\d+[fF]?)
   | (?P<number>\d[0-9A-Za-z$]*)
-  | (?P<name>[A-Za-z_%][A-Za-z0-9_]*)
+  | (?P<name>%?[A-Za-z_][A-Za-z0-9_]*|\$(?![0-9A-Fa-f]))
   | (?P<string>"(?:[^"\\]|\\.)*")
-  | (?P<op><<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!()<>{},;=.:\\\[\]])
+  | (?P<char>'(?:[^'\\]|\\[^x0-7]|\\x[0-9A-Fa-f]{1,2}|\\[0-7]{1,3})')
+  | (?P<path>\\\\?[A-Za-z_][\w.]*(?:\\\\?[\w.]+)*)
+  | (?P<op><<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||\+\+|--|->|[-+*/%&|^]=|[-+*/%&|^~!()<>{},;=.:?`\\\[\]])
 """, re.VERBOSE)
 
 
@@ -54,6 +56,27 @@ def parse_int(text: str) -> int | None:
         return None
 
 
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "a": "\a", "b": "\b", "f": "\f",
+            "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
+def unescape(body: str) -> str:
+    """C escapes in a string or character literal (\\n, \\t, \\x41, \\101, ...); an unknown
+    escape keeps its character, as C compilers do (with a warning)."""
+    if "\\" not in body:
+        return body
+
+    def one(m: "re.Match[str]") -> str:
+        e = m.group(1)
+        if e[0] in "xX":
+            return chr(int(e[1:], 16)) if len(e) > 1 else "x"
+        if e[0] in "01234567" and (len(e) > 1 or e != "0"):
+            return chr(int(e, 8) & 0xFF)
+        return _ESCAPES.get(e, e)
+
+    return re.sub(r"\\([xX][0-9A-Fa-f]{0,2}|[0-7]{1,3}|.)", one, body)
+
+
 def tokenize(text: str, file: str, line: int, col0: int = 1, end: bool = True) -> list[Token]:
     """Split one line (comments already removed) into tokens, ending with an "end" token."""
     out: list[Token] = []
@@ -79,12 +102,17 @@ def tokenize(text: str, file: str, line: int, col0: int = 1, end: bool = True) -
                                   "H/Y/T/Q suffix forms)", file, line, col, text)
             out.append(Token("int", v, s, col, line))
         elif kind == "string":
-            out.append(Token("string", s[1:-1], s, col, line))
+            out.append(Token("string", unescape(s[1:-1]), s, col, line))
+        elif kind == "char":
+            out.append(Token("int", ord(unescape(s[1:-1])[:1] or "\0") & 0xFF, s, col, line))
         else:
             out.append(Token(kind or "op", s, s, col, line))
     if end:
         out.append(Token("end", None, "", col0 + n, line))
     return out
+
+
+_CHAR = re.compile(r"'(?:[^'\\]|\\.[^']{0,2})'")
 
 
 def strip_comments(line: str, in_block: bool) -> tuple[str, bool]:
@@ -117,6 +145,12 @@ def strip_comments(line: str, in_block: bool) -> tuple[str, bool]:
                 in_string = False
             i += 1
             continue
+        if c == "'":  # a character literal ('"', '/') is copied whole
+            m = _CHAR.match(line, i)
+            if m is not None:
+                out.append(m.group())
+                i = m.end()
+                continue
         if c == '"':
             in_string = True
         elif line.startswith("//", i):

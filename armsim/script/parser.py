@@ -1,10 +1,12 @@
 """Parse uVision debugger scripts (``.ini``) into a :class:`Program`.
 
+A hand-written recursive-descent parser (docs/scripts.md says why not a grammar library).
 Seed-style lines (``_WFLOAT (536874068,0.1242609)``) take a compiled-regex fast path and are
-converted in bulk; every other line goes through the tokenizer and the statement parser.
-Names of commands, functions and registers are case-insensitive, as in the µVision command
-window. Running a program is the runner's job (``armsim.script.parse_text`` and
-``parse_file`` run a memory-only program and return its writes).
+converted in bulk; every other line goes through the tokenizer and the statement parser:
+the debug-function language (a C subset inside FUNC and SIGNAL bodies) and µVision's
+commands (G, BS, LOAD, MAP, RESET, LOG, INCLUDE, ...). Names of commands, functions and
+registers are case-insensitive, as in the µVision command window. Running a program is the
+runner's job.
 """
 
 from __future__ import annotations
@@ -16,25 +18,42 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ScriptError
+from . import arith
 from .lexer import Token, strip_comments, tokenize
 from .model import KIND_CODES, KINDS, Script
-from .program import (REGISTER_ALIASES, REGISTERS, BreakSet, Call, Expr, FuncDef, Go, Load,
-                      Loc, Print, Program, SetReg, Sleep, Statement, Write, WriteBatch)
+from .program import (BreakCmd, BreakSet, Command, CType, Decl, Expr, ExprStmt, FuncDef, Go,
+                      If, Include, Jump, Load, Loc, Loop, Program, Statement, Step, Write,
+                      WriteBatch)
 from .values import ValueRangeError, parse_float32_array
 
 READS = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}
-LOAD_OPTIONS = ("INCREMENTAL", "NOCODE", "NORESET", "CLEAR")
-#: Keil commands and statements armsim recognises but does not run.
-UNSUPPORTED = {
-    "SIGNAL", "DEFINE", "MAP", "RESET", "KILL", "BK", "BD", "BL", "BE", "WS", "WK", "INCLUDE",
-    "EXEC", "LOG", "SLOG", "DIR", "EVAL", "ASM", "ENTER", "SET", "T", "P", "PSTEP", "OSTEP",
-    "TSTEP", "SAVE", "RADIX", "MODE", "COVERAGE", "LA", "PA", "SCOPE", "SIGNAL", "SWBREAKCONF",
-    "RUNTIMEINFO", "ITMLOG", "EXIT", "STOP", "TWATCH", "U", "D", "E", "DISPLAY", "UNASSEMBLE",
-    "BREAKACCESS", "BREAKDISABLE", "BREAKENABLE", "BREAKKILL", "BREAKLIST",
-    "INT", "UNSIGNED", "CHAR", "LONG", "FLOAT", "DOUBLE", "WHILE", "IF", "FOR", "DO", "RETURN",
-    "SWITCH", "TWATCH", "MEMSET", "RAND", "GETINT", "GETLONG", "GETFLOAT", "GETDBL",
+LOAD_OPTIONS = ("INCREMENTAL", "NOCODE", "NORESET", "CLEAR", "NOBREAK", "NOCORE")
+ASSIGN = ("=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=")
+TYPE_WORDS = {"unsigned", "signed", "char", "short", "int", "long", "float", "double", "void"}
+#: µVision commands and their accepted spellings (upper case) -> canonical name.
+COMMANDS = {
+    **dict.fromkeys(("G", "GO"), "G"),
+    **dict.fromkeys(("BS", "BREAKSET"), "BS"),
+    **dict.fromkeys(("BK", "BREAKKILL"), "BK"),
+    **dict.fromkeys(("BD", "BREAKDISABLE"), "BD"),
+    **dict.fromkeys(("BE", "BREAKENABLE"), "BE"),
+    **dict.fromkeys(("BL", "BREAKLIST"), "BL"),
+    **dict.fromkeys(("T", "TSTEP"), "T"),
+    **dict.fromkeys(("P", "PSTEP", "O", "OSTEP"), "P"),
+    **dict.fromkeys(("EVAL", "EVALUATE"), "EVAL"),
+    "E": "E", "ENTER": "E", "EXIT": "EXIT", "RESET": "RESET",
 }
-COMMANDS = "_WBYTE/_WWORD/_WDWORD/_WFLOAT/_WDOUBLE, REG = value, FUNC, Name(), LOAD, G, BS, printf"
+#: Line commands read as raw text (their arguments are paths, labels or command strings).
+LINE_COMMANDS = {"LOAD", "INCLUDE", "MAP", "LOG", "SLOG", "ITMLOG", "KILL", "SET", "RADIX"}
+#: Commands of the debugger's windows and tools: accepted, noted, nothing to do here.
+NOTED = {"ASM", "U", "UNASSEMBLE", "D", "DISPLAY", "WS", "WATCHSET", "WK", "WATCHKILL", "LA",
+         "LOGICANALYZER", "PA", "PERFORMANCEANALYZER", "COVERAGE", "SCOPE", "SAVE", "DIR",
+         "MODE", "RUNTIMEINFO", "SWBREAKCONF", "TRACE", "ER", "EVENTRECORDER", "TASKINFO",
+         "SYSTEMVIEWER", "WATCH"}
+ENTER_TYPES = {"CHAR": ("i", 1, True), "UCHAR": ("i", 1, False), "INT": ("i", 4, True),
+               "SHORT": ("i", 2, True), "LONG": ("i", 4, True), "FLOAT": ("f", 4),
+               "DOUBLE": ("f", 8), "WORD": ("i", 2, False), "DWORD": ("i", 4, False)}
+MAX_INCLUDE_DEPTH = 8
 
 _FAST = re.compile(
     r"[ \t]*_WFLOAT[ \t]*\([ \t]*(0[xX][0-9A-Fa-f]{1,8}|[1-9][0-9]{0,9}|0)[ \t]*,[ \t]*"
@@ -42,19 +61,22 @@ _FAST = re.compile(
     r"[ \t]*\)[ \t]*;?[ \t]*$",
     re.IGNORECASE)
 _FIRST_WORD = re.compile(r"\s*([A-Za-z_]\w*)")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def show(text: str) -> str:
+    """A line for a message: bytes that were not UTF-8 shown as \\xNN."""
+    return _NOT_UTF8.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02X}", text)
 
 
 def decode(raw: bytes, path: str) -> list[str]:
-    """Bytes -> lines: UTF-8 with optional BOM; CRLF, CR and LF line ends."""
+    """Bytes -> lines: UTF-8 with optional BOM; CRLF, CR and LF line ends.
+
+    Bytes that are not UTF-8 (a Latin-1 ``é`` in a comment) are kept as surrogate escapes:
+    comments may hold them; anywhere else the parser reports them, quoting the line."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ScriptError(f"not UTF-8 text (byte 0x{raw[e.start]:02X})", path, line,
-                          col) from None
+    text = raw.decode("utf-8", "surrogateescape")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise ScriptError("NUL byte: this is not a text script", path, line, 1)
@@ -80,25 +102,46 @@ def read_lines(path: str | os.PathLike[str]) -> list[str]:
     return decode(raw, str(p))
 
 
-def parse_program(path: str | os.PathLike[str]) -> Program:
+def parse_program(path: str | os.PathLike[str], _depth: int = 0,
+                  _seen: frozenset[Path] = frozenset()) -> Program:
     """Parse a script file into a program."""
-    return parse_lines(read_lines(path), str(path))
+    return parse_lines(read_lines(path), str(path), _depth, _seen | {Path(path).resolve()})
 
 
-def parse_lines(lines: list[str], path: str) -> Program:
+def parse_lines(lines: list[str], path: str, _depth: int = 0,
+                _seen: frozenset[Path] = frozenset()) -> Program:
     """Parse decoded lines into a program."""
     from . import limits
 
     if len(lines) > limits.MAX_LINES:
         raise ScriptError(f"script has {len(lines):,} lines; the cap is {limits.MAX_LINES:,} "
                           "(ARMSIM_SCRIPT_MAX_LINES)", path, limits.MAX_LINES + 1, 1)
-    return _Parser(path, lines).run()
+    return _Parser(path, lines, _depth, _seen).run()
+
+
+def c_type(words: list[str]) -> CType | None:
+    """The C type named by type keywords (``unsigned long``), or None if they name none."""
+    ws = [w.lower() for w in words]
+    if not ws or any(w not in TYPE_WORDS for w in ws):
+        return None
+    if ws == ["void"]:
+        return ("v",)
+    if "float" in ws:
+        return ("f", 4) if len(ws) == 1 else None
+    if "double" in ws:
+        return ("f", 8) if ws in (["double"], ["long", "double"]) else None
+    signed = "unsigned" not in ws
+    size = 1 if "char" in ws else 2 if "short" in ws else 8 if ws.count("long") == 2 else 4
+    return ("i", size, signed)
 
 
 class _Parser:
-    def __init__(self, path: str, lines: list[str]) -> None:
+    def __init__(self, path: str, lines: list[str], depth: int = 0,
+                 seen: frozenset[Path] = frozenset()) -> None:
         self.path = path
         self.lines = lines
+        self.depth = depth
+        self.seen = seen
         self.program = Program(path, lines)
         self.fast_addr: list[str] = []
         self.fast_val: list[str] = []
@@ -133,21 +176,82 @@ class _Parser:
                 opened = lineno
             if not code.strip():
                 continue
+            self.check_text(code, lineno)
             word = _FIRST_WORD.match(code)
             head = word.group(1).upper() if word else ""
-            if head == "FUNC":
-                i, in_block = self.function(lineno, code, in_block)
-            elif head == "LOAD":
-                self.flush()
-                self.load(lineno, code, word.end() if word else 0)
-            else:
-                self.tokens = tokenize(code, self.path, lineno)
-                self.pos = 0
-                self.statements(self.program.statements, top=True)
+            second = code[word.end():].split(None, 1) if word else []
+            nxt = second[0].upper() if second else ""
+            if head in ("FUNC", "SIGNAL") and nxt not in ("STATE", "KILL") \
+                    or code.count("{") > code.count("}"):
+                i, in_block = self.gather(lineno, code, in_block)
+                continue
+            self.line(code, lineno, 1, self.program.statements)
         if in_block:
             raise self.error_at(opened, 1, "unterminated /* comment (opened here)")
         self.flush()
         return self.program
+
+    def check_text(self, code: str, lineno: int) -> None:
+        m = _NOT_UTF8.search(code)
+        if m is not None:
+            raise self.error_at(lineno, m.start() + 1, f"not UTF-8 text (byte "
+                                f"0x{ord(m.group()) - 0xDC00:02X}); only comments may hold "
+                                "other bytes")
+
+    def line(self, code: str, lineno: int, col0: int, out: list[Statement]) -> None:
+        """One command line (or an exec string): raw-text commands, else statements."""
+        word = _FIRST_WORD.match(code)
+        head = word.group(1).upper() if word else ""
+        rest = code[word.end():] if word else code
+        after = rest.lstrip()
+        is_expr = after[:1] in ("=", "(", "[") or after[:2] in ("++", "--") or \
+            any(after.startswith(a) for a in ASSIGN[1:])
+        if word and not is_expr and (head in LINE_COMMANDS or head in NOTED or
+                                     (head == "DEFINE" and after.upper().startswith("BUTTON")) or
+                                     (head == "SIGNAL")):
+            self.flush(out)
+            col = col0 + word.start(1)
+            self.raw_command(head, after, lineno, col, col0 + len(code) - len(after), code, out)
+            return
+        saved = self.tokens, self.pos
+        self.tokens = tokenize(code, self.path, lineno, col0)
+        self.pos = 0
+        self.statements(out, top=True, until_brace=False)
+        self.tokens, self.pos = saved
+
+    def gather(self, lineno: int, code: str, in_block: bool) -> tuple[int, bool]:
+        """A FUNC/SIGNAL definition or a multi-line statement: lines until braces balance."""
+        self.flush()
+        tokens: list[Token] = []
+        seen_open = False
+        depth = 0
+        i = lineno - 1
+        while True:
+            self.check_text(code, i + 1)
+            line_tokens = tokenize(code, self.path, i + 1, end=False)
+            tokens += line_tokens
+            for t in line_tokens:
+                if t.text == "{":
+                    depth += 1
+                    seen_open = True
+                elif t.text == "}":
+                    depth -= 1
+            i += 1
+            if seen_open and depth <= 0:
+                break
+            if i >= len(self.lines):
+                what = "FUNC body" if tokens and tokens[0].text.upper() in ("FUNC", "SIGNAL") \
+                    else "'{' block"
+                raise self.error_at(lineno, 1, f"{what} is never closed (missing '}}')")
+            code, in_block = strip_comments(self.lines[i], in_block)
+        last = tokens[-1] if tokens else Token("end", None, "", 1, lineno)
+        self.tokens = tokens + [Token("end", None, "", last.col + len(last.text), last.line)]
+        self.pos = 0
+        if self.peek().text.upper() in ("FUNC", "SIGNAL"):
+            self.func_def()
+        else:
+            self.statements(self.program.statements, top=True, until_brace=False)
+        return i, in_block
 
     def flush(self, into: list[Statement] | None = None) -> None:
         """Turn the pending constant writes into one WriteBatch statement."""
@@ -185,7 +289,7 @@ class _Parser:
     # -- errors -----------------------------------------------------------------------------
     def error_at(self, lineno: int, col: int, message: str) -> ScriptError:
         text = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
-        return ScriptError(message, self.path, lineno, col, text)
+        return ScriptError(message, self.path, lineno, col, show(text))
 
     def error(self, message: str, tok: Token | None = None) -> ScriptError:
         t = tok or self.peek()
@@ -208,172 +312,447 @@ class _Parser:
             raise self.error(f"expected {what}, found {found}")
         return self.take()
 
-    # -- multi-line and raw-text commands ----------------------------------------------------
-    def function(self, lineno: int, code: str, in_block: bool) -> tuple[int, bool]:
-        """FUNC void Name (void) { ... }: gather lines until the braces balance."""
-        self.flush()
-        tokens: list[Token] = []
-        depth = 0
-        seen_open = False
-        i = lineno - 1
-        while True:
-            tokens += tokenize(code, self.path, i + 1, end=False)
-            depth = sum(1 if t.text == "{" else -1 if t.text == "}" else 0 for t in tokens)
-            seen_open = seen_open or any(t.text == "{" for t in tokens)
-            i += 1
-            if seen_open and depth <= 0:
-                break
-            if i >= len(self.lines):
-                raise self.error_at(lineno, 1, "FUNC body is never closed (missing '}')")
-            code, in_block = strip_comments(self.lines[i], in_block)
-        last = tokens[-1] if tokens else Token("end", None, "", 1, lineno)
-        self.tokens = tokens + [Token("end", None, "", last.col + len(last.text), last.line)]
-        self.pos = 0
-        self.func_def()
-        return i, in_block
+    def loc(self, t: Token) -> Loc:
+        return Loc(t.line, t.col)
+
+    # -- definitions ------------------------------------------------------------------------
+    def type_words(self) -> list[str]:
+        words = []
+        while self.peek().kind == "name" and self.peek().text.lower() in TYPE_WORDS:
+            words.append(self.take().text)
+        return words
+
+    def ctype(self, what: str) -> CType:
+        t = self.peek()
+        words = self.type_words()
+        ct = c_type(words)
+        if ct is None:
+            raise self.error(f"expected a type for {what} (int, unsigned long, float, ...), "
+                             f"found '{' '.join(words) or t.text}'", t)
+        while self.peek().text == "*":
+            self.take()
+            ct = ("p", ct)
+        return ct
 
     def func_def(self) -> None:
-        start = self.take()  # FUNC
-        t = self.take()
-        if t.text.lower() != "void":
-            raise self.error(f"FUNC returning '{t.text}' is not supported (only FUNC void)", t)
+        start = self.take()  # FUNC or SIGNAL
+        signal = start.text.upper() == "SIGNAL"
+        returns = self.ctype("the function's return")
         name = self.take()
         if name.kind != "name":
-            raise self.error("expected the function's name after FUNC void", name)
+            raise self.error(f"expected the function's name after {start.text} "
+                             f"{'void' if returns == ('v',) else 'type'}", name)
+        if signal and returns != ("v",):
+            raise self.error("a SIGNAL function returns void", name)
         self.expect("(", "'(' after the function name")
-        if self.peek().text.lower() == "void":
+        params: list[tuple[str, CType]] = []
+        if self.peek().text.lower() == "void" and self.peek(1).text == ")":
             self.take()
-        if self.peek().text != ")":
-            raise self.error("FUNC parameters are not supported (only (void))")
-        self.expect(")", "')'")
+        while self.peek().text != ")":
+            ct = self.ctype("a parameter")
+            p = self.take()
+            if p.kind != "name":
+                raise self.error("expected the parameter's name", p)
+            params.append((p.text, ct))
+            if self.peek().text != ",":
+                break
+            self.take()
+        self.expect(")", "')' closing the parameter list")
         self.expect("{", "'{' opening the function body")
         body: list[Statement] = []
-        self.statements(body, top=False)
+        self.statements(body, top=False, until_brace=True)
         self.expect("}", "'}' closing the function body")
         after = self.peek()
+        if after.text == ";":
+            self.take()
+            after = self.peek()
         if after.kind != "end":
             raise self.error(f"unexpected '{after.text}' after the function body", after)
         self.flush(body)
-        self.program.statements.append(FuncDef(name.text.upper(), body,
-                                               Loc(start.line, start.col)))
+        self.program.statements.append(FuncDef(name.text.upper(), body, self.loc(start),
+                                               params, returns, signal, name.text))
 
-    def load(self, lineno: int, code: str, after: int) -> None:
+    # -- raw-text commands ------------------------------------------------------------------
+    def raw_command(self, head: str, rest: str, lineno: int, col: int, rest_col: int,
+                    code: str, out: list[Statement]) -> None:
+        loc = Loc(lineno, col)
+        text = code.strip()
+        rest = rest.strip().rstrip(";").strip()
+        if head == "LOAD":
+            self.load(rest, lineno, rest_col, out, loc)
+        elif head == "INCLUDE":
+            out.append(self.include(rest, lineno, rest_col, loc))
+        elif head == "MAP":
+            out.append(self.map_command(rest, lineno, rest_col, loc, text))
+        elif head in ("LOG", "SLOG", "ITMLOG"):
+            m = re.match(r'(>>|>)\s*(".*"|\S+)$|(OFF)$', rest, re.IGNORECASE)
+            if m is None and rest:
+                raise self.error_at(lineno, rest_col, f"{head} expects '> file', '>> file' or "
+                                    f"OFF, found '{rest}'")
+            mode = "show" if not rest else "off" if m.group(3) else m.group(1)
+            target = m.group(2).strip('"') if m and m.group(2) else ""
+            out.append(Command(head, (mode, target), loc, text))
+        elif head == "KILL":
+            m = re.match(r"(FUNC|BUTTON)\s+(\S+)$", rest, re.IGNORECASE)
+            if m is None:
+                raise self.error_at(lineno, rest_col, f"KILL expects FUNC name, FUNC *, "
+                                    f"BUTTON n or BUTTON *, found '{rest}'")
+            out.append(Command("KILL", (m.group(1).upper(), m.group(2)), loc, text))
+        elif head == "DEFINE":  # DEFINE BUTTON "label", "command"
+            m = re.match(r'BUTTON\s*("(?:[^"\\]|\\.)*")\s*,\s*("(?:[^"\\]|\\.)*")$', rest,
+                         re.IGNORECASE)
+            if m is None:
+                raise self.error_at(lineno, rest_col, 'DEFINE BUTTON expects "label", '
+                                    '"command"')
+            out.append(Command("BUTTON", (m.group(1)[1:-1], m.group(2)[1:-1]), loc, text))
+        elif head == "SIGNAL":  # SIGNAL STATE / SIGNAL KILL name
+            m = re.match(r"(STATE|KILL)\s*(\w*)$", rest, re.IGNORECASE)
+            if m is None or (m.group(1).upper() == "KILL" and not m.group(2)):
+                raise self.error_at(lineno, rest_col, "expected 'SIGNAL STATE', 'SIGNAL KILL "
+                                    "name', or a definition 'SIGNAL void name (...) { ... }'")
+            out.append(Command("SIGNAL " + m.group(1).upper(), (m.group(2).upper(),), loc,
+                               text))
+        elif head == "RADIX":
+            v = re.sub(r"^=\s*", "", rest)
+            if v.upper() not in ("", "10", "0XA", "0AH", "10T"):
+                raise self.error_at(lineno, rest_col, f"RADIX {v}: armsim reads numbers in "
+                                    "radix 10 only (write hex constants as 0x..)")
+            out.append(Command("NOTE", (), loc, text))
+        else:  # SET and the debugger's window commands
+            out.append(Command("NOTE", (), loc, text))
+
+    def load(self, rest: str, lineno: int, col0: int, out: list[Statement], loc: Loc) -> None:
         """LOAD %L [options] / LOAD path [options] (a quoted path may hold spaces)."""
-        rest = code[after:]
-        col0 = after + 1
         m = re.match(r'\s*("(?:[^"\\]|\\.)*"|\S+)', rest)
         if not m:
             raise self.error_at(lineno, col0, "LOAD needs a file: %L or a path")
         raw = m.group(1)
-        path = None if raw.upper() == "%L" else raw.strip('"').replace("\\\\", "\\")
+        key = raw.strip('"').upper()
+        keyed = re.fullmatch(r"(\$[LP])*%L", key) is not None
+        path = None if keyed else raw.strip('"')
         options = []
-        pos = m.end()
-        for opt in re.finditer(r"\S+", rest[pos:]):
-            word = opt.group().rstrip(";").upper()
-            if not word:
-                continue
+        for opt in re.finditer(r"\S+", rest[m.end():]):
+            word = opt.group().upper()
             if word not in LOAD_OPTIONS:
-                raise self.error_at(lineno, col0 + pos + opt.start(),
+                raise self.error_at(lineno, col0 + m.end() + opt.start(),
                                     f"unknown LOAD option '{opt.group()}' (armsim accepts "
                                     f"{', '.join(LOAD_OPTIONS)})")
             options.append(word)
-        self.program.statements.append(Load(path, tuple(options), Loc(lineno, 1)))
+        out.append(Load(path, tuple(options), loc, raw))
+
+    def include(self, rest: str, lineno: int, col0: int, loc: Loc) -> Include:
+        from .paths import resolve_inside
+
+        name = rest.strip().strip('"')
+        if not name:
+            raise self.error_at(lineno, col0, "INCLUDE needs a file name")
+        if self.depth >= MAX_INCLUDE_DEPTH:
+            raise self.error_at(lineno, col0, f"INCLUDEs nest deeper than {MAX_INCLUDE_DEPTH}")
+        base = os.path.dirname(os.path.abspath(self.path))
+        try:
+            p = resolve_inside(name, base, "INCLUDE")
+        except ScriptError as e:
+            raise self.error_at(lineno, col0, e.reason) from None
+        if p in self.seen:
+            raise self.error_at(lineno, col0, f"INCLUDE {name}: includes itself (a cycle)")
+        return Include(parse_program(p, self.depth + 1, self.seen), loc)
+
+    def map_command(self, rest: str, lineno: int, col0: int, loc: Loc, text: str) -> Command:
+        """MAP start, end [READ] [WRITE] [EXEC] [VNM] [ATR]; MAP alone lists the map."""
+        if not rest:
+            return Command("MAP", (), loc, text)
+        words = re.split(r"\s+", rest)
+        perms = ""
+        while words and words[-1].upper() in ("READ", "WRITE", "EXEC", "VNM", "ATR"):
+            w = words.pop().upper()
+            perms += {"READ": "r", "WRITE": "w", "EXEC": "x"}.get(w, "")
+        span = " ".join(words)
+        tokens = tokenize(span, self.path, lineno, col0)
+        saved = self.tokens, self.pos
+        self.tokens, self.pos = tokens, 0
+        start = self.expression()
+        self.expect(",", "',' between MAP's start and end addresses")
+        end = self.expression()
+        if self.peek().kind != "end":
+            raise self.error("MAP expects start, end and READ, WRITE or EXEC")
+        self.tokens, self.pos = saved
+        lo, hi = self.fold(start), self.fold(end)
+        if not isinstance(lo, int) or not isinstance(hi, int) or not 0 <= lo <= hi < 1 << 32:
+            raise self.error_at(lineno, col0, f"MAP {span}: start and end must be constant "
+                                "32-bit addresses, start <= end")
+        if not perms:
+            raise self.error_at(lineno, col0, "MAP needs at least one of READ, WRITE, EXEC")
+        return Command("MAP", (lo, hi, "".join(sorted(perms, key="rwx".index))), loc, text)
 
     # -- statements -------------------------------------------------------------------------
-    def statements(self, out: list[Statement], top: bool) -> None:
-        """Statements up to end of input (top level) or '}' (FUNC body)."""
+    def statements(self, out: list[Statement], top: bool, until_brace: bool) -> None:
+        """Statements up to end of input, or up to '}' when ``until_brace``."""
         while True:
             t = self.peek()
-            if t.kind == "end" or (not top and t.text == "}"):
+            if t.kind == "end" or (until_brace and t.text == "}"):
+                if until_brace and t.kind == "end":
+                    raise self.error("expected '}', found end of input")
                 return
-            if t.text == ";":
-                self.take()
-                continue
             self.statement(out, top)
-            t = self.peek()
-            if t.text == ";":
-                self.take()
-            elif t.kind == "end" or (not top and t.text == "}"):
-                if not top and t.kind == "end":
-                    raise self.error("expected ';' or '}' in the FUNC body, found end of input")
-            elif top:
-                raise self.error(f"expected ';' or end of line after the statement, found "
-                                 f"'{t.text}'")
-            else:
-                raise self.error(f"expected ';' after the statement, found '{t.text}'")
+
+    def end_simple(self, top: bool) -> None:
+        """A simple statement ends at ';', at the end of a command line, or before '}'."""
+        t = self.peek()
+        if t.text == ";":
+            self.take()
+        elif t.kind == "end" and top:
+            return
+        elif t.text != "}":
+            found = "end of input" if t.kind == "end" else f"'{t.text}'"
+            raise self.error(f"expected ';' after the statement, found {found}")
+
+    def block(self, top: bool) -> list[Statement]:
+        """A statement or a braced block, as a list."""
+        body: list[Statement] = []
+        if self.peek().text == "{":
+            self.take()
+            self.statements(body, top, until_brace=True)
+            self.expect("}", "'}'")
+        else:
+            self.statement(body, top)
+        self.flush(body)
+        return body
 
     def statement(self, out: list[Statement], top: bool) -> None:
         t = self.peek()
-        if t.kind != "name":
-            raise self.error(f"expected a command or function call, found '{t.text}'")
-        name = t.text.upper()
-        loc = Loc(t.line, t.col)
+        loc = self.loc(t)
+        if not (t.kind == "name" and t.text.upper() in KINDS):
+            self.flush(out)  # constant writes so far run before this statement
+        if t.text == ";":
+            self.take()
+            return
+        if t.text == "{":
+            out += self.block(top)
+            return
+        word = t.text.lower() if t.kind == "name" else ""
         nxt = self.peek(1).text
-        if name in KINDS:
+        if word == "if":
             self.take()
-            self.write(name, out)
+            cond = self.paren_expr("if")
+            then = self.block(top)
+            other: list[Statement] = []
+            if self.peek().text.lower() == "else":
+                self.take()
+                other = self.block(top)
+            self.flush(out)
+            out.append(If(cond, then, other, loc))
             return
-        if name in READS:
-            raise self.error(f"{t.text}() reads memory but its value is not used")
-        if name in REGISTERS and nxt == "=":
+        if word == "while":
             self.take()
-            self.take()
-            self.flush(out if not top else None)
-            out.append(SetReg(REGISTER_ALIASES.get(name, name), self.expression(), loc))
+            cond = self.paren_expr("while")
+            out.append(Loop([], cond, None, self.block(top), loc))
             return
-        if name == "PRINTF":
+        if word == "do":
             self.take()
-            self.expect("(", "'(' after printf")
-            s = self.take()
-            if s.kind != "string":
-                raise self.error("printf needs a string", s)
-            if self.peek().text == ",":
-                raise self.error("printf arguments are not supported (only a plain string)")
-            self.expect(")", "')' closing printf")
-            out.append(Print(str(s.value), loc))
+            body = self.block(top)
+            if self.peek().text.lower() != "while":
+                raise self.error("expected 'while (...)' after the do body")
+            self.take()
+            cond = self.paren_expr("do ... while")
+            out.append(Loop([], cond, None, body, loc, test_first=False))
+            self.end_simple(top)
             return
-        if name == "_SLEEP_":
+        if word == "for":
             self.take()
-            self.expect("(", "'(' after _sleep_")
-            self.expression()
-            self.expect(")", "')' closing _sleep_")
-            out.append(Sleep(loc))
+            self.expect("(", "'(' after for")
+            init: list[Statement] = []
+            if self.peek().text != ";":
+                if self.peek().text.lower() in TYPE_WORDS:
+                    init.append(self.declaration(loc))
+                else:
+                    init.append(ExprStmt(self.expression(), loc))
+            self.expect(";", "';' after the for initialiser")
+            cond = None if self.peek().text == ";" else self.expression()
+            self.expect(";", "';' after the for condition")
+            step = None if self.peek().text == ")" else self.expression()
+            self.expect(")", "')' closing for (...)")
+            out.append(Loop(init, cond, step, self.block(top), loc))
             return
-        if top and name in ("G", "GO"):
+        if word in ("break", "continue"):
             self.take()
-            start = None if self.peek().text == "," or self.peek().kind == "end" else self.expression()
+            out.append(Jump(word, None, loc))
+            self.end_simple(top)
+            return
+        if word == "return":
+            self.take()
+            value = None if self.peek().text in (";", "}") or self.peek().kind == "end" \
+                else self.expression()
+            out.append(Jump("return", value, loc))
+            self.end_simple(top)
+            return
+        if word == "switch":
+            raise self.error("'switch' is not supported in armsim's debug-function language: "
+                             "write it as if/else if", t)
+        if word in TYPE_WORDS or (word == "define" and self.peek(1).text.lower() in TYPE_WORDS):
+            self.flush(out)
+            debugger = word == "define"
+            if debugger:
+                self.take()
+            d = self.declaration(loc)
+            d.debugger = debugger or top
+            out.append(d)
+            self.end_simple(top)
+            return
+        if word in ("func", "signal"):
+            raise self.error(f"{t.text} definitions cannot be nested", t)
+        up = t.text.upper()
+        if t.kind == "name" and up in COMMANDS and nxt not in ASSIGN and \
+                nxt not in ("(", "++", "--", "[") and not (up in ("E", "T", "P") and nxt in
+                                                           ("+", "-", "*", "/", ")", "?")):
+            self.flush(out)
+            self.command(COMMANDS[up], out, loc)
+            self.end_simple(top)
+            return
+        if t.kind == "name" and up in KINDS and nxt == "(":
+            self.take()
+            self.write(up, out, top)
+            self.end_simple(top)
+            return
+        if t.kind == "name" and up == "EXEC" and nxt == "(":
+            self.take()
+            self.exec_call(out, loc)
+            self.end_simple(top)
+            return
+        if t.kind == "name" and up in LINE_COMMANDS | NOTED and nxt not in ASSIGN and \
+                nxt not in ("(", "++", "--", "["):
+            raise self.error(f"'{t.text}' is a command line of its own: write it on its own "
+                             "line (in a FUNC, use exec(\"...\"))", t)
+        if t.kind not in ("name", "int", "float", "op", "path") or t.text in ("}", ")"):
+            raise self.error(f"expected a statement, found '{t.text}'")
+        self.flush(out)
+        out.append(ExprStmt(self.expression(), loc))
+        self.end_simple(top)
+
+    def paren_expr(self, what: str) -> Expr:
+        self.expect("(", f"'(' after {what}")
+        e = self.expression()
+        self.expect(")", f"')' closing {what} (...)")
+        return e
+
+    def declaration(self, loc: Loc) -> Decl:
+        base = self.ctype("the declaration")
+        names: list[tuple[str, CType, Expr | None]] = []
+        while True:
+            ct = base
+            while self.peek().text == "*":
+                self.take()
+                ct = ("p", ct)
+            n = self.take()
+            if n.kind != "name":
+                raise self.error("expected a variable name in the declaration", n)
+            init = None
+            if self.peek().text == "=":
+                self.take()
+                init = self.assignment()
+            names.append((n.text, ct, init))
+            if self.peek().text != ",":
+                return Decl(names, loc)
+            self.take()
+
+    def command(self, name: str, out: list[Statement], loc: Loc) -> None:
+        """G, BS, BK/BD/BE/BL, T/P, E/EVAL, EXIT, RESET."""
+        self.take()
+        at_end = self.peek().kind == "end" or self.peek().text in (";", "}")
+        if name == "G":
+            start = None if self.peek().text == "," or at_end else self.expression()
             stop = None
             if self.peek().text == ",":
                 self.take()
                 stop = self.expression()
-            self.flush()
             out.append(Go(start, stop, loc))
-            return
-        if top and name in ("BS", "BREAKSET"):
-            self.take()
+        elif name == "BS":
+            access = "exec"
+            if self.peek().text.upper() in ("READ", "WRITE", "READWRITE") and \
+                    self.peek(1).kind != "end" and self.peek(1).text not in (",", ";"):
+                access = self.take().text.lower()
+            start_tok = self.peek()
             where = self.expression()
+            count = command = None
+            text = ""
             if self.peek().text == ",":
-                raise self.error("BS count and command arguments are not supported")
-            self.flush()
-            out.append(BreakSet(where, loc))
-            return
-        if nxt == "(" and self.peek(2).text == ")" and name not in UNSUPPORTED:
-            self.take()
-            self.take()
-            self.take()
-            self.flush(out if not top else None)
-            out.append(Call(name, loc))
-            return
-        if name == "FUNC":
-            raise self.error("FUNC definitions cannot be nested", t)
-        if name in UNSUPPORTED or name in ("G", "GO", "BS", "BREAKSET"):
-            where = "in a FUNC body " if not top else ""
-            raise self.error(f"'{t.text}' {where}is not supported by armsim (supported: "
-                             f"{COMMANDS})", t)
-        raise self.error(f"'{t.text}' is not a supported command or function (supported: "
-                         f"{COMMANDS})", t)
+                self.take()
+                count = self.expression()
+                if self.peek().text == ",":
+                    self.take()
+                    s = self.take()
+                    if s.kind != "string":
+                        raise self.error("expected the breakpoint's command as a \"string\"", s)
+                    command, text = self.command_string(s), str(s.value)
+            out.append(BreakSet(where, loc, count, command, access, self.text_since(start_tok)
+                                if count is None else self.text_since(start_tok, ",")))
+        elif name in ("BK", "BD", "BE", "BL"):
+            items: list[int] | None = []
+            while not (self.peek().kind == "end" or self.peek().text in (";", "}")):
+                t = self.take()
+                if t.text == "*":
+                    items = None
+                elif t.kind == "int" and items is not None:
+                    items.append(int(t.value))  # type: ignore[arg-type]
+                elif t.text != ",":
+                    raise self.error(f"{name} expects breakpoint numbers or '*'", t)
+            out.append(BreakCmd(name, items if items is None or items or name == "BL" else None,
+                                loc))
+        elif name in ("T", "P"):
+            out.append(Step(name, None if at_end else self.expression(), loc))
+        elif name == "E":
+            self.enter(out, loc)
+        elif name == "EVAL":
+            first = self.peek()
+            out.append(Command("EVAL", (self.expression(),), loc, self.text_since(first)))
+        else:  # EXIT, RESET
+            out.append(Command(name, (), loc))
 
-    def write(self, name: str, out: list[Statement]) -> None:
+    def text_since(self, first: Token, stop: str | None = None) -> str:
+        """The source text from token ``first`` up to the current token (or to ``stop``)."""
+        i = self.tokens.index(first)
+        parts = []
+        for t in self.tokens[i:self.pos]:
+            if t.text == stop:
+                break
+            parts.append(t.text)
+        return " ".join(parts)
+
+    def enter(self, out: list[Statement], loc: Loc) -> None:
+        """``E type address = v1, v2, ...`` (Enter): consecutive writes; ``E expr`` evaluates."""
+        t = self.peek()
+        ct = ENTER_TYPES.get(t.text.upper())
+        if ct is None:
+            out.append(Command("EVAL", (self.expression(),), loc, self.text_since(t)))
+            return
+        self.take()
+        address = self.conditional()
+        self.expect("=", "'=' after E's address")
+        values = [self.expression()]
+        while self.peek().text == ",":
+            self.take()
+            values.append(self.expression())
+        out.append(Command("ENTER", (ct, address, values), loc))
+
+    def command_string(self, s: Token) -> list[Statement]:
+        """The statements of a command string ("g, main", "_break_ = 1"), parsed now."""
+        body: list[Statement] = []
+        col = s.col + 1
+        for part in str(s.value).split("\n"):
+            if part.strip():
+                self.line(part, s.line, col, body)
+        self.flush(body)
+        return body
+
+    def exec_call(self, out: list[Statement], loc: Loc) -> None:
+        self.expect("(", "'(' after exec")
+        s = self.take()
+        if s.kind != "string":
+            raise self.error("exec needs a \"command string\" (armsim reads it when the script "
+                             "is parsed)", s)
+        self.expect(")", "')' closing exec(\"...\")")
+        out.append(Command("EXEC", (self.command_string(s),), loc, str(s.value)))
+
+    def write(self, name: str, out: list[Statement], top: bool) -> None:
         kind = KINDS[name]
         start = self.tokens[self.pos - 1]
         self.expect("(", f"'(' after {kind.name}")
@@ -384,18 +763,18 @@ class _Parser:
         value = self.expression()
         self.expect(")", f"')' closing {kind.name}(address, value)")
         w = Write(kind, address, value, Loc(start.line, start.col), literal)
-        if _constant(address) and _constant(value):
-            from .runner import evaluate, write_bits
-
-            a = evaluate(address, None, self.path, self.lines)
-            bits = write_bits(w, evaluate(value, None, self.path, self.lines), self.path,
-                              self.lines)
+        a, v = self.fold(address), self.fold(value)
+        if a is not None and v is not None:
+            try:
+                bits = arith.write_bits(kind, literal, v, value)
+            except arith.Fault as e:
+                raise self.error_at(e.line, e.col, e.reason) from None
             if not isinstance(a, int) or not 0 <= a < 1 << 32:
                 raise self.error(f"{kind.name} address {a!r} is outside the 32-bit address "
                                  "space", addr_tok)
             self.slow.append((a, KIND_CODES[kind.name], bits, start.line))
         else:
-            self.flush(out if out is not self.program.statements else None)
+            self.flush(out)
             out.append(w)
 
     def float_literal(self) -> str | None:
@@ -410,24 +789,85 @@ class _Parser:
             return ("-" if sign == "-" else "") + t.text
         return None
 
-    # -- expressions ------------------------------------------------------------------------
-    _BINARY = [("|",), ("^",), ("&",), ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
+    def fold(self, e: Expr) -> arith.Num | None:
+        """A constant expression's value (None if not constant); its errors quote the line."""
+        try:
+            return arith.fold(e)
+        except arith.Fault as exc:
+            raise self.error_at(exc.line, exc.col, exc.reason) from None
 
-    def expression(self, level: int = 0) -> Expr:
+    # -- expressions ------------------------------------------------------------------------
+    _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="),
+               ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
+
+    def expression(self) -> Expr:
+        """A full expression (assignments included; the comma operator is not)."""
+        return self.assignment()
+
+    def assignment(self) -> Expr:
+        left = self.conditional()
+        t = self.peek()
+        if t.kind == "op" and t.text in ASSIGN:
+            if left[0] not in ("name", "prog", "deref"):
+                raise self.error(f"cannot assign to this expression (expected a variable, "
+                                 f"register or *pointer before '{t.text}')", t)
+            self.take()
+            return ("assign", t.text, left, self.assignment(), t.line, t.col)
+        return left
+
+    def conditional(self) -> Expr:
+        c = self.binary(0)
+        t = self.peek()
+        if t.text == "?":
+            self.take()
+            a = self.assignment()
+            self.expect(":", "':' of the ?: operator")
+            b = self.conditional()
+            return ("cond", c, a, b, t.line, t.col)
+        return c
+
+    def binary(self, level: int) -> Expr:
         if level == len(self._BINARY):
             return self.unary()
-        left = self.expression(level + 1)
+        left = self.binary(level + 1)
         while self.peek().kind == "op" and self.peek().text in self._BINARY[level]:
             op = self.take()
-            right = self.expression(level + 1)
+            right = self.binary(level + 1)
             left = ("bin", op.text, left, right, op.line, op.col)
         return left
 
     def unary(self) -> Expr:
         t = self.peek()
-        if t.text in ("-", "+", "~"):
+        if t.text in ("-", "+", "~", "!"):
             self.take()
             return ("un", t.text, self.unary(), t.line, t.col)
+        if t.text in ("++", "--"):
+            self.take()
+            target = self.unary()
+            return ("incdec", t.text, target, True, t.line, t.col)
+        if t.text == "*":
+            self.take()
+            return ("deref", self.unary(), t.line, t.col)
+        if t.text == "&":
+            self.take()
+            return ("addr", self.unary(), t.line, t.col)
+        if t.text == "(" and self.peek(1).kind == "name" and \
+                self.peek(1).text.lower() in TYPE_WORDS:
+            self.take()
+            ct = self.ctype("the cast")
+            self.expect(")", "')' closing the cast")
+            return ("cast", ct, self.unary(), t.line, t.col)
+        return self.postfix()
+
+    def postfix(self) -> Expr:
+        e = self.primary()
+        while self.peek().text in ("++", "--"):
+            t = self.take()
+            e = ("incdec", t.text, e, False, t.line, t.col)
+        return e
+
+    def primary(self) -> Expr:
+        t = self.peek()
         if t.text == "(":
             self.take()
             v = self.expression()
@@ -439,26 +879,39 @@ class _Parser:
         if t.kind == "float":
             self.take()
             return ("float", t.text, t.line, t.col)
-        if t.kind == "name" and t.text.upper() in READS:
+        if t.kind == "string":
+            self.take()
+            return ("str", t.value, t.line, t.col)
+        if t.kind == "path":
+            self.take()
+            return ("loc", t.text, t.line, t.col)
+        if t.text == "`":
+            self.take()
+            n = self.take()
+            if n.kind != "name":
+                raise self.error("expected a program variable's name after '`'", n)
+            return ("prog", n.text, t.line, t.col)
+        if t.kind == "name" and t.text.upper() in READS and self.peek(1).text == "(":
             self.take()
             self.expect("(", f"'(' after {t.text}")
             addr = self.expression()
             self.expect(")", f"')' closing {t.text}(address)")
             return ("read", t.text.upper(), addr, t.line, t.col)
-        if t.kind == "name" and self.peek(1).text != "(":
+        if t.kind == "name" and self.peek(1).text == "(":
+            self.take()
+            self.take()
+            args: list[Expr] = []
+            while self.peek().text != ")":
+                args.append(self.assignment())
+                if self.peek().text != ",":
+                    break
+                self.take()
+            self.expect(")", f"')' closing {t.text}(...)")
+            return ("call", t.text.upper(), t.text, tuple(args), t.line, t.col)
+        if t.kind == "name":
             self.take()
             return ("name", t.text, t.line, t.col)
         if t.kind == "end":
             raise self.error("expected a value, found end of line")
-        raise self.error(f"expected a number, '(' or a _R... read, found '{t.text}'")
-
-
-def _constant(e: Expr) -> bool:
-    kind = e[0]
-    if kind in ("int", "float"):
-        return True
-    if kind == "un":
-        return _constant(e[2])
-    if kind == "bin":
-        return _constant(e[2]) and _constant(e[3])
-    return False
+        raise self.error(f"expected a value (a number, a name, '(' or a _R... read), found "
+                         f"'{t.text}'")

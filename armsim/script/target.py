@@ -1,47 +1,91 @@
-"""The emulated CPU as a script target: memory, registers, LOAD, G and BS."""
+"""The emulated CPU as a script target: memory, registers, LOAD, G, BS, MAP, RESET."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 from unicorn import UcError
 
 from ..elf import ElfImage
 from ..emulator import Machine
 from ..errors import ArmsimError, ScriptError
+from ..plan import Plan
 from .model import Script
+from .paths import resolve_inside
+from .program import Program, map_ranges
+from .runner import RunLog, Runner
+
+__all__ = ["MachineTarget", "resolve_inside", "run_script"]
 
 
 class MachineTarget:
-    """Runs script commands on a :class:`Machine` whose ELF is the script's ``%L``."""
+    """Runs script commands on a :class:`Machine` whose ELF is the script's ``%L``.
 
-    def __init__(self, machine: Machine) -> None:
+    With ``peripherals`` (the default), the architecture's peripheral, external and system
+    ranges the MCU preset leaves unmapped become unmodelled-peripheral memory for the run
+    (peripherals.py); without, an access there faults as before. ``premap``: the script's
+    MAP ranges (:func:`armsim.script.program.map_ranges`), mapped before those.
+    """
+
+    def __init__(self, machine: Machine, peripherals: bool = True,
+                 premap: list[tuple[int, int, str]] | None = None) -> None:
         self.machine = machine
-        self.extra_symbols: dict[str, int] = {}
+        self.extra_images: list[ElfImage] = []
+        for lo, hi, perms in premap or []:  # MAP ranges first (see Machine.map_region)
+            try:
+                self.map_region(lo, hi, perms)
+            except ScriptError:
+                pass  # refused again, with its line, when the MAP statement runs
+        if peripherals:
+            machine.open_unmodelled().log.clear()
 
     def write_batch(self, script: Script) -> None:
         """Coalesced writes straight into emulated memory."""
-        self.machine.write_blocks(script.blocks())
+        self._host(lambda: self.machine.write_blocks(script.blocks()))
+
+    def _host(self, f):  # type: ignore[no-untyped-def]
+        u = self.machine.unmodelled
+        if u is not None:
+            u.host = True
+        try:
+            return f()
+        finally:
+            if u is not None:
+                u.host = False
 
     def read(self, address: int, size: int) -> bytes:
         """Emulated memory as it stands now."""
         try:
-            return self.machine.read(address, size)
+            return self._host(lambda: self.machine.read(address, size))
         except UcError:
             raise ScriptError(f"0x{address:08X} is not mapped") from None
+
+    def readable(self, address: int) -> bool:
+        r = self.machine.map.find(address, 1)
+        return r is not None and "r" in r.perms
 
     def set_reg(self, name: str, value: int) -> None:
         self.machine.set_reg(name, value)
 
     def get_reg(self, name: str) -> int:
+        if name == "PSP":
+            return 0
         return self.machine.get_reg(name)
 
-    def symbol(self, name: str) -> int | None:
-        sym = self.machine.image.symbols.get(name)
-        if sym is not None:
-            return sym.address
-        return self.extra_symbols.get(name)
+    def symbol(self, name: str) -> tuple[int, int, bool] | None:
+        for image in (self.machine.image, *self.extra_images):
+            sym = image.symbols.get(name)
+            if sym is not None:
+                return sym.address, sym.size, sym.is_function
+        return None
+
+    def line_address(self, file: str, line: int) -> tuple[int, int] | None:
+        for image in (self.machine.image, *self.extra_images):
+            found = image.line_address(file, line)
+            if found is not None:
+                return found
+        return None
+
+    def describe(self, address: int) -> str:
+        return self.machine.image.describe(address)
 
     def load(self, path: str | None, options: tuple[str, ...], base_dir: str) -> str:
         """``LOAD %L``: the simulated ELF; ``LOAD path``: another ELF inside the script's tree."""
@@ -61,33 +105,55 @@ class MachineTarget:
                 self.machine.load_segments(image)
         except ArmsimError as e:
             raise ScriptError(f"LOAD {path}: {e}") from None
-        for name, sym in image.symbols.items():
-            self.extra_symbols.setdefault(name, sym.address)
+        self.extra_images.append(image)
         if "NOCODE" not in options and not any(o in options for o in ("INCREMENTAL", "NORESET")):
             self.machine.reset_cpu()
         return f"LOAD {path}: {len(image.segments)} segment(s)" + (
             ", symbols only" if "NOCODE" in options else "")
 
-    def go(self, start: int | None, stop: int | None) -> str:
-        before = self.machine.executed
-        pc = self.machine.go(start, stop)
-        return (f"G stopped at {self.machine.image.describe(pc)} after "
-                f"{self.machine.executed - before:,} instructions")
+    def go(self, start: int | None, stop: int | None, breakpoints: set[int],
+           watches: tuple[tuple[int, int, str], ...], max_steps: int | None
+           ) -> tuple[int, str]:
+        m = self.machine
+        m.breakpoints = set(breakpoints)
+        pc = m.go(start, stop, max_steps, watches)
+        return pc, m.stopped_by
 
-    def breakpoint(self, address: int) -> None:
-        self.machine.breakpoints.add(address & ~1)
+    def reset(self) -> None:
+        self.machine.reset_cpu()
+
+    def states(self) -> float:
+        return self.machine.cycles_now()
+
+    def instructions(self) -> int:
+        return self.machine.executed
+
+    def clock_hz(self) -> float:
+        return self.machine.mcu.clock_hz
+
+    def map_region(self, lo: int, hi: int, perms: str) -> str:
+        try:
+            r = self.machine.map_region(lo, hi, perms)
+        except ArmsimError as e:
+            raise ScriptError(str(e)) from None
+        return f"MAP: 0x{r.base:08X}-0x{r.end - 1:08X} mapped {r.perms or '(no access)'}"
+
+    def ensure_mapped(self, address: int, size: int) -> bool:
+        return self.machine.ensure_mapped(address, size)
+
+    def itm_text(self) -> str:
+        return "".join(b.decode("latin-1") for _, b in sorted(self.machine.debug.itm.items()))
+
+    def peripherals(self) -> list[str]:
+        u = self.machine.unmodelled
+        return u.summary() if u is not None else []
 
 
-def resolve_inside(path: str, base_dir: str) -> Path:
-    """A LOAD path resolved against the script's folder; refused if it leaves that tree."""
-    rel = path.replace("\\", "/")
-    if os.path.isabs(rel) or (len(rel) > 1 and rel[1] == ":"):
-        raise ScriptError(f"LOAD {path}: absolute paths are refused; give a path relative to "
-                          "the script's folder")
-    base = Path(base_dir).resolve()
-    p = (base / rel).resolve()
-    if p != base and base not in p.parents:
-        raise ScriptError(f"LOAD {path}: resolves to {p}, outside the script's folder {base}")
-    if not p.is_file():
-        raise ScriptError(f"LOAD {path}: file not found ({p})")
-    return p
+def run_script(program: Program, machine: Machine, layout: Plan | None = None,
+               allow_outside: bool = False, lenient: bool = False,
+               peripherals: bool = True) -> RunLog:
+    """Run a script's statements on a machine (its MAP ranges first, then the unmodelled
+    peripheral ranges unless ``peripherals`` is False); the run log."""
+    target = MachineTarget(machine, peripherals, map_ranges(program))
+    return Runner(program, target, machine.map, layout, allow_outside, lenient,
+                  peripherals).run()
