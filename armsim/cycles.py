@@ -233,41 +233,57 @@ class CycleEstimate:
 
 
 def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
-             wait_states: int = 0) -> CycleEstimate:
+             wait_states: int = 0, memo: dict[int, BlockCost] | None = None) -> CycleEstimate:
     """Cycles for a run: base costs, taken-branch refills, flash wait states.
 
     A conditional branch's taken count is inferred from flow: the executions of blocks that
-    start right after it (its fall-through) count as its not-taken executions.
+    start right after it (its fall-through) count as its not-taken executions. ``memo``
+    (block key -> cost) spares re-reading and re-costing blocks seen before.
     """
     t = TIMINGS[cpu]
     addrs = (keys >> np.uint64(32)).astype(np.int64)
     sizes = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    starts: dict[int, int] = {}
-    for a, n in zip(addrs, counts):
-        starts[int(a)] = starts.get(int(a), 0) + int(n)
-    costs = [_block_cost_cached(cpu, read(int(a), int(s)), int(a)) for a, s in zip(addrs, sizes)]
-    # Blocks ending at the same conditional branch (a loop's first pass and its body) share
-    # one fall-through: infer taken executions per branch, then share them out by count.
-    runs_by_end: dict[int, int] = {}
-    for a, s, n, bc in zip(addrs, sizes, counts, costs):
-        if bc.end == "cond":
-            runs_by_end[int(a + s)] = runs_by_end.get(int(a + s), 0) + int(n)
-    out = np.zeros(len(keys), np.float64)
-    for i, (a, s, n, bc) in enumerate(zip(addrs, sizes, counts, costs)):
-        a, s, n = int(a), int(s), int(n)
-        cycles = bc.base * n + bc.literal_loads * wait_states * n
-        if bc.end == "taken":
-            taken = float(n)
-        elif bc.end == "cond":
-            runs = runs_by_end[a + s]
-            taken = max(runs - starts.get(a + s, 0), 0) * n / runs
-        else:
-            taken = 0.0
-        cycles += taken * (t.refill + wait_states)
-        out[i] = cycles
+    costs = []
+    for k, a, sz in zip(keys.tolist(), addrs.tolist(), sizes.tolist()):
+        c = memo.get(k) if memo is not None else None
+        if c is None:
+            c = cached_block_cost(t, read(a, sz), a)
+            if memo is not None:
+                memo[k] = c
+        costs.append(c)
+    n = counts.astype(np.float64)
+    base = np.fromiter((c.base for c in costs), np.float64, len(costs))
+    lit = np.fromiter((c.literal_loads for c in costs), np.float64, len(costs))
+    ends = addrs + sizes
+    taken_end = np.fromiter((c.end == "taken" for c in costs), bool, len(costs))
+    cond = np.fromiter((c.end == "cond" for c in costs), bool, len(costs))
+    # executions of blocks starting at each block's end address (its fall-through)
+    order = np.argsort(addrs, kind="stable")
+    sa, sn = addrs[order], n[order]
+    uniq, first = np.unique(sa, return_index=True)
+    start_sum = np.add.reduceat(sn, first) if sa.size else np.zeros(0)
+    pos = np.searchsorted(uniq, ends)
+    hit = (pos < uniq.size) & (uniq[np.minimum(pos, max(uniq.size - 1, 0))] == ends)
+    fall = np.where(hit, start_sum[np.minimum(pos, max(uniq.size - 1, 0))], 0.0) \
+        if uniq.size else np.zeros(len(costs))
+    # blocks ending at the same conditional branch (a loop's first pass and its body) share
+    # one fall-through: infer taken executions per branch, then share them out by count
+    cond_ends = ends[cond]
+    ue, inv = np.unique(cond_ends, return_inverse=True)
+    runs = np.zeros(len(costs))
+    if ue.size:
+        runs_per_end = np.bincount(inv, weights=n[cond], minlength=ue.size)
+        runs[cond] = runs_per_end[inv]
+    taken = np.where(taken_end, n, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(cond & (runs > 0), np.maximum(runs - fall, 0.0) * n / np.where(
+            runs > 0, runs, 1.0), 0.0)
+    taken = taken + share
+    out = base * n + lit * wait_states * n + taken * (t.refill + wait_states)
     return CycleEstimate(cpu, out, float(out.sum()), wait_states)
 
 
 @lru_cache(maxsize=65536)
-def _block_cost_cached(cpu: str, code: bytes, address: int) -> BlockCost:
-    return block_cost(code, address, TIMINGS[cpu])
+def cached_block_cost(timing: Timing, code: bytes, address: int) -> BlockCost:
+    """:func:`block_cost` of ``code`` at ``address`` with ``timing``, remembered."""
+    return block_cost(code, address, timing)

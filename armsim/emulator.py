@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_READ,
@@ -144,6 +144,8 @@ class Machine:
     semihost: Semihost | None = None
     #: told of every host write (address, size): the memory check's "initialised" bytes
     on_host_write: Callable[[int, int], None] | None = None
+    #: keep :meth:`cycles_now` exact across stops inside blocks (a script's ``states``)
+    track_back_cycles: bool = True
     uc: Uc = field(init=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +155,8 @@ class Machine:
         uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         uc.ctl_set_cpu_model(self.cpu.uc_cpu)
         self._backing: dict[str, ctypes.Array[ctypes.c_char]] = {}
+        self._code_cache: dict[tuple[int, int], bytes] = {}
+        self._cost_memo: dict[int, Any] = {}  # block key -> cycles.BlockCost
         for r in sorted(self.map, key=lambda r: r.alias_of is not None):
             perms = 0
             for c in r.perms:
@@ -233,22 +237,21 @@ class Machine:
         from . import cycles
 
         keys, counts = self.counter.arrays()
-        return cycles.estimate(self.cpu.name, keys, counts, self.read).total if keys.size \
-            else 0.0
+        return cycles.estimate(self.cpu.name, keys, counts, self._code,
+                               memo=self._cost_memo).total if keys.size else 0.0
+
+    def _code(self, address: int, size: int) -> bytes:
+        """A block's bytes, remembered until the host next writes memory (code may change)."""
+        key = (address, size)
+        code = self._code_cache.get(key)
+        if code is None:
+            code = self._code_cache[key] = self.read(address, size)
+        return code
 
     def cycles_now(self) -> float:
         """Estimated cycles of the instructions executed so far: :meth:`cycles_so_far` less
         the block tails that stops inside blocks took back (a script's ``states``)."""
-        from . import cycles
-        from .profile import taken_back_cycles
-
-        total = self.cycles_so_far()
-        timing = cycles.timing_for(self.cpu.name)
-        for address, delta in self._adjust.items():
-            n = disasm.count_instructions(self.read(address, self.taken_back_tails[address]),
-                                          address) or 1
-            total -= (-delta // n) * taken_back_cycles(self, address, timing)
-        return max(total, 0.0)
+        return max(self.cycles_so_far() - self._back_cycles, 0.0)
 
     def cycles_before(self, block_pc: int, address: int, write: bool = False) -> float:
         """Estimated cycles of the run so far, up to the instruction of the running block
@@ -274,6 +277,8 @@ class Machine:
     def load_segments(self, image: ElfImage) -> None:
         """Write an ELF's PT_LOAD file bytes at their load addresses (after checking them)."""
         self._check_segments(image)
+        self._code_cache.clear()
+        self._cost_memo.clear()
         for s in image.segments:
             if s.data:
                 self.uc.mem_write(s.paddr, s.data)
@@ -355,51 +360,49 @@ class Machine:
         self.tlb._index()
         return True
 
-    def map_region(self, lo: int, hi: int, perms: str) -> Region:
-        """uVision's ``MAP lo, hi-1 READ WRITE EXEC``: memory with those rights, replacing
-        unmodelled space there; page-aligned. An overlap with a preset region is refused."""
-        from .peripherals import PAGE
+    def map_region(self, lo: int, hi: int, perms: str) -> tuple[list[Region], list[Region]]:
+        """uVision's ``MAP lo, hi-1 READ WRITE EXEC``: memory with those rights where nothing
+        is mapped (page-aligned); the part's own regions inside the range keep their rights.
+        Returns (regions mapped, preset regions the range overlapped)."""
+        from .peripherals import PAGE, gaps_in
 
         lo, hi = lo & ~(PAGE - 1), (hi + PAGE - 1) & ~(PAGE - 1)
-        same = self.map.find(lo, hi - lo)
-        if same is not None and (same.base, same.end, same.perms) == (lo, hi, perms):
-            return same  # mapped already (before the script's unmodelled ranges opened)
-        for r in list(self.map):
-            if r.base < hi and lo < r.end:
-                if self.unmodelled is None or r not in self.unmodelled.regions:
-                    raise ArmsimError(f"MAP 0x{lo:08X}-0x{hi - 1:08X} overlaps {r.name} "
-                                      f"0x{r.base:08X}-0x{r.end - 1:08X}, which the MCU preset "
-                                      "maps already")
-        if self.unmodelled is not None:
+        unmodelled = self.unmodelled.regions if self.unmodelled is not None else []
+        for r in unmodelled:
             # in armsim's engine, mapping RAM where an MMIO region was unmapped fails with
             # UC_ERR_NOMEM (Unicorn 2.1.3), so MAP ranges are applied before the unmodelled
             # ranges open (MachineTarget's premap); a MAP that was not is refused here
-            for r in self.unmodelled.regions:
-                if r.base < hi and lo < r.end:
-                    raise ArmsimError(
-                        f"MAP 0x{lo:08X}-0x{hi - 1:08X} overlaps unmodelled peripheral space "
-                        f"0x{r.base:08X}-0x{r.end - 1:08X} opened before it: armsim applies "
-                        "the MAP ranges it can compute when the script is read (constant "
-                        "addresses)")
+            if r.base < hi and lo < r.end:
+                raise ArmsimError(
+                    f"MAP 0x{lo:08X}-0x{hi - 1:08X} overlaps unmodelled peripheral space "
+                    f"0x{r.base:08X}-0x{r.end - 1:08X} opened before it: armsim applies the "
+                    "MAP ranges it can compute when the script is read (constant addresses)")
+        overlapped = [r for r in self.map if r.base < hi and lo < r.end]
         prot = 0
         for c in perms:
             prot |= _PERMS[c]
-        name = f"map@{lo:08X}"
-        self._backing[name] = ctypes.create_string_buffer(hi - lo)
-        self.uc.mem_map_ptr(lo, hi - lo, prot, ctypes.addressof(self._backing[name]))
-        region = Region(name, lo, hi - lo, perms)
-        self.map.add(region)
-        for kind, need in ((UC_HOOK_MEM_WRITE_PROT, "w"), (UC_HOOK_MEM_READ_PROT, "r")):
-            if need not in perms:
-                self.uc.hook_add(kind, self._on_bad_access, kind, lo, hi - 1)
-        self.tlb._index()
-        self.uc.ctl_flush_tb()
-        return region
+        made = []
+        for a, b in gaps_in(self.map, lo, hi):
+            name = f"map@{a:08X}"
+            self._backing[name] = ctypes.create_string_buffer(b - a)
+            self.uc.mem_map_ptr(a, b - a, prot, ctypes.addressof(self._backing[name]))
+            region = Region(name, a, b - a, perms)
+            self.map.add(region)
+            made.append(region)
+            for kind, need in ((UC_HOOK_MEM_WRITE_PROT, "w"), (UC_HOOK_MEM_READ_PROT, "r")):
+                if need not in perms:
+                    self.uc.hook_add(kind, self._on_bad_access, kind, a, b - 1)
+        if made:
+            self.tlb._index()
+            self.uc.ctl_flush_tb()
+        return made, overlapped
 
     def host_write(self, address: int, data: bytes) -> None:
         """A write by the host (script, loader, semihosting): it initialises memory, as the
         memory check (``on_host_write``) is told."""
         self.uc.mem_write(address, data)
+        self._code_cache.clear()
+        self._cost_memo.clear()
         if self.on_host_write is not None:
             self.on_host_write(address, len(data))
 
@@ -530,7 +533,9 @@ class Machine:
     # -- CPU control ------------------------------------------------------------------------
     REGS = {**{f"R{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)},
             "SP": A.UC_ARM_REG_SP, "LR": A.UC_ARM_REG_LR, "PC": A.UC_ARM_REG_PC,
-            "XPSR": A.UC_ARM_REG_XPSR, "FPSCR": A.UC_ARM_REG_FPSCR}
+            "XPSR": A.UC_ARM_REG_XPSR, "FPSCR": A.UC_ARM_REG_FPSCR, "PSP": A.UC_ARM_REG_PSP,
+            "CONTROL": A.UC_ARM_REG_CONTROL, "PRIMASK": A.UC_ARM_REG_PRIMASK,
+            "BASEPRI": A.UC_ARM_REG_BASEPRI, "FAULTMASK": A.UC_ARM_REG_FAULTMASK}
 
     def set_reg(self, name: str, value: int) -> None:
         """Set a core register by name (PC loses its Thumb bit)."""
@@ -569,6 +574,7 @@ class Machine:
         self._adjust: dict[int, int] = {}
         #: address -> bytes of the block tail that a stop there left unexecuted
         self.taken_back_tails: dict[int, int] = {}
+        self._back_cycles = 0.0  # estimated cycles of those tails (see cycles_now)
         self._budget = max_instructions
         self._timeout_s = timeout_s
         self._seconds = 0.0
@@ -768,6 +774,12 @@ class Machine:
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
         self._adjust[address] = self._adjust.get(address, 0) - n
         self.taken_back_tails[address] = a0 + size - address
+        if self.track_back_cycles:
+            from . import cycles
+            from .profile import taken_back_cycles
+
+            self._back_cycles += taken_back_cycles(self, address,
+                                                   cycles.timing_for(self.cpu.name))
 
     def finish(self) -> RunStats:
         """Run on to armsim_halt (if not there yet) and return the run's counts."""

@@ -135,7 +135,7 @@ def window_counts(m: Any, before: tuple[dict[int, int], dict[int, int]],
 
 def taken_back_cycles(m: Any, address: int, timing: Any, wait_states: int = 0) -> float:
     """The estimated cycles of the block tail a stop at ``address`` left unexecuted."""
-    tail = C.block_cost(m.read(address, m.taken_back_tails[address]), address, timing)
+    tail = C.cached_block_cost(timing, m.read(address, m.taken_back_tails[address]), address)
     return tail.base + (timing.refill + wait_states if tail.end == "taken" else 0)
 
 

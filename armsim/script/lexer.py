@@ -8,6 +8,15 @@ from typing import NamedTuple
 from ..errors import ScriptError
 
 
+#: Bytes of a line that were not UTF-8, as decode() keeps them (surrogate escapes).
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def show(text: str) -> str:
+    """A line for a message: bytes that were not UTF-8 shown as \\xNN."""
+    return NOT_UTF8.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02X}", text)
+
+
 class Token(NamedTuple):
     """A token: kind ("int", "float", "name", "op", "string", "end"), value, text, position."""
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ScriptError
 from . import arith
-from .lexer import Token, strip_comments, tokenize
+from .lexer import NOT_UTF8, Token, show, strip_comments, tokenize
 from .model import KIND_CODES, KINDS, Script
 from .program import (BreakCmd, BreakSet, Command, CType, Decl, Expr, ExprStmt, FuncDef, Go,
                       If, Include, Jump, Load, Loc, Loop, Program, Statement, Step, Write,
@@ -54,6 +54,8 @@ ENTER_TYPES = {"CHAR": ("i", 1, True), "UCHAR": ("i", 1, False), "INT": ("i", 4,
                "SHORT": ("i", 2, True), "LONG": ("i", 4, True), "FLOAT": ("f", 4),
                "DOUBLE": ("f", 8), "WORD": ("i", 2, False), "DWORD": ("i", 4, False)}
 MAX_INCLUDE_DEPTH = 8
+#: how deeply expressions and blocks may nest (the parser recurses on each level)
+MAX_NESTING = 200
 
 _FAST = re.compile(
     r"[ \t]*_WFLOAT[ \t]*\([ \t]*(0[xX][0-9A-Fa-f]{1,8}|[1-9][0-9]{0,9}|0)[ \t]*,[ \t]*"
@@ -61,12 +63,6 @@ _FAST = re.compile(
     r"[ \t]*\)[ \t]*;?[ \t]*$",
     re.IGNORECASE)
 _FIRST_WORD = re.compile(r"\s*([A-Za-z_]\w*)")
-_NOT_UTF8 = re.compile("[\udc80-\udcff]")
-
-
-def show(text: str) -> str:
-    """A line for a message: bytes that were not UTF-8 shown as \\xNN."""
-    return _NOT_UTF8.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02X}", text)
 
 
 def decode(raw: bytes, path: str) -> list[str]:
@@ -149,6 +145,7 @@ class _Parser:
         self.slow: list[tuple[int, int, int, int]] = []  # address, kind code, bits, line
         self.tokens: list[Token] = []
         self.pos = 0
+        self.nest = 0
 
     # -- driver -----------------------------------------------------------------------------
     def run(self) -> Program:
@@ -192,7 +189,7 @@ class _Parser:
         return self.program
 
     def check_text(self, code: str, lineno: int) -> None:
-        m = _NOT_UTF8.search(code)
+        m = NOT_UTF8.search(code)
         if m is not None:
             raise self.error_at(lineno, m.start() + 1, f"not UTF-8 text (byte "
                                 f"0x{ord(m.group()) - 0xDC00:02X}); only comments may hold "
@@ -508,6 +505,15 @@ class _Parser:
 
     def block(self, top: bool) -> list[Statement]:
         """A statement or a braced block, as a list."""
+        self.nest += 1
+        try:
+            if self.nest > MAX_NESTING:
+                raise self.error(f"statements nest deeper than {MAX_NESTING} levels")
+            return self._block(top)
+        finally:
+            self.nest -= 1
+
+    def _block(self, top: bool) -> list[Statement]:
         body: list[Statement] = []
         if self.peek().text == "{":
             self.take()
@@ -838,6 +844,15 @@ class _Parser:
 
     def unary(self) -> Expr:
         t = self.peek()
+        self.nest += 1
+        try:
+            if self.nest > MAX_NESTING:
+                raise self.error(f"expression nests deeper than {MAX_NESTING} levels")
+            return self._unary(t)
+        finally:
+            self.nest -= 1
+
+    def _unary(self, t: Token) -> Expr:
         if t.text in ("-", "+", "~", "!"):
             self.take()
             return ("un", t.text, self.unary(), t.line, t.col)

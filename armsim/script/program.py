@@ -16,7 +16,9 @@ import numpy as np
 from .model import Script, WriteKind
 
 #: Core register names scripts may assign and read.
-REGISTERS = {f"R{i}" for i in range(16)} | {"SP", "LR", "PC", "XPSR", "MSP", "PSP", "$"}
+REGISTERS = {f"R{i}" for i in range(16)} | {"SP", "LR", "PC", "XPSR", "MSP", "PSP", "$",
+                                             "CONTROL", "PRIMASK", "BASEPRI", "FAULTMASK",
+                                             "FPSCR"}
 #: Other names of core registers, by the name the target knows them under.
 REGISTER_ALIASES = {"MSP": "SP", "R13": "SP", "R14": "LR", "R15": "PC", "$": "PC"}
 

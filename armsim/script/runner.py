@@ -27,6 +27,7 @@ from ..memory import MemoryMap
 from ..plan import Plan
 from . import arith, limits
 from .arith import Fault, Num
+from .lexer import show
 from .model import KIND_CODES, KINDS, Script
 from .program import (INT, REGISTER_ALIASES, REGISTERS, UINT, BreakCmd, BreakSet, Command,
                       CType, Decl, Expr, ExprStmt, FuncDef, Go, If, Include, Jump, Load, Loop,
@@ -68,6 +69,7 @@ class Target(Protocol):
     def reset(self) -> None: ...
     def states(self) -> float: ...
     def instructions(self) -> int: ...
+    def call_return(self, pc: int) -> int | None: ...
     def clock_hz(self) -> float: ...
     def map_region(self, lo: int, hi: int, perms: str) -> str: ...
     def ensure_mapped(self, address: int, size: int) -> bool: ...
@@ -166,8 +168,6 @@ class Runner:
     # -- errors and messages ----------------------------------------------------------------
     def error(self, program: Program, line: int, col: int, message: str,
               cls: type[ScriptError] = ScriptError) -> ScriptError:
-        from .parser import show
-
         text = program.lines[line - 1] if 0 < line <= len(program.lines) else ""
         return cls(message, program.path, line, col, show(text))
 
@@ -252,6 +252,9 @@ class Runner:
                     raise
                 loc = getattr(s, "loc")
                 raise self.error(frame.program, loc.line, loc.col, e.reason) from None
+
+    def steps_left(self) -> int:
+        return limits.MAX_STEPS - self.steps
 
     def loop_error(self, program: Program, s: Statement) -> ScriptError:
         loc = getattr(s, "loc", None)
@@ -608,6 +611,10 @@ class Runner:
             return 0
         if up in ("TWATCH", "SWATCH"):
             return self.watch(up, e, args, frame)
+        if up in ("RWATCH", "WWATCH"):
+            raise Unresolved(f"{name}() waits for the program to {'read' if up == 'RWATCH' else 'write'}"
+                             " an address: armsim wakes signals on the cycle clock only "
+                             "(twatch, swatch)", "", e[-2], e[-1])
         if up in MATH or up in MATH2:
             want = 1 if up in MATH else 2
             if len(args) != want:
@@ -687,8 +694,10 @@ class Runner:
                 raise arith.fault(e, f"printf: format '{fmt}' needs more arguments than given")
             v = values.pop(0)
             spec = "%" + flags + (width or "") + (f".{prec}" if prec is not None else "")
-            if conv in "diouxXc" and not isinstance(v, int):
-                v = int(v) if not isinstance(v, str) else v
+            if conv in "diouxXc" and isinstance(v, float):
+                if not math.isfinite(v):
+                    raise arith.fault(e, f"printf: %{conv} of {v}")
+                v = int(v)
             if conv == "u":
                 conv, v = "d", int(v) & 0xFFFFFFFF  # type: ignore[arg-type]
             elif conv in "xXo" and isinstance(v, int) and v < 0:
@@ -810,7 +819,7 @@ class Runner:
                     continue
                 # run the instructions the cycles left should take at a pessimistic
                 # rate, and so close in on the wake-up without passing it by much
-                steps = max(1, int((wake - now) / (cpi * 1.5)))
+                steps = max(1, min(int((wake - now) / (cpi * 1.5)), 1 << 30))
             exec_bps = {b.address & ~1 for b in self.breakpoints
                         if b.enabled and b.access == "exec"}
             watches = tuple((b.address, b.address + b.size, b.access) for b in self.breakpoints
@@ -855,10 +864,18 @@ class Runner:
         n = 1 if s.count is None else self.eval_addr(s.count, frame, f"{s.kind} count")
         done = 0
         pc = self.target.get_reg("PC")
-        while done < n:
-            pc, why = self.target.go(None, None, set(), (), 1)
+        if s.kind == "T" and n:  # step into: n instructions in one run
+            before = self.target.instructions()
+            pc, why = self.target.go(None, None, set(), (), min(n, 1 << 30))
+            done = self.target.instructions() - before
+        while s.kind == "P" and done < n:  # step over: a call runs to its return
+            if self.steps_left() <= 0:
+                raise self.loop_error(frame.program, s)
+            self.steps += 1
+            call = self.target.call_return(pc)
+            pc, why = self.target.go(None, call, set(), (), None if call else 1)
             done += 1
-            if why != "steps":
+            if why not in ("steps", "stop"):
                 break
         self.note(frame.program, s.loc.line, f"{s.kind} {n}: {done} instruction(s), now at "
                   f"{self.target.describe(pc)}")
@@ -1100,6 +1117,9 @@ class MemoryTarget:
 
     def instructions(self) -> int:
         return 0
+
+    def call_return(self, pc: int) -> int | None:
+        return None
 
     def clock_hz(self) -> float:
         return 100e6

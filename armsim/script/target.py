@@ -66,8 +66,6 @@ class MachineTarget:
         self.machine.set_reg(name, value)
 
     def get_reg(self, name: str) -> int:
-        if name == "PSP":
-            return 0
         return self.machine.get_reg(name)
 
     def symbol(self, name: str) -> tuple[int, int, bool] | None:
@@ -128,15 +126,35 @@ class MachineTarget:
     def instructions(self) -> int:
         return self.machine.executed
 
+    def call_return(self, pc: int) -> int | None:
+        """The return address when the instruction at ``pc`` is a call (BL, BLX), else None."""
+        hw = int.from_bytes(self.read(pc, 2), "little")
+        if hw & 0xFF87 == 0x4780:  # BLX Rm (T1)
+            return pc + 2
+        if hw & 0xF800 == 0xF000:
+            hw2 = int.from_bytes(self.read(pc + 2, 2), "little")
+            if hw2 & 0xD000 in (0xD000, 0xC000):  # BL / BLX immediate (T1/T2)
+                return pc + 4
+        return None
+
     def clock_hz(self) -> float:
         return self.machine.mcu.clock_hz
 
     def map_region(self, lo: int, hi: int, perms: str) -> str:
         try:
-            r = self.machine.map_region(lo, hi, perms)
+            made, kept = self.machine.map_region(lo, hi, perms)
         except ArmsimError as e:
             raise ScriptError(str(e)) from None
-        return f"MAP: 0x{r.base:08X}-0x{r.end - 1:08X} mapped {r.perms or '(no access)'}"
+        # regions named map@ come from MAP commands (this one, applied when the script was
+        # read: see run_script); the others are the MCU preset's
+        ours = made + [r for r in kept if r.name.startswith("map@")]
+        text = "; ".join(f"0x{r.base:08X}-0x{r.end - 1:08X} mapped {r.perms or '(no access)'}"
+                         for r in sorted(ours, key=lambda r: r.base))
+        keep = "; ".join(f"0x{r.base:08X}-0x{r.end - 1:08X} is the part's {r.name} "
+                         f"({r.perms}), kept as it is" for r in kept
+                         if not r.name.startswith("map@"))
+        return "MAP: " + "; ".join(t for t in (text, keep) if t) if text or keep else \
+            f"MAP 0x{lo:08X}-0x{hi - 1:08X}: mapped already"
 
     def ensure_mapped(self, address: int, size: int) -> bool:
         return self.machine.ensure_mapped(address, size)
