@@ -164,6 +164,7 @@ class Runner:
         self.rand_state = 1
         self.current: Signal | None = None
         self.last_periph_read: int | None = None
+        self.skipped_load = False
 
     # -- errors and messages ----------------------------------------------------------------
     def error(self, program: Program, line: int, col: int, message: str,
@@ -560,10 +561,10 @@ class Runner:
         value = v & 0xFFFFFFFF
         if name in ("SP", "PC", "PSP") and (value == 0 or not self.target.readable(value - (
                 4 if name != "PC" and value else 0))):
-            self.warn(prog, at[-2], f"{name} set to 0x{value:08X}, "
-                      f"{'0' if value == 0 else 'outside readable memory'}: the next G "
-                      f"{'faults' if name == 'PC' else 'pushes into nothing'}"
-                      " (read from an empty vector table or a mistyped address?)")
+            why = " (read from an empty vector table?)" if value == 0 else \
+                ", outside readable memory (a mistyped address?)"
+            self.warn(prog, at[-2], f"{name} set to 0x{value:08X}{why}: the next G "
+                      f"{'faults' if name == 'PC' else 'pushes into nothing'}")
         self.target.set_reg(name, value)
         return value
 
@@ -770,6 +771,7 @@ class Runner:
             if self.lenient and s.path is not None and any(
                     w in e.reason for w in ("file not found", "outside the script's folder",
                                             "absolute paths are refused")):
+                self.skipped_load = True
                 self.warn(prog, s.loc.line, f"{e.reason}: not loaded; the set-up goes on with "
                           "the simulated ELF (%L), so that file's symbols do not resolve")
                 return
@@ -785,9 +787,15 @@ class Runner:
         except EmulatorFault as e:
             text = prog.lines[s.loc.line - 1].strip() if 0 < s.loc.line <= len(prog.lines) \
                 else "G"
+            first = e.args[0].splitlines()[0]
+            if self.lenient:  # someone's own set-up on another program: report, go on
+                self.warn(prog, s.loc.line, f"the run started by '{text}' faulted: {first}"
+                          + ("; the program this script loads was not loaded, so the run "
+                             "was of the simulated ELF" if self.skipped_load else ""))
+                return
             raise EmulatorFault(e.kind, f"{prog.path}:{s.loc.line}: the run started by "
-                                f"'{text}' faulted: {e.args[0].splitlines()[0]}", e.pc,
-                                e.function, e.report) from None
+                                f"'{text}' faulted: {first}", e.pc, e.function,
+                                e.report) from None
         desc = self.target.describe(pc)
         self.note(prog, s.loc.line, f"G stopped at {desc} ({why})")
         if stop is not None and pc != stop & ~1:
