@@ -227,3 +227,43 @@ def test_endless_wait_on_a_peripheral_names_it():
                                 "  while ((_RDWORD(0x40023800) & 0x20000) == 0) { }", "}",
                                 "W();"], "w.ini"), s.machine, None)
     assert "0x40023800, an unmodelled peripheral (RCC on STM32F4/F7?)" in str(exc.value)
+
+
+def test_parser_and_runner_do_not_import_each_other():
+    import ast
+
+    import armsim.script.parser as parser
+    import armsim.script.runner as runner
+
+    def imports(module) -> set[str]:
+        tree = ast.parse(Path(module.__file__).read_text())
+        return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+
+    assert not any(m.endswith("runner") for m in imports(parser))
+    assert not any(m.endswith("parser") for m in imports(runner))
+
+
+def test_log_dir_writes_the_scripts_log_files(tmp_path, capsys):
+    assert main(["script", "check", str(REAL / "cmsis_validation.ini"), "--log-dir",
+                 str(tmp_path), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)[0]
+    assert rep["logs_written"] == [str(tmp_path / "validation.log")]
+    assert "done after 1 run(s)" in (tmp_path / "validation.log").read_text()
+
+
+def test_simulate_reports_a_setup_scripts_warnings(tmp_path, capsys, mnist_dir):
+    from armsim.cli import DEFAULT_MODEL, data_file
+
+    weights = tmp_path / "w.ini"
+    assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "3", "--data",
+                 str(mnist_dir), "--out", str(weights)]) == 0
+    script = tmp_path / "s.ini"
+    script.write_text("FUNC void Unused (void) {\n}\n_WDWORD(0x40023830, 0x1FF);\n"
+                      + weights.read_text())
+    capsys.readouterr()
+    assert main(["simulate", "--script", str(script), "--no-host", "--json"]) == 0
+    out = capsys.readouterr()
+    rep = json.loads(out.out)
+    row = rep[0] if isinstance(rep, list) else rep
+    assert any("FUNC Unused() is defined but never called" in w for w in row["warnings"])
+    assert "RCC on STM32F4/F7?" in out.err

@@ -144,16 +144,18 @@ def add_script_options(p: argparse.ArgumentParser) -> None:
                    "ITMLOG commands name into DIR (by base name); default: kept in the report")
 
 
-def script_log(args: argparse.Namespace, log: Any, label: str) -> list[str]:
-    """Show a script run's notes, peripheral summary and warnings on stderr, write its LOG
-    files under --log-dir; the warnings, prefixed with ``label``."""
+def script_log(args: argparse.Namespace, log: Any, label: str,
+               show_warnings: bool = True) -> list[str]:
+    """Show a script run's notes, peripheral summary and (unless the caller shows them with
+    its own) warnings on stderr, write its LOG files under --log-dir; the warnings, prefixed
+    with ``label``."""
     from . import render
 
     for n in log.notes:
         render.note(f"{label}: {n}")
     for p in log.peripherals:
         render.note(f"{label}: unmodelled peripherals: {p}")
-    for w in log.warnings:
+    for w in log.warnings if show_warnings else []:
         render.note(f"{label}: warning: {w}")
     write_logs(args, log.logs)
     return [f"{label}: {w}" for w in log.warnings]
@@ -534,7 +536,7 @@ class ScriptSetup:
 
 
 def script_setup(args: argparse.Namespace, no_host: bool = False,
-                 cpu_name: str | None = None) -> ScriptSetup:
+                 cpu_name: str | None = None, show_warnings: bool = True) -> ScriptSetup:
     """Run a script's set-up on the firmware of its plan (the --model's, or the seed layout
     with F inferred from the script) and read the plan's buffers from what it wrote.
 
@@ -569,7 +571,7 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
         raise ScriptError(e.reason + "; with no --model the script is read as the seed "
                           "layout: pass --model M.keras to check it against that model's plan",
                           e.file, e.line, e.col, e.text) from None
-    warnings = script_log(args, log, args.script)
+    warnings = script_log(args, log, args.script, show_warnings)
     if len(log.writes) == 0:
         raise ScriptError("the script writes no memory (no _WFLOAT, _WDWORD, ... ran): "
                           "nothing to simulate", args.script)

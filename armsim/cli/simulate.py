@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         return int8.simulate(args, ref)
     C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
     if args.script:
-        st = C.script_setup(args, args.no_host)
+        st = C.script_setup(args, args.no_host, show_warnings=False)
         g, plan, s, keras, cpu = st.graph, st.plan, st.session, st.host, st.cpu
         warnings += st.warnings
         cases = [C.Case(Path(args.script).name, None, st.x)]

@@ -427,6 +427,9 @@ class _Parser:
         key = raw.strip('"').upper()
         keyed = re.fullmatch(r"(\$[LP])*%L", key) is not None
         path = None if keyed else raw.strip('"')
+        if path is not None and path[:2].upper() in ("$P", "$L"):
+            # µVision's key for the project (or linker output) folder: the script's folder
+            path = path[2:].lstrip("\\/")
         options = []
         for opt in re.finditer(r"\S+", rest[m.end():]):
             word = opt.group().upper()

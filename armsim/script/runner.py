@@ -695,6 +695,9 @@ class Runner:
                 raise arith.fault(e, f"printf: format '{fmt}' needs more arguments than given")
             v = values.pop(0)
             spec = "%" + flags + (width or "") + (f".{prec}" if prec is not None else "")
+            if isinstance(v, str) != (conv == "s"):
+                raise arith.fault(e, f"printf: %{conv} needs "
+                                  f"{'a string' if conv == 's' else 'a number'}, got {v!r}")
             if conv in "diouxXc" and isinstance(v, float):
                 if not math.isfinite(v):
                     raise arith.fault(e, f"printf: %{conv} of {v}")
@@ -708,8 +711,6 @@ class Runner:
                 spec = "0x%08"
             elif conv in "eEfgG":
                 v = float(v)  # type: ignore[arg-type]
-            elif conv == "s" and not isinstance(v, str):
-                raise arith.fault(e, "printf: %s needs a string argument")
             try:
                 out.append((spec + conv) % v)
             except (TypeError, ValueError, OverflowError) as exc:
@@ -765,6 +766,10 @@ class Runner:
     # -- commands ---------------------------------------------------------------------------
     def load(self, s: Load, prog: Program) -> None:
         base = os.path.dirname(os.path.abspath(prog.path))
+        key = s.raw.strip('"')[:2].upper() if s.path is not None else ""
+        if key in ("$P", "$L"):
+            self.note(prog, s.loc.line, f"LOAD {s.raw}: {key} (the project folder in µVision) "
+                      f"is taken as the script's folder: {base}")
         try:
             self.note(prog, s.loc.line, self.target.load(s.path, s.options, base))
         except ScriptError as e:
