@@ -48,7 +48,7 @@ def test_expressions_and_reads():
     ("x = 1 +\n", 1, "expected a value, found end of line"),
     ("FUNC int f(int a) {\n  return a;\n}\n_WDWORD(0x20000000, f(1, 2))\n", 4,
      "takes 1 argument(s), got 2"),
-    ("_WDWORD(0x20000000, q)\n", 1, "a VTREG of a device peripheral?"),
+    ("_WDWORD(0x20000000, q)\n", 1, "a VTREG of a device peripheral"),
     ("_WDWORD(0x20000000, 1/0)\n", 1, "division by zero"),
     ("_WBYTE(0x20000000, 1)\n/* never closed\n_WBYTE(0, 1)\n", 2, "unterminated"),
     ("_WDWORD(0x100000000, 1)\n", 1, "outside the 32-bit"),

@@ -682,7 +682,6 @@ class _Parser:
             start_tok = self.peek()
             where = self.expression()
             count = command = None
-            text = ""
             if self.peek().text == ",":
                 self.take()
                 count = self.expression()
@@ -691,7 +690,7 @@ class _Parser:
                     s = self.take()
                     if s.kind != "string":
                         raise self.error("expected the breakpoint's command as a \"string\"", s)
-                    command, text = self.command_string(s), str(s.value)
+                    command = self.command_string(s)
             out.append(BreakSet(where, loc, count, command, access, self.text_since(start_tok)
                                 if count is None else self.text_since(start_tok, ",")))
         elif name in ("BK", "BD", "BE", "BL"):

@@ -22,14 +22,14 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from ..errors import ArmsimError, EmulatorFault, ScriptError
+from ..errors import EmulatorFault, ScriptError
 from ..memory import MemoryMap
 from ..plan import Plan
 from . import arith, limits
 from .arith import Fault, Num
 from .lexer import show
 from .model import KIND_CODES, KINDS, Script
-from .program import (INT, REGISTER_ALIASES, REGISTERS, UINT, BreakCmd, BreakSet, Command,
+from .program import (REGISTER_ALIASES, REGISTERS, UINT, BreakCmd, BreakSet, Command,
                       CType, Decl, Expr, ExprStmt, FuncDef, Go, If, Include, Jump, Load, Loop,
                       Program, Statement, Step, Write, WriteBatch, concat)
 from .signals import Signal, SignalKilled
@@ -460,11 +460,12 @@ class Runner:
 
     def unknown(self, e: Expr, frame: Frame) -> ScriptError:
         name = e[1]
-        what = ("a program variable" if e[0] == "prog" else
-                "a local or debugger variable, register, system variable or symbol of the ELF")
+        what = ("a symbol of the ELF" if e[0] == "prog" else
+                "a variable, register, system variable or symbol of the ELF")
         return self.error(frame.program, e[-2], e[-1],
-                          f"unknown symbol or register '{name}' (not {what}; a VTREG of a "
-                          "device peripheral? armsim cannot drive those)", Unresolved)
+                          f"unknown symbol or register '{name}': not {what} (a symbol of "
+                          "another program, or a VTREG of a device peripheral, which armsim "
+                          "cannot drive?)", Unresolved)
 
     def system(self, up: str, e: Expr) -> Num:
         if up in ("STATES", "SIM_CYCCNT"):
