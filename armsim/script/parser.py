@@ -19,17 +19,27 @@ import numpy as np
 
 from ..errors import ScriptError
 from . import arith
+from .cmdparse import CommandParser
+from .exprparse import ASSIGN, MAX_NESTING, TYPE_WORDS, ExpressionParser
 from .lexer import NOT_UTF8, Token, show, strip_comments, tokenize
 from .model import KIND_CODES, KINDS, Script
-from .program import (BreakCmd, BreakSet, Command, CType, Decl, Expr, ExprStmt, FuncDef, Go,
-                      If, Include, Jump, Load, Loc, Loop, Program, Statement, Step, Write,
-                      WriteBatch)
+from .program import (
+    CType,
+    Decl,
+    Expr,
+    ExprStmt,
+    FuncDef,
+    If,
+    Jump,
+    Loc,
+    Loop,
+    Program,
+    Statement,
+    Write,
+    WriteBatch,
+)
 from .values import ValueRangeError, parse_float32_array
 
-READS = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}
-LOAD_OPTIONS = ("INCREMENTAL", "NOCODE", "NORESET", "CLEAR", "NOBREAK", "NOCORE")
-ASSIGN = ("=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=")
-TYPE_WORDS = {"unsigned", "signed", "char", "short", "int", "long", "float", "double", "void"}
 #: µVision commands and their accepted spellings (upper case) -> canonical name.
 COMMANDS = {
     **dict.fromkeys(("G", "GO"), "G"),
@@ -50,12 +60,6 @@ NOTED = {"ASM", "U", "UNASSEMBLE", "D", "DISPLAY", "WS", "WATCHSET", "WK", "WATC
          "LOGICANALYZER", "PA", "PERFORMANCEANALYZER", "COVERAGE", "SCOPE", "SAVE", "DIR",
          "MODE", "RUNTIMEINFO", "SWBREAKCONF", "TRACE", "ER", "EVENTRECORDER", "TASKINFO",
          "SYSTEMVIEWER", "WATCH"}
-ENTER_TYPES = {"CHAR": ("i", 1, True), "UCHAR": ("i", 1, False), "INT": ("i", 4, True),
-               "SHORT": ("i", 2, True), "LONG": ("i", 4, True), "FLOAT": ("f", 4),
-               "DOUBLE": ("f", 8), "WORD": ("i", 2, False), "DWORD": ("i", 4, False)}
-MAX_INCLUDE_DEPTH = 8
-#: how deeply expressions and blocks may nest (the parser recurses on each level)
-MAX_NESTING = 200
 
 _FAST = re.compile(
     r"[ \t]*_WFLOAT[ \t]*\([ \t]*(0[xX][0-9A-Fa-f]{1,8}|[1-9][0-9]{0,9}|0)[ \t]*,[ \t]*"
@@ -131,7 +135,7 @@ def c_type(words: list[str]) -> CType | None:
     return ("i", size, signed)
 
 
-class _Parser:
+class _Parser(CommandParser, ExpressionParser):
     def __init__(self, path: str, lines: list[str], depth: int = 0,
                  seen: frozenset[Path] = frozenset()) -> None:
         self.path = path
@@ -369,121 +373,6 @@ class _Parser:
         self.program.statements.append(FuncDef(name.text.upper(), body, self.loc(start),
                                                params, returns, signal, name.text))
 
-    # -- raw-text commands ------------------------------------------------------------------
-    def raw_command(self, head: str, rest: str, lineno: int, col: int, rest_col: int,
-                    code: str, out: list[Statement]) -> None:
-        loc = Loc(lineno, col)
-        text = code.strip()
-        rest = rest.strip().rstrip(";").strip()
-        if head == "LOAD":
-            self.load(rest, lineno, rest_col, out, loc)
-        elif head == "INCLUDE":
-            out.append(self.include(rest, lineno, rest_col, loc))
-        elif head == "MAP":
-            out.append(self.map_command(rest, lineno, rest_col, loc, text))
-        elif head in ("LOG", "SLOG", "ITMLOG"):
-            m = re.match(r'(>>|>)\s*(".*"|\S+)$|(OFF)$', rest, re.IGNORECASE)
-            if m is None and rest:
-                raise self.error_at(lineno, rest_col, f"{head} expects '> file', '>> file' or "
-                                    f"OFF, found '{rest}'")
-            mode = "show" if not rest else "off" if m.group(3) else m.group(1)
-            target = m.group(2).strip('"') if m and m.group(2) else ""
-            out.append(Command(head, (mode, target), loc, text))
-        elif head == "KILL":
-            m = re.match(r"(FUNC|BUTTON)\s+(\S+)$", rest, re.IGNORECASE)
-            if m is None:
-                raise self.error_at(lineno, rest_col, f"KILL expects FUNC name, FUNC *, "
-                                    f"BUTTON n or BUTTON *, found '{rest}'")
-            out.append(Command("KILL", (m.group(1).upper(), m.group(2)), loc, text))
-        elif head == "DEFINE":  # DEFINE BUTTON "label", "command"
-            m = re.match(r'BUTTON\s*("(?:[^"\\]|\\.)*")\s*,\s*("(?:[^"\\]|\\.)*")$', rest,
-                         re.IGNORECASE)
-            if m is None:
-                raise self.error_at(lineno, rest_col, 'DEFINE BUTTON expects "label", '
-                                    '"command"')
-            out.append(Command("BUTTON", (m.group(1)[1:-1], m.group(2)[1:-1]), loc, text))
-        elif head == "SIGNAL":  # SIGNAL STATE / SIGNAL KILL name
-            m = re.match(r"(STATE|KILL)\s*(\w*)$", rest, re.IGNORECASE)
-            if m is None or (m.group(1).upper() == "KILL" and not m.group(2)):
-                raise self.error_at(lineno, rest_col, "expected 'SIGNAL STATE', 'SIGNAL KILL "
-                                    "name', or a definition 'SIGNAL void name (...) { ... }'")
-            out.append(Command("SIGNAL " + m.group(1).upper(), (m.group(2).upper(),), loc,
-                               text))
-        elif head == "RADIX":
-            v = re.sub(r"^=\s*", "", rest)
-            if v.upper() not in ("", "10", "0XA", "0AH", "10T"):
-                raise self.error_at(lineno, rest_col, f"RADIX {v}: armsim reads numbers in "
-                                    "radix 10 only (write hex constants as 0x..)")
-            out.append(Command("NOTE", (), loc, text))
-        else:  # SET and the debugger's window commands
-            out.append(Command("NOTE", (), loc, text))
-
-    def load(self, rest: str, lineno: int, col0: int, out: list[Statement], loc: Loc) -> None:
-        """LOAD %L [options] / LOAD path [options] (a quoted path may hold spaces)."""
-        m = re.match(r'\s*("(?:[^"\\]|\\.)*"|\S+)', rest)
-        if not m:
-            raise self.error_at(lineno, col0, "LOAD needs a file: %L or a path")
-        raw = m.group(1)
-        key = raw.strip('"').upper()
-        keyed = re.fullmatch(r"(\$[LP])*%L", key) is not None
-        path = None if keyed else raw.strip('"')
-        if path is not None and path[:2].upper() in ("$P", "$L"):
-            # µVision's key for the project (or linker output) folder: the script's folder
-            path = path[2:].lstrip("\\/")
-        options = []
-        for opt in re.finditer(r"\S+", rest[m.end():]):
-            word = opt.group().upper()
-            if word not in LOAD_OPTIONS:
-                raise self.error_at(lineno, col0 + m.end() + opt.start(),
-                                    f"unknown LOAD option '{opt.group()}' (armsim accepts "
-                                    f"{', '.join(LOAD_OPTIONS)})")
-            options.append(word)
-        out.append(Load(path, tuple(options), loc, raw))
-
-    def include(self, rest: str, lineno: int, col0: int, loc: Loc) -> Include:
-        from .paths import resolve_inside
-
-        name = rest.strip().strip('"')
-        if not name:
-            raise self.error_at(lineno, col0, "INCLUDE needs a file name")
-        if self.depth >= MAX_INCLUDE_DEPTH:
-            raise self.error_at(lineno, col0, f"INCLUDEs nest deeper than {MAX_INCLUDE_DEPTH}")
-        base = os.path.dirname(os.path.abspath(self.path))
-        try:
-            p = resolve_inside(name, base, "INCLUDE")
-        except ScriptError as e:
-            raise self.error_at(lineno, col0, e.reason) from None
-        if p in self.seen:
-            raise self.error_at(lineno, col0, f"INCLUDE {name}: includes itself (a cycle)")
-        return Include(parse_program(p, self.depth + 1, self.seen), loc)
-
-    def map_command(self, rest: str, lineno: int, col0: int, loc: Loc, text: str) -> Command:
-        """MAP start, end [READ] [WRITE] [EXEC] [VNM] [ATR]; MAP alone lists the map."""
-        if not rest:
-            return Command("MAP", (), loc, text)
-        words = re.split(r"\s+", rest)
-        perms = ""
-        while words and words[-1].upper() in ("READ", "WRITE", "EXEC", "VNM", "ATR"):
-            w = words.pop().upper()
-            perms += {"READ": "r", "WRITE": "w", "EXEC": "x"}.get(w, "")
-        span = " ".join(words)
-        tokens = tokenize(span, self.path, lineno, col0)
-        saved = self.tokens, self.pos
-        self.tokens, self.pos = tokens, 0
-        start = self.expression()
-        self.expect(",", "',' between MAP's start and end addresses")
-        end = self.expression()
-        if self.peek().kind != "end":
-            raise self.error("MAP expects start, end and READ, WRITE or EXEC")
-        self.tokens, self.pos = saved
-        lo, hi = self.fold(start), self.fold(end)
-        if not isinstance(lo, int) or not isinstance(hi, int) or not 0 <= lo <= hi < 1 << 32:
-            raise self.error_at(lineno, col0, f"MAP {span}: start and end must be constant "
-                                "32-bit addresses, start <= end")
-        if not perms:
-            raise self.error_at(lineno, col0, "MAP needs at least one of READ, WRITE, EXEC")
-        return Command("MAP", (lo, hi, "".join(sorted(perms, key="rwx".index))), loc, text)
-
     # -- statements -------------------------------------------------------------------------
     def statements(self, out: list[Statement], top: bool, until_brace: bool) -> None:
         """Statements up to end of input, or up to '}' when ``until_brace``."""
@@ -663,103 +552,6 @@ class _Parser:
                 return Decl(names, loc)
             self.take()
 
-    def command(self, name: str, out: list[Statement], loc: Loc) -> None:
-        """G, BS, BK/BD/BE/BL, T/P, E/EVAL, EXIT, RESET."""
-        self.take()
-        at_end = self.peek().kind == "end" or self.peek().text in (";", "}")
-        if name == "G":
-            start = None if self.peek().text == "," or at_end else self.expression()
-            stop = None
-            if self.peek().text == ",":
-                self.take()
-                stop = self.expression()
-            out.append(Go(start, stop, loc))
-        elif name == "BS":
-            access = "exec"
-            if self.peek().text.upper() in ("READ", "WRITE", "READWRITE") and \
-                    self.peek(1).kind != "end" and self.peek(1).text not in (",", ";"):
-                access = self.take().text.lower()
-            start_tok = self.peek()
-            where = self.expression()
-            count = command = None
-            if self.peek().text == ",":
-                self.take()
-                count = self.expression()
-                if self.peek().text == ",":
-                    self.take()
-                    s = self.take()
-                    if s.kind != "string":
-                        raise self.error("expected the breakpoint's command as a \"string\"", s)
-                    command = self.command_string(s)
-            out.append(BreakSet(where, loc, count, command, access, self.text_since(start_tok)
-                                if count is None else self.text_since(start_tok, ",")))
-        elif name in ("BK", "BD", "BE", "BL"):
-            items: list[int] | None = []
-            while not (self.peek().kind == "end" or self.peek().text in (";", "}")):
-                t = self.take()
-                if t.text == "*":
-                    items = None
-                elif t.kind == "int" and items is not None:
-                    items.append(int(t.value))  # type: ignore[arg-type]
-                elif t.text != ",":
-                    raise self.error(f"{name} expects breakpoint numbers or '*'", t)
-            out.append(BreakCmd(name, items if items is None or items or name == "BL" else None,
-                                loc))
-        elif name in ("T", "P"):
-            out.append(Step(name, None if at_end else self.expression(), loc))
-        elif name == "E":
-            self.enter(out, loc)
-        elif name == "EVAL":
-            first = self.peek()
-            out.append(Command("EVAL", (self.expression(),), loc, self.text_since(first)))
-        else:  # EXIT, RESET
-            out.append(Command(name, (), loc))
-
-    def text_since(self, first: Token, stop: str | None = None) -> str:
-        """The source text from token ``first`` up to the current token (or to ``stop``)."""
-        i = self.tokens.index(first)
-        parts = []
-        for t in self.tokens[i:self.pos]:
-            if t.text == stop:
-                break
-            parts.append(t.text)
-        return " ".join(parts)
-
-    def enter(self, out: list[Statement], loc: Loc) -> None:
-        """``E type address = v1, v2, ...`` (Enter): consecutive writes; ``E expr`` evaluates."""
-        t = self.peek()
-        ct = ENTER_TYPES.get(t.text.upper())
-        if ct is None:
-            out.append(Command("EVAL", (self.expression(),), loc, self.text_since(t)))
-            return
-        self.take()
-        address = self.conditional()
-        self.expect("=", "'=' after E's address")
-        values = [self.expression()]
-        while self.peek().text == ",":
-            self.take()
-            values.append(self.expression())
-        out.append(Command("ENTER", (ct, address, values), loc))
-
-    def command_string(self, s: Token) -> list[Statement]:
-        """The statements of a command string ("g, main", "_break_ = 1"), parsed now."""
-        body: list[Statement] = []
-        col = s.col + 1
-        for part in str(s.value).split("\n"):
-            if part.strip():
-                self.line(part, s.line, col, body)
-        self.flush(body)
-        return body
-
-    def exec_call(self, out: list[Statement], loc: Loc) -> None:
-        self.expect("(", "'(' after exec")
-        s = self.take()
-        if s.kind != "string":
-            raise self.error("exec needs a \"command string\" (armsim reads it when the script "
-                             "is parsed)", s)
-        self.expect(")", "')' closing exec(\"...\")")
-        out.append(Command("EXEC", (self.command_string(s),), loc, str(s.value)))
-
     def write(self, name: str, out: list[Statement], top: bool) -> None:
         kind = KINDS[name]
         start = self.tokens[self.pos - 1]
@@ -803,132 +595,3 @@ class _Parser:
             return arith.fold(e)
         except arith.Fault as exc:
             raise self.error_at(exc.line, exc.col, exc.reason) from None
-
-    # -- expressions ------------------------------------------------------------------------
-    _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="),
-               ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
-
-    def expression(self) -> Expr:
-        """A full expression (assignments included; the comma operator is not)."""
-        return self.assignment()
-
-    def assignment(self) -> Expr:
-        left = self.conditional()
-        t = self.peek()
-        if t.kind == "op" and t.text in ASSIGN:
-            if left[0] not in ("name", "prog", "deref"):
-                raise self.error(f"cannot assign to this expression (expected a variable, "
-                                 f"register or *pointer before '{t.text}')", t)
-            self.take()
-            return ("assign", t.text, left, self.assignment(), t.line, t.col)
-        return left
-
-    def conditional(self) -> Expr:
-        c = self.binary(0)
-        t = self.peek()
-        if t.text == "?":
-            self.take()
-            a = self.assignment()
-            self.expect(":", "':' of the ?: operator")
-            b = self.conditional()
-            return ("cond", c, a, b, t.line, t.col)
-        return c
-
-    def binary(self, level: int) -> Expr:
-        if level == len(self._BINARY):
-            return self.unary()
-        left = self.binary(level + 1)
-        while self.peek().kind == "op" and self.peek().text in self._BINARY[level]:
-            op = self.take()
-            right = self.binary(level + 1)
-            left = ("bin", op.text, left, right, op.line, op.col)
-        return left
-
-    def unary(self) -> Expr:
-        t = self.peek()
-        self.nest += 1
-        try:
-            if self.nest > MAX_NESTING:
-                raise self.error(f"expression nests deeper than {MAX_NESTING} levels")
-            return self._unary(t)
-        finally:
-            self.nest -= 1
-
-    def _unary(self, t: Token) -> Expr:
-        if t.text in ("-", "+", "~", "!"):
-            self.take()
-            return ("un", t.text, self.unary(), t.line, t.col)
-        if t.text in ("++", "--"):
-            self.take()
-            target = self.unary()
-            return ("incdec", t.text, target, True, t.line, t.col)
-        if t.text == "*":
-            self.take()
-            return ("deref", self.unary(), t.line, t.col)
-        if t.text == "&":
-            self.take()
-            return ("addr", self.unary(), t.line, t.col)
-        if t.text == "(" and self.peek(1).kind == "name" and \
-                self.peek(1).text.lower() in TYPE_WORDS:
-            self.take()
-            ct = self.ctype("the cast")
-            self.expect(")", "')' closing the cast")
-            return ("cast", ct, self.unary(), t.line, t.col)
-        return self.postfix()
-
-    def postfix(self) -> Expr:
-        e = self.primary()
-        while self.peek().text in ("++", "--"):
-            t = self.take()
-            e = ("incdec", t.text, e, False, t.line, t.col)
-        return e
-
-    def primary(self) -> Expr:
-        t = self.peek()
-        if t.text == "(":
-            self.take()
-            v = self.expression()
-            self.expect(")", "')'")
-            return v
-        if t.kind == "int":
-            self.take()
-            return ("int", t.value, t.line, t.col)
-        if t.kind == "float":
-            self.take()
-            return ("float", t.text, t.line, t.col)
-        if t.kind == "string":
-            self.take()
-            return ("str", t.value, t.line, t.col)
-        if t.kind == "path":
-            self.take()
-            return ("loc", t.text, t.line, t.col)
-        if t.text == "`":
-            self.take()
-            n = self.take()
-            if n.kind != "name":
-                raise self.error("expected a program variable's name after '`'", n)
-            return ("prog", n.text, t.line, t.col)
-        if t.kind == "name" and t.text.upper() in READS and self.peek(1).text == "(":
-            self.take()
-            self.expect("(", f"'(' after {t.text}")
-            addr = self.expression()
-            self.expect(")", f"')' closing {t.text}(address)")
-            return ("read", t.text.upper(), addr, t.line, t.col)
-        if t.kind == "name" and self.peek(1).text == "(":
-            self.take()
-            self.take()
-            args: list[Expr] = []
-            while self.peek().text != ")":
-                args.append(self.assignment())
-                if self.peek().text != ",":
-                    break
-                self.take()
-            self.expect(")", f"')' closing {t.text}(...)")
-            return ("call", t.text.upper(), t.text, tuple(args), t.line, t.col)
-        if t.kind == "name":
-            self.take()
-            return ("name", t.text, t.line, t.col)
-        if t.kind == "end":
-            raise self.error("expected a value, found end of line")
-        raise self.error(f"expected a value (a number, a name, '(' or a _R... read), found "
-                         f"'{t.text}'")

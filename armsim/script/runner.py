@@ -16,23 +16,49 @@ from __future__ import annotations
 
 import math
 import os
-import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import EmulatorFault, ScriptError
+from ..errors import ScriptError
 from ..memory import MemoryMap
 from ..plan import Plan
 from . import arith, limits
 from .arith import Fault, Num
+from .cformat import format_c
+from .commands import Commands
 from .lexer import show
+from .memory_target import MemoryTarget, Target
 from .model import KIND_CODES, KINDS, Script
-from .program import (REGISTER_ALIASES, REGISTERS, UINT, BreakCmd, BreakSet, Command,
-                      CType, Decl, Expr, ExprStmt, FuncDef, Go, If, Include, Jump, Load, Loop,
-                      Program, Statement, Step, Write, WriteBatch, concat)
-from .signals import Signal, SignalKilled
+from .program import (
+    REGISTER_ALIASES,
+    REGISTERS,
+    UINT,
+    BreakCmd,
+    BreakSet,
+    Command,
+    CType,
+    Decl,
+    Expr,
+    ExprStmt,
+    FuncDef,
+    Go,
+    If,
+    Include,
+    Jump,
+    Load,
+    Loop,
+    Program,
+    Statement,
+    Step,
+    Write,
+    WriteBatch,
+    concat,
+)
+from .signals import Signal
+from .state import Breakpoint, ExitScript, Frame, RunLog, Unresolved, Unwind
+
+__all__ = ["MemoryTarget", "RunLog", "Runner", "Target", "Unresolved"]
 
 MAX_CALL_DEPTH = 32
 READ_SIZES = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}
@@ -44,89 +70,8 @@ MATH2 = {"__POW": math.pow, "__ATAN2": math.atan2, "__FMOD": math.fmod}
 #: Functions that ask the user for input: a script run by armsim has no one to answer.
 INTERACTIVE = ("GETINT", "GETLONG", "GETFLOAT", "GETDBL")
 SYSTEM = {"STATES", "_BREAK_", "_TRAPS_", "RADIX", "ITRACE", "CCLK", "SIM_CYCCNT", "_IIP_"}
-_FORMAT = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?(hh|h|ll|l|L|z|j|t)?([diouxXeEfgGcsp%])")
 
-
-class Unresolved(ScriptError):
-    """A name or place the target does not have (a VTREG, a symbol of another ELF)."""
-
-
-class Target(Protocol):
-    """What a script can do to a machine."""
-
-    def write_batch(self, script: Script) -> None: ...
-    def read(self, address: int, size: int) -> bytes: ...
-    def set_reg(self, name: str, value: int) -> None: ...
-    def get_reg(self, name: str) -> int: ...
-    def symbol(self, name: str) -> tuple[int, int, bool] | None: ...
-    def line_address(self, file: str, line: int) -> tuple[int, int] | None: ...
-    def describe(self, address: int) -> str: ...
-    def readable(self, address: int) -> bool: ...
-    def load(self, path: str | None, options: tuple[str, ...], base_dir: str) -> str: ...
-    def go(self, start: int | None, stop: int | None, breakpoints: set[int],
-           watches: tuple[tuple[int, int, str], ...], max_steps: int | None
-           ) -> tuple[int, str]: ...
-    def reset(self) -> None: ...
-    def states(self) -> float: ...
-    def instructions(self) -> int: ...
-    def call_return(self, pc: int) -> int | None: ...
-    def clock_hz(self) -> float: ...
-    def map_region(self, lo: int, hi: int, perms: str) -> str: ...
-    def ensure_mapped(self, address: int, size: int) -> bool: ...
-    def itm_text(self) -> str: ...
-    def peripherals(self) -> list[str]: ...
-
-
-@dataclass
-class RunLog:
-    """What a script did: its writes (source order), notes and warnings for the user, the
-    text of its LOG files, and what it did to unmodelled peripherals."""
-
-    writes: Script
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    logs: dict[str, str] = field(default_factory=dict)
-    peripherals: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Breakpoint:
-    """A BS breakpoint: where, how it triggers, and how often it was hit."""
-
-    number: int
-    address: int
-    access: str  # "exec", "read", "write", "readwrite"
-    size: int
-    count: int
-    command: list[Statement] | None
-    where: str  # "file:line"
-    text: str
-    enabled: bool = True
-    hits: int = 0
-
-
-class _Jump(Exception):
-    def __init__(self, kind: str, value: Num = 0) -> None:
-        self.kind = kind
-        self.value = value
-
-
-class _Exit(Exception):
-    pass
-
-
-class Frame:
-    """Local variables of one function call (or of the top level)."""
-
-    def __init__(self, func: FuncDef | None, program: Program,
-                 signal: Signal | None = None) -> None:
-        self.func = func
-        self.program = program
-        self.vars: dict[str, list[Any]] = {}  # name -> [ctype, value]
-        self.signal = signal
-
-
-class Runner:
+class Runner(Commands):
     """Run a program's statements in order against a target.
 
     ``lenient`` (``script check``): a name, file or place the target cannot resolve (a
@@ -195,9 +140,9 @@ class Runner:
         top.vars = self.globals
         try:
             self.exec(self.program.statements, top)
-        except _Exit:
+        except ExitScript:
             pass
-        except _Jump as j:
+        except Unwind as j:
             raise ScriptError(f"'{j.kind}' outside a loop or function", self.program.path)
         finally:
             for s in self.signals:
@@ -293,7 +238,7 @@ class Runner:
         elif isinstance(s, Loop):
             self.loop(s, frame)
         elif isinstance(s, Jump):
-            raise _Jump(s.kind, 0 if s.value is None else self.eval(s.value, frame))
+            raise Unwind(s.kind, 0 if s.value is None else self.eval(s.value, frame))
         elif isinstance(s, FuncDef):
             if s.name in self.functions:
                 first = self.functions[s.name][0].loc.line
@@ -333,7 +278,7 @@ class Runner:
                 raise self.loop_error(frame.program, s)
             try:
                 self.exec(s.body, frame)
-            except _Jump as j:
+            except Unwind as j:
                 if j.kind == "break":
                     return
                 if j.kind != "continue":
@@ -667,7 +612,7 @@ class Runner:
         self.depth += 1
         try:
             self.exec(f.body, inner)
-        except _Jump as j:
+        except Unwind as j:
             if j.kind != "return":
                 raise self.error(fprog, f.loc.line, f.loc.col, f"'{j.kind}' outside a loop "
                                  f"in {f.display}()") from None
@@ -675,355 +620,11 @@ class Runner:
         finally:
             self.depth -= 1
         return 0
-
     def printf(self, e: Expr, args: tuple, frame: Frame) -> str:
         if not args or args[0][0] != "str":
             raise arith.fault(e, "printf needs a format \"string\" first")
-        fmt = args[0][1]
         values = [self.eval(a, frame) if a[0] != "str" else a[1] for a in args[1:]]
-        out: list[str] = []
-        pos = 0
-        for m in _FORMAT.finditer(fmt):
-            out.append(fmt[pos:m.start()])
-            pos = m.end()
-            flags, width, prec, _, conv = m.groups()
-            if conv == "%":
-                out.append("%")
-                continue
-            if width == "*" or prec == "*":
-                raise arith.fault(e, "printf: '*' widths are not supported")
-            if not values:
-                raise arith.fault(e, f"printf: format '{fmt}' needs more arguments than given")
-            v = values.pop(0)
-            spec = "%" + flags + (width or "") + (f".{prec}" if prec is not None else "")
-            if isinstance(v, str) != (conv == "s"):
-                raise arith.fault(e, f"printf: %{conv} needs "
-                                  f"{'a string' if conv == 's' else 'a number'}, got {v!r}")
-            if conv in "diouxXc" and isinstance(v, float):
-                if not math.isfinite(v):
-                    raise arith.fault(e, f"printf: %{conv} of {v}")
-                v = int(v)
-            if conv == "u":
-                conv, v = "d", int(v) & 0xFFFFFFFF  # type: ignore[arg-type]
-            elif conv in "xXo" and isinstance(v, int) and v < 0:
-                v &= 0xFFFFFFFF
-            elif conv == "p":
-                conv, v = "X", int(v) & 0xFFFFFFFF  # type: ignore[arg-type]
-                spec = "0x%08"
-            elif conv in "eEfgG":
-                v = float(v)  # type: ignore[arg-type]
-            try:
-                out.append((spec + conv) % v)
-            except (TypeError, ValueError, OverflowError) as exc:
-                raise arith.fault(e, f"printf: cannot format {v!r} with %{conv}: {exc}") \
-                    from None
-        out.append(fmt[pos:])
-        if values:
-            raise arith.fault(e, f"printf: {len(values)} argument(s) more than the format uses")
-        return "".join(out)
-
-    # -- signals ----------------------------------------------------------------------------
-    def start_signal(self, f: FuncDef, fprog: Program, values: list[Num], at: Expr,
-                     prog: Program) -> int:
-        running = [s for s in self.signals if s.name == f.display and not s.done]
-        if running:
-            raise arith.fault(at, f"signal {f.display}() is already running")
-        sig = Signal(f.display, lambda s: self.invoke(f, fprog, values, at, s))
-        self.signals.append(sig)
-        self.note(prog, at[-2], f"signal {f.display}() started")
-        self.resume_signal(sig)
-        return 0
-
-    def resume_signal(self, sig: Signal) -> None:
-        saved = self.current
-        self.current = sig
-        try:
-            sig.step()
-        except SignalKilled:
-            pass
-        except Unresolved as e:
-            if not self.lenient:
-                raise
-            self.warnings.append(f"signal {sig.name}: {e.reason}; signal stopped")
-        finally:
-            self.current = saved
-
-    def watch(self, up: str, e: Expr, args: tuple, frame: Frame) -> int:
-        sig = frame.signal
-        if sig is None:
-            raise arith.fault(e, f"{up.lower()}() waits inside a SIGNAL function only")
-        if len(args) != 1:
-            raise arith.fault(e, f"{up.lower()} takes one argument")
-        v = float(self.eval(args[0], frame))
-        cycles = v if up == "TWATCH" else v * self.target.clock_hz()
-        if not cycles >= 0 or not math.isfinite(cycles):
-            raise arith.fault(e, f"{up.lower()}({v:g}): expected a time >= 0")
-        sig.wait_until(self.target.states() + cycles)
-        return 0
-
-    def due_signals(self) -> list[Signal]:
-        return [s for s in self.signals if not s.done]
-
-    # -- commands ---------------------------------------------------------------------------
-    def load(self, s: Load, prog: Program) -> None:
-        base = os.path.dirname(os.path.abspath(prog.path))
-        key = s.raw.strip('"')[:2].upper() if s.path is not None else ""
-        if key in ("$P", "$L"):
-            self.note(prog, s.loc.line, f"LOAD {s.raw}: {key} (the project folder in µVision) "
-                      f"is taken as the script's folder: {base}")
-        try:
-            self.note(prog, s.loc.line, self.target.load(s.path, s.options, base))
-        except ScriptError as e:
-            if self.lenient and s.path is not None and any(
-                    w in e.reason for w in ("file not found", "outside the script's folder",
-                                            "absolute paths are refused")):
-                self.skipped_load = True
-                self.warn(prog, s.loc.line, f"{e.reason}: not loaded; the set-up goes on with "
-                          "the simulated ELF (%L), so that file's symbols do not resolve")
-                return
-            raise self.error(prog, s.loc.line, s.loc.col, e.reason) from None
-
-    def go(self, s: Go, frame: Frame) -> None:
-        prog = frame.program
-        start = None if s.start is None else self.eval_addr(s.start, frame, "G start address")
-        stop = None if s.stop is None else self.eval_addr(s.stop, frame, "G stop address")
-        self.break_flag = False
-        try:
-            pc, why = self.run_until(start, stop, frame, prog, s.loc.line)
-        except EmulatorFault as e:
-            text = prog.lines[s.loc.line - 1].strip() if 0 < s.loc.line <= len(prog.lines) \
-                else "G"
-            first = e.args[0].splitlines()[0]
-            if self.lenient:  # someone's own set-up on another program: report, go on
-                self.warn(prog, s.loc.line, f"the run started by '{text}' faulted: {first}"
-                          + ("; the program this script loads was not loaded, so the run "
-                             "was of the simulated ELF" if self.skipped_load else ""))
-                return
-            raise EmulatorFault(e.kind, f"{prog.path}:{s.loc.line}: the run started by "
-                                f"'{text}' faulted: {first}", e.pc, e.function,
-                                e.report) from None
-        desc = self.target.describe(pc)
-        self.note(prog, s.loc.line, f"G stopped at {desc} ({why})")
-        if stop is not None and pc != stop & ~1:
-            self.warn(prog, s.loc.line, f"G, {self.target.describe(stop)} ended at {desc} "
-                      f"({why}), not at {self.target.describe(stop)}")
-
-    def run_until(self, start: int | None, stop: int | None, frame: Frame, prog: Program,
-                  line: int) -> tuple[int, str]:
-        """Run the CPU, interleaving signals on the cycle clock and handling breakpoint
-        counts and commands; (where it stopped, why)."""
-        cpi = 4.0  # cycles per instruction, learnt from each slice
-        last: tuple[int, float] | None = None
-        while True:
-            live = self.due_signals()
-            steps = None
-            if live:
-                now = self.target.states()
-                done = self.target.instructions()
-                if last is not None and done > last[0]:
-                    cpi = max(1.0, (now - last[1]) / (done - last[0]))
-                last = (done, now)
-                wake = min(s.wake for s in live)
-                if wake <= now:
-                    for s in live:
-                        if s.wake <= now:
-                            self.resume_signal(s)
-                    if self.break_flag:
-                        return self.target.get_reg("PC"), "_break_ set by a signal"
-                    continue
-                # run the instructions the cycles left should take at a pessimistic
-                # rate, and so close in on the wake-up without passing it by much
-                steps = max(1, min(int((wake - now) / (cpi * 1.5)), 1 << 30))
-            exec_bps = {b.address & ~1 for b in self.breakpoints
-                        if b.enabled and b.access == "exec"}
-            watches = tuple((b.address, b.address + b.size, b.access) for b in self.breakpoints
-                            if b.enabled and b.access != "exec")
-            pc, why = self.target.go(start, stop, exec_bps, watches, steps)
-            start = None
-            if why == "steps":
-                if pc == (stop if stop is not None else -1) & ~1:
-                    return pc, "stop address"
-                if pc not in exec_bps:
-                    continue
-                why = "breakpoint"
-            if why == "halt" and pc in exec_bps:
-                why = "breakpoint"  # a breakpoint on the halt is hit by reaching it
-            if why in ("breakpoint", "watch"):
-                bp = self.hit_breakpoint(pc, why)
-                if bp is None:
-                    return pc, why
-                bp.hits += 1
-                if bp.hits < bp.count:
-                    continue
-                if bp.command is not None:
-                    self.break_flag = False
-                    self.exec(bp.command, self._include_frame(prog))
-                    if not self.break_flag:
-                        continue
-                return pc, f"breakpoint {bp.number} ({bp.text})"
-            return pc, {"stop": "stop address", "halt": "end of the program",
-                        "exit": "the program exited"}.get(why, why)
-
-    def hit_breakpoint(self, pc: int, why: str) -> Breakpoint | None:
-        for b in self.breakpoints:
-            if not b.enabled:
-                continue
-            if why == "breakpoint" and b.access == "exec" and b.address & ~1 == pc:
-                return b
-            if why == "watch" and b.access != "exec":
-                return b
-        return None
-
-    def step(self, s: Step, frame: Frame) -> None:
-        n = 1 if s.count is None else self.eval_addr(s.count, frame, f"{s.kind} count")
-        done = 0
-        pc = self.target.get_reg("PC")
-        if s.kind == "T" and n:  # step into: n instructions in one run
-            before = self.target.instructions()
-            pc, why = self.target.go(None, None, set(), (), min(n, 1 << 30))
-            done = self.target.instructions() - before
-        while s.kind == "P" and done < n:  # step over: a call runs to its return
-            if self.steps_left() <= 0:
-                raise self.loop_error(frame.program, s)
-            self.steps += 1
-            call = self.target.call_return(pc)
-            pc, why = self.target.go(None, call, set(), (), None if call else 1)
-            done += 1
-            if why not in ("steps", "stop"):
-                break
-        self.note(frame.program, s.loc.line, f"{s.kind} {n}: {done} instruction(s), now at "
-                  f"{self.target.describe(pc)}")
-
-    def break_set(self, s: BreakSet, frame: Frame) -> None:
-        prog = frame.program
-        size = 4
-        if s.access != "exec" and s.where[0] in ("name", "prog"):
-            sym = self.target.symbol(s.where[1])
-            if sym is None:
-                raise self.unknown(s.where, frame)
-            addr, size = sym[0], max(1, sym[1] if sym[1] else 4)
-        else:
-            if s.access == "exec" and s.where[0] == "bin" and s.where[1] in (
-                    "==", "!=", "<", ">", "<=", ">=", "&&", "||"):
-                raise arith.fault(s.where, "conditional breakpoints (BS expression) are not "
-                                  "supported: give an address, symbol or \\file\\line")
-            addr = self.eval_addr(s.where, frame, "BS address")
-        count = 1 if s.count is None else self.eval_addr(s.count, frame, "BS count")
-        self.next_bp += 1
-        bp = Breakpoint(self.next_bp - 1, addr, s.access, size, max(count, 1), s.command,
-                        self.where(prog, s.loc.line), s.text)
-        self.breakpoints.append(bp)
-
-    def break_cmd(self, s: BreakCmd, prog: Program) -> None:
-        chosen = [b for b in self.breakpoints if s.items is None or b.number in s.items]
-        if s.kind == "BL":
-            text = "; ".join(f"{b.number}: {b.text} at 0x{b.address:08X}"
-                             f"{'' if b.enabled else ' (disabled)'}, hit {b.hits}"
-                             for b in self.breakpoints) or "no breakpoints"
-            self.note(prog, s.loc.line, f"BL: {text}")
-        elif s.kind == "BK":
-            for b in chosen:
-                if b.hits == 0:
-                    self.warnings.append(f"{b.where}: breakpoint BS {b.text} was killed "
-                                         "without being hit")
-                self.breakpoints.remove(b)
-        else:
-            for b in chosen:
-                b.enabled = s.kind == "BE"
-
-    def command(self, s: Command, frame: Frame) -> None:
-        prog = frame.program
-        line = s.loc.line
-        name = s.name
-        if name == "EXEC":
-            self.exec(s.args[0], frame)
-        elif name == "EXIT":
-            self.note(prog, line, "EXIT: the rest of the script is not run")
-            raise _Exit()
-        elif name == "RESET":
-            self.target.reset()
-            self.note(prog, line, "RESET: CPU reset")
-            if "ONRESETEXEC" in self.functions:
-                self.called.add("ONRESETEXEC")
-                f, fprog = self.functions["ONRESETEXEC"]
-                self.invoke(f, fprog, [], ("int", 0, line, s.loc.col), None)
-        elif name == "EVAL":
-            v = self.eval(s.args[0], frame)
-            shown = f"{v} (0x{v & 0xFFFFFFFF:08X})" if isinstance(v, int) else f"{v:g}"
-            self.note(prog, line, f"{s.text or 'EVAL'} = {shown}")
-        elif name == "ENTER":
-            ct, address, values = s.args
-            addr = self.eval_addr(address, frame, "E address")
-            for i, ve in enumerate(values):
-                self.store_typed(addr + i * arith.type_size(ct), ct, self.eval(ve, frame),
-                                 ve, prog)
-        elif name == "MAP":
-            if not s.args:
-                self.note(prog, line, "MAP: " + "; ".join(
-                    f"{r.name} 0x{r.base:08X}-0x{r.end - 1:08X} {r.perms}"
-                    for r in (self.memory or [])))
-                return
-            lo, hi, perms = s.args
-            self.note(prog, line, self.target.map_region(lo, hi + 1, perms))
-        elif name in ("LOG", "SLOG", "ITMLOG"):
-            self.log_command(s, prog)
-        elif name == "KILL":
-            what, item = s.args
-            if what == "FUNC":
-                if item == "*":
-                    self.functions.clear()
-                elif item.upper() in self.functions:
-                    del self.functions[item.upper()]
-                else:
-                    raise self.error(prog, line, s.loc.col, f"KILL FUNC {item}: no such "
-                                     "function")
-            else:
-                self.note(prog, line, f"KILL BUTTON {item}: armsim has no toolbox buttons")
-        elif name == "BUTTON":
-            label, cmd = s.args
-            self.note(prog, line, f"DEFINE BUTTON \"{label}\": armsim has no toolbox to press; "
-                      f"its command \"{cmd}\" is not run")
-        elif name == "SIGNAL STATE":
-            text = "; ".join(f"{x.name}: {'done' if x.done else f'waits until {x.wake:,.0f}'}"
-                             for x in self.signals) or "no signals"
-            self.note(prog, line, f"SIGNAL STATE: {text}")
-        elif name == "SIGNAL KILL":
-            live = [x for x in self.signals if x.name.upper() == s.args[0] and not x.done]
-            if not live:
-                raise self.error(prog, line, s.loc.col, f"SIGNAL KILL {s.args[0]}: no such "
-                                 "signal is running")
-            for x in live:
-                x.kill()
-        else:  # NOTE
-            self.note(prog, line, f"'{s.text}': a debugger window/tool command, nothing to do "
-                      "in armsim")
-
-    def log_command(self, s: Command, prog: Program) -> None:
-        mode, path = s.args
-        line = s.loc.line
-        if s.name == "ITMLOG":
-            if mode in (">", ">>"):
-                self.itm_log = path
-                self.note(prog, line, f"ITMLOG {mode} {path}: ITM port output is kept in the "
-                          "report's logs")
-            else:
-                self.itm_log = None
-            return
-        if mode in (">", ">>"):
-            if s.name == "SLOG":
-                self.note(prog, line, f"SLOG {mode} {path}: armsim models no UART, so the "
-                          "serial log stays empty (semihosting and ITM output are in the report)")
-                self.logs.setdefault(path, [])
-                return
-            self.log_to = path
-            if mode == ">":
-                self.logs[path] = []
-            self.note(prog, line, f"LOG {mode} {path}: script output is kept in the report's "
-                      "logs")
-        elif mode == "off":
-            self.log_to = None
-        else:
-            self.note(prog, line, f"{s.name}: {'logging to ' + self.log_to if self.log_to else 'off'}")
+        return format_c(args[0][1], values, e)
 
     # -- memory -----------------------------------------------------------------------------
     def write_one(self, addr: int, kind: str, bits: int, line: int, prog: Program) -> Script:
@@ -1066,86 +667,3 @@ class Runner:
         inside = ((a[:, None] >= lo) & (a[:, None] + script.size[:, None] <= hi)).any(1)
         for i in np.flatnonzero(~inside)[:64]:
             self.target.ensure_mapped(int(a[i]), int(script.size[i]))
-
-
-class MemoryTarget:
-    """A target with memory only: reads see earlier writes; CPU commands are refused."""
-
-    def __init__(self) -> None:
-        self.log: list[Script] = []
-
-    def write_batch(self, script: Script) -> None:
-        self.log.append(script)
-
-    def read(self, address: int, size: int) -> bytes:
-        merged = concat("", self.log)
-        vals = bytearray(size)
-        have = [False] * size
-        if len(merged):
-            a, v, _ = merged.to_bytes()
-            for i in range(size):
-                sel = np.flatnonzero(a == address + i)
-                if sel.size:
-                    vals[i] = int(v[sel[-1]])
-                    have[i] = True
-        if not all(have):
-            raise ScriptError(f"reads 0x{address:08X}, which nothing has written (no target "
-                              "memory without the emulator)")
-        return bytes(vals)
-
-    def _cpu(self, what: str) -> ScriptError:
-        return ScriptError(f"{what} needs the emulated CPU: run the script with "
-                           "'armsim simulate --script' or 'armsim script check'")
-
-    def set_reg(self, name: str, value: int) -> None:
-        raise self._cpu(f"setting {name}")
-
-    def get_reg(self, name: str) -> int:
-        raise self._cpu(f"reading {name}")
-
-    def symbol(self, name: str) -> tuple[int, int, bool] | None:
-        return None
-
-    def line_address(self, file: str, line: int) -> tuple[int, int] | None:
-        return None
-
-    def describe(self, address: int) -> str:
-        return f"0x{address:08X}"
-
-    def readable(self, address: int) -> bool:
-        return True
-
-    def load(self, path: str | None, options: tuple[str, ...], base_dir: str) -> str:
-        raise self._cpu("LOAD")
-
-    def go(self, start: int | None, stop: int | None, breakpoints: set[int],
-           watches: tuple[tuple[int, int, str], ...], max_steps: int | None
-           ) -> tuple[int, str]:
-        raise self._cpu("G")
-
-    def reset(self) -> None:
-        raise self._cpu("RESET")
-
-    def states(self) -> float:
-        return 0.0
-
-    def instructions(self) -> int:
-        return 0
-
-    def call_return(self, pc: int) -> int | None:
-        return None
-
-    def clock_hz(self) -> float:
-        return 100e6
-
-    def map_region(self, lo: int, hi: int, perms: str) -> str:
-        raise self._cpu("MAP")
-
-    def ensure_mapped(self, address: int, size: int) -> bool:
-        return False
-
-    def itm_text(self) -> str:
-        return ""
-
-    def peripherals(self) -> list[str]:
-        return []
