@@ -134,12 +134,14 @@ class Unmodelled:
 
         return read, write
 
-    def summary(self) -> list[str]:
-        """One line per cluster of registers accessed: what, where, and a guess of the block."""
-        if not self.log:
+    def summary(self, who: str | None = None) -> list[str]:
+        """One line per cluster of registers accessed: what, where, and a guess of the block;
+        ``who`` ("script" or "firmware") keeps only those accesses."""
+        log = [a for a in self.log if who is None or (a.pc is None) == (who == "script")]
+        if not log:
             return []
         by_reg: dict[int, list[Access]] = {}
-        for a in self.log:
+        for a in log:
             by_reg.setdefault(a.address & ~3, []).append(a)
         regs = sorted(by_reg)
         clusters: list[list[int]] = [[regs[0]]]

@@ -295,3 +295,20 @@ def test_between_that_never_reaches_end_measures_nothing(tmp_path, capsys):
     assert main(["run", str(elf), "--between", "work", "main", "--until", "main"]) == 2
     assert "--between stops at its END" in capsys.readouterr().err
     assert main(["run", str(elf), "--between", "nosuch", "main"]) == 2
+
+
+def test_firmware_peripheral_accesses_after_a_script_are_unmodelled_and_summarised(
+        tmp_path, capsys):
+    """A script's set-up opens the part's peripheral space: the firmware's RCC write reads
+    back, and the report summarises it; without a script (or --peripherals strict) the
+    access faults as on a part armsim does not model."""
+    elf = build(tmp_path, FW / "peripheral.c")
+    script = tmp_path / "s.ini"
+    script.write_text("LOAD %L INCREMENTAL\n")
+    rc, doc = run_json(capsys, str(elf), "--script", str(script))
+    assert rc == 0xFF, doc  # main returned the register's low byte
+    assert any("0x40023830 (RCC on STM32F4/F7?) [firmware]" in p for p in doc["peripherals"])
+    rc, doc = run_json(capsys, str(elf), "--script", str(script), "--peripherals", "strict")
+    assert rc == 1 and "0x40023830" in json.dumps(doc)
+    rc, doc = run_json(capsys, str(elf))
+    assert rc == 1

@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         n = g.tensors[g.outputs[0]].size
         specs.append(parse_read(args.compare, r.image, "f32", n))
     res = r.run_on(until, specs, started, between)
+    u = r.machine.unmodelled  # opened by a script's set-up (peripherals.py)
+    periph = u.summary("firmware") if u is not None else []
     cmp_row = _compare(args, res, compare_x) if args.compare else None
     if out is not None:
         vals = {k: a for k, (_s, a) in res.reads.items()}
@@ -106,9 +108,12 @@ def run(args: argparse.Namespace) -> int:
         doc["versions"] = C.versions(res.cpu, host=bool(args.compare))
         if cmp_row is not None:
             doc["compare"] = cmp_row
+        doc["peripherals"] = periph
         print(json.dumps(doc, indent=2))
     else:
         render.image_run(res, args.functions)
+        for p in periph:
+            render.note(f"unmodelled peripherals: {p}")
         if cmp_row is not None:
             render.note(f"--compare {args.compare}: max abs diff {cmp_row['max_abs_diff']:.3g}, "
                         f"{'agrees' if cmp_row['agree'] else 'DISAGREES'} with the model "
