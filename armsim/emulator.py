@@ -350,8 +350,10 @@ class Machine:
         unmodelled memory (when :meth:`open_unmodelled` has run); True if all is mapped."""
         from .peripherals import PAGE, REGION_NAME, gaps_in, lazy_range
 
+        if self.map.find(address, size) is not None:
+            return True
         if self.unmodelled is None:
-            return self.map.find(address, 1) is not None
+            return False
         lo, hi = address & ~(PAGE - 1), (address + size + PAGE - 1) & ~(PAGE - 1)
         for a, b in gaps_in(self.map, lo, hi):
             if not (lazy_range(a) and lazy_range(b - 1)):

@@ -4,6 +4,7 @@ precisely (file:line, expected message, exit 2, no traceback)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,14 @@ EXPECTED = json.loads((CORPUS / "bad" / "expected.json").read_text())
 def sim() -> Session:
     g = seed_graph(8)
     return Session(g, seed_plan(g), "m4f", "generic")
+
+
+@pytest.fixture(autouse=True)
+def short_loops(monkeypatch):
+    """endless_loop.ini stops after 20,000 statements instead of the default cap."""
+    from armsim.script import limits
+
+    monkeypatch.setattr(limits, "MAX_STEPS", 20_000)
 
 
 def run_on(sim: Session, path: Path):
@@ -132,8 +141,9 @@ def test_bad_script_fails_at_its_line(sim, name):
 
 def test_bad_scripts_exit_2_from_the_cli_without_traceback():
     files = [str(CORPUS / "bad" / n) for n in sorted(EXPECTED)]
+    env = {**os.environ, "ARMSIM_SCRIPT_MAX_STEPS": "20000"}  # endless_loop.ini ends fast
     r = subprocess.run([sys.executable, "-m", "armsim", "script", "check", *files],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=env)
     assert r.returncode == 2
     assert "Traceback" not in r.stdout + r.stderr
     for n, (line, _msg) in EXPECTED.items():

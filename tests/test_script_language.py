@@ -220,7 +220,10 @@ def test_lenient_check_warns_about_another_programs_names(tmp_path, capsys):
     assert "line 40 of main.c has no code" in text
 
 
-def test_endless_wait_on_a_peripheral_names_it():
+def test_endless_wait_on_a_peripheral_names_it(monkeypatch):
+    from armsim.script import limits
+
+    monkeypatch.setattr(limits, "MAX_STEPS", 20_000)
     s = fresh()
     with pytest.raises(ScriptError) as exc:
         run_script(parse_lines(["FUNC void W (void) {",

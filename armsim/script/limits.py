@@ -20,4 +20,4 @@ MAX_LINES = _env("ARMSIM_SCRIPT_MAX_LINES", 4_000_000)
 #: distinct 4 KiB pages a script's writes may touch (16 MiB at the default)
 MAX_PAGES = _env("ARMSIM_SCRIPT_MAX_PAGES", 4096)
 #: statements a script may execute (loops included) before it is stopped as endless
-MAX_STEPS = _env("ARMSIM_SCRIPT_MAX_STEPS", 2_000_000)
+MAX_STEPS = _env("ARMSIM_SCRIPT_MAX_STEPS", 1_000_000)
