@@ -270,3 +270,15 @@ def test_simulate_reports_a_setup_scripts_warnings(tmp_path, capsys, mnist_dir):
     row = rep[0] if isinstance(rep, list) else rep
     assert any("FUNC Unused() is defined but never called" in w for w in row["warnings"])
     assert "RCC on STM32F4/F7?" in out.err
+
+
+def test_script_check_leaves_a_wait_on_a_peripheral_with_a_warning(tmp_path, capsys):
+    p = tmp_path / "hse.ini"
+    p.write_text("_WDWORD(0x40023800, 0x00010000);   // HSEON\n"
+                 "do { } while ((_RDWORD(0x40023800) & 0x00020000) == 0);  // HSERDY\n"
+                 "LOAD %L INCREMENTAL\ng, main\n")
+    assert main(["script", "check", str(p), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)[0]
+    assert any("turned 10,000 times reading an unmodelled peripheral" in w and
+               "0x40023800" in w and "loop was left" in w for w in rep["warnings"])
+    assert rep["stopped_at"] == "main+0x0"

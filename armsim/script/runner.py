@@ -69,6 +69,9 @@ MATH = {"__SIN": math.sin, "__COS": math.cos, "__TAN": math.tan, "__ASIN": math.
 MATH2 = {"__POW": math.pow, "__ATAN2": math.atan2, "__FMOD": math.fmod}
 #: Functions that ask the user for input: a script run by armsim has no one to answer.
 INTERACTIVE = ("GETINT", "GETLONG", "GETFLOAT", "GETDBL")
+#: In script check of someone's own set-up: a loop that reads an unmodelled peripheral this
+#: many turns in a row is waiting for hardware; it is left with a warning.
+WAIT_TURNS = 10_000
 SYSTEM = {"STATES", "_BREAK_", "_TRAPS_", "RADIX", "ITRACE", "CCLK", "SIM_CYCCNT", "_IIP_"}
 
 class Runner(Commands):
@@ -109,6 +112,7 @@ class Runner(Commands):
         self.rand_state = 1
         self.current: Signal | None = None
         self.last_periph_read: int | None = None
+        self.periph_reads = 0
         self.skipped_load = False
 
     # -- errors and messages ----------------------------------------------------------------
@@ -202,7 +206,7 @@ class Runner(Commands):
     def steps_left(self) -> int:
         return limits.MAX_STEPS - self.steps
 
-    def loop_error(self, program: Program, s: Statement) -> ScriptError:
+    def loop_error(self, program: Program, s: Statement, turns: int = 0) -> ScriptError:
         loc = getattr(s, "loc", None)
         line = loc.line if loc is not None else 0
         why = ""
@@ -213,6 +217,9 @@ class Runner(Commands):
             why = (f"; it last read 0x{self.last_periph_read:08X}, an unmodelled peripheral"
                    f"{f' ({name}?)' if name else ''} that only returns what was written: a wait "
                    "for hardware armsim does not model")
+        if turns:
+            return self.error(program, line, 1, f"the loop turned {turns:,} times reading an "
+                              f"unmodelled peripheral{why}")
         return self.error(program, line, 1, f"the script ran more than {limits.MAX_STEPS:,} "
                           f"statements (an endless loop?){why} (cap ARMSIM_SCRIPT_MAX_STEPS)")
 
@@ -268,7 +275,9 @@ class Runner(Commands):
     def loop(self, s: Loop, frame: Frame) -> None:
         self.exec(s.init, frame)
         first = True
+        waiting = 0  # turns in a row that read an unmodelled peripheral
         while True:
+            reads = self.periph_reads
             if (s.test_first or not first) and s.cond is not None and \
                     not self.truth(s.cond, frame):
                 return
@@ -276,6 +285,11 @@ class Runner(Commands):
             self.steps += 1
             if self.steps > limits.MAX_STEPS:
                 raise self.loop_error(frame.program, s)
+            waiting = waiting + 1 if self.periph_reads > reads else 0
+            if self.lenient and waiting > WAIT_TURNS:
+                self.warn(frame.program, s.loc.line, self.loop_error(frame.program, s, WAIT_TURNS)
+                          .reason + "; the loop was left, as if the hardware had answered")
+                return
             try:
                 self.exec(s.body, frame)
             except Unwind as j:
@@ -361,6 +375,7 @@ class Runner(Commands):
             raise arith.fault(at, f"{what}(0x{addr:08X}) cannot read: {exc.reason}") from None
         if self.unmodelled(addr):
             self.last_periph_read = addr
+            self.periph_reads += 1
         return arith.from_bytes(ct, data)
 
     def unmodelled(self, addr: int) -> bool:
