@@ -152,15 +152,17 @@ def test_program_variables_and_access_breakpoint():
 def test_file_line_breakpoint_resolves_through_dwarf():
     s = fresh()
     m = s.machine
-    main_addr = m.image.symbol("main").address
-    file, line = m.image.source_line(main_addr)
-    name = Path(file).name
-    for form in (f"\\{name}\\{line}", f"\\\\network\\{name}\\{line}"):
-        m.begin()
-        log = run_script(parse_lines(["LOAD %L INCREMENTAL", f"BS {form}", "G"], "l.ini"), m,
-                         None)
-        assert m.pc == main_addr, form
-        assert not log.warnings
+    for fn in ("main", "armsim_conv2d_1ch_f32"):  # the generated main and a kernel's source
+        addr = m.image.symbol(fn).address
+        file, line = m.image.source_line(addr)
+        name = Path(file).name
+        for form in (f"\\{name}\\{line}", f"\\\\network\\{name}\\{line}"):
+            m.begin()
+            log = run_script(parse_lines(["LOAD %L INCREMENTAL", f"BS {form}", "G"], "l.ini"),
+                             m, None)
+            assert m.image.describe(m.pc).startswith(fn + "+"), (form, m.image.describe(m.pc))
+            assert m.image.source_line(m.pc) == (file, line), form
+            assert not log.warnings
     with pytest.raises(ScriptError, match="has no code in the ELF's line table"):
         m.begin()
         run_script(parse_lines(["BS \\nosuch.c\\12"], "l.ini"), m, None)
