@@ -284,3 +284,20 @@ def test_script_check_leaves_a_wait_on_a_peripheral_with_a_warning(tmp_path, cap
     assert any("turned 10,000 times reading an unmodelled peripheral" in w and
                "0x40023800" in w and "loop was left" in w for w in rep["warnings"])
     assert rep["stopped_at"] == "main+0x0"
+
+
+def test_top_level_blocks_and_more_commands(tmp_path, capsys):
+    """A top-level if/else and while with braces on their own lines, RESET MAP, ASSIGN,
+    ITMLOG with a channel and BA (an access breakpoint) as older scripts write them."""
+    p = tmp_path / "t.ini"
+    p.write_text("DEFINE int n\nn = 3\nif (n > 2)\n{\n  _WDWORD(0x40000000, n);\n}\n"
+                 "else\n{\n  n = 0;\n}\nwhile (n > 0)\n{\n  n--;\n}\nRESET MAP\n"
+                 "ASSIGN COM1 <S1IN >S1OUT\nITMLOG 0 > itm.txt\nBA READ armsim_predicted\n"
+                 "BK *\nLOAD %L INCREMENTAL\ng, main\nEVAL n\n")
+    assert main(["script", "check", str(p), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)[0]
+    assert any("n = 0 (0x00000000)" in n for n in rep["notes"])
+    assert any("0x40000000" in x for x in rep["peripherals"])
+    assert any("'RESET MAP'" in n for n in rep["notes"])
+    assert "itm.txt" in rep["logs"]
+    assert rep["stopped_at"] == "main+0x0"

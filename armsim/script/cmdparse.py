@@ -51,6 +51,8 @@ class CommandParser(_Base):
         elif head == "MAP":
             out.append(self.map_command(rest, lineno, rest_col, loc, text))
         elif head in ("LOG", "SLOG", "ITMLOG"):
+            if head == "ITMLOG":
+                rest = re.sub(r"^\d+\s*(?=>|OFF)", "", rest, flags=re.IGNORECASE)  # a channel
             m = re.match(r'(>>|>)\s*(".*"|\S+)$|(OFF)$', rest, re.IGNORECASE)
             if m is None and rest:
                 raise self.error_at(lineno, rest_col, f"{head} expects '> file', '>> file' or "
@@ -205,6 +207,9 @@ class CommandParser(_Base):
         elif name == "EVAL":
             first = self.peek()
             out.append(Command("EVAL", (self.expression(),), loc, self.text_since(first)))
+        elif name == "RESET" and self.peek().kind == "name":  # RESET MAP and the like
+            what = self.take().text.upper()
+            out.append(Command("NOTE", (), loc, f"RESET {what}"))
         else:  # EXIT, RESET
             out.append(Command(name, (), loc))
 

@@ -43,7 +43,7 @@ from .values import ValueRangeError, parse_float32_array
 #: µVision commands and their accepted spellings (upper case) -> canonical name.
 COMMANDS = {
     **dict.fromkeys(("G", "GO"), "G"),
-    **dict.fromkeys(("BS", "BREAKSET"), "BS"),
+    **dict.fromkeys(("BS", "BREAKSET", "BA", "BREAKACCESS"), "BS"),
     **dict.fromkeys(("BK", "BREAKKILL"), "BK"),
     **dict.fromkeys(("BD", "BREAKDISABLE"), "BD"),
     **dict.fromkeys(("BE", "BREAKENABLE"), "BE"),
@@ -59,7 +59,7 @@ LINE_COMMANDS = {"LOAD", "INCLUDE", "MAP", "LOG", "SLOG", "ITMLOG", "KILL", "SET
 NOTED = {"ASM", "U", "UNASSEMBLE", "D", "DISPLAY", "WS", "WATCHSET", "WK", "WATCHKILL", "LA",
          "LOGICANALYZER", "PA", "PERFORMANCEANALYZER", "COVERAGE", "SCOPE", "SAVE", "DIR",
          "MODE", "RUNTIMEINFO", "SWBREAKCONF", "TRACE", "ER", "EVENTRECORDER", "TASKINFO",
-         "SYSTEMVIEWER", "WATCH"}
+         "SYSTEMVIEWER", "WATCH", "ASSIGN"}
 
 _FAST = re.compile(
     r"[ \t]*_WFLOAT[ \t]*\([ \t]*(0[xX][0-9A-Fa-f]{1,8}|[1-9][0-9]{0,9}|0)[ \t]*,[ \t]*"
@@ -182,8 +182,10 @@ class _Parser(CommandParser, ExpressionParser):
             head = word.group(1).upper() if word else ""
             second = code[word.end():].split(None, 1) if word else []
             nxt = second[0].upper() if second else ""
+            opens_block = head in ("IF", "WHILE", "FOR", "DO", "ELSE") and \
+                code.rstrip()[-1:] not in (";", "}")  # its '{' is on a later line
             if head in ("FUNC", "SIGNAL") and nxt not in ("STATE", "KILL") \
-                    or code.count("{") > code.count("}"):
+                    or code.count("{") > code.count("}") or opens_block:
                 i, in_block = self.gather(lineno, code, in_block)
                 continue
             self.line(code, lineno, 1, self.program.statements)
@@ -238,7 +240,8 @@ class _Parser(CommandParser, ExpressionParser):
                 elif t.text == "}":
                     depth -= 1
             i += 1
-            if seen_open and depth <= 0:
+            if seen_open and depth <= 0 and tokens and tokens[-1].text in ("}", ";") \
+                    and not self.else_follows(i):
                 break
             if i >= len(self.lines):
                 what = "FUNC body" if tokens and tokens[0].text.upper() in ("FUNC", "SIGNAL") \
@@ -253,6 +256,13 @@ class _Parser(CommandParser, ExpressionParser):
         else:
             self.statements(self.program.statements, top=True, until_brace=False)
         return i, in_block
+
+    def else_follows(self, i: int) -> bool:
+        """True when the next non-blank line (from index ``i``) starts with ``else``: an
+        ``if`` block closed on its own line goes on there."""
+        while i < len(self.lines) and not self.lines[i].strip():
+            i += 1
+        return i < len(self.lines) and re.match(r"\s*else\b", self.lines[i], re.I) is not None
 
     def flush(self, into: list[Statement] | None = None) -> None:
         """Turn the pending constant writes into one WriteBatch statement."""
