@@ -1,7 +1,7 @@
-"""Estimated Cortex-M cycles from exact block counts: a per-CPU table of instruction timings
-(Arm Technical Reference Manuals), applied to each executed block once decoded with
-capstone. Every figure this module produces is an estimate; docs/cycle-model.md lists the
-tables, assumptions and what is not modelled.
+"""Estimated Cortex-M cycles from exact block counts: per-core timing tables (Arm Technical
+Reference Manuals and measured facts) and in-order pipeline models (pipeline.py), applied to
+each executed block once per distinct entry state. Every figure this module produces is an
+estimate; docs/cycle-model.md lists the sources, the rules and the model's measured error.
 """
 
 from __future__ import annotations
@@ -9,47 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import capstone
 import numpy as np
-from capstone import arm
 
-AL = arm.ARM_CC_AL
-
-#: instruction classes (capstone base names)
-_ALU = {"add", "adc", "sub", "sbc", "rsb", "mov", "mvn", "cmp", "cmn", "tst", "teq", "and",
-        "orr", "eor", "bic", "orn", "lsl", "lsr", "asr", "ror", "rrx", "neg", "adr", "movw",
-        "movt", "uxtb", "uxth", "sxtb", "sxth", "ubfx", "sbfx", "bfi", "bfc", "clz", "rev",
-        "rev16", "revsh", "rbit", "nop", "hint", "sev", "wfi", "wfe", "yield", "cpsid",
-        "cpsie", "dmb", "dsb", "isb", "uxtab", "uxtah", "sxtab", "sxtah", "sel", "ssat",
-        "usat", "qadd", "qsub", "sadd16", "uadd8", "ssub16"}
-#: DSP-extension data processing (ARMv7E-M; DDI 0439 table 3-1: one cycle on the M4):
-#: packed add/subtract, saturation, packing, byte extraction with rotation.
-_DSP_ALU = {
-    "sadd16", "sadd8", "ssub16", "ssub8", "sasx", "ssax", "uadd16", "uadd8", "usub16",
-    "usub8", "uasx", "usax", "qadd", "qsub", "qdadd", "qdsub", "qadd16", "qadd8", "qsub16",
-    "qsub8", "qasx", "qsax", "uqadd16", "uqadd8", "uqsub16", "uqsub8", "uqasx", "uqsax",
-    "shadd16", "shadd8", "shsub16", "shsub8", "shasx", "shsax", "uhadd16", "uhadd8",
-    "uhsub16", "uhsub8", "uhasx", "uhsax", "ssat16", "usat16", "sxtb16", "uxtb16",
-    "sxtab16", "uxtab16", "pkhbt", "pkhtb", "usad8", "usada8"}
-_ALU |= _DSP_ALU
-_MUL = {"mul", "smulbb", "smulbt", "smultb", "smultt", "smulwb", "smulwt", "smuad",
-        "smuadx", "smusd", "smusdx", "smmulr"}
-#: Multiply-accumulates, including the DSP extension's dual 16-bit (SMLAD/SMLSD), the
-#: halfword (SMLAxy, SMLAWx) and the 64-bit ones: one cycle each on the M4 (DDI 0439).
-_MAC = {"mla", "mls", "smlabb", "smlabt", "smlatb", "smlatt", "smlawb", "smlawt", "smlad",
-        "smladx", "smlsd", "smlsdx", "smlalbb", "smlalbt", "smlaltb", "smlaltt", "smlald",
-        "smlaldx", "smlsld", "smlsldx", "smmul", "smmla", "smmlar", "smmls", "smmlsr"}
-#: 64-bit result multiplies: one cycle on the M4/M7/M33, 3-7 on the M3 (DDI 0337 table 18-1:
-#: SMULL/UMULL 3-5, SMLAL/UMLAL 4-7, early termination; the middle is used).
-_MAC64 = {"smull", "umull", "smlal", "umlal", "umaal"}
-_DIV = {"sdiv", "udiv"}
-_LDR = {"ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrex", "ldrt", "ldrbt", "ldrht"}
-_STR = {"str", "strb", "strh", "strex", "strt"}
-_FP_ALU = {"vadd", "vsub", "vmul", "vnmul", "vabs", "vneg", "vcmp", "vcmpe", "vcvt", "vcvtr",
-           "vmov", "vmaxnm", "vminnm", "vsel", "vrinta", "vrintn", "vrintp", "vrintm",
-           "vrintx", "vrintz", "vrintr", "vcvta", "vcvtn", "vcvtp", "vcvtm", "vcvtb", "vcvtt"}
-_FP_MAC = {"vmla", "vmls", "vnmla", "vnmls", "vfma", "vfms", "vfnma", "vfnms"}
-
+from . import pipeline
+from .flash import Fetch
+from .pipeline import CLEAN, State
 
 @dataclass(frozen=True)
 class Timing:
@@ -79,7 +43,8 @@ class Timing:
     vstr: float
     vmrs: float
     other: float
-    exact: bool  # False for the explicitly approximate (dual-issue) models
+    exact: bool  # False for the explicitly approximate models
+    model: str = "m34"  # pipeline model: "table" (M0), "m34" (M3/M4/M33), "m7"
 
 
 TIMINGS: dict[str, Timing] = {
@@ -88,7 +53,7 @@ TIMINGS: dict[str, Timing] = {
                  ldr_pipelined=2,
                  str_=2, ldrd=4, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=1,
                  it=1, fp_alu=1, fp_mac=1, fp_div=1, vldr=2, vldr_pipelined=2, vstr=2, vmrs=1,
-                 other=1, exact=True),
+                 other=1, exact=True, model="table"),
     # DDI 0337: Cortex-M3.
     "m3": Timing("Cortex-M3 (DDI 0337)", alu=1, mul=1, mac=2, mac64=5, div=7, ldr=2, ldr_pipelined=1,
                  str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=0,
@@ -99,11 +64,12 @@ TIMINGS: dict[str, Timing] = {
                   str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=0,
                   it=1, fp_alu=1, fp_mac=3, fp_div=14, vldr=2, vldr_pipelined=1, vstr=2, vmrs=1,
                   other=1, exact=True),
-    # Cortex-M7: dual issue, branch prediction; explicitly approximate (see the docs).
-    "m7": Timing("Cortex-M7 (approximate dual-issue model)", alu=0.5, mul=0.5, mac=1, mac64=1, div=7,
-                 ldr=1, ldr_pipelined=0.5, str_=0.5, ldrd=1, multi_base=1, multi_per_reg=0.5,
-                 branch=0.5, refill=0.5, bl_extra=0, it=0, fp_alu=0.5, fp_mac=1, fp_div=14,
-                 vldr=1, vldr_pipelined=0.5, vstr=1, vmrs=1, other=1, exact=False),
+    # Cortex-M7 (DDI 0489, measured facts): dual issue, latencies and pairing in pipeline.py;
+    # a predicted branch costs its issue slot, a mispredicted one 8 (6) cycles.
+    "m7": Timing("Cortex-M7 (dual-issue model)", alu=1, mul=1, mac=1, mac64=1, div=7,
+                 ldr=1, ldr_pipelined=1, str_=1, ldrd=2, multi_base=0, multi_per_reg=0.5,
+                 branch=1, refill=0, bl_extra=0, it=0, fp_alu=1, fp_mac=1, fp_div=14,
+                 vldr=1, vldr_pipelined=1, vstr=1, vmrs=1, other=1, exact=False, model="m7"),
     # Cortex-M33: 3-stage pipeline like the M4; M4 figures used (approximate).
     "m33": Timing("Cortex-M33 (M4 figures, approximate)", alu=1, mul=1, mac=1, mac64=1, div=7,
                   ldr=2,
@@ -119,107 +85,40 @@ def timing_for(cpu: str) -> Timing:
     return TIMINGS[cpu]
 
 
-@lru_cache(maxsize=1)
-def _cs() -> capstone.Cs:
-    cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-    cs.detail = True
-    return cs
-
-
 @dataclass(frozen=True)
 class BlockCost:
-    """A block's cycles before branch refills, and how it ends."""
+    """A block's cycles from one entry state, before branch refills and wait states.
+
+    Attributes:
+        base: cycles of its instructions
+        end: "taken" (always-taken branch), "cond" (conditional branch), "none"
+        literal_loads: PC-relative loads (they read flash: wait states apply)
+        exit: what it leaves in flight for a block that follows it without a branch
+        mispredict: cycles a mispredicted final branch costs (M7), else 0
+        unaligned_start: its first instruction is a 32-bit one at a halfword address (a
+            branch to it costs one more refill cycle on the M3/M4)
+        code_bytes: its length (sequential flash fetch)
+    """
 
     base: float
-    end: str  # "taken" (always-taken branch), "cond" (conditional branch), "none"
-    literal_loads: int  # PC-relative loads (read flash: wait states apply)
+    end: str
+    literal_loads: int
+    exit: State = CLEAN
+    mispredict: float = 0.0
+    unaligned_start: bool = False
+    code_bytes: int = 0
 
 
-def _pc_in(insn: capstone.CsInsn) -> bool:
-    return any(o.type == arm.ARM_OP_REG and o.reg == arm.ARM_REG_PC for o in insn.operands)
-
-
-def block_cost(code: bytes, address: int, t: Timing) -> BlockCost:
-    """Cycles of one block's instructions in order (load pipelining within the block)."""
-    total = 0.0
-    end = "none"
-    literal = 0
-    prev_load = False
-    insns = list(_cs().disasm(code, address))
-    for k, insn in enumerate(insns):
-        name = insn.insn_name()
-        last = k == len(insns) - 1
-        is_load = False
-        if name in _ALU:
-            c = t.alu
-            if name in ("mov", "add") and _pc_in(insn) and insn.operands and \
-                    insn.operands[0].type == arm.ARM_OP_REG and insn.operands[0].reg == arm.ARM_REG_PC:
-                end = "taken"
-        elif name in _MUL:
-            c = t.mul
-        elif name in _MAC:
-            c = t.mac
-        elif name in _MAC64:
-            c = t.mac64
-        elif name in _DIV:
-            c = t.div
-        elif name in _LDR:
-            c = t.ldr_pipelined if prev_load else t.ldr
-            is_load = True
-            mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
-            if mem and mem[0].mem.base == arm.ARM_REG_PC:
-                literal += 1
-            if insn.operands and insn.operands[0].type == arm.ARM_OP_REG and \
-                    insn.operands[0].reg == arm.ARM_REG_PC:
-                end = "taken"
-        elif name in _STR:
-            c = t.ldr_pipelined if prev_load and t.ldr_pipelined < t.str_ else t.str_
-        elif name in ("ldrd", "strd"):
-            c = t.ldrd
-            is_load = name == "ldrd"
-        elif name in ("ldm", "ldmdb", "stm", "stmdb", "push", "pop", "vpush", "vpop", "vldmia",
-                      "vldmdb", "vstmia", "vstmdb", "vldm", "vstm"):
-            regs = sum(1 for o in insn.operands if o.type == arm.ARM_OP_REG)
-            if name in ("ldm", "ldmdb", "stm", "stmdb", "vldmia", "vldmdb", "vstmia", "vstmdb",
-                        "vldm", "vstm"):
-                regs -= 1  # the base register
-            c = t.multi_base + t.multi_per_reg * max(regs, 1)
-            if name in ("pop", "ldm", "ldmdb") and _pc_in(insn):
-                end = "taken"
-        elif name in ("b", "cbz", "cbnz"):
-            c = t.branch
-            end = "cond" if (name != "b" or insn.cc != AL) else "taken"
-        elif name in ("bl", "blx", "bx"):
-            c = t.branch + t.bl_extra
-            end = "taken"
-        elif name in ("tbb", "tbh"):
-            c = t.branch + t.ldr
-            end = "taken"
-        elif name == "it":
-            c = t.it
-        elif name in _FP_ALU:
-            c = t.fp_alu
-        elif name in _FP_MAC:
-            c = t.fp_mac
-        elif name in ("vdiv", "vsqrt"):
-            c = t.fp_div
-        elif name == "vldr":
-            c = t.vldr_pipelined if prev_load else t.vldr
-            is_load = True
-            mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]
-            if mem and mem[0].mem.base == arm.ARM_REG_PC:
-                literal += 1
-        elif name == "vstr":
-            c = t.vstr
-        elif name in ("vmrs", "vmsr"):
-            c = t.vmrs
-        else:
-            c = t.other
-        if not last and end != "none":
-            end = "none"  # a branch-like instruction that is not last cannot end the block
-        total += c
-        prev_load = is_load
-    return BlockCost(total, end, literal)
+def block_cost(code: bytes, address: int, t: Timing, entry: State = CLEAN) -> BlockCost:
+    """Cycles of one block's instructions in order, from ``entry`` (default: nothing in
+    flight, as after a taken branch)."""
+    ops = pipeline.decode(code, address)
+    c = pipeline.cost_block(t.model, ops, t, entry)
+    end = (ops[-1].end or "none") if ops else "none"
+    literal = sum(1 for o in ops if o.mem == "literal" and o.kind in ("load", "loadd"))
+    unaligned = bool(ops) and ops[0].size == 4 and ops[0].address % 4 == 2
+    return BlockCost(c.base, end, literal, c.exit, c.mispredict,
+                     unaligned and t.model == "m34", len(code))
 
 
 @dataclass(frozen=True)
@@ -233,13 +132,21 @@ class CycleEstimate:
 
 
 def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
-             wait_states: int = 0, memo: dict[int, BlockCost] | None = None) -> CycleEstimate:
+             wait_states: int = 0, memo: dict | None = None,
+             fetch: "Fetch | None" = None) -> CycleEstimate:
     """Cycles for a run: base costs, taken-branch refills, flash wait states.
 
     A conditional branch's taken count is inferred from flow: the executions of blocks that
-    start right after it (its fall-through) count as its not-taken executions. ``memo``
-    (block key -> cost) spares re-reading and re-costing blocks seen before.
+    start right after it (its fall-through) count as its not-taken executions. Each block is
+    costed once from a clean entry (after a branch), and once more per distinct state a
+    block falling into it without a branch leaves in flight. ``memo`` (block key, or block
+    key and entry state -> cost) spares re-reading and re-costing blocks seen before.
+    ``fetch`` (flash.py) sets the flash timing; ``wait_states`` alone means W wait states
+    with the prefetch hiding sequential fetch.
     """
+    if fetch is None:
+        fetch = Fetch(wait_states)
+    wait_states = fetch.wait_states
     t = TIMINGS[cpu]
     addrs = (keys >> np.uint64(32)).astype(np.int64)
     sizes = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
@@ -279,7 +186,48 @@ def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
         share = np.where(cond & (runs > 0), np.maximum(runs - fall, 0.0) * n / np.where(
             runs > 0, runs, 1.0), 0.0)
     taken = taken + share
-    out = base * n + lit * wait_states * n + taken * (t.refill + wait_states)
+    out = base * n + taken * t.refill
+    if wait_states:
+        w = float(wait_states)
+        ln = fetch.line_bytes  # the flash lines a block's bytes span
+        lines = ((addrs + np.maximum(sizes, 1) - 1) // ln - addrs // ln + 1).astype(np.float64)
+        if fetch.mode == "prefetch":  # a taken branch and a literal load each fetch a line
+            out += (lit * n + taken) * w
+        elif fetch.mode == "lines":  # nothing hides the fetch: every line, every time
+            out += (lines + lit) * w * n
+        else:  # a cache: a block's lines and literals miss once, then hit
+            out += (lines + lit) * w * np.minimum(n, 1.0)
+    # entries by falling through: the blocks ending where a block starts, less their taken
+    # branches, shared among the blocks that start there by their executions
+    not_taken = n - taken
+    per_start = np.zeros(uniq.size)
+    if uniq.size:
+        np.add.at(per_start, pos[hit], not_taken[hit])
+    mine = np.searchsorted(uniq, addrs) if uniq.size else np.zeros(0, np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(start_sum[mine] > 0, n / start_sum[mine], 0.0) if uniq.size \
+            else np.zeros(len(costs))
+    fall_in = per_start[mine] * weight if uniq.size else np.zeros(len(costs))
+    taken_in = np.maximum(n - fall_in, 0.0)
+    if t.model == "m34":  # a branch to an unaligned 32-bit instruction: one more cycle
+        unal = np.fromiter((c.unaligned_start for c in costs), bool, len(costs))
+        out += np.where(unal, taken_in, 0.0)
+    if t.model == "m7":  # mispredictions: a loop's exit, or the rarer way of a branch
+        pen = np.fromiter((c.mispredict for c in costs), np.float64, len(costs))
+        out += np.where(cond, np.minimum(taken, n - taken) * pen, 0.0)
+    # what a block left in flight reaches the block it falls into (no branch between)
+    carry = [i for i, c in enumerate(costs) if c.end == "none" and c.exit != CLEAN and hit[i]]
+    for i in carry:
+        target = uniq[pos[i]]
+        for j in np.flatnonzero(addrs == target):
+            a, sz = int(addrs[j]), int(sizes[j])
+            key = (int(keys[j]), costs[i].exit)
+            c2 = memo.get(key) if memo is not None else None  # type: ignore[call-overload]
+            if c2 is None:
+                c2 = block_cost(read(a, sz), a, t, costs[i].exit)
+                if memo is not None:
+                    memo[key] = c2  # type: ignore[index]
+            out[j] += (c2.base - costs[j].base) * not_taken[i] * weight[j]
     return CycleEstimate(cpu, out, float(out.sum()), wait_states)
 
 

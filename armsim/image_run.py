@@ -242,6 +242,8 @@ class ImageRunner:
         from .mcu import resolve_cpu
 
         self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
+        #: the flash timing of the cycle estimates (flash.py); the part's reset state
+        self.fetch: Any = None
         self.image = ElfImage.load(elf)
         if cpu is None and self.mcu.name in ("generic", "large"):
             cpu = cpu_for(self.image)  # the core the image was built for, not a kinder one
@@ -360,7 +362,8 @@ class ImageRunner:
         if self.semihost.exit is not None:
             status = self.semihost.exit.status
         keys, counts, icounts, total = m._block_counts()
-        est = cycles.estimate(self.cpu.name, keys, counts, m.read) if keys.size else None
+        est = cycles.estimate(self.cpu.name, keys, counts, m.read, fetch=self.fetch) \
+            if keys.size else None
         functions = self._functions(keys, counts, icounts, est)
         out = {k: v for k, v in self.semihost.output.items() if v}
         for port, data in m.debug.itm.items():
@@ -404,7 +407,8 @@ class ImageRunner:
         keys = np.array(list(counts), np.uint64)
         vals = np.array(list(counts.values()), np.uint64)
         instr = sum(n * m.instructions_in(k >> 32, k & 0xFFFFFFFF) for k, n in counts.items())
-        cyc = cycles.estimate(self.cpu.name, keys, vals, m.read).total if len(keys) else 0.0
+        cyc = cycles.estimate(self.cpu.name, keys, vals, m.read, fetch=self.fetch).total \
+            if len(keys) else 0.0
         timing = cycles.timing_for(self.cpu.name)
         instr += sum(adjust.values())
         cyc -= sum(taken_back_cycles(m, a, timing) for a in adjust)

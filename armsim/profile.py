@@ -16,6 +16,7 @@ from . import cycles as C
 from . import disasm
 from .codegen import FINISH
 from .codegen.firmware import MIN_STACK
+from .flash import Fetch
 from .graph import op_macs
 from .session import Session
 
@@ -101,6 +102,8 @@ class Profile:
     functions: list[FunctionRow]
     footprint: dict[str, Any]
     hotspots: list[Hotspot] = field(default_factory=list)
+    #: the flash timing applied (flash.py), in words
+    flash: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys for --json."""
@@ -143,8 +146,12 @@ def _per(n: float, macs: int) -> float | None:
     return round(n / macs, 3) if macs else None
 
 
-def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10) -> Profile:
-    """Run one inference of ``x`` from reset and profile it."""
+def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
+            hotspots: int = 10) -> Profile:
+    """Run one inference of ``x`` from reset and profile it; ``wait_states`` is a flash
+    timing (flash.py), or a number of wait states with the prefetch on."""
+    fetch = wait_states if isinstance(wait_states, Fetch) else Fetch(wait_states)
+    wait_states = fetch.wait_states
     m = s.machine
     image = m.image
     g = s.graph
@@ -176,7 +183,7 @@ def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10)
         counts, adjust = window_counts(m, snaps[i], snaps[i + 1])
         keys = np.array(list(counts), np.uint64)
         vals = np.array(list(counts.values()), np.uint64)
-        est = C.estimate(cpu, keys, vals, m.read, wait_states) if len(keys) else None
+        est = C.estimate(cpu, keys, vals, m.read, fetch=fetch) if len(keys) else None
         s_instr, s_cyc = 0, 0.0
         for j, (k, n) in enumerate(counts.items()):
             a, size = k >> 32, k & 0xFFFFFFFF
@@ -231,6 +238,7 @@ def profile(s: Session, x: np.ndarray, wait_states: int = 0, hotspots: int = 10)
     return Profile(
         model=g.name, cpu=cpu, cpu_title=s.cpu.title, kernels=s.build.kernels,
         cycle_model=timing.name, cycle_model_exact_table=timing.exact, wait_states=wait_states,
+        flash=fetch.note,
         total_instructions=total, total_cycles_estimate=total_cycles,
         predicted=s.predicted(), outputs=[float(v) for v in s.outputs()], macs=g.macs,
         layers=layers, ops=ops,

@@ -176,6 +176,33 @@ def write_logs(args: argparse.Namespace, logs: dict[str, str]) -> list[str]:
     return written
 
 
+def add_flash(p: argparse.ArgumentParser) -> None:
+    """--flash-accel (with --clock-mhz, the part's flash timing in the cycle estimate)."""
+    p.add_argument("--flash-accel", choices=("on", "off"),
+                   help="the part's flash accelerator or cache (ART on STM32F4/F7) on or off "
+                   "for the cycle estimate (default: its state out of reset); with "
+                   "--clock-mhz, the part's wait states come from its table")
+
+
+def fetch_timing(args: argparse.Namespace, mcu: Any) -> Any:
+    """The flash timing of the cycle estimate: --wait-states (prefetch on), else the MCU
+    preset's table at --clock-mhz (default: its reset clock) and --flash-accel."""
+    from ..flash import FLASH, Fetch, fetch_for
+
+    ws = getattr(args, "wait_states", 0) or 0
+    accel = getattr(args, "flash_accel", None)
+    clock = getattr(args, "clock_mhz", None)
+    if ws:
+        refuse(accel is not None, "--wait-states sets the flash timing by hand: leave out "
+               "--flash-accel")
+        return Fetch(ws, "prefetch", 16, f"--wait-states {ws} (prefetch on)")
+    if mcu.name not in FLASH:
+        refuse(accel is not None, f"--flash-accel: MCU preset '{mcu.name}' has no flash "
+               f"timing table (parts with one: {', '.join(sorted(FLASH))})")
+        return Fetch(0, "prefetch", 16, f"{mcu.name}: no flash wait states")
+    return fetch_for(mcu.name, clock, accel)
+
+
 def peripherals_mode(args: argparse.Namespace) -> bool:
     """True unless --peripherals strict."""
     return getattr(args, "peripherals", "model") == "model"

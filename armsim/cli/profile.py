@@ -47,9 +47,12 @@ def add_parser(sub: Any) -> None:
                     help="with --compare-dtypes and no --int8-model: calibration inputs "
                          "(default 200)")
     pr.add_argument("--wait-states", type=C.non_negative_int, default=0,
-                    help="flash wait states (default 0)")
+                    help="flash wait states by hand, prefetch on (default: the MCU preset's "
+                    "table at --clock-mhz; 0 without one)")
     pr.add_argument("--clock-mhz", type=C.positive_float,
-                    help="print the estimated time at this clock")
+                    help="print the estimated time at this clock, and take the part's flash "
+                    "wait states at it (default: its reset clock)")
+    C.add_flash(pr)
     pr.add_argument("--top", type=C.non_negative_int, default=10, help="hot spots to list")
     C.add_elf_no_host(pr)
     C.add_tolerances(pr)
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             s, keras, x, label = mr.session, mr.keras, case.x, case.name
             if mr.graph.quantized:
                 x, host_out = _int8_input(mr, x)
-        prof = P.profile(s, x, args.wait_states, args.top)
+        prof = P.profile(s, x, C.fetch_timing(args, s.mcu), args.top)
         if host_out is None and keras is not None:
             host_out = host.predict(keras, x[np.newaxis])[0]
         cmp = None if host_out is None else compare.compare(
@@ -186,11 +189,11 @@ def compare_dtypes(args: argparse.Namespace) -> int:
     rows = []
     mr = C.model_run(args, ref)
     case = C.cases(args, mr.graph)[0][0]
-    pf = P.profile(mr.session, case.x, args.wait_states, args.top)
+    pf = P.profile(mr.session, case.x, C.fetch_timing(args, mr.session.mcu), args.top)
     qargs = argparse.Namespace(**{**vars(args), "model": qref.path, "kernels": "optimized"})
     mq = C.model_run(qargs, qref, cpu_name=mr.cpu.name)
     xq, host_q = _int8_input(mq, case.x.astype(np.float32))
-    pq = P.profile(mq.session, xq, args.wait_states, args.top)
+    pq = P.profile(mq.session, xq, C.fetch_timing(args, mq.session.mcu), args.top)
     exact = bool(np.array_equal(np.array(pq.outputs), host_q))
     for dtype, prof in (("float32", pf), ("int8", pq)):
         rows.append({"dtype": dtype, "profile": prof})

@@ -59,6 +59,10 @@ def add_parser(sub: Any) -> None:
                    help="instruction budget (default 2,000,000,000)")
     s.add_argument("--timeout", type=C.positive_float, default=300.0,
                    help="wall-clock limit in seconds (default 300)")
+    s.add_argument("--clock-mhz", type=C.positive_float,
+                   help="the core clock: the part's flash wait states at it enter the cycle "
+                   "estimate (default: its reset clock)")
+    C.add_flash(s)
     s.set_defaults(func=run)
 
 
@@ -79,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
                     args.check_memory)
     C.refuse(bool(args.until) and bool(args.between), "--between stops at its END: leave "
              "out --until")
+    r.fetch = C.fetch_timing(args, r.mcu)
     until = r.symbol_address(args.until, "--until") if args.until else None
     between = None if not args.between else (
         r.symbol_address(args.between[0], "--between START"),
@@ -109,11 +114,14 @@ def run(args: argparse.Namespace) -> int:
         if cmp_row is not None:
             doc["compare"] = cmp_row
         doc["peripherals"] = periph
+        doc["flash"] = r.fetch.note
         print(json.dumps(doc, indent=2))
     else:
         render.image_run(res, args.functions)
         for p in periph:
             render.note(f"unmodelled peripherals: {p}")
+        if r.fetch.wait_states:
+            render.note(f"cycle estimate with {r.fetch.note}")
         if cmp_row is not None:
             render.note(f"--compare {args.compare}: max abs diff {cmp_row['max_abs_diff']:.3g}, "
                         f"{'agrees' if cmp_row['agree'] else 'DISAGREES'} with the model "

@@ -1,0 +1,97 @@
+"""Flash timing per part: wait states from the clock, and what hides them (prefetch, the ART
+accelerator or a cache), as the cycle estimate applies them (cycles.estimate, ``fetch``).
+
+Each table is the part's reference manual's (cited beside it). A part with no table here
+(``generic``, ``large``, ``rp2040``'s XIP flash) is costed with zero wait states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ArmsimError
+
+
+@dataclass(frozen=True)
+class FlashTiming:
+    """How a part's flash answers instruction fetches and literal loads.
+
+    Attributes:
+        max_mhz: the highest core clock for 0, 1, 2, ... wait states
+        reset_mhz: the core clock out of reset
+        accel: what hides wait states: "art" (STM32 ART accelerator: prefetch and an
+            instruction cache), "accelerator" (LPC17xx flash accelerator), "cache" (a flash
+            cache); all three are costed as a cache
+        accel_at_reset: the accelerator's state out of reset
+        line_bytes: bytes one flash read returns (a new line costs the wait states)
+        source: where the table comes from
+    """
+
+    max_mhz: tuple[float, ...]
+    reset_mhz: float
+    accel: str
+    accel_at_reset: bool
+    line_bytes: int
+    source: str
+
+
+FLASH: dict[str, FlashTiming] = {
+    "stm32f407": FlashTiming((30, 60, 90, 120, 150, 168), 16, "art", False, 16,
+                             "RM0090 3.5.1, table 10 (2.7-3.6 V); FLASH_ACR resets to 0: "
+                             "prefetch, instruction and data caches off"),
+    "stm32f746": FlashTiming((30, 60, 90, 120, 150, 180, 210, 216), 16, "art", False, 32,
+                             "RM0385 3.3.2, table 7 (2.7-3.6 V); ART and prefetch off at reset"),
+    "lpc1768": FlashTiming((20, 40, 60, 80, 100), 4, "accelerator", True, 16,
+                           "UM10360 5.4, FLASHCFG (FLASHTIM + 1 clocks per access); the "
+                           "accelerator is on at reset"),
+    "samd21g18": FlashTiming((24, 48), 1, "cache", True, 8,
+                             "SAM D21 datasheet, NVM characteristics: 0 wait states up to 24 "
+                             "MHz, 1 up to 48 MHz; the NVM cache is on at reset"),
+    "nrf52840": FlashTiming((64,), 64, "cache", False, 16,
+                            "nRF52840 PS 4.3.2: no wait states at 64 MHz; the cache (ICACHECNF) "
+                            "is off at reset"),
+}
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """The flash timing a cycle estimate applies.
+
+    Attributes:
+        wait_states: cycles a new flash line costs
+        mode: "prefetch" (sequential fetch hidden; taken branches and literal loads pay),
+            "lines" (every line an executed block spans pays, and every literal load), or
+            "cache" (each block pays its lines and literal loads once: later passes hit)
+        line_bytes: bytes per flash line
+        note: how the figures were chosen, for reports
+    """
+
+    wait_states: int
+    mode: str = "prefetch"
+    line_bytes: int = 16
+    note: str = ""
+
+
+NONE = Fetch(0, "prefetch", 16, "no flash wait states")
+
+
+def fetch_for(mcu: str, clock_mhz: float | None = None, accel: str | None = None) -> Fetch:
+    """The flash timing of preset ``mcu`` at ``clock_mhz`` (default: its reset clock), with the
+    accelerator ``accel`` "on" or "off" (default: its reset state)."""
+    ft = FLASH.get(mcu)
+    if ft is None:
+        if clock_mhz is not None or accel is not None:
+            raise ArmsimError(f"MCU preset '{mcu}' has no flash timing table: --clock-mhz and "
+                              f"--flash-accel apply to {', '.join(sorted(FLASH))}")
+        return NONE
+    mhz = ft.reset_mhz if clock_mhz is None else clock_mhz
+    if not 0 < mhz <= ft.max_mhz[-1]:
+        raise ArmsimError(f"--clock-mhz {mhz:g}: {mcu} runs at most at {ft.max_mhz[-1]:g} MHz")
+    ws = next(k for k, top in enumerate(ft.max_mhz) if mhz <= top)
+    on = ft.accel_at_reset if accel is None else accel == "on"
+    mode = "cache" if on else "lines"
+    state = (f"{ft.accel} {'on' if on else 'off'}"
+             + (" (reset default)" if accel is None else ""))
+    return Fetch(ws, mode, ft.line_bytes,
+                 f"{mcu} at {mhz:g} MHz: {ws} flash wait state{'s' if ws != 1 else ''}, "
+                 f"{state}; {ft.source}")

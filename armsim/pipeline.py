@@ -1,0 +1,383 @@
+"""In-order pipeline models per core: a block's instructions costed in order from an entry
+state (what the instruction before the block left in flight), giving its cycles and its exit
+state. cycles.py drives them from exact block counts, once per distinct block and entry
+state.
+
+Sources (docs/cycle-model.md has the full table):
+
+* Cortex-M3/M4 (DDI 0337, DDI 0439 "Instruction timings" and "Load/store timings") and the
+  measured facts of issue 17 (STM32F103, STM32F407, DWT, self-timing loops): loads pipeline
+  (N loads, N+1 cycles) only when independent, in the same memory block, and a 32-bit LDR.W
+  is word-aligned; a NOP after a load is absorbed; STR [Rn,#imm] 1 cycle, STR [Rn,Rm] 2; a
+  load right after a store does not pipeline (+1); an address register written by the
+  instruction just before stalls one cycle (no forwarding to the AGU); three or more
+  consecutive unaligned 32-bit instructions cost +1; IT folds onto a preceding 16-bit
+  instruction.
+* Cortex-M7 (DDI 0489 and the measured facts, STM32H743): dual issue with the pairing rules
+  below, result latencies, LDM/STM at two registers a cycle, VDIV/VSQRT 16/14.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import capstone
+from capstone import arm
+
+if TYPE_CHECKING:
+    from .cycles import Timing
+
+AL = arm.ARM_CC_AL
+PC, SP = arm.ARM_REG_PC, arm.ARM_REG_SP
+
+#: instruction classes (capstone base names) -> kind
+_ALU = {"add", "adc", "sub", "sbc", "rsb", "mov", "mvn", "cmp", "cmn", "tst", "teq", "and",
+        "orr", "eor", "bic", "orn", "lsl", "lsr", "asr", "ror", "rrx", "neg", "adr", "movw",
+        "movt", "uxtb", "uxth", "sxtb", "sxth", "ubfx", "sbfx", "bfi", "bfc", "clz", "rev",
+        "rev16", "revsh", "rbit", "sev", "wfi", "wfe", "yield", "cpsid", "cpsie", "dmb", "dsb",
+        "isb", "uxtab", "uxtah", "sxtab", "sxtah", "sel", "ssat", "usat", "qadd", "qsub",
+        "mrs", "msr"}
+#: DSP-extension data processing (ARMv7E-M; DDI 0439 table 3-1: one cycle on the M4).
+_DSP_ALU = {
+    "sadd16", "sadd8", "ssub16", "ssub8", "sasx", "ssax", "uadd16", "uadd8", "usub16",
+    "usub8", "uasx", "usax", "qadd", "qsub", "qdadd", "qdsub", "qadd16", "qadd8", "qsub16",
+    "qsub8", "qasx", "qsax", "uqadd16", "uqadd8", "uqsub16", "uqsub8", "uqasx", "uqsax",
+    "shadd16", "shadd8", "shsub16", "shsub8", "shasx", "shsax", "uhadd16", "uhadd8",
+    "uhsub16", "uhsub8", "uhasx", "uhsax", "ssat16", "usat16", "sxtb16", "uxtb16",
+    "sxtab16", "uxtab16", "pkhbt", "pkhtb", "usad8", "usada8"}
+_MUL = {"mul", "smulbb", "smulbt", "smultb", "smultt", "smulwb", "smulwt", "smuad",
+        "smuadx", "smusd", "smusdx", "smmulr"}
+_MAC = {"mla", "mls", "smlabb", "smlabt", "smlatb", "smlatt", "smlawb", "smlawt", "smlad",
+        "smladx", "smlsd", "smlsdx", "smlalbb", "smlalbt", "smlaltb", "smlaltt", "smlald",
+        "smlaldx", "smlsld", "smlsldx", "smmul", "smmla", "smmlar", "smmls", "smmlsr"}
+_MAC64 = {"smull", "umull", "smlal", "umlal", "umaal"}
+_LDR = {"ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrex", "ldrt", "ldrbt", "ldrht", "ldrexb",
+        "ldrexh"}
+_STR = {"str", "strb", "strh", "strex", "strt", "strexb", "strexh"}
+_MULTI_LOAD = {"ldm", "ldmdb", "pop", "vpop", "vldmia", "vldmdb", "vldm"}
+_MULTI_STORE = {"stm", "stmdb", "push", "vpush", "vstmia", "vstmdb", "vstm"}
+_FP_ALU = {"vadd", "vsub", "vmul", "vnmul", "vabs", "vneg", "vcmp", "vcmpe", "vcvt", "vcvtr",
+           "vmov", "vmaxnm", "vminnm", "vsel", "vrinta", "vrintn", "vrintp", "vrintm",
+           "vrintx", "vrintz", "vrintr", "vcvta", "vcvtn", "vcvtp", "vcvtm", "vcvtb", "vcvtt"}
+_FP_MAC = {"vmla", "vmls", "vnmla", "vnmls", "vfma", "vfms", "vfnma", "vfnms"}
+_KINDS: dict[str, str] = {
+    **dict.fromkeys(_ALU | _DSP_ALU, "alu"), **dict.fromkeys(_MUL, "mul"),
+    **dict.fromkeys(_MAC, "mac"), **dict.fromkeys(_MAC64, "mac64"),
+    "sdiv": "div", "udiv": "div", **dict.fromkeys(_LDR, "load"), **dict.fromkeys(_STR, "store"),
+    "ldrd": "loadd", "strd": "stored", **dict.fromkeys(_MULTI_LOAD, "multi_load"),
+    **dict.fromkeys(_MULTI_STORE, "multi_store"), "b": "branch", "cbz": "branch",
+    "cbnz": "branch", "bl": "call", "blx": "call", "bx": "call", "tbb": "table", "tbh": "table",
+    "it": "it", "nop": "nop", "hint": "nop", **dict.fromkeys(_FP_ALU, "fp_alu"),
+    **dict.fromkeys(_FP_MAC, "fp_mac"), "vdiv": "fp_div", "vsqrt": "fp_sqrt", "vldr": "load",
+    "vstr": "store", "vmrs": "vmrs", "vmsr": "vmrs"}
+#: kinds whose result an address register may be waiting for (no forwarding to the AGU)
+_PRODUCERS = {"alu", "mul", "mac", "mac64", "div"}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One decoded instruction, as the pipeline models see it.
+
+    Attributes:
+        name: capstone's base mnemonic
+        address, size: where it is and its width (2 or 4 bytes)
+        kind: its timing class (``_KINDS``), "other" if none
+        dst, src: registers written and read (capstone ids)
+        agu: base and index registers of its memory access
+        mem: "imm" (register + immediate), "reg" (register + register), "literal" (PC +
+            immediate) or "" (no single memory access)
+        offset: the immediate offset of an "imm" access
+        nregs: registers transferred by LDM/STM/PUSH/POP/VLDM/VSTM
+        end: "taken" (always-taken branch), "cond" (conditional branch) or ""
+        sets_flags: it writes the condition flags
+        fp_double: a double-precision VFP operation
+    """
+
+    name: str
+    address: int
+    size: int
+    kind: str
+    dst: frozenset[int]
+    src: frozenset[int]
+    agu: frozenset[int]
+    mem: str
+    offset: int
+    nregs: int
+    end: str
+    sets_flags: bool
+    fp_double: bool
+
+
+@lru_cache(maxsize=1)
+def _cs() -> capstone.Cs:
+    cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    cs.detail = True
+    return cs
+
+
+def _op(insn: capstone.CsInsn) -> Op:
+    name = insn.insn_name()
+    kind = _KINDS.get(name, "other")
+    try:
+        read, written = insn.regs_access()
+    except capstone.CsError:
+        read, written = [], []
+    regs = [o.reg for o in insn.operands if o.type == arm.ARM_OP_REG]
+    mems = [o.mem for o in insn.operands if o.type == arm.ARM_OP_MEM]
+    agu: set[int] = set()
+    mem, offset = "", 0
+    if mems and kind in ("load", "store", "loadd", "stored", "table"):
+        m = mems[0]
+        agu = {r for r in (m.base, m.index) if r}
+        mem = "literal" if m.base == PC else "reg" if m.index else "imm"
+        offset = m.disp
+    if kind in ("multi_load", "multi_store"):
+        nregs = len(regs) - (0 if name in ("push", "pop", "vpush", "vpop") else 1)
+        if name not in ("push", "pop", "vpush", "vpop") and regs:
+            agu = {regs[0]}
+        else:
+            agu = {SP}
+    else:
+        nregs = 0
+    end = ""
+    writes_pc = PC in written or (regs and regs[0] == PC and kind in ("alu", "load"))
+    if kind == "branch":
+        end = "cond" if (name != "b" or insn.cc != AL) else "taken"
+    elif kind in ("call", "table") or writes_pc and kind in ("alu", "load", "multi_load"):
+        end = "taken"
+    fp_double = kind.startswith("fp") and any(
+        o.type == arm.ARM_OP_REG and arm.ARM_REG_D0 <= o.reg <= arm.ARM_REG_D31
+        for o in insn.operands)
+    return Op(name, insn.address, insn.size, kind, frozenset(written) - {PC},
+              frozenset(read), frozenset(agu), mem, offset, max(nregs, 0), end,
+              bool(insn.update_flags) or name in ("cmp", "cmn", "tst", "teq"), fp_double)
+
+
+@lru_cache(maxsize=65536)
+def decode(code: bytes, address: int) -> tuple[Op, ...]:
+    """A block's instructions; a branch-like instruction that is not last ends nothing."""
+    ops = [_op(i) for i in _cs().disasm(code, address)]
+    return tuple(o if k == len(ops) - 1 or not o.end else _no_end(o) for k, o in enumerate(ops))
+
+
+def _no_end(o: Op) -> Op:
+    return Op(o.name, o.address, o.size, o.kind, o.dst, o.src, o.agu, o.mem, o.offset,
+              o.nregs, "", o.sets_flags, o.fp_double)
+
+
+#: What the instruction before a block left in flight: (kind, registers it wrote, memory
+#: region of its access). CLEAN: nothing (after a taken branch's refill).
+State = tuple
+CLEAN: State = ("", frozenset(), "")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A block's cycles from one entry state.
+
+    Attributes:
+        base: cycles of its instructions (no branch refill, no wait states)
+        exit: the state it leaves for a block that follows it without a branch
+        mispredict: cycles a mispredicted final branch costs (M7), else 0
+    """
+
+    base: float
+    exit: State
+    mispredict: float
+
+
+def _region(op: Op) -> str:
+    return "flash" if op.mem == "literal" else "data"
+
+
+def cost_m34(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
+    """Cortex-M3/M4 (and M33): 3-stage, single issue, with the load/store and AGU rules."""
+    prev_kind, prev_dst, prev_region = entry
+    prev_size = 0
+    total = 0.0
+    run32 = 0  # consecutive unaligned 32-bit instructions
+    for op in ops:
+        k = op.kind
+        if k == "load":
+            region = _region(op)
+            word_ok = op.size == 2 or op.address % 4 == 0
+            if prev_kind == "load" and not (op.agu & prev_dst) and region == prev_region \
+                    and word_ok:
+                c = t.ldr_pipelined if op.name != "vldr" else t.vldr_pipelined
+            else:
+                c = t.ldr if op.name != "vldr" else t.vldr
+                if prev_kind in ("store", "stored"):
+                    c += 1  # a load right after a store does not pipeline
+        elif k == "store":
+            c = (t.str_ if op.mem != "reg" else t.str_ + 1) if op.name != "vstr" else t.vstr
+        elif k == "nop":
+            c = 0 if prev_kind == "load" else t.alu  # absorbed by the load before it
+        elif k == "it":
+            c = 0 if prev_size == 2 and prev_kind not in ("branch", "call", "table", "it") \
+                else t.it  # folded onto a preceding 16-bit instruction
+        else:
+            c = _base(op, t)
+        if op.agu and prev_kind in _PRODUCERS and op.agu & prev_dst:
+            c += 1  # the address is needed a cycle before an ALU operand would be
+        if op.size == 4 and op.address % 4 == 2:
+            run32 += 1
+            if run32 == 3:
+                c += 1  # fetch cannot keep up with three unaligned 32-bit instructions
+        else:
+            run32 = 0
+        total += c
+        prev_kind, prev_dst = k, op.dst
+        prev_region = _region(op) if k == "load" else ""
+        prev_size = op.size
+    return Cost(total, (prev_kind, prev_dst, prev_region), 0.0)
+
+
+def _base(op: Op, t: "Timing") -> float:
+    """The table cost of one instruction (no neighbours)."""
+    k = op.kind
+    if k == "alu":
+        return t.alu
+    if k == "mul":
+        return t.mul
+    if k == "mac":
+        return t.mac
+    if k == "mac64":
+        return t.mac64
+    if k == "div":
+        return t.div
+    if k == "load":
+        return t.ldr if op.name != "vldr" else t.vldr
+    if k == "store":
+        return t.str_ if op.name != "vstr" else t.vstr
+    if k in ("loadd", "stored"):
+        return t.ldrd
+    if k in ("multi_load", "multi_store"):
+        return t.multi_base + t.multi_per_reg * max(op.nregs, 1)
+    if k == "branch":
+        return t.branch
+    if k == "call":
+        return t.branch + t.bl_extra
+    if k == "table":
+        return t.branch + t.ldr
+    if k == "it":
+        return t.it
+    if k == "fp_alu":
+        return t.fp_alu
+    if k == "fp_mac":
+        return t.fp_mac
+    if k in ("fp_div", "fp_sqrt"):
+        return t.fp_div
+    if k == "vmrs":
+        return t.vmrs
+    if k == "nop":
+        return t.alu
+    return t.other
+
+
+def cost_table(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
+    """Cortex-M0: the TRM table, no pipelining (DDI 0432)."""
+    return Cost(float(sum(_base(op, t) for op in ops)), CLEAN, 0.0)
+
+
+# -- Cortex-M7 ------------------------------------------------------------------------------
+
+#: cycles from issue until a result can be used (measured facts; DDI 0489)
+M7_LATENCY = {"alu": 1, "mul": 2, "mac": 2, "mac64": 2, "div": 7, "load": 2, "loadd": 2,
+              "multi_load": 2, "fp_alu": 3, "fp_mac": 5, "fp_div": 16, "fp_sqrt": 14,
+              "vmrs": 1, "other": 1, "it": 0, "nop": 1}
+_M7_NO_PAIR = {"multi_load", "multi_store", "div", "fp_div", "fp_sqrt", "table"}
+_M7_MUL = {"mul", "mac", "mac64"}
+_M7_FP = {"fp_alu", "fp_mac", "fp_div", "fp_sqrt"}
+
+
+def m7_pairs(a: Op, b: Op) -> bool:
+    """True when ``b`` may issue in the same cycle as the older ``a`` (measured facts)."""
+    if a.kind in _M7_NO_PAIR or b.kind in _M7_NO_PAIR:
+        return False  # LDM/STM/PUSH/POP never dual-issue, nor do iterative ops
+    if a.kind in _M7_MUL and b.kind in _M7_MUL:
+        return False  # two multiplies never pair
+    if {a.kind, b.kind} in ({"mac", "store"}, {"mac64", "store"}):
+        return False  # a MAC never pairs with a store
+    if a.kind in ("store", "stored") and b.kind in ("store", "stored"):
+        return False  # two stores never pair
+    if a.kind in ("load", "loadd") and b.kind in ("load", "loadd"):
+        # two loads pair only on different DTCM banks (even/odd word): known statically
+        # when both use the same base register and their offsets differ by an odd word count
+        return a.mem == b.mem == "imm" and a.agu == b.agu and a.kind == b.kind == "load" \
+            and (a.offset - b.offset) % 8 == 4
+    if a.kind in _M7_FP and b.kind in _M7_FP:
+        return False  # VFP arithmetic never pairs with VFP arithmetic
+    if a.end or a.kind == "it":
+        return False  # nothing issues beside a branch from its own block (its target may)
+    return True
+
+
+def _m7_latency(producer: Op, consumer: Op, reg: int) -> int:
+    lat = M7_LATENCY.get(producer.kind, 1)
+    if producer.name == "vldr":
+        return 1
+    if producer.kind == "fp_mac":
+        accumulate = consumer.kind == "fp_mac" and reg in consumer.dst
+        vmla = producer.name in ("vmla", "vmls", "vnmla", "vnmls")
+        return 3 if accumulate else (6 if vmla else 5)
+    return lat
+
+
+def cost_m7(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
+    """Cortex-M7: in-order dual issue. An instruction issues when its operands are ready; it
+    takes the second slot of the cycle beside the one before it if the pair is allowed.
+    ``entry`` carries the registers still in flight (register -> cycles until ready)."""
+    kind0, pending, _ = entry
+    ready: dict[int, float] = {r: float(c) for r, c in pending} if kind0 == "m7" else {}
+    producers: dict[int, Op] = {}
+    cycle = 0.0  # the cycle the next instruction could issue in
+    slot_free = False  # the second slot of cycle - 1 is still free
+    prev: Op | None = None
+    last_flags = -10.0
+    mispredict = 0.0
+    for op in ops:
+        need = 0.0
+        for r in op.src | op.agu:
+            if r in ready:
+                lat = ready[r] if r not in producers else ready[r] - M7_LATENCY.get(
+                    producers[r].kind, 1) + _m7_latency(producers[r], op, r)
+                need = max(need, lat)
+        if slot_free and prev is not None and m7_pairs(prev, op) and need <= cycle - 1:
+            at = cycle - 1  # issue beside prev
+            slot_free = False
+        else:
+            at = max(cycle, need)
+            slot_free = True
+            cycle = at + 1
+        if op.kind in ("multi_load", "multi_store"):
+            busy = (op.nregs + 1) // 2  # two registers a cycle
+            cycle = at + max(busy, 1)
+            slot_free = False
+        elif op.kind in ("div", "fp_div", "fp_sqrt"):
+            cycle = at + M7_LATENCY[op.kind]
+            slot_free = False
+        elif op.kind in ("loadd", "stored"):
+            cycle = at + 1
+            slot_free = False
+        for r in op.dst:
+            ready[r] = at + M7_LATENCY.get(op.kind, 1)
+            producers[r] = op
+        if op.sets_flags:
+            last_flags = at
+        if op.end == "cond":
+            mispredict = 6.0 if at - last_flags >= 3 else 8.0
+        prev = op
+    end = cycle
+    pending_out = tuple(sorted((r, max(c - end, 0.0)) for r, c in ready.items() if c > end))
+    return Cost(end, ("m7", pending_out, ""), mispredict)
+
+
+def cost_block(model: str, ops: tuple[Op, ...], t: "Timing", entry: State = CLEAN) -> Cost:
+    """A block's cost with the pipeline ``model`` ("table", "m34" or "m7") from ``entry``."""
+    if model == "m7":
+        return cost_m7(ops, t, entry if entry[0] == "m7" else CLEAN)
+    if model == "table":
+        return cost_table(ops, t, entry)
+    return cost_m34(ops, t, entry if entry[0] != "m7" else CLEAN)
