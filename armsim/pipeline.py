@@ -219,6 +219,8 @@ def cost_m34(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
                 else t.it  # folded onto a preceding 16-bit instruction
         else:
             c = _base(op, t)
+        if k == "load" and op.end == "taken":
+            c += 1  # LDR PC: the load, then a three-cycle reload (TRM: at least 5 in all)
         if op.agu and prev_kind in _PRODUCERS and op.agu & prev_dst:
             c += 1  # the address is needed a cycle before an ALU operand would be
         if op.size == 4 and op.address % 4 == 2:
@@ -260,7 +262,7 @@ def _base(op: Op, t: "Timing") -> float:
     if k == "call":
         return t.branch + t.bl_extra
     if k == "table":
-        return t.branch + t.ldr
+        return t.branch + t.ldr + 1  # TRM: the load, an add, then the refill (6 with P)
     if k == "it":
         return t.it
     if k == "fp_alu":

@@ -70,3 +70,23 @@ def test_m7_tcm_and_sram_latency_not_modelled():
     costs blocks, not addresses: not modelled yet."""
     pytest.xfail("load latency by address (DTCM vs AXI SRAM) is not modelled: blocks are "
                  "costed without their run-time addresses")
+
+
+def test_run_between_takes_the_clock_and_the_accelerator(elf, capsys):
+    import json
+
+    from armsim.cli import main
+
+    def between(*extra: str) -> tuple[float, str]:
+        capsys.readouterr()
+        assert main(["run", str(elf), "--mcu", "stm32f407", "--between", "bench_start",
+                     "bench_end", "--json", *extra]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        return doc["between"]["cycles_estimate"], doc["flash"]
+
+    reset, note = between()
+    assert "16 MHz: 0 flash wait states, art off (reset default)" in note
+    slow, note = between("--clock-mhz", "168", "--flash-accel", "off")
+    assert slow - reset == N * 2 * 5 and "5 flash wait states" in note
+    assert main(["run", str(elf), "--flash-accel", "on"]) == 2  # generic: no table
+    assert "no flash timing table" in capsys.readouterr().err
