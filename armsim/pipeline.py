@@ -236,46 +236,27 @@ def cost_m34(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
     return Cost(total, (prev_kind, prev_dst, prev_region), 0.0)
 
 
+#: the Timing field of each kind whose cost depends on nothing else
+_FIELD = {"alu": "alu", "nop": "alu", "mul": "mul", "mac": "mac", "mac64": "mac64",
+          "div": "div", "loadd": "ldrd", "stored": "ldrd", "branch": "branch", "it": "it",
+          "fp_alu": "fp_alu", "fp_mac": "fp_mac", "fp_div": "fp_div", "fp_sqrt": "fp_div",
+          "vmrs": "vmrs"}
+
+
 def _base(op: Op, t: "Timing") -> float:
     """The table cost of one instruction (no neighbours)."""
     k = op.kind
-    if k == "alu":
-        return t.alu
-    if k == "mul":
-        return t.mul
-    if k == "mac":
-        return t.mac
-    if k == "mac64":
-        return t.mac64
-    if k == "div":
-        return t.div
     if k == "load":
         return t.ldr if op.name != "vldr" else t.vldr
     if k == "store":
         return t.str_ if op.name != "vstr" else t.vstr
-    if k in ("loadd", "stored"):
-        return t.ldrd
     if k in ("multi_load", "multi_store"):
         return t.multi_base + t.multi_per_reg * max(op.nregs, 1)
-    if k == "branch":
-        return t.branch
     if k == "call":
         return t.branch + t.bl_extra
     if k == "table":
         return t.branch + t.ldr + 1  # TRM: the load, an add, then the refill (6 with P)
-    if k == "it":
-        return t.it
-    if k == "fp_alu":
-        return t.fp_alu
-    if k == "fp_mac":
-        return t.fp_mac
-    if k in ("fp_div", "fp_sqrt"):
-        return t.fp_div
-    if k == "vmrs":
-        return t.vmrs
-    if k == "nop":
-        return t.alu
-    return t.other
+    return float(getattr(t, _FIELD.get(k, "other")))
 
 
 def cost_table(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
