@@ -301,3 +301,12 @@ def test_top_level_blocks_and_more_commands(tmp_path, capsys):
     assert any("'RESET MAP'" in n for n in rep["notes"])
     assert "itm.txt" in rep["logs"]
     assert rep["stopped_at"] == "main+0x0"
+
+
+def test_uvision_short_type_names():
+    """µVision's uchar, uint, ulong and bit, as its manual's examples write them."""
+    from armsim.script import parse_text
+
+    s = parse_text("FUNC ulong Twice (uint x) {\n  uchar c;\n  bit b;\n  c = 300;\n  b = 1;\n"
+                   "  return x * 2 + c + b;\n}\n_WDWORD(0x20010000, Twice(5))\n")
+    assert s.blocks() == [(0x20010000, (10 + 44 + 1).to_bytes(4, "little"))]  # 300 -> 44

@@ -17,7 +17,8 @@ else:
 
 READS = {"_RBYTE": 1, "_RWORD": 2, "_RDWORD": 4, "_RFLOAT": 4, "_RDOUBLE": 8}
 ASSIGN = ("=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=")
-TYPE_WORDS = {"unsigned", "signed", "char", "short", "int", "long", "float", "double", "void"}
+TYPE_WORDS = {"unsigned", "signed", "char", "short", "int", "long", "float", "double", "void",
+              "uchar", "uint", "ulong", "bit"}  # the last four: µVision's own short names
 #: how deeply expressions and blocks may nest (the parser recurses on each level)
 MAX_NESTING = 200
 

@@ -126,6 +126,12 @@ def c_type(words: list[str]) -> CType | None:
         return None
     if ws == ["void"]:
         return ("v",)
+    short = {"uchar": ("i", 1, False), "uint": ("i", 4, False), "ulong": ("i", 4, False),
+             "bit": ("i", 1, False)}
+    if len(ws) == 1 and ws[0] in short:
+        return short[ws[0]]
+    if any(w in short for w in ws):
+        return None
     if "float" in ws:
         return ("f", 4) if len(ws) == 1 else None
     if "double" in ws:
