@@ -310,3 +310,9 @@ def test_uvision_short_type_names():
     s = parse_text("FUNC ulong Twice (uint x) {\n  uchar c;\n  bit b;\n  c = 300;\n  b = 1;\n"
                    "  return x * 2 + c + b;\n}\n_WDWORD(0x20010000, Twice(5))\n")
     assert s.blocks() == [(0x20010000, (10 + 44 + 1).to_bytes(4, "little"))]  # 300 -> 44
+
+
+def test_program_symbols_ignore_case_as_in_uvision():
+    s = fresh()
+    log = run_script(parse_lines(["LOAD %L INCREMENTAL", "g, MAIN"], "c.ini"), s.machine, None)
+    assert at_main(s.machine) and not log.warnings

@@ -69,10 +69,17 @@ class MachineTarget:
         return self.machine.get_reg(name)
 
     def symbol(self, name: str) -> tuple[int, int, bool] | None:
-        for image in (self.machine.image, *self.extra_images):
+        """A program symbol: the exact name first, then ignoring case, as µVision does."""
+        images = (self.machine.image, *self.extra_images)
+        for image in images:
             sym = image.symbols.get(name)
             if sym is not None:
                 return sym.address, sym.size, sym.is_function
+        low = name.lower()
+        for image in images:
+            for key, sym in image.symbols.items():
+                if key.lower() == low:
+                    return sym.address, sym.size, sym.is_function
         return None
 
     def line_address(self, file: str, line: int) -> tuple[int, int] | None:
