@@ -39,7 +39,8 @@ PIECES = ["_WFLOAT", "_WDWORD", "_WBYTE", "_WWORD", "_WDOUBLE", "_RDWORD", "_RFL
           ">", ">>", "OFF", "exec", "EXIT", "T", "P", "E", "EVAL", "BK", "BD", "BE", "BL", "*",
           "INCLUDE", "MAP", "READ", "WRITE", "EXEC", "\\\\mod\\func", "\\f.c\\12", "__sin",
           "__sqrt", "rand", "memset", "%d", "%x", "%s", "%f", "\"%d %s\\n\"", "(unsigned int *)",
-          "CCLK", "RCC_BASE", "0x40023800", "0xA0000000", "0x10000000", "xPSR", "CONTROL"]
+          "CCLK", "RCC_BASE", "0x40023800", "0xA0000000", "0x10000000", "xPSR", "CONTROL",
+          "uchar", "uint", "ulong", "bit", "MAIN"]
 SEEDS = [
     "_WFLOAT (536874068,0.12373909) \n_WFLOAT (536874072,-1.0) \n_WFLOAT (536870932,1e-08) \n",
     "FUNC void Setup (void) {\n  SP = _RDWORD(0x08000000);\n  PC = _RDWORD(0x08000004);\n"
