@@ -90,3 +90,29 @@ def test_run_between_takes_the_clock_and_the_accelerator(elf, capsys):
     assert slow - reset == N * 2 * 5 and "5 flash wait states" in note
     assert main(["run", str(elf), "--flash-accel", "on"]) == 2  # generic: no table
     assert "no flash timing table" in capsys.readouterr().err
+
+
+def test_check_cycles_compares_programs_with_their_measurements(elf, tmp_path):
+    """scripts/check_cycles.py: a manifest of programs and measured cycles -> errors and how
+    many agree (here the 'measurements' are the estimate itself, then 20 % off)."""
+    import json
+    import sys
+
+    reset = window(elf, fetch_for("stm32f407"))
+    manifest = tmp_path / "programs.toml"
+    manifest.write_text(
+        f'[[program]]\nname = "loop"\nelf = "{elf}"\nstart = "bench_start"\n'
+        f'end = "bench_end"\nmeasured = {reset}\n\n'
+        f'[[program]]\nname = "off"\nelf = "{elf}"\nstart = "bench_start"\n'
+        f'end = "bench_end"\nmeasured = {reset * 1.2}\n')
+    script = Path(__file__).resolve().parents[2] / "scripts" / "check_cycles.py"
+    r = subprocess.run([sys.executable, str(script), str(manifest), "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr  # one of two within 10 %: below the 80 % needed
+    doc = json.loads(r.stdout)
+    assert doc["within"] == 1 and doc["programs"][0]["error"] == 0
+    assert round(doc["programs"][1]["error"], 3) == round(1 / 1.2 - 1, 3)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[program]]\nname = "x"\n')
+    r = subprocess.run([sys.executable, str(script), str(bad)], capture_output=True, text=True)
+    assert r.returncode == 2 and "missing 'elf'" in r.stderr
