@@ -108,6 +108,7 @@ class Session:
         else:
             self.build = Build(Path(elf), self.cpu, plan, self.mcu, cached=True,
                                kernels="user ELF")
+            semihost = Semihost()  # a user's firmware may start up through semihosting
         self.image = ElfImage.load(self.build.elf)
         self.machine = Machine(self.image, self.cpu, self.mcu, counting=counting,
                                semihost=semihost)

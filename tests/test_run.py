@@ -312,3 +312,16 @@ def test_firmware_peripheral_accesses_after_a_script_are_unmodelled_and_summaris
     assert rc == 1 and "0x40023830" in json.dumps(doc)
     rc, doc = run_json(capsys, str(elf))
     assert rc == 1
+
+
+def test_script_check_runs_a_setup_on_your_own_firmware(tmp_path, capsys):
+    """script check --elf: the set-up runs on the user's firmware, semihosting start-up
+    included, and its symbols resolve."""
+    elf = build(tmp_path, FW / "peripheral.c")
+    script = tmp_path / "own.ini"
+    script.write_text("LOAD %L INCREMENTAL\nSP = _RDWORD(0x00000000)\n"
+                      "PC = _RDWORD(0x00000004)\ng, main\n")
+    capsys.readouterr()
+    assert main(["script", "check", str(script), "--elf", str(elf), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)[0]
+    assert rep["stopped_at"] == "main+0x0" and rep["warnings"] == []
