@@ -144,8 +144,6 @@ class Machine:
     semihost: Semihost | None = None
     #: told of every host write (address, size): the memory check's "initialised" bytes
     on_host_write: Callable[[int, int], None] | None = None
-    #: keep :meth:`cycles_now` exact across stops inside blocks (a script's ``states``)
-    track_back_cycles: bool = True
     uc: Uc = field(init=False)
 
     def __post_init__(self) -> None:
@@ -233,12 +231,19 @@ class Machine:
         return int.from_bytes(self.read(0xE000EDFC, 4), "little")
 
     def cycles_so_far(self) -> float:
-        """Estimated cycles of every block the run has entered so far."""
+        """Estimated cycles of the instructions executed so far: every block the run has
+        entered, less the block tails that stops inside blocks took back."""
         from . import cycles
 
         keys, counts = self.counter.arrays()
-        return cycles.estimate(self.cpu.name, keys, counts, self._code,
-                               memo=self._cost_memo).total if keys.size else 0.0
+        total = cycles.estimate(self.cpu.name, keys, counts, self._code,
+                                memo=self._cost_memo).total if keys.size else 0.0
+        return max(total - self._back_cycles, 0.0)
+
+    def _forget_code(self) -> None:
+        """Drop remembered block bytes and costs: the host is changing memory."""
+        self._code_cache.clear()
+        self._cost_memo.clear()
 
     def _code(self, address: int, size: int) -> bytes:
         """A block's bytes, remembered until the host next writes memory (code may change)."""
@@ -247,11 +252,6 @@ class Machine:
         if code is None:
             code = self._code_cache[key] = self.read(address, size)
         return code
-
-    def cycles_now(self) -> float:
-        """Estimated cycles of the instructions executed so far: :meth:`cycles_so_far` less
-        the block tails that stops inside blocks took back (a script's ``states``)."""
-        return max(self.cycles_so_far() - self._back_cycles, 0.0)
 
     def cycles_before(self, block_pc: int, address: int, write: bool = False) -> float:
         """Estimated cycles of the run so far, up to the instruction of the running block
@@ -277,8 +277,7 @@ class Machine:
     def load_segments(self, image: ElfImage) -> None:
         """Write an ELF's PT_LOAD file bytes at their load addresses (after checking them)."""
         self._check_segments(image)
-        self._code_cache.clear()
-        self._cost_memo.clear()
+        self._forget_code()
         for s in image.segments:
             if s.data:
                 self.uc.mem_write(s.paddr, s.data)
@@ -403,8 +402,7 @@ class Machine:
         """A write by the host (script, loader, semihosting): it initialises memory, as the
         memory check (``on_host_write``) is told."""
         self.uc.mem_write(address, data)
-        self._code_cache.clear()
-        self._cost_memo.clear()
+        self._forget_code()
         if self.on_host_write is not None:
             self.on_host_write(address, len(data))
 
@@ -576,7 +574,7 @@ class Machine:
         self._adjust: dict[int, int] = {}
         #: address -> bytes of the block tail that a stop there left unexecuted
         self.taken_back_tails: dict[int, int] = {}
-        self._back_cycles = 0.0  # estimated cycles of those tails (see cycles_now)
+        self._back_cycles = 0.0  # estimated cycles of those tails (see cycles_so_far)
         self._budget = max_instructions
         self._timeout_s = timeout_s
         self._seconds = 0.0
@@ -776,12 +774,10 @@ class Machine:
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
         self._adjust[address] = self._adjust.get(address, 0) - n
         self.taken_back_tails[address] = a0 + size - address
-        if self.track_back_cycles:
-            from . import cycles
-            from .profile import taken_back_cycles
+        from . import cycles
+        from .profile import taken_back_cycles
 
-            self._back_cycles += taken_back_cycles(self, address,
-                                                   cycles.timing_for(self.cpu.name))
+        self._back_cycles += taken_back_cycles(self, address, cycles.timing_for(self.cpu.name))
 
     def finish(self) -> RunStats:
         """Run on to armsim_halt (if not there yet) and return the run's counts."""

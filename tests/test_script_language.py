@@ -95,7 +95,7 @@ def test_signal_runs_on_the_estimated_cycle_clock_and_breaks_the_run():
     log = run_script(parse_lines(text, str(REAL / "signal_clock.ini")), m, None, lenient=True)
     assert word(m, 0x40000024) == 3
     assert any("_break_ set by a signal" in n for n in log.notes)
-    now = m.cycles_now()
+    now = m.cycles_so_far()
     assert 6000 <= now < 6000 + 64  # stopped at the third tick, within a block's cycles
     assert any("SIGNAL STATE: Tick: waits until" in n for n in log.notes)
     assert any("DEFINE BUTTON" in n and "not run" in n for n in log.notes)

@@ -128,7 +128,7 @@ class MachineTarget:
         self.machine.reset_cpu()
 
     def states(self) -> float:
-        return self.machine.cycles_now()
+        return self.machine.cycles_so_far()
 
     def instructions(self) -> int:
         return self.machine.executed
