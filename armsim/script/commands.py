@@ -38,8 +38,6 @@ class Commands(_Base):
         return 0
 
     def resume_signal(self, sig: Signal) -> None:
-        saved = self.current
-        self.current = sig
         try:
             sig.step()
         except SignalKilled:
@@ -48,8 +46,6 @@ class Commands(_Base):
             if not self.lenient:
                 raise
             self.warnings.append(f"signal {sig.name}: {e.reason}; signal stopped")
-        finally:
-            self.current = saved
 
     def watch(self, up: str, e: Expr, args: tuple, frame: Frame) -> int:
         sig = frame.signal
@@ -160,7 +156,7 @@ class Commands(_Base):
                     continue
                 if bp.command is not None:
                     self.break_flag = False
-                    self.exec(bp.command, self._include_frame(prog))
+                    self.exec(bp.command, self._global_frame(prog))
                     if not self.break_flag:
                         continue
                 return pc, f"breakpoint {bp.number} ({bp.text})"
@@ -186,9 +182,7 @@ class Commands(_Base):
             pc, why = self.target.go(None, None, set(), (), min(n, 1 << 30))
             done = self.target.instructions() - before
         while s.kind == "P" and done < n:  # step over: a call runs to its return
-            if self.steps_left() <= 0:
-                raise self.loop_error(frame.program, s)
-            self.steps += 1
+            self.tick(frame.program, s)
             call = self.target.call_return(pc)
             pc, why = self.target.go(None, call, set(), (), None if call else 1)
             done += 1

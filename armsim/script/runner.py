@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +110,6 @@ class Runner(Commands):
         self.pages: set[int] = set()
         self.break_flag = False
         self.rand_state = 1
-        self.current: Signal | None = None
         self.last_periph_read: int | None = None
         self.periph_reads = 0
         self.skipped_load = False
@@ -140,10 +139,8 @@ class Runner(Commands):
         warnings."""
         from .check import check_conflicts
 
-        top = Frame(None, self.program)
-        top.vars = self.globals
         try:
-            self.exec(self.program.statements, top)
+            self.exec(self.program.statements, self._global_frame(self.program))
         except ExitScript:
             pass
         except Unwind as j:
@@ -159,15 +156,8 @@ class Runner(Commands):
             raise self.error(self.program, e.line, e.col, e.reason) from None
         logs = {k: "\n".join(v) + "\n" for k, v in self.logs.items()}
         if self.itm_log is not None:
-            logs[self.itm_log] = self.target_call(lambda: self.target.itm_text(), "")
-        return RunLog(writes, self.notes, self.warnings, logs,
-                      self.target_call(lambda: self.target.peripherals(), []))
-
-    def target_call(self, f: Callable[[], Any], default: Any) -> Any:
-        try:
-            return f()
-        except ScriptError:
-            return default
+            logs[self.itm_log] = self.target.itm_text()
+        return RunLog(writes, self.notes, self.warnings, logs, self.target.peripherals())
 
     def finish_warnings(self) -> None:
         for bp in self.breakpoints:
@@ -185,9 +175,7 @@ class Runner(Commands):
 
     def exec(self, stmts: list[Statement], frame: Frame) -> None:
         for s in stmts:
-            self.steps += 1
-            if self.steps > limits.MAX_STEPS:
-                raise self.loop_error(frame.program, s)
+            self.tick(frame.program, s)
             try:
                 self.exec_one(s, frame)
             except Unresolved as e:
@@ -203,8 +191,11 @@ class Runner(Commands):
                 loc = getattr(s, "loc")
                 raise self.error(frame.program, loc.line, loc.col, e.reason) from None
 
-    def steps_left(self) -> int:
-        return limits.MAX_STEPS - self.steps
+    def tick(self, program: Program, s: Statement) -> None:
+        """Count one statement, loop turn or step; past the cap, an error naming the loop."""
+        self.steps += 1
+        if self.steps > limits.MAX_STEPS:
+            raise self.loop_error(program, s)
 
     def loop_error(self, program: Program, s: Statement, turns: int = 0) -> ScriptError:
         loc = getattr(s, "loc", None)
@@ -253,7 +244,7 @@ class Runner(Commands):
                           f"{first})")
             self.functions[s.name] = (s, prog)
         elif isinstance(s, Include):
-            self.exec(s.program.statements, self._include_frame(s.program))
+            self.exec(s.program.statements, self._global_frame(s.program))
         elif isinstance(s, Load):
             self.load(s, prog)
         elif isinstance(s, Go):
@@ -267,7 +258,9 @@ class Runner(Commands):
         elif isinstance(s, Command):
             self.command(s, frame)
 
-    def _include_frame(self, program: Program) -> Frame:
+    def _global_frame(self, program: Program) -> Frame:
+        """A frame whose variables are the script's debugger variables (top level, INCLUDE,
+        breakpoint commands)."""
         f = Frame(None, program)
         f.vars = self.globals
         return f
@@ -282,9 +275,7 @@ class Runner(Commands):
                     not self.truth(s.cond, frame):
                 return
             first = False
-            self.steps += 1
-            if self.steps > limits.MAX_STEPS:
-                raise self.loop_error(frame.program, s)
+            self.tick(frame.program, s)
             waiting = waiting + 1 if self.periph_reads > reads else 0
             if self.lenient and waiting > WAIT_TURNS:
                 self.warn(frame.program, s.loc.line, self.loop_error(frame.program, s, WAIT_TURNS)
