@@ -291,7 +291,10 @@ static PyObject *bc_state(PyObject *self, PyObject *arg)
  * The access check: a native code hook on chosen load/store instructions that computes the
  * address each one will access from its registers before it executes, and records it when
  * it breaks a rule: ALIGN (the address is not a multiple of the instruction's alignment)
- * or BOUNDS (a store that lands in [lo, hi) outside the allowed spans of the running op).
+ * or BOUNDS (a store that lands in [lo, hi) outside the allowed spans of the running op);
+ * the memory check (mode 2) keeps a shadow byte per byte of RAM, and the area count
+ * (mode 3) counts, per instruction, the loads and stores that start in given spans and the
+ * executions whose address is misaligned in a way the Cortex-M7 pays for.
  * Python decodes each instruction once (capstone) into an entry; no Python code runs per
  * access. A memory hook would be simpler, but Unicorn 2.1 mis-executes some Thumb code
  * while one is installed.
@@ -312,12 +315,18 @@ typedef struct {
     uint8_t down;  /* decrement-before register lists */
     uint8_t write;
     uint8_t sp;    /* the base register is SP (a stack access) */
+    uint8_t rule;  /* area count: which misalignment costs (ALIGN_COST_*), 0 none */
 } acc_entry;
+
+/* Area count: run-time address facts the M7 pipeline pays for (datamem.py). */
+#define ALIGN_COST_LOAD 1  /* a single load: the address is not a multiple of its size */
+#define ALIGN_COST_STM 2   /* a store multiple of an even count: not 8-byte aligned */
+#define AREA_COUNTS 3      /* per entry: loads in the spans, stores in them, misaligned */
 
 typedef struct {
     reg_read_fn reg_read;
     stop_fn stop;
-    int mode;      /* 0: alignment, 1: bounds */
+    int mode;      /* 0: alignment, 1: bounds, 2: memory check, 3: area count */
     int n;
     acc_entry *tab;
     /* bounds */
@@ -335,6 +344,12 @@ typedef struct {
     uint32_t f_size[ACHECK_MAX_FOUND];
     int32_t f_op[ACHECK_MAX_FOUND];
     uint8_t f_write[ACHECK_MAX_FOUND];
+    /* area count (mode 3): per entry, loads and stores that start in one of the spans and
+     * misaligned executions; the last hooked instruction and the counters it added to, so
+     * a stop before that instruction ran can take its counts back */
+    uint64_t *area;
+    uint64_t last_pc;
+    uint64_t *last_hit[2];
 } acheck;
 
 static const acc_entry *acc_find(const acheck *c, uint32_t pc)
@@ -477,6 +492,27 @@ static void check_hook(void *uc, uint64_t address, uint32_t isize, void *user)
         mem_access(uc, c, address, e, a);
         return;
     }
+    if (c->mode == 3) {
+        uint64_t *row = &c->area[AREA_COUNTS * (size_t)(e - c->tab)];
+        c->last_pc = address;
+        c->last_hit[0] = c->last_hit[1] = NULL;
+        for (int i = 0; i < c->nspans; i++) {
+            if (c->span_lo[i] <= a && a < c->span_hi[i]) {
+                c->last_hit[0] = &row[e->write];
+                break;
+            }
+        }
+        if ((e->rule == ALIGN_COST_LOAD && (a & (e->size - 1))) ||
+            (e->rule == ALIGN_COST_STM && (a & 7))) {
+            c->last_hit[1] = &row[2];
+        }
+        for (int i = 0; i < 2; i++) {
+            if (c->last_hit[i] != NULL) {
+                (*c->last_hit[i])++;
+            }
+        }
+        return;
+    }
     if (c->mode == 0) {
         if ((a & (uint32_t)(e->need - 1)) == 0) {
             return;
@@ -547,6 +583,14 @@ static PyObject *ac_new(PyObject *self, PyObject *args)
     c->lo = lo;
     c->hi = hi;
     c->current = -1;
+    if (mode == 3) {
+        c->area = calloc(AREA_COUNTS * (size_t)c->n + 1, sizeof(uint64_t));
+        if (c->area == NULL) {
+            free(c->tab);
+            free(c);
+            return PyErr_NoMemory();
+        }
+    }
     if (mode == 2) {
         c->shadow = calloc((size_t)(hi - lo) + 1, 1);
         if (c->shadow == NULL) {
@@ -566,6 +610,7 @@ static PyObject *ac_free(PyObject *self, PyObject *arg)
     }
     free(c->tab);
     free(c->shadow);
+    free(c->area);
     free(c);
     Py_RETURN_NONE;
 }
@@ -681,6 +726,56 @@ static PyObject *ac_take(PyObject *self, PyObject *arg)
     return out;
 }
 
+/* area_counts(check, zero) -> bytes of uint64 (loads and stores in the spans, misaligned)
+ * per entry in pc order; zero clears them (a new run) */
+static PyObject *ac_area_counts(PyObject *self, PyObject *args)
+{
+    PyObject *ptr;
+    int zero;
+    if (!PyArg_ParseTuple(args, "Op", &ptr, &zero)) {
+        return NULL;
+    }
+    acheck *c = acheck_get(ptr);
+    if (c == NULL) {
+        return NULL;
+    }
+    if (c->area == NULL) {
+        PyErr_SetString(PyExc_ValueError, "not an area count");
+        return NULL;
+    }
+    size_t bytes = AREA_COUNTS * (size_t)c->n * sizeof(uint64_t);
+    PyObject *out = PyBytes_FromStringAndSize((const char *)c->area, (Py_ssize_t)bytes);
+    if (out != NULL && zero) {
+        memset(c->area, 0, bytes);
+        c->last_hit[0] = c->last_hit[1] = NULL;
+    }
+    return out;
+}
+
+/* area_uncount(check, pc): a stop hook ended the run before the instruction at pc ran, after
+ * the area hook counted it: take that count back */
+static PyObject *ac_area_uncount(PyObject *self, PyObject *args)
+{
+    PyObject *ptr;
+    unsigned long long pc;
+    if (!PyArg_ParseTuple(args, "OK", &ptr, &pc)) {
+        return NULL;
+    }
+    acheck *c = acheck_get(ptr);
+    if (c == NULL) {
+        return NULL;
+    }
+    int taken = 0;
+    for (int i = 0; i < 2; i++) {
+        if (c->last_hit[i] != NULL && c->last_pc == pc) {
+            (*c->last_hit[i])--;
+            taken = 1;
+        }
+        c->last_hit[i] = NULL;
+    }
+    return PyBool_FromLong(taken);
+}
+
 static PyMethodDef methods[] = {
     {"new", bc_new, METH_VARARGS,
      "new(uc_emu_stop address, code base, code span) -> counter pointer"},
@@ -700,6 +795,12 @@ static PyMethodDef methods[] = {
      "mem_mark(check, lo, hi, set_bits, clear_bits): shadow bits of the memory check"},
     {"mem_state", ac_mem_state, METH_VARARGS,
      "mem_state(check, suspended, stack_limit)"},
+    {"area_counts", ac_area_counts, METH_VARARGS,
+     "area_counts(check, zero) -> (loads, stores in the spans, misaligned) per entry as "
+     "bytes of uint64"},
+    {"area_uncount", ac_area_uncount, METH_VARARGS,
+     "area_uncount(check, pc) -> True when the count of the unexecuted access at pc was taken "
+     "back"},
     {"check_take", ac_take, METH_O,
      "check_take(check) -> [(pc, address, size, is_write, op)] since the last take"},
     {NULL, NULL, 0, NULL},

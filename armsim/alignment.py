@@ -68,7 +68,7 @@ class Access:
     operand objects are slow to read in a hook that runs per execution)."""
 
     __slots__ = ("base", "index", "shift", "disp", "post", "need", "write", "down", "size",
-                 "pc_base")
+                 "pc_base", "rule")
 
     def __init__(self, insn: Any) -> None:
         name = base_name(insn)
@@ -78,6 +78,7 @@ class Access:
         regs = [o for o in insn.operands if o.type == arm.ARM_OP_REG]
         self.down = name.endswith("db")
         self.pc_base: int | None = None
+        self.rule = 0  # the area count's misalignment rule (datamem.py), 0: none
         if mem:
             m = mem[0].mem
             if m.base == arm.ARM_REG_PC:  # literal: Align(PC + 4, 4) of this instruction
@@ -139,15 +140,16 @@ def uc_reg(cs_reg: int) -> int:
 
 
 #: One armsim._blockcount acc_entry: pc, base, index, shift, disp, size, need, post, down,
-#: write (the C struct's layout).
-_ENTRY = struct.Struct("<IiiiiIBBBBB3x")
-ALIGN, BOUNDS, MEMORY = 0, 1, 2
+#: write, sp, rule (the C struct's layout).
+_ENTRY = struct.Struct("<IiiiiIBBBBBB2x")
+ALIGN, BOUNDS, MEMORY, AREA = 0, 1, 2, 3
 
 
 class NativeCheck:
     """The C code hook of armsim._blockcount on the given instructions: no Python runs per
-    access. ``mode`` is ALIGN or BOUNDS (stores into [lo, hi) outside the running op's
-    spans)."""
+    access. ``mode`` is ALIGN, BOUNDS (stores into [lo, hi) outside the running op's
+    spans), MEMORY (memcheck.py) or AREA (per instruction, the accesses that start in the
+    spans: datamem.py)."""
 
     def __init__(self, uc: Uc, accesses: dict[int, Access], mode: int, lo: int = 0,
                  hi: int = 0) -> None:
@@ -160,7 +162,7 @@ class NativeCheck:
         entries = b"".join(
             _ENTRY.pack(pc, a.base, -1 if a.index is None else a.index, a.shift, a.disp,
                         a.size, a.need, int(a.post), int(a.down), int(a.write),
-                        int(a.base == SP_REG))
+                        int(a.base == SP_REG), a.rule)
             for pc, a in sorted(accesses.items()))
         stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
         read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
@@ -175,6 +177,15 @@ class NativeCheck:
     def set_op(self, op: int | None, spans: list[tuple[int, int]]) -> None:
         """The running op (None: none) and the spans it may write."""
         self._n.check_set_op(self._ptr, -1 if op is None else op, spans)
+
+    def area_counts(self, zero: bool = False) -> bytes:
+        """AREA mode: (loads, stores) per instruction in address order, as uint64 bytes."""
+        return self._n.area_counts(self._ptr, zero)  # type: ignore[no-any-return]
+
+    def area_uncount(self, pc: int) -> bool:
+        """AREA mode: the run stopped before the instruction at ``pc`` ran, after it was
+        counted: take the count back (True when there was one)."""
+        return bool(self._n.area_uncount(self._ptr, pc))
 
     def take(self) -> list[tuple[int, int, int, int, int]]:
         """(pc, address, size, is_write, op) found since the last take."""

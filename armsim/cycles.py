@@ -98,6 +98,8 @@ class BlockCost:
         unaligned_start: its first instruction is a 32-bit one at a halfword address (a
             branch to it costs one more refill cycle on the M3/M4)
         code_bytes: its length (sequential flash fetch)
+        younger: instructions issued in the second slot of a cycle (M7; an unaligned load
+            there costs one more, datamem.py)
     """
 
     base: float
@@ -107,6 +109,7 @@ class BlockCost:
     mispredict: float = 0.0
     unaligned_start: bool = False
     code_bytes: int = 0
+    younger: tuple[int, ...] = ()
 
 
 def block_cost(code: bytes, address: int, t: Timing, entry: State = CLEAN) -> BlockCost:
@@ -118,7 +121,7 @@ def block_cost(code: bytes, address: int, t: Timing, entry: State = CLEAN) -> Bl
     literal = sum(1 for o in ops if o.mem == "literal" and o.kind in ("load", "loadd"))
     unaligned = bool(ops) and ops[0].size == 4 and ops[0].address % 4 == 2
     return BlockCost(c.base, end, literal, c.exit, c.mispredict,
-                     unaligned and t.model == "m34", len(code))
+                     unaligned and t.model == "m34", len(code), c.younger)
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class CycleEstimate:
 
 def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
              wait_states: int = 0, memo: dict | None = None,
-             fetch: "Fetch | None" = None) -> CycleEstimate:
+             fetch: "Fetch | None" = None, extra: np.ndarray | None = None) -> CycleEstimate:
     """Cycles for a run: base costs, taken-branch refills, flash wait states.
 
     A conditional branch's taken count is inferred from flow: the executions of blocks that
@@ -142,7 +145,8 @@ def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
     block falling into it without a branch leaves in flight. ``memo`` (block key, or block
     key and entry state -> cost) spares re-reading and re-costing blocks seen before.
     ``fetch`` (flash.py) sets the flash timing; ``wait_states`` alone means W wait states
-    with the prefetch hiding sequential fetch.
+    with the prefetch hiding sequential fetch. ``extra`` adds cycles per block found at run
+    time (the M7's loads from AXI SRAM: datamem.py).
     """
     if fetch is None:
         fetch = Fetch(wait_states)
@@ -228,6 +232,8 @@ def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
                 if memo is not None:
                     memo[key] = c2  # type: ignore[index]
             out[j] += (c2.base - costs[j].base) * not_taken[i] * weight[j]
+    if extra is not None:
+        out += extra
     return CycleEstimate(cpu, out, float(out.sum()), wait_states)
 
 

@@ -22,10 +22,12 @@ from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_
                      UC_ERR_EXCEPTION, Uc, UcError)
 from unicorn import arm_const as A
 
-from . import crash, disasm
+from . import crash, cycles, disasm
 from .alignment import ALIGNED_ONLY, AlignmentCheck
-from .counting import BlockCounter, make_counter
+from .counting import BlockCounter, make_counter, native_available
 from .cpus import CpuVariant
+from .datamem import (AccessCount, block_stalls, data_timing_for, pc_cycles,
+                      unaligned_load_pcs)
 from .elf import ElfImage
 from .debugregs import DebugRegisters
 from .debugregs import region as debug_region
@@ -48,9 +50,9 @@ CPUID = 0xE000ED00
 CPACR = 0xE000ED88
 #: QEMU's exception number for a coprocessor (FPU) access while disabled (NOCP).
 EXCP_NOCP = 17
-#: ARMv7-M/ARMv8-M instructions whose accesses must be word (halfword for the H forms)
-#: aligned whatever CCR.UNALIGN_TRP says (ARMv7-M ARM, A3.2.1): the rest may be unaligned.
 DEFAULT_MAX_INSTRUCTIONS = 50_000_000
+#: Machine.snapshot(): block executions, instructions taken back, slow-memory accesses
+Snapshot = tuple[dict[int, int], dict[int, int], "np.ndarray | None"]
 DEFAULT_TIMEOUT_S = 30.0
 
 _PERMS = {"r": UC_PROT_READ, "w": UC_PROT_WRITE, "x": UC_PROT_EXEC}
@@ -196,6 +198,15 @@ class Machine:
             if self.check_alignment and code and self.cpu.arch != "armv6-m" else None)
         self.guard = self._guard_page()
         self.unmodelled: Unmodelled | None = None
+        #: how the estimate costs loads by memory (the M7's DTCM against AXI SRAM; None on
+        #: parts where all SRAM is alike), and on an M7 the count of the run-time address
+        #: facts it pays for: accesses to slow memory, misaligned ones (datamem.py)
+        model = cycles.timing_for(self.cpu.name).model
+        self.data_timing = data_timing_for(self.mcu, model)
+        self.accesses: AccessCount | None = (
+            AccessCount(uc, self.image, self.data_timing.slow if self.data_timing else ())
+            if model == "m7" and code and self.counting != "none" and native_available()
+            else None)
         self.begin()
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         # fault hooks watch only where a fault can happen, so SRAM stores stay on Unicorn's
@@ -233,11 +244,11 @@ class Machine:
     def cycles_so_far(self) -> float:
         """Estimated cycles of the instructions executed so far: every block the run has
         entered, less the block tails that stops inside blocks took back."""
-        from . import cycles
 
         keys, counts = self.counter.arrays()
-        total = cycles.estimate(self.cpu.name, keys, counts, self._code,
-                                memo=self._cost_memo).total if keys.size else 0.0
+        total = cycles.estimate(self.cpu.name, keys, counts, self._code, memo=self._cost_memo,
+                                extra=self.data_stalls(keys, counts)).total \
+            if keys.size else 0.0
         return max(total - self._back_cycles, 0.0)
 
     def _forget_code(self) -> None:
@@ -257,7 +268,6 @@ class Machine:
         """Estimated cycles of the run so far, up to the instruction of the running block
         (which starts at ``block_pc``) that accesses ``address`` (found by
         :func:`disasm.access_insn`, in order within one execution of the block)."""
-        from . import cycles
 
         total = self.cycles_so_far()
         a0, size = self.counter.last()
@@ -446,10 +456,42 @@ class Machine:
         total = int(np.dot(counts, icounts)) if keys.size else 0
         return keys, counts, icounts, total + sum(self._adjust.values())
 
-    def snapshot(self) -> tuple[dict[int, int], dict[int, int]]:
-        """Block executions so far (key -> count) and instructions taken back (address -> n)."""
+    def snapshot(self) -> Snapshot:
+        """Block executions so far (key -> count), instructions taken back (address -> n)
+        and the run-time address facts per load/store instruction (None: not counted)."""
         keys, counts = self.counter.arrays()
-        return {int(k): int(n) for k, n in zip(keys, counts)}, dict(self._adjust)
+        return ({int(k): int(n) for k, n in zip(keys, counts)}, dict(self._adjust),
+                self.accesses.counts() if self.accesses is not None else None)
+
+    def data_stalls(self, keys: np.ndarray, counts: np.ndarray,
+                    rows: np.ndarray | None = None) -> np.ndarray | None:
+        """Per-block cycles of the run-time address facts (datamem.py: slow-memory loads,
+        misaligned accesses on the M7) for the blocks ``keys`` run ``counts`` times, from
+        ``rows`` (default: the whole run so far); None: none counted."""
+        if self.accesses is None:
+            return None
+        if rows is None:
+            rows = self.accesses.counts()
+        return block_stalls(keys, counts, self.accesses.pcs,
+                            pc_cycles(self.accesses, rows, self.data_timing,
+                                      self.younger_loads(keys, rows)))
+
+    def younger_loads(self, keys: np.ndarray, rows: np.ndarray) -> frozenset[int]:
+        """The loads of ``rows`` that ran unaligned and that the M7 model issues in the
+        second slot of a pair, in the blocks ``keys`` that hold them (costed from a clean
+        entry)."""
+        assert self.accesses is not None
+        pcs = unaligned_load_pcs(self.accesses, rows)
+        if not pcs.size or not len(keys):
+            return frozenset()
+        addrs = (keys >> np.uint64(32)).astype(np.int64)
+        sizes = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        holds = np.searchsorted(pcs, addrs + sizes) > np.searchsorted(pcs, addrs)
+        timing = cycles.timing_for(self.cpu.name)
+        out: set[int] = set()
+        for a, size in zip(addrs[holds].tolist(), sizes[holds].tolist()):
+            out.update(cycles.cached_block_cost(timing, self._code(a, size), a).younger)
+        return frozenset(out.intersection(pcs.tolist()))
 
     @property
     def executed(self) -> int:
@@ -569,6 +611,8 @@ class Machine:
               timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """Start counting a new run (counts, budget and limits) and reset the CPU."""
         self.counter.reset(max_instructions, timeout_s)
+        if getattr(self, "accesses", None) is not None:
+            self.accesses.counts(zero=True)
         if self.semihost is not None:
             self.semihost.exit = None
         self._adjust: dict[int, int] = {}
@@ -686,6 +730,7 @@ class Machine:
         if self._intno is not None:
             raise self._fault_error(None)
         if hit:
+            self._not_run(self.pc)
             self._take_back(hit[0])
             self.stopped_by = "stop" if stop is not None and hit[0] == stop & ~1 \
                 else "breakpoint"
@@ -696,6 +741,7 @@ class Machine:
             return self.pc
         if max_steps is not None and self.pc != self.stop and not self.counter.over_budget() \
                 and not self.counter.timed_out() and not uc.query(UC_QUERY_TIMEOUT):
+            self._not_run(self.pc)
             self._take_back(self.pc)
             self.stopped_by = "steps"
             return self.pc
@@ -707,6 +753,12 @@ class Machine:
                 raise self._limit_error("time limit", f"{self._timeout_s:g} s")
             raise self._fault_error(None)
         return self.pc
+
+    def _not_run(self, pc: int) -> None:
+        """A code hook (a stop, the step count) ended the run at ``pc`` before its
+        instruction ran, after the access count's hook had counted it: take that back."""
+        if self.accesses is not None:
+            self.accesses.uncount(pc)
 
     @property
     def exited(self) -> bool:
@@ -774,7 +826,6 @@ class Machine:
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
         self._adjust[address] = self._adjust.get(address, 0) - n
         self.taken_back_tails[address] = a0 + size - address
-        from . import cycles
         from .profile import taken_back_cycles
 
         self._back_cycles += taken_back_cycles(self, address, cycles.timing_for(self.cpu.name))

@@ -21,7 +21,8 @@ import numpy as np
 from . import cycles
 from .cpus import CpuVariant, get_cpu
 from .elf import ElfImage
-from .emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine
+from .datamem import summary
+from .emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, Snapshot
 from .errors import ArmsimError, EmulatorFault
 from .mcu import Mcu, get_mcu
 from .semihost import Semihost
@@ -135,6 +136,7 @@ class Window:
         start, end: the two addresses, and how they were named
         instructions: executed in [start, end) (exact)
         cycles_estimate: their estimated cycles
+        data_memory: their M7 run-time address facts (datamem.summary), or None
     """
 
     start: int
@@ -143,6 +145,7 @@ class Window:
     end_name: str
     instructions: int
     cycles_estimate: float
+    data_memory: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ class ImageRun:
         semihosting: calls per operation
         findings: memory-check findings (``check_memory``)
         window: the ``--between`` figures (None: not asked, or START/END not reached)
+        data_memory: on an M7, loads and stores in AXI SRAM and misaligned accesses, and
+            their cycles (datamem.summary); None on other cores
     """
 
     elf: Path
@@ -192,6 +197,7 @@ class ImageRun:
     findings: list[Any] = field(default_factory=list)
     machine: Machine | None = None
     window: Window | None = None
+    data_memory: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys for ``--json``."""
@@ -215,7 +221,9 @@ class ImageRun:
                 "start": f"0x{self.window.start:08X}", "end": f"0x{self.window.end:08X}",
                 "start_name": self.window.start_name, "end_name": self.window.end_name,
                 "instructions": self.window.instructions,
-                "cycles_estimate": round(self.window.cycles_estimate, 1)}}
+                "cycles_estimate": round(self.window.cycles_estimate, 1),
+                "data_memory": self.window.data_memory},
+            "data_memory": self.data_memory}
 
 
 #: Tag_CPU_arch (ARM ELF build attributes) -> the CPU variant a generic part runs it on.
@@ -319,7 +327,7 @@ class ImageRunner:
         m = self.machine
         notes: list[str] = list(self.warnings)
         stop: Stop
-        marks: list[tuple[dict[int, int], dict[int, int]]] = []
+        marks: list[Snapshot] = []
         if between is not None:
             until = between[0]
         try:
@@ -362,8 +370,8 @@ class ImageRunner:
         if self.semihost.exit is not None:
             status = self.semihost.exit.status
         keys, counts, icounts, total = m._block_counts()
-        est = cycles.estimate(self.cpu.name, keys, counts, m.read, fetch=self.fetch) \
-            if keys.size else None
+        est = cycles.estimate(self.cpu.name, keys, counts, m.read, fetch=self.fetch,
+                              extra=m.data_stalls(keys, counts)) if keys.size else None
         functions = self._functions(keys, counts, icounts, est)
         out = {k: v for k, v in self.semihost.output.items() if v}
         for port, data in m.debug.itm.items():
@@ -395,10 +403,18 @@ class ImageRunner:
         return ImageRun(self.image.path, self.cpu, self.mcu, started or m.start_note, stop,
                         status, total, est.total if est is not None else 0.0, functions,
                         self._peak(), result_reads, out, notes, dict(self.semihost.calls),
-                        findings, m, window)
+                        findings, m, window, self._data_memory(m.snapshot()[2]))
 
-    def _window(self, between: tuple[int, int],
-                marks: list[tuple[dict[int, int], dict[int, int]]]) -> Window:
+    def _data_memory(self, rows: np.ndarray | None) -> dict[str, Any] | None:
+        """The M7's run-time address facts in ``rows`` (datamem.py); None where not
+        counted (another core)."""
+        m = self.machine
+        if m.accesses is None or rows is None:
+            return None
+        keys, counts, _ic, _t = m._block_counts()
+        return summary(m.accesses, rows, m.data_timing, m.younger_loads(keys, rows))
+
+    def _window(self, between: tuple[int, int], marks: list[Snapshot]) -> Window:
         """Instructions and estimated cycles between the two snapshots of ``--between``."""
         from .profile import taken_back_cycles, window_counts
 
@@ -407,14 +423,16 @@ class ImageRunner:
         keys = np.array(list(counts), np.uint64)
         vals = np.array(list(counts.values()), np.uint64)
         instr = sum(n * m.instructions_in(k >> 32, k & 0xFFFFFFFF) for k, n in counts.items())
-        cyc = cycles.estimate(self.cpu.name, keys, vals, m.read, fetch=self.fetch).total \
+        rows = None if marks[0][2] is None or marks[1][2] is None else marks[1][2] - marks[0][2]
+        cyc = cycles.estimate(self.cpu.name, keys, vals, m.read, fetch=self.fetch,
+                              extra=m.data_stalls(keys, vals, rows)).total \
             if len(keys) else 0.0
         timing = cycles.timing_for(self.cpu.name)
         instr += sum(adjust.values())
         cyc -= sum(taken_back_cycles(m, a, timing) for a in adjust)
         start, end = between
         return Window(start, end, m.image.describe(start), m.image.describe(end), int(instr),
-                      float(cyc))
+                      float(cyc), self._data_memory(rows))
 
     def _stop(self, reason: str, pc: int, detail: str) -> Stop:
         where = self.image.describe(pc)

@@ -13,6 +13,28 @@ SCS_SIZE = 0x1000
 
 
 @dataclass(frozen=True)
+class Area:
+    """One data memory inside a part's SRAM block, typed by how the core reaches it.
+
+    Attributes:
+        name: the part's name for it (DTCM, SRAM1 ...)
+        base, size: where it is
+        bus: "tcm" (the core's tightly coupled interface: no wait, no cache) or "axi"
+            (the M7's AXI master, behind the L1 data cache)
+    """
+
+    name: str
+    base: int
+    size: int
+    bus: str
+
+    @property
+    def end(self) -> int:
+        """One past its last byte."""
+        return self.base + self.size
+
+
+@dataclass(frozen=True)
 class Mcu:
     """A microcontroller's memories (the SRAM block the seed layout at 0x20000000 can use)."""
 
@@ -28,6 +50,13 @@ class Mcu:
     core: str = "m4f"
     #: core clock in Hz a script's swatch(seconds) and CCLK use (the part's maximum)
     clock_hz: float = 100e6
+    #: the SRAM block's memories by bus, where they differ in timing (the M7's DTCM and
+    #: AXI SRAM); empty: one uniform SRAM
+    areas: tuple[Area, ...] = ()
+
+    def area_at(self, address: int) -> Area | None:
+        """The typed memory holding ``address``, if the part lists one."""
+        return next((a for a in self.areas if a.base <= address < a.end), None)
 
     @property
     def stack_top(self) -> int:
@@ -57,9 +86,14 @@ MCUS: dict[str, Mcu] = {
             core="m4f", clock_hz=168e6),
         Mcu("nrf52840", "nRF52840: 1 MiB flash, 256 KiB RAM", 0x00000000, 1024 * KIB,
             0x20000000, 256 * KIB, core="m4f", clock_hz=64e6),
+        # RM0385 2.2.2 (memory map): DTCM-RAM on the core's TCM interface, SRAM1 and SRAM2 on
+        # the AXI bus matrix, one contiguous block from 0x20000000
         Mcu("stm32f746", "STM32F746NG: 1 MiB flash, 320 KiB DTCM+SRAM1+SRAM2",
             0x08000000, 1024 * KIB, 0x20000000, 320 * KIB, flash_aliases=(0x00000000,),
-            core="m7", clock_hz=216e6),
+            core="m7", clock_hz=216e6,
+            areas=(Area("DTCM", 0x20000000, 64 * KIB, "tcm"),
+                   Area("SRAM1", 0x20010000, 240 * KIB, "axi"),
+                   Area("SRAM2", 0x2004C000, 16 * KIB, "axi"))),
         Mcu("lpc1768", "LPC1768: 512 KiB flash, 32 KiB local SRAM at 0x10000000 "
             "(AHB SRAM 0x2007C000, 32 KiB)", 0x00000000, 512 * KIB, 0x2007C000, 32 * KIB,
             core="m3", clock_hz=100e6),

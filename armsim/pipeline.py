@@ -181,11 +181,13 @@ class Cost:
         base: cycles of its instructions (no branch refill, no wait states)
         exit: the state it leaves for a block that follows it without a branch
         mispredict: cycles a mispredicted final branch costs (M7), else 0
+        younger: addresses of the instructions issued in the second slot of a cycle (M7)
     """
 
     base: float
     exit: State
     mispredict: float
+    younger: tuple[int, ...] = ()
 
 
 def _region(op: Op) -> str:
@@ -320,6 +322,7 @@ def cost_m7(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
     prev: Op | None = None
     last_flags = -10.0
     mispredict = 0.0
+    younger: list[int] = []
     for op in ops:
         need = 0.0
         for r in op.src | op.agu:
@@ -330,6 +333,7 @@ def cost_m7(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
         if slot_free and prev is not None and m7_pairs(prev, op) and need <= cycle - 1:
             at = cycle - 1  # issue beside prev
             slot_free = False
+            younger.append(op.address)
         else:
             at = max(cycle, need)
             slot_free = True
@@ -354,7 +358,7 @@ def cost_m7(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
         prev = op
     end = cycle
     pending_out = tuple(sorted((r, max(c - end, 0.0)) for r, c in ready.items() if c > end))
-    return Cost(end, ("m7", pending_out, ""), mispredict)
+    return Cost(end, ("m7", pending_out, ""), mispredict, tuple(younger))
 
 
 def cost_block(model: str, ops: tuple[Op, ...], t: "Timing", entry: State = CLEAN) -> Cost:

@@ -16,6 +16,8 @@ from . import cycles as C
 from . import disasm
 from .codegen import FINISH
 from .codegen.firmware import MIN_STACK
+from .datamem import summary
+from .emulator import Snapshot
 from .flash import Fetch
 from .graph import op_macs
 from .session import Session
@@ -104,6 +106,9 @@ class Profile:
     hotspots: list[Hotspot] = field(default_factory=list)
     #: the flash timing applied (flash.py), in words
     flash: str = ""
+    #: on an M7, loads and stores in AXI SRAM and misaligned accesses, and their cycles
+    #: (datamem.summary); None on other cores
+    data_memory: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys for --json."""
@@ -117,8 +122,7 @@ def _delta(now: dict[int, int], before: dict[int, int]) -> dict[int, int]:
     return {k: n - before.get(k, 0) for k, n in now.items() if n - before.get(k, 0)}
 
 
-def window_counts(m: Any, before: tuple[dict[int, int], dict[int, int]],
-                  after: tuple[dict[int, int], dict[int, int]]
+def window_counts(m: Any, before: Snapshot, after: Snapshot
                   ) -> tuple[dict[int, int], dict[int, int]]:
     """Block executions (key -> n) and instructions taken back (address -> negative n)
     between two :meth:`Machine.snapshot` calls: exactly what ran in between."""
@@ -166,7 +170,7 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
         entry = s.entry_address()
         segments = [STARTUP, NETWORK_ROW] if entry is not None else [NETWORK_ROW]
         stops = [entry] if entry is not None else []
-    snaps = [({}, {})]
+    snaps: list[Snapshot] = [({}, {}, None)]
     for addr in stops:
         m.go(stop=addr)
         snaps.append(m.snapshot())
@@ -183,7 +187,12 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
         counts, adjust = window_counts(m, snaps[i], snaps[i + 1])
         keys = np.array(list(counts), np.uint64)
         vals = np.array(list(counts.values()), np.uint64)
-        est = C.estimate(cpu, keys, vals, m.read, fetch=fetch) if len(keys) else None
+        after = snaps[i + 1][2]
+        rows = None if after is None else after - snaps[i][2] if snaps[i][2] is not None \
+            else after
+        est = C.estimate(cpu, keys, vals, m.read, fetch=fetch,
+                         extra=m.data_stalls(keys, vals, rows) if rows is not None else None) \
+            if len(keys) else None
         s_instr, s_cyc = 0, 0.0
         for j, (k, n) in enumerate(counts.items()):
             a, size = k >> 32, k & 0xFFFFFFFF
@@ -247,7 +256,10 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
         finish={"instructions": seg_cost.get(FINISH_ROW, (0, 0.0))[0],
                 "cycles_estimate": seg_cost.get(FINISH_ROW, (0, 0.0))[1]},
         functions=functions, footprint=footprint(s, peak_stack),
-        hotspots=_hotspots(m, block_totals, total, hotspots))
+        hotspots=_hotspots(m, block_totals, total, hotspots),
+        data_memory=None if m.accesses is None or snaps[-1][2] is None
+        else summary(m.accesses, snaps[-1][2], m.data_timing,
+                     m.younger_loads(stats.keys, snaps[-1][2])))
 
 
 def _op_bytes(s: Session, i: int) -> tuple[int, int]:

@@ -184,6 +184,28 @@ def add_flash(p: argparse.ArgumentParser) -> None:
                    "--clock-mhz, the part's wait states come from its table")
 
 
+def add_data_memory(p: argparse.ArgumentParser) -> None:
+    """--sram-latency and --dcache: the M7's loads from AXI SRAM in the cycle estimate."""
+    p.add_argument("--sram-latency", type=non_negative_int, metavar="CYCLES",
+                   help="on an M7 part with DTCM and AXI SRAM (stm32f746): extra cycles per "
+                   "load from AXI SRAM with the data cache off, as measured on the board "
+                   "(default: counted and reported, not costed; no source gives the figure)")
+    p.add_argument("--dcache", choices=("on", "off"),
+                   help="the M7's L1 data cache (default: off, as out of reset); on: AXI "
+                   "SRAM loads cost as cache hits")
+
+
+def apply_data_timing(args: argparse.Namespace, machine: Any) -> None:
+    """Set the machine's data-memory timing from --sram-latency and --dcache (exit 2 where
+    the part has no TCM/AXI split)."""
+    from ..cycles import timing_for
+    from ..datamem import data_timing_for
+
+    machine.data_timing = data_timing_for(machine.mcu, timing_for(machine.cpu.name).model,
+                                          getattr(args, "sram_latency", None),
+                                          getattr(args, "dcache", None))
+
+
 def fetch_timing(args: argparse.Namespace, mcu: Any) -> Any:
     """The flash timing of the cycle estimate: --wait-states (prefetch on), else the MCU
     preset's table at --clock-mhz (default: its reset clock) and --flash-accel."""

@@ -53,12 +53,19 @@ def add_parser(sub: Any) -> None:
                     help="print the estimated time at this clock, and take the part's flash "
                     "wait states at it (default: its reset clock)")
     C.add_flash(pr)
+    C.add_data_memory(pr)
     pr.add_argument("--top", type=C.non_negative_int, default=10, help="hot spots to list")
     C.add_elf_no_host(pr)
     C.add_tolerances(pr)
     C.add_sources(pr)
     C.add_limits(pr)
     pr.set_defaults(func=run)
+
+
+def _profile(args: argparse.Namespace, s: Any, x: np.ndarray) -> P.Profile:
+    """One profile with the memory timing the options give (flash, and the M7's SRAM)."""
+    C.apply_data_timing(args, s.machine)
+    return P.profile(s, x, C.fetch_timing(args, s.mcu), args.top)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             s, keras, x, label = mr.session, mr.keras, case.x, case.name
             if mr.graph.quantized:
                 x, host_out = _int8_input(mr, x)
-        prof = P.profile(s, x, C.fetch_timing(args, s.mcu), args.top)
+        prof = _profile(args, s, x)
         if host_out is None and keras is not None:
             host_out = host.predict(keras, x[np.newaxis])[0]
         cmp = None if host_out is None else compare.compare(
@@ -189,11 +196,11 @@ def compare_dtypes(args: argparse.Namespace) -> int:
     rows = []
     mr = C.model_run(args, ref)
     case = C.cases(args, mr.graph)[0][0]
-    pf = P.profile(mr.session, case.x, C.fetch_timing(args, mr.session.mcu), args.top)
+    pf = _profile(args, mr.session, case.x)
     qargs = argparse.Namespace(**{**vars(args), "model": qref.path, "kernels": "optimized"})
     mq = C.model_run(qargs, qref, cpu_name=mr.cpu.name)
     xq, host_q = _int8_input(mq, case.x.astype(np.float32))
-    pq = P.profile(mq.session, xq, C.fetch_timing(args, mq.session.mcu), args.top)
+    pq = _profile(args, mq.session, xq)
     exact = bool(np.array_equal(np.array(pq.outputs), host_q))
     for dtype, prof in (("float32", pf), ("int8", pq)):
         rows.append({"dtype": dtype, "profile": prof})

@@ -316,6 +316,8 @@ def profile(prof: Any, cmp: Any, label: str, clock: float | None) -> None:
               f"peak stack {ram['stack_peak']:,}) of {fp['mcu_sram']:,} on {fp['mcu']}: "
               + ("fits" if fp["fits"] else "DOES NOT FIT: " + "; ".join(fp["fit_problems"])),
               markup=False)
+    if prof.data_memory is not None:
+        con.print(data_memory(prof.data_memory), markup=False)
     if clock:
         con.print(f"at {clock:g} MHz: about {prof.total_cycles_estimate / clock / 1000:.3f} ms "
                   "per inference (estimate)", markup=False)
@@ -450,7 +452,11 @@ def image_run(res: Any, functions: int) -> None:
     w = res.window
     if w is not None:
         c.print(escape(f"between {w.start_name} and {w.end_name}: {w.instructions:,} "
-                       f"instructions (exact), {w.cycles_estimate:,.0f} cycles (estimate)"))
+                       f"instructions (exact), {w.cycles_estimate:,.0f} cycles (estimate)"
+                       + (f", {w.data_memory['loads']:,} loads in AXI SRAM"
+                          if w.data_memory and "loads" in w.data_memory else "")))
+        if w.data_memory:
+            c.print(escape(f"  between them, {data_memory(w.data_memory)}"))
     if functions and res.functions:
         t = table("cost per function", ["function", "calls", "instructions", "%", "cycles (est.)"],
                   {"calls", "instructions", "%", "cycles (est.)"})
@@ -471,3 +477,16 @@ def image_run(res: Any, functions: int) -> None:
         note(f"memory check: {f.message()}")
     if res.findings:
         note(f"memory check: {len(res.findings)} finding(s)")
+
+
+def data_memory(d: dict[str, Any]) -> str:
+    """One line on an M7 run's run-time address facts (datamem.summary)."""
+    parts = []
+    if "loads" in d:
+        names = "+".join(a.split()[0] for a in d["areas"])
+        parts.append(f"{d['loads']:,} loads and {d['stores']:,} stores in {names}, "
+                     f"+{d['cycles']:,.0f} cycles")
+    parts.append(f"{d['unaligned_loads']:,} unaligned loads and {d['odd_multi_stores']:,} "
+                 f"even-count STM/PUSH off 8-byte alignment, +{d['alignment_cycles']:,.0f} "
+                 "cycles")
+    return f"data memory: {'; '.join(parts)} ({d['note']})"

@@ -63,6 +63,7 @@ def add_parser(sub: Any) -> None:
                    help="the core clock: the part's flash wait states at it enter the cycle "
                    "estimate (default: its reset clock)")
     C.add_flash(s)
+    C.add_data_memory(s)
     s.set_defaults(func=run)
 
 
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     C.refuse(bool(args.until) and bool(args.between), "--between stops at its END: leave "
              "out --until")
     r.fetch = C.fetch_timing(args, r.mcu)
+    C.apply_data_timing(args, r.machine)
     until = r.symbol_address(args.until, "--until") if args.until else None
     between = None if not args.between else (
         r.symbol_address(args.between[0], "--between START"),
@@ -122,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
             render.note(f"unmodelled peripherals: {p}")
         if r.fetch.wait_states:
             render.note(f"cycle estimate with {r.fetch.note}")
+        if res.data_memory is not None:
+            render.note(render.data_memory(res.data_memory))
         if cmp_row is not None:
             render.note(f"--compare {args.compare}: max abs diff {cmp_row['max_abs_diff']:.3g}, "
                         f"{'agrees' if cmp_row['agree'] else 'DISAGREES'} with the model "
