@@ -100,6 +100,8 @@ class BlockCost:
         code_bytes: its length (sequential flash fetch)
         younger: instructions issued in the second slot of a cycle (M7; an unaligned load
             there costs one more, datamem.py)
+        target: where its final unconditional B goes, when it issued with the second slot of
+            its cycle free (M7: the target's first instruction may take that slot), else None
     """
 
     base: float
@@ -110,6 +112,7 @@ class BlockCost:
     unaligned_start: bool = False
     code_bytes: int = 0
     younger: tuple[int, ...] = ()
+    target: int | None = None
 
 
 def block_cost(code: bytes, address: int, t: Timing, entry: State = CLEAN) -> BlockCost:
@@ -120,8 +123,9 @@ def block_cost(code: bytes, address: int, t: Timing, entry: State = CLEAN) -> Bl
     end = (ops[-1].end or "none") if ops else "none"
     literal = sum(1 for o in ops if o.mem == "literal" and o.kind in ("load", "loadd"))
     unaligned = bool(ops) and ops[0].size == 4 and ops[0].address % 4 == 2
+    target = ops[-1].offset if ops and c.slot_after else None
     return BlockCost(c.base, end, literal, c.exit, c.mispredict,
-                     unaligned and t.model == "m34", len(code), c.younger)
+                     unaligned and t.model == "m34", len(code), c.younger, target)
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,20 @@ def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
     if t.model == "m7":  # mispredictions: a loop's exit, or the rarer way of a branch
         pen = np.fromiter((c.mispredict for c in costs), np.float64, len(costs))
         out += np.where(cond, np.minimum(taken, n - taken) * pen, 0.0)
+        # an unconditional B with a free slot: its target's first instruction may issue
+        # beside it, on every execution
+        for i, c in enumerate(costs):
+            if c.target is None:
+                continue
+            for j in np.flatnonzero(addrs == c.target):
+                a, sz = int(addrs[j]), int(sizes[j])
+                key = (int(keys[j]), pipeline.BRANCH_SLOT)
+                c2 = memo.get(key) if memo is not None else None  # type: ignore[call-overload]
+                if c2 is None:
+                    c2 = block_cost(read(a, sz), a, t, ("m7", (), pipeline.BRANCH_SLOT))
+                    if memo is not None:
+                        memo[key] = c2  # type: ignore[index]
+                out[j] += (c2.base - costs[j].base) * n[i] * weight[j]
     # what a block left in flight reaches the block it falls into (no branch between)
     carry = [i for i, c in enumerate(costs) if c.end == "none" and c.exit != CLEAN and hit[i]]
     for i in carry:

@@ -145,6 +145,8 @@ def _op(insn: capstone.CsInsn) -> Op:
     writes_pc = PC in written or (regs and regs[0] == PC and kind in ("alu", "load"))
     if kind == "branch":
         end = "cond" if (name != "b" or insn.cc != AL) else "taken"
+        imms = [o.imm for o in insn.operands if o.type == arm.ARM_OP_IMM]
+        offset = imms[-1] if imms else 0  # a direct branch's target address
     elif kind in ("call", "table") or writes_pc and kind in ("alu", "load", "multi_load"):
         end = "taken"
     fp_double = kind.startswith("fp") and any(
@@ -182,12 +184,15 @@ class Cost:
         exit: the state it leaves for a block that follows it without a branch
         mispredict: cycles a mispredicted final branch costs (M7), else 0
         younger: addresses of the instructions issued in the second slot of a cycle (M7)
+        slot_after: the final instruction is an unconditional B that issued with the second
+            slot of its cycle free: its target's first instruction may take it (M7)
     """
 
     base: float
     exit: State
     mispredict: float
     younger: tuple[int, ...] = ()
+    slot_after: bool = False
 
 
 def _region(op: Op) -> str:
@@ -277,6 +282,13 @@ _M7_MUL = {"mul", "mac", "mac64"}
 _M7_FP = {"fp_alu", "fp_mac", "fp_div", "fp_sqrt"}
 
 
+#: The M7 entry state of a block reached by a predicted branch that left its slot free.
+BRANCH_SLOT = "slot"
+#: The branch before such a block, as m7_pairs sees it: it pairs with what may follow it.
+_BRANCH = Op("b", 0, 2, "alu", frozenset(), frozenset(), frozenset(), "", 0, 0, "", False,
+             False)
+
+
 def m7_pairs(a: Op, b: Op) -> bool:
     """True when ``b`` may issue in the same cycle as the older ``a`` (measured facts)."""
     if a.kind in _M7_NO_PAIR or b.kind in _M7_NO_PAIR:
@@ -314,12 +326,15 @@ def cost_m7(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
     """Cortex-M7: in-order dual issue. An instruction issues when its operands are ready; it
     takes the second slot of the cycle beside the one before it if the pair is allowed.
     ``entry`` carries the registers still in flight (register -> cycles until ready)."""
-    kind0, pending, _ = entry
+    kind0, pending, how = entry
     ready: dict[int, float] = {r: float(c) for r, c in pending} if kind0 == "m7" else {}
     producers: dict[int, Op] = {}
     cycle = 0.0  # the cycle the next instruction could issue in
     slot_free = False  # the second slot of cycle - 1 is still free
     prev: Op | None = None
+    if how == BRANCH_SLOT:  # entered by a predicted branch whose cycle has a free slot:
+        cycle, slot_free, prev = 1.0, True, _BRANCH  # the branch's cycle is cycle 0
+        ready = {r: c + 1 for r, c in ready.items()}
     last_flags = -10.0
     mispredict = 0.0
     younger: list[int] = []
@@ -358,7 +373,11 @@ def cost_m7(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
         prev = op
     end = cycle
     pending_out = tuple(sorted((r, max(c - end, 0.0)) for r, c in ready.items() if c > end))
-    return Cost(end, ("m7", pending_out, ""), mispredict, tuple(younger))
+    # only an unconditional B: the loop facts (closed by BNE) show no such pairing
+    slot_after = bool(ops) and ops[-1].kind == "branch" and ops[-1].end == "taken" \
+        and slot_free and prev is ops[-1]
+    return Cost(end - (1.0 if how == BRANCH_SLOT else 0.0), ("m7", pending_out, ""),
+                mispredict, tuple(younger), slot_after)
 
 
 def cost_block(model: str, ops: tuple[Op, ...], t: "Timing", entry: State = CLEAN) -> Cost:

@@ -107,11 +107,13 @@ M7 = [
     ("an unaligned load in the younger issue slot costs +4",
      "    adds r3, r0, #1\n    adds r4, #1\n    adds r5, #1\n    ldr r1, [r3]", 2 + 4),
     ("an aligned load costs nothing more", "    adds r3, r0, #4\n    ldr r1, [r3]", 1 + 1),
-]
-M7_NOT_MODELLED = [
+    # across blocks: costed from the branch's cycle (pipeline.BRANCH_SLOT)
     ("a predicted taken branch pairs with one instruction at its target",
-     "    b 2f\n2:  adds r1, #1", 1,
-     "pairing across a branch into its target block is not modelled"),
+     "    b 2f\n2:  adds r1, #1", 1),
+]
+#: Facts the model does not capture yet, each with the reason (an expected failure, not
+#: deleted): none at present.
+M7_NOT_MODELLED: list[tuple[str, str, float, str]] = [
 ]
 
 
