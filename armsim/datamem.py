@@ -125,19 +125,13 @@ class AccessCount:
     """
 
     def __init__(self, uc: Any, image: Any, slow: tuple[Area, ...]) -> None:
-        from .alignment import AREA, NativeCheck, base_name
-        from .disasm import scan
+        from .alignment import AREA, NativeCheck
         from .memcheck import memory_instructions
 
         accesses: dict[int, Any] = {}
         for seg in image.segments:
             if "x" in seg.flags:
-                found = memory_instructions(seg.data, seg.vaddr)
-                names = {i.address: base_name(i) for i in scan(seg.data, seg.vaddr)
-                         if i.address in found}
-                for pc, acc in found.items():
-                    acc.rule = m7_rule(names[pc], acc)
-                accesses.update(found)
+                accesses.update(memory_instructions(seg.data, seg.vaddr, m7_rule))
         self.slow = slow
         self.pcs = np.array(sorted(accesses), np.int64)
         self.rules = np.array([accesses[int(pc)].rule for pc in self.pcs], np.int64)

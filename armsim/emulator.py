@@ -611,7 +611,7 @@ class Machine:
               timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """Start counting a new run (counts, budget and limits) and reset the CPU."""
         self.counter.reset(max_instructions, timeout_s)
-        if getattr(self, "accesses", None) is not None:
+        if self.accesses is not None:
             self.accesses.counts(zero=True)
         if self.semihost is not None:
             self.semihost.exit = None

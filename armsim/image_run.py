@@ -403,15 +403,14 @@ class ImageRunner:
         return ImageRun(self.image.path, self.cpu, self.mcu, started or m.start_note, stop,
                         status, total, est.total if est is not None else 0.0, functions,
                         self._peak(), result_reads, out, notes, dict(self.semihost.calls),
-                        findings, m, window, self._data_memory(m.snapshot()[2]))
+                        findings, m, window, self._data_memory(m.snapshot()[2], keys))
 
-    def _data_memory(self, rows: np.ndarray | None) -> dict[str, Any] | None:
-        """The M7's run-time address facts in ``rows`` (datamem.py); None where not
-        counted (another core)."""
+    def _data_memory(self, rows: np.ndarray | None, keys: np.ndarray) -> dict[str, Any] | None:
+        """The M7's run-time address facts in ``rows``, of the blocks ``keys`` (datamem.py);
+        None where not counted (another core)."""
         m = self.machine
         if m.accesses is None or rows is None:
             return None
-        keys, counts, _ic, _t = m._block_counts()
         return summary(m.accesses, rows, m.data_timing, m.younger_loads(keys, rows))
 
     def _window(self, between: tuple[int, int], marks: list[Snapshot]) -> Window:
@@ -419,11 +418,10 @@ class ImageRunner:
         from .profile import taken_back_cycles, window_counts
 
         m = self.machine
-        counts, adjust = window_counts(m, marks[0], marks[1])
+        counts, adjust, rows = window_counts(m, marks[0], marks[1])
         keys = np.array(list(counts), np.uint64)
         vals = np.array(list(counts.values()), np.uint64)
         instr = sum(n * m.instructions_in(k >> 32, k & 0xFFFFFFFF) for k, n in counts.items())
-        rows = None if marks[0][2] is None or marks[1][2] is None else marks[1][2] - marks[0][2]
         cyc = cycles.estimate(self.cpu.name, keys, vals, m.read, fetch=self.fetch,
                               extra=m.data_stalls(keys, vals, rows)).total \
             if len(keys) else 0.0
@@ -432,7 +430,7 @@ class ImageRunner:
         cyc -= sum(taken_back_cycles(m, a, timing) for a in adjust)
         start, end = between
         return Window(start, end, m.image.describe(start), m.image.describe(end), int(instr),
-                      float(cyc), self._data_memory(rows))
+                      float(cyc), self._data_memory(rows, keys))
 
     def _stop(self, reason: str, pc: int, detail: str) -> Stop:
         where = self.image.describe(pc)

@@ -26,7 +26,7 @@ Cost: a C call per executed load or store while on; the default path has no hook
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from capstone import arm
 from unicorn import UC_HOOK_CODE
@@ -96,8 +96,10 @@ class MemoryFinding:
                 "write": self.write, "detail": self.detail}
 
 
-def memory_instructions(code: bytes, address: int) -> dict[int, Access]:
-    """Every load and store of a code segment, except PC-relative literal loads."""
+def memory_instructions(code: bytes, address: int,
+                        rule: Callable[[str, Access], int] | None = None) -> dict[int, Access]:
+    """Every load and store of a code segment, except PC-relative literal loads; ``rule``
+    (mnemonic, access) sets each one's ``rule`` for the area count (datamem.py)."""
     out = {}
     for insn in scan(code, address):
         name = base_name(insn)
@@ -111,7 +113,9 @@ def memory_instructions(code: bytes, address: int) -> dict[int, Access]:
             continue
         if not name.startswith(("ld", "st", "push", "pop", "vld", "vst", "vpush", "vpop")):
             continue
-        out[insn.address] = Access(insn)
+        acc = out[insn.address] = Access(insn)
+        if rule is not None:
+            acc.rule = rule(name, acc)
     return out
 
 

@@ -123,9 +123,10 @@ def _delta(now: dict[int, int], before: dict[int, int]) -> dict[int, int]:
 
 
 def window_counts(m: Any, before: Snapshot, after: Snapshot
-                  ) -> tuple[dict[int, int], dict[int, int]]:
-    """Block executions (key -> n) and instructions taken back (address -> negative n)
-    between two :meth:`Machine.snapshot` calls: exactly what ran in between."""
+                  ) -> tuple[dict[int, int], dict[int, int], np.ndarray | None]:
+    """Block executions (key -> n), instructions taken back (address -> negative n) and
+    the M7's run-time address facts per load/store (None: not counted) between two
+    :meth:`Machine.snapshot` calls: exactly what ran in between."""
     counts = _delta(after[0], before[0])
     adjust = _delta(after[1], before[1])
     for a in list(adjust):
@@ -137,7 +138,8 @@ def window_counts(m: Any, before: Snapshot, after: Snapshot
             if not counts[key]:
                 del counts[key]
             del adjust[a]
-    return counts, adjust
+    rows = after[2] if after[2] is None or before[2] is None else after[2] - before[2]
+    return counts, adjust, rows
 
 
 def taken_back_cycles(m: Any, address: int, timing: Any, wait_states: int = 0) -> float:
@@ -184,12 +186,9 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
     seg_cost: dict[str, tuple[int, float]] = {}
     block_totals: dict[int, list[float]] = {}
     for i, seg in enumerate(segments):
-        counts, adjust = window_counts(m, snaps[i], snaps[i + 1])
+        counts, adjust, rows = window_counts(m, snaps[i], snaps[i + 1])
         keys = np.array(list(counts), np.uint64)
         vals = np.array(list(counts.values()), np.uint64)
-        after = snaps[i + 1][2]
-        rows = None if after is None else after - snaps[i][2] if snaps[i][2] is not None \
-            else after
         est = C.estimate(cpu, keys, vals, m.read, fetch=fetch,
                          extra=m.data_stalls(keys, vals, rows) if rows is not None else None) \
             if len(keys) else None
