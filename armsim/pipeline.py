@@ -218,7 +218,11 @@ def cost_m34(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
                 if prev_kind in ("store", "stored"):
                     c += 1  # a load right after a store does not pipeline
         elif k == "store":
-            c = (t.str_ if op.mem != "reg" else t.str_ + 1) if op.name != "vstr" else t.vstr
+            # STR [Rn,Rm] takes 2, or 1 pipelined after a load (TRM example: LDR then
+            # STR [Rn,Rm] "normally three cycles total")
+            pipelined = prev_kind == "load" and not (op.agu & prev_dst)
+            c = (t.str_ if op.mem != "reg" or pipelined else t.str_ + 1) \
+                if op.name != "vstr" else t.vstr
         elif k == "nop":
             c = 0 if prev_kind == "load" else t.alu  # absorbed by the load before it
         elif k == "it":

@@ -45,6 +45,13 @@ M34 = [
      False),
     ("IT folds onto a preceding 16-bit instruction",
      "    cmp r1, #0\n    it eq\n    addeq r1, #1", 2, False),
+    # the TRM's own examples (DDI 0337 / DDI 0439, load/store timings: "normally N cycles")
+    ("TRM: LDR [Rn,Rm] then STR of the loaded value [Rn,#imm]: 3 in all",
+     "    ldr r1, [r0, r2]\n    str r1, [r0, #20]", 3, False),
+    ("TRM: LDR [Rn,Rm] then STR [Rn,Rm] pipelines: 3 in all",
+     "    ldr r1, [r0, r2]\n    str r3, [r0, r2]", 3, False),
+    ("TRM: three independent loads: 4 in all",
+     "    ldr r1, [r0, r2]\n    ldr r3, [r0]\n    ldr r4, [r0, #4]", 4, False),
 ]
 
 
