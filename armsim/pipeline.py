@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 AL = arm.ARM_CC_AL
 PC, SP = arm.ARM_REG_PC, arm.ARM_REG_SP
+#: capstone's VFP registers (S0-S31, D0-D31): a VMOV's other operands are core registers
+_FP_REGS = frozenset(range(arm.ARM_REG_S0, arm.ARM_REG_S31 + 1)) | \
+    frozenset(range(arm.ARM_REG_D0, arm.ARM_REG_D31 + 1))
 
 #: instruction classes (capstone base names) -> kind
 _ALU = {"add", "adc", "sub", "sbc", "rsb", "mov", "mvn", "cmp", "cmn", "tst", "teq", "and",
@@ -139,6 +142,8 @@ def _op(insn: capstone.CsInsn) -> Op:
             agu = {regs[0]}
         else:
             agu = {SP}
+    elif name == "vmov":  # core registers moved to or from the FPU (two take 2 cycles)
+        nregs = sum(1 for r in regs if r not in _FP_REGS)
     else:
         nregs = 0
     end = ""
@@ -225,6 +230,8 @@ def cost_m34(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
                 if op.name != "vstr" else t.vstr
         elif k == "nop":
             c = 0 if prev_kind == "load" else t.alu  # absorbed by the load before it
+        elif op.name == "vmov" and op.nregs == 2:
+            c = 2 * t.fp_alu  # two core registers: one cycle each (measured)
         elif k == "it":
             c = 0 if prev_size == 2 and prev_kind not in ("branch", "call", "table", "it") \
                 else t.it  # folded onto a preceding 16-bit instruction

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.cycles.harness import per_iteration  # noqa: E402
-from tests.cycles.test_facts import M7, M7_NOT_MODELLED, M34  # noqa: E402
+from tests.cycles.test_facts import M4F, M7, M7_NOT_MODELLED, M34  # noqa: E402
 
 
 def main() -> int:
@@ -24,6 +24,7 @@ def main() -> int:
     print("| core | fact | expected | model | error |")
     print("| --- | --- | --- | --- | --- |")
     rows = [(cpu, name, snip, exp, un) for name, snip, exp, un in M34 for cpu in ("m3", "m4f")]
+    rows += [("m4f", name, snip, exp, False) for name, snip, exp in M4F]
     rows += [("m7", name, snip, exp, False) for name, snip, exp in M7]
     rows += [("m7", name + " (not modelled)", snip, exp, False)
              for name, snip, exp, _why in M7_NOT_MODELLED]

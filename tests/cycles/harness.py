@@ -15,6 +15,8 @@ from armsim.image_run import run_image
 HERE = Path(__file__).resolve().parent
 LINK = HERE.parent / "kernels" / "tiny.ld"
 MCPU = {"m3": "cortex-m3", "m4f": "cortex-m4", "m7": "cortex-m7"}
+#: the FPU each core's snippets are assembled for (the M3 has none)
+FPU = {"m4f": "fpv4-sp-d16", "m7": "fpv5-d16"}
 #: CPACR: full access to CP10/CP11, so VFP snippets run (the emulator faults them otherwise,
 #: as the chip does)
 FPU_ON = ("    ldr r6, =0xE000ED88\n    ldr r5, [r6]\n    orr r5, r5, #(0xF << 20)\n"
@@ -59,9 +61,9 @@ def total(cpu: str, snippet: str, n: int, unaligned: bool, work: str) -> float:
     src = Path(work) / f"b{abs(hash((cpu, snippet, n, unaligned)))}.S"
     src.write_text(TEMPLATE.format(mcpu=MCPU[cpu], n=n, snippet=snippet,
                                    pad="    nop" if unaligned else "",
-                                   prologue=FPU_ON if cpu == "m7" else ""))
+                                   prologue=FPU_ON if cpu in FPU else ""))
     elf = src.with_suffix(".elf")
-    fpu = ["-mfpu=fpv5-d16", "-mfloat-abi=hard"] if cpu == "m7" else []
+    fpu = ["-mfloat-abi=hard", f"-mfpu={FPU[cpu]}"] if cpu in FPU else []
     subprocess.run([find_gcc(), f"-mcpu={MCPU[cpu]}", "-mthumb", *fpu, "-nostdlib",
                     "-nostartfiles", "-T", str(LINK), str(src), "-o", str(elf)], check=True)
     res = run_image(elf, "generic", cpu, between=("bench_start", "bench_end"))

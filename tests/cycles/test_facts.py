@@ -55,6 +55,23 @@ M34 = [
 ]
 
 
+#: M4 with its FPU (measured on an STM32F4: moving between core and FPU registers)
+M4F = [
+    ("VMOV of one core register to an FPU register: 1 cycle", "    vmov s0, r1", 1),
+    ("VMOV of two core registers to two FPU registers: 2 cycles",
+     "    vmov s0, s1, r1, r3", 2),
+    ("VMOV of a core register pair to a double register: 2 cycles",
+     "    vmov d1, r1, r3", 2),
+    ("VMOV of two FPU registers to two core registers: 2 cycles",
+     "    vmov r1, r3, s0, s1", 2),
+]
+
+
+@pytest.mark.parametrize("name, snippet, expected", M4F, ids=[c[0] for c in M4F])
+def test_m4f_fact(name, snippet, expected, tmp_path_factory):
+    assert per_iteration("m4f", snippet, tmp_path_factory.getbasetemp()) == expected, name
+
+
 @pytest.mark.parametrize("cpu", ["m3", "m4f"])
 @pytest.mark.parametrize("name, snippet, expected, unaligned", M34, ids=[c[0] for c in M34])
 def test_m3_m4_fact(cpu, name, snippet, expected, unaligned, tmp_path_factory):
