@@ -2,12 +2,12 @@
 
 The M7 reaches its DTCM through the TCM interface (no wait states, never cached: a load costs
 what pipeline.py gives it) and SRAM1/SRAM2 through its AXI master, behind the L1 data cache,
-which is off out of reset (CCR.DC = 0, DDI 0489 4.3.1). With the cache off every load from
+which is off out of reset (CCR.DC resets to 0, DDI 0489). With the cache off every load from
 AXI SRAM waits for the bus. Which memory a load reads is known only at run time, while the
 cycle estimate costs blocks, so armsim counts them: a native code hook on every load and
 store of the image computes its address from the registers (the access check of
 alignment.py, mode AREA) and counts, per instruction, the accesses that start in the part's
-AXI areas (``Mcu.areas``). The estimate then adds ``latency`` cycles per such load.
+AXI areas (``Mcu.areas``). The estimate then adds a latency per such load (see below).
 
 The same count catches the two misalignment costs of the M7 (measured on an STM32H743): an
 unaligned LDR/LDRH costs 3 more cycles, 4 when it issued in the younger slot of a pair (the
