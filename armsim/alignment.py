@@ -179,7 +179,8 @@ class NativeCheck:
         self._n.check_set_op(self._ptr, -1 if op is None else op, spans)
 
     def area_counts(self, zero: bool = False) -> bytes:
-        """AREA mode: (loads, stores) per instruction in address order, as uint64 bytes."""
+        """AREA mode: (loads and stores in the spans, misaligned) per instruction in address
+        order, as uint64 bytes."""
         return self._n.area_counts(self._ptr, zero)  # type: ignore[no-any-return]
 
     def area_uncount(self, pc: int) -> bool:

@@ -223,33 +223,30 @@ def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
     if t.model == "m7":  # mispredictions: a loop's exit, or the rarer way of a branch
         pen = np.fromiter((c.mispredict for c in costs), np.float64, len(costs))
         out += np.where(cond, np.minimum(taken, n - taken) * pen, 0.0)
+
+    def entered(target: int, entry: State, times: float) -> None:
+        """Blocks starting at ``target`` reached ``times`` times from ``entry`` instead of
+        from a clean state: their cost from that state, shared by their executions."""
+        for j in np.flatnonzero(addrs == target):
+            a, sz = int(addrs[j]), int(sizes[j])
+            key = (int(keys[j]), entry)
+            c2 = memo.get(key) if memo is not None else None  # type: ignore[call-overload]
+            if c2 is None:
+                c2 = block_cost(read(a, sz), a, t, entry)
+                if memo is not None:
+                    memo[key] = c2  # type: ignore[index]
+            out[j] += (c2.base - costs[j].base) * times * weight[j]
+
+    if t.model == "m7":
         # an unconditional B with a free slot: its target's first instruction may issue
         # beside it, on every execution
         for i, c in enumerate(costs):
-            if c.target is None:
-                continue
-            for j in np.flatnonzero(addrs == c.target):
-                a, sz = int(addrs[j]), int(sizes[j])
-                key = (int(keys[j]), pipeline.BRANCH_SLOT)
-                c2 = memo.get(key) if memo is not None else None  # type: ignore[call-overload]
-                if c2 is None:
-                    c2 = block_cost(read(a, sz), a, t, ("m7", (), pipeline.BRANCH_SLOT))
-                    if memo is not None:
-                        memo[key] = c2  # type: ignore[index]
-                out[j] += (c2.base - costs[j].base) * n[i] * weight[j]
+            if c.target is not None:
+                entered(c.target, pipeline.AFTER_BRANCH, float(n[i]))
     # what a block left in flight reaches the block it falls into (no branch between)
-    carry = [i for i, c in enumerate(costs) if c.end == "none" and c.exit != CLEAN and hit[i]]
-    for i in carry:
-        target = uniq[pos[i]]
-        for j in np.flatnonzero(addrs == target):
-            a, sz = int(addrs[j]), int(sizes[j])
-            key = (int(keys[j]), costs[i].exit)
-            c2 = memo.get(key) if memo is not None else None  # type: ignore[call-overload]
-            if c2 is None:
-                c2 = block_cost(read(a, sz), a, t, costs[i].exit)
-                if memo is not None:
-                    memo[key] = c2  # type: ignore[index]
-            out[j] += (c2.base - costs[j].base) * not_taken[i] * weight[j]
+    for i, c in enumerate(costs):
+        if c.end == "none" and c.exit != CLEAN and hit[i]:
+            entered(int(uniq[pos[i]]), c.exit, float(not_taken[i]))
     if extra is not None:
         out += extra
     return CycleEstimate(cpu, out, float(out.sum()), wait_states)

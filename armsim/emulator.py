@@ -51,9 +51,9 @@ CPACR = 0xE000ED88
 #: QEMU's exception number for a coprocessor (FPU) access while disabled (NOCP).
 EXCP_NOCP = 17
 DEFAULT_MAX_INSTRUCTIONS = 50_000_000
-#: Machine.snapshot(): block executions, instructions taken back, slow-memory accesses
-Snapshot = tuple[dict[int, int], dict[int, int], "np.ndarray | None"]
 DEFAULT_TIMEOUT_S = 30.0
+#: Machine.snapshot(): block executions, instructions taken back, run-time address facts
+Snapshot = tuple[dict[int, int], dict[int, int], "np.ndarray | None"]
 
 _PERMS = {"r": UC_PROT_READ, "w": UC_PROT_WRITE, "x": UC_PROT_EXEC}
 _ACCESS = {

@@ -299,6 +299,7 @@ _M7_FP = {"fp_alu", "fp_mac", "fp_div", "fp_sqrt"}
 
 #: The M7 entry state of a block reached by a predicted branch that left its slot free.
 BRANCH_SLOT = "slot"
+AFTER_BRANCH: State = ("m7", (), BRANCH_SLOT)
 #: The branch before such a block, as m7_pairs sees it: it pairs with what may follow it.
 _BRANCH = Op("b", 0, 2, "alu", frozenset(), frozenset(), frozenset(), "", 0, 0, "", False,
              False)
