@@ -22,7 +22,7 @@ from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
 from unicorn import arm_const as A
 
-from .disasm import scan
+from armsim.disasm import scan
 
 #: Mnemonics (condition and width suffixes stripped) that need word alignment on v7-M/v8-M.
 ALIGNED_ONLY = frozenset({
@@ -155,7 +155,7 @@ class NativeCheck:
                  hi: int = 0) -> None:
         from unicorn.unicorn_py3.unicorn import uclib
 
-        from .counting import _native, native_hook
+        from armsim.counting import _native, native_hook
 
         assert _native is not None
         self._uc, self._lib, self._n = uc, uclib, _native
@@ -209,7 +209,7 @@ class AlignmentCheck:
     when armsim's C extension is built, else a Python hook (slow)."""
 
     def __init__(self, uc: Uc, code: bytes, address: int) -> None:
-        from .counting import _native
+        from armsim.counting import _native
 
         self._uc = uc
         self._insns = {a: Access(i) for a, i in candidates(code, address).items()}

@@ -20,10 +20,10 @@ from typing import Any
 from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
 
-from .alignment import Access, base_name
-from .disasm import scan
+from armsim.alignment import Access, base_name
+from armsim.disasm import scan
 
-from .plan import Buffer, Plan
+from armsim.plan import Buffer, Plan
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ class BoundsCheck:
     (native when armsim's C extension is built, else a Python hook per store)."""
 
     def __init__(self, uc: Uc, plan: Plan, image: Any) -> None:
-        from .alignment import BOUNDS, NativeCheck
-        from .counting import _native
+        from armsim.alignment import BOUNDS, NativeCheck
+        from armsim.counting import _native
 
         self.uc = uc
         self.plan = plan

@@ -17,7 +17,7 @@ import numpy as np
 from unicorn import UC_HOOK_BLOCK, Uc, UcError
 
 try:
-    from . import _blockcount as _native
+    from armsim import _blockcount as _native
 except ImportError:  # the optional extension was not built
     _native = None
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from unicorn import arm_const
 
-from .errors import ArmsimError
+from armsim.errors import ArmsimError
 
 
 @dataclass(frozen=True)

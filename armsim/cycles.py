@@ -11,9 +11,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import pipeline
-from .flash import Fetch
-from .pipeline import CLEAN, State
+from armsim import pipeline
+from armsim.flash import Fetch
+from armsim.pipeline import CLEAN, State
 
 @dataclass(frozen=True)
 class Timing:

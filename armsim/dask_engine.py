@@ -8,7 +8,7 @@ import contextlib
 import os
 from typing import Any, Iterator
 
-from .errors import ArmsimError
+from armsim.errors import ArmsimError
 
 SCHEDULER_ENV = "ARMSIM_DASK_SCHEDULER"
 
@@ -36,7 +36,7 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         finally:
             c.close()
         return
-    from .validate import default_jobs
+    from armsim.validate import default_jobs
 
     n = workers or default_jobs()
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ArmsimError
-from .mcu import Area, Mcu
+from armsim.errors import ArmsimError
+from armsim.mcu import Area, Mcu
 
 #: Extra cycles of the M7's misaligned accesses (measured facts, docs/cycle-model.md)
 UNALIGNED_LOAD = 3.0
@@ -92,7 +92,7 @@ def data_timing_for(mcu: Mcu, model: str, latency: int | None = None,
 
 def split_parts() -> list[str]:
     """Presets with a TCM/AXI SRAM split."""
-    from .mcu import MCUS
+    from armsim.mcu import MCUS
 
     return [m.name for m in MCUS.values() if any(a.bus == "axi" for a in m.areas)]
 
@@ -125,8 +125,8 @@ class AccessCount:
     """
 
     def __init__(self, uc: Any, image: Any, slow: tuple[Area, ...]) -> None:
-        from .alignment import AREA, NativeCheck
-        from .memcheck import memory_instructions
+        from armsim.alignment import AREA, NativeCheck
+        from armsim.memcheck import memory_instructions
 
         accesses: dict[int, Any] = {}
         for seg in image.segments:

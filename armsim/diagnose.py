@@ -10,9 +10,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import reference
-from .graph import Graph
-from .plan import Buffer, Plan
+from armsim import reference
+from armsim.graph import Graph
+from armsim.plan import Buffer, Plan
 
 #: Relative difference (to the host output's largest magnitude) that counts as diverging.
 DIVERGENCE = 1e-4

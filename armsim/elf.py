@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import ElfError
+from armsim.errors import ElfError
 
 
 @dataclass(frozen=True)

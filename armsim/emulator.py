@@ -22,21 +22,21 @@ from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_
                      UC_ERR_EXCEPTION, Uc, UcError)
 from unicorn import arm_const as A
 
-from . import crash, cycles, disasm
-from .alignment import ALIGNED_ONLY, AlignmentCheck
-from .counting import BlockCounter, make_counter, native_available
-from .cpus import CpuVariant
-from .datamem import (AccessCount, block_stalls, data_timing_for, pc_cycles,
-                      unaligned_load_pcs)
-from .elf import ElfImage
-from .debugregs import DebugRegisters
-from .debugregs import region as debug_region
-from .errors import ArmsimError, ElfError, EmulatorFault
-from .mcu import Mcu
-from .semihost import Semihost
-from .memory import Region
-from .peripherals import Unmodelled
-from .tlb import Translation, fault_ranges
+from armsim import crash, cycles, disasm
+from armsim.alignment import ALIGNED_ONLY, AlignmentCheck
+from armsim.counting import BlockCounter, make_counter, native_available
+from armsim.cpus import CpuVariant
+from armsim.datamem import (AccessCount, block_stalls, data_timing_for, pc_cycles,
+                            unaligned_load_pcs)
+from armsim.elf import ElfImage
+from armsim.debugregs import DebugRegisters
+from armsim.debugregs import region as debug_region
+from armsim.errors import ArmsimError, ElfError, EmulatorFault
+from armsim.mcu import Mcu
+from armsim.semihost import Semihost
+from armsim.memory import Region
+from armsim.peripherals import Unmodelled
+from armsim.tlb import Translation, fault_ranges
 
 STOP_SYMBOL = "armsim_halt"
 #: The stop address of an ELF without armsim_halt: odd, so no Thumb PC ever equals it (and
@@ -336,7 +336,7 @@ class Machine:
     def open_unmodelled(self) -> "Unmodelled":
         """Map the architecture's peripheral, external and system ranges the preset leaves
         unmapped as unmodelled peripherals (once per machine); the store is returned."""
-        from .peripherals import RANGES, REGION_NAME, Unmodelled, gaps_in
+        from armsim.peripherals import RANGES, REGION_NAME, Unmodelled, gaps_in
 
         if self.unmodelled is None:
             self.unmodelled = Unmodelled()
@@ -357,7 +357,7 @@ class Machine:
     def ensure_mapped(self, address: int, size: int) -> bool:
         """Map the unmapped pages of [address, address+size) in the Code and SRAM ranges as
         unmodelled memory (when :meth:`open_unmodelled` has run); True if all is mapped."""
-        from .peripherals import PAGE, REGION_NAME, gaps_in, lazy_range
+        from armsim.peripherals import PAGE, REGION_NAME, gaps_in, lazy_range
 
         if self.map.find(address, size) is not None:
             return True
@@ -375,7 +375,7 @@ class Machine:
         """uVision's ``MAP lo, hi-1 READ WRITE EXEC``: memory with those rights where nothing
         is mapped (page-aligned); the part's own regions inside the range keep their rights.
         Returns (regions mapped, preset regions the range overlapped)."""
-        from .peripherals import PAGE, gaps_in
+        from armsim.peripherals import PAGE, gaps_in
 
         lo, hi = lo & ~(PAGE - 1), (hi + PAGE - 1) & ~(PAGE - 1)
         unmodelled = self.unmodelled.regions if self.unmodelled is not None else []
@@ -826,7 +826,7 @@ class Machine:
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
         self._adjust[address] = self._adjust.get(address, 0) - n
         self.taken_back_tails[address] = a0 + size - address
-        from .profile import taken_back_cycles
+        from armsim.profile import taken_back_cycles
 
         self._back_cycles += taken_back_cycles(self, address, cycles.timing_for(self.cpu.name))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ArmsimError
+from armsim.errors import ArmsimError
 
 
 @dataclass(frozen=True)

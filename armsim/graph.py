@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .quant import Quant
+    from armsim.quant import Quant
 
 #: Tensor roles.
 ROLES = ("input", "weight", "bias", "activation", "output")

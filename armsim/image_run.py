@@ -18,14 +18,14 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from . import cycles
-from .cpus import CpuVariant, get_cpu
-from .elf import ElfImage
-from .datamem import summary
-from .emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, Snapshot
-from .errors import ArmsimError, EmulatorFault
-from .mcu import Mcu, get_mcu
-from .semihost import Semihost
+from armsim import cycles
+from armsim.cpus import CpuVariant, get_cpu
+from armsim.elf import ElfImage
+from armsim.datamem import summary
+from armsim.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, Snapshot
+from armsim.errors import ArmsimError, EmulatorFault
+from armsim.mcu import Mcu, get_mcu
+from armsim.semihost import Semihost
 
 #: --read element types and their numpy dtypes (little-endian).
 READ_TYPES = {"f32": "<f4", "i8": "i1", "u8": "u1", "i16": "<i2", "u16": "<u2", "i32": "<i4",
@@ -247,7 +247,7 @@ class ImageRunner:
                  cpu: CpuVariant | str | None = None, echo: TextIO | None = None,
                  max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
                  timeout_s: float = DEFAULT_TIMEOUT_S, check_memory: bool = False) -> None:
-        from .mcu import resolve_cpu
+        from armsim.mcu import resolve_cpu
 
         self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
         #: the flash timing of the cycle estimates (flash.py); the part's reset state
@@ -277,7 +277,7 @@ class ImageRunner:
             and "w" not in r.perms]
         self.sanitizer = None
         if check_memory:
-            from .memcheck import MemoryCheck
+            from armsim.memcheck import MemoryCheck
 
             self.sanitizer = MemoryCheck(m, self.paint)
 
@@ -415,7 +415,7 @@ class ImageRunner:
 
     def _window(self, between: tuple[int, int], marks: list[Snapshot]) -> Window:
         """Instructions and estimated cycles between the two snapshots of ``--between``."""
-        from .profile import taken_back_cycles, window_counts
+        from armsim.profile import taken_back_cycles, window_counts
 
         m = self.machine
         counts, adjust, rows = window_counts(m, marks[0], marks[1])

@@ -32,9 +32,9 @@ from capstone import arm
 from unicorn import UC_HOOK_CODE
 from unicorn import arm_const as A
 
-from .alignment import MEMORY, Access, NativeCheck, base_name
-from .disasm import scan
-from .errors import ArmsimError
+from armsim.alignment import MEMORY, Access, NativeCheck, base_name
+from armsim.disasm import scan
+from armsim.errors import ArmsimError
 
 #: Allocator functions: name -> (kind, index of the size argument, of the pointer argument)
 #: for the reentrant forms the first argument is the reent structure.
@@ -123,7 +123,7 @@ class MemoryCheck:
     """The sanitizer on one :class:`armsim.emulator.Machine` (attach before the run)."""
 
     def __init__(self, machine: Any, stack: tuple[int, int] | None = None) -> None:
-        from .counting import _native
+        from armsim.counting import _native
 
         if _native is None:
             raise ArmsimError("--check-memory needs armsim's C extension (armsim._blockcount), "

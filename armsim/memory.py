@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .errors import ArmsimError
+from armsim.errors import ArmsimError
 
 
 @dataclass(frozen=True)

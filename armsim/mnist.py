@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from armsim.errors import DataError
 
 ENV_VAR = "ARMSIM_MNIST_DIR"
 FILES = {

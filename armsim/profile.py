@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from . import cycles as C
-from . import disasm
-from .codegen import FINISH
-from .codegen.firmware import MIN_STACK
-from .datamem import summary
-from .emulator import Snapshot
-from .flash import Fetch
-from .graph import op_macs
-from .session import Session
+from armsim import cycles as C
+from armsim import disasm
+from armsim.codegen import FINISH
+from armsim.codegen.firmware import MIN_STACK
+from armsim.datamem import summary
+from armsim.emulator import Snapshot
+from armsim.flash import Fetch
+from armsim.graph import op_macs
+from armsim.session import Session
 
 STACK_PAINT = 0xA5A5A5A5
 STARTUP, FINISH_ROW, NETWORK_ROW = "(startup)", "(finish)", "(your network code)"

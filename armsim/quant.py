@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .graph import Activation
+from armsim.graph import Activation
 
 QMIN, QMAX = -128, 127
 #: Left shift applied to both ADD inputs before rescaling (TFLite: 20 for int8).

@@ -11,7 +11,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .graph import Activation, Graph, Op, dims4
+from armsim.graph import Activation, Graph, Op, dims4
 
 
 def activate(x: np.ndarray, act: Activation) -> np.ndarray:

@@ -13,14 +13,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .codegen import kernels_dir
+from armsim.codegen import kernels_dir
 
 #: The kernel sets the baseline pins: armsim's own (CMSIS-NN is pinned by its commit).
 PINNED_SETS = ("optimized", "reference")
-from .codegen.firmware import find_gcc, gcc_version
-from .cpus import CPUS
-from .plan import make_plan
-from .session import Session
+from armsim.codegen.firmware import find_gcc, gcc_version
+from armsim.cpus import CPUS
+from armsim.plan import make_plan
+from armsim.session import Session
 
 BASELINE = "baseline.json"
 #: zoo model -> CPU variants it is pinned on (both kernel sets each)
@@ -59,9 +59,9 @@ def _measure_model(g: Any, inputs: np.ndarray, cpus: tuple[str, ...], mcu: str,
 def measure(seed_model: Path, digits: tuple[np.ndarray, np.ndarray, np.ndarray],
             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Exact counts for the seed on every CPU and the zoo on its CPUs."""
-    from . import mnist, zoo
-    from .frontends import load_model
-    from .frontends.keras import to_graph
+    from armsim import mnist, zoo
+    from armsim.frontends import load_model
+    from armsim.frontends.keras import to_graph
 
     g, _ = load_model(seed_model)
     images, _labels, indices = digits

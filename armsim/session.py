@@ -19,17 +19,17 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .codegen import DEFAULT_KERNELS, FINISH, Build, build, op_symbol
-from .codegen.sources import UserSources
-from .cpus import CpuVariant, get_cpu
-from .elf import ElfImage
-from .emulator import Machine, RunStats
-from .errors import ArmsimError, LayoutError
-from .graph import Graph, Op
-from .mcu import Mcu, get_mcu
-from .image_run import ReadSpec, parse_read
-from .plan import Plan
-from .semihost import Semihost
+from armsim.codegen import DEFAULT_KERNELS, FINISH, Build, build, op_symbol
+from armsim.codegen.sources import UserSources
+from armsim.cpus import CpuVariant, get_cpu
+from armsim.elf import ElfImage
+from armsim.emulator import Machine, RunStats
+from armsim.errors import ArmsimError, LayoutError
+from armsim.graph import Graph, Op
+from armsim.mcu import Mcu, get_mcu
+from armsim.image_run import ReadSpec, parse_read
+from armsim.plan import Plan
+from armsim.semihost import Semihost
 
 #: Instruction budget per MAC (FPU cores / soft-float cores) on top of a fixed floor.
 BUDGET_FLOOR = 50_000_000
@@ -90,9 +90,9 @@ class Session:
         semihost = None
         self.entry = sources.entry if sources is not None else None
         if sources is not None:
-            from . import __version__
-            from .codegen.firmware import check_plan_fits
-            from .codegen.sources import build_sources
+            from armsim import __version__
+            from armsim.codegen.firmware import check_plan_fits
+            from armsim.codegen.sources import build_sources
 
             if graph.quantized:
                 raise ArmsimError("--sources runs hand-written float32 code; int8 (.tflite) "
@@ -187,7 +187,7 @@ class Session:
     # -- running ------------------------------------------------------------------------------
     def entry_address(self) -> int | None:
         """Where the network starts: armsim's run function, or the user's --entry."""
-        from .codegen.render import NETWORK
+        from armsim.codegen.render import NETWORK
 
         for name in (self.entry, NETWORK):
             sym = self.image.symbols.get(name) if name else None
@@ -223,7 +223,7 @@ class Session:
         tensors: dict[str, np.ndarray] = {}
         bounds = None
         if check_bounds:
-            from .bounds import BoundsCheck
+            from armsim.bounds import BoundsCheck
 
             bounds = BoundsCheck(m.uc, self.plan, self.image)
         if per_op or on_stop is not None or bounds is not None:
@@ -265,7 +265,7 @@ class Session:
     def _memory_check(self) -> Any:
         """The memory check on this run, the plan's SRAM buffers counted as written (the
         loader or the script wrote them before the run)."""
-        from .memcheck import MemoryCheck
+        from armsim.memcheck import MemoryCheck
 
         mc = MemoryCheck(self.machine)
         for b in self.plan.buffers:
@@ -283,7 +283,7 @@ class Session:
         ``peripherals``: unmodelled-peripheral ranges open for the script (else they fault);
         ``layout``: writes into SRAM must fall in the plan's buffers (unless allowed).
         """
-        from .script.target import run_script
+        from armsim.script.target import run_script
 
         m = self.machine
         m.begin(self.max_instructions, self.timeout_s)
@@ -312,7 +312,7 @@ class Session:
     def check_kernel_status(self) -> None:
         """An ArmsimError when a CMSIS-NN call of the last run did not return success (int8
         firmware records the first such op and its status)."""
-        from .codegen.render_s8 import FAILED_OP, STATUS
+        from armsim.codegen.render_s8 import FAILED_OP, STATUS
 
         if FAILED_OP not in self.image.symbols:
             return

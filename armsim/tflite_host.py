@@ -20,8 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import ModelError
-from .graph import Graph
+from armsim.errors import ModelError
+from armsim.graph import Graph
 
 
 def _interpreter_class() -> tuple[Any, Any, str]:
@@ -32,7 +32,7 @@ def _interpreter_class() -> tuple[Any, Any, str]:
         return lite.Interpreter, lite.OpResolverType, "ai_edge_litert"
     except ImportError:
         pass
-    from ._tf import import_keras
+    from armsim._tf import import_keras
 
     import_keras()  # quiet TensorFlow start-up
     import tensorflow as tf

@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import metrics
-from .compare import ulp_distance
+from armsim import metrics
+from armsim.compare import ulp_distance
 
 _W: dict[str, Any] = {}
 
@@ -73,11 +73,11 @@ class EmulatorRun:
 
 def _machine(spec: RunSpec) -> Any:
     """An engine holding the spec's ELF and its once-written memory."""
-    from .cpus import get_cpu
-    from .elf import ElfImage
-    from .emulator import Machine
-    from .mcu import get_mcu
-    from .semihost import Semihost
+    from armsim.cpus import get_cpu
+    from armsim.elf import ElfImage
+    from armsim.emulator import Machine
+    from armsim.mcu import get_mcu
+    from armsim.semihost import Semihost
 
     m = Machine(ElfImage.load(spec.elf), get_cpu(spec.cpu), get_mcu(spec.mcu),
                 counting=spec.counting, semihost=Semihost() if spec.semihosting else None)
@@ -112,7 +112,7 @@ def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray
         outs[i] = np.concatenate([np.frombuffer(m.read(a, out_t.itemsize * n), out_t)
                                   for a, n in spec.outputs])
         if m.semihost is not None and m.semihost.exit is not None and m.semihost.exit.status:
-            from .errors import ArmsimError
+            from armsim.errors import ArmsimError
 
             raise ArmsimError(f"the firmware exited with status {m.semihost.exit.status} "
                               f"({m.semihost.exit.reason}) on input {start + i}")

@@ -13,7 +13,7 @@ import numpy as np
 
 
 def _keras() -> Any:
-    from ._tf import import_keras
+    from armsim._tf import import_keras
 
     return import_keras()
 
@@ -249,7 +249,7 @@ def build(name: str, seed: int = 0) -> Any:
     """A zoo (or MLPerf-sized) model by name."""
     builders = {**ZOO, **MLPERF}
     if name not in builders:
-        from .errors import ModelError
+        from armsim.errors import ModelError
 
         raise ModelError(f"no zoo model '{name}'; known: {', '.join(builders)}")
     return builders[name](seed)

@@ -11,11 +11,11 @@ import os
 import sys
 from typing import Sequence
 
-from .. import __version__
-from ..errors import ArmsimError
-from . import (build, export, header, plan, profile, quantize, regress, run, script,
-               simulate, sweep, train, validate)
-from .common import DEFAULT_MODEL, EXIT_BAD_INPUT, data_file
+from armsim import __version__
+from armsim.errors import ArmsimError
+from armsim.cli import (build, export, header, plan, profile, quantize, regress, run, script,
+                        simulate, sweep, train, validate)
+from armsim.cli.common import DEFAULT_MODEL, EXIT_BAD_INPUT, data_file
 
 COMMANDS = (train, quantize, export, plan, header, build, simulate, validate, profile, run,
             sweep, regress, script)
@@ -34,7 +34,7 @@ class _Version(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: object, option_string: str | None = None) -> None:
-        from ..engine import engine_build
+        from armsim.engine import engine_build
 
         print(f"armsim {__version__}\nengine: {engine_build()}")
         parser.exit()

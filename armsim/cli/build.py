@@ -6,9 +6,9 @@ import argparse
 import shutil
 from typing import Any
 
-from .. import __version__
-from ..codegen import build
-from . import common as C
+from armsim import __version__
+from armsim.codegen import build
+from armsim.cli import common as C
 
 
 def add_parser(sub: Any) -> None:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     """Build and print where the ELF is."""
     out = C.check_output(args.out, (".elf", ".axf"), "--out") if args.out else None
     if args.sources:
-        from ..codegen.sources import build_sources
+        from armsim.codegen.sources import build_sources
 
         src = C.user_sources(args, entry=bool(args.model))
         ref = C.load_model(args, default=False)
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             cpu, mcu = C.target(args, ref.graph)
             plan = C.plan_for(args, ref.graph, mcu, cpu)
-            from ..codegen.firmware import check_plan_fits
+            from armsim.codegen.firmware import check_plan_fits
 
             check_plan_fits(plan, mcu)
             elf = build_sources(cpu, mcu, src, plan, __version__)

@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__, mnist
-from ..compare import DEFAULT_TOLERANCE
-from ..cpus import CPUS, CpuVariant, get_cpu
-from ..errors import ArmsimError, DataError, ScriptError
-from ..graph import Graph
-from ..mcu import DEFAULT_MCU, MCUS, Mcu, get_mcu, resolve_cpu
-from ..plan import LAYOUTS, Plan, make_plan
+from armsim import __version__, mnist
+from armsim.compare import DEFAULT_TOLERANCE
+from armsim.cpus import CPUS, CpuVariant, get_cpu
+from armsim.errors import ArmsimError, DataError, ScriptError
+from armsim.graph import Graph
+from armsim.mcu import DEFAULT_MCU, MCUS, Mcu, get_mcu, resolve_cpu
+from armsim.plan import LAYOUTS, Plan, make_plan
 
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_MODEL = "default_model.keras"
@@ -75,7 +75,7 @@ def address(text: str) -> int:
 # -- option groups ----------------------------------------------------------------------------
 def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
     """--cpu, --mcu, --kernels."""
-    from ..codegen import DEFAULT_KERNELS, KERNEL_SETS
+    from armsim.codegen import DEFAULT_KERNELS, KERNEL_SETS
 
     p.add_argument("--cpu", choices=list(CPUS),
                    help="CPU variant (default: the --mcu preset's core; m4f for generic)")
@@ -83,7 +83,7 @@ def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
                    help=f"MCU preset: memories and core (default {DEFAULT_MCU}, or the "
                         "emulation-only 'large' when the model does not fit it, said on stderr)")
     if kernels:
-        from ..cpus import DEFAULT_OPT, OPT_LEVELS
+        from armsim.cpus import DEFAULT_OPT, OPT_LEVELS
 
         p.add_argument("--kernels", default=DEFAULT_KERNELS, choices=KERNEL_SETS,
                        help=f"kernel set (default {DEFAULT_KERNELS})")
@@ -95,7 +95,7 @@ def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
 
 def opt_level(text: str) -> str:
     """``Os``, ``-Os`` -> ``-Os`` (argparse would read a bare ``-Os`` as an option)."""
-    from ..cpus import OPT_LEVELS
+    from armsim.cpus import OPT_LEVELS
 
     level = text if text.startswith("-") else f"-{text}"
     if level not in OPT_LEVELS:
@@ -149,7 +149,7 @@ def script_log(args: argparse.Namespace, log: Any, label: str,
     """Show a script run's notes, peripheral summary and (unless the caller shows them with
     its own) warnings on stderr, write its LOG files under --log-dir; the warnings, prefixed
     with ``label``."""
-    from . import render
+    from armsim.cli import render
 
     for n in log.notes:
         render.note(f"{label}: {n}")
@@ -198,8 +198,8 @@ def add_data_memory(p: argparse.ArgumentParser) -> None:
 def apply_data_timing(args: argparse.Namespace, machine: Any) -> None:
     """Set the machine's data-memory timing from --sram-latency and --dcache (exit 2 where
     the part has no TCM/AXI split)."""
-    from ..cycles import timing_for
-    from ..datamem import data_timing_for
+    from armsim.cycles import timing_for
+    from armsim.datamem import data_timing_for
 
     machine.data_timing = data_timing_for(machine.mcu, timing_for(machine.cpu.name).model,
                                           getattr(args, "sram_latency", None),
@@ -209,7 +209,7 @@ def apply_data_timing(args: argparse.Namespace, machine: Any) -> None:
 def fetch_timing(args: argparse.Namespace, mcu: Any) -> Any:
     """The flash timing of the cycle estimate: --wait-states (prefetch on), else the MCU
     preset's table at --clock-mhz (default: its reset clock) and --flash-accel."""
-    from ..flash import FLASH, Fetch, fetch_for
+    from armsim.flash import FLASH, Fetch, fetch_for
 
     ws = getattr(args, "wait_states", 0) or 0
     accel = getattr(args, "flash_accel", None)
@@ -265,7 +265,7 @@ def user_sources(args: argparse.Namespace, entry: bool = True) -> Any:
         refuse(bool(getattr(args, "output", None)) and not getattr(args, "elf", None),
                "--output applies to --sources or --elf")
         return None
-    from ..codegen.sources import UserSources
+    from armsim.codegen.sources import UserSources
 
     refuse(bool(getattr(args, "elf", None)), "--sources and --elf contradict each other")
     return UserSources(tuple(Path(f) for f in files), tuple(Path(d) for d in args.include),
@@ -310,7 +310,7 @@ def target(args: argparse.Namespace, g: Graph | None = None) -> tuple[CpuVariant
     if name is None:
         name = DEFAULT_MCU
         if g is not None:
-            from ..codegen.firmware import check_plan_fits
+            from armsim.codegen.firmware import check_plan_fits
 
             default = get_mcu(DEFAULT_MCU)
             cpu = get_cpu(resolve_cpu(default, getattr(args, "cpu", None)))
@@ -319,7 +319,7 @@ def target(args: argparse.Namespace, g: Graph | None = None) -> tuple[CpuVariant
                 check_plan_fits(plan, default)
             except ArmsimError as e:
                 name = "large"
-                from .render import note
+                from armsim.cli.render import note
 
                 note(f"{str(e).split(': ', 1)[-1].split(';')[0]} on '{DEFAULT_MCU}': running on "
                      "the emulation-only preset 'large' (give --mcu to choose a part)")
@@ -343,7 +343,7 @@ class ModelRef:
 
 def load_model(args: argparse.Namespace, default: bool = True) -> ModelRef | None:
     """--model (or the bundled one when ``default``), refused before any work if unsupported."""
-    from ..frontends import load_model as load
+    from armsim.frontends import load_model as load
 
     path = getattr(args, "model", None)
     if not path:
@@ -369,7 +369,7 @@ def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu,
 def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu: Mcu,
             load_weights: bool = True) -> Any:
     """A Session with the command's kernels, limits and ELF."""
-    from ..session import Session
+    from armsim.session import Session
 
     return Session(g, plan, cpu, mcu, getattr(args, "kernels", "optimized"),
                    getattr(args, "max_instructions", None), getattr(args, "timeout", None),
@@ -409,7 +409,7 @@ def is_mnist_shaped(g: Graph) -> bool:
 
 def read_inputs(path: str, g: Graph) -> tuple[np.ndarray, np.ndarray | None]:
     """Inputs (N, *input shape) from .npy or .npz (keys x or inputs, optional y labels)."""
-    from ..session import check_input
+    from armsim.session import check_input
 
     p = Path(path)
     if p.is_dir() or not p.exists():
@@ -520,14 +520,14 @@ def versions(cpu: CpuVariant | None = None, host: bool = True) -> dict[str, str]
     import platform
     import sys
 
-    from ..engine import engine_build
+    from armsim.engine import engine_build
 
     out = {"armsim": __version__, "unicorn": str(engine_build()),
            "python": platform.python_version()}
     if cpu is not None:
         out["cpu_model"] = f"{cpu.title} (Unicorn UC_CPU_ARM model {cpu.uc_cpu})"
         out["compiler_flags"] = " ".join(cpu.all_flags)
-    from ..codegen import cmsis
+    from armsim.codegen import cmsis
 
     out["cmsis_nn"] = cmsis.version() or "not found"
     if host and "keras" in sys.modules:
@@ -592,9 +592,9 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
     The script's own problems (syntax, a missing LOAD file, an unmapped address) are found
     before layout questions such as the filter count.
     """
-    from ..plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
-    from ..script import parse_program
-    from ..script.check import tensors
+    from armsim.plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
+    from armsim.script import parse_program
+    from armsim.script.check import tensors
 
     program = parse_program(args.script)
     ref = load_model(args, default=False)
@@ -635,7 +635,7 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
     if ref is not None:
         host = ref.keras
     elif not no_host:
-        from ..train import seed_model_from
+        from armsim.train import seed_model_from
 
         host = seed_model_from({b.name: b.unpack(memory[b.name]) for b in plan
                                 if b.role != "input"})

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
-from ..errors import ArmsimError
-from ..script.writer import hex_format, seed_format
-from . import common as C
+from armsim import __version__
+from armsim.errors import ArmsimError
+from armsim.script.writer import hex_format, seed_format
+from armsim.cli import common as C
 
 
 def add_parser(sub: Any) -> None:
@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_input:
         x, what = _input(args, g)
         if g.quantized:
-            from ..tflite_host import TFLiteHost
-            from .int8 import quantized_inputs
+            from armsim.tflite_host import TFLiteHost
+            from armsim.cli.int8 import quantized_inputs
 
             xq, _xf, how = quantized_inputs(g, TFLiteHost(ref.path, g), np.asarray(x)[None])
             x, what = xq[0], f"{what}; {how}"
@@ -91,7 +91,7 @@ def _input(args: argparse.Namespace, g: Any) -> tuple[Any, str]:
              "--no-input")
     if not C.is_mnist_shaped(g):
         raise ArmsimError(f"model '{g.name}' does not take MNIST images: use --inputs X.npy")
-    from .. import mnist
+    from armsim import mnist
 
     split = mnist.load(args.split, args.data or C._shared_mnist())
     if not args.image < len(split.images):

@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from .. import __version__
-from ..codegen.header import layout_header
-from . import common as C
+from armsim import __version__
+from armsim.codegen.header import layout_header
+from armsim.cli import common as C
 
 
 def add_parser(sub: Any) -> None:

@@ -6,10 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from ..codegen.firmware import check_plan_fits
-from ..errors import LayoutError
-from . import common as C
-from . import render
+from armsim.codegen.firmware import check_plan_fits
+from armsim.errors import LayoutError
+from armsim.cli import common as C
+from armsim.cli import render
 
 
 def add_parser(sub: Any) -> None:

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__, compare, host
-from .. import profile as P
-from ..cpus import CPUS, get_cpu
-from . import common as C
-from . import render
+from armsim import __version__, compare, host
+from armsim import profile as P
+from armsim.cpus import CPUS, get_cpu
+from armsim.cli import common as C
+from armsim.cli import render
 
 
 def add_parser(sub: Any) -> None:
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     if plot is not None:
         plot_ops([p for p, _ in results], str(plot))
     if page is not None:
-        from .. import report
+        from armsim import report
 
         prof0 = results[0][0]
         report.write(page, report.profile_report(prof0, f"armsim profile: {prof0.model} on "
@@ -157,8 +157,8 @@ def run(args: argparse.Namespace) -> int:
 def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An int8 model's input (quantized if given as float) and the interpreter's int8
     outputs for it (compared exactly: tolerance 0 is applied by the caller's compare)."""
-    from ..tflite_host import TFLiteHost
-    from .int8 import quantized_inputs
+    from armsim.tflite_host import TFLiteHost
+    from armsim.cli.int8 import quantized_inputs
 
     h = TFLiteHost(mr.keras, mr.graph)
     xq, xf, _how = quantized_inputs(mr.graph, h, np.asarray(x)[np.newaxis])
@@ -169,9 +169,9 @@ def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def compare_dtypes(args: argparse.Namespace) -> int:
     """float32 and int8 of one model on one CPU: per-op and total instructions, cycles,
     flash and RAM."""
-    from ..frontends import tflite as T
-    from ..quantize import quantize
-    from .quantize import calibration_inputs
+    from armsim.frontends import tflite as T
+    from armsim.quantize import quantize
+    from armsim.cli.quantize import calibration_inputs
 
     ref = C.load_model(args)
     assert ref is not None
@@ -184,7 +184,7 @@ def compare_dtypes(args: argparse.Namespace) -> int:
                  ".tflite model")
         made = f"from {args.int8_model}"
     else:
-        from ..codegen.firmware import cache_dir
+        from armsim.codegen.firmware import cache_dir
 
         xs, what = calibration_inputs(args, ref.graph, args.calibration)
         out = cache_dir().parent / "quantized"

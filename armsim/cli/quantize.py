@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import mnist
-from . import common as C
-from . import render
+from armsim import mnist
+from armsim.cli import common as C
+from armsim.cli import render
 
 
 def add_parser(sub: Any) -> None:
@@ -50,8 +50,8 @@ def calibration_inputs(args: argparse.Namespace, g: Any, n: int) -> tuple[np.nda
 
 def run(args: argparse.Namespace) -> int:
     """Quantize, then read the file back as armsim's int8 graph."""
-    from ..frontends import tflite as T
-    from ..quantize import quantize
+    from armsim.frontends import tflite as T
+    from armsim.quantize import quantize
 
     out = C.check_output(args.out, (".tflite",), "--out")
     assert out is not None

@@ -6,10 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from .. import regress as R
-from ..errors import ArmsimError
-from . import common as C
-from . import render
+from armsim import regress as R
+from armsim.errors import ArmsimError
+from armsim.cli import common as C
+from armsim.cli import render
 
 
 def add_parser(sub: Any) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ArmsimError
-from . import common as C
-from . import render
+from armsim.errors import ArmsimError
+from armsim.cli import common as C
+from armsim.cli import render
 
 #: Exit status when the firmware did not stop where it meant to (fault, BKPT, limits).
 EXIT_FIRMWARE_FAILED = 1
@@ -69,7 +69,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run, report, and return the firmware's status."""
-    from ..image_run import ImageRunner, parse_read
+    from armsim.image_run import ImageRunner, parse_read
 
     C.refuse(bool(args.compare) and not (args.model and args.script),
              "--compare needs --model (the host) and --script (the input it wrote)")
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     out = C.check_output(args.out, (".npy", ".npz"), "--out") if args.out else None
     if not Path(args.firmware).is_file():
         raise ArmsimError(f"{args.firmware}: no such file")
-    from ..mcu import DEFAULT_MCU
+    from armsim.mcu import DEFAULT_MCU
 
     r = ImageRunner(args.firmware, args.mcu or DEFAULT_MCU, args.cpu,
                     None if args.json else sys.stdout, args.max_instructions, args.timeout,
@@ -141,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
     """Run the script's set-up on the image; the model's graph and input when --compare."""
-    from ..script import parse_program
-    from ..script.target import run_script
+    from armsim.script import parse_program
+    from armsim.script.target import run_script
 
     program = parse_program(args.script)
     m = r.machine
@@ -157,7 +157,7 @@ def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
               f"{m.image.describe(m.pc)})"
     if ref is None or plan is None:
         return started, None
-    from ..script.check import tensors
+    from armsim.script.check import tensors
 
     memory = tensors(log.writes, plan)
     x = plan.input.unpack(memory[plan.input.name])
@@ -165,7 +165,7 @@ def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
 
 
 def _compare(args: argparse.Namespace, res: Any, ctx: Any) -> dict[str, Any]:
-    from .. import compare, host
+    from armsim import compare, host
 
     g, keras, x = ctx
     spec, got = list(res.reads.values())[-1]

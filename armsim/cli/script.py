@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from ..errors import ArmsimError
-from . import common as C
-from . import render
+from armsim.errors import ArmsimError
+from armsim.cli import common as C
+from armsim.cli import render
 
 
 def add_parser(sub: Any) -> None:
@@ -46,9 +46,9 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
     writes the seed's conv weights (F inferred, or --filters); else (a set-up script of
     someone's own project) against the MCU's memory map alone, with names and files the
     ELF cannot resolve reported as warnings instead of errors."""
-    from ..plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
-    from ..script import parse_program
-    from ..script.check import check_types, fills
+    from armsim.plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
+    from armsim.script import parse_program
+    from armsim.script.check import check_types, fills
 
     program = parse_program(path)
     warnings: list[str] = []

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import compare, host
-from . import common as C
-from . import render
+from armsim import compare, host
+from armsim.cli import common as C
+from armsim.cli import render
 
 REBUILT = "rebuilt from the script's weights"
 REBUILT_NOTE = ("the host model was rebuilt from the script's own weights: this checks the "
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     warnings: list[str] = []
     ref = C.load_model(args, default=not args.script)
     if ref is not None and ref.graph.quantized:
-        from . import int8
+        from armsim.cli import int8
 
         return int8.simulate(args, ref)
     C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
@@ -167,8 +167,8 @@ def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
 
     ``rebuilt``: the host was rebuilt from the script's own weights, so memory is the truth
     by construction: no memory-layout search, and the graph takes the script's values."""
-    from .. import diagnose as D
-    from .. import reference
+    from armsim import diagnose as D
+    from armsim import reference
 
     plan = s.plan
     # the graph armsim knows carries no values of its own when the host was rebuilt

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArmsimError
-from . import common as C
-from . import render
+from armsim.errors import ArmsimError
+from armsim.cli import common as C
+from armsim.cli import render
 
 
 def add_parser(sub: Any) -> None:
@@ -41,11 +41,11 @@ def add_parser(sub: Any) -> None:
 
 def run_sweep(args: argparse.Namespace) -> int:
     """Run the cells not stored yet; exit 1 when a cell disagrees with its host or faults."""
-    from .. import report
-    from ..dask_engine import client, dashboard, scheduler_address
-    from ..sweep import run as R
-    from ..sweep.spec import load
-    from ..sweep.store import Store
+    from armsim import report
+    from armsim.dask_engine import client, dashboard, scheduler_address
+    from armsim.sweep import run as R
+    from armsim.sweep.spec import load
+    from armsim.sweep.store import Store
 
     sweep = load(args.sweep)
     out = Path(args.out)
@@ -94,8 +94,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """Write the page."""
-    from .. import report
-    from ..sweep.store import Store
+    from armsim import report
+    from armsim.sweep.store import Store
 
     d = Path(args.dir)
     if not (d / "results.sqlite").is_file():

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import common as C
+from armsim.cli import common as C
 
 
 def add_parser(sub: Any) -> None:
@@ -31,7 +31,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate, save."""
-    from ..train import save, train
+    from armsim.train import save, train
 
     out = C.check_output(args.out, (".keras",), "--out")
     assert out is not None

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import host, mnist
-from .. import validate as V
-from . import common as C
-from . import render
-from .simulate import REBUILT, REBUILT_NOTE, diagnose_inputs
+from armsim import host, mnist
+from armsim import validate as V
+from armsim.cli import common as C
+from armsim.cli import render
+from armsim.cli.simulate import REBUILT, REBUILT_NOTE, diagnose_inputs
 
 
 def add_parser(sub: Any) -> None:
@@ -53,7 +53,7 @@ def add_parser(sub: Any) -> None:
 def emulate(args: argparse.Namespace, spec: Any, xs: np.ndarray, jobs: int, bar: Any) -> Any:
     """The inputs through the emulator: on a process pool, or as Dask tasks with
     --scheduler (or $ARMSIM_DASK_SCHEDULER)."""
-    from ..dask_engine import client, dashboard, scheduler_address
+    from armsim.dask_engine import client, dashboard, scheduler_address
 
     address = scheduler_address(getattr(args, "scheduler", None))
     if address is None:
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         ref = C.load_model(args)
         assert ref is not None
         if ref.graph.quantized:
-            from . import int8
+            from armsim.cli import int8
 
             return int8.validate(args, ref, _inputs(args, ref.graph))
         C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         V.plot_confusion(res, str(plot))
         res["plot"] = str(plot)
     if page is not None:
-        from .. import report
+        from armsim import report
 
         report.write(page, report.validate_report(res, f"armsim validate: {g.name} on "
                                                   f"{cpu.title}"))
@@ -175,8 +175,8 @@ def _chance_check(res: dict[str, Any], g: Any, plan: Any, memory: dict[str, np.n
                   xs: np.ndarray, labels: np.ndarray) -> dict[str, Any] | None:
     """With a rebuilt host, an accuracy near chance means the layout is probably wrong: try
     each weight buffer under the other axis orders and report the one that makes sense."""
-    from ..diagnose import reread_orders
-    from ..train import seed_model_from
+    from armsim.diagnose import reread_orders
+    from armsim.train import seed_model_from
 
     classes = g.tensors[g.outputs[0]].size
     chance = 1.0 / classes

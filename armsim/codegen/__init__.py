@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .firmware import DEFAULT_KERNELS, KERNEL_SETS, Build, build, kernel_sources, kernels_dir
-from .render import FINISH, NETWORK, op_symbol
+from armsim.codegen.firmware import DEFAULT_KERNELS, KERNEL_SETS, Build, build, kernel_sources, kernels_dir
+from armsim.codegen.render import FINISH, NETWORK, op_symbol
 
 __all__ = ["Build", "build", "kernel_sources", "kernels_dir", "op_symbol", "FINISH", "NETWORK",
            "KERNEL_SETS", "DEFAULT_KERNELS"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..cpus import CpuVariant
-from ..errors import ToolchainError
+from armsim.cpus import CpuVariant
+from armsim.errors import ToolchainError
 
 ENV = "ARMSIM_CMSIS_NN_DIR"
 #: The commit armsim is tested with (the same as ../shared/third_party/CMSIS-NN/VERSION).
@@ -193,7 +193,7 @@ def library(cpu: CpuVariant, functions: set[str], gcc: str, defines: tuple[str, 
     """A static library of the CMSIS-NN sources ``functions`` need, built for ``cpu``
     with ``defines`` (cached by the sources' contents and the flags). Returns (library,
     sources)."""
-    from .firmware import _hash, _publish, _run, ar_for, cache_dir, gcc_version
+    from armsim.codegen.firmware import _hash, _publish, _run, ar_for, cache_dir, gcc_version
 
     cm = locate()
     assert cm is not None

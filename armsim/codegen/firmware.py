@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..cpus import CpuVariant
-from ..errors import LayoutError, ToolchainError
-from ..mcu import Mcu
-from ..graph import Graph
-from ..plan import Plan
-from . import render_s8
-from .render import memory_ld, network_c, plan_header, weights_c
+from armsim.cpus import CpuVariant
+from armsim.errors import LayoutError, ToolchainError
+from armsim.mcu import Mcu
+from armsim.graph import Graph
+from armsim.plan import Plan
+from armsim.codegen import render_s8
+from armsim.codegen.render import memory_ld, network_c, plan_header, weights_c
 
 GCC_ENV = "ARMSIM_GCC"
 CACHE_ENV = "ARMSIM_CACHE_DIR"
@@ -145,7 +145,7 @@ def _includes(kdir: Path, kernels: str) -> list[str]:
     """-I flags of a kernel set (the s8 kernels build against CMSIS-NN's headers)."""
     out = ["-I", str(kdir / "include")]
     if kernels in ("s8", "cmsis-nn") or kernels.startswith(INT8_KERNELS):
-        from .cmsis import locate
+        from armsim.codegen.cmsis import locate
 
         cm = locate()
         assert cm is not None
@@ -223,7 +223,7 @@ def check_plan_fits(plan: Plan, mcu: Mcu) -> None:
 def _libraries(cpu: CpuVariant, kernels: str, gcc: str, sources: dict[str, str]
                ) -> tuple[list[Path], list[str]]:
     """The static libraries a firmware links and the extra -I flags its sources need."""
-    from . import cmsis
+    from armsim.codegen import cmsis
 
     if kernels == "cmsis-nn":  # float32 on CMSIS-NN: what kernels/cmsis calls
         need = set()
@@ -276,7 +276,7 @@ def _key(gcc: str, cpu: CpuVariant, kernels: str, generated: dict[str, str]) -> 
     runtime = sorted((kdir / "runtime").iterdir())
     extra: list[bytes | str] = []
     if kernels.startswith(INT8_KERNELS):
-        from . import cmsis
+        from armsim.codegen import cmsis
 
         cm = cmsis.locate()
         assert cm is not None
@@ -285,7 +285,7 @@ def _key(gcc: str, cpu: CpuVariant, kernels: str, generated: dict[str, str]) -> 
     else:
         extra = [kernel_library(cpu, kernels, gcc).parent.name]
         if kernels == "cmsis-nn":  # the float32 set links CMSIS-NN too
-            from . import cmsis
+            from armsim.codegen import cmsis
 
             cm = cmsis.locate()
             assert cm is not None
@@ -343,10 +343,10 @@ _SIZES: dict[tuple[str, str], dict[int, int]] = {}
 def scratch_sizes(g: Graph, cpu: CpuVariant | str) -> dict[int, int]:
     """Bytes of scratch each int8 op needs on ``cpu``, by op index, as CMSIS-NN's own
     ``*_get_buffer_size`` functions compute them on that CPU (run in the emulator)."""
-    from ..cpus import get_cpu
-    from ..elf import ElfImage
-    from ..emulator import Machine
-    from ..mcu import get_mcu
+    from armsim.cpus import get_cpu
+    from armsim.elf import ElfImage
+    from armsim.emulator import Machine
+    from armsim.mcu import get_mcu
 
     cpu = get_cpu(cpu) if isinstance(cpu, str) else cpu
     ops = render_s8.scratch_ops(g)

@@ -7,10 +7,10 @@ formulas the exporter, the script checks and armsim's own firmware use.
 
 from __future__ import annotations
 
-from ..graph import Graph
-from ..plan import Plan
-from ..plan.planner import c_name
-from .render import C_TYPES
+from armsim.graph import Graph
+from armsim.plan import Plan
+from armsim.plan.planner import c_name
+from armsim.codegen.render import C_TYPES
 
 GUARD = "MODEL_LAYOUT_H"
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..graph import Graph, Op, dims4
-from ..mcu import Mcu
-from ..plan import Plan
-from ..plan.planner import c_name
+from armsim.graph import Graph, Op, dims4
+from armsim.mcu import Mcu
+from armsim.plan import Plan
+from armsim.plan.planner import c_name
 
 #: The function the firmware calls once the ops have run (argmax for classifiers).
 FINISH = "armsim_finish"

@@ -14,13 +14,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cpus import CpuVariant
-from ..errors import ArmsimError, ToolchainError
-from ..mcu import Mcu
-from ..plan import Plan
-from . import firmware as F
-from .header import layout_header
-from .render import memory_ld, weights_c
+from armsim.cpus import CpuVariant
+from armsim.errors import ArmsimError, ToolchainError
+from armsim.mcu import Mcu
+from armsim.plan import Plan
+from armsim.codegen import firmware as F
+from armsim.codegen.header import layout_header
+from armsim.codegen.render import memory_ld, weights_c
 
 #: Flags for the user's files: the CPU's, GNU C (no -std, no -Werror), sections for GC.
 USER_FLAGS = ("-mthumb", "-O2", "-g", "-Wall", "-ffunction-sections", "-fdata-sections")

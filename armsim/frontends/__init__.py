@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError
-from ..graph import Graph
+from armsim.errors import ModelError
+from armsim.graph import Graph
 
 
 def sniff(path: str | os.PathLike[str]) -> str:
@@ -32,7 +32,7 @@ def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph
 
     The host model is the Keras model, or for a ``.tflite`` file its path (the TFLite
     interpreter is the host)."""
-    from . import keras as K
+    from armsim.frontends import keras as K
 
     p = Path(path)
     if p.is_dir():
@@ -43,7 +43,7 @@ def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph
         raise ModelError(f"{p}: the file is empty (a .keras model is a zip archive)")
     kind = sniff(p)
     if kind == "tflite":
-        from . import tflite as T
+        from armsim.frontends import tflite as T
 
         return T.load(p), p
     model = K.load(p, trust=trust, kind=kind)

@@ -17,9 +17,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import ModelError
-from ..graph import LINEAR, Activation, Graph, LayerInfo, Op, Tensor, same_padding
-from ..quant import Quant
+from armsim.errors import ModelError
+from armsim.graph import LINEAR, Activation, Graph, LayerInfo, Op, Tensor, same_padding
+from armsim.quant import Quant
 
 #: tflite.TensorType values armsim reads.
 _DTYPES = {9: "int8", 2: "int32", 0: "float32", 3: "uint8", 7: "int16", 4: "int64"}

@@ -10,12 +10,12 @@ import sys
 import types
 from typing import Any
 
-from ..errors import LayoutError
-from ..graph import Graph
-from .buffers import Buffer, Plan
-from .planner import plan as auto_plan
-from .seed import matches as seed_matches
-from .seed import seed_plan
+from armsim.errors import LayoutError
+from armsim.graph import Graph
+from armsim.plan.buffers import Buffer, Plan
+from armsim.plan.planner import plan as auto_plan
+from armsim.plan.seed import matches as seed_matches
+from armsim.plan.seed import seed_plan
 
 LAYOUTS = ("auto", "seed", "natural")
 
@@ -32,7 +32,7 @@ def make_plan(g: Graph, layout: str = "auto", base: int | None = None,
         if layout == "seed":
             raise LayoutError("the seed layout is float32; an int8 model takes a generated "
                               "plan (--layout auto or natural)")
-        from ..codegen.firmware import scratch_sizes
+        from armsim.codegen.firmware import scratch_sizes
 
         return auto_plan(g, sram_base if base is None else base, weights_in,
                          scratch_sizes(g, cpu or "m4f"))

@@ -12,8 +12,8 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from ..errors import LayoutError
-from ..graph import Graph
+from armsim.errors import LayoutError
+from armsim.graph import Graph
 
 F32 = 4
 ITEMSIZE = {"float32": 4, "int8": 1, "int32": 4}

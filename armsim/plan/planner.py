@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from ..errors import LayoutError
-from ..graph import Graph
-from .buffers import ITEMSIZE, Buffer, Plan
+from armsim.errors import LayoutError
+from armsim.graph import Graph
+from armsim.plan.buffers import ITEMSIZE, Buffer, Plan
 
 #: Element order of each op's constant inputs: (axes, formula), by op kind and input slot.
 #: Conv weights are CMSIS-NN's OHWI, dense weights [out][in], the rest as Keras holds them.

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import LayoutError
-from ..graph import Activation, Graph, LayerInfo, Op, Tensor
-from .buffers import Buffer, Plan
-from .planner import _with_arena
+from armsim.errors import LayoutError
+from armsim.graph import Activation, Graph, LayerInfo, Op, Tensor
+from armsim.plan.buffers import Buffer, Plan
+from armsim.plan.planner import _with_arena
 
 IMAGE, KERNEL, CLASSES, POOLED = 28, 5, 10, 12
 MAX_FILTERS = 8

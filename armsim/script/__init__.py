@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from .model import KINDS, Script, WriteKind
-from .parser import decode, parse_lines, parse_program
-from .runner import MemoryTarget, Runner
+from armsim.script.model import KINDS, Script, WriteKind
+from armsim.script.parser import decode, parse_lines, parse_program
+from armsim.script.runner import MemoryTarget, Runner
 
 
 def parse_file(path: str | os.PathLike[str]) -> Script:

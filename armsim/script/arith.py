@@ -8,10 +8,10 @@ import struct
 
 import numpy as np
 
-from ..errors import ScriptError
-from .model import UNSIGNED_HIGH, WriteKind
-from .program import CType, Expr
-from .values import ValueRangeError, parse_float32
+from armsim.errors import ScriptError
+from armsim.script.model import UNSIGNED_HIGH, WriteKind
+from armsim.script.program import CType, Expr
+from armsim.script.values import ValueRangeError, parse_float32
 
 Num = int | float
 

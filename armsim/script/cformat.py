@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import re
 
-from . import arith
-from .arith import Num
-from .program import Expr
+from armsim.script import arith
+from armsim.script.arith import Num
+from armsim.script.program import Expr
 
 _FORMAT = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?(hh|h|ll|l|L|z|j|t)?([diouxXeEfgGcsp%])")
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ScriptError
-from ..mcu import SCS_BASE, SCS_SIZE
-from ..memory import MemoryMap
-from ..plan import Plan
-from .model import KIND_BY_CODE, UNSIGNED_HIGH, Script
+from armsim.errors import ScriptError
+from armsim.mcu import SCS_BASE, SCS_SIZE
+from armsim.memory import MemoryMap
+from armsim.plan import Plan
+from armsim.script.model import KIND_BY_CODE, UNSIGNED_HIGH, Script
 
 #: Start of the ARMv7-M Peripheral range (ARMv7-M ARM B3.1): registers from here up.
 DEVICE_BASE = 0x40000000
@@ -122,7 +122,7 @@ def plan_name(plan: Plan) -> str:
 
 def tensors(script: Script, layout: Plan) -> dict[str, np.ndarray]:
     """The script's buffers in memory order; a clear error when they do not fit ``layout``."""
-    from ..plan.seed import infer_filters
+    from armsim.plan.seed import infer_filters
 
     out = {}
     guess = infer_filters(script) if layout.preset == "seed" else None

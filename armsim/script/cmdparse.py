@@ -8,22 +8,22 @@ import os
 import re
 from typing import TYPE_CHECKING
 
-from ..errors import ScriptError
-from .lexer import Token, tokenize
-from .program import (
-    BreakCmd,
-    BreakSet,
-    Command,
-    Go,
-    Include,
-    Load,
-    Loc,
-    Statement,
-    Step,
-)
+from armsim.errors import ScriptError
+from armsim.script.lexer import Token, tokenize
+from armsim.script.program import (
+                                   BreakCmd,
+                                   BreakSet,
+                                   Command,
+                                   Go,
+                                   Include,
+                                   Load,
+                                   Loc,
+                                   Statement,
+                                   Step,
+                                   )
 
 if TYPE_CHECKING:
-    from .parser import _Parser
+    from armsim.script.parser import _Parser
 
     _Base = _Parser
 else:
@@ -112,7 +112,7 @@ class CommandParser(_Base):
         out.append(Load(path, tuple(options), loc, raw))
 
     def include(self, rest: str, lineno: int, col0: int, loc: Loc) -> Include:
-        from .paths import resolve_inside
+        from armsim.script.paths import resolve_inside
 
         name = rest.strip().strip('"')
         if not name:
@@ -126,7 +126,7 @@ class CommandParser(_Base):
             raise self.error_at(lineno, col0, e.reason) from None
         if p in self.seen:
             raise self.error_at(lineno, col0, f"INCLUDE {name}: includes itself (a cycle)")
-        from .parser import parse_program
+        from armsim.script.parser import parse_program
 
         return Include(parse_program(p, self.depth + 1, self.seen), loc)
 

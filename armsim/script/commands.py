@@ -8,15 +8,15 @@ import math
 import os
 from typing import TYPE_CHECKING
 
-from ..errors import EmulatorFault, ScriptError
-from . import arith
-from .arith import Num
-from .program import BreakCmd, BreakSet, Command, Expr, FuncDef, Go, Load, Program, Step
-from .signals import Signal, SignalKilled
-from .state import Breakpoint, ExitScript, Frame, Unresolved
+from armsim.errors import EmulatorFault, ScriptError
+from armsim.script import arith
+from armsim.script.arith import Num
+from armsim.script.program import BreakCmd, BreakSet, Command, Expr, FuncDef, Go, Load, Program, Step
+from armsim.script.signals import Signal, SignalKilled
+from armsim.script.state import Breakpoint, ExitScript, Frame, Unresolved
 
 if TYPE_CHECKING:
-    from .runner import Runner
+    from armsim.script.runner import Runner
 
     _Base = Runner
 else:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .lexer import Token
-from .program import Expr
+from armsim.script.lexer import Token
+from armsim.script.program import Expr
 
 if TYPE_CHECKING:
-    from .parser import _Parser
+    from armsim.script.parser import _Parser
 
     _Base = _Parser
 else:

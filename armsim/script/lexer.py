@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from ..errors import ScriptError
+from armsim.errors import ScriptError
 
 
 #: Bytes of a line that were not UTF-8, as decode() keeps them (surrogate escapes).

@@ -6,9 +6,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..errors import ScriptError
-from .model import Script
-from .program import concat
+from armsim.errors import ScriptError
+from armsim.script.model import Script
+from armsim.script.program import concat
 
 
 class Target(Protocol):

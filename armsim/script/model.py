@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import ScriptError
+from armsim.errors import ScriptError
 
 
 class WriteKind(NamedTuple):

@@ -17,28 +17,28 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ScriptError
-from . import arith
-from .cmdparse import CommandParser
-from .exprparse import ASSIGN, MAX_NESTING, TYPE_WORDS, ExpressionParser
-from .lexer import NOT_UTF8, Token, show, strip_comments, tokenize
-from .model import KIND_CODES, KINDS, Script
-from .program import (
-    CType,
-    Decl,
-    Expr,
-    ExprStmt,
-    FuncDef,
-    If,
-    Jump,
-    Loc,
-    Loop,
-    Program,
-    Statement,
-    Write,
-    WriteBatch,
-)
-from .values import ValueRangeError, parse_float32_array
+from armsim.errors import ScriptError
+from armsim.script import arith
+from armsim.script.cmdparse import CommandParser
+from armsim.script.exprparse import ASSIGN, MAX_NESTING, TYPE_WORDS, ExpressionParser
+from armsim.script.lexer import NOT_UTF8, Token, show, strip_comments, tokenize
+from armsim.script.model import KIND_CODES, KINDS, Script
+from armsim.script.program import (
+                                   CType,
+                                   Decl,
+                                   Expr,
+                                   ExprStmt,
+                                   FuncDef,
+                                   If,
+                                   Jump,
+                                   Loc,
+                                   Loop,
+                                   Program,
+                                   Statement,
+                                   Write,
+                                   WriteBatch,
+                                   )
+from armsim.script.values import ValueRangeError, parse_float32_array
 
 #: µVision commands and their accepted spellings (upper case) -> canonical name.
 COMMANDS = {
@@ -88,7 +88,7 @@ def decode(raw: bytes, path: str) -> list[str]:
 
 def read_lines(path: str | os.PathLike[str]) -> list[str]:
     """Read and decode a script file (refusing one over the size or line caps)."""
-    from . import limits
+    from armsim.script import limits
 
     p = Path(path)
     try:
@@ -111,7 +111,7 @@ def parse_program(path: str | os.PathLike[str], _depth: int = 0,
 def parse_lines(lines: list[str], path: str, _depth: int = 0,
                 _seen: frozenset[Path] = frozenset()) -> Program:
     """Parse decoded lines into a program."""
-    from . import limits
+    from armsim.script import limits
 
     if len(lines) > limits.MAX_LINES:
         raise ScriptError(f"script has {len(lines):,} lines; the cap is {limits.MAX_LINES:,} "

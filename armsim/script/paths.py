@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ScriptError
+from armsim.errors import ScriptError
 
 
 def resolve_inside(path: str, base_dir: str, what: str = "LOAD") -> Path:

@@ -13,7 +13,7 @@ from typing import Union
 
 import numpy as np
 
-from .model import Script, WriteKind
+from armsim.script.model import Script, WriteKind
 
 #: Core register names scripts may assign and read.
 REGISTERS = {f"R{i}" for i in range(16)} | {"SP", "LR", "PC", "XPSR", "MSP", "PSP", "$",

@@ -20,43 +20,43 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ScriptError
-from ..memory import MemoryMap
-from ..plan import Plan
-from . import arith, limits
-from .arith import Fault, Num
-from .cformat import format_c
-from .commands import Commands
-from .lexer import show
-from .memory_target import MemoryTarget, Target
-from .model import KIND_CODES, KINDS, Script
-from .program import (
-    REGISTER_ALIASES,
-    REGISTERS,
-    UINT,
-    BreakCmd,
-    BreakSet,
-    Command,
-    CType,
-    Decl,
-    Expr,
-    ExprStmt,
-    FuncDef,
-    Go,
-    If,
-    Include,
-    Jump,
-    Load,
-    Loop,
-    Program,
-    Statement,
-    Step,
-    Write,
-    WriteBatch,
-    concat,
-)
-from .signals import Signal
-from .state import Breakpoint, ExitScript, Frame, RunLog, Unresolved, Unwind
+from armsim.errors import ScriptError
+from armsim.memory import MemoryMap
+from armsim.plan import Plan
+from armsim.script import arith, limits
+from armsim.script.arith import Fault, Num
+from armsim.script.cformat import format_c
+from armsim.script.commands import Commands
+from armsim.script.lexer import show
+from armsim.script.memory_target import MemoryTarget, Target
+from armsim.script.model import KIND_CODES, KINDS, Script
+from armsim.script.program import (
+                                   REGISTER_ALIASES,
+                                   REGISTERS,
+                                   UINT,
+                                   BreakCmd,
+                                   BreakSet,
+                                   Command,
+                                   CType,
+                                   Decl,
+                                   Expr,
+                                   ExprStmt,
+                                   FuncDef,
+                                   Go,
+                                   If,
+                                   Include,
+                                   Jump,
+                                   Load,
+                                   Loop,
+                                   Program,
+                                   Statement,
+                                   Step,
+                                   Write,
+                                   WriteBatch,
+                                   concat,
+                                   )
+from armsim.script.signals import Signal
+from armsim.script.state import Breakpoint, ExitScript, Frame, RunLog, Unresolved, Unwind
 
 __all__ = ["MemoryTarget", "RunLog", "Runner", "Target", "Unresolved"]
 
@@ -137,7 +137,7 @@ class Runner(Commands):
     def run(self) -> RunLog:
         """Execute every statement; return the writes (checked for conflicts), notes and
         warnings."""
-        from .check import check_conflicts
+        from armsim.script.check import check_conflicts
 
         try:
             self.exec(self.program.statements, self._global_frame(self.program))
@@ -202,7 +202,7 @@ class Runner(Commands):
         line = loc.line if loc is not None else 0
         why = ""
         if self.last_periph_read is not None:
-            from ..peripherals import guess
+            from armsim.peripherals import guess
 
             name = guess(self.last_periph_read)
             why = (f"; it last read 0x{self.last_periph_read:08X}, an unmodelled peripheral"
@@ -652,7 +652,7 @@ class Runner(Commands):
                                  "ARMSIM_SCRIPT_MAX_PAGES)")
         self.pages.update(new.tolist())
         if self.memory is not None:
-            from .check import check_writes
+            from armsim.script.check import check_writes
 
             if self.use_peripherals:
                 self.map_touched(script)

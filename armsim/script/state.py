@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ScriptError
-from .arith import Num
-from .model import Script
-from .program import FuncDef, Program, Statement
-from .signals import Signal
+from armsim.errors import ScriptError
+from armsim.script.arith import Num
+from armsim.script.model import Script
+from armsim.script.program import FuncDef, Program, Statement
+from armsim.script.signals import Signal
 
 
 class Unresolved(ScriptError):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from unicorn import UcError
 
-from ..elf import ElfImage
-from ..emulator import Machine
-from ..errors import ArmsimError, ScriptError
-from ..plan import Plan
-from .model import Script
-from .paths import resolve_inside
-from .program import Program, map_ranges
-from .runner import RunLog, Runner
+from armsim.elf import ElfImage
+from armsim.emulator import Machine
+from armsim.errors import ArmsimError, ScriptError
+from armsim.plan import Plan
+from armsim.script.model import Script
+from armsim.script.paths import resolve_inside
+from armsim.script.program import Program, map_ranges
+from armsim.script.runner import RunLog, Runner
 
 __all__ = ["MachineTarget", "resolve_inside", "run_script"]
 

@@ -13,8 +13,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from ..errors import LayoutError
-from ..plan import Plan
+from armsim.errors import LayoutError
+from armsim.plan import Plan
 
 
 def _check_finite(name: str, values: np.ndarray) -> None:

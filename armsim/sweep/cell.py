@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .spec import CellKey
+from armsim.sweep.spec import CellKey
 
 #: Columns of the ``cells`` table after the key columns, in order.
 RESULT_COLUMNS = ("status", "error", "agreement", "accuracy", "max_abs_diff", "instructions",
@@ -50,7 +50,7 @@ class CellTask:
 def kernel_fingerprint() -> str:
     """A hash of every kernel and runtime source and of the compiler's version (part of each
     cell's content hash)."""
-    from ..codegen.firmware import find_gcc, gcc_version, kernels_dir
+    from armsim.codegen.firmware import find_gcc, gcc_version, kernels_dir
 
     h = hashlib.sha256(gcc_version(find_gcc()).encode())
     root = kernels_dir()
@@ -64,7 +64,7 @@ def kernel_fingerprint() -> str:
 def cell_hash(key: CellKey, model_bytes: bytes, inputs_digest: str, n: int, profile: bool,
               tolerance: float, rtol: float, kernels: str) -> str:
     """The content hash of everything that determines a cell's result."""
-    from .. import __version__
+    from armsim import __version__
 
     h = hashlib.sha256()
     for part in (json.dumps(asdict(key), sort_keys=True), hashlib.sha256(model_bytes).hexdigest(),
@@ -87,7 +87,7 @@ _MODELS: dict[str, Any] = {}
 
 def _load(task: CellTask) -> tuple[Any, Any, str]:
     """(graph, host model or None for int8, path) of the task's model, once per worker."""
-    from ..frontends import load_model
+    from armsim.frontends import load_model
 
     digest = hashlib.sha256(task.model_bytes).hexdigest()[:16]
     if digest not in _MODELS:
@@ -102,7 +102,7 @@ def _load(task: CellTask) -> tuple[Any, Any, str]:
 def emulate(spec: Any, xs: np.ndarray, chunk: int) -> Any:
     """The cell's inputs through the emulator: here, or (more than ``chunk`` inputs, on a
     Dask worker) as chunk tasks spread over the cluster while this task waits seceded."""
-    from .. import validate as V
+    from armsim import validate as V
 
     if len(xs) > chunk:
         try:
@@ -122,7 +122,7 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str,
     try:
         row = _run(task, xs, ys)
     except Exception as e:  # a cell's failure is data, not the sweep's failure
-        from ..errors import ArmsimError, EmulatorFault
+        from armsim.errors import ArmsimError, EmulatorFault
 
         status = "fault" if isinstance(e, EmulatorFault) else "error"
         text = str(e).split("\n", 1)[0] if isinstance(e, ArmsimError) else \
@@ -133,13 +133,13 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str,
 
 
 def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
-    from ..codegen.firmware import MIN_STACK, check_plan_fits
-    from ..cpus import get_cpu
-    from ..errors import LayoutError
-    from ..mcu import get_mcu
-    from ..plan import make_plan
-    from ..profile import footprint, profile
-    from ..session import Session
+    from armsim.codegen.firmware import MIN_STACK, check_plan_fits
+    from armsim.cpus import get_cpu
+    from armsim.errors import LayoutError
+    from armsim.mcu import get_mcu
+    from armsim.plan import make_plan
+    from armsim.profile import footprint, profile
+    from armsim.session import Session
 
     k = task.key
     g, host_model, path = _load(task)
@@ -148,7 +148,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
                     "its int8 .tflite (armsim quantize)")
     if k.dtype == "float32" and g.quantized:
         return _row(task, "error", f"{task.model_name} is an int8 model: it has no float32 cell")
-    from ..mcu import resolve_cpu
+    from armsim.mcu import resolve_cpu
 
     mcu = get_mcu(k.mcu)
     cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)  # a part's own core only
@@ -160,8 +160,8 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
         return _row(task, "does-not-fit", str(e), ram_bytes=int(need),
                     flash_bytes=int(plan.flash_weight_bytes()))
     s = Session(g, plan, cpu, mcu, k.kernels)
-    from .. import validate as V
-    from ..cli.common import versions
+    from armsim import validate as V
+    from armsim.cli.common import versions
 
     figures: dict[str, Any] = {"versions": json.dumps(versions(cpu, host=False), sort_keys=True)}
     status = "ok"
@@ -169,8 +169,8 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
         xv = xs[:task.n]
         spec = V.RunSpec.of(s)
         if g.quantized:
-            from ..cli.int8 import quantized_inputs
-            from ..tflite_host import TFLiteHost
+            from armsim.cli.int8 import quantized_inputs
+            from armsim.tflite_host import TFLiteHost
 
             host = TFLiteHost(path, g)
             xq, xf, _how = quantized_inputs(g, host, xv)
@@ -184,7 +184,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
             hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
             classifier = g.is_classifier()
         else:
-            from .. import host as keras_host
+            from armsim import host as keras_host
 
             host_out = keras_host.predict(host_model, xv)
             run = emulate(spec, xv, task.chunk)
@@ -200,7 +200,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
                 y = ys[:task.n]
                 figures["accuracy"] = float(np.mean(ep == y))
                 classes = int(run.outputs.shape[1])
-                from .. import metrics
+                from armsim import metrics
 
                 figures["confusion"] = json.dumps(
                     metrics.confusion_matrix(y, ep, classes).tolist())
@@ -210,8 +210,8 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
     if task.profile:
         x0 = task.profile_input if task.profile_input is not None else xs[0]
         if g.quantized:
-            from ..cli.int8 import quantized_inputs
-            from ..tflite_host import TFLiteHost
+            from armsim.cli.int8 import quantized_inputs
+            from armsim.tflite_host import TFLiteHost
 
             x0 = quantized_inputs(g, TFLiteHost(path, g), np.asarray(x0)[None])[0][0]
         s.write_buffers(plan.pack(plan.constant_tensors()))

@@ -10,9 +10,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .cell import CellTask, cell_hash, kernel_fingerprint, run_cell
-from .spec import Sweep
-from .store import Store
+from armsim.sweep.cell import CellTask, cell_hash, kernel_fingerprint, run_cell
+from armsim.sweep.spec import Sweep
+from armsim.sweep.store import Store
 
 #: How many times Dask may lose a worker under one cell before the cell counts as failed.
 RETRIES = 3
@@ -36,7 +36,7 @@ def model_file(sweep: Sweep, name: str, out_dir: Path) -> Path:
         return p
     target = out_dir / "models" / f"{p}.keras"
     if not target.is_file():
-        from .. import zoo
+        from armsim import zoo
 
         target.parent.mkdir(parents=True, exist_ok=True)
         zoo.build(p).save(target)
@@ -48,8 +48,8 @@ def model_inputs(sweep: Sweep, path: Path, data: str | None
     """(inputs, labels or None, what they are) for one model: the sweep's file, MNIST test
     images for 28x28x1 models (scaled as `validate` does by default), else reproducible
     random inputs of the model's input shape."""
-    from ..cli import common as C
-    from ..frontends import load_model
+    from armsim.cli import common as C
+    from armsim.frontends import load_model
 
     g, _host = load_model(path)
     n = max(sweep.n, 1)
@@ -57,7 +57,7 @@ def model_inputs(sweep: Sweep, path: Path, data: str | None
         xs, ys = C.read_inputs(str(sweep.inputs), g)
         return xs[:n], (ys[:n] if ys is not None else None), str(sweep.inputs)
     if C.is_mnist_shaped(g):
-        from .. import mnist
+        from armsim import mnist
 
         split = mnist.load("test", data or C._shared_mnist())
         xs = C.mnist_scale(split.images[:n], "seed").reshape((n,) + g.tensors[g.inputs[0]].shape)
@@ -70,8 +70,8 @@ def model_inputs(sweep: Sweep, path: Path, data: str | None
 def profile_input(sweep: Sweep, path: Path, xs: np.ndarray) -> np.ndarray:
     """The input a cell profiles: what `armsim profile` takes by default (the first bundled
     test digit) for MNIST-shaped models without an inputs file, else the first input."""
-    from ..cli import common as C
-    from ..frontends import load_model
+    from armsim.cli import common as C
+    from armsim.frontends import load_model
 
     if sweep.inputs is None:
         g, _host = load_model(path)
@@ -150,7 +150,7 @@ def execute(prepared: Prepared, store: Store, client: Any,
                 futures[again] = (t, attempt + 1)
                 pending.add(again)
                 continue
-            from .cell import _row
+            from armsim.sweep.cell import _row
 
             row = _row(t, "error", f"the cell's task failed: {type(e).__name__}: {e}")
         store.put(row)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..codegen.firmware import KERNEL_SETS
-from ..cpus import CPUS, OPT_LEVELS
-from ..errors import ArmsimError
-from ..mcu import MCUS
+from armsim.codegen.firmware import KERNEL_SETS
+from armsim.cpus import CPUS, OPT_LEVELS
+from armsim.errors import ArmsimError
+from armsim.mcu import MCUS
 
 DTYPES = ("float32", "int8")
 AXES = ("models", "dtypes", "cpus", "kernels", "opt", "mcus")
@@ -163,10 +163,10 @@ def resolve_model(sweep_file: Path, name: str) -> Path | str:
     if candidate.is_file():
         return candidate
     if name == "seed":
-        from ..cli.common import DEFAULT_MODEL, data_file
+        from armsim.cli.common import DEFAULT_MODEL, data_file
 
         return Path(data_file(DEFAULT_MODEL))
-    from .. import zoo
+    from armsim import zoo
 
     if name in {**zoo.ZOO, **zoo.MLPERF}:
         return name

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
-from .cell import RESULT_COLUMNS
+from armsim.sweep.cell import RESULT_COLUMNS
 
 KEY_COLUMNS = ("model", "dtype", "cpu", "kernels", "opt", "mcu")
 TYPES = {"agreement": "REAL", "accuracy": "REAL", "max_abs_diff": "REAL",
