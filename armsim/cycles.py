@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from armsim import pipeline
-from armsim.flash import Fetch
+from armsim.parts.flash import Fetch
 from armsim.pipeline import CLEAN, State
 
 @dataclass(frozen=True)

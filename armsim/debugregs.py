@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from armsim.memory import Region
+from armsim.parts.memory import Region
 
 ITM_BASE = 0xE0000000
 DWT_BASE = 0xE0001000

@@ -25,16 +25,16 @@ from unicorn import arm_const as A
 from armsim import crash, cycles, disasm
 from armsim.alignment import ALIGNED_ONLY, AlignmentCheck
 from armsim.counting import BlockCounter, make_counter, native_available
-from armsim.cpus import CpuVariant
+from armsim.parts.cpus import CpuVariant
 from armsim.datamem import (AccessCount, block_stalls, data_timing_for, pc_cycles,
                             unaligned_load_pcs)
 from armsim.elf import ElfImage
 from armsim.debugregs import DebugRegisters
 from armsim.debugregs import region as debug_region
 from armsim.errors import ArmsimError, ElfError, EmulatorFault
-from armsim.mcu import Mcu
+from armsim.parts.mcus import Mcu
 from armsim.semihost import Semihost
-from armsim.memory import Region
+from armsim.parts.memory import Region
 from armsim.peripherals import Unmodelled
 from armsim.tlb import Translation, fault_ranges
 

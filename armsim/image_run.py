@@ -19,12 +19,12 @@ from typing import Any, TextIO
 import numpy as np
 
 from armsim import cycles
-from armsim.cpus import CpuVariant, get_cpu
+from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.elf import ElfImage
 from armsim.datamem import summary
 from armsim.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, Snapshot
 from armsim.errors import ArmsimError, EmulatorFault
-from armsim.mcu import Mcu, get_mcu
+from armsim.parts.mcus import Mcu, get_mcu
 from armsim.semihost import Semihost
 
 #: --read element types and their numpy dtypes (little-endian).
@@ -247,7 +247,7 @@ class ImageRunner:
                  cpu: CpuVariant | str | None = None, echo: TextIO | None = None,
                  max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
                  timeout_s: float = DEFAULT_TIMEOUT_S, check_memory: bool = False) -> None:
-        from armsim.mcu import resolve_cpu
+        from armsim.parts.mcus import resolve_cpu
 
         self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
         #: the flash timing of the cycle estimates (flash.py); the part's reset state

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from armsim.memory import MemoryMap, Region
+from armsim.parts.memory import MemoryMap, Region
 
 #: (begin, end, name) of the architecture ranges mapped as unmodelled peripherals at the
 #: start of a script. The last page stays unmapped: 0xFFFFFFFF is the run's exit address.

@@ -18,7 +18,7 @@ from armsim.codegen import FINISH
 from armsim.codegen.firmware import MIN_STACK
 from armsim.datamem import summary
 from armsim.emulator import Snapshot
-from armsim.flash import Fetch
+from armsim.parts.flash import Fetch
 from armsim.graph import op_macs
 from armsim.session import Session
 

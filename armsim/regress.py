@@ -18,7 +18,7 @@ from armsim.codegen import kernels_dir
 #: The kernel sets the baseline pins: armsim's own (CMSIS-NN is pinned by its commit).
 PINNED_SETS = ("optimized", "reference")
 from armsim.codegen.firmware import find_gcc, gcc_version
-from armsim.cpus import CPUS
+from armsim.parts.cpus import CPUS
 from armsim.plan import make_plan
 from armsim.session import Session
 

@@ -21,12 +21,12 @@ import numpy as np
 
 from armsim.codegen import DEFAULT_KERNELS, FINISH, Build, build, op_symbol
 from armsim.codegen.sources import UserSources
-from armsim.cpus import CpuVariant, get_cpu
+from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.elf import ElfImage
 from armsim.emulator import Machine, RunStats
 from armsim.errors import ArmsimError, LayoutError
 from armsim.graph import Graph, Op
-from armsim.mcu import Mcu, get_mcu
+from armsim.parts.mcus import Mcu, get_mcu
 from armsim.image_run import ReadSpec, parse_read
 from armsim.plan import Plan
 from armsim.semihost import Semihost

@@ -29,7 +29,7 @@ import bisect
 from unicorn import (UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_PROT_EXEC, UC_PROT_READ,
                      UC_PROT_WRITE, UC_TLB_VIRTUAL, Uc)
 
-from armsim.memory import MemoryMap
+from armsim.parts.memory import MemoryMap
 
 #: Architecturally never-execute (XN) ranges of the ARMv7-M/ARMv8-M default memory map
 #: (ARMv7-M ARM, B3.1 table B3-1): Peripheral, Device and System.

@@ -19,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from armsim import cpus, mcu  # noqa: E402
+from armsim.parts import cpus
+from armsim.parts import mcus as mcu
+  # noqa: E402
 from armsim.codegen import build  # noqa: E402
 from armsim.elf import ElfImage  # noqa: E402
 from armsim.emulator import Machine  # noqa: E402

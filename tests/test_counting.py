@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from armsim import cpus, mcu
+from armsim.parts import cpus
+from armsim.parts import mcus as mcu
 from armsim.codegen.firmware import find_gcc
 from armsim.elf import ElfImage
 from armsim.emulator import Machine

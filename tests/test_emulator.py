@@ -75,7 +75,8 @@ def test_nan_never_agrees():
 def test_build_is_cached_and_rebuilds_on_change(tmp_path, monkeypatch):
     import shutil
 
-    from armsim import cpus, mcu
+    from armsim.parts import cpus
+    from armsim.parts import mcus as mcu
     from armsim.codegen import firmware as B
 
     kdir = tmp_path / "kernels"

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from armsim import cpus, mcu
+from armsim.parts import cpus
+from armsim.parts import mcus as mcu
 from armsim.cli import DEFAULT_MODEL, data_file, main
 from armsim.codegen.firmware import CACHE_ENV, KERNELS_ENV, build, find_gcc, kernels_dir
 from armsim.elf import ElfImage

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from armsim import cpus, cycles, mcu
+from armsim import cycles
+from armsim.parts import cpus
+from armsim.parts import mcus as mcu
 from armsim.codegen.firmware import find_gcc
 from armsim.cli import main
 from armsim.elf import ElfImage

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from unicorn import UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE
 
-from armsim.mcu import get_mcu
+from armsim.parts.mcus import get_mcu
 from armsim.tlb import fault_ranges, gaps, never_execute
 
 RW = UC_PROT_READ | UC_PROT_WRITE

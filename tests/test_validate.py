@@ -181,7 +181,8 @@ def test_elf_without_per_op_symbols_still_reports_and_finds_the_layout(tmp_path,
     the layout search still names the transposed buffer."""
     import subprocess
 
-    from armsim import cpus, mcu
+    from armsim.parts import cpus
+    from armsim.parts import mcus as mcu
     from armsim.codegen import build
     from armsim.codegen.firmware import find_gcc
     from armsim.plan.seed import seed_graph, seed_plan

@@ -15,10 +15,10 @@ import numpy as np
 
 from armsim import __version__, mnist
 from armsim.compare import DEFAULT_TOLERANCE
-from armsim.cpus import CPUS, CpuVariant, get_cpu
+from armsim.parts.cpus import CPUS, CpuVariant, get_cpu
 from armsim.errors import ArmsimError, DataError, ScriptError
 from armsim.graph import Graph
-from armsim.mcu import DEFAULT_MCU, MCUS, Mcu, get_mcu, resolve_cpu
+from armsim.parts.mcus import DEFAULT_MCU, MCUS, Mcu, get_mcu, resolve_cpu
 from armsim.plan import LAYOUTS, Plan, make_plan
 
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
@@ -83,7 +83,7 @@ def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
                    help=f"MCU preset: memories and core (default {DEFAULT_MCU}, or the "
                         "emulation-only 'large' when the model does not fit it, said on stderr)")
     if kernels:
-        from armsim.cpus import DEFAULT_OPT, OPT_LEVELS
+        from armsim.parts.cpus import DEFAULT_OPT, OPT_LEVELS
 
         p.add_argument("--kernels", default=DEFAULT_KERNELS, choices=KERNEL_SETS,
                        help=f"kernel set (default {DEFAULT_KERNELS})")
@@ -95,7 +95,7 @@ def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
 
 def opt_level(text: str) -> str:
     """``Os``, ``-Os`` -> ``-Os`` (argparse would read a bare ``-Os`` as an option)."""
-    from armsim.cpus import OPT_LEVELS
+    from armsim.parts.cpus import OPT_LEVELS
 
     level = text if text.startswith("-") else f"-{text}"
     if level not in OPT_LEVELS:
@@ -209,7 +209,7 @@ def apply_data_timing(args: argparse.Namespace, machine: Any) -> None:
 def fetch_timing(args: argparse.Namespace, mcu: Any) -> Any:
     """The flash timing of the cycle estimate: --wait-states (prefetch on), else the MCU
     preset's table at --clock-mhz (default: its reset clock) and --flash-accel."""
-    from armsim.flash import FLASH, Fetch, fetch_for
+    from armsim.parts.flash import FLASH, Fetch, fetch_for
 
     ws = getattr(args, "wait_states", 0) or 0
     accel = getattr(args, "flash_accel", None)

@@ -13,7 +13,7 @@ import numpy as np
 
 from armsim import __version__, compare, host
 from armsim import profile as P
-from armsim.cpus import CPUS, get_cpu
+from armsim.parts.cpus import CPUS, get_cpu
 from armsim.cli import common as C
 from armsim.cli import render
 

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     out = C.check_output(args.out, (".npy", ".npz"), "--out") if args.out else None
     if not Path(args.firmware).is_file():
         raise ArmsimError(f"{args.firmware}: no such file")
-    from armsim.mcu import DEFAULT_MCU
+    from armsim.parts.mcus import DEFAULT_MCU
 
     r = ImageRunner(args.firmware, args.mcu or DEFAULT_MCU, args.cpu,
                     None if args.json else sys.stdout, args.max_instructions, args.timeout,

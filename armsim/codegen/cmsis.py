@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from armsim.cpus import CpuVariant
+from armsim.parts.cpus import CpuVariant
 from armsim.errors import ToolchainError
 
 ENV = "ARMSIM_CMSIS_NN_DIR"

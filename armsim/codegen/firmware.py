@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from armsim.cpus import CpuVariant
+from armsim.parts.cpus import CpuVariant
 from armsim.errors import LayoutError, ToolchainError
-from armsim.mcu import Mcu
+from armsim.parts.mcus import Mcu
 from armsim.graph import Graph
 from armsim.plan import Plan
 from armsim.codegen import render_s8
@@ -343,10 +343,10 @@ _SIZES: dict[tuple[str, str], dict[int, int]] = {}
 def scratch_sizes(g: Graph, cpu: CpuVariant | str) -> dict[int, int]:
     """Bytes of scratch each int8 op needs on ``cpu``, by op index, as CMSIS-NN's own
     ``*_get_buffer_size`` functions compute them on that CPU (run in the emulator)."""
-    from armsim.cpus import get_cpu
+    from armsim.parts.cpus import get_cpu
     from armsim.elf import ElfImage
     from armsim.emulator import Machine
-    from armsim.mcu import get_mcu
+    from armsim.parts.mcus import get_mcu
 
     cpu = get_cpu(cpu) if isinstance(cpu, str) else cpu
     ops = render_s8.scratch_ops(g)

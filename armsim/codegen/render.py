@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.graph import Graph, Op, dims4
-from armsim.mcu import Mcu
+from armsim.parts.mcus import Mcu
 from armsim.plan import Plan
 from armsim.plan.planner import c_name
 

@@ -14,9 +14,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from armsim.cpus import CpuVariant
+from armsim.parts.cpus import CpuVariant
 from armsim.errors import ArmsimError, ToolchainError
-from armsim.mcu import Mcu
+from armsim.parts.mcus import Mcu
 from armsim.plan import Plan
 from armsim.codegen import firmware as F
 from armsim.codegen.header import layout_header

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.errors import ScriptError
-from armsim.mcu import SCS_BASE, SCS_SIZE
-from armsim.memory import MemoryMap
+from armsim.parts.mcus import SCS_BASE, SCS_SIZE
+from armsim.parts.memory import MemoryMap
 from armsim.plan import Plan
 from armsim.script.model import KIND_BY_CODE, UNSIGNED_HIGH, Script
 

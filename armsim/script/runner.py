@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from armsim.errors import ScriptError
-from armsim.memory import MemoryMap
+from armsim.parts.memory import MemoryMap
 from armsim.plan import Plan
 from armsim.script import arith, limits
 from armsim.script.arith import Fault, Num

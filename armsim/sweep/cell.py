@@ -134,9 +134,9 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str,
 
 def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
     from armsim.codegen.firmware import MIN_STACK, check_plan_fits
-    from armsim.cpus import get_cpu
+    from armsim.parts.cpus import get_cpu
     from armsim.errors import LayoutError
-    from armsim.mcu import get_mcu
+    from armsim.parts.mcus import get_mcu
     from armsim.plan import make_plan
     from armsim.profile import footprint, profile
     from armsim.session import Session
@@ -148,7 +148,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
                     "its int8 .tflite (armsim quantize)")
     if k.dtype == "float32" and g.quantized:
         return _row(task, "error", f"{task.model_name} is an int8 model: it has no float32 cell")
-    from armsim.mcu import resolve_cpu
+    from armsim.parts.mcus import resolve_cpu
 
     mcu = get_mcu(k.mcu)
     cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)  # a part's own core only

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from armsim.codegen.firmware import KERNEL_SETS
-from armsim.cpus import CPUS, OPT_LEVELS
+from armsim.parts.cpus import CPUS, OPT_LEVELS
 from armsim.errors import ArmsimError
-from armsim.mcu import MCUS
+from armsim.parts.mcus import MCUS
 
 DTYPES = ("float32", "int8")
 AXES = ("models", "dtypes", "cpus", "kernels", "opt", "mcus")

@@ -11,7 +11,7 @@ import pytest
 
 from armsim.codegen.firmware import find_gcc
 from armsim.errors import ArmsimError
-from armsim.flash import fetch_for
+from armsim.parts.flash import fetch_for
 from armsim.image_run import ImageRunner
 
 from .harness import LINK, TEMPLATE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from armsim.errors import ArmsimError
-from armsim.memory import MemoryMap, Region
+from armsim.parts.memory import MemoryMap, Region
 
 #: The System Control Space page (SCB, NVIC, SysTick, CPACR, VTOR ...).
 SCS_BASE = 0xE000E000
