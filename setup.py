@@ -1,6 +1,6 @@
 """Build the optional native block counter and ship the kernel tree inside the package.
 
-armsim/_blockcount is optional (armsim falls back to a Python counter without it). The C
+armsim/machine/_blockcount is optional (armsim falls back to a Python counter without it). The C
 kernels, runtime and linker script live at the top of the repository (kernels/); a build
 copies them into armsim/kernels so a non-editable install can compile firmware anywhere.
 """
@@ -26,6 +26,6 @@ class BuildPyWithKernels(build_py):
                         ignore=shutil.ignore_patterns("*.o", "*.a", "__pycache__"))
 
 
-setup(ext_modules=[Extension("armsim._blockcount", ["armsim/_blockcount.c"], optional=True,
-                             extra_compile_args=["-O2", "-Wall"])],
+setup(ext_modules=[Extension("armsim.machine._blockcount", ["armsim/machine/_blockcount.c"],
+                             optional=True, extra_compile_args=["-O2", "-Wall"])],
       cmdclass={"build_py": BuildPyWithKernels})

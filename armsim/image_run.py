@@ -18,14 +18,14 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from armsim import cycles
+from armsim.timing import cycles
 from armsim.parts.cpus import CpuVariant, get_cpu
-from armsim.elf import ElfImage
-from armsim.datamem import summary
-from armsim.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, Snapshot
+from armsim.machine.elf import ElfImage
+from armsim.timing.datamem import summary
+from armsim.machine.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, Snapshot
 from armsim.errors import ArmsimError, EmulatorFault
 from armsim.parts.mcus import Mcu, get_mcu
-from armsim.semihost import Semihost
+from armsim.machine.semihost import Semihost
 
 #: --read element types and their numpy dtypes (little-endian).
 READ_TYPES = {"f32": "<f4", "i8": "i1", "u8": "u1", "i16": "<i2", "u16": "<u2", "i32": "<i4",
@@ -277,7 +277,7 @@ class ImageRunner:
             and "w" not in r.perms]
         self.sanitizer = None
         if check_memory:
-            from armsim.memcheck import MemoryCheck
+            from armsim.machine.memcheck import MemoryCheck
 
             self.sanitizer = MemoryCheck(m, self.paint)
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from armsim import cycles as C
-from armsim import disasm
+from armsim.timing import cycles as C
+from armsim.machine import disasm
 from armsim.codegen import FINISH
 from armsim.codegen.firmware import MIN_STACK
-from armsim.datamem import summary
-from armsim.emulator import Snapshot
+from armsim.timing.datamem import summary
+from armsim.machine.emulator import Snapshot
 from armsim.parts.flash import Fetch
 from armsim.graph import op_macs
 from armsim.session import Session

@@ -22,14 +22,14 @@ import numpy as np
 from armsim.codegen import DEFAULT_KERNELS, FINISH, Build, build, op_symbol
 from armsim.codegen.sources import UserSources
 from armsim.parts.cpus import CpuVariant, get_cpu
-from armsim.elf import ElfImage
-from armsim.emulator import Machine, RunStats
+from armsim.machine.elf import ElfImage
+from armsim.machine.emulator import Machine, RunStats
 from armsim.errors import ArmsimError, LayoutError
 from armsim.graph import Graph, Op
 from armsim.parts.mcus import Mcu, get_mcu
 from armsim.image_run import ReadSpec, parse_read
 from armsim.plan import Plan
-from armsim.semihost import Semihost
+from armsim.machine.semihost import Semihost
 
 #: Instruction budget per MAC (FPU cores / soft-float cores) on top of a fixed floor.
 BUDGET_FLOOR = 50_000_000
@@ -223,7 +223,7 @@ class Session:
         tensors: dict[str, np.ndarray] = {}
         bounds = None
         if check_bounds:
-            from armsim.bounds import BoundsCheck
+            from armsim.machine.bounds import BoundsCheck
 
             bounds = BoundsCheck(m.uc, self.plan, self.image)
         if per_op or on_stop is not None or bounds is not None:
@@ -265,7 +265,7 @@ class Session:
     def _memory_check(self) -> Any:
         """The memory check on this run, the plan's SRAM buffers counted as written (the
         loader or the script wrote them before the run)."""
-        from armsim.memcheck import MemoryCheck
+        from armsim.machine.memcheck import MemoryCheck
 
         mc = MemoryCheck(self.machine)
         for b in self.plan.buffers:

@@ -74,10 +74,10 @@ class EmulatorRun:
 def _machine(spec: RunSpec) -> Any:
     """An engine holding the spec's ELF and its once-written memory."""
     from armsim.parts.cpus import get_cpu
-    from armsim.elf import ElfImage
-    from armsim.emulator import Machine
+    from armsim.machine.elf import ElfImage
+    from armsim.machine.emulator import Machine
     from armsim.parts.mcus import get_mcu
-    from armsim.semihost import Semihost
+    from armsim.machine.semihost import Semihost
 
     m = Machine(ElfImage.load(spec.elf), get_cpu(spec.cpu), get_mcu(spec.mcu),
                 counting=spec.counting, semihost=Semihost() if spec.semihosting else None)

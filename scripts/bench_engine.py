@@ -41,13 +41,13 @@ sys.path.insert(0, str(ROOT))
 from armsim.cli import DEFAULT_MODEL, data_file  # noqa: E402
 from armsim.codegen import firmware as fw  # noqa: E402
 from armsim.parts.cpus import get_cpu  # noqa: E402
-from armsim.elf import ElfImage  # noqa: E402
-from armsim.emulator import Machine  # noqa: E402
-from armsim.engine import engine_build  # noqa: E402
+from armsim.machine.elf import ElfImage  # noqa: E402
+from armsim.machine.emulator import Machine  # noqa: E402
+from armsim.machine.engine import engine_build  # noqa: E402
 from armsim.frontends import load_model  # noqa: E402
 from armsim.parts.mcus import get_mcu  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
-from armsim.semihost import Semihost  # noqa: E402
+from armsim.machine.semihost import Semihost  # noqa: E402
 
 QEMU_MACHINE = "mps2-an386"  # Cortex-M4F: 4 MiB SSRAM at 0 (code), SSRAM at 0x20000000
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from armsim import zoo  # noqa: E402
 from armsim.parts.cpus import get_cpu  # noqa: E402
-from armsim.emulator import Machine  # noqa: E402
+from armsim.machine.emulator import Machine  # noqa: E402
 from armsim.frontends.keras import to_graph  # noqa: E402
 from armsim.parts.mcus import get_mcu  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402

@@ -23,8 +23,8 @@ from armsim.parts import cpus
 from armsim.parts import mcus as mcu
   # noqa: E402
 from armsim.codegen import build  # noqa: E402
-from armsim.elf import ElfImage  # noqa: E402
-from armsim.emulator import Machine  # noqa: E402
+from armsim.machine.elf import ElfImage  # noqa: E402
+from armsim.machine.emulator import Machine  # noqa: E402
 from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
 from armsim.errors import ArmsimError  # noqa: E402
 

@@ -48,7 +48,8 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv --system-site-packages .venv
 fi
 if ! .venv/bin/python -c 'import armsim, pytest, hypothesis' >/dev/null 2>&1 \
-   || [ pyproject.toml -nt .venv/.armsim-installed ]; then
+   || [ pyproject.toml -nt .venv/.armsim-installed ] || [ setup.py -nt .venv/.armsim-installed ] \
+   || [ armsim/machine/_blockcount.c -nt .venv/.armsim-installed ]; then
     log "installing armsim and its Python dependencies into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
     touch .venv/.armsim-installed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import capstone
 from unicorn import UC_HOOK_CODE
 
-from armsim.emulator import Machine
+from armsim.machine.emulator import Machine
 
 _CS = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
 

@@ -306,7 +306,7 @@ def test_version_names_the_engine_build(capsys):
     import unicorn
 
     from armsim.cli.common import versions
-    from armsim.engine import PINNED, engine_build
+    from armsim.machine.engine import PINNED, engine_build
 
     with pytest.raises(SystemExit) as e:
         main(["--version"])

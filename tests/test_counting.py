@@ -10,8 +10,8 @@ import pytest
 from armsim.parts import cpus
 from armsim.parts import mcus as mcu
 from armsim.codegen.firmware import find_gcc
-from armsim.elf import ElfImage
-from armsim.emulator import Machine
+from armsim.machine.elf import ElfImage
+from armsim.machine.emulator import Machine
 
 from . import oracle
 
@@ -68,7 +68,7 @@ def test_network_count_matches_oracle_and_is_deterministic(seed_session_f8, rand
 def test_native_and_python_counters_agree(seed_session_f8, random_weights):
     import numpy as np
 
-    from armsim.counting import native_available
+    from armsim.machine.counting import native_available
 
     if not native_available():
         pytest.skip("native counter not built")
@@ -93,7 +93,7 @@ def test_budget_stops_runaway_with_both_counters(tmp_path):
     for mode in ("native", "python"):
         m = machine_for(2, tmp_path)
         m.counter.detach()
-        from armsim.counting import make_counter
+        from armsim.machine.counting import make_counter
 
         m.counter = make_counter(m.uc, mode, (0, 0x100))
         with pytest.raises(EmulatorFault, match="instruction budget"):
@@ -103,7 +103,7 @@ def test_budget_stops_runaway_with_both_counters(tmp_path):
 def test_missing_extension_falls_back_to_python_and_says_so_once(monkeypatch, capsys):
     from unicorn import UC_ARCH_ARM, UC_MODE_THUMB, Uc
 
-    from armsim import counting
+    from armsim.machine import counting
 
     monkeypatch.setattr(counting, "_native", None)
     monkeypatch.setattr(counting, "_warned", False)

@@ -10,8 +10,8 @@ import pytest
 from armsim.parts import cpus
 from armsim.parts import mcus as mcu
 from armsim.codegen.firmware import find_gcc
-from armsim.elf import ElfImage
-from armsim.emulator import Machine
+from armsim.machine.elf import ElfImage
+from armsim.machine.emulator import Machine
 from armsim.errors import EmulatorFault
 
 HERE = Path(__file__).resolve().parent

@@ -16,8 +16,8 @@ from armsim.parts import cpus
 from armsim.parts import mcus as mcu
 from armsim.cli import DEFAULT_MODEL, data_file, main
 from armsim.codegen.firmware import CACHE_ENV, KERNELS_ENV, build, find_gcc, kernels_dir
-from armsim.elf import ElfImage
-from armsim.emulator import Machine
+from armsim.machine.elf import ElfImage
+from armsim.machine.emulator import Machine
 from armsim.errors import ElfError, EmulatorFault, ModelError, ScriptError
 from armsim.frontends import load_model
 from armsim.plan import make_plan

@@ -288,7 +288,7 @@ def test_check_bounds_passes_clean_kernels_and_keeps_results(tflite_dir):
 def test_check_bounds_reports_a_store_past_an_ops_output(tflite_dir, monkeypatch):
     """A plan that reserves 3 bytes fewer than the first conv writes: the kernel's last
     stores land past the end, and the finding names the op, the function and the bytes."""
-    from armsim import bounds
+    from armsim.machine import bounds
 
     path = tflite_dir / "dscnn.tflite"
     g = T.load(path)

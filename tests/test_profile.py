@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from armsim import cycles
+from armsim.timing import cycles
 from armsim.parts import cpus
 from armsim.parts import mcus as mcu
 from armsim.codegen.firmware import find_gcc
 from armsim.cli import main
-from armsim.elf import ElfImage
-from armsim.emulator import Machine
+from armsim.machine.elf import ElfImage
+from armsim.machine.emulator import Machine
 
 HERE = Path(__file__).resolve().parent
 # movs r0,#1; adds r0,#2; ldr r1,[r2]; ldr r3,[r2,#4]; str r0,[r2,#8]; muls r0,r1; b .-10

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from armsim.cli import main
-from armsim.semihost import ADP_STOPPED_APPLICATION_EXIT, FEATURES, Semihost
+from armsim.machine.semihost import ADP_STOPPED_APPLICATION_EXIT, FEATURES, Semihost
 
 ROOT = Path(__file__).resolve().parent.parent
 FW = ROOT / "tests" / "data" / "firmware"

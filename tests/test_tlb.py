@@ -6,7 +6,7 @@ from __future__ import annotations
 from unicorn import UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE
 
 from armsim.parts.mcus import get_mcu
-from armsim.tlb import fault_ranges, gaps, never_execute
+from armsim.machine.tlb import fault_ranges, gaps, never_execute
 
 RW = UC_PROT_READ | UC_PROT_WRITE
 
@@ -49,7 +49,7 @@ def test_no_fault_hook_covers_sram_but_the_guard_page():
 
 
 def test_rights_follow_regions_and_the_architecture():
-    from armsim.tlb import Translation
+    from armsim.machine.tlb import Translation
 
     mcu = get_mcu("generic")
     t = Translation(_Uc(), mcu.memory_map())  # type: ignore[arg-type]

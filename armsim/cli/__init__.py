@@ -34,7 +34,7 @@ class _Version(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: object, option_string: str | None = None) -> None:
-        from armsim.engine import engine_build
+        from armsim.machine.engine import engine_build
 
         print(f"armsim {__version__}\nengine: {engine_build()}")
         parser.exit()

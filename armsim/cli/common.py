@@ -198,8 +198,8 @@ def add_data_memory(p: argparse.ArgumentParser) -> None:
 def apply_data_timing(args: argparse.Namespace, machine: Any) -> None:
     """Set the machine's data-memory timing from --sram-latency and --dcache (exit 2 where
     the part has no TCM/AXI split)."""
-    from armsim.cycles import timing_for
-    from armsim.datamem import data_timing_for
+    from armsim.timing.cycles import timing_for
+    from armsim.timing.datamem import data_timing_for
 
     machine.data_timing = data_timing_for(machine.mcu, timing_for(machine.cpu.name).model,
                                           getattr(args, "sram_latency", None),
@@ -520,7 +520,7 @@ def versions(cpu: CpuVariant | None = None, host: bool = True) -> dict[str, str]
     import platform
     import sys
 
-    from armsim.engine import engine_build
+    from armsim.machine.engine import engine_build
 
     out = {"armsim": __version__, "unicorn": str(engine_build()),
            "python": platform.python_version()}

@@ -344,8 +344,8 @@ def scratch_sizes(g: Graph, cpu: CpuVariant | str) -> dict[int, int]:
     """Bytes of scratch each int8 op needs on ``cpu``, by op index, as CMSIS-NN's own
     ``*_get_buffer_size`` functions compute them on that CPU (run in the emulator)."""
     from armsim.parts.cpus import get_cpu
-    from armsim.elf import ElfImage
-    from armsim.emulator import Machine
+    from armsim.machine.elf import ElfImage
+    from armsim.machine.emulator import Machine
     from armsim.parts.mcus import get_mcu
 
     cpu = get_cpu(cpu) if isinstance(cpu, str) else cpu

@@ -202,7 +202,7 @@ class Runner(Commands):
         line = loc.line if loc is not None else 0
         why = ""
         if self.last_periph_read is not None:
-            from armsim.peripherals import guess
+            from armsim.machine.peripherals import guess
 
             name = guess(self.last_periph_read)
             why = (f"; it last read 0x{self.last_periph_read:08X}, an unmodelled peripheral"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from unicorn import UcError
 
-from armsim.elf import ElfImage
-from armsim.emulator import Machine
+from armsim.machine.elf import ElfImage
+from armsim.machine.emulator import Machine
 from armsim.errors import ArmsimError, ScriptError
 from armsim.plan import Plan
 from armsim.script.model import Script

@@ -185,7 +185,7 @@ def _assemble(cpu: str, body: str, work) -> bytes:
      "    add.w r4, r3, #1\n    bne 1f\n1:", 6),
 ])
 def test_m7_mispredicted_branch_costs_8_or_6(body, penalty, tmp_path):
-    from armsim import cycles
+    from armsim.timing import cycles
 
     code = _assemble("m7", body, tmp_path)
     bc = cycles.block_cost(code, 0x100, cycles.TIMINGS["m7"])

@@ -82,7 +82,7 @@ def axi_elf(tmp_path_factory) -> Path:
 
 
 def axi_window(elf: Path, latency: int | None = None, dcache: str | None = None):
-    from armsim.datamem import data_timing_for
+    from armsim.timing.datamem import data_timing_for
 
     r = ImageRunner(elf, "stm32f746")
     r.machine.data_timing = data_timing_for(r.mcu, "m7", latency, dcache)
@@ -137,7 +137,7 @@ def test_block_stalls_share_a_pc_among_the_blocks_holding_it():
     load at 0x10A; its cycles are shared by executions and add up exactly."""
     import numpy as np
 
-    from armsim.datamem import block_stalls
+    from armsim.timing.datamem import block_stalls
 
     keys = np.array([(0x100 << 32) | 0x10, (0x108 << 32) | 0x8, (0x200 << 32) | 4], np.uint64)
     counts = np.array([1, 9, 5], np.uint64)

@@ -9,8 +9,8 @@ import numpy as np
 from unicorn import UcError
 from unicorn import arm_const as A
 
-from armsim import disasm
-from armsim.tlb import never_execute
+from armsim.machine import disasm
+from armsim.machine.tlb import never_execute
 
 #: QEMU's ARM exception numbers, as Unicorn's interrupt hook reports them.
 EXCEPTIONS = {
@@ -110,7 +110,7 @@ def access_at(machine: Any, pc: int) -> tuple[int, int] | None:
     the registers now (None when it is not a load or store)."""
     from capstone import arm
 
-    from armsim.alignment import Access, base_name
+    from armsim.machine.alignment import Access, base_name
 
     try:
         insn = disasm.decode_one(machine.read(pc, 4), pc)

@@ -37,7 +37,7 @@ from armsim.parts.mcus import Area, Mcu
 UNALIGNED_LOAD = 3.0
 UNALIGNED_LOAD_YOUNGER = 4.0  # issued in the second slot of a pair
 ODD_STM = 1.0
-#: The C count's rules (armsim/_blockcount.c ALIGN_COST_*)
+#: The C count's rules (armsim/machine/_blockcount.c ALIGN_COST_*)
 RULE_LOAD, RULE_STM = 1, 2
 PENALTY = np.array([0.0, UNALIGNED_LOAD, ODD_STM])
 
@@ -113,48 +113,7 @@ def m7_rule(name: str, access: Any) -> int:
     return 0
 
 
-class AccessCount:
-    """Per load/store instruction of an image, run-time address facts: executions that
-    started in the slow areas (loads, stores) and executions misaligned as the M7 pays for;
-    rows aligned with ``pcs``. Native only (armsim._blockcount).
-
-    Attributes:
-        pcs: the instructions' addresses, ascending
-        rules: each one's misalignment rule (RULE_LOAD, RULE_STM, 0)
-        slow: the counted areas (empty on a part without a TCM/AXI split)
-    """
-
-    def __init__(self, uc: Any, image: Any, slow: tuple[Area, ...]) -> None:
-        from armsim.alignment import AREA, NativeCheck
-        from armsim.memcheck import memory_instructions
-
-        accesses: dict[int, Any] = {}
-        for seg in image.segments:
-            if "x" in seg.flags:
-                accesses.update(memory_instructions(seg.data, seg.vaddr, m7_rule))
-        self.slow = slow
-        self.pcs = np.array(sorted(accesses), np.int64)
-        self.rules = np.array([accesses[int(pc)].rule for pc in self.pcs], np.int64)
-        self._check = NativeCheck(uc, accesses, AREA)
-        self._check.set_op(0, [(a.base, a.end) for a in slow])
-
-    def counts(self, zero: bool = False) -> np.ndarray:
-        """(loads in slow areas, stores in them, misaligned) per instruction so far, shape
-        (len(pcs), 3); ``zero`` starts over."""
-        raw = self._check.area_counts(zero)
-        return np.frombuffer(raw, np.uint64).reshape(-1, 3).astype(np.int64)
-
-    def uncount(self, pc: int) -> None:
-        """A stop at ``pc`` came after the hook counted the instruction there, which did not
-        run (it runs, and is counted, when the run resumes)."""
-        self._check.area_uncount(pc)
-
-    def detach(self) -> None:
-        """Remove the hook."""
-        self._check.detach()
-
-
-def pc_cycles(count: AccessCount, rows: np.ndarray, timing: DataTiming | None,
+def pc_cycles(count: Any, rows: np.ndarray, timing: DataTiming | None,
               younger: frozenset[int] = frozenset()) -> np.ndarray:
     """Extra cycles per instruction of ``count`` for the facts in ``rows``; ``younger``
     holds the loads the pipeline issues in the second slot of a pair."""
@@ -166,7 +125,7 @@ def pc_cycles(count: AccessCount, rows: np.ndarray, timing: DataTiming | None,
     return rows[:, 0] * per_load + rows[:, 2] * penalty
 
 
-def unaligned_load_pcs(count: AccessCount, rows: np.ndarray) -> np.ndarray:
+def unaligned_load_pcs(count: Any, rows: np.ndarray) -> np.ndarray:
     """Addresses of the loads that ran unaligned at least once in ``rows``."""
     return count.pcs[(rows[:, 2] > 0) & (count.rules == RULE_LOAD)]
 
@@ -194,7 +153,7 @@ def block_stalls(keys: np.ndarray, counts: np.ndarray, pcs: np.ndarray,
     return n * (prefix[hi] - prefix[lo])
 
 
-def summary(count: AccessCount, rows: np.ndarray, timing: DataTiming | None,
+def summary(count: Any, rows: np.ndarray, timing: DataTiming | None,
             younger: frozenset[int] = frozenset()) -> dict[str, Any]:
     """Counted accesses and what the estimate made of them, for reports."""
     mis = rows[:, 2]

@@ -22,21 +22,24 @@ from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_
                      UC_ERR_EXCEPTION, Uc, UcError)
 from unicorn import arm_const as A
 
-from armsim import crash, cycles, disasm
-from armsim.alignment import ALIGNED_ONLY, AlignmentCheck
-from armsim.counting import BlockCounter, make_counter, native_available
+from armsim.machine import crash
+from armsim.machine import disasm
+from armsim.timing import cycles
+from armsim.machine.alignment import ALIGNED_ONLY, AlignmentCheck
+from armsim.machine.counting import BlockCounter, make_counter, native_available
 from armsim.parts.cpus import CpuVariant
-from armsim.datamem import (AccessCount, block_stalls, data_timing_for, pc_cycles,
-                            unaligned_load_pcs)
-from armsim.elf import ElfImage
-from armsim.debugregs import DebugRegisters
-from armsim.debugregs import region as debug_region
+from armsim.machine.accesses import AccessCount
+from armsim.timing.datamem import (block_stalls, data_timing_for, pc_cycles,
+                                   unaligned_load_pcs)
+from armsim.machine.elf import ElfImage
+from armsim.machine.debugregs import DebugRegisters
+from armsim.machine.debugregs import region as debug_region
 from armsim.errors import ArmsimError, ElfError, EmulatorFault
 from armsim.parts.mcus import Mcu
-from armsim.semihost import Semihost
+from armsim.machine.semihost import Semihost
 from armsim.parts.memory import Region
-from armsim.peripherals import Unmodelled
-from armsim.tlb import Translation, fault_ranges
+from armsim.machine.peripherals import Unmodelled
+from armsim.machine.tlb import Translation, fault_ranges
 
 STOP_SYMBOL = "armsim_halt"
 #: The stop address of an ELF without armsim_halt: odd, so no Thumb PC ever equals it (and
@@ -336,7 +339,7 @@ class Machine:
     def open_unmodelled(self) -> "Unmodelled":
         """Map the architecture's peripheral, external and system ranges the preset leaves
         unmapped as unmodelled peripherals (once per machine); the store is returned."""
-        from armsim.peripherals import RANGES, REGION_NAME, Unmodelled, gaps_in
+        from armsim.machine.peripherals import RANGES, REGION_NAME, Unmodelled, gaps_in
 
         if self.unmodelled is None:
             self.unmodelled = Unmodelled()
@@ -357,7 +360,7 @@ class Machine:
     def ensure_mapped(self, address: int, size: int) -> bool:
         """Map the unmapped pages of [address, address+size) in the Code and SRAM ranges as
         unmodelled memory (when :meth:`open_unmodelled` has run); True if all is mapped."""
-        from armsim.peripherals import PAGE, REGION_NAME, gaps_in, lazy_range
+        from armsim.machine.peripherals import PAGE, REGION_NAME, gaps_in, lazy_range
 
         if self.map.find(address, size) is not None:
             return True
@@ -375,7 +378,7 @@ class Machine:
         """uVision's ``MAP lo, hi-1 READ WRITE EXEC``: memory with those rights where nothing
         is mapped (page-aligned); the part's own regions inside the range keep their rights.
         Returns (regions mapped, preset regions the range overlapped)."""
-        from armsim.peripherals import PAGE, gaps_in
+        from armsim.machine.peripherals import PAGE, gaps_in
 
         lo, hi = lo & ~(PAGE - 1), (hi + PAGE - 1) & ~(PAGE - 1)
         unmodelled = self.unmodelled.regions if self.unmodelled is not None else []

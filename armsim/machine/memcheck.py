@@ -2,7 +2,7 @@
 
 Every load and store instruction of the image gets the native access check (a C code hook
 that computes the address from the registers before the instruction runs; no memory hook,
-see :mod:`armsim.alignment`) against a shadow byte per byte of SRAM:
+see :mod:`armsim.machine.alignment`) against a shadow byte per byte of SRAM:
 
 * a store into the heap arena (from the end of .bss up to the stack pointer, when the image
   has an allocator) outside every live block: an overrun of a block, or a use after free;
@@ -32,8 +32,8 @@ from capstone import arm
 from unicorn import UC_HOOK_CODE
 from unicorn import arm_const as A
 
-from armsim.alignment import MEMORY, Access, NativeCheck, base_name
-from armsim.disasm import scan
+from armsim.machine.alignment import MEMORY, Access, NativeCheck, base_name
+from armsim.machine.disasm import scan
 from armsim.errors import ArmsimError
 
 #: Allocator functions: name -> (kind, index of the size argument, of the pointer argument)
@@ -120,13 +120,13 @@ def memory_instructions(code: bytes, address: int,
 
 
 class MemoryCheck:
-    """The sanitizer on one :class:`armsim.emulator.Machine` (attach before the run)."""
+    """The sanitizer on one :class:`armsim.machine.emulator.Machine` (attach before the run)."""
 
     def __init__(self, machine: Any, stack: tuple[int, int] | None = None) -> None:
-        from armsim.counting import _native
+        from armsim.machine.counting import _native
 
         if _native is None:
-            raise ArmsimError("--check-memory needs armsim's C extension (armsim._blockcount), "
+            raise ArmsimError("--check-memory needs armsim's C extension (armsim.machine._blockcount), "
                               "which is not built in this install")
         self.m = machine
         image = machine.image

@@ -11,9 +11,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from armsim import pipeline
+from armsim.timing import pipeline
 from armsim.parts.flash import Fetch
-from armsim.pipeline import CLEAN, State
+from armsim.timing.pipeline import CLEAN, State
 
 @dataclass(frozen=True)
 class Timing:

@@ -22,7 +22,7 @@ from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
 from unicorn import arm_const as A
 
-from armsim.disasm import scan
+from armsim.machine.disasm import scan
 
 #: Mnemonics (condition and width suffixes stripped) that need word alignment on v7-M/v8-M.
 ALIGNED_ONLY = frozenset({
@@ -139,14 +139,14 @@ def uc_reg(cs_reg: int) -> int:
     return getattr(A, f"UC_ARM_REG_R{cs_reg - arm.ARM_REG_R0}")
 
 
-#: One armsim._blockcount acc_entry: pc, base, index, shift, disp, size, need, post, down,
+#: One armsim.machine._blockcount acc_entry: pc, base, index, shift, disp, size, need, post, down,
 #: write, sp, rule (the C struct's layout).
 _ENTRY = struct.Struct("<IiiiiIBBBBBB2x")
 ALIGN, BOUNDS, MEMORY, AREA = 0, 1, 2, 3
 
 
 class NativeCheck:
-    """The C code hook of armsim._blockcount on the given instructions: no Python runs per
+    """The C code hook of armsim.machine._blockcount on the given instructions: no Python runs per
     access. ``mode`` is ALIGN, BOUNDS (stores into [lo, hi) outside the running op's
     spans), MEMORY (memcheck.py) or AREA (per instruction, the accesses that start in the
     spans: datamem.py)."""
@@ -155,7 +155,7 @@ class NativeCheck:
                  hi: int = 0) -> None:
         from unicorn.unicorn_py3.unicorn import uclib
 
-        from armsim.counting import _native, native_hook
+        from armsim.machine.counting import _native, native_hook
 
         assert _native is not None
         self._uc, self._lib, self._n = uc, uclib, _native
@@ -209,7 +209,7 @@ class AlignmentCheck:
     when armsim's C extension is built, else a Python hook (slow)."""
 
     def __init__(self, uc: Uc, code: bytes, address: int) -> None:
-        from armsim.counting import _native
+        from armsim.machine.counting import _native
 
         self._uc = uc
         self._insns = {a: Access(i) for a, i in candidates(code, address).items()}

@@ -17,7 +17,7 @@ import numpy as np
 from unicorn import UC_HOOK_BLOCK, Uc, UcError
 
 try:
-    from armsim import _blockcount as _native
+    from armsim.machine import _blockcount as _native
 except ImportError:  # the optional extension was not built
     _native = None
 
@@ -90,7 +90,7 @@ class PythonCounter:
 
 def native_hook(uc: Uc, kinds: int, callback: int, user: int, begin: int = 1,
                 end: int = 0) -> object:
-    """Register a C callback (an address in armsim._blockcount) with its user data on the
+    """Register a C callback (an address in armsim.machine._blockcount) with its user data on the
     engine through Unicorn's C API, for addresses [begin, end] (all when begin > end);
     returns the hook handle."""
     from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
@@ -105,7 +105,7 @@ def native_hook(uc: Uc, kinds: int, callback: int, user: int, begin: int = 1,
 
 
 class NativeCounter:
-    """The C hook from ``armsim._blockcount``: no Python code runs per block. It also
+    """The C hook from ``armsim.machine._blockcount``: no Python code runs per block. It also
     enforces the wall-clock limit (a clock read every few thousand blocks), so runs need no
     emu_start timeout and its spinning watchdog thread."""
 
@@ -203,7 +203,7 @@ def make_counter(uc: Uc, mode: str = "auto", code: tuple[int, int] = (0, 0)) -> 
     if mode in ("auto", "native") and _native is not None:
         return NativeCounter(uc, code)
     if mode == "native":
-        raise RuntimeError("the native block counter (armsim._blockcount) was not built")
+        raise RuntimeError("the native block counter (armsim.machine._blockcount) was not built")
     if mode == "auto" and not _warned:
         _warned = True
         print("armsim: native block counter not built; counting with a Python hook "

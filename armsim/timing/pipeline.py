@@ -27,7 +27,7 @@ import capstone
 from capstone import arm
 
 if TYPE_CHECKING:
-    from armsim.cycles import Timing
+    from armsim.timing.cycles import Timing
 
 AL = arm.ARM_CC_AL
 PC, SP = arm.ARM_REG_PC, arm.ARM_REG_SP
