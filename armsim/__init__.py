@@ -19,7 +19,7 @@ from typing import Any
 __version__ = "0.2.0"
 
 _LAZY = {
-    "load_model": ("armsim.frontends", "load_model"),
+    "load_model": ("armsim.model.frontends", "load_model"),
     "plan": ("armsim", "plan"),
     "build": ("armsim.codegen", "build"),
     "Session": ("armsim.session", "Session"),

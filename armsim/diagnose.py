@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from armsim import reference
+from armsim.model import reference
 from armsim.graph import Graph
 from armsim.plan import Buffer, Plan
 

@@ -59,9 +59,10 @@ def _measure_model(g: Any, inputs: np.ndarray, cpus: tuple[str, ...], mcu: str,
 def measure(seed_model: Path, digits: tuple[np.ndarray, np.ndarray, np.ndarray],
             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Exact counts for the seed on every CPU and the zoo on its CPUs."""
-    from armsim import mnist, zoo
-    from armsim.frontends import load_model
-    from armsim.frontends.keras import to_graph
+    from armsim.model import mnist
+    from armsim.model import zoo
+    from armsim.model.frontends import load_model
+    from armsim.model.frontends.keras import to_graph
 
     g, _ = load_model(seed_model)
     images, _labels, indices = digits

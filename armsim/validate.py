@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from armsim import metrics
+from armsim.model import metrics
 from armsim.compare import ulp_distance
 
 _W: dict[str, Any] = {}

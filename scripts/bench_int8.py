@@ -30,20 +30,21 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_zoo import per_inference  # noqa: E402
 
 from armsim import profile as P  # noqa: E402
-from armsim import zoo  # noqa: E402
-from armsim.frontends import load_model  # noqa: E402
-from armsim.frontends import tflite as T  # noqa: E402
-from armsim.frontends.keras import to_graph  # noqa: E402
+from armsim.model import zoo
+  # noqa: E402
+from armsim.model.frontends import load_model  # noqa: E402
+from armsim.model.frontends import tflite as T  # noqa: E402
+from armsim.model.frontends.keras import to_graph  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
-from armsim.quantize import quantize  # noqa: E402
+from armsim.model.quantize import quantize  # noqa: E402
 from armsim.session import Session  # noqa: E402
-from armsim.tflite_host import TFLiteHost  # noqa: E402
+from armsim.model.tflite_host import TFLiteHost  # noqa: E402
 
 
 def _model(name: str) -> tuple[Any, Any, np.ndarray]:
     """(Keras model, graph, calibration inputs)."""
     if name == "seed":
-        from armsim import mnist
+        from armsim.model import mnist
 
         g, m = load_model(ROOT / "armsim" / "data" / "default_model.keras")
         train = mnist.load("train", ROOT.parent / "shared" / "data" / "mnist")

@@ -57,12 +57,12 @@ def validate_overhead(n: int) -> dict:
     """Process CPU is not comparable across processes: wall time of the emulation only."""
     import numpy as np
 
-    from armsim import mnist
+    from armsim.model import mnist
     from armsim import validate as V
     from armsim.cli import DEFAULT_MODEL, data_file
     from armsim.cli.common import _shared_mnist, mnist_scale
     from armsim.dask_engine import client
-    from armsim.frontends import load_model
+    from armsim.model.frontends import load_model
     from armsim.plan import make_plan
     from armsim.session import Session
 

@@ -24,7 +24,7 @@ def mnist_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def test_split(mnist_dir: Path):
-    from armsim import mnist
+    from armsim.model import mnist
 
     return mnist.load("test", mnist_dir)
 
@@ -33,7 +33,7 @@ def test_split(mnist_dir: Path):
 def default_ref():
     """(graph, Keras model) of the bundled seed model."""
     from armsim.cli import DEFAULT_MODEL, data_file
-    from armsim.frontends import load_model
+    from armsim.model.frontends import load_model
 
     return load_model(data_file(DEFAULT_MODEL))
 

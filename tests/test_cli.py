@@ -115,7 +115,7 @@ def test_bad_files_exit_2(tmp_path, capsys, mnist_dir):
 
 
 def test_unsupported_layer_is_refused_naming_it(tmp_path, capsys):
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.UpSampling2D(name="up"),
@@ -130,7 +130,7 @@ def test_unsupported_layer_is_refused_naming_it(tmp_path, capsys):
 
 def test_any_mlp_runs_on_mnist(tmp_path, capsys):
     """A model the seed layout cannot hold gets a generated plan and agrees with Keras."""
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(3)
@@ -238,7 +238,7 @@ def test_help_lists_every_command_without_markup():
 
 
 def test_two_input_model_is_refused_by_the_cli(tmp_path, capsys):
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     k = import_keras()
     a, b = k.Input((4,), name="a"), k.Input((4,), name="b")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from armsim import compare, host, mnist, reference
+from armsim import compare
+from armsim.model import keras_host as host
+from armsim.model import mnist
+from armsim.model import reference
 from armsim.plan import make_plan
 from armsim.plan.seed import seed_graph, seed_plan
 from armsim.session import Session
@@ -29,7 +32,7 @@ def test_bundled_model_on_test_digits(default_ref, test_split):
 
 
 def test_random_weights_and_inputs_with_intermediates(random_weights):
-    from armsim.train import seed_model_from
+    from armsim.model.train import seed_model_from
 
     g = seed_graph(8, random_weights)
     s = Session(g, seed_plan(g), "m4f", "generic")

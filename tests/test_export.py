@@ -62,8 +62,8 @@ def test_every_float32_survives_seed_and_hex_round_trip():
 
 def test_generated_plan_round_trips_through_hex(tmp_path):
     """Any plan's script buffers survive hex export and parsing, bit for bit."""
-    from armsim import zoo
-    from armsim.frontends.keras import to_graph
+    from armsim.model import zoo
+    from armsim.model.frontends.keras import to_graph
     from armsim.plan import make_plan
 
     g = to_graph(zoo.build("conv1d"), "conv1d")

@@ -19,7 +19,7 @@ from armsim.codegen.firmware import CACHE_ENV, KERNELS_ENV, build, find_gcc, ker
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.errors import ElfError, EmulatorFault, ModelError, ScriptError
-from armsim.frontends import load_model
+from armsim.model.frontends import load_model
 from armsim.plan import make_plan
 from armsim.plan.seed import seed_graph, seed_plan
 
@@ -220,8 +220,9 @@ def test_corrupt_elf_is_a_clean_error(tmp_path, damage, capsys):
 def test_denormal_inputs_stay_within_tolerance(seed_session_f8, random_weights):
     """FPSCR resets to 0 (IEEE denormals kept) while TensorFlow on the CPU flushes them:
     inputs in the denormal range change outputs by far less than the tolerance."""
-    from armsim import compare, host
-    from armsim.train import seed_model_from
+    from armsim import compare
+    from armsim.model import keras_host as host
+    from armsim.model.train import seed_model_from
 
     s = seed_session_f8
     s.write_buffers(s.plan.pack(random_weights))
@@ -263,7 +264,7 @@ def test_compare_reports_ulp_and_uses_rtol():
 
 
 def test_legacy_h5_and_lambda_models_need_trust(tmp_path):
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     h5 = tmp_path / "m.h5"

@@ -15,13 +15,13 @@ import pytest
 
 import armsim
 from armsim import quant as Q
-from armsim import zoo
+from armsim.model import zoo
 from armsim.cli import int8 as I
 from armsim.errors import ModelError
-from armsim.frontends import tflite as T
-from armsim.quantize import quantize
+from armsim.model.frontends import tflite as T
+from armsim.model.quantize import quantize
 from armsim.session import Session
-from armsim.tflite_host import TFLiteHost
+from armsim.model.tflite_host import TFLiteHost
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Zoo models quantized in the tests (fixed seeds): what each one exercises.
@@ -35,7 +35,7 @@ SLOW = {"lenet5": "tanh, per-channel dense", "mobilenet": "MEAN, depthwise strid
 def tflite_dir(tmp_path_factory, default_ref, mnist_dir) -> Path:
     """Fully-int8 files of the seed CNN (calibrated on 64 MNIST training images) and of
     the zoo (random inputs, fixed seeds), quantized once."""
-    from armsim import mnist
+    from armsim.model import mnist
 
     d = tmp_path_factory.mktemp("int8")
     train = mnist.load("train", mnist_dir)
@@ -437,7 +437,7 @@ def test_an_interpreter_crash_becomes_a_model_error(tmp_path):
     import os
     import signal
 
-    from armsim import tflite_host
+    from armsim.model import tflite_host
 
     class Crashing:
         def __init__(self, **_kw):

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from armsim import host, reference
+from armsim.model import keras_host as host
+from armsim.model import reference
 from armsim.codegen import KERNEL_SETS
-from armsim.frontends.keras import to_graph
+from armsim.model.frontends.keras import to_graph
 from armsim.plan import make_plan
 from armsim.session import Session
 
@@ -20,7 +21,7 @@ ATOL = RTOL = 1e-5
 
 
 def keras():
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     return import_keras()
 

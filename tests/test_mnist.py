@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from armsim import mnist
+from armsim.model import mnist
 from armsim.errors import DataError
 
 

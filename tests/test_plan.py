@@ -68,8 +68,8 @@ def test_strides_are_the_transposed_orders():
 
 def test_flatten_index_matches_keras(random_weights):
     """k = (row*12 + col)*F + o is Keras' own Flatten order of the pooled map."""
-    from armsim._tf import import_keras
-    from armsim.train import seed_model_from
+    from armsim.model.tfimport import import_keras
+    from armsim.model.train import seed_model_from
 
     keras = import_keras()
     m = seed_model_from(random_weights)
@@ -82,10 +82,10 @@ def test_flatten_index_matches_keras(random_weights):
 
 def test_seed_graph_equals_the_keras_frontends(random_weights):
     """The seed preset's own graph and the frontend's reading of the Keras model agree."""
-    from armsim import reference
-    from armsim.frontends.keras import to_graph
+    from armsim.model import reference
+    from armsim.model.frontends.keras import to_graph
     from armsim.plan.seed import matches
-    from armsim.train import seed_model_from
+    from armsim.model.train import seed_model_from
 
     m = seed_model_from(random_weights)
     g = to_graph(m, "seed")
@@ -131,8 +131,8 @@ def test_auto_picks_the_seed_only_for_the_seed(default_ref):
 
 @pytest.mark.parametrize("name", ["resnet", "concat", "dscnn", "mobilenet"])
 def test_arena_shares_bytes_only_between_disjoint_lifetimes(name):
-    from armsim import zoo
-    from armsim.frontends.keras import to_graph
+    from armsim.model import zoo
+    from armsim.model.frontends.keras import to_graph
 
     g = to_graph(zoo.build(name), name)
     plan = make_plan(g)
@@ -158,8 +158,8 @@ def test_arena_shares_bytes_only_between_disjoint_lifetimes(name):
 
 
 def test_flash_plan_keeps_weights_out_of_sram():
-    from armsim import zoo
-    from armsim.frontends.keras import to_graph
+    from armsim.model import zoo
+    from armsim.model.frontends.keras import to_graph
 
     g = to_graph(zoo.build("lenet5"), "lenet5")
     sram, flash = make_plan(g), make_plan(g, weights_in="flash")

@@ -97,7 +97,7 @@ def test_layer_macs_match_the_keras_model(name, tmp_path, capsys, default_model)
     """Each Keras layer's row holds that layer's own multiply-accumulates."""
     import numpy as np
 
-    from armsim import zoo
+    from armsim.model import zoo
 
     model = default_model if name == "seed" else zoo.build(name)
     path = tmp_path / f"{name}.keras"

@@ -106,7 +106,7 @@ def test_load_of_another_elf_inside_the_tree(sim, tmp_path):
 
 def test_script_for_a_generated_plan_checks_against_the_model(tmp_path, capsys):
     """A zoo model's exported script is checked against that model's plan and runs."""
-    from armsim import zoo
+    from armsim.model import zoo
 
     m = zoo.build("conv1d")
     model = tmp_path / "conv1d.keras"

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from armsim import host, mnist
+from armsim.model import keras_host as host
+from armsim.model import mnist
 from armsim.cli import DEFAULT_MODEL, data_file, main
-from armsim.frontends import load_model
+from armsim.model.frontends import load_model
 from armsim.plan import make_plan
 from armsim.script.writer import seed_format
 
@@ -146,7 +147,7 @@ def test_validate_rebuilt_host_flags_chance_accuracy_and_finds_the_order(tmp_pat
 
 
 def test_validate_any_model_with_npz_inputs_and_regression_metrics(tmp_path, capsys):
-    from armsim import zoo
+    from armsim.model import zoo
 
     m = zoo.build("autoencoder")
     path = tmp_path / "ae.keras"

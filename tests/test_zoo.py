@@ -12,9 +12,11 @@ import json
 import numpy as np
 import pytest
 
-from armsim import compare, host, zoo
+from armsim import compare
+from armsim.model import keras_host as host
+from armsim.model import zoo
 from armsim.cli import main
-from armsim.frontends.keras import to_graph
+from armsim.model.frontends.keras import to_graph
 from armsim.plan import make_plan
 from armsim.session import Session
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from armsim import __version__, mnist
+from armsim import __version__
+from armsim.model import mnist
 from armsim.compare import DEFAULT_TOLERANCE
 from armsim.parts.cpus import CPUS, CpuVariant, get_cpu
 from armsim.errors import ArmsimError, DataError, ScriptError
@@ -343,7 +344,7 @@ class ModelRef:
 
 def load_model(args: argparse.Namespace, default: bool = True) -> ModelRef | None:
     """--model (or the bundled one when ``default``), refused before any work if unsupported."""
-    from armsim.frontends import load_model as load
+    from armsim.model.frontends import load_model as load
 
     path = getattr(args, "model", None)
     if not path:
@@ -635,7 +636,7 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
     if ref is not None:
         host = ref.keras
     elif not no_host:
-        from armsim.train import seed_model_from
+        from armsim.model.train import seed_model_from
 
         host = seed_model_from({b.name: b.unpack(memory[b.name]) for b in plan
                                 if b.role != "input"})

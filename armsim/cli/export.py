@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_input:
         x, what = _input(args, g)
         if g.quantized:
-            from armsim.tflite_host import TFLiteHost
+            from armsim.model.tflite_host import TFLiteHost
             from armsim.cli.int8 import quantized_inputs
 
             xq, _xf, how = quantized_inputs(g, TFLiteHost(ref.path, g), np.asarray(x)[None])
@@ -91,7 +91,7 @@ def _input(args: argparse.Namespace, g: Any) -> tuple[Any, str]:
              "--no-input")
     if not C.is_mnist_shaped(g):
         raise ArmsimError(f"model '{g.name}' does not take MNIST images: use --inputs X.npy")
-    from armsim import mnist
+    from armsim.model import mnist
 
     split = mnist.load(args.split, args.data or C._shared_mnist())
     if not args.image < len(split.images):

@@ -14,7 +14,7 @@ import numpy as np
 from armsim import validate as V
 from armsim.errors import ArmsimError
 from armsim.graph import Graph
-from armsim.tflite_host import TFLiteHost
+from armsim.model.tflite_host import TFLiteHost
 from armsim.cli import common as C
 from armsim.cli import render
 
@@ -60,7 +60,7 @@ def _float_model(args: argparse.Namespace) -> Any:
     path = getattr(args, "float_model", None)
     if not path:
         return None
-    from armsim.frontends import load_model
+    from armsim.model.frontends import load_model
 
     fg, model = load_model(path, getattr(args, "trust_model", False))
     if fg.quantized:
@@ -132,7 +132,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
     float_model = _float_model(args)
     float_out = None
     if float_model is not None:
-        from armsim import host as keras_host
+        from armsim.model import keras_host
 
         float_out = keras_host.predict(float_model, xf)
     classifier = g.is_classifier()
@@ -184,7 +184,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
 
 def versions(cpu: Any) -> dict[str, str]:
     """The usual versions (CMSIS-NN's commit among them) and the interpreter's."""
-    from armsim.tflite_host import version
+    from armsim.model.tflite_host import version
 
     out = C.versions(cpu)
     out["tflite_interpreter"] = version()
@@ -229,7 +229,7 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
             res["emulator_accuracy"] = float(np.mean(ep == labels))
     float_model = _float_model(args)
     if float_model is not None:
-        from armsim import host as keras_host
+        from armsim.model import keras_host
 
         res["quantization"] = quantization_error(g, host_q, keras_host.predict(float_model, xf),
                                                  labels)

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from armsim import __version__, compare, host
+from armsim import __version__, compare
+from armsim.model import keras_host as host
 from armsim import profile as P
 from armsim.parts.cpus import CPUS, get_cpu
 from armsim.cli import common as C
@@ -157,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
 def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An int8 model's input (quantized if given as float) and the interpreter's int8
     outputs for it (compared exactly: tolerance 0 is applied by the caller's compare)."""
-    from armsim.tflite_host import TFLiteHost
+    from armsim.model.tflite_host import TFLiteHost
     from armsim.cli.int8 import quantized_inputs
 
     h = TFLiteHost(mr.keras, mr.graph)
@@ -169,8 +170,8 @@ def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def compare_dtypes(args: argparse.Namespace) -> int:
     """float32 and int8 of one model on one CPU: per-op and total instructions, cycles,
     flash and RAM."""
-    from armsim.frontends import tflite as T
-    from armsim.quantize import quantize
+    from armsim.model.frontends import tflite as T
+    from armsim.model.quantize import quantize
     from armsim.cli.quantize import calibration_inputs
 
     ref = C.load_model(args)

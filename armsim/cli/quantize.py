@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from armsim import mnist
+from armsim.model import mnist
 from armsim.cli import common as C
 from armsim.cli import render
 
@@ -50,8 +50,8 @@ def calibration_inputs(args: argparse.Namespace, g: Any, n: int) -> tuple[np.nda
 
 def run(args: argparse.Namespace) -> int:
     """Quantize, then read the file back as armsim's int8 graph."""
-    from armsim.frontends import tflite as T
-    from armsim.quantize import quantize
+    from armsim.model.frontends import tflite as T
+    from armsim.model.quantize import quantize
 
     out = C.check_output(args.out, (".tflite",), "--out")
     assert out is not None

@@ -165,7 +165,8 @@ def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
 
 
 def _compare(args: argparse.Namespace, res: Any, ctx: Any) -> dict[str, Any]:
-    from armsim import compare, host
+    from armsim import compare
+    from armsim.model import keras_host as host
 
     g, keras, x = ctx
     spec, got = list(res.reads.values())[-1]

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from armsim import compare, host
+from armsim import compare
+from armsim.model import keras_host as host
 from armsim.cli import common as C
 from armsim.cli import render
 
@@ -168,7 +169,7 @@ def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
     ``rebuilt``: the host was rebuilt from the script's own weights, so memory is the truth
     by construction: no memory-layout search, and the graph takes the script's values."""
     from armsim import diagnose as D
-    from armsim import reference
+    from armsim.model import reference
 
     plan = s.plan
     # the graph armsim knows carries no values of its own when the host was rebuilt

@@ -31,7 +31,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate, save."""
-    from armsim.train import save, train
+    from armsim.model.train import save, train
 
     out = C.check_output(args.out, (".keras",), "--out")
     assert out is not None

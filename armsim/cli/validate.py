@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from armsim import host, mnist
+from armsim.model import keras_host as host
+from armsim.model import mnist
 from armsim import validate as V
 from armsim.cli import common as C
 from armsim.cli import render
@@ -176,7 +177,7 @@ def _chance_check(res: dict[str, Any], g: Any, plan: Any, memory: dict[str, np.n
     """With a rebuilt host, an accuracy near chance means the layout is probably wrong: try
     each weight buffer under the other axis orders and report the one that makes sense."""
     from armsim.diagnose import reread_orders
-    from armsim.train import seed_model_from
+    from armsim.model.train import seed_model_from
 
     classes = g.tensors[g.outputs[0]].size
     chance = 1.0 / classes

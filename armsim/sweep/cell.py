@@ -87,7 +87,7 @@ _MODELS: dict[str, Any] = {}
 
 def _load(task: CellTask) -> tuple[Any, Any, str]:
     """(graph, host model or None for int8, path) of the task's model, once per worker."""
-    from armsim.frontends import load_model
+    from armsim.model.frontends import load_model
 
     digest = hashlib.sha256(task.model_bytes).hexdigest()[:16]
     if digest not in _MODELS:
@@ -170,7 +170,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
         spec = V.RunSpec.of(s)
         if g.quantized:
             from armsim.cli.int8 import quantized_inputs
-            from armsim.tflite_host import TFLiteHost
+            from armsim.model.tflite_host import TFLiteHost
 
             host = TFLiteHost(path, g)
             xq, xf, _how = quantized_inputs(g, host, xv)
@@ -184,7 +184,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
             hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
             classifier = g.is_classifier()
         else:
-            from armsim import host as keras_host
+            from armsim.model import keras_host
 
             host_out = keras_host.predict(host_model, xv)
             run = emulate(spec, xv, task.chunk)
@@ -200,7 +200,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
                 y = ys[:task.n]
                 figures["accuracy"] = float(np.mean(ep == y))
                 classes = int(run.outputs.shape[1])
-                from armsim import metrics
+                from armsim.model import metrics
 
                 figures["confusion"] = json.dumps(
                     metrics.confusion_matrix(y, ep, classes).tolist())
@@ -211,7 +211,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
         x0 = task.profile_input if task.profile_input is not None else xs[0]
         if g.quantized:
             from armsim.cli.int8 import quantized_inputs
-            from armsim.tflite_host import TFLiteHost
+            from armsim.model.tflite_host import TFLiteHost
 
             x0 = quantized_inputs(g, TFLiteHost(path, g), np.asarray(x0)[None])[0][0]
         s.write_buffers(plan.pack(plan.constant_tensors()))

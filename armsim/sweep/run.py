@@ -36,7 +36,7 @@ def model_file(sweep: Sweep, name: str, out_dir: Path) -> Path:
         return p
     target = out_dir / "models" / f"{p}.keras"
     if not target.is_file():
-        from armsim import zoo
+        from armsim.model import zoo
 
         target.parent.mkdir(parents=True, exist_ok=True)
         zoo.build(p).save(target)
@@ -49,7 +49,7 @@ def model_inputs(sweep: Sweep, path: Path, data: str | None
     images for 28x28x1 models (scaled as `validate` does by default), else reproducible
     random inputs of the model's input shape."""
     from armsim.cli import common as C
-    from armsim.frontends import load_model
+    from armsim.model.frontends import load_model
 
     g, _host = load_model(path)
     n = max(sweep.n, 1)
@@ -57,7 +57,7 @@ def model_inputs(sweep: Sweep, path: Path, data: str | None
         xs, ys = C.read_inputs(str(sweep.inputs), g)
         return xs[:n], (ys[:n] if ys is not None else None), str(sweep.inputs)
     if C.is_mnist_shaped(g):
-        from armsim import mnist
+        from armsim.model import mnist
 
         split = mnist.load("test", data or C._shared_mnist())
         xs = C.mnist_scale(split.images[:n], "seed").reshape((n,) + g.tensors[g.inputs[0]].shape)
@@ -71,7 +71,7 @@ def profile_input(sweep: Sweep, path: Path, xs: np.ndarray) -> np.ndarray:
     """The input a cell profiles: what `armsim profile` takes by default (the first bundled
     test digit) for MNIST-shaped models without an inputs file, else the first input."""
     from armsim.cli import common as C
-    from armsim.frontends import load_model
+    from armsim.model.frontends import load_model
 
     if sweep.inputs is None:
         g, _host = load_model(path)

@@ -166,7 +166,7 @@ def resolve_model(sweep_file: Path, name: str) -> Path | str:
         from armsim.cli.common import DEFAULT_MODEL, data_file
 
         return Path(data_file(DEFAULT_MODEL))
-    from armsim import zoo
+    from armsim.model import zoo
 
     if name in {**zoo.ZOO, **zoo.MLPERF}:
         return name

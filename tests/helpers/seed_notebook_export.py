@@ -66,8 +66,8 @@ def export(model, X, index, path):
 
 
 def main():
-    from armsim import mnist
-    from armsim._tf import import_keras
+    from armsim.model import mnist
+    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     model = keras.models.load_model(sys.argv[1], compile=False)

@@ -13,7 +13,7 @@ import numpy as np
 
 
 def _keras() -> Any:
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     return import_keras()
 

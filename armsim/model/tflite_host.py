@@ -32,7 +32,7 @@ def _interpreter_class() -> tuple[Any, Any, str]:
         return lite.Interpreter, lite.OpResolverType, "ai_edge_litert"
     except ImportError:
         pass
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     import_keras()  # quiet TensorFlow start-up
     import tensorflow as tf

@@ -32,7 +32,7 @@ def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph
 
     The host model is the Keras model, or for a ``.tflite`` file its path (the TFLite
     interpreter is the host)."""
-    from armsim.frontends import keras as K
+    from armsim.model.frontends import keras as K
 
     p = Path(path)
     if p.is_dir():
@@ -43,7 +43,7 @@ def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph
         raise ModelError(f"{p}: the file is empty (a .keras model is a zip archive)")
     kind = sniff(p)
     if kind == "tflite":
-        from armsim.frontends import tflite as T
+        from armsim.model.frontends import tflite as T
 
         return T.load(p), p
     model = K.load(p, trust=trust, kind=kind)

@@ -46,7 +46,7 @@ def load(path: str | os.PathLike[str], trust: bool = False, kind: str = "keras")
                          "starts with other bytes)")
     if kind == "keras" and p.suffix != ".keras":
         raise ModelError(f"{p}: a Keras archive must be named *.keras for Keras to load it")
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     if _keras_version(keras) < MIN_KERAS:
@@ -453,7 +453,7 @@ def _normalization(b: _Builder, layer: Any, ins: list[str], out_kt: Any) -> str:
                          "axis is supported")
     mean = np.asarray(layer.mean, np.float64).reshape(-1)
     var = np.asarray(layer.variance, np.float64).reshape(-1)
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     eps = float(import_keras().backend.epsilon())
     scale = 1.0 / np.maximum(np.sqrt(var), eps)

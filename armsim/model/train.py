@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from armsim import __version__, metrics, mnist
+from armsim import __version__
+from armsim.model import metrics
+from armsim.model import mnist
 
 #: The seed notebook's network geometry.
 IMAGE, KERNEL, CLASSES = 28, 5, 10
@@ -18,7 +20,7 @@ IMAGE, KERNEL, CLASSES = 28, 5, 10
 
 def seed_model(filters: int = 8) -> Any:
     """The seed architecture: Conv2D(F, 5, relu) -> MaxPool(2, same) -> Flatten -> Dense(10)."""
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     inp = keras.Input(shape=(IMAGE, IMAGE, 1), name="image")
@@ -54,7 +56,7 @@ class TrainResult:
 def train(data: str | None, filters: int, epochs: int, seed: int, batch_size: int = 32,
           limit: int | None = None, verbose: int = 1) -> TrainResult:
     """SGD (Keras defaults), categorical cross-entropy, as in the seed notebook."""
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     import tensorflow as tf
@@ -80,7 +82,7 @@ def train(data: str | None, filters: int, epochs: int, seed: int, batch_size: in
 
 def save(result: TrainResult, out: Path, command: str, seed: int, epochs: int) -> Path:
     """Save the model and a JSON sidecar saying how it was made."""
-    from armsim._tf import import_keras
+    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     import tensorflow as tf
