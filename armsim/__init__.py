@@ -21,7 +21,7 @@ __version__ = "0.2.0"
 _LAZY = {
     "load_model": ("armsim.model.frontends", "load_model"),
     "plan": ("armsim", "plan"),
-    "build": ("armsim.codegen", "build"),
+    "build": ("armsim.firmware", "build"),
     "Session": ("armsim.session", "Session"),
     "Graph": ("armsim.graph", "Graph"),
     "Plan": ("armsim.plan.buffers", "Plan"),

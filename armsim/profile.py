@@ -14,8 +14,8 @@ import numpy as np
 
 from armsim.timing import cycles as C
 from armsim.machine import disasm
-from armsim.codegen import FINISH
-from armsim.codegen.firmware import MIN_STACK
+from armsim.firmware.render import FINISH
+from armsim.firmware.build import MIN_STACK
 from armsim.timing.datamem import summary
 from armsim.machine.emulator import Snapshot
 from armsim.parts.flash import Fetch

@@ -13,11 +13,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from armsim.codegen import kernels_dir
+from armsim.firmware.kernels import kernels_dir
 
 #: The kernel sets the baseline pins: armsim's own (CMSIS-NN is pinned by its commit).
 PINNED_SETS = ("optimized", "reference")
-from armsim.codegen.firmware import find_gcc, gcc_version
+from armsim.firmware.toolchain import find_gcc, gcc_version
 from armsim.parts.cpus import CPUS
 from armsim.plan import make_plan
 from armsim.session import Session

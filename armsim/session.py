@@ -19,8 +19,10 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from armsim.codegen import DEFAULT_KERNELS, FINISH, Build, build, op_symbol
-from armsim.codegen.sources import UserSources
+from armsim.firmware.render import FINISH, op_symbol
+from armsim.firmware.build import Build, build
+from armsim.firmware.kernels import DEFAULT_KERNELS
+from armsim.firmware.sources import UserSources
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine, RunStats
@@ -91,8 +93,8 @@ class Session:
         self.entry = sources.entry if sources is not None else None
         if sources is not None:
             from armsim import __version__
-            from armsim.codegen.firmware import check_plan_fits
-            from armsim.codegen.sources import build_sources
+            from armsim.firmware.build import check_plan_fits
+            from armsim.firmware.sources import build_sources
 
             if graph.quantized:
                 raise ArmsimError("--sources runs hand-written float32 code; int8 (.tflite) "
@@ -187,7 +189,7 @@ class Session:
     # -- running ------------------------------------------------------------------------------
     def entry_address(self) -> int | None:
         """Where the network starts: armsim's run function, or the user's --entry."""
-        from armsim.codegen.render import NETWORK
+        from armsim.firmware.render import NETWORK
 
         for name in (self.entry, NETWORK):
             sym = self.image.symbols.get(name) if name else None
@@ -312,7 +314,7 @@ class Session:
     def check_kernel_status(self) -> None:
         """An ArmsimError when a CMSIS-NN call of the last run did not return success (int8
         firmware records the first such op and its status)."""
-        from armsim.codegen.render_s8 import FAILED_OP, STATUS
+        from armsim.firmware.render_s8 import FAILED_OP, STATUS
 
         if FAILED_OP not in self.image.symbols:
             return

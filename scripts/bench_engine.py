@@ -39,7 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from armsim.cli import DEFAULT_MODEL, data_file  # noqa: E402
-from armsim.codegen import firmware as fw  # noqa: E402
+from armsim.firmware import build as fw  # noqa: E402
+from armsim.firmware import link as fl  # noqa: E402
+from armsim.firmware.toolchain import find_gcc  # noqa: E402
 from armsim.parts.cpus import get_cpu  # noqa: E402
 from armsim.machine.elf import ElfImage  # noqa: E402
 from armsim.machine.emulator import Machine  # noqa: E402
@@ -81,7 +83,7 @@ def build_loop(kernels: str, loops: int, out: Path) -> tuple[Path, Path]:
     generated = fw.generated_sources(plan, mcu, kernels)
     generated["loop.c"] = f"#define ARMSIM_LOOPS {loops}\n" + LOOP_C
     d = out / f"{kernels}-{loops}"
-    fw._link(fw.find_gcc(), cpu, kernels, generated, ["network.c", "loop.c"], d, True,
+    fl.link(find_gcc(), cpu, kernels, generated, ["network.c", "loop.c"], d, True,
              "benchmark firmware")
     assert plan.base == 0x20000000, "both engines load the image at 0x20000000"
     image = bytearray(plan.reserved_end - plan.base)

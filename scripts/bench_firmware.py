@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from armsim.cli import DEFAULT_MODEL, data_file  # noqa: E402
-from armsim.codegen.sources import UserSources, build_sources  # noqa: E402
+from armsim.firmware.sources import UserSources, build_sources  # noqa: E402
 from armsim.parts.cpus import get_cpu  # noqa: E402
 from armsim.model.frontends import load_model  # noqa: E402
 from armsim.image_run import ImageRunner  # noqa: E402

@@ -9,7 +9,7 @@ import pytest
 
 from armsim.parts import cpus
 from armsim.parts import mcus as mcu
-from armsim.codegen.firmware import find_gcc
+from armsim.firmware.toolchain import find_gcc
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 

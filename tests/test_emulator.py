@@ -80,12 +80,14 @@ def test_build_is_cached_and_rebuilds_on_change(tmp_path, monkeypatch):
 
     from armsim.parts import cpus
     from armsim.parts import mcus as mcu
-    from armsim.codegen import firmware as B
+    from armsim.firmware import build as B
+    from armsim.firmware import kernels as K
+    from armsim.firmware import toolchain as T
 
     kdir = tmp_path / "kernels"
-    shutil.copytree(B.kernels_dir(), kdir)
-    monkeypatch.setenv(B.KERNELS_ENV, str(kdir))
-    monkeypatch.setenv(B.CACHE_ENV, str(tmp_path / "cache"))
+    shutil.copytree(K.kernels_dir(), kdir)
+    monkeypatch.setenv(K.KERNELS_ENV, str(kdir))
+    monkeypatch.setenv(T.CACHE_ENV, str(tmp_path / "cache"))
     args = (cpus.get_cpu("m4f"), seed_plan(seed_graph(2)), mcu.get_mcu("generic"))
     first = B.build(*args)
     again = B.build(*args)
@@ -97,9 +99,9 @@ def test_build_is_cached_and_rebuilds_on_change(tmp_path, monkeypatch):
 
 
 def test_missing_toolchain_is_a_clear_error(monkeypatch):
-    from armsim.codegen import firmware as B
     from armsim.errors import ToolchainError
+    from armsim.firmware import toolchain as T
 
-    monkeypatch.setenv(B.GCC_ENV, "/nonexistent/arm-none-eabi-gcc")
+    monkeypatch.setenv(T.GCC_ENV, "/nonexistent/arm-none-eabi-gcc")
     with pytest.raises(ToolchainError, match="apt-get install"):
-        B.find_gcc()
+        T.find_gcc()

@@ -15,7 +15,9 @@ import pytest
 from armsim.parts import cpus
 from armsim.parts import mcus as mcu
 from armsim.cli import DEFAULT_MODEL, data_file, main
-from armsim.codegen.firmware import CACHE_ENV, KERNELS_ENV, build, find_gcc, kernels_dir
+from armsim.firmware.build import build
+from armsim.firmware.kernels import KERNELS_ENV, kernels_dir
+from armsim.firmware.toolchain import CACHE_ENV, find_gcc
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.errors import ElfError, EmulatorFault, ModelError, ScriptError

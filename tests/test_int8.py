@@ -241,7 +241,7 @@ def test_missing_cmsis_nn_is_exit_2_and_float_still_runs(tflite_dir, tmp_path):
 
 
 def test_locate_names_where_it_looked(monkeypatch, tmp_path):
-    from armsim.codegen import cmsis
+    from armsim.firmware import cmsis
     from armsim.errors import ToolchainError
 
     monkeypatch.delenv(cmsis.ENV, raising=False)
@@ -253,7 +253,7 @@ def test_locate_names_where_it_looked(monkeypatch, tmp_path):
 
 
 def test_only_the_sources_a_firmware_calls_are_built():
-    from armsim.codegen import cmsis
+    from armsim.firmware import cmsis
 
     cm = cmsis.locate()
     srcs = {p.name for p in cmsis.sources_for(cm, {"arm_max_pool_s8"})}

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from armsim.model import keras_host as host
 from armsim.model import reference
-from armsim.codegen import KERNEL_SETS
+from armsim.firmware.kernels import KERNEL_SETS
 from armsim.model.frontends.keras import to_graph
 from armsim.plan import make_plan
 from armsim.session import Session

@@ -64,7 +64,7 @@ def test_installed_copy_runs_from_another_directory(wheel, tmp_path):
 def test_installed_copy_runs_int8_with_cmsis_nn_from_the_environment(wheel, tmp_path):
     """Outside the checkout CMSIS-NN comes from $ARMSIM_CMSIS_NN_DIR; without it, int8 is a
     clear exit 2 and float32 still runs."""
-    from armsim.codegen import cmsis
+    from armsim.firmware import cmsis
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",

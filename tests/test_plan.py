@@ -100,7 +100,7 @@ def test_seed_graph_equals_the_keras_frontends(random_weights):
 
 
 def test_c_header_is_derived_from_the_plan():
-    from armsim.codegen.render import plan_header
+    from armsim.firmware.render import plan_header
 
     h = plan_header(seed_graph(6), seed_plan(seed_graph(6)))
     assert "#define ARMSIM_SEED_CONV_WEIGHTS_ADDR 0x20000C54u" in h

@@ -14,7 +14,7 @@ import pytest
 from armsim.timing import cycles
 from armsim.parts import cpus
 from armsim.parts import mcus as mcu
-from armsim.codegen.firmware import find_gcc
+from armsim.firmware.toolchain import find_gcc
 from armsim.cli import main
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine

@@ -184,8 +184,8 @@ def test_elf_without_per_op_symbols_still_reports_and_finds_the_layout(tmp_path,
 
     from armsim.parts import cpus
     from armsim.parts import mcus as mcu
-    from armsim.codegen import build
-    from armsim.codegen.firmware import find_gcc
+    from armsim.firmware.build import build
+    from armsim.firmware.toolchain import find_gcc
     from armsim.plan.seed import seed_graph, seed_plan
 
     elf = build(cpus.get_cpu("m4f"), seed_plan(seed_graph(8)), mcu.get_mcu("generic")).elf

@@ -7,7 +7,7 @@ import shutil
 from typing import Any
 
 from armsim import __version__
-from armsim.codegen import build
+from armsim.firmware.build import build
 from armsim.cli import common as C
 
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     """Build and print where the ELF is."""
     out = C.check_output(args.out, (".elf", ".axf"), "--out") if args.out else None
     if args.sources:
-        from armsim.codegen.sources import build_sources
+        from armsim.firmware.sources import build_sources
 
         src = C.user_sources(args, entry=bool(args.model))
         ref = C.load_model(args, default=False)
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             cpu, mcu = C.target(args, ref.graph)
             plan = C.plan_for(args, ref.graph, mcu, cpu)
-            from armsim.codegen.firmware import check_plan_fits
+            from armsim.firmware.build import check_plan_fits
 
             check_plan_fits(plan, mcu)
             elf = build_sources(cpu, mcu, src, plan, __version__)

@@ -76,7 +76,7 @@ def address(text: str) -> int:
 # -- option groups ----------------------------------------------------------------------------
 def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
     """--cpu, --mcu, --kernels."""
-    from armsim.codegen import DEFAULT_KERNELS, KERNEL_SETS
+    from armsim.firmware.kernels import DEFAULT_KERNELS, KERNEL_SETS
 
     p.add_argument("--cpu", choices=list(CPUS),
                    help="CPU variant (default: the --mcu preset's core; m4f for generic)")
@@ -266,7 +266,7 @@ def user_sources(args: argparse.Namespace, entry: bool = True) -> Any:
         refuse(bool(getattr(args, "output", None)) and not getattr(args, "elf", None),
                "--output applies to --sources or --elf")
         return None
-    from armsim.codegen.sources import UserSources
+    from armsim.firmware.sources import UserSources
 
     refuse(bool(getattr(args, "elf", None)), "--sources and --elf contradict each other")
     return UserSources(tuple(Path(f) for f in files), tuple(Path(d) for d in args.include),
@@ -311,7 +311,7 @@ def target(args: argparse.Namespace, g: Graph | None = None) -> tuple[CpuVariant
     if name is None:
         name = DEFAULT_MCU
         if g is not None:
-            from armsim.codegen.firmware import check_plan_fits
+            from armsim.firmware.build import check_plan_fits
 
             default = get_mcu(DEFAULT_MCU)
             cpu = get_cpu(resolve_cpu(default, getattr(args, "cpu", None)))
@@ -528,7 +528,7 @@ def versions(cpu: CpuVariant | None = None, host: bool = True) -> dict[str, str]
     if cpu is not None:
         out["cpu_model"] = f"{cpu.title} (Unicorn UC_CPU_ARM model {cpu.uc_cpu})"
         out["compiler_flags"] = " ".join(cpu.all_flags)
-    from armsim.codegen import cmsis
+    from armsim.firmware import cmsis
 
     out["cmsis_nn"] = cmsis.version() or "not found"
     if host and "keras" in sys.modules:

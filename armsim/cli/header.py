@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from armsim import __version__
-from armsim.codegen.header import layout_header
+from armsim.firmware.header import layout_header
 from armsim.cli import common as C
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from armsim.codegen.firmware import check_plan_fits
+from armsim.firmware.build import check_plan_fits
 from armsim.errors import LayoutError
 from armsim.cli import common as C
 from armsim.cli import render

@@ -185,7 +185,7 @@ def compare_dtypes(args: argparse.Namespace) -> int:
                  ".tflite model")
         made = f"from {args.int8_model}"
     else:
-        from armsim.codegen.firmware import cache_dir
+        from armsim.firmware.toolchain import cache_dir
 
         xs, what = calibration_inputs(args, ref.graph, args.calibration)
         out = cache_dir().parent / "quantized"

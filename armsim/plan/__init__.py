@@ -32,7 +32,7 @@ def make_plan(g: Graph, layout: str = "auto", base: int | None = None,
         if layout == "seed":
             raise LayoutError("the seed layout is float32; an int8 model takes a generated "
                               "plan (--layout auto or natural)")
-        from armsim.codegen.firmware import scratch_sizes
+        from armsim.firmware.scratch import scratch_sizes
 
         return auto_plan(g, sram_base if base is None else base, weights_in,
                          scratch_sizes(g, cpu or "m4f"))

@@ -50,7 +50,8 @@ class CellTask:
 def kernel_fingerprint() -> str:
     """A hash of every kernel and runtime source and of the compiler's version (part of each
     cell's content hash)."""
-    from armsim.codegen.firmware import find_gcc, gcc_version, kernels_dir
+    from armsim.firmware.kernels import kernels_dir
+    from armsim.firmware.toolchain import find_gcc, gcc_version
 
     h = hashlib.sha256(gcc_version(find_gcc()).encode())
     root = kernels_dir()
@@ -133,7 +134,7 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str,
 
 
 def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
-    from armsim.codegen.firmware import MIN_STACK, check_plan_fits
+    from armsim.firmware.build import MIN_STACK, check_plan_fits
     from armsim.parts.cpus import get_cpu
     from armsim.errors import LayoutError
     from armsim.parts.mcus import get_mcu

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from armsim.codegen.firmware import KERNEL_SETS
+from armsim.firmware.kernels import KERNEL_SETS
 from armsim.parts.cpus import CPUS, OPT_LEVELS
 from armsim.errors import ArmsimError
 from armsim.parts.mcus import MCUS

@@ -9,7 +9,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from armsim.codegen.firmware import find_gcc
+from armsim.firmware.toolchain import find_gcc
 from armsim.image_run import run_image
 
 HERE = Path(__file__).resolve().parent

@@ -164,7 +164,7 @@ def _assemble(cpu: str, body: str, work) -> bytes:
 
     from elftools.elf.elffile import ELFFile
 
-    from armsim.codegen.firmware import find_gcc
+    from armsim.firmware.toolchain import find_gcc
 
     from .harness import MCPU
 

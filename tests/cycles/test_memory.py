@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from armsim.codegen.firmware import find_gcc
+from armsim.firmware.toolchain import find_gcc
 from armsim.errors import ArmsimError
 from armsim.parts.flash import fetch_for
 from armsim.image_run import ImageRunner

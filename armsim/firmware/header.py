@@ -10,7 +10,7 @@ from __future__ import annotations
 from armsim.graph import Graph
 from armsim.plan import Plan
 from armsim.plan.planner import c_name
-from armsim.codegen.render import C_TYPES
+from armsim.firmware.render import C_TYPES
 
 GUARD = "MODEL_LAYOUT_H"
 

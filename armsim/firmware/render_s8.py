@@ -14,7 +14,7 @@ from armsim import quant as Q
 from armsim.graph import Graph, Op, dims4
 from armsim.plan import Plan
 from armsim.quant import Quant
-from armsim.codegen.render import op_symbol, program
+from armsim.firmware.render import op_symbol, program
 
 #: Where the first failing CMSIS-NN call is recorded (read by the emulator after a run).
 STATUS = "armsim_cmsis_status"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from armsim.parts.cpus import CpuVariant
 from armsim.errors import ToolchainError
+from armsim.firmware.toolchain import (ar_for, cache_dir, content_hash, gcc_version, publish,
+                                       run_tool)
 
 ENV = "ARMSIM_CMSIS_NN_DIR"
 #: The commit armsim is tested with (the same as ../shared/third_party/CMSIS-NN/VERSION).
@@ -193,14 +196,12 @@ def library(cpu: CpuVariant, functions: set[str], gcc: str, defines: tuple[str, 
     """A static library of the CMSIS-NN sources ``functions`` need, built for ``cpu``
     with ``defines`` (cached by the sources' contents and the flags). Returns (library,
     sources)."""
-    from armsim.codegen.firmware import _hash, _publish, _run, ar_for, cache_dir, gcc_version
-
     cm = locate()
     assert cm is not None
     srcs = sources_for(cm, functions)
     flags = tuple(f for f in cpu.all_flags if f not in ("-std=c11", "-Wextra")) + FLAGS + defines
     headers = sorted(cm.include.rglob("*.h"))
-    key = _hash(gcc_version(gcc), " ".join(flags), cm.commit,
+    key = content_hash(gcc_version(gcc), " ".join(flags), cm.commit,
                 *[str(p.relative_to(cm.root)) for p in srcs], *[p.read_bytes() for p in srcs],
                 *[p.read_bytes() for p in headers])
     out_dir = cache_dir() / f"cmsis-nn-{cpu.name}-{key}"
@@ -213,16 +214,14 @@ def library(cpu: CpuVariant, functions: set[str], gcc: str, defines: tuple[str, 
         objs = []
         for k, src in enumerate(srcs):
             obj = work / f"{k:03d}_{src.stem}.o"
-            _run([gcc, *flags, "-I", str(cm.include), "-c", str(src), "-o", str(obj)],
+            run_tool([gcc, *flags, "-I", str(cm.include), "-c", str(src), "-o", str(obj)],
                  f"compiling CMSIS-NN {src.name} for {cpu.title}")
             objs.append(str(obj))
         (work / "sources.txt").write_text(
             f"CMSIS-NN {cm.commit} at {cm.root}\n" + "".join(f"{p}\n" for p in srcs))
-        _run([ar_for(gcc), "rcs", str(work / "libcmsis-nn.a"), *objs], "archiving CMSIS-NN")
-        _publish(work, out_dir)
+        run_tool([ar_for(gcc), "rcs", str(work / "libcmsis-nn.a"), *objs], "archiving CMSIS-NN")
+        publish(work, out_dir)
     finally:
         if work.exists():
-            import shutil
-
             shutil.rmtree(work, ignore_errors=True)
     return lib, srcs

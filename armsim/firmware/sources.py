@@ -18,9 +18,11 @@ from armsim.parts.cpus import CpuVariant
 from armsim.errors import ArmsimError, ToolchainError
 from armsim.parts.mcus import Mcu
 from armsim.plan import Plan
-from armsim.codegen import firmware as F
-from armsim.codegen.header import layout_header
-from armsim.codegen.render import memory_ld, weights_c
+from armsim.firmware.header import layout_header
+from armsim.firmware.kernels import DEFAULT_KERNELS, kernel_library, kernels_dir
+from armsim.firmware.link import safe_name
+from armsim.firmware.render import memory_ld, weights_c
+from armsim.firmware.toolchain import cache_dir, content_hash, find_gcc, gcc_version, publish
 
 #: Flags for the user's files: the CPU's, GNU C (no -std, no -Werror), sections for GC.
 USER_FLAGS = ("-mthumb", "-O2", "-g", "-Wall", "-ffunction-sections", "-fdata-sections")
@@ -87,8 +89,8 @@ def build_sources(cpu: CpuVariant, mcu: Mcu, src: UserSources, plan: Plan | None
     """Compile and link the user's files (for ``plan``'s layout when given); the ELF path.
     Compiler and linker errors are raised as the compiler printed them."""
     src.check()
-    gcc = F.find_gcc()
-    kdir = F.kernels_dir()
+    gcc = find_gcc()
+    kdir = kernels_dir()
     generated = {"memory.ld": memory_ld(plan, mcu)}
     if plan is not None:
         generated[HEADER] = layout_header(plan.graph, plan, version)
@@ -96,16 +98,16 @@ def build_sources(cpu: CpuVariant, mcu: Mcu, src: UserSources, plan: Plan | None
             generated["armsim_main.c"] = main_c(src.entry)
         if plan.weights_in == "flash":
             generated["weights.c"] = weights_c(plan.graph, plan)
-    lib = F.kernel_library(cpu, F.DEFAULT_KERNELS, gcc)
+    lib = kernel_library(cpu, DEFAULT_KERNELS, gcc)
     headers = _headers(src.includes + tuple({f.parent for f in src.files}))
     flags = [*cpu.gcc_flags, *USER_FLAGS, *src.cflags]
-    key = F._hash(F.gcc_version(gcc), " ".join(flags + list(HOSTED_LINK)),
+    key = content_hash(gcc_version(gcc), " ".join(flags + list(HOSTED_LINK)),
                   *[p.read_bytes() for p in sorted((kdir / "runtime").iterdir())],
                   lib.parent.name, *[f"{k}\0{v}" for k, v in sorted(generated.items())],
                   *[f"{f.resolve()}\0".encode() + f.read_bytes() for f in src.files],
                   *[str(d.resolve()) for d in src.includes], *(headers or []))
-    stem = F._safe(src.files[0].stem)
-    out_dir = F.cache_dir() / f"user-{cpu.name}-{stem}-{mcu.name}-{key}"
+    stem = safe_name(src.files[0].stem)
+    out_dir = cache_dir() / f"user-{cpu.name}-{stem}-{mcu.name}-{key}"
     elf = out_dir / "firmware.elf"
     if headers is not None and elf.is_file():
         return elf
@@ -142,7 +144,7 @@ def build_sources(cpu: CpuVariant, mcu: Mcu, src: UserSources, plan: Plan | None
                                  f"{cpu.title} failed:\n{proc.stderr.rstrip()}{hint}")
         if out_dir.exists():
             shutil.rmtree(out_dir, ignore_errors=True)
-        F._publish(work, out_dir)
+        publish(work, out_dir)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
