@@ -21,11 +21,11 @@ __version__ = "0.2.0"
 _LAZY = {
     "load_model": ("armsim.model.frontends", "load_model"),
     "plan": ("armsim", "plan"),
-    "build": ("armsim.firmware", "build"),
-    "Session": ("armsim.session", "Session"),
+    "build": ("armsim.firmware.build", "build"),
+    "Session": ("armsim.session.session", "Session"),
     "Graph": ("armsim.graph", "Graph"),
     "Plan": ("armsim.plan.buffers", "Plan"),
-    "profile": ("armsim.profile", "profile"),
+    "profile": ("armsim.session.profile", "profile"),
 }
 
 

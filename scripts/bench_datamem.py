@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from armsim.firmware.toolchain import find_gcc
   # noqa: E402
-from armsim.image_run import ImageRunner  # noqa: E402
+from armsim.session.image_run import ImageRunner  # noqa: E402
 
 BODY = ("    ldr r1, [r3]\n    ldr r4, [r5]\n    str r1, [r3, #4]\n    adds r1, r4\n"
         "    str r1, [r5, #8]\n    ldr r6, [r3, #12]\n    adds r0, r6\n")

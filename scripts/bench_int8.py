@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_zoo import per_inference  # noqa: E402
 
-from armsim import profile as P  # noqa: E402
+from armsim.session import profile as P
+  # noqa: E402
 from armsim.model import zoo
   # noqa: E402
 from armsim.model.frontends import load_model  # noqa: E402
@@ -37,7 +38,7 @@ from armsim.model.frontends import tflite as T  # noqa: E402
 from armsim.model.frontends.keras import to_graph  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
 from armsim.model.quantize import quantize  # noqa: E402
-from armsim.session import Session  # noqa: E402
+from armsim.session.session import Session  # noqa: E402
 from armsim.model.tflite_host import TFLiteHost  # noqa: E402
 
 

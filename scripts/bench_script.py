@@ -27,7 +27,7 @@ from armsim.script.parser import parse_program  # noqa: E402
 from armsim.script.runner import Runner  # noqa: E402
 from armsim.script.target import run_script  # noqa: E402
 from armsim.script.writer import float32_line, seed_format  # noqa: E402
-from armsim.session import Session  # noqa: E402
+from armsim.session.session import Session  # noqa: E402
 
 
 def best_of(repeat: int, fn) -> float:

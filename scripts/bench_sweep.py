@@ -58,13 +58,13 @@ def validate_overhead(n: int) -> dict:
     import numpy as np
 
     from armsim.model import mnist
-    from armsim import validate as V
+    from armsim.check import validate as V
     from armsim.cli import DEFAULT_MODEL, data_file
     from armsim.cli.common import _shared_mnist, mnist_scale
-    from armsim.dask_engine import client
+    from armsim.check.dask import client
     from armsim.model.frontends import load_model
     from armsim.plan import make_plan
-    from armsim.session import Session
+    from armsim.session.session import Session
 
     g, _k = load_model(data_file(DEFAULT_MODEL))
     s = Session(g, make_plan(g, "auto", None, "sram", 0x20000000), "m4f", "generic")

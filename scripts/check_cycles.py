@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from armsim.errors import ArmsimError  # noqa: E402
 from armsim.parts.flash import FLASH, fetch_for  # noqa: E402
-from armsim.image_run import ImageRunner  # noqa: E402
+from armsim.session.image_run import ImageRunner  # noqa: E402
 
 
 def check(entry: dict, base: Path) -> dict:

@@ -58,7 +58,7 @@ def random_weights() -> dict[str, np.ndarray]:
 def seed_session_f8():
     """The seed network (F=8, zero weights) on an M4F: a Session tests write memory into."""
     from armsim.plan.seed import seed_graph, seed_plan
-    from armsim.session import Session
+    from armsim.session.session import Session
 
     g = seed_graph(8)
     return Session(g, seed_plan(g), "m4f", "generic")

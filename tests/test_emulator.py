@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from armsim import compare
+from armsim.check import compare
 from armsim.model import keras_host as host
 from armsim.model import mnist
 from armsim.model import reference
 from armsim.plan import make_plan
 from armsim.plan.seed import seed_graph, seed_plan
-from armsim.session import Session
+from armsim.session.session import Session
 
 TOL = 1e-5
 

@@ -87,7 +87,7 @@ def broken_tree(tmp_path_factory):
 
 def broken_machine(root: Path, name: str, monkeypatch) -> Machine:
     """The seed firmware whose convolution op entry is replaced by a broken body."""
-    from armsim.session import Session
+    from armsim.session.session import Session
 
     kdir = root / name
     if not kdir.exists():
@@ -222,7 +222,7 @@ def test_corrupt_elf_is_a_clean_error(tmp_path, damage, capsys):
 def test_denormal_inputs_stay_within_tolerance(seed_session_f8, random_weights):
     """FPSCR resets to 0 (IEEE denormals kept) while TensorFlow on the CPU flushes them:
     inputs in the denormal range change outputs by far less than the tolerance."""
-    from armsim import compare
+    from armsim.check import compare
     from armsim.model import keras_host as host
     from armsim.model.train import seed_model_from
 
@@ -254,7 +254,7 @@ def test_nan_weights_never_agree(tmp_path, capsys):
 
 
 def test_compare_reports_ulp_and_uses_rtol():
-    from armsim import compare
+    from armsim.check import compare
 
     a = np.array([1.0, 0.5, 1e-7], np.float32)
     b = np.nextafter(a, np.float32(2))
@@ -404,7 +404,7 @@ def test_alignment_watch_is_off_after_the_first_run(seed_session_f8, random_weig
     """The watch costs ~10x per access: a session drops it after its first run, with the
     same counts and outputs."""
     g = seed_graph(8, random_weights)
-    from armsim.session import Session
+    from armsim.session.session import Session
 
     s = Session(g, seed_plan(g), "m4f", "generic")
     assert s.machine.alignment is not None

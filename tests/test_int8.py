@@ -20,7 +20,7 @@ from armsim.cli import int8 as I
 from armsim.errors import ModelError
 from armsim.model.frontends import tflite as T
 from armsim.model.quantize import quantize
-from armsim.session import Session
+from armsim.session.session import Session
 from armsim.model.tflite_host import TFLiteHost
 
 ROOT = Path(__file__).resolve().parent.parent

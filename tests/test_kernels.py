@@ -13,7 +13,7 @@ from armsim.model import reference
 from armsim.firmware.kernels import KERNEL_SETS
 from armsim.model.frontends.keras import to_graph
 from armsim.plan import make_plan
-from armsim.session import Session
+from armsim.session.session import Session
 
 SETTINGS = settings(max_examples=10, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])

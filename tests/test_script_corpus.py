@@ -17,7 +17,7 @@ from armsim.errors import ScriptError
 from armsim.script.parser import parse_program
 from armsim.plan.seed import seed_graph, seed_plan
 from armsim.script.target import run_script
-from armsim.session import Session
+from armsim.session.session import Session
 
 CORPUS = Path(__file__).resolve().parent / "scripts"
 EXPECTED = json.loads((CORPUS / "bad" / "expected.json").read_text())

@@ -16,7 +16,7 @@ from armsim.errors import EmulatorFault, ScriptError
 from armsim.plan.seed import seed_graph, seed_plan
 from armsim.script.parser import parse_lines, parse_program
 from armsim.script.target import run_script
-from armsim.session import Session
+from armsim.session.session import Session
 
 REAL = Path(__file__).resolve().parent / "scripts" / "real_like"
 

@@ -104,7 +104,7 @@ def test_regression_gate_matches_committed_baseline(capsys):
 
 
 def test_regression_gate_reports_a_change(tmp_path):
-    from armsim import regress as R
+    from armsim.session import regress as R
 
     base = R.load_baseline()
     changed = json.loads(json.dumps(base))
@@ -117,7 +117,7 @@ def test_regression_gate_reports_a_change(tmp_path):
 
 
 def test_reference_and_optimized_kernels_agree(default_ref, test_split):
-    from armsim.session import Session
+    from armsim.session.session import Session
 
     g, model = default_ref
     images = mnist.scale(test_split.images[:5])

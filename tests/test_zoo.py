@@ -12,13 +12,13 @@ import json
 import numpy as np
 import pytest
 
-from armsim import compare
+from armsim.check import compare
 from armsim.model import keras_host as host
 from armsim.model import zoo
 from armsim.cli import main
 from armsim.model.frontends.keras import to_graph
 from armsim.plan import make_plan
-from armsim.session import Session
+from armsim.session.session import Session
 
 ATOL = RTOL = 1e-5
 

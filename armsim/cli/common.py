@@ -15,7 +15,7 @@ import numpy as np
 
 from armsim import __version__
 from armsim.model import mnist
-from armsim.compare import DEFAULT_TOLERANCE
+from armsim.check.compare import DEFAULT_TOLERANCE
 from armsim.parts.cpus import CPUS, CpuVariant, get_cpu
 from armsim.errors import ArmsimError, DataError, ScriptError
 from armsim.graph import Graph
@@ -150,7 +150,7 @@ def script_log(args: argparse.Namespace, log: Any, label: str,
     """Show a script run's notes, peripheral summary and (unless the caller shows them with
     its own) warnings on stderr, write its LOG files under --log-dir; the warnings, prefixed
     with ``label``."""
-    from armsim.cli import render
+    from armsim.report import tables as render
 
     for n in log.notes:
         render.note(f"{label}: {n}")
@@ -320,7 +320,7 @@ def target(args: argparse.Namespace, g: Graph | None = None) -> tuple[CpuVariant
                 check_plan_fits(plan, default)
             except ArmsimError as e:
                 name = "large"
-                from armsim.cli.render import note
+                from armsim.report.tables import note
 
                 note(f"{str(e).split(': ', 1)[-1].split(';')[0]} on '{DEFAULT_MCU}': running on "
                      "the emulation-only preset 'large' (give --mcu to choose a part)")
@@ -370,7 +370,7 @@ def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu,
 def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu: Mcu,
             load_weights: bool = True) -> Any:
     """A Session with the command's kernels, limits and ELF."""
-    from armsim.session import Session
+    from armsim.session.session import Session
 
     return Session(g, plan, cpu, mcu, getattr(args, "kernels", "optimized"),
                    getattr(args, "max_instructions", None), getattr(args, "timeout", None),
@@ -410,7 +410,7 @@ def is_mnist_shaped(g: Graph) -> bool:
 
 def read_inputs(path: str, g: Graph) -> tuple[np.ndarray, np.ndarray | None]:
     """Inputs (N, *input shape) from .npy or .npz (keys x or inputs, optional y labels)."""
-    from armsim.session import check_input
+    from armsim.session.session import check_input
 
     p = Path(path)
     if p.is_dir() or not p.exists():

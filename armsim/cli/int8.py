@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from armsim import validate as V
+from armsim.check import validate as V
 from armsim.errors import ArmsimError
 from armsim.graph import Graph
 from armsim.model.tflite_host import TFLiteHost
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 
 def dequantize(g: Graph, q: np.ndarray) -> np.ndarray:

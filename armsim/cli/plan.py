@@ -9,7 +9,7 @@ from typing import Any
 from armsim.firmware.build import check_plan_fits
 from armsim.errors import LayoutError
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 
 def add_parser(sub: Any) -> None:

@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from armsim import __version__, compare
+from armsim import __version__
+from armsim.check import compare
 from armsim.model import keras_host as host
-from armsim import profile as P
+from armsim.session import profile as P
 from armsim.parts.cpus import CPUS, get_cpu
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 
 def add_parser(sub: Any) -> None:
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if plot is not None:
         plot_ops([p for p, _ in results], str(plot))
     if page is not None:
-        from armsim import report
+        from armsim.report import html as report
 
         prof0 = results[0][0]
         report.write(page, report.profile_report(prof0, f"armsim profile: {prof0.model} on "

@@ -10,7 +10,7 @@ import numpy as np
 
 from armsim.model import mnist
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 
 def add_parser(sub: Any) -> None:

@@ -6,10 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from armsim import regress as R
+from armsim.session import regress as R
 from armsim.errors import ArmsimError
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 
 def add_parser(sub: Any) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from armsim.errors import ArmsimError
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 #: Exit status when the firmware did not stop where it meant to (fault, BKPT, limits).
 EXIT_FIRMWARE_FAILED = 1
@@ -69,7 +69,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run, report, and return the firmware's status."""
-    from armsim.image_run import ImageRunner, parse_read
+    from armsim.session.image_run import ImageRunner, parse_read
 
     C.refuse(bool(args.compare) and not (args.model and args.script),
              "--compare needs --model (the host) and --script (the input it wrote)")
@@ -165,7 +165,7 @@ def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
 
 
 def _compare(args: argparse.Namespace, res: Any, ctx: Any) -> dict[str, Any]:
-    from armsim import compare
+    from armsim.check import compare
     from armsim.model import keras_host as host
 
     g, keras, x = ctx

@@ -8,7 +8,7 @@ from typing import Any
 
 from armsim.errors import ArmsimError
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 
 def add_parser(sub: Any) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from armsim import compare
+from armsim.check import compare
 from armsim.model import keras_host as host
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 REBUILT = "rebuilt from the script's weights"
 REBUILT_NOTE = ("the host model was rebuilt from the script's own weights: this checks the "
@@ -168,7 +168,7 @@ def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
 
     ``rebuilt``: the host was rebuilt from the script's own weights, so memory is the truth
     by construction: no memory-layout search, and the graph takes the script's values."""
-    from armsim import diagnose as D
+    from armsim.check import diagnose as D
     from armsim.model import reference
 
     plan = s.plan

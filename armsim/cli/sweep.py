@@ -8,7 +8,7 @@ from typing import Any
 
 from armsim.errors import ArmsimError
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 
 
 def add_parser(sub: Any) -> None:
@@ -41,8 +41,8 @@ def add_parser(sub: Any) -> None:
 
 def run_sweep(args: argparse.Namespace) -> int:
     """Run the cells not stored yet; exit 1 when a cell disagrees with its host or faults."""
-    from armsim import report
-    from armsim.dask_engine import client, dashboard, scheduler_address
+    from armsim.report import html as report
+    from armsim.check.dask import client, dashboard, scheduler_address
     from armsim.sweep import run as R
     from armsim.sweep.spec import load
     from armsim.sweep.store import Store
@@ -94,7 +94,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """Write the page."""
-    from armsim import report
+    from armsim.report import html as report
     from armsim.sweep.store import Store
 
     d = Path(args.dir)

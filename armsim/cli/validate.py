@@ -10,9 +10,9 @@ import numpy as np
 
 from armsim.model import keras_host as host
 from armsim.model import mnist
-from armsim import validate as V
+from armsim.check import validate as V
 from armsim.cli import common as C
-from armsim.cli import render
+from armsim.report import tables as render
 from armsim.cli.simulate import REBUILT, REBUILT_NOTE, diagnose_inputs
 
 
@@ -54,7 +54,7 @@ def add_parser(sub: Any) -> None:
 def emulate(args: argparse.Namespace, spec: Any, xs: np.ndarray, jobs: int, bar: Any) -> Any:
     """The inputs through the emulator: on a process pool, or as Dask tasks with
     --scheduler (or $ARMSIM_DASK_SCHEDULER)."""
-    from armsim.dask_engine import client, dashboard, scheduler_address
+    from armsim.check.dask import client, dashboard, scheduler_address
 
     address = scheduler_address(getattr(args, "scheduler", None))
     if address is None:
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         V.plot_confusion(res, str(plot))
         res["plot"] = str(plot)
     if page is not None:
-        from armsim import report
+        from armsim.report import html as report
 
         report.write(page, report.validate_report(res, f"armsim validate: {g.name} on "
                                                   f"{cpu.title}"))
@@ -176,7 +176,7 @@ def _chance_check(res: dict[str, Any], g: Any, plan: Any, memory: dict[str, np.n
                   xs: np.ndarray, labels: np.ndarray) -> dict[str, Any] | None:
     """With a rebuilt host, an accuracy near chance means the layout is probably wrong: try
     each weight buffer under the other axis orders and report the one that makes sense."""
-    from armsim.diagnose import reread_orders
+    from armsim.check.diagnose import reread_orders
     from armsim.model.train import seed_model_from
 
     classes = g.tensors[g.outputs[0]].size

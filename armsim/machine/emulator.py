@@ -829,7 +829,7 @@ class Machine:
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
         self._adjust[address] = self._adjust.get(address, 0) - n
         self.taken_back_tails[address] = a0 + size - address
-        from armsim.profile import taken_back_cycles
+        from armsim.session.profile import taken_back_cycles
 
         self._back_cycles += taken_back_cycles(self, address, cycles.timing_for(self.cpu.name))
 

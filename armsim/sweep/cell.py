@@ -103,7 +103,7 @@ def _load(task: CellTask) -> tuple[Any, Any, str]:
 def emulate(spec: Any, xs: np.ndarray, chunk: int) -> Any:
     """The cell's inputs through the emulator: here, or (more than ``chunk`` inputs, on a
     Dask worker) as chunk tasks spread over the cluster while this task waits seceded."""
-    from armsim import validate as V
+    from armsim.check import validate as V
 
     if len(xs) > chunk:
         try:
@@ -139,8 +139,8 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
     from armsim.errors import LayoutError
     from armsim.parts.mcus import get_mcu
     from armsim.plan import make_plan
-    from armsim.profile import footprint, profile
-    from armsim.session import Session
+    from armsim.session.profile import footprint, profile
+    from armsim.session.session import Session
 
     k = task.key
     g, host_model, path = _load(task)
@@ -161,7 +161,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
         return _row(task, "does-not-fit", str(e), ram_bytes=int(need),
                     flash_bytes=int(plan.flash_weight_bytes()))
     s = Session(g, plan, cpu, mcu, k.kernels)
-    from armsim import validate as V
+    from armsim.check import validate as V
     from armsim.cli.common import versions
 
     figures: dict[str, Any] = {"versions": json.dumps(versions(cpu, host=False), sort_keys=True)}

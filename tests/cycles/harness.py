@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from armsim.firmware.toolchain import find_gcc
-from armsim.image_run import run_image
+from armsim.session.image_run import run_image
 
 HERE = Path(__file__).resolve().parent
 LINK = HERE.parent / "kernels" / "tiny.ld"

@@ -12,7 +12,7 @@ import pytest
 from armsim.firmware.toolchain import find_gcc
 from armsim.errors import ArmsimError
 from armsim.parts.flash import fetch_for
-from armsim.image_run import ImageRunner
+from armsim.session.image_run import ImageRunner
 
 from .harness import LINK, TEMPLATE
 

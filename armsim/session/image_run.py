@@ -5,7 +5,7 @@ stopped, what it printed, and what it cost per function.
 
 This is the library layer of ``armsim run``::
 
-    from armsim.image_run import run_image, parse_read
+    from armsim.session.image_run import run_image, parse_read
     r = run_image("app.elf", mcu="stm32f407", until="main")
     r.stop.reason, r.exit_status, r.output["stdout"], r.functions[:5]
 """
@@ -415,7 +415,7 @@ class ImageRunner:
 
     def _window(self, between: tuple[int, int], marks: list[Snapshot]) -> Window:
         """Instructions and estimated cycles between the two snapshots of ``--between``."""
-        from armsim.profile import taken_back_cycles, window_counts
+        from armsim.session.profile import taken_back_cycles, window_counts
 
         m = self.machine
         counts, adjust, rows = window_counts(m, marks[0], marks[1])

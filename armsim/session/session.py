@@ -29,7 +29,7 @@ from armsim.machine.emulator import Machine, RunStats
 from armsim.errors import ArmsimError, LayoutError
 from armsim.graph import Graph, Op
 from armsim.parts.mcus import Mcu, get_mcu
-from armsim.image_run import ReadSpec, parse_read
+from armsim.session.image_run import ReadSpec, parse_read
 from armsim.plan import Plan
 from armsim.machine.semihost import Semihost
 

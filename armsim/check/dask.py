@@ -36,7 +36,7 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         finally:
             c.close()
         return
-    from armsim.validate import default_jobs
+    from armsim.check.validate import default_jobs
 
     n = workers or default_jobs()
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from armsim.model import metrics
-from armsim.compare import ulp_distance
+from armsim.check.compare import ulp_distance
 
 _W: dict[str, Any] = {}
 
@@ -43,7 +43,7 @@ class RunSpec:
 
     @classmethod
     def of(cls, session: Any, blocks: list[tuple[int, bytes]] | None = None) -> "RunSpec":
-        """The spec of a :class:`armsim.session.Session` (its weights, or ``blocks``)."""
+        """The spec of a :class:`armsim.session.session.Session` (its weights, or ``blocks``)."""
         plan, g = session.plan, session.graph
         inp = plan.input
         outs = session.output_spans()

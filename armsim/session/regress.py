@@ -20,7 +20,7 @@ PINNED_SETS = ("optimized", "reference")
 from armsim.firmware.toolchain import find_gcc, gcc_version
 from armsim.parts.cpus import CPUS
 from armsim.plan import make_plan
-from armsim.session import Session
+from armsim.session.session import Session
 
 BASELINE = "baseline.json"
 #: zoo model -> CPU variants it is pinned on (both kernel sets each)

@@ -20,7 +20,7 @@ from armsim.timing.datamem import summary
 from armsim.machine.emulator import Snapshot
 from armsim.parts.flash import Fetch
 from armsim.graph import op_macs
-from armsim.session import Session
+from armsim.session.session import Session
 
 STACK_PAINT = 0xA5A5A5A5
 STARTUP, FINISH_ROW, NETWORK_ROW = "(startup)", "(finish)", "(your network code)"

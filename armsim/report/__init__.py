@@ -1,0 +1,2 @@
+"""Rendering, kept apart from the work: terminal tables (``tables``), self-contained HTML
+pages (``html``). It takes result objects and imports no command."""
