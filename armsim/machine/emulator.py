@@ -40,6 +40,7 @@ from armsim.machine.semihost import Semihost
 from armsim.parts.memory import Region
 from armsim.machine.peripherals import Unmodelled
 from armsim.machine.tlb import Translation, fault_ranges
+from armsim.machine.windows import Snapshot, tail_cycles
 
 STOP_SYMBOL = "armsim_halt"
 #: The stop address of an ELF without armsim_halt: odd, so no Thumb PC ever equals it (and
@@ -55,8 +56,6 @@ CPACR = 0xE000ED88
 EXCP_NOCP = 17
 DEFAULT_MAX_INSTRUCTIONS = 50_000_000
 DEFAULT_TIMEOUT_S = 30.0
-#: Machine.snapshot(): block executions, instructions taken back, run-time address facts
-Snapshot = tuple[dict[int, int], dict[int, int], "np.ndarray | None"]
 
 _PERMS = {"r": UC_PROT_READ, "w": UC_PROT_WRITE, "x": UC_PROT_EXEC}
 _ACCESS = {
@@ -829,9 +828,7 @@ class Machine:
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
         self._adjust[address] = self._adjust.get(address, 0) - n
         self.taken_back_tails[address] = a0 + size - address
-        from armsim.session.profile import taken_back_cycles
-
-        self._back_cycles += taken_back_cycles(self, address, cycles.timing_for(self.cpu.name))
+        self._back_cycles += tail_cycles(self, address, cycles.timing_for(self.cpu.name))
 
     def finish(self) -> RunStats:
         """Run on to armsim_halt (if not there yet) and return the run's counts."""

@@ -22,7 +22,8 @@ from armsim.timing import cycles
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.machine.elf import ElfImage
 from armsim.timing.datamem import summary
-from armsim.machine.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine, Snapshot
+from armsim.machine.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine
+from armsim.machine.windows import Snapshot, window
 from armsim.errors import ArmsimError, EmulatorFault
 from armsim.parts.mcus import Mcu, get_mcu
 from armsim.machine.semihost import Semihost
@@ -415,22 +416,11 @@ class ImageRunner:
 
     def _window(self, between: tuple[int, int], marks: list[Snapshot]) -> Window:
         """Instructions and estimated cycles between the two snapshots of ``--between``."""
-        from armsim.session.profile import taken_back_cycles, window_counts
-
         m = self.machine
-        counts, adjust, rows = window_counts(m, marks[0], marks[1])
-        keys = np.array(list(counts), np.uint64)
-        vals = np.array(list(counts.values()), np.uint64)
-        instr = sum(n * m.instructions_in(k >> 32, k & 0xFFFFFFFF) for k, n in counts.items())
-        cyc = cycles.estimate(self.cpu.name, keys, vals, m.read, fetch=self.fetch,
-                              extra=m.data_stalls(keys, vals, rows)).total \
-            if len(keys) else 0.0
-        timing = cycles.timing_for(self.cpu.name)
-        instr += sum(adjust.values())
-        cyc -= sum(taken_back_cycles(m, a, timing) for a in adjust)
+        w = window(m, marks[0], marks[1], self.fetch)
         start, end = between
-        return Window(start, end, m.image.describe(start), m.image.describe(end), int(instr),
-                      float(cyc), self._data_memory(rows, keys))
+        return Window(start, end, m.image.describe(start), m.image.describe(end),
+                      w.instructions, float(w.cycles), self._data_memory(w.rows, w.keys))
 
     def _stop(self, reason: str, pc: int, detail: str) -> Stop:
         where = self.image.describe(pc)

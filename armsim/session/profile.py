@@ -17,7 +17,7 @@ from armsim.machine import disasm
 from armsim.firmware.render import FINISH
 from armsim.firmware.build import MIN_STACK
 from armsim.timing.datamem import summary
-from armsim.machine.emulator import Snapshot
+from armsim.machine.windows import START, Snapshot, window
 from armsim.parts.flash import Fetch
 from armsim.graph import op_macs
 from armsim.session.session import Session
@@ -118,36 +118,6 @@ class Profile:
         return d
 
 
-def _delta(now: dict[int, int], before: dict[int, int]) -> dict[int, int]:
-    return {k: n - before.get(k, 0) for k, n in now.items() if n - before.get(k, 0)}
-
-
-def window_counts(m: Any, before: Snapshot, after: Snapshot
-                  ) -> tuple[dict[int, int], dict[int, int], np.ndarray | None]:
-    """Block executions (key -> n), instructions taken back (address -> negative n) and
-    the M7's run-time address facts per load/store (None: not counted) between two
-    :meth:`Machine.snapshot` calls: exactly what ran in between."""
-    counts = _delta(after[0], before[0])
-    adjust = _delta(after[1], before[1])
-    for a in list(adjust):
-        # a stop at the start of a block took the whole block back: drop that execution
-        tail = m.taken_back_tails[a]
-        key = (a << 32) | tail
-        if counts.get(key, 0) > 0 and adjust[a] == -m.instructions_in(a, tail):
-            counts[key] -= 1
-            if not counts[key]:
-                del counts[key]
-            del adjust[a]
-    rows = after[2] if after[2] is None or before[2] is None else after[2] - before[2]
-    return counts, adjust, rows
-
-
-def taken_back_cycles(m: Any, address: int, timing: Any, wait_states: int = 0) -> float:
-    """The estimated cycles of the block tail a stop at ``address`` left unexecuted."""
-    tail = C.cached_block_cost(timing, m.read(address, m.taken_back_tails[address]), address)
-    return tail.base + (timing.refill + wait_states if tail.end == "taken" else 0)
-
-
 def _per(n: float, macs: int) -> float | None:
     return round(n / macs, 3) if macs else None
 
@@ -172,7 +142,7 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
         entry = s.entry_address()
         segments = [STARTUP, NETWORK_ROW] if entry is not None else [NETWORK_ROW]
         stops = [entry] if entry is not None else []
-    snaps: list[Snapshot] = [({}, {}, None)]
+    snaps: list[Snapshot] = [START]
     for addr in stops:
         m.go(stop=addr)
         snaps.append(m.snapshot())
@@ -186,17 +156,11 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
     seg_cost: dict[str, tuple[int, float]] = {}
     block_totals: dict[int, list[float]] = {}
     for i, seg in enumerate(segments):
-        counts, adjust, rows = window_counts(m, snaps[i], snaps[i + 1])
-        keys = np.array(list(counts), np.uint64)
-        vals = np.array(list(counts.values()), np.uint64)
-        est = C.estimate(cpu, keys, vals, m.read, fetch=fetch,
-                         extra=m.data_stalls(keys, vals, rows) if rows is not None else None) \
-            if len(keys) else None
-        s_instr, s_cyc = 0, 0.0
-        for j, (k, n) in enumerate(counts.items()):
+        w = window(m, snaps[i], snaps[i + 1], fetch)
+        for j, (k, n) in enumerate(w.counts.items()):
             a, size = k >> 32, k & 0xFFFFFFFF
             ins = n * m.instructions_in(a, size)
-            cyc = float(est.per_block[j]) if est is not None else 0.0
+            cyc = float(w.estimate.per_block[j]) if w.estimate is not None else 0.0
             f = image.function_at(a)
             name = f.name if f else f"0x{a:08X}"
             row = fn_rows.setdefault((name, seg), FunctionRow(name, seg, 0, 0, 0.0))
@@ -204,20 +168,16 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
             row.cycles_estimate += cyc
             if f is not None and a == f.address:
                 row.calls += n
-            s_instr += ins
-            s_cyc += cyc
             tot = block_totals.setdefault(k, [0, 0.0])
             tot[0] += ins
             tot[1] += cyc
-        for a, n in adjust.items():
+        for a, n in w.adjust.items():
             f = image.function_at(a)
             name = f.name if f else f"0x{a:08X}"
             row = fn_rows.setdefault((name, seg), FunctionRow(name, seg, 0, 0, 0.0))
             row.instructions += n
-            s_instr += n
-            back = taken_back_cycles(m, a, timing, wait_states)
-            row.cycles_estimate -= back
-            s_cyc -= back
+            row.cycles_estimate -= w.back[a]
+        s_instr, s_cyc = w.instructions, w.cycles
         seg_cost[seg] = (s_instr, round(s_cyc, 1))
     order = {seg: i for i, seg in enumerate(segments)}
     functions = sorted((r for r in fn_rows.values() if r.instructions),
