@@ -87,7 +87,7 @@ def measure(name: str, cpus: list[str], n: int, work: Path) -> dict[str, Any]:
                         acc = kinds[o.op][kernels]
                         acc[0] += o.instructions
                         acc[1] += o.macs
-        sq, pq = _profile(gq, make_plan(gq, cpu=cpu), cpu, "optimized", xq)
+        sq, pq = _profile(gq, make_plan(gq), cpu, "optimized", xq)
         exact = bool(np.array_equal(np.array(pq.outputs, np.int8), ref_q))
         out["int8"] = {"instructions": pq.total_instructions, "cycles": pq.total_cycles_estimate,
                        "flash": pq.footprint["flash"]["total"]

@@ -399,15 +399,32 @@ def test_a_plan_made_for_another_cpu_is_refused(tflite_dir):
     """The CMSIS-NN scratch an op needs depends on the CPU (DSP or not): a plan sized for one
     core is refused for another whose needs differ, never run with too little scratch."""
     from armsim.errors import LayoutError
+    from armsim.firmware.scratch import scratch_sizes
 
     g = T.load(tflite_dir / "dscnn.tflite")
-    m4, m0 = armsim.plan(g, cpu="m4f"), armsim.plan(g, cpu="m0")
+    m4 = armsim.plan(g, scratch=scratch_sizes(g, "m4f"))
+    m0 = armsim.plan(g, scratch=scratch_sizes(g, "m0"))
     sizes = lambda p: {b.name: b.nbytes for b in p.buffers if b.role == "scratch"}  # noqa: E731
     if sizes(m4) == sizes(m0):
         pytest.skip("this model needs the same scratch on both cores")
     with pytest.raises(LayoutError) as e:
         Session(g, m4, "m0", "large")
     assert "Cortex-M0 needs" in str(e.value)
+
+
+def test_a_plan_without_scratch_sizes_is_completed_for_the_session_cpu(tflite_dir):
+    """Planning never compiles or runs anything: an int8 plan made without scratch sizes is
+    completed by the Session for its CPU, with the sizes CMSIS-NN reports on that core."""
+    from armsim.firmware.scratch import scratch_sizes
+
+    g = T.load(tflite_dir / "dscnn.tflite")
+    pending = armsim.plan(g)
+    assert pending.scratch_pending and not any(b.role == "scratch" for b in pending.buffers)
+    s = Session(g, pending, "m0", "large")
+    want = {i: n for i, n in scratch_sizes(g, "m0").items() if n > 0}
+    assert not s.plan.scratch_pending
+    assert {int(b.name.split(":")[1]): b.nbytes for b in s.plan.buffers
+            if b.role == "scratch"} == want
 
 
 def test_damaged_tflite_files_are_clear_errors(tflite_dir):

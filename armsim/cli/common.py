@@ -20,6 +20,7 @@ from armsim.parts.cpus import CPUS, CpuVariant, get_cpu
 from armsim.errors import ArmsimError, DataError, ScriptError
 from armsim.graph import Graph
 from armsim.parts.mcus import DEFAULT_MCU, MCUS, Mcu, get_mcu, resolve_cpu
+from armsim.firmware.scratch import scratch_sizes
 from armsim.plan import LAYOUTS, Plan, make_plan
 
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
@@ -363,8 +364,9 @@ def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu,
              cpu: CpuVariant | None = None) -> Plan:
     """The plan chosen by --layout, --base and --weights-in (an int8 plan's scratch depends
     on the CPU)."""
+    scratch = scratch_sizes(g, cpu or "m4f") if g.quantized else None
     return make_plan(g, getattr(args, "layout", "auto"), getattr(args, "base", None),
-                     getattr(args, "weights_in", "sram"), mcu.sram_base, cpu)
+                     getattr(args, "weights_in", "sram"), mcu.sram_base, scratch=scratch)
 
 
 def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu: Mcu,

@@ -12,7 +12,7 @@ from armsim.firmware import render_s8
 from armsim.firmware.kernels import DEFAULT_KERNELS, INT8_KERNELS, INT8_SETS
 from armsim.firmware.link import cache_key, link, safe_name
 from armsim.firmware.render import memory_ld, network_c, plan_header, weights_c
-from armsim.firmware.scratch import scratch_sizes
+from armsim.firmware.scratch import complete
 from armsim.firmware.toolchain import cache_dir, find_gcc
 from armsim.parts.cpus import CpuVariant
 from armsim.parts.mcus import Mcu
@@ -71,16 +71,12 @@ def check_plan_fits(plan: Plan, mcu: Mcu) -> None:
 def build(cpu: CpuVariant, plan: Plan, mcu: Mcu, force: bool = False,
           kernels: str = DEFAULT_KERNELS) -> Build:
     """Build (or reuse) the firmware ELF for this CPU, plan, MCU preset and kernel set
-    (int8 graphs always use CMSIS-NN)."""
+    (int8 graphs always use CMSIS-NN; their plan is completed with the CPU's scratch sizes,
+    and ``Build.plan`` is the plan built)."""
+    plan = complete(plan, cpu)
     check_plan_fits(plan, mcu)
     if plan.graph.quantized:
         kernels = INT8_SETS.get(kernels, kernels)
-        want = {i: n for i, n in scratch_sizes(plan.graph, cpu).items() if n > 0}
-        have = {int(b.name.split(":")[1]): b.nbytes for b in plan.buffers if b.role == "scratch"}
-        if want != have:
-            raise LayoutError(f"this plan's CMSIS-NN scratch ({have}) is not what "
-                              f"{cpu.title} needs ({want}): plan the model for this CPU "
-                              "(armsim.plan(graph, cpu=...))")
     gcc = find_gcc()
     generated = generated_sources(plan, mcu, kernels)
     key = cache_key(gcc, cpu, kernels, generated)

@@ -17,6 +17,7 @@ from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.mcus import Mcu, get_mcu
+from armsim.plan import Plan, with_scratch
 
 
 def scratch_elf(cpu: CpuVariant, g: Graph, mcu: Mcu) -> Path:
@@ -57,3 +58,21 @@ def scratch_sizes(g: Graph, cpu: CpuVariant | str) -> dict[int, int]:
                               f"{g.ops[bad[0][0]].name}: {bad[0][1]}")
         _SIZES[key] = dict(zip(ops, vals))
     return _SIZES[key]
+
+
+def complete(plan: Plan, cpu: CpuVariant) -> Plan:
+    """An int8 plan with its CMSIS-NN scratch sized for ``cpu``: completed when it was made
+    without sizes, kept when its sizes are ``cpu``'s, else a LayoutError (planned for another
+    CPU). Float plans are returned as they are."""
+    if not plan.graph.quantized:
+        return plan
+    sizes = scratch_sizes(plan.graph, cpu)
+    if plan.scratch_pending:
+        return with_scratch(plan, sizes)
+    want = {i: n for i, n in sizes.items() if n > 0}
+    have = {int(b.name.split(":")[1]): b.nbytes for b in plan.buffers if b.role == "scratch"}
+    if want != have:
+        raise LayoutError(f"this plan's CMSIS-NN scratch ({have}) is not what {cpu.title} "
+                          f"needs ({want}): plan the model for this CPU (armsim.plan(graph), "
+                          "completed by the Session, or the sizes of scratch_sizes(graph, cpu))")
+    return plan

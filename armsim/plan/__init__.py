@@ -6,9 +6,10 @@ call and the package name do not shadow each other.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import types
-from typing import Any
+from typing import Any, Mapping
 
 from armsim.errors import LayoutError
 from armsim.graph import Graph
@@ -22,20 +23,21 @@ LAYOUTS = ("auto", "seed", "natural")
 
 def make_plan(g: Graph, layout: str = "auto", base: int | None = None,
               weights_in: str = "sram", sram_base: int = 0x20000000,
-              cpu: Any = None) -> Plan:
+              cpu: Any = None, scratch: Mapping[int, int] | None = None) -> Plan:
     """The plan for ``g``: the seed preset when asked, or when ``auto`` and the graph is the
     seed architecture with weights in SRAM at the default base; else a generated plan.
 
-    An int8 graph's plan includes each op's CMSIS-NN scratch, whose size depends on the
-    CPU (``cpu``: a CpuVariant or name; default m4f)."""
+    An int8 graph's arena holds each op's CMSIS-NN scratch, whose size depends on the CPU:
+    ``scratch`` gives it (op index -> bytes, as :func:`armsim.firmware.scratch.scratch_sizes`
+    measures it on the target CPU). Without it the plan leaves the scratch to the Session (or
+    build) that completes it for its CPU (``Plan.scratch_pending``). Planning never compiles
+    or runs anything; ``cpu`` is accepted for compatibility and not used here."""
     if g.quantized:
         if layout == "seed":
             raise LayoutError("the seed layout is float32; an int8 model takes a generated "
                               "plan (--layout auto or natural)")
-        from armsim.firmware.scratch import scratch_sizes
-
-        return auto_plan(g, sram_base if base is None else base, weights_in,
-                         scratch_sizes(g, cpu or "m4f"))
+        p = auto_plan(g, sram_base if base is None else base, weights_in, dict(scratch or {}))
+        return p if scratch is not None else dataclasses.replace(p, scratch_pending=True)
     if layout not in LAYOUTS:
         raise LayoutError(f"--layout {layout!r}: expected one of {', '.join(LAYOUTS)}")
     if layout == "seed":
@@ -49,6 +51,11 @@ def make_plan(g: Graph, layout: str = "auto", base: int | None = None,
     return auto_plan(g, sram_base if base is None else base, weights_in)
 
 
+def with_scratch(plan: Plan, scratch: Mapping[int, int]) -> Plan:
+    """An int8 plan made again with each op's scratch bytes (same base and weights)."""
+    return auto_plan(plan.graph, plan.base, plan.weights_in, dict(scratch))
+
+
 class _CallablePackage(types.ModuleType):
     """``armsim.plan(...)`` calls :func:`make_plan`."""
 
@@ -58,4 +65,4 @@ class _CallablePackage(types.ModuleType):
 
 sys.modules[__name__].__class__ = _CallablePackage
 
-__all__ = ["Buffer", "Plan", "make_plan", "seed_plan", "seed_matches", "LAYOUTS"]
+__all__ = ["Buffer", "Plan", "make_plan", "with_scratch", "seed_plan", "seed_matches", "LAYOUTS"]

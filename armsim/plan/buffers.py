@@ -157,6 +157,8 @@ class Plan:
         seed_order: the order in which ``export`` writes the script buffers
         filters: the seed's F (seed preset only)
         aliases: tensor -> tensor whose buffer it shares (Flatten/Reshape outputs)
+        scratch_pending: an int8 plan made without its CMSIS-NN scratch sizes: the Session
+            (or build) that runs it completes it for its CPU
     """
 
     preset: str
@@ -168,6 +170,7 @@ class Plan:
     seed_order: tuple[str, ...] = ()
     filters: int | None = None
     aliases: dict[str, str] = field(default_factory=dict)
+    scratch_pending: bool = False
 
     def __iter__(self) -> Iterator[Buffer]:
         """The buffers a script writes (inputs, and weights when they live in SRAM)."""

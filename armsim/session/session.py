@@ -22,6 +22,7 @@ import numpy as np
 from armsim.firmware.render import FINISH, op_symbol
 from armsim.firmware.build import Build, build
 from armsim.firmware.kernels import DEFAULT_KERNELS
+from armsim.firmware.scratch import complete
 from armsim.firmware.sources import UserSources
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.machine.elf import ElfImage
@@ -86,9 +87,10 @@ class Session:
                  load_weights: bool = True, sources: UserSources | None = None,
                  output: str | None = None) -> None:
         self.graph = graph
-        self.plan = plan
         self.cpu = get_cpu(cpu) if isinstance(cpu, str) else cpu
         self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
+        #: the plan run: an int8 plan is completed with this CPU's CMSIS-NN scratch
+        self.plan = plan = complete(plan, self.cpu)
         semihost = None
         self.entry = sources.entry if sources is not None else None
         if sources is not None:

@@ -138,6 +138,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
     from armsim.parts.cpus import get_cpu
     from armsim.errors import LayoutError
     from armsim.parts.mcus import get_mcu
+    from armsim.firmware.scratch import scratch_sizes
     from armsim.plan import make_plan
     from armsim.session.profile import footprint, profile
     from armsim.session.session import Session
@@ -153,7 +154,8 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
 
     mcu = get_mcu(k.mcu)
     cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)  # a part's own core only
-    plan = make_plan(g, "auto", None, "sram", mcu.sram_base, cpu)
+    plan = make_plan(g, "auto", None, "sram", mcu.sram_base,
+                     scratch=scratch_sizes(g, cpu) if g.quantized else None)
     try:
         check_plan_fits(plan, mcu)
     except LayoutError as e:
