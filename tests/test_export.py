@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.plan.seed import seed_graph, seed_plan
-from armsim.script import parse_text
+from armsim.script.load import parse_text
 from armsim.script.check import tensors
 from armsim.script.writer import hex_format, seed_format
 

@@ -318,7 +318,7 @@ def test_simulate_check_bounds_on_a_float_model_exits_0():
 # -- scripts ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["hex", "seed"])
 def test_wbyte_export_round_trips_through_the_parser(tflite_dir, tmp_path, fmt):
-    from armsim.script import parse_program
+    from armsim.script.parser import parse_program
     from armsim.script.check import tensors
 
     model = tflite_dir / "seed.tflite"

@@ -305,7 +305,7 @@ def test_top_level_blocks_and_more_commands(tmp_path, capsys):
 
 def test_uvision_short_type_names():
     """µVision's uchar, uint, ulong and bit, as its manual's examples write them."""
-    from armsim.script import parse_text
+    from armsim.script.load import parse_text
 
     s = parse_text("FUNC ulong Twice (uint x) {\n  uchar c;\n  bit b;\n  c = 300;\n  b = 1;\n"
                    "  return x * 2 + c + b;\n}\n_WDWORD(0x20010000, Twice(5))\n")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from armsim.errors import ScriptError
-from armsim.script import parse_text
+from armsim.script.load import parse_text
 
 
 def test_seed_line_forms():

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from armsim.errors import ScriptError
-from armsim.script import parse_text
+from armsim.script.load import parse_text
 from armsim.script.writer import float32_line
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))

@@ -596,8 +596,9 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
     before layout questions such as the filter count.
     """
     from armsim.plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
-    from armsim.script import parse_program
+    from armsim.script.parser import parse_program
     from armsim.script.check import tensors
+    from armsim.script.target import run_on_session
 
     program = parse_program(args.script)
     ref = load_model(args, default=False)
@@ -615,8 +616,8 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
         cpu = with_opt(args, get_cpu(cpu_name))
     s = session(args, g, plan, cpu, mcu, load_weights=False)
     try:
-        log = s.run_script(program, getattr(args, "allow_outside_layout", False),
-                           peripherals=peripherals_mode(args))
+        log = run_on_session(s, program, getattr(args, "allow_outside_layout", False),
+                             peripherals=peripherals_mode(args))
     except ScriptError as e:
         if ref is not None or "plan" not in e.reason:
             raise

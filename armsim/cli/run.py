@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
     """Run the script's set-up on the image; the model's graph and input when --compare."""
-    from armsim.script import parse_program
+    from armsim.script.parser import parse_program
     from armsim.script.target import run_script
 
     program = parse_program(args.script)

@@ -47,8 +47,9 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
     someone's own project) against the MCU's memory map alone, with names and files the
     ELF cannot resolve reported as warnings instead of errors."""
     from armsim.plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
-    from armsim.script import parse_program
+    from armsim.script.parser import parse_program
     from armsim.script.check import check_types, fills
+    from armsim.script.target import run_on_session
 
     program = parse_program(path)
     warnings: list[str] = []
@@ -68,8 +69,8 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
                          "the MCU's memory map only (pass --model M.keras or --filters F to "
                          "check it against a plan)")
     s = C.session(args, g, plan, cpu, mcu, load_weights=False)
-    log = s.run_script(program, args.allow_outside_layout, lenient=not with_plan,
-                       peripherals=C.peripherals_mode(args), layout=with_plan)
+    log = run_on_session(s, program, args.allow_outside_layout, lenient=not with_plan,
+                         peripherals=C.peripherals_mode(args), layout=with_plan)
     notes += log.notes + [f"unmodelled peripherals: {p}" for p in log.peripherals]
     warnings += log.warnings
     written = C.write_logs(args, log.logs)

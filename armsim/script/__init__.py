@@ -1,23 +1,25 @@
-"""uVision debugger scripts (``.ini``): parse, run against a target, check against a plan."""
+"""uVision debugger scripts (``.ini``): the lexer and parser (``lexer``, ``parser``,
+``cmdparse``, ``exprparse``) build a ``program``; the ``runner`` interprets it against a
+target (``memory_target``, or the emulated CPU: ``target``); ``check`` compares the writes
+with a plan, ``writer`` exports a plan as a script, ``setup`` runs a script's set-up for
+the commands, ``load`` reads memory-only scripts.
+
+The names below are found lazily (``armsim.script.parse_text`` and friends)."""
 
 from __future__ import annotations
 
-import os
+import importlib
+from typing import Any
 
-from armsim.script.model import KINDS, Script, WriteKind
-from armsim.script.parser import decode, parse_lines, parse_program
-from armsim.script.runner import MemoryTarget, Runner
-
-
-def parse_file(path: str | os.PathLike[str]) -> Script:
-    """Parse and run a memory-only script file; its writes in source order."""
-    return Runner(parse_program(path), MemoryTarget()).run().writes
+_LAZY = {"parse_file": "armsim.script.load", "parse_text": "armsim.script.load",
+         "parse_program": "armsim.script.parser", "Script": "armsim.script.model",
+         "KINDS": "armsim.script.model", "WriteKind": "armsim.script.model"}
 
 
-def parse_text(text: str, path: str = "<script>") -> Script:
-    """Parse and run memory-only script text; its writes in source order."""
-    program = parse_lines(decode(text.encode("utf-8"), path), path)
-    return Runner(program, MemoryTarget()).run().writes
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'armsim.script' has no attribute {name!r}")
 
 
-__all__ = ["KINDS", "Script", "WriteKind", "parse_file", "parse_text", "parse_program"]
+__all__ = sorted(_LAZY)

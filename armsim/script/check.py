@@ -11,6 +11,7 @@ from armsim.parts.mcus import SCS_BASE, SCS_SIZE
 from armsim.parts.memory import MemoryMap
 from armsim.plan import Plan
 from armsim.script.model import KIND_BY_CODE, UNSIGNED_HIGH, Script
+from armsim.plan.seed import infer_filters
 
 #: Start of the ARMv7-M Peripheral range (ARMv7-M ARM B3.1): registers from here up.
 DEVICE_BASE = 0x40000000
@@ -122,8 +123,6 @@ def plan_name(plan: Plan) -> str:
 
 def tensors(script: Script, layout: Plan) -> dict[str, np.ndarray]:
     """The script's buffers in memory order; a clear error when they do not fit ``layout``."""
-    from armsim.plan.seed import infer_filters
-
     out = {}
     guess = infer_filters(script) if layout.preset == "seed" else None
     problems = []

@@ -21,6 +21,7 @@ from armsim.script.program import (
                                    Statement,
                                    Step,
                                    )
+from armsim.script.paths import resolve_inside
 
 if TYPE_CHECKING:
     from armsim.script.parser import _Parser
@@ -112,8 +113,6 @@ class CommandParser(_Base):
         out.append(Load(path, tuple(options), loc, raw))
 
     def include(self, rest: str, lineno: int, col0: int, loc: Loc) -> Include:
-        from armsim.script.paths import resolve_inside
-
         name = rest.strip().strip('"')
         if not name:
             raise self.error_at(lineno, col0, "INCLUDE needs a file name")
@@ -126,9 +125,7 @@ class CommandParser(_Base):
             raise self.error_at(lineno, col0, e.reason) from None
         if p in self.seen:
             raise self.error_at(lineno, col0, f"INCLUDE {name}: includes itself (a cycle)")
-        from armsim.script.parser import parse_program
-
-        return Include(parse_program(p, self.depth + 1, self.seen), loc)
+        return Include(self.parse_included(p), loc)
 
     def map_command(self, rest: str, lineno: int, col0: int, loc: Loc, text: str) -> Command:
         """MAP start, end [READ] [WRITE] [EXEC] [VNM] [ATR]; MAP alone lists the map."""

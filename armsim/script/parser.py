@@ -39,6 +39,7 @@ from armsim.script.program import (
                                    WriteBatch,
                                    )
 from armsim.script.values import ValueRangeError, parse_float32_array
+from armsim.script import limits
 
 #: µVision commands and their accepted spellings (upper case) -> canonical name.
 COMMANDS = {
@@ -88,8 +89,6 @@ def decode(raw: bytes, path: str) -> list[str]:
 
 def read_lines(path: str | os.PathLike[str]) -> list[str]:
     """Read and decode a script file (refusing one over the size or line caps)."""
-    from armsim.script import limits
-
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -111,8 +110,6 @@ def parse_program(path: str | os.PathLike[str], _depth: int = 0,
 def parse_lines(lines: list[str], path: str, _depth: int = 0,
                 _seen: frozenset[Path] = frozenset()) -> Program:
     """Parse decoded lines into a program."""
-    from armsim.script import limits
-
     if len(lines) > limits.MAX_LINES:
         raise ScriptError(f"script has {len(lines):,} lines; the cap is {limits.MAX_LINES:,} "
                           "(ARMSIM_SCRIPT_MAX_LINES)", path, limits.MAX_LINES + 1, 1)
@@ -156,6 +153,11 @@ class _Parser(CommandParser, ExpressionParser):
         self.tokens: list[Token] = []
         self.pos = 0
         self.nest = 0
+
+    def parse_included(self, path: Path) -> Program:
+        """An INCLUDEd file, parsed one level deeper (the include cycle and depth checks
+        travel with ``seen`` and ``depth``)."""
+        return parse_program(path, self.depth + 1, self.seen)
 
     # -- driver -----------------------------------------------------------------------------
     def run(self) -> Program:

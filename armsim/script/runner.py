@@ -57,6 +57,9 @@ from armsim.script.program import (
                                    )
 from armsim.script.signals import Signal
 from armsim.script.state import Breakpoint, ExitScript, Frame, RunLog, Unresolved, Unwind
+from armsim.script.check import check_conflicts
+from armsim.machine.peripherals import guess
+from armsim.script.check import check_writes
 
 __all__ = ["MemoryTarget", "RunLog", "Runner", "Target", "Unresolved"]
 
@@ -137,8 +140,6 @@ class Runner(Commands):
     def run(self) -> RunLog:
         """Execute every statement; return the writes (checked for conflicts), notes and
         warnings."""
-        from armsim.script.check import check_conflicts
-
         try:
             self.exec(self.program.statements, self._global_frame(self.program))
         except ExitScript:
@@ -202,8 +203,6 @@ class Runner(Commands):
         line = loc.line if loc is not None else 0
         why = ""
         if self.last_periph_read is not None:
-            from armsim.machine.peripherals import guess
-
             name = guess(self.last_periph_read)
             why = (f"; it last read 0x{self.last_periph_read:08X}, an unmodelled peripheral"
                    f"{f' ({name}?)' if name else ''} that only returns what was written: a wait "
@@ -652,8 +651,6 @@ class Runner(Commands):
                                  "ARMSIM_SCRIPT_MAX_PAGES)")
         self.pages.update(new.tolist())
         if self.memory is not None:
-            from armsim.script.check import check_writes
-
             if self.use_peripherals:
                 self.map_touched(script)
             try:

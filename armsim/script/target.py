@@ -8,12 +8,13 @@ from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.errors import ArmsimError, ScriptError
 from armsim.plan import Plan
+from armsim.session.session import Session
 from armsim.script.model import Script
 from armsim.script.paths import resolve_inside
 from armsim.script.program import Program, map_ranges
 from armsim.script.runner import RunLog, Runner
 
-__all__ = ["MachineTarget", "resolve_inside", "run_script"]
+__all__ = ["MachineTarget", "resolve_inside", "run_on_session", "run_script"]
 
 
 class MachineTarget:
@@ -182,3 +183,18 @@ def run_script(program: Program, machine: Machine, layout: Plan | None = None,
     target = MachineTarget(machine, peripherals, map_ranges(program))
     return Runner(program, target, machine.map, layout, allow_outside, lenient,
                   peripherals).run()
+
+
+def run_on_session(session: Session, program: Program, allow_outside: bool = False,
+                   lenient: bool = False, peripherals: bool = True,
+                   layout: bool = True) -> RunLog:
+    """Reset the session's CPU (its limits), then run a script's statements on it (writes,
+    registers, LOAD, G); the run log (the buffers come from ``script.check.tensors``).
+
+    ``lenient``: names and files the ELF cannot resolve are warnings (``script check``);
+    ``peripherals``: unmodelled-peripheral ranges open for the script (else they fault);
+    ``layout``: writes into SRAM must fall in the plan's buffers (unless allowed)."""
+    m = session.machine
+    m.begin(session.max_instructions, session.timeout_s)
+    return run_script(program, m, session.plan if layout else None, allow_outside, lenient,
+                      peripherals)

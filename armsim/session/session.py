@@ -278,22 +278,6 @@ class Session:
         return mc
 
 
-    def run_script(self, program: Any, allow_outside: bool = False, lenient: bool = False,
-                   peripherals: bool = True, layout: bool = True) -> Any:
-        """Reset, then run a script's statements on the CPU (writes, registers, LOAD, G).
-
-        Returns the run log; the script's buffers come from ``script.check.tensors``.
-        ``lenient``: names and files the ELF cannot resolve are warnings (``script check``);
-        ``peripherals``: unmodelled-peripheral ranges open for the script (else they fault);
-        ``layout``: writes into SRAM must fall in the plan's buffers (unless allowed).
-        """
-        from armsim.script.target import run_script
-
-        m = self.machine
-        m.begin(self.max_instructions, self.timeout_s)
-        return run_script(program, m, self.plan if layout else None, allow_outside, lenient,
-                          peripherals)
-
     def resume(self) -> Result:
         """Run on from wherever the CPU is (after a script's set-up) to the end."""
         stats = self.machine.finish()
