@@ -2,6 +2,6 @@
 
 import sys
 
-from armsim.cli import main
+from armsim.cli.app import main
 
 sys.exit(main())

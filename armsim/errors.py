@@ -6,6 +6,12 @@ and exits with status 2. Anything else escaping is a bug in armsim.
 
 from __future__ import annotations
 
+#: Exit statuses of every command: 0 every check passed; 1 a check failed (a disagreement,
+#: a firmware fault, a budget or time limit, a memory-check finding); 2 bad input or usage
+#: (a message, never a traceback). ``armsim run`` returns the firmware's own semihosting
+#: exit status when the firmware exits that way.
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
 
 class ArmsimError(Exception):
     """Base class: a problem with what the user gave armsim (exit status 2)."""

@@ -24,7 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim.cli import DEFAULT_MODEL, data_file  # noqa: E402
+from armsim.model.inputs import DEFAULT_MODEL, data_file
+  # noqa: E402
 from armsim.machine.counting import native_available  # noqa: E402
 from armsim.model.frontends import load_model  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402

@@ -38,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim.cli import DEFAULT_MODEL, data_file  # noqa: E402
+from armsim.model.inputs import DEFAULT_MODEL, data_file
+  # noqa: E402
 from armsim.firmware import build as fw  # noqa: E402
 from armsim.firmware import link as fl  # noqa: E402
 from armsim.firmware.toolchain import find_gcc  # noqa: E402
@@ -75,7 +76,7 @@ def build_loop(kernels: str, loops: int, out: Path) -> tuple[Path, Path]:
     """(ELF, memory image) of the seed network looped ``loops`` times, built under ``out``."""
     import numpy as np
 
-    from armsim.cli.common import load_digits, mnist_scale
+    from armsim.model.inputs import load_digits, mnist_scale
 
     cpu, mcu = get_cpu("m4f"), get_mcu("generic")
     g, _keras = load_model(data_file(DEFAULT_MODEL))

@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim.cli import DEFAULT_MODEL, data_file  # noqa: E402
+from armsim.model.inputs import DEFAULT_MODEL, data_file
+  # noqa: E402
 from armsim.firmware.sources import UserSources, build_sources  # noqa: E402
 from armsim.parts.cpus import get_cpu  # noqa: E402
 from armsim.model.frontends import load_model  # noqa: E402

@@ -59,8 +59,8 @@ def validate_overhead(n: int) -> dict:
 
     from armsim.model import mnist
     from armsim.check import validate as V
-    from armsim.cli import DEFAULT_MODEL, data_file
-    from armsim.cli.common import _shared_mnist, mnist_scale
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import shared_mnist as _shared_mnist, mnist_scale
     from armsim.check.dask import client
     from armsim.model.frontends import load_model
     from armsim.plan import make_plan

@@ -24,7 +24,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def seed_script(tmp_path_factory, mnist_dir) -> Path:
     """A script written by the seed notebook's own export code for the bundled model."""
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     out = tmp_path_factory.mktemp("seed") / "init2.ini"
     subprocess.run([sys.executable, str(HERE / "helpers" / "seed_notebook_export.py"),
@@ -45,7 +45,7 @@ def test_simulate_seed_script_json(seed_script, capsys):
 
 
 def test_simulate_seed_script_with_model_and_inferred_filters(seed_script, capsys):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     assert main(["simulate", "--script", str(seed_script), "--model",
                  str(data_file(DEFAULT_MODEL)), "--json"]) == 0
@@ -55,7 +55,7 @@ def test_simulate_seed_script_with_model_and_inferred_filters(seed_script, capsy
 
 
 def test_export_is_byte_identical_to_the_seed_notebook(seed_script, tmp_path, mnist_dir, capsys):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     out = tmp_path / "ours.ini"
     assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "455", "--split", "train",
@@ -71,7 +71,7 @@ def test_default_simulate_table(capsys):
 
 def test_disagreement_exits_1(seed_script, tmp_path, capsys):
     """A script whose dense bias was tampered with disagrees with the bundled model."""
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     lines = seed_script.read_text().splitlines(keepends=True)
     lines[-8] = "_WFLOAT (536920988,25.0) \n"  # dense bias of class 2 -> 25
@@ -145,7 +145,7 @@ def test_any_mlp_runs_on_mnist(tmp_path, capsys):
 
 
 def test_hex_export_runs(tmp_path, mnist_dir, capsys):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     out = tmp_path / "hex.ini"
     assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "3", "--data",
@@ -184,7 +184,7 @@ def test_tf_noise_does_not_reach_the_terminal():
     (["train", "--out", "t.h5"], "expected a .keras file"),
 ])
 def test_nonsense_is_exit_2_with_a_message(args, words, mnist_dir):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     args = [str(data_file(DEFAULT_MODEL)) if a == "MODEL" else a for a in args]
     r = run_cli(*args)
@@ -209,7 +209,7 @@ def test_script_with_image_and_empty_script_are_refused_or_flagged(tmp_path, cap
 
 
 def test_raw_pixels_in_a_seed_script_are_flagged(tmp_path, capsys, mnist_dir):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     good = tmp_path / "g.ini"
     assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "0", "--out", str(good),
@@ -252,7 +252,7 @@ def test_two_input_model_is_refused_by_the_cli(tmp_path, capsys):
 def test_commands_without_a_host_model_do_not_import_tensorflow(tmp_path, mnist_dir):
     """Commands with no host model stay light: no TensorFlow or Keras import (checked in a
     fresh interpreter, by sys.modules, not by a timing)."""
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     script = tmp_path / "s.ini"
     elf = tmp_path / "seed.elf"
@@ -277,7 +277,7 @@ def test_commands_without_a_host_model_do_not_import_tensorflow(tmp_path, mnist_
 
 
 def test_empty_script_and_raw_pixels_in_simulate(tmp_path, capsys, mnist_dir):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     empty = tmp_path / "empty.ini"
     empty.write_text("// nothing here\n")
@@ -305,7 +305,7 @@ def test_version_names_the_engine_build(capsys):
     """--version and every JSON report's versions say which Unicorn build runs."""
     import unicorn
 
-    from armsim.cli.common import versions
+    from armsim.session.versions import versions
     from armsim.machine.engine import PINNED, engine_build
 
     with pytest.raises(SystemExit) as e:

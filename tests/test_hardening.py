@@ -14,7 +14,8 @@ import pytest
 
 from armsim.parts import cpus
 from armsim.parts import mcus as mcu
-from armsim.cli import DEFAULT_MODEL, data_file, main
+from armsim.cli import main
+from armsim.model.inputs import DEFAULT_MODEL, data_file
 from armsim.firmware.build import build
 from armsim.firmware.kernels import KERNELS_ENV, kernels_dir
 from armsim.firmware.toolchain import CACHE_ENV, find_gcc

@@ -16,7 +16,7 @@ import pytest
 import armsim
 from armsim import quant as Q
 from armsim.model import zoo
-from armsim.cli import int8 as I
+from armsim.check import int8 as I
 from armsim.errors import ModelError
 from armsim.model.frontends import tflite as T
 from armsim.model.quantize import quantize

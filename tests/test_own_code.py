@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from armsim.cli import DEFAULT_MODEL, data_file, main
+from armsim.cli import main
+from armsim.model.inputs import DEFAULT_MODEL, data_file
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN = ROOT / "tests" / "data" / "own_c"

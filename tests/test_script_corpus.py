@@ -78,7 +78,7 @@ def test_breakpoint_inside_a_block_keeps_counts_exact(sim):
 
 
 def test_setup_then_seed_weights_simulates_and_agrees(tmp_path, mnist_dir, capsys):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     weights = tmp_path / "w.ini"
     assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "7", "--data",
@@ -162,7 +162,7 @@ LENIENT = {"load_absolute.ini": "ok with 1 warning(s)", "load_escape.ini": "ok w
 
 
 def test_script_check_json_table(capsys, tmp_path, mnist_dir):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     out = tmp_path / "s.ini"
     assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "0", "--data",

@@ -257,7 +257,7 @@ def test_log_dir_writes_the_scripts_log_files(tmp_path, capsys):
 
 
 def test_simulate_reports_a_setup_scripts_warnings(tmp_path, capsys, mnist_dir):
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     weights = tmp_path / "w.ini"
     assert main(["export", str(data_file(DEFAULT_MODEL)), "--image", "3", "--data",

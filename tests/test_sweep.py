@@ -132,7 +132,7 @@ def test_killed_worker_loses_nothing(tmp_path, mnist_dir):
     """A worker killed mid-sweep: its cell is retried on another worker; every cell is stored
     once."""
     (tmp_path / "s.toml").write_text(SWEEP.format(model2="seed_copy.keras", n=40))
-    from armsim.cli import DEFAULT_MODEL, data_file
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
 
     shutil.copyfile(data_file(DEFAULT_MODEL), tmp_path / "seed_copy.keras")
     cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

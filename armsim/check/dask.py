@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+import numpy as np
+
+from armsim.check import validate as V
+from armsim.check.validate import EmulatorRun, RunSpec
 from armsim.errors import ArmsimError
 
 SCHEDULER_ENV = "ARMSIM_DASK_SCHEDULER"
@@ -36,9 +40,7 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         finally:
             c.close()
         return
-    from armsim.check.validate import default_jobs
-
-    n = workers or default_jobs()
+    n = workers or V.default_jobs()
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                       dashboard_address=":0", silence_logs=50) as cluster, \
             Client(cluster) as c:
@@ -51,3 +53,20 @@ def dashboard(c: Any) -> str | None:
         return c.dashboard_link
     except Exception:  # no bokeh, or no dashboard: nothing to print
         return None
+
+
+def emulate(spec: RunSpec, xs: np.ndarray, jobs: int, scheduler: str | None, bar: Any,
+            note: Callable[[str], None]) -> EmulatorRun:
+    """The inputs through the emulator: on a pool of ``jobs`` processes, or as Dask tasks
+    when a scheduler is given (``scheduler``, else $ARMSIM_DASK_SCHEDULER); ``bar`` shows the
+    progress (``add``, ``advance``), ``note`` says where the dashboard is."""
+    address = scheduler_address(scheduler)
+    if address is None:
+        task = bar.add(f"emulating {len(xs)} inputs on {jobs} process(es)", len(xs))
+        return V.emulate(spec, xs, jobs, progress=lambda k: bar.advance(task, k))
+    with client(address) as c:
+        link = dashboard(c)
+        if link:
+            note(f"Dask dashboard: {link}")
+        task = bar.add(f"emulating {len(xs)} inputs on Dask at {address}", len(xs))
+        return V.emulate_dask(spec, xs, c, progress=lambda k: bar.advance(task, k))

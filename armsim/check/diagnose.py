@@ -4,14 +4,15 @@ its tensor (the plan's own order excepted)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
-from armsim.model import reference
 from armsim.graph import Graph
+from armsim.model import keras_host, reference
 from armsim.plan import Buffer, Plan
 
 #: Relative difference (to the host output's largest magnitude) that counts as diverging.
@@ -58,6 +59,8 @@ def first_divergence(diffs: list[OpDiff], relative_tol: float = DIVERGENCE) -> O
 
 # -- layout mistakes ------------------------------------------------------------------------
 #: Axis names of a tensor by what it is, for readable findings.
+
+
 def axis_names(g: Graph, b: Buffer, shape: tuple[int, ...]) -> tuple[str, ...]:
     """Names of the axes of ``shape`` (a buffer's tensor or its finer view)."""
     user = next((o for o in g.ops if b.tensor in o.inputs), None)
@@ -195,8 +198,6 @@ def with_weights(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray],
                  skip: str | None = None) -> Graph:
     """The graph with its constants as memory holds them (buffer ``skip`` left as the
     model's own)."""
-    import dataclasses
-
     tensors = dict(g.tensors)
     for b in plan:
         t = g.tensors[b.tensor]
@@ -261,8 +262,6 @@ def code_reading_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]
     """Buffers the firmware's code reads in another element order: memory is right (it is
     the plan's), yet re-reading one buffer in another axis order and evaluating the model
     reproduces what the emulator computed. The input buffer is tried too."""
-    import dataclasses
-
     emu = np.asarray(emulator_outputs, np.float64).reshape(-1)
     scale = tolerance * max(1.0, float(np.max(np.abs(emu))) if emu.size else 1.0)
 
@@ -291,3 +290,55 @@ def code_reading_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]
                                          _axes_text("IN", names, inp.axes), d))
                 break
     return found
+
+
+REBUILT = "rebuilt from the script's weights"
+
+REBUILT_NOTE = ("the host model was rebuilt from the script's own weights: this checks the "
+                "kernels, not the layout (give --model to check the layout too)")
+
+
+def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
+                    inputs: list[tuple[str, np.ndarray, np.ndarray]],
+                    tolerance: float, rebuilt: bool = False) -> list[dict[str, Any]]:
+    """Per-op comparison and layout-mistake findings for a few (name, input, host output).
+
+    ``rebuilt``: the host was rebuilt from the script's own weights, so memory is the truth
+    by construction: no memory-layout search, and the graph takes the script's values."""
+    plan = s.plan
+    # the graph armsim knows carries no values of its own when the host was rebuilt
+    g = with_weights(s.graph, plan, memory) if rebuilt else s.graph
+    reports = []
+    for name, x, host_out in inputs:
+        mem = dict(memory)
+        mem[plan.input.name] = plan.input.pack(x)
+        # the layout search reads memory only: it works for any ELF
+        findings = [] if rebuilt else [
+            f.message() for f in layout_mistakes(g, plan, mem, x, host_out, tolerance)]
+        report: dict[str, Any] = {
+            "input": name, "host_class": int(np.argmax(host_out)) if g.is_classifier() else None,
+            "findings": findings}
+        s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
+        if not s.op_entries():
+            res = s.run(x)
+            if not findings and not np.allclose(res.outputs, host_out, rtol=0,
+                                                atol=tolerance):
+                # the memory is the plan's: does the code read a buffer in another order?
+                findings += [f.message() for f in code_reading_mistakes(
+                    g, plan, mem, x, res.outputs)]
+            report.update(emulator_class=res.predicted, ops=[], first_divergence=None,
+                          note="no per-op comparison: the ELF has no armsim_op<i>_<name> functions (your "
+                               "own code); the layout checks read memory only")
+            reports.append(report)
+            continue
+        res = s.run(x, per_op=True)
+        keras_vals = keras_host.layer_outputs(keras, g, x)
+        hv = {**reference.evaluate(g, x), **keras_vals}
+        diffs = op_diffs(g, hv, res.tensors, set(keras_vals))
+        first = first_divergence(diffs)
+        report.update(emulator_class=res.predicted,
+                      ops=[{"op": d.op, "tensor": d.tensor, "max_abs_diff": d.max_abs_diff,
+                            "relative": d.relative, "host": d.host} for d in diffs],
+                      first_divergence=first.op if first else None)
+        reports.append(report)
+    return reports

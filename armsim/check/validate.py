@@ -7,17 +7,26 @@ engine holding the weights; only the input buffer is rewritten per input. A work
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import multiprocessing as mp
 import os
+import tempfile
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from armsim.model import metrics
 from armsim.check.compare import ulp_distance
+from armsim.errors import ArmsimError
+from armsim.machine.elf import ElfImage
+from armsim.machine.emulator import Machine
+from armsim.machine.semihost import Semihost
+from armsim.model import metrics
+from armsim.parts.cpus import get_cpu
+from armsim.parts.mcus import get_mcu
 
 _W: dict[str, Any] = {}
 
@@ -73,12 +82,6 @@ class EmulatorRun:
 
 def _machine(spec: RunSpec) -> Any:
     """An engine holding the spec's ELF and its once-written memory."""
-    from armsim.parts.cpus import get_cpu
-    from armsim.machine.elf import ElfImage
-    from armsim.machine.emulator import Machine
-    from armsim.parts.mcus import get_mcu
-    from armsim.machine.semihost import Semihost
-
     m = Machine(ElfImage.load(spec.elf), get_cpu(spec.cpu), get_mcu(spec.mcu),
                 counting=spec.counting, semihost=Semihost() if spec.semihosting else None)
     m.write_blocks(spec.blocks)
@@ -112,8 +115,6 @@ def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray
         outs[i] = np.concatenate([np.frombuffer(m.read(a, out_t.itemsize * n), out_t)
                                   for a, n in spec.outputs])
         if m.semihost is not None and m.semihost.exit is not None and m.semihost.exit.status:
-            from armsim.errors import ArmsimError
-
             raise ArmsimError(f"the firmware exited with status {m.semihost.exit.status} "
                               f"({m.semihost.exit.reason}) on input {start + i}")
         if pred_addr is not None:
@@ -161,18 +162,12 @@ _DASK: dict[str, Any] = {}
 
 def shippable(spec: RunSpec) -> RunSpec:
     """The spec with its ELF's bytes inside, for workers on other machines (no shared disk)."""
-    import dataclasses
-
     return dataclasses.replace(spec, elf_bytes=Path(spec.elf).read_bytes())
 
 
 def _dask_chunk(spec: RunSpec, start: int, xs: np.ndarray
                 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """One chunk on a Dask worker: the ELF is written to the worker's disk from the spec."""
-    import dataclasses
-    import hashlib
-    import tempfile
-
     data = spec.elf_bytes if spec.elf_bytes is not None else Path(spec.elf).read_bytes()
     key = hashlib.sha256(data).hexdigest()[:16]
     if key not in _DASK:

@@ -1,77 +1,17 @@
-"""The ``armsim`` command: one thin module per subcommand over the library layer.
+"""The ``armsim`` command line: one thin module per subcommand (``simulate``, ``validate``,
+``profile``, ...) over the library layers. ``app`` builds the parser and maps errors to exit
+statuses, ``options`` holds the option groups, ``common`` turns options into models, plans,
+targets and inputs. Nothing outside this package imports it (bar ``armsim.__main__``).
 
-Exit status: 0 everything agrees, 1 emulator and host disagree (or a check found
-something), 2 bad input (always a message, never a traceback).
-"""
+``from armsim.cli import main`` gives ``app.main`` (resolved lazily)."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-from typing import Sequence
-
-from armsim import __version__
-from armsim.errors import ArmsimError
-from armsim.cli import (build, export, header, plan, profile, quantize, regress, run, script,
-                        simulate, sweep, train, validate)
-from armsim.cli.common import DEFAULT_MODEL, EXIT_BAD_INPUT, data_file
-
-COMMANDS = (train, quantize, export, plan, header, build, simulate, validate, profile, run,
-            sweep, regress, script)
-
-DESCRIPTION = """\
-Check that a neural network's C inference code on an Arm Cortex-M gives the same answers as
-the Keras model it came from, and what it costs: any Keras model of the common layers is
-turned into firmware, run in the Unicorn emulator with exact instruction counts, and
-compared with Keras output by output.
-
-"""
+import importlib
+from typing import Any
 
 
-class _Version(argparse.Action):
-    """``--version``: armsim's version and the Unicorn build it runs (read when asked)."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: object, option_string: str | None = None) -> None:
-        from armsim.machine.engine import engine_build
-
-        print(f"armsim {__version__}\nengine: {engine_build()}")
-        parser.exit()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
-    p = argparse.ArgumentParser(prog="armsim", description=DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action=_Version, nargs=0,
-                   help="show armsim's version and the engine build it runs, and exit")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for cmd in COMMANDS:
-        cmd.add_parser(sub)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: exit 0 ok, 1 emulator/host mismatch, 2 bad input."""
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except ArmsimError as e:
-        sys.stdout.flush()
-        print(f"armsim: error: {e}", file=sys.stderr)
-        return e.exit_code
-    except BrokenPipeError:
-        # the reader went away (| head): exit quietly, as other Unix tools do
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except KeyboardInterrupt:
-        print("armsim: interrupted", file=sys.stderr)
-        return 130
-    except OSError as e:
-        print(f"armsim: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
-
-__all__ = ["main", "build_parser", "data_file", "DEFAULT_MODEL"]
+def __getattr__(name: str) -> Any:
+    if name in ("main", "build_parser"):
+        return getattr(importlib.import_module("armsim.cli.app"), name)
+    raise AttributeError(f"module 'armsim.cli' has no attribute {name!r}")

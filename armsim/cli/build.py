@@ -7,8 +7,11 @@ import shutil
 from typing import Any
 
 from armsim import __version__
-from armsim.firmware.build import build
 from armsim.cli import common as C
+from armsim.cli import options as O
+from armsim.errors import EXIT_OK
+from armsim.firmware.build import build, check_plan_fits
+from armsim.firmware.sources import build_sources
 
 
 def add_parser(sub: Any) -> None:
@@ -20,9 +23,9 @@ def add_parser(sub: Any) -> None:
                        "printf and exit through semihosting), e.g. a unit-test runner for "
                        "`armsim run`. With --sources and --model: your network code against "
                        "the model's plan (model_layout.h), as `simulate --sources` builds it.")
-    C.add_target(b)
-    C.add_model(b)
-    C.add_sources(b)
+    O.add_target(b)
+    O.add_model(b)
+    O.add_sources(b)
     b.add_argument("--out", help="copy the ELF here (.elf or .axf)")
     b.add_argument("--force", action="store_true", help="rebuild even if cached")
     b.set_defaults(func=run)
@@ -30,10 +33,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and print where the ELF is."""
-    out = C.check_output(args.out, (".elf", ".axf"), "--out") if args.out else None
+    out = O.check_output(args.out, (".elf", ".axf"), "--out") if args.out else None
     if args.sources:
-        from armsim.firmware.sources import build_sources
-
         src = C.user_sources(args, entry=bool(args.model))
         ref = C.load_model(args, default=False)
         if ref is None:
@@ -43,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             cpu, mcu = C.target(args, ref.graph)
             plan = C.plan_for(args, ref.graph, mcu, cpu)
-            from armsim.firmware.build import check_plan_fits
 
             check_plan_fits(plan, mcu)
             elf = build_sources(cpu, mcu, src, plan, __version__)
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         if out is not None:
             shutil.copyfile(elf, out)
         print(f"{out or elf} ({what}; {cpu.title}, MCU {mcu.name}; run it with `armsim run`)")
-        return C.EXIT_OK
+        return EXIT_OK
     ref = C.load_model(args)
     assert ref is not None
     cpu, mcu = C.target(args, ref.graph)
@@ -61,4 +61,4 @@ def run(args: argparse.Namespace) -> int:
         shutil.copyfile(b.elf, out)
     print(f"{out or b.elf} ({'cached' if b.cached else 'built'}; model '{ref.graph.name}', plan "
           f"{plan.preset}, {b.cpu.title}, MCU {b.mcu.name}, {b.kernels} kernels)")
-    return C.EXIT_OK
+    return EXIT_OK

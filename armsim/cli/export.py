@@ -8,9 +8,14 @@ from typing import Any
 import numpy as np
 
 from armsim import __version__
-from armsim.errors import ArmsimError
-from armsim.script.writer import hex_format, seed_format
+from armsim.check.int8 import quantized_inputs
 from armsim.cli import common as C
+from armsim.cli import options as O
+from armsim.errors import EXIT_OK, ArmsimError, DataError
+from armsim.model import inputs, mnist
+from armsim.model.tflite_host import TFLiteHost
+from armsim.parts.mcus import DEFAULT_MCU, MCUS, get_mcu
+from armsim.script.writer import hex_format, seed_format
 
 
 def add_parser(sub: Any) -> None:
@@ -19,18 +24,18 @@ def add_parser(sub: Any) -> None:
                        description="Write _WFLOAT lines for the plan's buffers (_WBYTE and "
                        "_WDWORD for int8 models): the seed notebook's exact format for the seed "
                        "layout, hex addresses with a comment per buffer for any plan.")
-    C.add_model(e, positional=True, help_="a .keras model, or an int8 .tflite (written as "
+    O.add_model(e, positional=True, help_="a .keras model, or an int8 .tflite (written as "
                 "_WBYTE weights and input, _WDWORD biases)")
-    e.add_argument("--image", type=C.non_negative_int, help="MNIST image index (28x28x1 models)")
+    e.add_argument("--image", type=O.non_negative_int, help="MNIST image index (28x28x1 models)")
     e.add_argument("--split", choices=("test", "train"), default="test")
     e.add_argument("--inputs", help="take the input from this .npy/.npz instead")
-    e.add_argument("--index", type=C.non_negative_int, default=0,
+    e.add_argument("--index", type=O.non_negative_int, default=0,
                    help="which row of --inputs (default 0)")
     e.add_argument("--no-input", action="store_true", help="weights only")
     e.add_argument("--input-only", action="store_true",
                    help="the input only (weights compiled into flash, or written elsewhere)")
-    C.add_data(e)
-    e.add_argument("--mcu", default=C.DEFAULT_MCU, choices=list(C.MCUS),
+    O.add_data(e)
+    e.add_argument("--mcu", default=DEFAULT_MCU, choices=list(MCUS),
                    help="MCU preset whose SRAM base a generated plan starts at")
     e.add_argument("--out", required=True, help="output .ini file")
     e.add_argument("--format", choices=("seed", "hex"),
@@ -41,17 +46,17 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export."""
-    out = C.check_output(args.out, (), "--out")
+    out = O.check_output(args.out, (), "--out")
     assert out is not None
-    C.refuse(args.no_input and args.input_only, "--no-input and --input-only contradict")
-    C.refuse(args.image is not None and bool(args.inputs), "--image and --inputs both give "
+    O.refuse(args.no_input and args.input_only, "--no-input and --input-only contradict")
+    O.refuse(args.image is not None and bool(args.inputs), "--image and --inputs both give "
              "the input: give one")
     ref = C.load_model(args, default=False)
     assert ref is not None
     g = ref.graph
-    mcu = C.get_mcu(args.mcu)
+    mcu = get_mcu(args.mcu)
     plan = C.plan_for(args, g, mcu)
-    C.refuse(plan.weights_in == "flash" and not args.input_only and not args.no_input,
+    O.refuse(plan.weights_in == "flash" and not args.input_only and not args.no_input,
              "with --weights-in flash the weights are compiled into the firmware: pass "
              "--input-only (the script then carries only the input)")
     packed = {}
@@ -61,9 +66,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_input:
         x, what = _input(args, g)
         if g.quantized:
-            from armsim.model.tflite_host import TFLiteHost
-            from armsim.cli.int8 import quantized_inputs
-
             xq, _xf, how = quantized_inputs(g, TFLiteHost(ref.path, g), np.asarray(x)[None])
             x, what = xq[0], f"{what}; {how}"
         packed[plan.input.name] = plan.input.pack(x)
@@ -77,27 +79,26 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(text, newline="\n")
     print(f"wrote {out}: {text.count(chr(10))} lines ({fmt} format, plan {plan.preset}), "
           f"{what}")
-    return C.EXIT_OK
+    return EXIT_OK
 
 
 def _input(args: argparse.Namespace, g: Any) -> tuple[Any, str]:
     if args.inputs:
-        xs, ys = C.read_inputs(args.inputs, g)
+        xs, ys = inputs.read_inputs(args.inputs, g)
         if args.index >= len(xs):
             raise ArmsimError(f"--index {args.index}: {args.inputs} holds {len(xs)} inputs")
         lab = "" if ys is None else f", label {int(ys[args.index])}"
         return xs[args.index], f"{args.inputs}[{args.index}]{lab}"
-    C.refuse(args.image is None, "give the input: --image N (MNIST), --inputs X.npy, or "
+    O.refuse(args.image is None, "give the input: --image N (MNIST), --inputs X.npy, or "
              "--no-input")
-    if not C.is_mnist_shaped(g):
+    if not inputs.is_mnist_shaped(g):
         raise ArmsimError(f"model '{g.name}' does not take MNIST images: use --inputs X.npy")
-    from armsim.model import mnist
 
-    split = mnist.load(args.split, args.data or C._shared_mnist())
+    split = mnist.load(args.split, args.data or inputs.shared_mnist())
     if not args.image < len(split.images):
-        raise C.DataError(f"--image {args.image} is out of range: the {args.split} split has "
+        raise DataError(f"--image {args.image} is out of range: the {args.split} split has "
                           f"{len(split.images)} images (0..{len(split.images) - 1})")
-    x = C.mnist_scale(split.images[args.image:args.image + 1], args.mnist_scale)[0]
+    x = inputs.mnist_scale(split.images[args.image:args.image + 1], args.mnist_scale)[0]
     x = x.reshape(g.tensors[g.inputs[0]].shape)
     return x, (f"MNIST {args.split} #{args.image}, label {int(split.labels[args.image])}, "
-               f"pixels scaled {C.MNIST_SCALES[args.mnist_scale]}")
+               f"pixels scaled {inputs.MNIST_SCALES[args.mnist_scale]}")

@@ -7,8 +7,12 @@ import sys
 from typing import Any
 
 from armsim import __version__
-from armsim.firmware.header import layout_header
 from armsim.cli import common as C
+from armsim.cli import options as O
+from armsim.errors import EXIT_OK
+from armsim.firmware.header import layout_header
+from armsim.parts.cpus import CPUS
+from armsim.parts.mcus import MCUS
 
 
 def add_parser(sub: Any) -> None:
@@ -18,16 +22,16 @@ def add_parser(sub: Any) -> None:
                        description="Addresses as #define and typed pointers, counts, shapes "
                        "and each buffer's element order, from the same plan the exporter, the "
                        "script checks and armsim's firmware use.")
-    C.add_model(h, positional=True, help_=".keras (or int8 .tflite) model")
-    h.add_argument("--mcu", choices=list(C.MCUS), help="MCU preset (the plan's SRAM base)")
-    h.add_argument("--cpu", choices=list(C.CPUS), help="CPU variant (int8 scratch sizes)")
+    O.add_model(h, positional=True, help_=".keras (or int8 .tflite) model")
+    h.add_argument("--mcu", choices=list(MCUS), help="MCU preset (the plan's SRAM base)")
+    h.add_argument("--cpu", choices=list(CPUS), help="CPU variant (int8 scratch sizes)")
     h.add_argument("--out", help="write here instead of stdout (.h)")
     h.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print (or write) the header."""
-    out = C.check_output(args.out, (".h",), "--out") if args.out else None
+    out = O.check_output(args.out, (".h",), "--out") if args.out else None
     ref = C.load_model(args)
     assert ref is not None
     cpu, mcu = C.target(args, ref.graph)
@@ -37,4 +41,4 @@ def run(args: argparse.Namespace) -> int:
         out.write_text(text)
     else:
         sys.stdout.write(text)
-    return C.EXIT_OK
+    return EXIT_OK

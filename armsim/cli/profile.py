@@ -13,27 +13,38 @@ import numpy as np
 
 from armsim import __version__
 from armsim.check import compare
-from armsim.model import keras_host as host
-from armsim.session import profile as P
-from armsim.parts.cpus import CPUS, get_cpu
+from armsim.check.int8 import quantized_inputs
 from armsim.cli import common as C
+from armsim.cli import options as O
+from armsim.cli import script_setup as S
+from armsim.cli.quantize import calibration_inputs
+from armsim.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK
+from armsim.firmware.toolchain import cache_dir
+from armsim.model import keras_host as host
+from armsim.model.frontends import tflite as T
+from armsim.model.quantize import quantize
+from armsim.model.tflite_host import TFLiteHost
+from armsim.parts.cpus import CPUS, get_cpu
+from armsim.report import html as report
 from armsim.report import tables as render
+from armsim.session import profile as P
+from armsim.session.versions import versions
 
 
 def add_parser(sub: Any) -> None:
     """Register the command."""
     pr = sub.add_parser("profile", help="instructions per op and function, estimated cycles, "
                         "footprint, hot spots")
-    C.add_target(pr)
-    C.add_model(pr)
+    O.add_target(pr)
+    O.add_model(pr)
     pr.add_argument("--script", help="profile the weights and input of this uVision script")
-    C.add_script_options(pr)
+    O.add_script_options(pr)
     pr.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
                     help="with --script and no --model: seed layout F")
-    pr.add_argument("--image", type=C.non_negative_int,
+    pr.add_argument("--image", type=O.non_negative_int,
                     help="MNIST test image index (default: a bundled digit)")
     pr.add_argument("--inputs", help="profile the first input of this .npy/.npz")
-    C.add_data(pr)
+    O.add_data(pr)
     out = pr.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", action="store_true", help="function rows as CSV on stdout")
@@ -45,22 +56,22 @@ def add_parser(sub: Any) -> None:
                     help="float32 and int8 of the same --model M.keras in one table (int8: "
                          "quantized as `armsim quantize` does, or --int8-model)")
     pr.add_argument("--int8-model", help="with --compare-dtypes: the int8 .tflite of the model")
-    pr.add_argument("--calibration", type=C.positive_int, default=200, metavar="N",
+    pr.add_argument("--calibration", type=O.positive_int, default=200, metavar="N",
                     help="with --compare-dtypes and no --int8-model: calibration inputs "
                          "(default 200)")
-    pr.add_argument("--wait-states", type=C.non_negative_int, default=0,
+    pr.add_argument("--wait-states", type=O.non_negative_int, default=0,
                     help="flash wait states by hand, prefetch on (default: the MCU preset's "
                     "table at --clock-mhz; 0 without one)")
-    pr.add_argument("--clock-mhz", type=C.positive_float,
+    pr.add_argument("--clock-mhz", type=O.positive_float,
                     help="print the estimated time at this clock, and take the part's flash "
                     "wait states at it (default: its reset clock)")
-    C.add_flash(pr)
-    C.add_data_memory(pr)
-    pr.add_argument("--top", type=C.non_negative_int, default=10, help="hot spots to list")
-    C.add_elf_no_host(pr)
-    C.add_tolerances(pr)
-    C.add_sources(pr)
-    C.add_limits(pr)
+    O.add_flash(pr)
+    O.add_data_memory(pr)
+    pr.add_argument("--top", type=O.non_negative_int, default=10, help="hot spots to list")
+    O.add_elf_no_host(pr)
+    O.add_tolerances(pr)
+    O.add_sources(pr)
+    O.add_limits(pr)
     pr.set_defaults(func=run)
 
 
@@ -72,20 +83,20 @@ def _profile(args: argparse.Namespace, s: Any, x: np.ndarray) -> P.Profile:
 
 def run(args: argparse.Namespace) -> int:
     """Profile one inference on one or every CPU."""
-    speedscope = C.check_output(args.speedscope, (".json", ".speedscope"), "--speedscope")
-    plot = C.check_output(args.plot, (".png",), "--plot")
-    page = C.check_output(args.html, (".html", ".htm"), "--html") if args.html else None
-    C.refuse(bool(args.script) and (args.image is not None or bool(args.inputs)),
+    speedscope = O.check_output(args.speedscope, (".json", ".speedscope"), "--speedscope")
+    plot = O.check_output(args.plot, (".png",), "--plot")
+    page = O.check_output(args.html, (".html", ".htm"), "--html") if args.html else None
+    O.refuse(bool(args.script) and (args.image is not None or bool(args.inputs)),
              "--script carries its own input: --image/--inputs cannot be used with it")
-    C.check_no_host(args)
-    C.refuse(bool(args.elf) and args.compare_cpus, "--elf is one firmware for one CPU: leave "
+    O.check_no_host(args)
+    O.refuse(bool(args.elf) and args.compare_cpus, "--elf is one firmware for one CPU: leave "
              "out --compare-cpus")
-    C.refuse(args.compare_cpus and args.cpu is not None,
+    O.refuse(args.compare_cpus and args.cpu is not None,
              "--compare-cpus runs every CPU: leave --cpu out")
-    C.refuse(bool(args.int8_model) and not args.compare_dtypes,
+    O.refuse(bool(args.int8_model) and not args.compare_dtypes,
              "--int8-model applies with --compare-dtypes")
     if args.compare_dtypes:
-        C.refuse(args.compare_cpus or bool(args.script), "--compare-dtypes profiles one "
+        O.refuse(args.compare_cpus or bool(args.script), "--compare-dtypes profiles one "
                  "--model on one CPU: leave out --compare-cpus and --script")
         return compare_dtypes(args)
     ref = None if args.script else C.load_model(args)
@@ -95,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     label = ""
     for name in names:
         if args.script:
-            st = C.script_setup(args, args.no_host, cpu_name=name)
+            st = S.script_setup(args, args.no_host, cpu_name=name)
             s, keras, x = st.session, st.host, st.x
             s.write_buffers(st.memory)
             label = args.script
@@ -117,8 +128,6 @@ def run(args: argparse.Namespace) -> int:
     if plot is not None:
         plot_ops([p for p, _ in results], str(plot))
     if page is not None:
-        from armsim.report import html as report
-
         prof0 = results[0][0]
         report.write(page, report.profile_report(prof0, f"armsim profile: {prof0.model} on "
                                                  f"{prof0.cpu_title} ({label})"))
@@ -128,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         out = []
         for prof, cmp in results:
             d = prof.to_json()
-            d.update(input=label, versions=C.versions(get_cpu(prof.cpu)))
+            d.update(input=label, versions=versions(get_cpu(prof.cpu)))
             if cmp is not None:
                 d.update(host_predicted=int(np.argmax(host_out)) if prof.predicted is not None
                          else None, max_abs_diff=cmp.max_abs_diff, max_ulp=cmp.max_ulp,
@@ -152,16 +161,13 @@ def run(args: argparse.Namespace) -> int:
     if not all(p.footprint["fits"] for p, _ in results):
         print(f"armsim: error: the model does not fit {results[0][0].footprint['mcu']}: "
               + "; ".join(results[0][0].footprint["fit_problems"]), file=sys.stderr)
-        return C.EXIT_BAD_INPUT
-    return C.EXIT_OK if all(c is None or c.agree for _, c in results) else C.EXIT_MISMATCH
+        return EXIT_BAD_INPUT
+    return EXIT_OK if all(c is None or c.agree for _, c in results) else EXIT_CHECK_FAILED
 
 
 def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An int8 model's input (quantized if given as float) and the interpreter's int8
     outputs for it (compared exactly: tolerance 0 is applied by the caller's compare)."""
-    from armsim.model.tflite_host import TFLiteHost
-    from armsim.cli.int8 import quantized_inputs
-
     h = TFLiteHost(mr.keras, mr.graph)
     xq, xf, _how = quantized_inputs(mr.graph, h, np.asarray(x)[np.newaxis])
     h.invoke(xf[0] if mr.graph.float_edges[0] else xq[0])
@@ -171,23 +177,17 @@ def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def compare_dtypes(args: argparse.Namespace) -> int:
     """float32 and int8 of one model on one CPU: per-op and total instructions, cycles,
     flash and RAM."""
-    from armsim.model.frontends import tflite as T
-    from armsim.model.quantize import quantize
-    from armsim.cli.quantize import calibration_inputs
-
     ref = C.load_model(args)
     assert ref is not None
-    C.refuse(ref.graph.quantized, "--compare-dtypes takes the float32 .keras model as --model "
+    O.refuse(ref.graph.quantized, "--compare-dtypes takes the float32 .keras model as --model "
              "(and the int8 one as --int8-model)")
     if args.int8_model:
         qref = C.load_model(argparse.Namespace(model=args.int8_model, trust_model=False))
         assert qref is not None
-        C.refuse(not qref.graph.quantized, f"--int8-model {args.int8_model}: not an int8 "
+        O.refuse(not qref.graph.quantized, f"--int8-model {args.int8_model}: not an int8 "
                  ".tflite model")
         made = f"from {args.int8_model}"
     else:
-        from armsim.firmware.toolchain import cache_dir
-
         xs, what = calibration_inputs(args, ref.graph, args.calibration)
         out = cache_dir().parent / "quantized"
         out.mkdir(parents=True, exist_ok=True)
@@ -208,7 +208,7 @@ def compare_dtypes(args: argparse.Namespace) -> int:
         rows.append({"dtype": dtype, "profile": prof})
     if args.json:
         out_json = {r["dtype"]: {**r["profile"].to_json(),
-                                 "versions": C.versions(get_cpu(r["profile"].cpu))}
+                                 "versions": versions(get_cpu(r["profile"].cpu))}
                     for r in rows}
         out_json["int8_model"] = made
         out_json["int8_bit_exact_with_interpreter"] = exact
@@ -216,7 +216,7 @@ def compare_dtypes(args: argparse.Namespace) -> int:
         print(json.dumps(out_json, indent=2))
     else:
         render.profile_dtypes(pf, pq, case.name, made, exact)
-    return C.EXIT_OK if exact else C.EXIT_MISMATCH
+    return EXIT_OK if exact else EXIT_CHECK_FAILED
 
 
 def write_speedscope(prof: Any, path: Any, label: str) -> None:

@@ -8,9 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from armsim.model import mnist
 from armsim.cli import common as C
+from armsim.cli import options as O
+from armsim.errors import EXIT_OK, ArmsimError
+from armsim.model import inputs, mnist
+from armsim.model.frontends import tflite as T
+from armsim.model.quantize import quantize
 from armsim.report import tables as render
+from armsim.session.versions import versions
 
 
 def add_parser(sub: Any) -> None:
@@ -22,12 +27,12 @@ def add_parser(sub: Any) -> None:
                        "inputs: MNIST training images for 28x28x1 models, else --inputs.")
     q.add_argument("model", help=".keras model")
     q.add_argument("--out", required=True, help="the .tflite file to write")
-    q.add_argument("--calibration", type=C.positive_int, default=200, metavar="N",
+    q.add_argument("--calibration", type=O.positive_int, default=200, metavar="N",
                    help="calibration inputs (default 200)")
     q.add_argument("--inputs", help="calibration inputs (.npy, or .npz with x) instead of MNIST")
     q.add_argument("--trust-model", action="store_true",
                    help="load models that need safe_mode off (only for files you trust)")
-    C.add_data(q)
+    O.add_data(q)
     q.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     q.set_defaults(func=run)
 
@@ -35,30 +40,27 @@ def add_parser(sub: Any) -> None:
 def calibration_inputs(args: argparse.Namespace, g: Any, n: int) -> tuple[np.ndarray, str]:
     """The first ``n`` calibration inputs: --inputs, or MNIST training images."""
     if getattr(args, "inputs", None):
-        xs, _ = C.read_inputs(args.inputs, g)
+        xs, _ = inputs.read_inputs(args.inputs, g)
         return xs[:n], f"{min(n, len(xs))} inputs from {args.inputs}"
-    if not C.is_mnist_shaped(g):
+    if not inputs.is_mnist_shaped(g):
         shape = g.tensors[g.inputs[0]].shape
-        raise C.ArmsimError(f"model '{g.name}' takes inputs of shape {shape}, not MNIST images: "
+        raise ArmsimError(f"model '{g.name}' takes inputs of shape {shape}, not MNIST images: "
                             "give --inputs X.npy for calibration")
-    split = mnist.load("train", args.data or C._shared_mnist())
+    split = mnist.load("train", args.data or inputs.shared_mnist())
     shape = g.tensors[g.inputs[0]].shape
     how = getattr(args, "mnist_scale", "seed")
-    xs = C.mnist_scale(split.images[:n], how).reshape((-1,) + shape)
-    return xs, f"{len(xs)} MNIST training images, pixels v scaled {C.MNIST_SCALES[how]}"
+    xs = inputs.mnist_scale(split.images[:n], how).reshape((-1,) + shape)
+    return xs, f"{len(xs)} MNIST training images, pixels v scaled {inputs.MNIST_SCALES[how]}"
 
 
 def run(args: argparse.Namespace) -> int:
     """Quantize, then read the file back as armsim's int8 graph."""
-    from armsim.model.frontends import tflite as T
-    from armsim.model.quantize import quantize
-
-    out = C.check_output(args.out, (".tflite",), "--out")
+    out = O.check_output(args.out, (".tflite",), "--out")
     assert out is not None
     ref = C.load_model(args)
     assert ref is not None
     if ref.graph.quantized:
-        raise C.ArmsimError(f"{args.model} is already an int8 TFLite model")
+        raise ArmsimError(f"{args.model} is already an int8 TFLite model")
     xs, what = calibration_inputs(args, ref.graph, args.calibration)
     data = quantize(ref.keras, xs, out)
     g = T.read(data, str(out))
@@ -66,13 +68,13 @@ def run(args: argparse.Namespace) -> int:
     res = {"model": ref.graph.name, "out": str(out), "bytes": len(data), "calibration": what,
            "ops": ops, "input": g.tensors[g.inputs[0]].quant.to_json(),  # type: ignore[union-attr]
            "output": g.tensors[g.outputs[0]].quant.to_json(),  # type: ignore[union-attr]
-           "versions": C.versions()}
+           "versions": versions()}
     if args.json:
         print(json.dumps(res, indent=2))
     else:
         render.note(f"wrote {out} ({len(data):,} bytes): {ref.graph.name} in int8, calibrated "
                     f"on {what}; TFLite ops {', '.join(ops)}")
-    return C.EXIT_OK
+    return EXIT_OK
 
 
 __all__ = ["add_parser", "run", "calibration_inputs"]

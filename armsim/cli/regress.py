@@ -6,10 +6,11 @@ import argparse
 import json
 from typing import Any
 
-from armsim.session import regress as R
-from armsim.errors import ArmsimError
-from armsim.cli import common as C
+from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
+from armsim.model import inputs
 from armsim.report import tables as render
+from armsim.session import regress as R
+from armsim.session.versions import versions
 
 
 def add_parser(sub: Any) -> None:
@@ -28,20 +29,20 @@ def run(args: argparse.Namespace) -> int:
         raise ArmsimError(f"no baseline at {path}: run 'armsim regress --update' to create it")
     with render.progress(not args.json) as bar:
         task = bar.add("measuring", None)
-        now = R.measure(C.data_file(C.DEFAULT_MODEL), C.load_digits(),
+        now = R.measure(inputs.data_file(inputs.DEFAULT_MODEL), inputs.load_digits(),
                         progress=lambda what: bar.describe(task, f"measuring {what}"))
     if args.update:
         R.save_baseline(now)
         print(f"wrote {path}: {R.totals(now)}")
-        return C.EXIT_OK
+        return EXIT_OK
     base = R.load_baseline(path)
     changes = R.compare(base, now)
     if args.json:
         print(json.dumps({"changes": [dict(zip(("variant", "function", "baseline", "now"), c))
                                       for c in changes], "baseline": str(path),
-                          "versions": C.versions()}, indent=2))
+                          "versions": versions()}, indent=2))
     elif changes:
         render.regress_changes(changes, path, base.get("toolchain"), now.get("toolchain"))
     else:
         print(f"instruction counts match {path} ({R.totals(now)})")
-    return C.EXIT_MISMATCH if changes else C.EXIT_OK
+    return EXIT_CHECK_FAILED if changes else EXIT_OK

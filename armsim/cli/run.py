@@ -10,9 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from armsim.errors import ArmsimError
+from armsim.check import compare
 from armsim.cli import common as C
+from armsim.cli import options as O
+from armsim.cli import script_setup as S
+from armsim.errors import ArmsimError
+from armsim.model import keras_host as host
+from armsim.parts.mcus import DEFAULT_MCU
 from armsim.report import tables as render
+from armsim.script.check import tensors
+from armsim.script.parser import parse_program
+from armsim.script.target import run_script
+from armsim.session.image_run import ImageRunner, parse_read
+from armsim.session.versions import versions
 
 #: Exit status when the firmware did not stop where it meant to (fault, BKPT, limits).
 EXIT_FIRMWARE_FAILED = 1
@@ -30,10 +40,10 @@ def add_parser(sub: Any) -> None:
         "for images built by armsim), 0 at --until, 1 for a fault, BKPT or limit (or a "
         "--check-memory finding, or a --compare mismatch), 2 for bad input.")
     s.add_argument("firmware", help="the image: an ELF (.elf) or Arm Compiler .axf")
-    C.add_target(s, kernels=False)
+    O.add_target(s, kernels=False)
     s.add_argument("--script", help="a uVision .ini script run first (writes, SP/PC, G, BS); "
                    "its LOAD %%L loads this image")
-    C.add_script_options(s)
+    O.add_script_options(s)
     s.add_argument("--until", help="stop at this function or address (a breakpoint)")
     s.add_argument("--between", nargs=2, metavar=("START", "END"),
                    help="instructions and estimated cycles from the first execution of START "
@@ -46,43 +56,40 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--compare", metavar="SYMBOL", help="with --model and --script: compare this "
                    "buffer (SYMBOL[:COUNT[:TYPE]], f32 by default) with the model's output for "
                    "the input the script wrote")
-    C.add_model(s)
-    C.add_tolerances(s)
+    O.add_model(s)
+    O.add_tolerances(s)
     s.add_argument("--check-memory", action="store_true",
                    help="report heap overruns, use after free, stores below the stack limit and "
                         "reads of RAM never written (slower; exit 1 on a finding)")
-    s.add_argument("--functions", type=C.non_negative_int, default=15,
+    s.add_argument("--functions", type=O.non_negative_int, default=15,
                    help="functions shown in the cost table (default 15)")
     s.add_argument("--json", action="store_true", help="print JSON (console output is not "
                    "streamed, it is in the report)")
-    s.add_argument("--max-instructions", type=C.positive_int, default=2_000_000_000,
+    s.add_argument("--max-instructions", type=O.positive_int, default=2_000_000_000,
                    help="instruction budget (default 2,000,000,000)")
-    s.add_argument("--timeout", type=C.positive_float, default=300.0,
+    s.add_argument("--timeout", type=O.positive_float, default=300.0,
                    help="wall-clock limit in seconds (default 300)")
-    s.add_argument("--clock-mhz", type=C.positive_float,
+    s.add_argument("--clock-mhz", type=O.positive_float,
                    help="the core clock: the part's flash wait states at it enter the cycle "
                    "estimate (default: its reset clock)")
-    C.add_flash(s)
-    C.add_data_memory(s)
+    O.add_flash(s)
+    O.add_data_memory(s)
     s.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run, report, and return the firmware's status."""
-    from armsim.session.image_run import ImageRunner, parse_read
-
-    C.refuse(bool(args.compare) and not (args.model and args.script),
+    O.refuse(bool(args.compare) and not (args.model and args.script),
              "--compare needs --model (the host) and --script (the input it wrote)")
-    C.refuse(bool(args.out) and not args.read, "--out saves --read values: give --read")
-    out = C.check_output(args.out, (".npy", ".npz"), "--out") if args.out else None
+    O.refuse(bool(args.out) and not args.read, "--out saves --read values: give --read")
+    out = O.check_output(args.out, (".npy", ".npz"), "--out") if args.out else None
     if not Path(args.firmware).is_file():
         raise ArmsimError(f"{args.firmware}: no such file")
-    from armsim.parts.mcus import DEFAULT_MCU
 
     r = ImageRunner(args.firmware, args.mcu or DEFAULT_MCU, args.cpu,
                     None if args.json else sys.stdout, args.max_instructions, args.timeout,
                     args.check_memory)
-    C.refuse(bool(args.until) and bool(args.between), "--between stops at its END: leave "
+    O.refuse(bool(args.until) and bool(args.between), "--between stops at its END: leave "
              "out --until")
     r.fetch = C.fetch_timing(args, r.mcu)
     C.apply_data_timing(args, r.machine)
@@ -106,13 +113,13 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         vals = {k: a for k, (_s, a) in res.reads.items()}
         if out.suffix == ".npy":
-            C.refuse(len(vals) != 1, "--out FILE.npy holds one --read; use .npz for several")
+            O.refuse(len(vals) != 1, "--out FILE.npy holds one --read; use .npz for several")
             np.save(out, next(iter(vals.values())))
         else:
             np.savez(out, **vals)
     if args.json:
         doc = res.to_json()
-        doc["versions"] = C.versions(res.cpu, host=bool(args.compare))
+        doc["versions"] = versions(res.cpu, host=bool(args.compare))
         if cmp_row is not None:
             doc["compare"] = cmp_row
         doc["peripherals"] = periph
@@ -141,9 +148,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
     """Run the script's set-up on the image; the model's graph and input when --compare."""
-    from armsim.script.parser import parse_program
-    from armsim.script.target import run_script
-
     program = parse_program(args.script)
     m = r.machine
     ref = C.load_model(args, default=False) if args.model else None
@@ -152,12 +156,11 @@ def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
         plan = C.plan_for(args, ref.graph, r.mcu, r.cpu)
     log = run_script(program, m, None, True,
                      peripherals=getattr(args, "peripherals", "model") == "model")
-    C.script_log(args, log, args.script)
+    S.script_log(args, log, args.script)
     started = f"after {Path(args.script).name}'s set-up (PC 0x{m.pc:08X}, " \
               f"{m.image.describe(m.pc)})"
     if ref is None or plan is None:
         return started, None
-    from armsim.script.check import tensors
 
     memory = tensors(log.writes, plan)
     x = plan.input.unpack(memory[plan.input.name])
@@ -165,9 +168,6 @@ def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
 
 
 def _compare(args: argparse.Namespace, res: Any, ctx: Any) -> dict[str, Any]:
-    from armsim.check import compare
-    from armsim.model import keras_host as host
-
     g, keras, x = ctx
     spec, got = list(res.reads.values())[-1]
     h = host.predict(keras, x[None])[0]

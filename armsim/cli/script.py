@@ -6,9 +6,17 @@ import argparse
 import json
 from typing import Any
 
-from armsim.errors import ArmsimError
 from armsim.cli import common as C
+from armsim.cli import options as O
+from armsim.cli import script_setup as S
+from armsim.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
+from armsim.plan import LAYOUTS
+from armsim.plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
 from armsim.report import tables as render
+from armsim.script.check import check_types, fills
+from armsim.script.parser import parse_program
+from armsim.script.target import run_on_session
+from armsim.session.versions import versions
 
 
 def add_parser(sub: Any) -> None:
@@ -17,13 +25,13 @@ def add_parser(sub: Any) -> None:
     scs = sc.add_subparsers(dest="script_command", required=True, metavar="{check}")
     c = scs.add_parser("check", help="run scripts' set-up on the emulator and report what "
                        "they write per buffer of the plan")
-    C.add_target(c)
+    O.add_target(c)
     c.add_argument("files", nargs="+", help=".ini scripts")
     c.add_argument("--model", help="check against this model's plan (default: the seed "
                    "layout, F inferred from the script)")
     c.add_argument("--trust-model", action="store_true", help=argparse.SUPPRESS)
-    c.add_argument("--layout", choices=C.LAYOUTS, default="auto", help=argparse.SUPPRESS)
-    c.add_argument("--base", type=C.address, help=argparse.SUPPRESS)
+    c.add_argument("--layout", choices=LAYOUTS, default="auto", help=argparse.SUPPRESS)
+    c.add_argument("--base", type=O.address, help=argparse.SUPPRESS)
     c.add_argument("--weights-in", choices=("sram", "flash"), default="sram",
                    help="with --model: where the plan keeps the weights")
     c.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
@@ -33,9 +41,9 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--strict", action="store_true", help="warnings make the exit status 1")
     c.add_argument("--elf", help="run the set-up on this ELF (your firmware, %%L) instead of "
                    "armsim's seed firmware, so its symbols and source lines resolve")
-    C.add_script_options(c)
+    O.add_script_options(c)
     c.add_argument("--json", action="store_true")
-    C.add_limits(c)
+    O.add_limits(c)
     c.set_defaults(func=run)
 
 
@@ -46,11 +54,6 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
     writes the seed's conv weights (F inferred, or --filters); else (a set-up script of
     someone's own project) against the MCU's memory map alone, with names and files the
     ELF cannot resolve reported as warnings instead of errors."""
-    from armsim.plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
-    from armsim.script.parser import parse_program
-    from armsim.script.check import check_types, fills
-    from armsim.script.target import run_on_session
-
     program = parse_program(path)
     warnings: list[str] = []
     notes: list[str] = []
@@ -73,7 +76,7 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
                          peripherals=C.peripherals_mode(args), layout=with_plan)
     notes += log.notes + [f"unmodelled peripherals: {p}" for p in log.peripherals]
     warnings += log.warnings
-    written = C.write_logs(args, log.logs)
+    written = S.write_logs(args, log.logs)
     rows = []
     if with_plan:
         check_types(log.writes, plan)
@@ -106,7 +109,7 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
             "stopped_at": m.image.describe(m.pc),
             "peripherals": log.peripherals, "logs": log.logs, "logs_written": written,
             "notes": notes, "warnings": warnings, "errors": [],
-            "versions": C.versions(cpu, host=False)}
+            "versions": versions(cpu, host=False)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         render.script_checks(reports)
     if any(r["errors"] for r in reports):
-        return C.EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
     if args.strict and any(r["warnings"] for r in reports):
-        return C.EXIT_MISMATCH
-    return C.EXIT_OK
+        return EXIT_CHECK_FAILED
+    return EXIT_OK

@@ -10,13 +10,16 @@ from typing import Any
 import numpy as np
 
 from armsim.check import compare
-from armsim.model import keras_host as host
+from armsim.check.diagnose import REBUILT, REBUILT_NOTE, diagnose_inputs
 from armsim.cli import common as C
+from armsim.cli import int8
+from armsim.cli import options as O
+from armsim.cli import script_setup as S
+from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK
+from armsim.model import inputs
+from armsim.model import keras_host as host
 from armsim.report import tables as render
-
-REBUILT = "rebuilt from the script's weights"
-REBUILT_NOTE = ("the host model was rebuilt from the script's own weights: this checks the "
-                "kernels, not the layout (give --model to check the layout too)")
+from armsim.session.versions import versions
 
 
 def add_parser(sub: Any) -> None:
@@ -25,21 +28,21 @@ def add_parser(sub: Any) -> None:
                        description="Run inputs through the model's firmware on the emulated "
                        "CPU and through Keras; exit 0 when all agree, 1 when not, 2 for bad "
                        "input.")
-    C.add_target(s)
-    C.add_model(s)
+    O.add_target(s)
+    O.add_model(s)
     s.add_argument("--script", help="a uVision .ini script holding weights and input")
-    C.add_script_options(s)
+    O.add_script_options(s)
     s.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
                    help="with --script and no --model: conv filters of the seed layout "
                         "(default: inferred from the script)")
     s.add_argument("--inputs", help="inputs of the model's input shape, one per row (.npy, or "
                    ".npz with x and optional y labels)")
-    s.add_argument("--image", type=C.non_negative_int, action="append",
+    s.add_argument("--image", type=O.non_negative_int, action="append",
                    help="MNIST test image index (repeatable; 28x28x1 models)")
-    C.add_data(s)
+    O.add_data(s)
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    C.add_tolerances(s)
-    C.add_elf_no_host(s)
+    O.add_tolerances(s)
+    O.add_elf_no_host(s)
     s.add_argument("--layers", action="store_true",
                    help="per-op diagnosis even when everything agrees")
     s.add_argument("--allow-outside-layout", action="store_true",
@@ -53,38 +56,36 @@ def add_parser(sub: Any) -> None:
                         "finding)")
     s.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
                    "quantized from, to report the quantization error apart from the emulator's")
-    C.add_sources(s)
-    C.add_limits(s)
+    O.add_sources(s)
+    O.add_limits(s)
     s.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Simulate, compare, diagnose."""
-    C.refuse(bool(args.script) and bool(args.image or args.inputs),
+    O.refuse(bool(args.script) and bool(args.image or args.inputs),
              "--script carries its own input: --image/--inputs cannot be used with it")
-    C.check_no_host(args)
-    C.refuse(args.check_bounds and bool(args.script), "--check-bounds needs --model: a script's "
+    O.check_no_host(args)
+    O.refuse(args.check_bounds and bool(args.script), "--check-bounds needs --model: a script's "
              "run is checked against its own plan by script check")
-    C.refuse(args.check_memory and not args.sources, "--check-memory applies to your own "
+    O.refuse(args.check_memory and not args.sources, "--check-memory applies to your own "
              "code (--sources); for armsim's kernels use --check-bounds")
-    C.refuse(args.check_memory and bool(args.script), "--check-memory runs with --image or "
+    O.refuse(args.check_memory and bool(args.script), "--check-memory runs with --image or "
              "--inputs (use `armsim run --check-memory --script` for a script's set-up)")
-    C.refuse(args.check_bounds and bool(args.sources), "--check-bounds checks armsim's own "
+    O.refuse(args.check_bounds and bool(args.sources), "--check-bounds checks armsim's own "
              "per-op kernels; for your code use `armsim run --check-memory`")
-    C.refuse(args.filters is not None and not args.script,
+    O.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
     warnings: list[str] = []
     ref = C.load_model(args, default=not args.script)
     if ref is not None and ref.graph.quantized:
-        from armsim.cli import int8
-
         return int8.simulate(args, ref)
-    C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
+    O.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
     if args.script:
-        st = C.script_setup(args, args.no_host, show_warnings=False)
+        st = S.script_setup(args, args.no_host, show_warnings=False)
         g, plan, s, keras, cpu = st.graph, st.plan, st.session, st.host, st.cpu
         warnings += st.warnings
-        cases = [C.Case(Path(args.script).name, None, st.x)]
+        cases = [inputs.Case(Path(args.script).name, None, st.x)]
         results = [s.resume()]
         memory = st.memory
         prep = "the input the script wrote"
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             row["note"] = REBUILT_NOTE
         if warnings:
             row["warnings"] = warnings
-        row["versions"] = C.versions(cpu)
+        row["versions"] = versions(cpu)
         rows.append(row)
     for row, r in zip(rows, results):
         if args.check_bounds:
@@ -158,53 +159,6 @@ def run(args: argparse.Namespace) -> int:
                     render.note(f"{r['name']}: memory check: {f.message()}")
             if not any(r.get("memory_findings") for r in rows):
                 render.note("memory check: no finding")
-    return C.EXIT_MISMATCH if mismatch or overrun else C.EXIT_OK
+    return EXIT_CHECK_FAILED if mismatch or overrun else EXIT_OK
 
 
-def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
-                    inputs: list[tuple[str, np.ndarray, np.ndarray]],
-                    tolerance: float, rebuilt: bool = False) -> list[dict[str, Any]]:
-    """Per-op comparison and layout-mistake findings for a few (name, input, host output).
-
-    ``rebuilt``: the host was rebuilt from the script's own weights, so memory is the truth
-    by construction: no memory-layout search, and the graph takes the script's values."""
-    from armsim.check import diagnose as D
-    from armsim.model import reference
-
-    plan = s.plan
-    # the graph armsim knows carries no values of its own when the host was rebuilt
-    g = D.with_weights(s.graph, plan, memory) if rebuilt else s.graph
-    reports = []
-    for name, x, host_out in inputs:
-        mem = dict(memory)
-        mem[plan.input.name] = plan.input.pack(x)
-        # the layout search reads memory only: it works for any ELF
-        findings = [] if rebuilt else [
-            f.message() for f in D.layout_mistakes(g, plan, mem, x, host_out, tolerance)]
-        report: dict[str, Any] = {
-            "input": name, "host_class": int(np.argmax(host_out)) if g.is_classifier() else None,
-            "findings": findings}
-        s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
-        if not s.op_entries():
-            res = s.run(x)
-            if not findings and not np.allclose(res.outputs, host_out, rtol=0,
-                                                atol=tolerance):
-                # the memory is the plan's: does the code read a buffer in another order?
-                findings += [f.message() for f in D.code_reading_mistakes(
-                    g, plan, mem, x, res.outputs)]
-            report.update(emulator_class=res.predicted, ops=[], first_divergence=None,
-                          note="no per-op comparison: the ELF has no armsim_op<i>_<name> functions (your "
-                               "own code); the layout checks read memory only")
-            reports.append(report)
-            continue
-        res = s.run(x, per_op=True)
-        keras_vals = host.layer_outputs(keras, g, x)
-        hv = {**reference.evaluate(g, x), **keras_vals}
-        diffs = D.op_diffs(g, hv, res.tensors, set(keras_vals))
-        first = D.first_divergence(diffs)
-        report.update(emulator_class=res.predicted,
-                      ops=[{"op": d.op, "tensor": d.tensor, "max_abs_diff": d.max_abs_diff,
-                            "relative": d.relative, "host": d.host} for d in diffs],
-                      first_divergence=first.op if first else None)
-        reports.append(report)
-    return reports

@@ -6,9 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from armsim.errors import ArmsimError
-from armsim.cli import common as C
+from armsim.check.dask import client, dashboard, scheduler_address
+from armsim.cli import options as O
+from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
+from armsim.report import html as report
 from armsim.report import tables as render
+from armsim.sweep import run as R
+from armsim.sweep.spec import load
+from armsim.sweep.store import Store
 
 
 def add_parser(sub: Any) -> None:
@@ -24,9 +29,9 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--scheduler", metavar="tcp://HOST:8786",
                    help="an existing Dask scheduler (default $ARMSIM_DASK_SCHEDULER; unset: "
                         "a local cluster)")
-    s.add_argument("--workers", type=C.positive_int,
+    s.add_argument("--workers", type=O.positive_int,
                    help="local cluster: worker processes (default: one per core)")
-    C.add_data(s)
+    O.add_data(s)
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=run_sweep)
     r = sub.add_parser("report", help="write the HTML page of a sweep's results",
@@ -41,12 +46,6 @@ def add_parser(sub: Any) -> None:
 
 def run_sweep(args: argparse.Namespace) -> int:
     """Run the cells not stored yet; exit 1 when a cell disagrees with its host or faults."""
-    from armsim.report import html as report
-    from armsim.check.dask import client, dashboard, scheduler_address
-    from armsim.sweep import run as R
-    from armsim.sweep.spec import load
-    from armsim.sweep.store import Store
-
     sweep = load(args.sweep)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -87,20 +86,17 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(f"{len(mine)} cells: " + ", ".join(f"{n} {st}" for st, n in sorted(counts.items())))
         # cells that cannot run (does-not-fit, error) are results, not a failed sweep; the
         # emulator disagreeing with the host, or faulting, is
-        return C.EXIT_MISMATCH if counts.get("disagree") or counts.get("fault") else C.EXIT_OK
+        return EXIT_CHECK_FAILED if counts.get("disagree") or counts.get("fault") else EXIT_OK
     finally:
         store.close()
 
 
 def run_report(args: argparse.Namespace) -> int:
     """Write the page."""
-    from armsim.report import html as report
-    from armsim.sweep.store import Store
-
     d = Path(args.dir)
     if not (d / "results.sqlite").is_file():
         raise ArmsimError(f"{d}: no results.sqlite (run `armsim sweep FILE --out {d}` first)")
-    out = C.check_output(args.html, (".html", ".htm"), "--html") if args.html else \
+    out = O.check_output(args.html, (".html", ".htm"), "--html") if args.html else \
         d / "report.html"
     store = Store(d / "results.sqlite")
     try:
@@ -109,4 +105,4 @@ def run_report(args: argparse.Namespace) -> int:
         store.close()
     report.write(out, report.sweep_report(rows, f"armsim sweep: {d.name}"))
     print(out)
-    return C.EXIT_OK
+    return EXIT_OK

@@ -8,12 +8,20 @@ from typing import Any
 
 import numpy as np
 
-from armsim.model import keras_host as host
-from armsim.model import mnist
 from armsim.check import validate as V
+from armsim.check.dask import emulate
+from armsim.check.diagnose import REBUILT, REBUILT_NOTE, diagnose_inputs, reread_orders
 from armsim.cli import common as C
+from armsim.cli import int8
+from armsim.cli import options as O
+from armsim.cli import script_setup as S
+from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError, DataError
+from armsim.model import inputs, mnist
+from armsim.model import keras_host as host
+from armsim.model.train import seed_model_from
+from armsim.report import html as report
 from armsim.report import tables as render
-from armsim.cli.simulate import REBUILT, REBUILT_NOTE, diagnose_inputs
+from armsim.session.versions import versions
 
 
 def add_parser(sub: Any) -> None:
@@ -22,18 +30,18 @@ def add_parser(sub: Any) -> None:
                        "agreement, error metrics",
                        description="Run a test set through the emulator (in parallel) and "
                        "Keras. Exit 0 when every input agrees, 1 when not, 2 for bad input.")
-    C.add_target(v)
-    C.add_model(v)
+    O.add_target(v)
+    O.add_model(v)
     v.add_argument("--script", help="take the weights from this uVision script instead")
-    C.add_script_options(v)
+    O.add_script_options(v)
     v.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
                    help="with --script and no --model: seed layout F")
     v.add_argument("--inputs", help="inputs (.npy, or .npz with x and optional y labels) "
                    "instead of MNIST")
-    C.add_data(v)
-    v.add_argument("--n", type=C.positive_int, help="number of inputs (default: all)")
-    v.add_argument("--start", type=C.non_negative_int, default=0, help="first input index")
-    v.add_argument("--jobs", type=C.positive_int, help="worker processes (default: all cores)")
+    O.add_data(v)
+    v.add_argument("--n", type=O.positive_int, help="number of inputs (default: all)")
+    v.add_argument("--start", type=O.non_negative_int, default=0, help="first input index")
+    v.add_argument("--jobs", type=O.positive_int, help="worker processes (default: all cores)")
     v.add_argument("--scheduler", metavar="tcp://HOST:8786",
                    help="run the emulation as Dask tasks on this scheduler (default "
                         "$ARMSIM_DASK_SCHEDULER; unset: a local process pool)")
@@ -42,57 +50,40 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--html", help="write the run as a self-contained HTML page")
     v.add_argument("--layers", action="store_true",
                    help="per-op diagnosis even when everything agrees")
-    C.add_tolerances(v)
+    O.add_tolerances(v)
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
                    "quantized from (quantization error, reported apart)")
-    C.add_sources(v)
-    C.add_limits(v)
+    O.add_sources(v)
+    O.add_limits(v)
     v.set_defaults(func=run)
-
-
-def emulate(args: argparse.Namespace, spec: Any, xs: np.ndarray, jobs: int, bar: Any) -> Any:
-    """The inputs through the emulator: on a process pool, or as Dask tasks with
-    --scheduler (or $ARMSIM_DASK_SCHEDULER)."""
-    from armsim.check.dask import client, dashboard, scheduler_address
-
-    address = scheduler_address(getattr(args, "scheduler", None))
-    if address is None:
-        task = bar.add(f"emulating {len(xs)} inputs on {jobs} process(es)", len(xs))
-        return V.emulate(spec, xs, jobs, progress=lambda k: bar.advance(task, k))
-    with client(address) as c:
-        link = dashboard(c)
-        if link:
-            render.note(f"Dask dashboard: {link}")
-        task = bar.add(f"emulating {len(xs)} inputs on Dask at {address}", len(xs))
-        return V.emulate_dask(spec, xs, c, progress=lambda k: bar.advance(task, k))
 
 
 def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | None, str]:
     """(inputs, labels or None, what they are), checked against --n/--start."""
     if args.inputs:
-        xs, ys = C.read_inputs(args.inputs, g)
+        xs, ys = inputs.read_inputs(args.inputs, g)
         what = args.inputs
     else:
-        if not C.is_mnist_shaped(g):
+        if not inputs.is_mnist_shaped(g):
             shape = g.tensors[g.inputs[0]].shape
-            raise C.ArmsimError(f"model '{g.name}' takes inputs of shape {shape}, not MNIST "
+            raise ArmsimError(f"model '{g.name}' takes inputs of shape {shape}, not MNIST "
                                 "images: give --inputs X.npz (x, and y labels if any)")
-        split = mnist.load("test", args.data or C._shared_mnist())
+        split = mnist.load("test", args.data or inputs.shared_mnist())
         xs, ys = split.images, split.labels.astype(np.int64)
-        what = f"MNIST test images, pixels v scaled {C.MNIST_SCALES[args.mnist_scale]}"
+        what = f"MNIST test images, pixels v scaled {inputs.MNIST_SCALES[args.mnist_scale]}"
     total = len(xs)
     if args.start >= total:
-        raise C.DataError(f"--start {args.start} is beyond the {total} inputs (0..{total - 1})")
+        raise DataError(f"--start {args.start} is beyond the {total} inputs (0..{total - 1})")
     n = args.n or total - args.start
     if args.start + n > total:
-        raise C.DataError(f"--start {args.start} --n {n} asks for inputs up to "
+        raise DataError(f"--start {args.start} --n {n} asks for inputs up to "
                           f"{args.start + n - 1}; there are {total} (0..{total - 1})")
     xs = xs[args.start:args.start + n]
     ys = None if ys is None else ys[args.start:args.start + n]
     if not args.inputs:
         shape = g.tensors[g.inputs[0]].shape
-        xs = C.mnist_scale(xs, args.mnist_scale).reshape((n,) + shape)
+        xs = inputs.mnist_scale(xs, args.mnist_scale).reshape((n,) + shape)
     if g.quantized and xs.dtype == np.int8:
         return xs, ys, what
     return np.asarray(xs, np.float32), ys, what
@@ -100,20 +91,18 @@ def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | 
 
 def run(args: argparse.Namespace) -> int:
     """Validate."""
-    plot = C.check_output(args.plot, (".png",), "--plot")
-    page = C.check_output(args.html, (".html", ".htm"), "--html") if args.html else None
-    C.refuse(args.filters is not None and not args.script,
+    plot = O.check_output(args.plot, (".png",), "--plot")
+    page = O.check_output(args.html, (".html", ".htm"), "--html") if args.html else None
+    O.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
     if not args.script:
         ref = C.load_model(args)
         assert ref is not None
         if ref.graph.quantized:
-            from armsim.cli import int8
-
             return int8.validate(args, ref, _inputs(args, ref.graph))
-        C.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
+        O.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
     if args.script:
-        st = C.script_setup(args)
+        st = S.script_setup(args)
         g, plan, s, keras, memory, cpu = st.graph, st.plan, st.session, st.host, st.memory, st.cpu
         host_source = REBUILT if st.host_rebuilt else "model"
     else:
@@ -129,13 +118,13 @@ def run(args: argparse.Namespace) -> int:
     with render.progress(not (args.json or args.quiet)) as bar:
         # the emulation first: TensorFlow's worker threads stay busy for a while after a
         # prediction and would take CPU from the emulator's processes
-        run_ = emulate(args, spec, xs, jobs, bar)
+        run_ = emulate(spec, xs, jobs, getattr(args, "scheduler", None), bar, render.note)
         task = bar.add(f"host model on {len(xs)} inputs", len(xs))
         host_out = host.predict(keras, xs, progress=lambda k: bar.advance(task, k))
     res = V.summarize(host_out, run_, classifier, labels, args.tolerance, args.rtol)
     res.update(model=g.name, inputs=what, start=args.start, cpu=cpu.name, kernels=args.kernels,
                jobs=jobs, plan=plan.preset, host_source=host_source,
-               versions=C.versions(cpu))
+               versions=versions(cpu))
     if host_source == REBUILT:
         res["note"] = REBUILT_NOTE
         if classifier and labels is not None:
@@ -156,8 +145,6 @@ def run(args: argparse.Namespace) -> int:
         V.plot_confusion(res, str(plot))
         res["plot"] = str(plot)
     if page is not None:
-        from armsim.report import html as report
-
         report.write(page, report.validate_report(res, f"armsim validate: {g.name} on "
                                                   f"{cpu.title}"))
         res["html"] = str(page)
@@ -169,16 +156,13 @@ def run(args: argparse.Namespace) -> int:
             render.diagnosis(res["diagnosis"])
         if "overruns" in res:
             render.overruns([res], True)
-    return C.EXIT_OK if res["passed"] else C.EXIT_MISMATCH
+    return EXIT_OK if res["passed"] else EXIT_CHECK_FAILED
 
 
 def _chance_check(res: dict[str, Any], g: Any, plan: Any, memory: dict[str, np.ndarray],
                   xs: np.ndarray, labels: np.ndarray) -> dict[str, Any] | None:
     """With a rebuilt host, an accuracy near chance means the layout is probably wrong: try
     each weight buffer under the other axis orders and report the one that makes sense."""
-    from armsim.check.diagnose import reread_orders
-    from armsim.model.train import seed_model_from
-
     classes = g.tensors[g.outputs[0]].size
     chance = 1.0 / classes
     if res["host_accuracy"] > 2 * chance or plan.preset != "seed":

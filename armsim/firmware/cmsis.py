@@ -19,10 +19,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from armsim.parts.cpus import CpuVariant
 from armsim.errors import ToolchainError
-from armsim.firmware.toolchain import (ar_for, cache_dir, content_hash, gcc_version, publish,
-                                       run_tool)
+from armsim.firmware.toolchain import (
+    ar_for,
+    cache_dir,
+    content_hash,
+    gcc_version,
+    publish,
+    run_tool,
+)
+from armsim.parts.cpus import CpuVariant
 
 ENV = "ARMSIM_CMSIS_NN_DIR"
 #: The commit armsim is tested with (the same as ../shared/third_party/CMSIS-NN/VERSION).

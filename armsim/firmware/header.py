@@ -7,10 +7,10 @@ formulas the exporter, the script checks and armsim's own firmware use.
 
 from __future__ import annotations
 
+from armsim.firmware.render import C_TYPES
 from armsim.graph import Graph
 from armsim.plan import Plan
 from armsim.plan.planner import c_name
-from armsim.firmware.render import C_TYPES
 
 GUARD = "MODEL_LAYOUT_H"
 

@@ -4,13 +4,21 @@ kernels/cmsis, kernels/s8) compiled per CPU variant into cached static libraries
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from armsim.errors import ToolchainError
 from armsim.firmware import cmsis
-from armsim.firmware.toolchain import (ar_for, cache_dir, content_hash, find_gcc, gcc_version,
-                                       publish, run_tool)
+from armsim.firmware.toolchain import (
+    ar_for,
+    cache_dir,
+    content_hash,
+    find_gcc,
+    gcc_version,
+    publish,
+    run_tool,
+)
 from armsim.parts.cpus import CpuVariant
 
 KERNELS_ENV = "ARMSIM_KERNELS_DIR"

@@ -9,8 +9,14 @@ import tempfile
 from pathlib import Path
 
 from armsim.firmware import cmsis
-from armsim.firmware.kernels import (F32_DEFINES, INT8_KERNELS, includes, kernel_library,
-                                     kernel_sources, kernels_dir)
+from armsim.firmware.kernels import (
+    F32_DEFINES,
+    INT8_KERNELS,
+    includes,
+    kernel_library,
+    kernel_sources,
+    kernels_dir,
+)
 from armsim.firmware.toolchain import LIBS, LINK_FLAGS, content_hash, gcc_version, publish, run_tool
 from armsim.parts.cpus import CpuVariant
 

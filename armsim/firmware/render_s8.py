@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from armsim import quant as Q
+from armsim.firmware.render import op_symbol, program
 from armsim.graph import Graph, Op, dims4
 from armsim.plan import Plan
 from armsim.quant import Quant
-from armsim.firmware.render import op_symbol, program
 
 #: Where the first failing CMSIS-NN call is recorded (read by the emulator after a run).
 STATUS = "armsim_cmsis_status"

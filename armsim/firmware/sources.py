@@ -10,19 +10,20 @@ a test can call ``armsim_*`` kernels; ``--gc-sections`` drops what is not called
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from armsim.parts.cpus import CpuVariant
 from armsim.errors import ArmsimError, ToolchainError
-from armsim.parts.mcus import Mcu
-from armsim.plan import Plan
 from armsim.firmware.header import layout_header
 from armsim.firmware.kernels import DEFAULT_KERNELS, kernel_library, kernels_dir
 from armsim.firmware.link import safe_name
 from armsim.firmware.render import memory_ld, weights_c
 from armsim.firmware.toolchain import cache_dir, content_hash, find_gcc, gcc_version, publish
+from armsim.parts.cpus import CpuVariant
+from armsim.parts.mcus import Mcu
+from armsim.plan import Plan
 
 #: Flags for the user's files: the CPU's, GNU C (no -std, no -Werror), sections for GC.
 USER_FLAGS = ("-mthumb", "-O2", "-g", "-Wall", "-ffunction-sections", "-fdata-sections")
@@ -124,7 +125,6 @@ def build_sources(cpu: CpuVariant, mcu: Mcu, src: UserSources, plan: Plan | None
                f"-Wl,-Map={work / 'firmware.map'}", "-o", str(work / "firmware.elf"),
                str(lib), "-lm"]
         (work / "command.txt").write_text(" ".join(cmd) + "\n")
-        import subprocess
 
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0 and "multiple definition of `main'" in proc.stderr and \

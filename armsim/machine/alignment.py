@@ -22,6 +22,7 @@ from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
 from unicorn import arm_const as A
 
+from armsim.machine.counting import _native, native_hook
 from armsim.machine.disasm import scan
 
 #: Mnemonics (condition and width suffixes stripped) that need word alignment on v7-M/v8-M.
@@ -155,8 +156,6 @@ class NativeCheck:
                  hi: int = 0) -> None:
         from unicorn.unicorn_py3.unicorn import uclib
 
-        from armsim.machine.counting import _native, native_hook
-
         assert _native is not None
         self._uc, self._lib, self._n = uc, uclib, _native
         entries = b"".join(
@@ -209,8 +208,6 @@ class AlignmentCheck:
     when armsim's C extension is built, else a Python hook (slow)."""
 
     def __init__(self, uc: Uc, code: bytes, address: int) -> None:
-        from armsim.machine.counting import _native
-
         self._uc = uc
         self._insns = {a: Access(i) for a, i in candidates(code, address).items()}
         self._seen: list[tuple[int, int, int, int]] = []

@@ -20,9 +20,9 @@ from typing import Any
 from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
 
-from armsim.machine.alignment import Access, base_name
+from armsim.machine.alignment import BOUNDS, Access, NativeCheck, base_name
+from armsim.machine.counting import _native
 from armsim.machine.disasm import scan
-
 from armsim.plan import Buffer, Plan
 
 
@@ -83,9 +83,6 @@ class BoundsCheck:
     (native when armsim's C extension is built, else a Python hook per store)."""
 
     def __init__(self, uc: Uc, plan: Plan, image: Any) -> None:
-        from armsim.machine.alignment import BOUNDS, NativeCheck
-        from armsim.machine.counting import _native
-
         self.uc = uc
         self.plan = plan
         self.image = image

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from capstone import arm
 from unicorn import UcError
 from unicorn import arm_const as A
 
 from armsim.machine import disasm
+from armsim.machine.alignment import Access as InsnAccess
+from armsim.machine.alignment import base_name
 from armsim.machine.tlb import never_execute
 
 #: QEMU's ARM exception numbers, as Unicorn's interrupt hook reports them.
@@ -108,10 +111,6 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
 def access_at(machine: Any, pc: int) -> tuple[int, int] | None:
     """(effective address, element size) of the load/store at ``pc``, from its operands and
     the registers now (None when it is not a load or store)."""
-    from capstone import arm
-
-    from armsim.machine.alignment import Access, base_name
-
     try:
         insn = disasm.decode_one(machine.read(pc, 4), pc)
     except UcError:
@@ -122,7 +121,7 @@ def access_at(machine: Any, pc: int) -> tuple[int, int] | None:
     lists = ("ldm", "ldmia", "stm", "stmia", "stmdb", "ldmdb", "push", "pop")
     if not any(o.type == arm.ARM_OP_MEM for o in insn.operands) and name not in lists:
         return None
-    acc = Access(insn)
+    acc = InsnAccess(insn)
     return acc.address(machine.uc), min(acc.size, 4)
 
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 import capstone
+from capstone import arm
 
 
 @lru_cache(maxsize=1)
@@ -53,8 +54,6 @@ def listing(code: bytes, address: int, limit: int = 0) -> list[tuple[int, str]]:
 @lru_cache(maxsize=4096)
 def _memory_insns(code: bytes, address: int) -> tuple[tuple[int, int, bool], ...]:
     """(address, offset, is_store) of a block's loads and stores not based on SP or PC."""
-    from capstone import arm
-
     out = []
     for insn in _detailed(False).disasm(code, address):
         mem = [o for o in insn.operands if o.type == arm.ARM_OP_MEM]

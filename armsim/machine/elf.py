@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from elftools.common.exceptions import ELFError as PyElfError
+from elftools.elf.elffile import ELFFile
+
 from armsim.errors import ElfError
 
 
@@ -51,9 +54,6 @@ class ElfImage:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "ElfImage":
         """Parse ``path``; any pyelftools error becomes an :class:`ElfError`."""
-        from elftools.common.exceptions import ELFError as PyElfError
-        from elftools.elf.elffile import ELFFile
-
         p = Path(path)
         try:
             with p.open("rb") as fh:
@@ -174,8 +174,6 @@ def _line_table(path: Path, keep: "Callable[[int], bool]" = lambda a: True
     A sequence is kept only when ``keep`` accepts its first address: the linker leaves the
     sequences of sections it discarded (``--gc-sections``) at address 0, where they would
     shadow the real code of a part whose flash starts at 0."""
-    from elftools.elf.elffile import ELFFile
-
     rows: list[tuple[int, str, int]] = []
     try:
         with path.open("rb") as fh:

@@ -13,34 +13,49 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from unicorn import (UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_READ,
-                     UC_HOOK_MEM_WRITE, UC_MEM_WRITE,
-                     UC_HOOK_MEM_FETCH_PROT,
-                     UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_READ_UNMAPPED,
-                     UC_HOOK_MEM_WRITE_PROT, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MODE_THUMB,
-                     UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ, UC_PROT_WRITE, UC_QUERY_TIMEOUT,
-                     UC_ERR_EXCEPTION, Uc, UcError)
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_ERR_EXCEPTION,
+    UC_HOOK_BLOCK,
+    UC_HOOK_CODE,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_FETCH_PROT,
+    UC_HOOK_MEM_FETCH_UNMAPPED,
+    UC_HOOK_MEM_READ,
+    UC_HOOK_MEM_READ_PROT,
+    UC_HOOK_MEM_READ_UNMAPPED,
+    UC_HOOK_MEM_WRITE,
+    UC_HOOK_MEM_WRITE_PROT,
+    UC_HOOK_MEM_WRITE_UNMAPPED,
+    UC_MEM_WRITE,
+    UC_MODE_THUMB,
+    UC_PROT_EXEC,
+    UC_PROT_NONE,
+    UC_PROT_READ,
+    UC_PROT_WRITE,
+    UC_QUERY_TIMEOUT,
+    Uc,
+    UcError,
+)
 from unicorn import arm_const as A
 
-from armsim.machine import crash
-from armsim.machine import disasm
-from armsim.timing import cycles
+from armsim.errors import ArmsimError, ElfError, EmulatorFault
+from armsim.machine import crash, disasm
+from armsim.machine.accesses import AccessCount
 from armsim.machine.alignment import ALIGNED_ONLY, AlignmentCheck
 from armsim.machine.counting import BlockCounter, make_counter, native_available
-from armsim.parts.cpus import CpuVariant
-from armsim.machine.accesses import AccessCount
-from armsim.timing.datamem import (block_stalls, data_timing_for, pc_cycles,
-                                   unaligned_load_pcs)
-from armsim.machine.elf import ElfImage
 from armsim.machine.debugregs import DebugRegisters
 from armsim.machine.debugregs import region as debug_region
-from armsim.errors import ArmsimError, ElfError, EmulatorFault
-from armsim.parts.mcus import Mcu
+from armsim.machine.elf import ElfImage
+from armsim.machine.peripherals import PAGE, RANGES, REGION_NAME, Unmodelled, gaps_in, lazy_range
 from armsim.machine.semihost import Semihost
-from armsim.parts.memory import Region
-from armsim.machine.peripherals import Unmodelled
 from armsim.machine.tlb import Translation, fault_ranges
 from armsim.machine.windows import Snapshot, tail_cycles
+from armsim.parts.cpus import CpuVariant
+from armsim.parts.mcus import Mcu
+from armsim.parts.memory import Region
+from armsim.timing import cycles
+from armsim.timing.datamem import block_stalls, data_timing_for, pc_cycles, unaligned_load_pcs
 
 STOP_SYMBOL = "armsim_halt"
 #: The stop address of an ELF without armsim_halt: odd, so no Thumb PC ever equals it (and
@@ -338,8 +353,6 @@ class Machine:
     def open_unmodelled(self) -> "Unmodelled":
         """Map the architecture's peripheral, external and system ranges the preset leaves
         unmapped as unmodelled peripherals (once per machine); the store is returned."""
-        from armsim.machine.peripherals import RANGES, REGION_NAME, Unmodelled, gaps_in
-
         if self.unmodelled is None:
             self.unmodelled = Unmodelled()
             for lo, hi, _ in RANGES:
@@ -359,8 +372,6 @@ class Machine:
     def ensure_mapped(self, address: int, size: int) -> bool:
         """Map the unmapped pages of [address, address+size) in the Code and SRAM ranges as
         unmodelled memory (when :meth:`open_unmodelled` has run); True if all is mapped."""
-        from armsim.machine.peripherals import PAGE, REGION_NAME, gaps_in, lazy_range
-
         if self.map.find(address, size) is not None:
             return True
         if self.unmodelled is None:
@@ -377,8 +388,6 @@ class Machine:
         """uVision's ``MAP lo, hi-1 READ WRITE EXEC``: memory with those rights where nothing
         is mapped (page-aligned); the part's own regions inside the range keep their rights.
         Returns (regions mapped, preset regions the range overlapped)."""
-        from armsim.machine.peripherals import PAGE, gaps_in
-
         lo, hi = lo & ~(PAGE - 1), (hi + PAGE - 1) & ~(PAGE - 1)
         unmodelled = self.unmodelled.regions if self.unmodelled is not None else []
         for r in unmodelled:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from elftools.elf.elffile import ELFFile
+
 #: The Unicorn release armsim pins (pyproject.toml, scripts/build_unicorn.sh): 2.1.3 checks
 #: for an exit inline at every block start and after every guest load and store, where 2.1.4
 #: calls a helper function there (12-17 % slower on armsim's firmware, measured here); the
@@ -49,8 +51,6 @@ class EngineBuild:
 def _compiler(path: str) -> str:
     """The first entry of an ELF's .comment section, e.g. "GCC 12.2.0 (Debian 12.2.0-14)"."""
     try:
-        from elftools.elf.elffile import ELFFile
-
         with open(path, "rb") as f:
             sec = ELFFile(f).get_section_by_name(".comment")
             if sec is None:

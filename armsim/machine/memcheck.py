@@ -32,9 +32,10 @@ from capstone import arm
 from unicorn import UC_HOOK_CODE
 from unicorn import arm_const as A
 
-from armsim.machine.alignment import MEMORY, Access, NativeCheck, base_name
-from armsim.machine.disasm import scan
 from armsim.errors import ArmsimError
+from armsim.machine.alignment import MEMORY, Access, NativeCheck, base_name
+from armsim.machine.counting import _native
+from armsim.machine.disasm import scan
 
 #: Allocator functions: name -> (kind, index of the size argument, of the pointer argument)
 #: for the reentrant forms the first argument is the reent structure.
@@ -123,8 +124,6 @@ class MemoryCheck:
     """The sanitizer on one :class:`armsim.machine.emulator.Machine` (attach before the run)."""
 
     def __init__(self, machine: Any, stack: tuple[int, int] | None = None) -> None:
-        from armsim.machine.counting import _native
-
         if _native is None:
             raise ArmsimError("--check-memory needs armsim's C extension (armsim.machine._blockcount), "
                               "which is not built in this install")

@@ -26,8 +26,15 @@ from __future__ import annotations
 
 import bisect
 
-from unicorn import (UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_PROT_EXEC, UC_PROT_READ,
-                     UC_PROT_WRITE, UC_TLB_VIRTUAL, Uc)
+from unicorn import (
+    UC_HOOK_TLB_FILL,
+    UC_MEM_FETCH,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    UC_PROT_WRITE,
+    UC_TLB_VIRTUAL,
+    Uc,
+)
 
 from armsim.parts.memory import MemoryMap
 

@@ -12,12 +12,11 @@ from typing import Any, Callable
 import numpy as np
 
 from armsim.graph import Graph
+from armsim.model.frontends.keras import graph_tensors
+from armsim.model.tfimport import import_keras
 
 
 def _traced(model: Any, outputs: Any = None) -> Callable[[np.ndarray], list[np.ndarray]]:
-    from armsim.model.tfimport import import_keras
-    from armsim.model.frontends.keras import graph_tensors
-
     keras = import_keras()
     import tensorflow as tf
 
@@ -45,8 +44,6 @@ def predict(model: Any, xs: np.ndarray, progress: Callable[[int], None] | None =
 
 def layer_outputs(model: Any, g: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
     """Each graph tensor that equals a Keras layer's output, computed by Keras, by tensor."""
-    from armsim.model.frontends.keras import graph_tensors
-
     by_layer = graph_tensors(model)[1]
     wanted = {name: t.layer for name, t in g.tensors.items() if t.layer in by_layer}
     names = sorted(wanted)

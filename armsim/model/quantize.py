@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from armsim.errors import ModelError
+from armsim.model.tfimport import import_keras
 
 
 @contextlib.contextmanager
@@ -50,8 +51,6 @@ def quiet() -> Iterator[None]:
 def quantize(model: Any, calibration: np.ndarray, out: str | Path | None = None) -> bytes:
     """The fully-int8 ``.tflite`` of a Keras model, calibrated on ``calibration`` (N inputs
     in the model's input shape, float32); written to ``out`` when given."""
-    from armsim.model.tfimport import import_keras
-
     import_keras()
     import tensorflow as tf
 

@@ -10,6 +10,7 @@ host here.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import sys
@@ -22,6 +23,7 @@ import numpy as np
 
 from armsim.errors import ModelError
 from armsim.graph import Graph
+from armsim.model.tfimport import import_keras
 
 
 def _interpreter_class() -> tuple[Any, Any, str]:
@@ -32,7 +34,6 @@ def _interpreter_class() -> tuple[Any, Any, str]:
         return lite.Interpreter, lite.OpResolverType, "ai_edge_litert"
     except ImportError:
         pass
-    from armsim.model.tfimport import import_keras
 
     import_keras()  # quiet TensorFlow start-up
     import tensorflow as tf
@@ -52,8 +53,6 @@ def _probe(cls: Any, resolver: Any, path: Path, timeout_s: float = 120.0) -> Non
     if pid == 0:  # the child: open, allocate, run once on zeros
         code = 0
         try:
-            import faulthandler
-
             faulthandler.disable()  # a crash here is reported by the parent, not dumped
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from armsim import __version__
-from armsim.model import metrics
-from armsim.model import mnist
+from armsim.model import metrics, mnist
+from armsim.model.tfimport import import_keras
 
 #: The seed notebook's network geometry.
 IMAGE, KERNEL, CLASSES = 28, 5, 10
@@ -20,8 +20,6 @@ IMAGE, KERNEL, CLASSES = 28, 5, 10
 
 def seed_model(filters: int = 8) -> Any:
     """The seed architecture: Conv2D(F, 5, relu) -> MaxPool(2, same) -> Flatten -> Dense(10)."""
-    from armsim.model.tfimport import import_keras
-
     keras = import_keras()
     inp = keras.Input(shape=(IMAGE, IMAGE, 1), name="image")
     x = keras.layers.Conv2D(filters, kernel_size=KERNEL, strides=1, padding="valid",
@@ -56,8 +54,6 @@ class TrainResult:
 def train(data: str | None, filters: int, epochs: int, seed: int, batch_size: int = 32,
           limit: int | None = None, verbose: int = 1) -> TrainResult:
     """SGD (Keras defaults), categorical cross-entropy, as in the seed notebook."""
-    from armsim.model.tfimport import import_keras
-
     keras = import_keras()
     import tensorflow as tf
 
@@ -82,8 +78,6 @@ def train(data: str | None, filters: int, epochs: int, seed: int, batch_size: in
 
 def save(result: TrainResult, out: Path, command: str, seed: int, epochs: int) -> Path:
     """Save the model and a JSON sidecar saying how it was made."""
-    from armsim.model.tfimport import import_keras
-
     keras = import_keras()
     import tensorflow as tf
 

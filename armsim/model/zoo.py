@@ -11,10 +11,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from armsim.errors import ModelError
+from armsim.model.tfimport import import_keras
+
 
 def _keras() -> Any:
-    from armsim.model.tfimport import import_keras
-
     return import_keras()
 
 
@@ -249,8 +250,6 @@ def build(name: str, seed: int = 0) -> Any:
     """A zoo (or MLPerf-sized) model by name."""
     builders = {**ZOO, **MLPERF}
     if name not in builders:
-        from armsim.errors import ModelError
-
         raise ModelError(f"no zoo model '{name}'; known: {', '.join(builders)}")
     return builders[name](seed)
 

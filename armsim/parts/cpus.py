@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from unicorn import arm_const
@@ -36,7 +37,6 @@ class CpuVariant:
         if opt not in OPT_LEVELS:
             raise ArmsimError(f"unknown optimisation level {opt!r}; one of "
                               f"{', '.join(OPT_LEVELS)}")
-        import dataclasses
 
         return dataclasses.replace(self, opt=opt)
 

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress
 from rich.table import Table
 
 
@@ -65,7 +66,6 @@ def progress(enabled: bool) -> Iterator[_Bar]:
     if not enabled or not sys.stderr.isatty():
         yield _Bar(None)
         return
-    from rich.progress import Progress
 
     with Progress(console=console(stderr=True), transient=True) as p:
         yield _Bar(p)

@@ -10,8 +10,8 @@ from armsim.errors import ScriptError
 from armsim.parts.mcus import SCS_BASE, SCS_SIZE
 from armsim.parts.memory import MemoryMap
 from armsim.plan import Plan
-from armsim.script.model import KIND_BY_CODE, UNSIGNED_HIGH, Script
 from armsim.plan.seed import infer_filters
+from armsim.script.model import KIND_BY_CODE, UNSIGNED_HIGH, Script
 
 #: Start of the ARMv7-M Peripheral range (ARMv7-M ARM B3.1): registers from here up.
 DEVICE_BASE = 0x40000000

@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING
 
 from armsim.errors import ScriptError
 from armsim.script.lexer import Token, tokenize
-from armsim.script.program import (
-                                   BreakCmd,
-                                   BreakSet,
-                                   Command,
-                                   Go,
-                                   Include,
-                                   Load,
-                                   Loc,
-                                   Statement,
-                                   Step,
-                                   )
 from armsim.script.paths import resolve_inside
+from armsim.script.program import (
+    BreakCmd,
+    BreakSet,
+    Command,
+    Go,
+    Include,
+    Load,
+    Loc,
+    Statement,
+    Step,
+)
 
 if TYPE_CHECKING:
     from armsim.script.parser import _Parser

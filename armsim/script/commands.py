@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING
 from armsim.errors import EmulatorFault, ScriptError
 from armsim.script import arith
 from armsim.script.arith import Num
-from armsim.script.program import BreakCmd, BreakSet, Command, Expr, FuncDef, Go, Load, Program, Step
+from armsim.script.program import (
+    BreakCmd,
+    BreakSet,
+    Command,
+    Expr,
+    FuncDef,
+    Go,
+    Load,
+    Program,
+    Step,
+)
 from armsim.script.signals import Signal, SignalKilled
 from armsim.script.state import Breakpoint, ExitScript, Frame, Unresolved
 

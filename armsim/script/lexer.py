@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 from armsim.errors import ScriptError
 
-
 #: Bytes of a line that were not UTF-8, as decode() keeps them (surrogate escapes).
 NOT_UTF8 = re.compile("[\udc80-\udcff]")
 

@@ -18,28 +18,27 @@ from pathlib import Path
 import numpy as np
 
 from armsim.errors import ScriptError
-from armsim.script import arith
+from armsim.script import arith, limits
 from armsim.script.cmdparse import CommandParser
 from armsim.script.exprparse import ASSIGN, MAX_NESTING, TYPE_WORDS, ExpressionParser
 from armsim.script.lexer import NOT_UTF8, Token, show, strip_comments, tokenize
 from armsim.script.model import KIND_CODES, KINDS, Script
 from armsim.script.program import (
-                                   CType,
-                                   Decl,
-                                   Expr,
-                                   ExprStmt,
-                                   FuncDef,
-                                   If,
-                                   Jump,
-                                   Loc,
-                                   Loop,
-                                   Program,
-                                   Statement,
-                                   Write,
-                                   WriteBatch,
-                                   )
+    CType,
+    Decl,
+    Expr,
+    ExprStmt,
+    FuncDef,
+    If,
+    Jump,
+    Loc,
+    Loop,
+    Program,
+    Statement,
+    Write,
+    WriteBatch,
+)
 from armsim.script.values import ValueRangeError, parse_float32_array
-from armsim.script import limits
 
 #: µVision commands and their accepted spellings (upper case) -> canonical name.
 COMMANDS = {

@@ -21,45 +21,44 @@ from typing import Any
 import numpy as np
 
 from armsim.errors import ScriptError
+from armsim.machine.peripherals import guess
 from armsim.parts.memory import MemoryMap
 from armsim.plan import Plan
 from armsim.script import arith, limits
 from armsim.script.arith import Fault, Num
 from armsim.script.cformat import format_c
+from armsim.script.check import check_conflicts, check_writes
 from armsim.script.commands import Commands
 from armsim.script.lexer import show
 from armsim.script.memory_target import MemoryTarget, Target
 from armsim.script.model import KIND_CODES, KINDS, Script
 from armsim.script.program import (
-                                   REGISTER_ALIASES,
-                                   REGISTERS,
-                                   UINT,
-                                   BreakCmd,
-                                   BreakSet,
-                                   Command,
-                                   CType,
-                                   Decl,
-                                   Expr,
-                                   ExprStmt,
-                                   FuncDef,
-                                   Go,
-                                   If,
-                                   Include,
-                                   Jump,
-                                   Load,
-                                   Loop,
-                                   Program,
-                                   Statement,
-                                   Step,
-                                   Write,
-                                   WriteBatch,
-                                   concat,
-                                   )
+    REGISTER_ALIASES,
+    REGISTERS,
+    UINT,
+    BreakCmd,
+    BreakSet,
+    Command,
+    CType,
+    Decl,
+    Expr,
+    ExprStmt,
+    FuncDef,
+    Go,
+    If,
+    Include,
+    Jump,
+    Load,
+    Loop,
+    Program,
+    Statement,
+    Step,
+    Write,
+    WriteBatch,
+    concat,
+)
 from armsim.script.signals import Signal
 from armsim.script.state import Breakpoint, ExitScript, Frame, RunLog, Unresolved, Unwind
-from armsim.script.check import check_conflicts
-from armsim.machine.peripherals import guess
-from armsim.script.check import check_writes
 
 __all__ = ["MemoryTarget", "RunLog", "Runner", "Target", "Unresolved"]
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from unicorn import UcError
 
+from armsim.errors import ArmsimError, ScriptError
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
-from armsim.errors import ArmsimError, ScriptError
 from armsim.plan import Plan
-from armsim.session.session import Session
 from armsim.script.model import Script
 from armsim.script.paths import resolve_inside
 from armsim.script.program import Program, map_ranges
 from armsim.script.runner import RunLog, Runner
+from armsim.session.session import Session
 
 __all__ = ["MachineTarget", "resolve_inside", "run_on_session", "run_script"]
 

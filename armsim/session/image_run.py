@@ -18,15 +18,16 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from armsim.timing import cycles
-from armsim.parts.cpus import CpuVariant, get_cpu
-from armsim.machine.elf import ElfImage
-from armsim.timing.datamem import summary
-from armsim.machine.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine
-from armsim.machine.windows import Snapshot, window
 from armsim.errors import ArmsimError, EmulatorFault
-from armsim.parts.mcus import Mcu, get_mcu
+from armsim.machine.elf import ElfImage
+from armsim.machine.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine
+from armsim.machine.memcheck import MemoryCheck
 from armsim.machine.semihost import Semihost
+from armsim.machine.windows import Snapshot, window
+from armsim.parts.cpus import CpuVariant, get_cpu
+from armsim.parts.mcus import Mcu, get_mcu, resolve_cpu
+from armsim.timing import cycles
+from armsim.timing.datamem import summary
 
 #: --read element types and their numpy dtypes (little-endian).
 READ_TYPES = {"f32": "<f4", "i8": "i1", "u8": "u1", "i16": "<i2", "u16": "<u2", "i32": "<i4",
@@ -248,8 +249,6 @@ class ImageRunner:
                  cpu: CpuVariant | str | None = None, echo: TextIO | None = None,
                  max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
                  timeout_s: float = DEFAULT_TIMEOUT_S, check_memory: bool = False) -> None:
-        from armsim.parts.mcus import resolve_cpu
-
         self.mcu = get_mcu(mcu) if isinstance(mcu, str) else mcu
         #: the flash timing of the cycle estimates (flash.py); the part's reset state
         self.fetch: Any = None
@@ -278,8 +277,6 @@ class ImageRunner:
             and "w" not in r.perms]
         self.sanitizer = None
         if check_memory:
-            from armsim.machine.memcheck import MemoryCheck
-
             self.sanitizer = MemoryCheck(m, self.paint)
 
     # -- set-up ------------------------------------------------------------------------------

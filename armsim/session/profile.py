@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from armsim.timing import cycles as C
-from armsim.machine import disasm
-from armsim.firmware.render import FINISH
 from armsim.firmware.build import MIN_STACK
-from armsim.timing.datamem import summary
+from armsim.firmware.render import FINISH
+from armsim.graph import op_macs
+from armsim.machine import disasm
 from armsim.machine.windows import START, Snapshot, window
 from armsim.parts.flash import Fetch
-from armsim.graph import op_macs
 from armsim.session.session import Session
+from armsim.timing import cycles as C
+from armsim.timing.datamem import summary
 
 STACK_PAINT = 0xA5A5A5A5
 STARTUP, FINISH_ROW, NETWORK_ROW = "(startup)", "(finish)", "(your network code)"

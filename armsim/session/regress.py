@@ -14,6 +14,9 @@ from typing import Any, Callable
 import numpy as np
 
 from armsim.firmware.kernels import kernels_dir
+from armsim.model import mnist, zoo
+from armsim.model.frontends import load_model
+from armsim.model.frontends.keras import to_graph
 
 #: The kernel sets the baseline pins: armsim's own (CMSIS-NN is pinned by its commit).
 PINNED_SETS = ("optimized", "reference")
@@ -59,11 +62,6 @@ def _measure_model(g: Any, inputs: np.ndarray, cpus: tuple[str, ...], mcu: str,
 def measure(seed_model: Path, digits: tuple[np.ndarray, np.ndarray, np.ndarray],
             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Exact counts for the seed on every CPU and the zoo on its CPUs."""
-    from armsim.model import mnist
-    from armsim.model import zoo
-    from armsim.model.frontends import load_model
-    from armsim.model.frontends.keras import to_graph
-
     g, _ = load_model(seed_model)
     images, _labels, indices = digits
     models = {"seed": {"inputs": f"bundled MNIST test digits {indices.tolist()}",

@@ -19,20 +19,24 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from armsim.firmware.render import FINISH, op_symbol
-from armsim.firmware.build import Build, build
+from armsim import __version__
+from armsim.errors import ArmsimError, LayoutError
+from armsim.firmware.build import Build, build, check_plan_fits
 from armsim.firmware.kernels import DEFAULT_KERNELS
+from armsim.firmware.render import FINISH, NETWORK, op_symbol
+from armsim.firmware.render_s8 import FAILED_OP, STATUS
 from armsim.firmware.scratch import complete
-from armsim.firmware.sources import UserSources
-from armsim.parts.cpus import CpuVariant, get_cpu
+from armsim.firmware.sources import UserSources, build_sources
+from armsim.graph import Graph, Op
+from armsim.machine.bounds import BoundsCheck
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine, RunStats
-from armsim.errors import ArmsimError, LayoutError
-from armsim.graph import Graph, Op
-from armsim.parts.mcus import Mcu, get_mcu
-from armsim.session.image_run import ReadSpec, parse_read
-from armsim.plan import Plan
+from armsim.machine.memcheck import MemoryCheck
 from armsim.machine.semihost import Semihost
+from armsim.parts.cpus import CpuVariant, get_cpu
+from armsim.parts.mcus import Mcu, get_mcu
+from armsim.plan import Plan
+from armsim.session.image_run import ReadSpec, parse_read
 
 #: Instruction budget per MAC (FPU cores / soft-float cores) on top of a fixed floor.
 BUDGET_FLOOR = 50_000_000
@@ -94,10 +98,6 @@ class Session:
         semihost = None
         self.entry = sources.entry if sources is not None else None
         if sources is not None:
-            from armsim import __version__
-            from armsim.firmware.build import check_plan_fits
-            from armsim.firmware.sources import build_sources
-
             if graph.quantized:
                 raise ArmsimError("--sources runs hand-written float32 code; int8 (.tflite) "
                                   "models are not supported with --sources yet")
@@ -191,8 +191,6 @@ class Session:
     # -- running ------------------------------------------------------------------------------
     def entry_address(self) -> int | None:
         """Where the network starts: armsim's run function, or the user's --entry."""
-        from armsim.firmware.render import NETWORK
-
         for name in (self.entry, NETWORK):
             sym = self.image.symbols.get(name) if name else None
             if sym is not None:
@@ -227,8 +225,6 @@ class Session:
         tensors: dict[str, np.ndarray] = {}
         bounds = None
         if check_bounds:
-            from armsim.machine.bounds import BoundsCheck
-
             bounds = BoundsCheck(m.uc, self.plan, self.image)
         if per_op or on_stop is not None or bounds is not None:
             entries = self.op_entries()
@@ -269,8 +265,6 @@ class Session:
     def _memory_check(self) -> Any:
         """The memory check on this run, the plan's SRAM buffers counted as written (the
         loader or the script wrote them before the run)."""
-        from armsim.machine.memcheck import MemoryCheck
-
         mc = MemoryCheck(self.machine)
         for b in self.plan.buffers:
             if b.address is not None and b.region != "arena":
@@ -300,8 +294,6 @@ class Session:
     def check_kernel_status(self) -> None:
         """An ArmsimError when a CMSIS-NN call of the last run did not return success (int8
         firmware records the first such op and its status)."""
-        from armsim.firmware.render_s8 import FAILED_OP, STATUS
-
         if FAILED_OP not in self.image.symbols:
             return
         i = self.machine.read_i32(FAILED_OP)
@@ -335,15 +327,3 @@ def output_spec(text: str, image: ElfImage, g: Graph) -> ReadSpec:
     return spec
 
 
-def check_input(g: Graph, x: np.ndarray, where: str = "input") -> np.ndarray:
-    """``x`` as float32 of the model's input shape, or an ArmsimError naming the mismatch."""
-    shape = g.tensors[g.inputs[0]].shape
-    a = np.asarray(x)
-    if a.shape != shape:
-        raise ArmsimError(f"{where}: shape {a.shape}, the model's input is {shape}")
-    if not np.issubdtype(a.dtype, np.number):
-        raise ArmsimError(f"{where}: dtype {a.dtype} is not numeric")
-    a = a.astype(np.float32)
-    if not np.all(np.isfinite(a)):
-        raise ArmsimError(f"{where}: holds NaN or infinity")
-    return a

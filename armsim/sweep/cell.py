@@ -19,6 +19,23 @@ from typing import Any
 
 import numpy as np
 
+from armsim import __version__
+from armsim.check import int8 as Q
+from armsim.check import validate as V
+from armsim.errors import ArmsimError, EmulatorFault, LayoutError
+from armsim.firmware.build import MIN_STACK, check_plan_fits
+from armsim.firmware.kernels import kernels_dir
+from armsim.firmware.scratch import scratch_sizes
+from armsim.firmware.toolchain import find_gcc, gcc_version
+from armsim.model import keras_host, metrics
+from armsim.model.frontends import load_model
+from armsim.model.tflite_host import TFLiteHost
+from armsim.parts.cpus import get_cpu
+from armsim.parts.mcus import get_mcu, resolve_cpu
+from armsim.plan import make_plan
+from armsim.session.profile import footprint, profile
+from armsim.session.session import Session
+from armsim.session.versions import versions
 from armsim.sweep.spec import CellKey
 
 #: Columns of the ``cells`` table after the key columns, in order.
@@ -50,9 +67,6 @@ class CellTask:
 def kernel_fingerprint() -> str:
     """A hash of every kernel and runtime source and of the compiler's version (part of each
     cell's content hash)."""
-    from armsim.firmware.kernels import kernels_dir
-    from armsim.firmware.toolchain import find_gcc, gcc_version
-
     h = hashlib.sha256(gcc_version(find_gcc()).encode())
     root = kernels_dir()
     for p in sorted(root.rglob("*")):
@@ -65,8 +79,6 @@ def kernel_fingerprint() -> str:
 def cell_hash(key: CellKey, model_bytes: bytes, inputs_digest: str, n: int, profile: bool,
               tolerance: float, rtol: float, kernels: str) -> str:
     """The content hash of everything that determines a cell's result."""
-    from armsim import __version__
-
     h = hashlib.sha256()
     for part in (json.dumps(asdict(key), sort_keys=True), hashlib.sha256(model_bytes).hexdigest(),
                  inputs_digest, str(n), str(profile), repr(tolerance), repr(rtol), kernels,
@@ -88,8 +100,6 @@ _MODELS: dict[str, Any] = {}
 
 def _load(task: CellTask) -> tuple[Any, Any, str]:
     """(graph, host model or None for int8, path) of the task's model, once per worker."""
-    from armsim.model.frontends import load_model
-
     digest = hashlib.sha256(task.model_bytes).hexdigest()[:16]
     if digest not in _MODELS:
         path = Path(tempfile.gettempdir()) / f"armsim-model-{digest}{task.model_suffix}"
@@ -103,8 +113,6 @@ def _load(task: CellTask) -> tuple[Any, Any, str]:
 def emulate(spec: Any, xs: np.ndarray, chunk: int) -> Any:
     """The cell's inputs through the emulator: here, or (more than ``chunk`` inputs, on a
     Dask worker) as chunk tasks spread over the cluster while this task waits seceded."""
-    from armsim.check import validate as V
-
     if len(xs) > chunk:
         try:
             from distributed import get_worker, worker_client
@@ -123,7 +131,6 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str,
     try:
         row = _run(task, xs, ys)
     except Exception as e:  # a cell's failure is data, not the sweep's failure
-        from armsim.errors import ArmsimError, EmulatorFault
 
         status = "fault" if isinstance(e, EmulatorFault) else "error"
         text = str(e).split("\n", 1)[0] if isinstance(e, ArmsimError) else \
@@ -134,15 +141,6 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str,
 
 
 def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
-    from armsim.firmware.build import MIN_STACK, check_plan_fits
-    from armsim.parts.cpus import get_cpu
-    from armsim.errors import LayoutError
-    from armsim.parts.mcus import get_mcu
-    from armsim.firmware.scratch import scratch_sizes
-    from armsim.plan import make_plan
-    from armsim.session.profile import footprint, profile
-    from armsim.session.session import Session
-
     k = task.key
     g, host_model, path = _load(task)
     if k.dtype == "int8" and not g.quantized:
@@ -150,7 +148,6 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
                     "its int8 .tflite (armsim quantize)")
     if k.dtype == "float32" and g.quantized:
         return _row(task, "error", f"{task.model_name} is an int8 model: it has no float32 cell")
-    from armsim.parts.mcus import resolve_cpu
 
     mcu = get_mcu(k.mcu)
     cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)  # a part's own core only
@@ -163,8 +160,6 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
         return _row(task, "does-not-fit", str(e), ram_bytes=int(need),
                     flash_bytes=int(plan.flash_weight_bytes()))
     s = Session(g, plan, cpu, mcu, k.kernels)
-    from armsim.check import validate as V
-    from armsim.cli.common import versions
 
     figures: dict[str, Any] = {"versions": json.dumps(versions(cpu, host=False), sort_keys=True)}
     status = "ok"
@@ -172,23 +167,17 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
         xv = xs[:task.n]
         spec = V.RunSpec.of(s)
         if g.quantized:
-            from armsim.cli.int8 import quantized_inputs
-            from armsim.model.tflite_host import TFLiteHost
-
             host = TFLiteHost(path, g)
-            xq, xf, _how = quantized_inputs(g, host, xv)
+            xq, xf, _how = Q.quantized_inputs(g, host, xv)
             host_q = host.predict_q(xf if g.float_edges[0] else xq)
             run = emulate(spec, xq, task.chunk)
             emu_q = run.outputs.astype(np.int32)
-            diff = np.abs(emu_q - host_q.astype(np.int32))
-            scale = max(g.tensors[n].quant.scale for n in g.outputs)  # type: ignore[union-attr]
-            figures["max_abs_diff"] = float(diff.max() * scale) if diff.size else 0.0
-            passed = not diff.any()
+            d = Q.steps(emu_q, host_q, Q.output_scale(g))
+            figures["max_abs_diff"] = d.max_real
+            passed = d.bit_exact
             hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
             classifier = g.is_classifier()
         else:
-            from armsim.model import keras_host
-
             host_out = keras_host.predict(host_model, xv)
             run = emulate(spec, xv, task.chunk)
             res = V.summarize(host_out, run, g.is_classifier(), ys[:task.n] if ys is not None
@@ -203,7 +192,6 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
                 y = ys[:task.n]
                 figures["accuracy"] = float(np.mean(ep == y))
                 classes = int(run.outputs.shape[1])
-                from armsim.model import metrics
 
                 figures["confusion"] = json.dumps(
                     metrics.confusion_matrix(y, ep, classes).tolist())
@@ -213,10 +201,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
     if task.profile:
         x0 = task.profile_input if task.profile_input is not None else xs[0]
         if g.quantized:
-            from armsim.cli.int8 import quantized_inputs
-            from armsim.model.tflite_host import TFLiteHost
-
-            x0 = quantized_inputs(g, TFLiteHost(path, g), np.asarray(x0)[None])[0][0]
+            x0 = Q.quantized_inputs(g, TFLiteHost(path, g), np.asarray(x0)[None])[0][0]
         s.write_buffers(plan.pack(plan.constant_tensors()))
         prof = profile(s, x0)
         fp = prof.footprint

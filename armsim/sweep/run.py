@@ -10,7 +10,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from armsim.sweep.cell import CellTask, cell_hash, kernel_fingerprint, run_cell
+from armsim.model import inputs, mnist, zoo
+from armsim.model.frontends import load_model
+from armsim.sweep.cell import CellTask, _row, cell_hash, kernel_fingerprint, run_cell
 from armsim.sweep.spec import Sweep
 from armsim.sweep.store import Store
 
@@ -36,8 +38,6 @@ def model_file(sweep: Sweep, name: str, out_dir: Path) -> Path:
         return p
     target = out_dir / "models" / f"{p}.keras"
     if not target.is_file():
-        from armsim.model import zoo
-
         target.parent.mkdir(parents=True, exist_ok=True)
         zoo.build(p).save(target)
     return target
@@ -48,19 +48,14 @@ def model_inputs(sweep: Sweep, path: Path, data: str | None
     """(inputs, labels or None, what they are) for one model: the sweep's file, MNIST test
     images for 28x28x1 models (scaled as `validate` does by default), else reproducible
     random inputs of the model's input shape."""
-    from armsim.cli import common as C
-    from armsim.model.frontends import load_model
-
     g, _host = load_model(path)
     n = max(sweep.n, 1)
     if sweep.inputs is not None:
-        xs, ys = C.read_inputs(str(sweep.inputs), g)
+        xs, ys = inputs.read_inputs(str(sweep.inputs), g)
         return xs[:n], (ys[:n] if ys is not None else None), str(sweep.inputs)
-    if C.is_mnist_shaped(g):
-        from armsim.model import mnist
-
-        split = mnist.load("test", data or C._shared_mnist())
-        xs = C.mnist_scale(split.images[:n], "seed").reshape((n,) + g.tensors[g.inputs[0]].shape)
+    if inputs.is_mnist_shaped(g):
+        split = mnist.load("test", data or inputs.shared_mnist())
+        xs = inputs.mnist_scale(split.images[:n], "seed").reshape((n,) + g.tensors[g.inputs[0]].shape)
         return xs, split.labels[:n].astype(np.int64), "MNIST test images"
     shape = (n,) + g.tensors[g.inputs[0]].shape
     rng = np.random.default_rng(0)
@@ -70,14 +65,11 @@ def model_inputs(sweep: Sweep, path: Path, data: str | None
 def profile_input(sweep: Sweep, path: Path, xs: np.ndarray) -> np.ndarray:
     """The input a cell profiles: what `armsim profile` takes by default (the first bundled
     test digit) for MNIST-shaped models without an inputs file, else the first input."""
-    from armsim.cli import common as C
-    from armsim.model.frontends import load_model
-
     if sweep.inputs is None:
         g, _host = load_model(path)
-        if C.is_mnist_shaped(g):
-            imgs, _labels, _idx = C.load_digits()
-            return C.mnist_scale(imgs[:1], "seed")[0].reshape(g.tensors[g.inputs[0]].shape)
+        if inputs.is_mnist_shaped(g):
+            imgs, _labels, _idx = inputs.load_digits()
+            return inputs.mnist_scale(imgs[:1], "seed")[0].reshape(g.tensors[g.inputs[0]].shape)
     return xs[0]
 
 
@@ -150,7 +142,6 @@ def execute(prepared: Prepared, store: Store, client: Any,
                 futures[again] = (t, attempt + 1)
                 pending.add(again)
                 continue
-            from armsim.sweep.cell import _row
 
             row = _row(t, "error", f"the cell's task failed: {type(e).__name__}: {e}")
         store.put(row)

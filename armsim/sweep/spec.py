@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from armsim.firmware.kernels import KERNEL_SETS
-from armsim.parts.cpus import CPUS, OPT_LEVELS
 from armsim.errors import ArmsimError
+from armsim.firmware.kernels import KERNEL_SETS
+from armsim.model import zoo
+from armsim.model.inputs import DEFAULT_MODEL, data_file
+from armsim.parts.cpus import CPUS, OPT_LEVELS
 from armsim.parts.mcus import MCUS
 
 DTYPES = ("float32", "int8")
@@ -163,10 +165,7 @@ def resolve_model(sweep_file: Path, name: str) -> Path | str:
     if candidate.is_file():
         return candidate
     if name == "seed":
-        from armsim.cli.common import DEFAULT_MODEL, data_file
-
         return Path(data_file(DEFAULT_MODEL))
-    from armsim.model import zoo
 
     if name in {**zoo.ZOO, **zoo.MLPERF}:
         return name

@@ -11,9 +11,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from armsim.timing import pipeline
 from armsim.parts.flash import Fetch
+from armsim.timing import pipeline
 from armsim.timing.pipeline import CLEAN, State
+
 
 @dataclass(frozen=True)
 class Timing:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from armsim.errors import ArmsimError
-from armsim.parts.mcus import Area, Mcu
+from armsim.parts.mcus import MCUS, Area, Mcu
 
 #: Extra cycles of the M7's misaligned accesses (measured facts, docs/cycle-model.md)
 UNALIGNED_LOAD = 3.0
@@ -92,8 +92,6 @@ def data_timing_for(mcu: Mcu, model: str, latency: int | None = None,
 
 def split_parts() -> list[str]:
     """Presets with a TCM/AXI SRAM split."""
-    from armsim.parts.mcus import MCUS
-
     return [m.name for m in MCUS.values() if any(a.bus == "axi" for a in m.areas)]
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from armsim.errors import ModelError
 from armsim.graph import Graph
+from armsim.model.frontends import keras as K
+from armsim.model.frontends import tflite as T
 
 
 def sniff(path: str | os.PathLike[str]) -> str:
@@ -32,8 +34,6 @@ def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph
 
     The host model is the Keras model, or for a ``.tflite`` file its path (the TFLite
     interpreter is the host)."""
-    from armsim.model.frontends import keras as K
-
     p = Path(path)
     if p.is_dir():
         raise ModelError(f"{p} is a directory, not a model file (give a .keras file)")
@@ -43,8 +43,6 @@ def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph
         raise ModelError(f"{p}: the file is empty (a .keras model is a zip archive)")
     kind = sniff(p)
     if kind == "tflite":
-        from armsim.model.frontends import tflite as T
-
         return T.load(p), p
     model = K.load(p, trust=trust, kind=kind)
     return K.to_graph(model, str(p)), model

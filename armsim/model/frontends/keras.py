@@ -19,6 +19,7 @@ import numpy as np
 
 from armsim.errors import ModelError
 from armsim.graph import ACTIVATIONS, LINEAR, Activation, Graph, LayerInfo, Op, Tensor, same_padding
+from armsim.model.tfimport import import_keras
 
 #: Keras releases before this have known safe_mode bypasses.
 MIN_KERAS = (3, 13)
@@ -46,7 +47,6 @@ def load(path: str | os.PathLike[str], trust: bool = False, kind: str = "keras")
                          "starts with other bytes)")
     if kind == "keras" and p.suffix != ".keras":
         raise ModelError(f"{p}: a Keras archive must be named *.keras for Keras to load it")
-    from armsim.model.tfimport import import_keras
 
     keras = import_keras()
     if _keras_version(keras) < MIN_KERAS:
@@ -453,7 +453,6 @@ def _normalization(b: _Builder, layer: Any, ins: list[str], out_kt: Any) -> str:
                          "axis is supported")
     mean = np.asarray(layer.mean, np.float64).reshape(-1)
     var = np.asarray(layer.variance, np.float64).reshape(-1)
-    from armsim.model.tfimport import import_keras
 
     eps = float(import_keras().backend.epsilon())
     scale = 1.0 / np.maximum(np.sqrt(var), eps)

@@ -1,0 +1,135 @@
+"""int8 checks: the firmware's integer outputs against the interpreter's in quantization
+steps (one comparison for simulate, validate, the per-op diagnosis and the sweep), the
+inputs quantized as the model expects them, and the quantization error of the int8 model
+against its float one, kept apart from the emulator's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from armsim.graph import Graph
+from armsim.model.tflite_host import TFLiteHost
+
+
+@dataclass(frozen=True)
+class StepDiff:
+    """Integer outputs against the reference's, in steps, for N inputs (rows).
+
+    Attributes:
+        per_input: the largest difference of each input, in steps
+        max_q: the largest difference, in steps
+        max_real: ``max_q`` in real units (times the outputs' largest scale)
+        elements_differing: outputs that differ, over all inputs
+    """
+
+    per_input: np.ndarray
+    max_q: int
+    max_real: float
+    elements_differing: int
+
+    @property
+    def bit_exact(self) -> bool:
+        """Every output of every input equal."""
+        return self.max_q == 0
+
+    @property
+    def differing_inputs(self) -> np.ndarray:
+        """Indices of the inputs with a difference."""
+        return np.flatnonzero(self.per_input)
+
+
+def steps(emu_q: np.ndarray, host_q: np.ndarray, scale: float) -> StepDiff:
+    """Compare integer outputs ``(N, outputs)`` element for element (the pass criterion of
+    int8 models is zero difference); ``scale`` turns steps into real units."""
+    e = np.asarray(emu_q).astype(np.int64).reshape(len(emu_q), -1)
+    h = np.asarray(host_q).astype(np.int64).reshape(len(host_q), -1)
+    diff = np.abs(e - h)
+    per_input = diff.max(axis=1) if diff.size else np.zeros(len(e), np.int64)
+    top = int(per_input.max()) if len(per_input) else 0
+    return StepDiff(per_input, top, float(top * scale), int(np.count_nonzero(diff)))
+
+
+def output_scale(g: Graph) -> float:
+    """The largest scale of the graph's outputs (steps -> real units, conservatively)."""
+    return max(g.tensors[n].quant.scale for n in g.outputs)  # type: ignore[union-attr]
+
+
+def dequantize(g: Graph, q: np.ndarray) -> np.ndarray:
+    """Flat int8 outputs (all outputs joined) -> float32 real values."""
+    parts, k = [], 0
+    for name in g.outputs:
+        t = g.tensors[name]
+        assert t.quant is not None
+        parts.append(t.quant.dequantize(q[..., k:k + t.size]))
+        k += t.size
+    return np.concatenate(parts, axis=-1)
+
+
+def dequantize_input(g: Graph, xq: np.ndarray) -> np.ndarray:
+    """int8 inputs -> their real values."""
+    q = g.tensors[g.inputs[0]].quant
+    assert q is not None
+    return q.dequantize(xq)
+
+
+def quantized_inputs(g: Graph, host: TFLiteHost, xs: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, str]:
+    """(int8 inputs, their float values, how they were made) from int8 or float rows."""
+    q = g.tensors[g.inputs[0]].quant
+    assert q is not None
+    if xs.dtype == np.int8:
+        return xs, dequantize_input(g, xs), "int8 inputs used as given"
+    xf = np.asarray(xs, np.float32)
+    if g.float_edges[0]:  # the file quantizes its own input: take the interpreter's result
+        rows = []
+        for x in xf:
+            host.invoke(x)
+            rows.append(host.input_q())
+        return np.stack(rows), xf, "float inputs quantized by the model's own QUANTIZE op"
+    return (q.quantize(xf), xf,
+            f"float inputs quantized with the input scale {q.scale:.6g} and zero point "
+            f"{q.zero_point}: q = round(x / scale) + zero_point, clamped to -128..127")
+
+
+def quantization_error(g: Graph, out_q: np.ndarray, float_out: np.ndarray,
+                       labels: np.ndarray | None) -> dict[str, Any]:
+    """How far the int8 model (the interpreter's outputs) is from the float model."""
+    deq = dequantize(g, out_q).astype(np.float64).reshape(len(out_q), -1)
+    f = float_out.astype(np.float64).reshape(len(out_q), -1)
+    d = deq - f
+    res: dict[str, Any] = {
+        "max_abs": float(np.abs(d).max()) if d.size else 0.0,
+        "mae": float(np.abs(d).mean()) if d.size else 0.0,
+        "cos": float(np.sum(deq * f) / max(np.linalg.norm(deq) * np.linalg.norm(f), 1e-300))}
+    if g.is_classifier():
+        res["agreement"] = float(np.mean(np.argmax(deq, 1) == np.argmax(f, 1)))
+        if labels is not None:
+            res["int8_accuracy"] = float(np.mean(np.argmax(deq, 1) == labels))
+            res["float_accuracy"] = float(np.mean(np.argmax(f, 1) == labels))
+    return res
+
+
+def op_diffs(s: Any, host: TFLiteHost, g: Graph, xq: np.ndarray, xf: np.ndarray
+             ) -> dict[str, Any]:
+    """Every op's int8 output on the emulator against the interpreter's, in steps and in
+    real units, and the first op that differs."""
+    res = s.run(xq, per_op=True)
+    host.invoke(xf if g.float_edges[0] else xq)
+    ref = host.op_outputs()
+    ops, first = [], None
+    for op in g.ops:
+        name = op.outputs[0]
+        if name not in res.tensors or name not in ref:
+            continue
+        q = g.tensors[name].quant
+        assert q is not None
+        d = steps(res.tensors[name].reshape(1, -1), ref[name].reshape(1, -1), q.scale)
+        ops.append({"op": op.name, "tflite": op.layer, "tensor": name,
+                    "max_abs_diff_q": d.max_q, "max_abs_diff": d.max_real,
+                    "elements_differing": d.elements_differing})
+        if d.max_q and first is None:
+            first = op.name
+    return {"ops": ops, "first_divergence": first}

@@ -1,0 +1,221 @@
+"""Option groups the commands share, their argument types, and the checks of option
+combinations made before any work (each a clear exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from armsim.check.compare import DEFAULT_TOLERANCE
+from armsim.errors import ArmsimError
+from armsim.firmware.kernels import DEFAULT_KERNELS, KERNEL_SETS
+from armsim.model import mnist
+from armsim.model.inputs import MNIST_SCALES
+from armsim.parts.cpus import CPUS, DEFAULT_OPT, OPT_LEVELS
+from armsim.parts.mcus import DEFAULT_MCU, MCUS
+from armsim.plan import LAYOUTS
+
+
+def _number(convert: type, strict: bool) -> Any:
+    """An argparse type: a finite number > 0 (``strict``) or >= 0."""
+    what = "an integer" if convert is int else "a number"
+    bound = "must be positive" if strict else "must be 0 or more"
+    if convert is float:
+        bound = "must be a positive number" if strict else bound
+
+    def parse(text: str) -> Any:
+        try:
+            v = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(v) or v < 0 or (strict and v == 0):
+            raise argparse.ArgumentTypeError(f"{bound}, got {text}")
+        return v
+
+    parse.__name__ = f"{'positive' if strict else 'non_negative'}_{convert.__name__}"
+    return parse
+
+positive_int = _number(int, strict=True)
+
+non_negative_int = _number(int, strict=False)
+
+positive_float = _number(float, strict=True)
+
+non_negative_float = _number(float, strict=False)
+
+
+def address(text: str) -> int:
+    """An address: decimal or 0x hex, 32-bit."""
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an address like 0x20000000, got {text!r}") \
+            from None
+    if not 0 <= v < 1 << 32:
+        raise argparse.ArgumentTypeError(f"{text} is not a 32-bit address")
+    return v
+
+# -- option groups ----------------------------------------------------------------------------
+
+
+def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
+    """--cpu, --mcu, --kernels."""
+    p.add_argument("--cpu", choices=list(CPUS),
+                   help="CPU variant (default: the --mcu preset's core; m4f for generic)")
+    p.add_argument("--mcu", choices=list(MCUS),
+                   help=f"MCU preset: memories and core (default {DEFAULT_MCU}, or the "
+                        "emulation-only 'large' when the model does not fit it, said on stderr)")
+    if kernels:
+        p.add_argument("--kernels", default=DEFAULT_KERNELS, choices=KERNEL_SETS,
+                       help=f"kernel set (default {DEFAULT_KERNELS})")
+        p.add_argument("--opt", default=DEFAULT_OPT, type=opt_level, metavar="LEVEL",
+                       help="compiler optimisation level of the build: "
+                            f"{', '.join(o[1:] for o in OPT_LEVELS)} (written Os or =-Os; "
+                            f"default {DEFAULT_OPT[1:]})")
+
+
+def opt_level(text: str) -> str:
+    """``Os``, ``-Os`` -> ``-Os`` (argparse would read a bare ``-Os`` as an option)."""
+    level = text if text.startswith("-") else f"-{text}"
+    if level not in OPT_LEVELS:
+        raise argparse.ArgumentTypeError(f"unknown optimisation level {text!r}; one of "
+                                         f"{', '.join(o[1:] for o in OPT_LEVELS)}")
+    return level
+
+
+def add_model(p: argparse.ArgumentParser, positional: bool = False, help_: str = "") -> None:
+    """The model and how its memory is planned."""
+    text = help_ or ".keras model (default: the bundled seed CNN)"
+    if positional:
+        p.add_argument("model", help=text)
+    else:
+        p.add_argument("--model", help=text)
+    p.add_argument("--trust-model", action="store_true",
+                   help="load legacy .h5 files and models that need safe_mode off (they can "
+                        "run code: only for files you trust)")
+    p.add_argument("--layout", choices=LAYOUTS, default="auto",
+                   help="memory plan: 'seed' (the notebook's fixed addresses), 'natural' (a "
+                        "generated plan), 'auto' (seed when the model is the seed "
+                        "architecture; default)")
+    p.add_argument("--base", type=address, help="first SRAM address of a generated plan "
+                   "(default: the MCU's SRAM base)")
+    p.add_argument("--weights-in", choices=("sram", "flash"), default="sram",
+                   help="weights in SRAM, written by a script (default), or compiled into "
+                        "flash (.rodata), as deployments ship them")
+
+
+def add_elf_no_host(p: argparse.ArgumentParser) -> None:
+    """--elf (a firmware built already) and --no-host (a script with no host model)."""
+    p.add_argument("--elf", help="run this ELF instead of building the firmware (it must be "
+                   "built for the same plan)")
+    p.add_argument("--no-host", action="store_true", help="with --script and no --model: skip "
+                   "the host comparison (neither TensorFlow nor Keras is loaded)")
+
+
+def add_script_options(p: argparse.ArgumentParser) -> None:
+    """How a --script's set-up treats memory the MCU preset does not map, and its LOG files."""
+    p.add_argument("--peripherals", choices=("model", "strict"), default="model",
+                   help="model (default): a script's accesses to peripheral, external and "
+                   "system space the MCU preset does not map go to unmodelled-peripheral "
+                   "memory (reads return what was written, or 0) and are summarised; strict: "
+                   "they fault")
+    p.add_argument("--log-dir", metavar="DIR", help="write the files a script's LOG/SLOG/"
+                   "ITMLOG commands name into DIR (by base name); default: kept in the report")
+
+
+def add_flash(p: argparse.ArgumentParser) -> None:
+    """--flash-accel (with --clock-mhz, the part's flash timing in the cycle estimate)."""
+    p.add_argument("--flash-accel", choices=("on", "off"),
+                   help="the part's flash accelerator or cache (ART on STM32F4/F7) on or off "
+                   "for the cycle estimate (default: its state out of reset); with "
+                   "--clock-mhz, the part's wait states come from its table")
+
+
+def add_data_memory(p: argparse.ArgumentParser) -> None:
+    """--sram-latency and --dcache: the M7's loads from AXI SRAM in the cycle estimate."""
+    p.add_argument("--sram-latency", type=non_negative_int, metavar="CYCLES",
+                   help="on an M7 part with DTCM and AXI SRAM (stm32f746): extra cycles per "
+                   "load from AXI SRAM with the data cache off, as measured on the board "
+                   "(default: counted and reported, not costed; no source gives the figure)")
+    p.add_argument("--dcache", choices=("on", "off"),
+                   help="the M7's L1 data cache (default: off, as out of reset); on: AXI "
+                   "SRAM loads cost as cache hits")
+
+
+def check_no_host(args: argparse.Namespace) -> None:
+    """--no-host needs a script and excludes a model."""
+    refuse(args.no_host and not args.script, "--no-host only applies with --script")
+    refuse(args.no_host and bool(args.model), "--no-host and --model contradict each other")
+
+
+def add_sources(p: argparse.ArgumentParser, model: bool = True) -> None:
+    """--sources and how to build them."""
+    p.add_argument("--sources", nargs="+", metavar="FILE",
+                   help="your own C files, built with armsim's start-up code and linker "
+                        "script for the CPU and MCU" + (" (and the plan's layout: include "
+                        "model_layout.h); they provide the --entry function" if model else ""))
+    p.add_argument("--include", action="append", default=[], metavar="DIR",
+                   help="with --sources: an include folder (repeatable)")
+    p.add_argument("--cflag", action="append", default=[], metavar="FLAG",
+                   help="with --sources: an extra compiler flag, e.g. --cflag=-DNDEBUG "
+                        "(repeatable)")
+    if model:
+        p.add_argument("--entry", default="network_run", metavar="FUNCTION",
+                       help="with --sources: the function that runs the network (default "
+                            "network_run)")
+        p.add_argument("--output", metavar="SYMBOL|ADDRESS[:COUNT[:TYPE]]",
+                       help="where your code leaves the result (default: a float array named "
+                            "'output' of the model's output size)")
+
+
+def add_limits(p: argparse.ArgumentParser) -> None:
+    """Instruction budget and time limit (default: scaled with the model's MACs)."""
+    p.add_argument("--max-instructions", type=positive_int,
+                   help="instruction budget per run (default: scaled with the model's MACs "
+                        "and the CPU)")
+    p.add_argument("--timeout", type=positive_float,
+                   help="wall-clock limit per run in seconds (default: scaled like the budget)")
+
+
+def add_tolerances(p: argparse.ArgumentParser) -> None:
+    """--atol/--tolerance and --rtol."""
+    p.add_argument("--tolerance", "--atol", type=non_negative_float, default=DEFAULT_TOLERANCE,
+                   dest="tolerance", help="absolute tolerance per output (default 1e-5)")
+    p.add_argument("--rtol", type=non_negative_float, default=1e-5,
+                   help="relative tolerance per output, added to the absolute: |emu - host| "
+                        "<= atol + rtol * |host| (default 1e-5)")
+
+
+def add_data(p: argparse.ArgumentParser) -> None:
+    """--data and how MNIST pixels are scaled."""
+    p.add_argument("--data", help=f"MNIST IDX directory (default ${mnist.ENV_VAR}, else "
+                   "../shared/data/mnist beside the checkout)")
+    p.add_argument("--mnist-scale", choices=list(MNIST_SCALES), default="seed",
+                   help="MNIST preprocessing: seed = (v - 127.5) / 127.5 (the notebook's, "
+                        "default), unit = v / 255, raw = v")
+
+
+def check_output(path: str | None, suffixes: tuple[str, ...], what: str) -> Path | None:
+    """An output file path checked before any work: folder exists, writable, right suffix."""
+    if not path:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        raise ArmsimError(f"{what} {p}: is a directory; give a file name")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise ArmsimError(f"{what} {p}: expected a {' or '.join(suffixes)} file")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ArmsimError(f"{what} {p}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise ArmsimError(f"{what} {p}: not writable")
+    return p
+
+
+def refuse(cond: bool, message: str) -> None:
+    """An option combination that makes no sense: exit 2 with ``message``."""
+    if cond:
+        raise ArmsimError(message)
