@@ -13,42 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from armsim.errors import ModelError
+
 if TYPE_CHECKING:
     from armsim.quant import Quant
 
 #: Tensor roles.
 ROLES = ("input", "weight", "bias", "activation", "output")
-
-#: Op kinds and what they compute (attributes in brackets).
-OP_KINDS = {
-    "conv2d": "2-D convolution [strides, padding, dilation, activation]",
-    "depthwise_conv2d": "depthwise 2-D convolution [strides, padding, multiplier, activation]",
-    "fully_connected": "dense layer over the last axis [activation]",
-    "max_pool2d": "max pooling [pool, strides, padding]",
-    "avg_pool2d": "average pooling; 'same' divides by the valid cells [pool, strides, padding]",
-    "add": "element-wise sum of its inputs [activation]",
-    "concat": "concatenation [axis]",
-    "pad": "zero padding [pads]",
-    "reshape": "same memory, new shape (Flatten, Reshape)",
-    "activation": "element-wise activation [activation]",
-    "scale_shift": "x * scale + shift per channel (BatchNorm, Rescaling, Normalization)",
-    "mul": "element-wise product of two inputs [activation] (int8 graphs)",
-    "mean": "mean over consecutive axes [axes, outer, span, inner] (int8 graphs)",
-    "reduce_max": "maximum over consecutive axes [axes, outer, span, inner] (int8 graphs)",
-}
-
-#: Activations the kernels implement: name -> what it computes.
-ACTIVATIONS = {
-    "linear": "x",
-    "relu": "max(x, 0), optionally clipped at max_value",
-    "relu6": "min(max(x, 0), 6)",
-    "leaky_relu": "x if x >= 0 else alpha * x",
-    "sigmoid": "1 / (1 + exp(-x))",
-    "tanh": "tanh(x)",
-    "hard_sigmoid": "clip(x / 6 + 0.5, 0, 1) (Keras 3)",
-    "softmax": "exp(x - max) / sum exp(x - max) over the last axis",
-    "relu_n1_to_1": "min(max(x, -1), 1) (TFLite fused activation)",
-}
 
 
 @dataclass(frozen=True)
@@ -130,10 +101,10 @@ class Op:
 
     Attributes:
         name: unique, derived from the Keras layer (``conv1``, ``sep/depthwise``)
-        kind: one of :data:`OP_KINDS`
+        kind: an op kind of the registry (:mod:`armsim.ops.registry`)
         inputs: activation inputs first, then weight and bias (when present)
         outputs: one tensor
-        attrs: kind-specific settings (see :data:`OP_KINDS`)
+        attrs: kind-specific settings (each kind's module in :mod:`armsim.ops` says which)
         layer: the Keras layer this op came from
         fused: other Keras layers folded into it (a BatchNormalization, an Activation)
     """
@@ -214,22 +185,6 @@ class Graph:
                     seen[name] = t
         return list(seen.values())
 
-    @property
-    def macs(self) -> int:
-        """Multiply-accumulates of one inference."""
-        return sum(op_macs(self, o) for o in self.ops)
-
-    def is_classifier(self) -> bool:
-        """One rank-1 output of 2+ values ending in softmax or sigmoid: argmax is a class."""
-        if len(self.outputs) != 1:
-            return False
-        t = self.tensors[self.outputs[0]]
-        last = self.producer(t.name)
-        while last is not None and last.kind == "reshape":
-            last = self.producer(last.inputs[0])
-        return (len(t.shape) == 1 and t.shape[0] >= 2 and last is not None
-                and last.activation.kind in ("softmax", "sigmoid"))
-
 
 def same_padding(in_hw: tuple[int, int], k: tuple[int, int], strides: tuple[int, int],
                  dil: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int]:
@@ -251,22 +206,7 @@ def dims4(shape: tuple[int, ...]) -> tuple[int, int, int]:
         return 1, shape[0], shape[1]
     if len(shape) == 3:
         return shape[0], shape[1], shape[2]
-    raise ValueError(f"tensor of rank {len(shape)} has no (h, w, c) view")
+    raise ModelError(f"a tensor of rank {len(shape)} (shape {list(shape)}) has no (h, w, c) "
+                     "view: armsim's kernels take activations of rank 1 to 3")
 
 
-def op_macs(g: Graph, o: Op) -> int:
-    """Multiply-accumulates of one op (0 for ops without multiplies)."""
-    out = g.tensors[o.outputs[0]]
-    if o.kind == "conv2d":
-        kh, kw, cin, _cout = o.attrs["kernel"]
-        oh, ow, cout = dims4(out.shape)
-        return oh * ow * cout * kh * kw * cin
-    if o.kind == "depthwise_conv2d":
-        kh, kw = o.attrs["kernel"][:2]
-        oh, ow, cout = dims4(out.shape)
-        return oh * ow * cout * kh * kw
-    if o.kind == "fully_connected":
-        w = g.tensors[o.inputs[1]]
-        n_in, n_out = w.shape
-        return (out.size // n_out) * n_in * n_out
-    return 0

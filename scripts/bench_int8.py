@@ -40,6 +40,7 @@ from armsim.plan import make_plan  # noqa: E402
 from armsim.model.quantize import quantize  # noqa: E402
 from armsim.session.session import Session  # noqa: E402
 from armsim.model.tflite_host import TFLiteHost  # noqa: E402
+from armsim.ops import registry  # noqa: E402
 
 
 def _model(name: str) -> tuple[Any, Any, np.ndarray]:
@@ -71,7 +72,7 @@ def measure(name: str, cpus: list[str], n: int, work: Path) -> dict[str, Any]:
     xq = qin.quantize(x)
     host.invoke(xq)
     ref_q = host.outputs_q()
-    row: dict[str, Any] = {"model": name, "macs": g.macs, "cpus": {}}
+    row: dict[str, Any] = {"model": name, "macs": registry.macs(g), "cpus": {}}
     kinds: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for cpu in cpus:
         out: dict[str, Any] = {}

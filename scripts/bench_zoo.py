@@ -32,6 +32,7 @@ from armsim.model.frontends.keras import to_graph  # noqa: E402
 from armsim.parts.mcus import get_mcu  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
 from armsim.session.session import Session  # noqa: E402
+from armsim.ops import registry  # noqa: E402
 
 CONV_HEAVY = {"dscnn", "resnet", "mobilenet", "mlperf_dscnn", "mlperf_resnet8",
               "mlperf_mobilenet"}
@@ -68,12 +69,12 @@ def measure(name: str, cpu: str, n: int) -> dict[str, Any]:
     g = to_graph(m, name)
     plan = make_plan(g)
     x = zoo.sample_inputs(m, 1)[0]
-    row: dict[str, Any] = {"model": name, "macs": g.macs, "cpu": cpu}
+    row: dict[str, Any] = {"model": name, "macs": registry.macs(g), "cpu": cpu}
     for kernels in ("optimized", "reference"):
         s = Session(g, plan, get_cpu(cpu), get_mcu("large"), kernels=kernels)
         instr = s.run(x).instructions
         t = per_inference(s, x, n if kernels == "optimized" else max(3, n // 4))
-        row[kernels] = {"instructions": instr, "instructions_per_mac": round(instr / g.macs, 3),
+        row[kernels] = {"instructions": instr, "instructions_per_mac": round(instr / registry.macs(g), 3),
                         "ms_bare": round(1000 * t["none"], 3),
                         "ms_counting": round(1000 * t["auto"], 3),
                         "mips": round(instr / t["auto"] / 1e6, 1),

@@ -13,6 +13,7 @@ import numpy as np
 
 from armsim.graph import Graph
 from armsim.model import keras_host, reference
+from armsim.ops import registry
 from armsim.plan import Buffer, Plan
 
 #: Relative difference (to the host output's largest magnitude) that counts as diverging.
@@ -58,23 +59,18 @@ def first_divergence(diffs: list[OpDiff], relative_tol: float = DIVERGENCE) -> O
 
 
 # -- layout mistakes ------------------------------------------------------------------------
-#: Axis names of a tensor by what it is, for readable findings.
 
 
 def axis_names(g: Graph, b: Buffer, shape: tuple[int, ...]) -> tuple[str, ...]:
-    """Names of the axes of ``shape`` (a buffer's tensor or its finer view)."""
+    """Names of the axes of ``shape`` (a buffer's tensor or its finer view): an input's are
+    spatial, a constant's are what the op kind reading it calls them (a0, a1, ... else)."""
+    generic = tuple(f"a{i}" for i in range(len(shape)))
+    if b.role == "input":
+        return ("row", "col", "ch")[-len(shape):] if len(shape) <= 3 else generic
     user = next((o for o in g.ops if b.tensor in o.inputs), None)
-    kind = user.kind if user else ""
-    if b.role == "input" or len(shape) == 3 and kind not in ("conv2d", "depthwise_conv2d"):
-        return ("row", "col", "ch")[-len(shape):] if len(shape) <= 3 else tuple(
-            f"a{i}" for i in range(len(shape)))
-    if kind == "conv2d" and len(shape) == 4:
-        return ("row", "col", "in", "out")
-    if kind == "depthwise_conv2d" and len(shape) == 4:
-        return ("row", "col", "ch", "mult")
-    if kind == "fully_connected":
-        return ("row", "col", "ch", "out")[-len(shape):] if len(shape) > 2 else ("in", "out")
-    return tuple(f"a{i}" for i in range(len(shape)))
+    names = registry.of(user).weight_axes(shape) if user is not None else \
+        (("row", "col", "ch") if len(shape) == 3 else None)
+    return names or generic
 
 
 def _view_axes(b: Buffer, view: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -316,7 +312,7 @@ def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
         findings = [] if rebuilt else [
             f.message() for f in layout_mistakes(g, plan, mem, x, host_out, tolerance)]
         report: dict[str, Any] = {
-            "input": name, "host_class": int(np.argmax(host_out)) if g.is_classifier() else None,
+            "input": name, "host_class": int(np.argmax(host_out)) if registry.is_classifier(g) else None,
             "findings": findings}
         s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
         if not s.op_entries():

@@ -12,6 +12,7 @@ import numpy as np
 
 from armsim.graph import Graph
 from armsim.model.tflite_host import TFLiteHost
+from armsim.ops import registry
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def quantization_error(g: Graph, out_q: np.ndarray, float_out: np.ndarray,
         "max_abs": float(np.abs(d).max()) if d.size else 0.0,
         "mae": float(np.abs(d).mean()) if d.size else 0.0,
         "cos": float(np.sum(deq * f) / max(np.linalg.norm(deq) * np.linalg.norm(f), 1e-300))}
-    if g.is_classifier():
+    if registry.is_classifier(g):
         res["agreement"] = float(np.mean(np.argmax(deq, 1) == np.argmax(f, 1)))
         if labels is not None:
             res["int8_accuracy"] = float(np.mean(np.argmax(deq, 1) == labels))

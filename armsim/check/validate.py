@@ -25,6 +25,7 @@ from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.machine.semihost import Semihost
 from armsim.model import metrics
+from armsim.ops import registry
 from armsim.parts.cpus import get_cpu
 from armsim.parts.mcus import get_mcu
 
@@ -59,7 +60,7 @@ class RunSpec:
         if blocks is None:
             blocks = session.blocks(plan.pack(plan.constant_tensors()))
         return cls(str(session.build.elf), session.cpu.name, session.mcu.name, blocks,
-                   session.address(inp.name), inp, outs, g.is_classifier(),
+                   session.address(inp.name), inp, outs, registry.is_classifier(g),
                    session.max_instructions, session.timeout_s,
                    dtype=g.tensors[g.outputs[0]].dtype,
                    semihosting=session.machine.semihost is not None)

@@ -20,6 +20,7 @@ from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
 from armsim.model import inputs, keras_host
 from armsim.model.frontends import load_model
 from armsim.model.tflite_host import TFLiteHost
+from armsim.ops import registry
 from armsim.report import tables as render
 from armsim.session.versions import versions
 
@@ -57,7 +58,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
     float_out = None
     if float_model is not None:
         float_out = keras_host.predict(float_model, xf)
-    classifier = g.is_classifier()
+    classifier = registry.is_classifier(g)
     rows: list[dict[str, Any]] = []
     bounds = getattr(args, "check_bounds", False)
     for i, c in enumerate(cases):
@@ -129,7 +130,7 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
         "bit_exact_inputs": int(np.sum(d.per_input == 0)),
         "differing_inputs": [int(args.start + i) for i in d.differing_inputs[:20]],
         "elements_differing": d.elements_differing}
-    if g.is_classifier():
+    if registry.is_classifier(g):
         hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
         res["agreement"] = float(np.mean(hp == ep))
         if labels is not None:

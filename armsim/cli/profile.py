@@ -24,6 +24,7 @@ from armsim.model import keras_host as host
 from armsim.model.frontends import tflite as T
 from armsim.model.quantize import quantize
 from armsim.model.tflite_host import TFLiteHost
+from armsim.ops import registry
 from armsim.parts.cpus import CPUS, get_cpu
 from armsim.report import html as report
 from armsim.report import tables as render
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             host_out = host.predict(keras, x[np.newaxis])[0]
         cmp = None if host_out is None else compare.compare(
             np.array(prof.outputs), host_out, args.tolerance, args.rtol,
-            classify=s.graph.is_classifier())
+            classify=registry.is_classifier(s.graph))
         results.append((prof, cmp))
     if speedscope is not None:
         write_speedscope(results[0][0], speedscope, label)

@@ -16,6 +16,7 @@ from armsim.cli import options as O
 from armsim.cli import script_setup as S
 from armsim.errors import ArmsimError
 from armsim.model import keras_host as host
+from armsim.ops import registry
 from armsim.parts.mcus import DEFAULT_MCU
 from armsim.report import tables as render
 from armsim.script.check import tensors
@@ -172,7 +173,7 @@ def _compare(args: argparse.Namespace, res: Any, ctx: Any) -> dict[str, Any]:
     spec, got = list(res.reads.values())[-1]
     h = host.predict(keras, x[None])[0]
     c = compare.compare(got.astype(np.float32), h, args.tolerance, args.rtol,
-                        classify=g.is_classifier())
+                        classify=registry.is_classifier(g))
     return {"symbol": spec.label, "max_abs_diff": c.max_abs_diff, "agree": c.agree,
             "predicted": int(np.argmax(got)), "host_predicted": int(np.argmax(h)),
             "outputs": [float(v) for v in got], "host": [float(v) for v in h]}

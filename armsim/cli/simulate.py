@@ -18,6 +18,7 @@ from armsim.cli import script_setup as S
 from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK
 from armsim.model import inputs
 from armsim.model import keras_host as host
+from armsim.ops import registry
 from armsim.report import tables as render
 from armsim.session.versions import versions
 
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
                    for c in cases]
         host_source = "model"
     host_out = host.predict(keras, np.stack([c.x for c in cases])) if keras is not None else None
-    classifier = g.is_classifier()
+    classifier = registry.is_classifier(g)
     rows = []
     for i, (c, r) in enumerate(zip(cases, results)):
         row: dict[str, Any] = {"name": c.name, "predicted": r.predicted,

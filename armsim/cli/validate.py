@@ -19,6 +19,7 @@ from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError, DataError
 from armsim.model import inputs, mnist
 from armsim.model import keras_host as host
 from armsim.model.train import seed_model_from
+from armsim.ops import registry
 from armsim.report import html as report
 from armsim.report import tables as render
 from armsim.session.versions import versions
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             mr.memory
         host_source = "model"
     xs, labels, what = _inputs(args, g)
-    classifier = g.is_classifier()
+    classifier = registry.is_classifier(g)
     blocks = s.blocks({k: v for k, v in memory.items() if k != plan.input.name})
     spec = V.RunSpec.of(s, blocks)
     jobs = args.jobs or V.default_jobs()

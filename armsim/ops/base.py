@@ -105,6 +105,7 @@ class OpKind:
         return kernel * scale
 
     def weight_axes(self, shape: tuple[int, ...]) -> tuple[str, ...] | None:
-        """Names of the axes of this op's weight (or a finer view of it), for findings such
-        as ``W[out][in]``; None: generic names."""
-        return None
+        """Names of the axes of a constant this op reads (or of a finer view of it), for
+        findings such as ``W[out][in]``; None: generic names (a0, a1, ...). By default a 3-D
+        constant is spatial (row, col, ch)."""
+        return ("row", "col", "ch") if len(shape) == 3 else None

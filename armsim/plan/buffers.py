@@ -14,6 +14,7 @@ import numpy as np
 
 from armsim.errors import LayoutError
 from armsim.graph import Graph
+from armsim.ops import registry
 
 F32 = 4
 ITEMSIZE = {"float32": 4, "int8": 1, "int32": 4}
@@ -235,5 +236,5 @@ class Plan:
                 "arena": {"address": f"0x{self.arena[0]:08X}", "bytes": self.arena[1]},
                 "reserved_end": f"0x{self.reserved_end:08X}",
                 "sram_bytes": self.sram_bytes(), "flash_weight_bytes": self.flash_weight_bytes(),
-                "macs": self.graph.macs,
+                "macs": registry.macs(self.graph),
                 "buffers": [b.to_json() for b in self.buffers]}

@@ -7,15 +7,9 @@ import re
 
 from armsim.errors import LayoutError
 from armsim.graph import Graph
+from armsim.ops import registry
 from armsim.plan.buffers import ITEMSIZE, Buffer, Plan
 
-#: Element order of each op's constant inputs: (axes, formula), by op kind and input slot.
-#: Conv weights are CMSIS-NN's OHWI, dense weights [out][in], the rest as Keras holds them.
-CONST_ORDER = {
-    ("conv2d", 1): ((3, 0, 1, 2), "OHWI: W[o][kh][kw][i] = kernel[kh][kw][i][o]"),
-    ("depthwise_conv2d", 1): ((0, 1, 2, 3), "W[kh][kw][c*M + m] = kernel[kh][kw][c][m]"),
-    ("fully_connected", 1): ((1, 0), "W[out][in] = kernel[in][out]"),
-}
 ARENA_ALIGN = 16
 
 
@@ -26,10 +20,11 @@ def c_name(text: str) -> str:
 
 
 def aliases(g: Graph) -> dict[str, str]:
-    """Reshape outputs -> the tensor whose memory they share (followed to the root)."""
+    """Outputs of ops that only reshape -> the tensor whose memory they share (followed to
+    the root)."""
     out: dict[str, str] = {}
     for o in g.ops:
-        if o.kind == "reshape":
+        if registry.of(o).alias:
             src = o.inputs[0]
             out[o.outputs[0]] = out.get(src, src)
     return out
@@ -41,11 +36,13 @@ def _order_text(shape: tuple[int, ...]) -> str:
 
 
 def _const_axes(g: Graph, tensor: str) -> tuple[tuple[int, ...], str]:
+    """The element order of a constant: what the first op reading it asks of its slot (conv
+    weights CMSIS-NN's OHWI, dense weights [out][in]), else the tensor's own order."""
     for o in g.ops:
         if tensor in o.inputs:
-            slot = o.inputs.index(tensor)
-            if (o.kind, slot) in CONST_ORDER:
-                return CONST_ORDER[(o.kind, slot)]
+            order = registry.of(o).const_orders.get(o.inputs.index(tensor))
+            if order is not None:
+                return order
     rank = len(g.tensors[tensor].shape)
     return tuple(range(rank)), "[c]" if rank == 1 else "C order"
 

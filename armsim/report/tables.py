@@ -17,6 +17,8 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from armsim.ops import registry
+
 
 def console(stderr: bool = False) -> Console:
     """A console that is wide when not on a terminal, so tables are never cut."""
@@ -281,7 +283,7 @@ def profile(prof: Any, cmp: Any, label: str, clock: float | None) -> None:
     row(ot, "(startup)", "", "", "", f"{prof.startup['instructions']:,}",
         pct(prof.startup["instructions"]), f"{prof.startup['cycles_estimate']:,.0f}", "", "")
     for r in prof.ops:
-        if r.op == "reshape":
+        if registry.get(r.op).alias:  # no code of its own
             continue
         row(ot, r.name, r.layer, r.op, f"{r.macs:,}", f"{r.instructions:,}", pct(r.instructions),
             f"{r.cycles_estimate:,.0f}",
@@ -379,7 +381,7 @@ def profile_dtypes(pf: Any, pq: Any, label: str, made: str, exact: bool) -> None
 def plan_table(plan: Any, mcu: Any) -> None:
     """Every buffer of a plan."""
     t = table(f"memory plan of {plan.graph.name} (preset {plan.preset}, weights in "
-              f"{plan.weights_in}, {plan.graph.macs:,} MACs)",
+              f"{plan.weights_in}, {registry.macs(plan.graph):,} MACs)",
               ["buffer", "region", "address", "bytes", "shape", "order", "producer", "lifetime"],
               {"bytes"})
     for b in plan.buffers:

@@ -14,9 +14,9 @@ import numpy as np
 
 from armsim.firmware.build import MIN_STACK
 from armsim.firmware.render import FINISH
-from armsim.graph import op_macs
 from armsim.machine import disasm
 from armsim.machine.windows import START, Snapshot, window
+from armsim.ops import registry
 from armsim.parts.flash import Fetch
 from armsim.session.session import Session
 from armsim.timing import cycles as C
@@ -189,7 +189,7 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
     ops = []
     for i, op in enumerate(g.ops):
         ins, cyc = seg_cost.get(op.name, (0, 0.0))
-        macs = op_macs(g, op)
+        macs = registry.op_macs(g, op)
         ops.append(OpRow(op.name, op.layer, op.kind, macs, ins, cyc, _per(ins, macs),
                          _per(cyc, macs), *_op_bytes(s, i)))
     by_op = {r.name: r for r in ops}
@@ -208,7 +208,7 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
         cycle_model=timing.name, cycle_model_exact_table=timing.exact, wait_states=wait_states,
         flash=fetch.note,
         total_instructions=total, total_cycles_estimate=total_cycles,
-        predicted=s.predicted(), outputs=[float(v) for v in s.outputs()], macs=g.macs,
+        predicted=s.predicted(), outputs=[float(v) for v in s.outputs()], macs=registry.macs(g),
         layers=layers, ops=ops,
         startup={"instructions": seg_cost.get(STARTUP, (0, 0.0))[0],
                  "cycles_estimate": seg_cost.get(STARTUP, (0, 0.0))[1]},
@@ -226,7 +226,7 @@ def _op_bytes(s: Session, i: int) -> tuple[int, int]:
     g, plan = s.graph, s.plan
     op = g.ops[i]
     weights = sum(plan.for_tensor(n).nbytes for n in op.inputs if g.tensors[n].is_constant)
-    ram = 0 if op.kind == "reshape" else sum(plan.for_tensor(n).nbytes for n in op.outputs)
+    ram = 0 if registry.of(op).alias else sum(plan.for_tensor(n).nbytes for n in op.outputs)
     try:
         ram += plan[f"scratch:{i}"].nbytes
     except KeyError:

@@ -33,6 +33,7 @@ from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine, RunStats
 from armsim.machine.memcheck import MemoryCheck
 from armsim.machine.semihost import Semihost
+from armsim.ops import registry
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.mcus import Mcu, get_mcu
 from armsim.plan import Plan
@@ -47,7 +48,7 @@ ASSUMED_RATE = 5_000_000
 
 def default_limits(g: Graph, cpu: CpuVariant) -> tuple[int, float]:
     """(instruction budget, seconds) scaled with the model's MACs and the CPU's float unit."""
-    budget = BUDGET_FLOOR + g.macs * BUDGET_PER_MAC[cpu.fpu is not None]
+    budget = BUDGET_FLOOR + registry.macs(g) * BUDGET_PER_MAC[cpu.fpu is not None]
     return budget, 30.0 + budget / ASSUMED_RATE
 
 
@@ -182,7 +183,7 @@ class Session:
 
     def predicted(self) -> int | None:
         """The class the firmware computed (classifiers), else None."""
-        if not self.graph.is_classifier():
+        if not registry.is_classifier(self.graph):
             return None
         if "armsim_predicted" not in self.image.symbols:  # an ELF built elsewhere
             return int(np.argmax(self.outputs()))

@@ -30,6 +30,7 @@ from armsim.firmware.toolchain import find_gcc, gcc_version
 from armsim.model import keras_host, metrics
 from armsim.model.frontends import load_model
 from armsim.model.tflite_host import TFLiteHost
+from armsim.ops import registry
 from armsim.parts.cpus import get_cpu
 from armsim.parts.mcus import get_mcu, resolve_cpu
 from armsim.plan import make_plan
@@ -176,15 +177,15 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
             figures["max_abs_diff"] = d.max_real
             passed = d.bit_exact
             hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
-            classifier = g.is_classifier()
+            classifier = registry.is_classifier(g)
         else:
             host_out = keras_host.predict(host_model, xv)
             run = emulate(spec, xv, task.chunk)
-            res = V.summarize(host_out, run, g.is_classifier(), ys[:task.n] if ys is not None
+            res = V.summarize(host_out, run, registry.is_classifier(g), ys[:task.n] if ys is not None
                               else None, task.tolerance, task.rtol)
             figures["max_abs_diff"] = res["max_abs_diff"]
             passed = res["passed"]
-            classifier = g.is_classifier()
+            classifier = registry.is_classifier(g)
             hp, ep = np.argmax(host_out, 1), np.argmax(run.outputs, 1)
         if classifier:
             figures["agreement"] = float(np.mean(hp == ep))

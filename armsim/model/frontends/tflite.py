@@ -1,11 +1,12 @@
 """TFLite frontend: a fully-int8 ``.tflite`` flatbuffer (read with the ``tflite`` package)
 into the same :class:`Graph` the Keras frontend builds, with quantization on every tensor.
 
-Constants are turned into the Keras shapes the plan and the kernels already know (conv
-HWIO, depthwise (kh, kw, c, m), dense (in, out)); the plan puts them back in CMSIS-NN's
-order. Shape arithmetic the converter emits for Flatten (SHAPE, STRIDED_SLICE, PACK feeding
-a RESHAPE) is dropped: shapes are static. QUANTIZE/DEQUANTIZE at the graph's edges are
-peeled off, so the firmware's input and output are int8 and the host does the conversion.
+Each operator is read by the op kind that registers it (:mod:`armsim.ops.registry`), which
+turns its constants into the Keras shapes the plan and the kernels already know (conv HWIO,
+depthwise (kh, kw, c, m), dense (in, out)); the plan puts them back in CMSIS-NN's order.
+Shape arithmetic the converter emits for Flatten (SHAPE, STRIDED_SLICE, PACK feeding a
+RESHAPE) is dropped: shapes are static. QUANTIZE/DEQUANTIZE at the graph's edges are peeled
+off, so the firmware's input and output are int8 and the host does the conversion.
 Anything else is refused before any work, naming the op and its index.
 """
 
@@ -16,29 +17,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import tflite
 
 from armsim.errors import ModelError
-from armsim.graph import LINEAR, Activation, Graph, LayerInfo, Op, Tensor, same_padding
+from armsim.graph import Graph, LayerInfo, Op, Tensor
+from armsim.ops import registry
 from armsim.quant import Quant
 
 #: tflite.TensorType values armsim reads.
 _DTYPES = {9: "int8", 2: "int32", 0: "float32", 3: "uint8", 7: "int16", 4: "int64"}
-#: Fused activations (tflite.ActivationFunctionType) armsim turns into clamps.
-_FUSED = {0: LINEAR, 1: Activation("relu"), 3: Activation("relu6"),
-          2: Activation("relu_n1_to_1")}
 #: Ops whose only job is computing a RESHAPE's shape operand.
 SHAPE_OPS = {"SHAPE", "STRIDED_SLICE", "PACK"}
-#: Ops that keep the bytes and change the shape.
-RESHAPES = {"RESHAPE", "EXPAND_DIMS", "SQUEEZE"}
-
-
-def _import() -> Any:
-    try:
-        import tflite
-    except ImportError:  # pragma: no cover - a dependency
-        raise ModelError("reading .tflite files needs the 'tflite' package "
-                         "(pip install tflite)") from None
-    return tflite
 
 
 def _opnames(tfl: Any) -> dict[int, str]:
@@ -47,14 +36,14 @@ def _opnames(tfl: Any) -> dict[int, str]:
 
 def supported() -> list[str]:
     """TFLite builtin ops armsim runs on int8 tensors."""
-    return sorted(set(_HANDLERS) | SHAPE_OPS | RESHAPES | {"QUANTIZE", "DEQUANTIZE"})
+    return sorted(set(registry.tflite_operators()) | SHAPE_OPS | {"DEQUANTIZE"})
 
 
 class _Reader:
     """One subgraph of a flatbuffer: tensors with their data and quantization."""
 
     def __init__(self, buf: bytes, source: str) -> None:
-        self.tfl = _import()
+        self.tfl = tflite
         self.source = source
         try:
             self.model = self.tfl.Model.GetRootAsModel(buf, 0)
@@ -200,266 +189,6 @@ def _check_quant(where: str, name: str, q: Quant, lo: int, hi: int) -> None:
                          f"{len(q.zero_points)} zero points")
 
 
-# -- op handlers ------------------------------------------------------------------------------
-Handler = Callable[[_Builder, int, list[int], list[int]], Op]
-
-
-def _pads(_r: _Reader, padding: int, in_hw: tuple[int, int], k: tuple[int, int],
-          strides: tuple[int, int], dil: tuple[int, int], out_hw: tuple[int, int]
-          ) -> tuple[int, int]:
-    """(top, left) padding: TFLite's SAME (0) puts the extra cell bottom/right; VALID (1)."""
-    if padding == 1:
-        return 0, 0
-    return same_padding(in_hw, k, strides, dil, out_hw)
-
-
-def _hw(shape: tuple[int, ...]) -> tuple[int, int]:
-    return (shape[0], shape[1]) if len(shape) == 3 else (1, shape[0])
-
-
-def _conv(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-    o = b.r.options(i, "Conv2DOptions")
-    x = b.activation(i, ins[0])
-    w = b.const(i, ins[1], "weight", "int8", lambda a: a.transpose(1, 2, 3, 0),
-                lambda ax: {0: 3}.get(ax, ax))
-    kh, kw, cin, cout = b.tensors[w].shape
-    if b.tensors[x].shape[-1] != cin:
-        raise ModelError(f"{b.where(i)}: grouped convolution is not supported")
-    inputs = [x, w]
-    if len(ins) > 2 and ins[2] >= 0:
-        inputs.append(b.const(i, ins[2], "bias", "int32"))
-    y = b.activation(i, outs[0])
-    strides, dil = (o.StrideH(), o.StrideW()), (o.DilationHFactor(), o.DilationWFactor())
-    attrs = {"kernel": (kh, kw, cin, cout), "strides": strides, "dilation": dil,
-             "padding": _pads(b.r, o.Padding(), _hw(b.tensors[x].shape), (kh, kw), strides,
-                              dil, _hw(b.tensors[y].shape)),
-             "activation": _fused(b, i, o.FusedActivationFunction())}
-    return Op(f"conv_{i}", "conv2d", tuple(inputs), (y,), attrs, b.r.op_name(i))
-
-
-def _depthwise(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-    o = b.r.options(i, "DepthwiseConv2DOptions")
-    x = b.activation(i, ins[0])
-    cin = b.tensors[x].shape[-1]
-
-    def to_keras(a: np.ndarray) -> np.ndarray:  # (1, kh, kw, c*m) -> (kh, kw, c, m)
-        return a.reshape(a.shape[1], a.shape[2], cin, a.shape[3] // cin)
-
-    # per-channel scales run over the c*m output channels (the last two axes, flattened)
-    w = b.const(i, ins[1], "weight", "int8", to_keras, lambda ax: 3)
-    wt = b.tensors[w]
-    kh, kw, c, m = wt.shape
-    inputs = [x, w]
-    if len(ins) > 2 and ins[2] >= 0:
-        inputs.append(b.const(i, ins[2], "bias", "int32"))
-    y = b.activation(i, outs[0])
-    strides, dil = (o.StrideH(), o.StrideW()), (o.DilationHFactor(), o.DilationWFactor())
-    attrs = {"kernel": (kh, kw, c, m), "multiplier": m, "strides": strides, "dilation": dil,
-             "padding": _pads(b.r, o.Padding(), _hw(b.tensors[x].shape), (kh, kw), strides,
-                              dil, _hw(b.tensors[y].shape)),
-             "activation": _fused(b, i, o.FusedActivationFunction())}
-    return Op(f"depthwise_{i}", "depthwise_conv2d", tuple(inputs), (y,), attrs,
-              b.r.op_name(i))
-
-
-def _dense(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-    o = b.r.options(i, "FullyConnectedOptions")
-    if o is not None and o.KeepNumDims():
-        raise ModelError(f"{b.where(i)}: keep_num_dims is not supported")
-    x = b.activation(i, ins[0])
-    w = b.const(i, ins[1], "weight", "int8", lambda a: a.T, lambda ax: 1 - ax)
-    n_in, _n_out = b.tensors[w].shape
-    if b.tensors[x].size % n_in:
-        raise ModelError(f"{b.where(i)}: input of {b.tensors[x].size} values is not a "
-                         f"multiple of the weights' {n_in} inputs")
-    inputs = [x, w]
-    if len(ins) > 2 and ins[2] >= 0:
-        inputs.append(b.const(i, ins[2], "bias", "int32"))
-    y = b.activation(i, outs[0])
-    act = _fused(b, i, o.FusedActivationFunction() if o is not None else 0)
-    return Op(f"fc_{i}", "fully_connected", tuple(inputs), (y,), {"activation": act},
-              b.r.op_name(i))
-
-
-def _pool(kind: str) -> Handler:
-    def handler(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-        o = b.r.options(i, "Pool2DOptions")
-        x = b.activation(i, ins[0])
-        y = b.activation(i, outs[0])
-        _same_quant(b, i, x, y)
-        pool, strides = (o.FilterHeight(), o.FilterWidth()), (o.StrideH(), o.StrideW())
-        attrs = {"pool": pool, "strides": strides,
-                 "padding": _pads(b.r, o.Padding(), _hw(b.tensors[x].shape), pool, strides,
-                                  (1, 1), _hw(b.tensors[y].shape)),
-                 "activation": _fused(b, i, o.FusedActivationFunction())}
-        return Op(f"{kind.split('_')[0]}pool_{i}", kind, (x,), (y,), attrs, b.r.op_name(i))
-    return handler
-
-
-def _binary(kind: str, cls: str) -> Handler:
-    def handler(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-        o = b.r.options(i, cls)
-        y = b.activation(i, outs[0])
-        xs = [b.activation(i, k) if b.r.data(k) is None else _broadcast_const(b, i, k, y)
-              for k in ins]
-        shapes = {b.tensors[x].shape for x in xs}
-        if len(shapes) != 1 or b.tensors[y].shape not in shapes:
-            raise ModelError(f"{b.where(i)}: broadcasting {kind.upper()} "
-                             f"({' and '.join(str(list(b.tensors[x].shape)) for x in xs)}) is "
-                             "not supported; both inputs must have the output's shape")
-        act = _fused(b, i, o.FusedActivationFunction() if o is not None else 0)
-        return Op(f"{kind}_{i}", kind, tuple(xs), (y,), {"activation": act}, b.r.op_name(i))
-    return handler
-
-
-def _broadcast_const(b: _Builder, i: int, idx: int, like: str) -> str:
-    """A constant operand of ADD/MUL (a Rescaling's scalar, say) spelled out to the other
-    operand's shape, so the element-wise kernel reads it like an activation."""
-    data = b.r.data(idx)
-    q = b.r.quant(idx)
-    assert data is not None
-    name = b.name(idx)
-    if b.r.dtype(idx) != "int8" or q is None or q.per_channel:
-        raise ModelError(f"{b.where(i)}: constant operand {name} must be per-tensor int8")
-    shape = b.tensors[like].shape
-    try:
-        full = np.broadcast_to(data, (1,) + shape)[0] if data.ndim else np.full(shape, data)
-    except ValueError:
-        raise ModelError(f"{b.where(i)}: constant {name} of shape {list(data.shape)} does not "
-                         f"broadcast to {list(shape)}") from None
-    b.tensors[name] = Tensor(name, shape, "int8", "weight", data=np.array(full, np.int8),
-                             quant=q)
-    return name
-
-
-def _concat(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-    o = b.r.options(i, "ConcatenationOptions")
-    xs = [b.activation(i, k) for k in ins]
-    y = b.activation(i, outs[0])
-    for x in xs:
-        _same_quant(b, i, x, y)
-    rank = len(b.tensors[y].shape) + 1
-    axis = o.Axis() % rank
-    if axis == 0:
-        raise ModelError(f"{b.where(i)}: concatenation along the batch axis")
-    if o.FusedActivationFunction():
-        raise ModelError(f"{b.where(i)}: a fused activation on CONCATENATION")
-    return Op(f"concat_{i}", "concat", tuple(xs), (y,), {"axis": axis - 1}, b.r.op_name(i))
-
-
-def _pad(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-    x = b.activation(i, ins[0])
-    pads = b.r.data(ins[1])
-    if pads is None:
-        raise ModelError(f"{b.where(i)}: the paddings are not constant")
-    y = b.activation(i, outs[0])
-    _same_quant(b, i, x, y)
-    pads = [tuple(int(v) for v in p) for p in pads.reshape(-1, 2)]
-    if pads[0] != (0, 0) or len(pads) != 4 or pads[3] != (0, 0):
-        raise ModelError(f"{b.where(i)}: only padding of height and width is supported "
-                         f"(got {pads})")
-    return Op(f"pad_{i}", "pad", (x,), (y,),
-              {"pads": (pads[1][0], pads[1][1], pads[2][0], pads[2][1])}, b.r.op_name(i))
-
-
-def _reduce(kind: str) -> Handler:
-    def handler(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-        x = b.activation(i, ins[0])
-        axes = b.r.data(ins[1])
-        if axes is None:
-            raise ModelError(f"{b.where(i)}: the reduction axes are not constant")
-        rank = len(b.tensors[x].shape) + 1
-        axes = sorted({int(a) % rank for a in np.asarray(axes).reshape(-1)})
-        if 0 in axes or axes != list(range(axes[0], axes[-1] + 1)):
-            raise ModelError(f"{b.where(i)}: reducing axes {axes}: only consecutive "
-                             "non-batch axes are supported")
-        y = b.activation(i, outs[0])
-        if kind == "reduce_max":
-            _same_quant(b, i, x, y)
-        shape = b.tensors[x].shape
-        a0, a1 = axes[0] - 1, axes[-1]
-        outer = int(np.prod(shape[:a0], dtype=np.int64))
-        span = int(np.prod(shape[a0:a1], dtype=np.int64))
-        inner = int(np.prod(shape[a1:], dtype=np.int64))
-        if b.tensors[y].size != outer * inner:
-            raise ModelError(f"{b.where(i)}: output size does not match the reduction")
-        return Op(f"{kind}_{i}", kind, (x,), (y,),
-                  {"axes": tuple(a - 1 for a in axes), "outer": outer, "span": span,
-                   "inner": inner}, b.r.op_name(i))
-    return handler
-
-
-def _softmax(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-    o = b.r.options(i, "SoftmaxOptions")
-    x = b.activation(i, ins[0])
-    y = b.activation(i, outs[0])
-    q = b.tensors[y].quant
-    assert q is not None
-    if abs(q.scale - 1 / 256) > 1e-9 or q.zero_point != -128:
-        raise ModelError(f"{b.where(i)}: int8 softmax output must have scale 1/256 and zero "
-                         f"point -128 (has {q.scale:g}, {q.zero_point})")
-    return Op(f"softmax_{i}", "activation", (x,), (y,),
-              {"activation": Activation("softmax"), "beta": float(o.Beta())}, b.r.op_name(i))
-
-
-def _unary(act: Callable[[_Builder, int], Activation]) -> Handler:
-    def handler(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-        x = b.activation(i, ins[0])
-        y = b.activation(i, outs[0])
-        a = act(b, i)
-        return Op(f"{a.kind}_{i}", "activation", (x,), (y,), {"activation": a},
-                  b.r.op_name(i))
-    return handler
-
-
-def _leaky(b: _Builder, i: int) -> Activation:
-    return Activation("leaky_relu", alpha=float(b.r.options(i, "LeakyReluOptions").Alpha()))
-
-
-def _requantize(b: _Builder, i: int, ins: list[int], outs: list[int]) -> Op:
-    """QUANTIZE int8 -> int8 inside the graph: a change of scale."""
-    x = b.activation(i, ins[0])
-    y = b.activation(i, outs[0])
-    return Op(f"requantize_{i}", "activation", (x,), (y,), {"activation": LINEAR},
-              b.r.op_name(i))
-
-
-def _fused(b: _Builder, i: int, code: int) -> Activation:
-    if code not in _FUSED:
-        raise ModelError(f"{b.where(i)}: fused activation {code} is not supported (NONE, "
-                         "RELU, RELU6, RELU_N1_TO_1 are)")
-    return _FUSED[code]
-
-
-def _same_quant(b: _Builder, i: int, x: str, y: str) -> None:
-    qx, qy = b.tensors[x].quant, b.tensors[y].quant
-    if qx != qy:
-        raise ModelError(f"{b.where(i)}: input and output quantization differ "
-                         f"({qx} vs {qy}); TFLite's int8 kernel needs them equal")
-
-
-_HANDLERS: dict[str, Handler] = {
-    "CONV_2D": _conv,
-    "DEPTHWISE_CONV_2D": _depthwise,
-    "FULLY_CONNECTED": _dense,
-    "MAX_POOL_2D": _pool("max_pool2d"),
-    "AVERAGE_POOL_2D": _pool("avg_pool2d"),
-    "ADD": _binary("add", "AddOptions"),
-    "MUL": _binary("mul", "MulOptions"),
-    "CONCATENATION": _concat,
-    "PAD": _pad,
-    "PADV2": _pad,
-    "MEAN": _reduce("mean"),
-    "REDUCE_MAX": _reduce("reduce_max"),
-    "SOFTMAX": _softmax,
-    "TANH": _unary(lambda b, i: Activation("tanh")),
-    "LOGISTIC": _unary(lambda b, i: Activation("sigmoid")),
-    "LEAKY_RELU": _unary(_leaky),
-    "RELU": _unary(lambda b, i: Activation("relu")),
-    "RELU6": _unary(lambda b, i: Activation("relu6")),
-}
-
-
 def _edges(r: _Reader) -> tuple[list[int], dict[int, int], dict[int, int], set[int]]:
     """Operators to read, graph input/output tensor remaps across edge QUANTIZE/DEQUANTIZE,
     and the edge ops peeled off."""
@@ -493,7 +222,8 @@ def _live_ops(r: _Reader, order: list[int], keep: set[int]) -> list[int]:
         if i in dead:
             continue
         op = r.sg.Operators(i)
-        first = [int(op.Inputs(0))] if r.op_name(i) in RESHAPES else \
+        kind = registry.tflite_kind(r.op_name(i))
+        first = [int(op.Inputs(0))] if kind is not None and kind.alias else \
             [int(t) for t in op.InputsAsNumpy()]
         used.update(first)
     for i in sorted(dead):
@@ -520,9 +250,7 @@ def _read(buf: bytes, source: str) -> Graph:
     order, in_map, out_map, _peeled = _edges(r)
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
     order = _live_ops(r, order, set(graph_outs))
-    bad = [(i, r.op_name(i)) for i in order
-           if r.op_name(i) not in _HANDLERS and r.op_name(i) not in RESHAPES
-           and not (r.op_name(i) == "QUANTIZE")]
+    bad = [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i)) is None]
     if bad:
         i, name = bad[0]
         raise ModelError(f"{source}: op {i} ({name}) is not supported"
@@ -537,15 +265,9 @@ def _read(buf: bytes, source: str) -> Graph:
         name = r.op_name(i)
         tin = [int(t) for t in op.InputsAsNumpy()]
         tout = [int(t) for t in op.OutputsAsNumpy()]
-        if name in RESHAPES:
-            x = b.activation(i, tin[0])
-            y = b.activation(i, tout[0])
-            _same_quant(b, i, x, y)
-            g_op = Op(f"reshape_{i}", "reshape", (x,), (y,), {}, name)
-        elif name == "QUANTIZE":
-            g_op = _requantize(b, i, tin, tout)
-        else:
-            g_op = _HANDLERS[name](b, i, tin, tout)
+        handler = registry.tflite_handler(name)
+        assert handler is not None
+        g_op = handler(b, i, tin, tout)
         g_op.attrs["tflite_index"] = i
         b.ops.append(g_op)
         layers.append(LayerInfo(g_op.name, name, (g_op.name,)))

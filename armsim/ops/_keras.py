@@ -1,0 +1,68 @@
+"""Reading Keras layers for the op kinds' Keras handlers: shapes, pairs, padding, geometry,
+the channels-last check. Pure functions of a layer's config; no TensorFlow import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from armsim.errors import ModelError
+from armsim.graph import same_padding
+
+
+def shape(kt: Any) -> tuple[int, ...]:
+    """A KerasTensor's shape without the batch axis."""
+    return tuple(int(d) for d in kt.shape[1:])
+
+
+def pair(v: Any) -> tuple[int, int]:
+    """An int or a 1- or 2-tuple as (h, w); 1-D layers get a height of 1."""
+    if isinstance(v, int):
+        return v, v
+    t = tuple(int(x) for x in v)
+    return (1, t[0]) if len(t) == 1 else (t[0], t[1])
+
+
+def where(layer: Any) -> str:
+    """``layer 'name' (Class)``, for messages."""
+    return f"layer '{layer.name}' ({type(layer).__name__})"
+
+
+def channels_last(layer: Any) -> None:
+    """A ModelError for a channels-first layer."""
+    fmt = layer.get_config().get("data_format", "channels_last")
+    if fmt not in (None, "channels_last"):
+        raise ModelError(f"{where(layer)}: data_format '{fmt}' is not supported; armsim "
+                         "runs channels_last (NHWC) models")
+
+
+def padding(layer: Any, cfg: dict[str, Any], in_hw: tuple[int, int], k: tuple[int, int],
+            strides: tuple[int, int], dil: tuple[int, int], out_hw: tuple[int, int]
+            ) -> tuple[int, int]:
+    """(top, left) zero padding, TensorFlow's rule for 'same' (extra on the bottom/right)."""
+    pad = cfg["padding"]
+    if pad == "valid":
+        return 0, 0
+    if pad == "causal":
+        return 0, (k[1] - 1) * dil[1]
+    if pad != "same":
+        raise ModelError(f"{where(layer)}: padding '{pad}' is not supported")
+    return same_padding(in_hw, k, strides, dil, out_hw)
+
+
+def spatial(s: tuple[int, ...]) -> tuple[int, int]:
+    """(h, w) of an activation shape: (w, c) -> (1, w); (h, w, c) -> (h, w)."""
+    return (1, s[0]) if len(s) == 2 else (s[0], s[1])
+
+
+def geometry(b: Any, layer: Any, ins: list[str], out_kt: Any,
+             kernel: np.ndarray) -> dict[str, Any]:
+    """Kernel shape (1-D layers get a height of 1), strides, dilation and padding."""
+    cfg = layer.get_config()
+    k = (int(kernel.shape[0]), int(kernel.shape[1]))
+    strides, dil = pair(cfg["strides"]), pair(cfg["dilation_rate"])
+    pads = padding(layer, cfg, spatial(b.tensors[ins[0]].shape), k, strides, dil,
+                   spatial(shape(out_kt)))
+    return {"kernel": tuple(int(x) for x in kernel.shape), "strides": strides,
+            "padding": pads, "dilation": dil}

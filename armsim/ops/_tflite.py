@@ -1,0 +1,114 @@
+"""Reading TFLite operators for the op kinds' TFLite handlers: SAME/VALID padding, fused
+activations, quantization checks, constant operands spelled out, and the handler shapes
+several op kinds share (element-wise binaries, reductions)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from armsim.errors import ModelError
+from armsim.graph import LINEAR, Activation, Op, Tensor, same_padding
+
+#: Fused activations (tflite.ActivationFunctionType) armsim turns into clamps.
+FUSED = {0: LINEAR, 1: Activation("relu"), 3: Activation("relu6"),
+         2: Activation("relu_n1_to_1")}
+
+Handler = Callable[[Any, int, list[int], list[int]], Op]
+
+
+def pads(padding: int, in_hw: tuple[int, int], k: tuple[int, int], strides: tuple[int, int],
+         dil: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int]:
+    """(top, left) padding: TFLite's SAME (0) puts the extra cell bottom/right; VALID (1)."""
+    if padding == 1:
+        return 0, 0
+    return same_padding(in_hw, k, strides, dil, out_hw)
+
+
+def hw(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(h, w) of an activation shape without the batch axis."""
+    return (shape[0], shape[1]) if len(shape) == 3 else (1, shape[0])
+
+
+def fused(b: Any, i: int, code: int) -> Activation:
+    """A fused activation code as an Activation, or a ModelError naming it."""
+    if code not in FUSED:
+        raise ModelError(f"{b.where(i)}: fused activation {code} is not supported (NONE, "
+                         "RELU, RELU6, RELU_N1_TO_1 are)")
+    return FUSED[code]
+
+
+def same_quant(b: Any, i: int, x: str, y: str) -> None:
+    """A ModelError unless ``x`` and ``y`` share their quantization (as TFLite's int8
+    kernel of the op needs)."""
+    qx, qy = b.tensors[x].quant, b.tensors[y].quant
+    if qx != qy:
+        raise ModelError(f"{b.where(i)}: input and output quantization differ "
+                         f"({qx} vs {qy}); TFLite's int8 kernel needs them equal")
+
+
+def broadcast_const(b: Any, i: int, idx: int, like: str) -> str:
+    """A constant operand of ADD/MUL (a Rescaling's scalar, say) spelled out to the other
+    operand's shape, so the element-wise kernel reads it like an activation."""
+    data = b.r.data(idx)
+    q = b.r.quant(idx)
+    assert data is not None
+    name = b.name(idx)
+    if b.r.dtype(idx) != "int8" or q is None or q.per_channel:
+        raise ModelError(f"{b.where(i)}: constant operand {name} must be per-tensor int8")
+    shape = b.tensors[like].shape
+    try:
+        full = np.broadcast_to(data, (1,) + shape)[0] if data.ndim else np.full(shape, data)
+    except ValueError:
+        raise ModelError(f"{b.where(i)}: constant {name} of shape {list(data.shape)} does not "
+                         f"broadcast to {list(shape)}") from None
+    b.tensors[name] = Tensor(name, shape, "int8", "weight", data=np.array(full, np.int8),
+                             quant=q)
+    return name
+
+
+def binary(kind: str, options: str) -> Handler:
+    """The handler of an element-wise binary operator (ADD, MUL) of op kind ``kind``."""
+    def handler(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+        o = b.r.options(i, options)
+        y = b.activation(i, outs[0])
+        xs = [b.activation(i, k) if b.r.data(k) is None else broadcast_const(b, i, k, y)
+              for k in ins]
+        shapes = {b.tensors[x].shape for x in xs}
+        if len(shapes) != 1 or b.tensors[y].shape not in shapes:
+            raise ModelError(f"{b.where(i)}: broadcasting {kind.upper()} "
+                             f"({' and '.join(str(list(b.tensors[x].shape)) for x in xs)}) is "
+                             "not supported; both inputs must have the output's shape")
+        act = fused(b, i, o.FusedActivationFunction() if o is not None else 0)
+        return Op(f"{kind}_{i}", kind, tuple(xs), (y,), {"activation": act}, b.r.op_name(i))
+    return handler
+
+
+def reduction(kind: str, same_scale: bool) -> Handler:
+    """The handler of a reduction over consecutive axes (MEAN, REDUCE_MAX) of kind ``kind``;
+    ``same_scale``: TFLite's int8 kernel needs the input's quantization on the output."""
+    def handler(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+        x = b.activation(i, ins[0])
+        axes = b.r.data(ins[1])
+        if axes is None:
+            raise ModelError(f"{b.where(i)}: the reduction axes are not constant")
+        rank = len(b.tensors[x].shape) + 1
+        axes = sorted({int(a) % rank for a in np.asarray(axes).reshape(-1)})
+        if 0 in axes or axes != list(range(axes[0], axes[-1] + 1)):
+            raise ModelError(f"{b.where(i)}: reducing axes {axes}: only consecutive "
+                             "non-batch axes are supported")
+        y = b.activation(i, outs[0])
+        if same_scale:
+            same_quant(b, i, x, y)
+        shape = b.tensors[x].shape
+        a0, a1 = axes[0] - 1, axes[-1]
+        outer = int(np.prod(shape[:a0], dtype=np.int64))
+        span = int(np.prod(shape[a0:a1], dtype=np.int64))
+        inner = int(np.prod(shape[a1:], dtype=np.int64))
+        if b.tensors[y].size != outer * inner:
+            raise ModelError(f"{b.where(i)}: output size does not match the reduction")
+        return Op(f"{kind}_{i}", kind, (x,), (y,),
+                  {"axes": tuple(a - 1 for a in axes), "outer": outer, "span": span,
+                   "inner": inner}, b.r.op_name(i))
+    return handler

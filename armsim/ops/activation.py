@@ -1,0 +1,163 @@
+"""``activation``: an element-wise activation as its own op, when it cannot fold into the op
+before it (Keras Activation, ReLU, LeakyReLU, Softmax; TFLite SOFTMAX, TANH, LOGISTIC,
+LEAKY_RELU, RELU, RELU6, and an int8 QUANTIZE inside the graph, a change of scale).
+
+float32: a copy through the clamp kernel, then the activation in place
+(:func:`armsim.ops.activations.c_after`). int8: CMSIS-NN's softmax; TFLite's reference
+arithmetic in armsim's s8 kernels for the rest (a 256-entry table for TANH/LOGISTIC)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from armsim import quant as Q
+from armsim.errors import ModelError
+from armsim.graph import LINEAR, Activation, Graph, Op
+from armsim.ops import _keras as K
+from armsim.ops import activations
+from armsim.ops.base import OpCode, OpKind, Values
+from armsim.ops.cgen import FloatContext, Int8Context
+
+
+def _standalone(act: Callable[[Any], Activation]) -> Callable[..., str]:
+    """A Keras activation layer: fused into the op before it when that op has a linear
+    activation and no other reader, else an ``activation`` op."""
+    def handler(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
+        a = act(layer)
+        if b.fuse_activation(ins[0], a, layer.name):
+            return ins[0]
+        out = b.activation_out(layer, K.shape(out_kt))
+        b.ops.append(Op(layer.name, "activation", (ins[0],), (out,), {"activation": a},
+                        layer.name))
+        return out
+    return handler
+
+
+def _activation_layer(layer: Any) -> Activation:
+    return activations.from_keras(layer.get_config()["activation"], K.where(layer))
+
+
+def _relu_layer(layer: Any) -> Activation:
+    cfg = layer.get_config()
+    mx, slope, thr = cfg.get("max_value"), float(cfg.get("negative_slope") or 0), \
+        float(cfg.get("threshold") or 0)
+    if thr != 0:
+        raise ModelError(f"{K.where(layer)}: ReLU with threshold {thr:g} is not supported")
+    if slope and mx is not None:
+        raise ModelError(f"{K.where(layer)}: ReLU with both max_value and negative_slope is "
+                         "not supported")
+    if slope:
+        return Activation("leaky_relu", alpha=slope)
+    if mx is not None and float(mx) == 6.0:
+        return Activation("relu6")
+    return Activation("relu", max_value=None if mx is None else float(mx))
+
+
+def _leaky_layer(layer: Any) -> Activation:
+    cfg = layer.get_config()
+    return Activation("leaky_relu", alpha=float(cfg.get("negative_slope", cfg.get("alpha", 0.3))))
+
+
+def _softmax_layer(layer: Any) -> Activation:
+    axis = layer.get_config().get("axis", -1)
+    if axis not in (-1, [-1]):
+        raise ModelError(f"{K.where(layer)}: softmax over axis {axis} is not supported (only "
+                         "the last axis)")
+    return Activation("softmax")
+
+
+def _unary(act: Callable[[Any, int], Activation]) -> Callable[..., Op]:
+    def handler(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+        x = b.activation(i, ins[0])
+        y = b.activation(i, outs[0])
+        a = act(b, i)
+        return Op(f"{a.kind}_{i}", "activation", (x,), (y,), {"activation": a},
+                  b.r.op_name(i))
+    return handler
+
+
+def _softmax(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+    o = b.r.options(i, "SoftmaxOptions")
+    x = b.activation(i, ins[0])
+    y = b.activation(i, outs[0])
+    q = b.tensors[y].quant
+    assert q is not None
+    if abs(q.scale - 1 / 256) > 1e-9 or q.zero_point != -128:
+        raise ModelError(f"{b.where(i)}: int8 softmax output must have scale 1/256 and zero "
+                         f"point -128 (has {q.scale:g}, {q.zero_point})")
+    return Op(f"softmax_{i}", "activation", (x,), (y,),
+              {"activation": Activation("softmax"), "beta": float(o.Beta())}, b.r.op_name(i))
+
+
+def _leaky(b: Any, i: int) -> Activation:
+    return Activation("leaky_relu", alpha=float(b.r.options(i, "LeakyReluOptions").Alpha()))
+
+
+def _requantize(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+    """QUANTIZE int8 -> int8 inside the graph: a change of scale (the frontend peels the
+    float -> int8 QUANTIZE at the input off)."""
+    x = b.activation(i, ins[0])
+    y = b.activation(i, outs[0])
+    return Op(f"requantize_{i}", "activation", (x,), (y,), {"activation": LINEAR},
+              b.r.op_name(i))
+
+
+def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
+    g = ctx.g
+    p = f"op{i}"
+    src, out = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0], const=False)
+    n = g.tensors[op.outputs[0]].size
+    qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
+    kind = op.activation.kind
+    if kind == "softmax":
+        last = g.tensors[op.outputs[0]].shape[-1]
+        m, s, diff_min = Q.softmax_params(op.attrs.get("beta", 1.0), qi.scale)
+        return [f"arm_softmax_s8({src}, {n // last}, {last}, {m}, {s}, {diff_min}, {out});"]
+    if kind in ("tanh", "sigmoid"):
+        table = ctx.array("int8_t", f"{p}_table", [int(v) for v in Q.lookup_table(kind, qi, qo)])
+        return [f"armsim_lut_s8({src}, {n}, {table}, {out});"]
+    if kind == "leaky_relu":
+        im, ish, am, ash = Q.leaky_relu_params(op.activation.alpha, qi.scale, qo.scale)
+        return [f"armsim_leaky_relu_s8({src}, {n}, {qi.zero_point}, {qo.zero_point}, {im}, "
+                f"{ish}, {am}, {ash}, {out});"]
+    if op.activation.clamp is not None:  # RELU, RELU6, an int8 QUANTIZE (linear)
+        m, s = Q.quantize_multiplier(qi.scale / qo.scale)
+        lo, hi = Q.activation_range(op.activation, qo)
+        return [f"armsim_requantize_s8({src}, {n}, {qi.zero_point}, {qo.zero_point}, {m}, {s}, "
+                f"{lo}, {hi}, {out});"]
+    raise ModelError(f"op {op.name}: armsim has no int8 kernel for activation {kind}")
+
+
+class ActivationOp(OpKind):
+    name = "activation"
+    summary = "element-wise activation [activation]"
+    keras = {"Activation": _standalone(_activation_layer), "ReLU": _standalone(_relu_layer),
+             "LeakyReLU": _standalone(_leaky_layer), "Softmax": _standalone(_softmax_layer)}
+    tflite = {"SOFTMAX": _softmax,
+              "TANH": _unary(lambda b, i: Activation("tanh")),
+              "LOGISTIC": _unary(lambda b, i: Activation("sigmoid")),
+              "LEAKY_RELU": _unary(_leaky),
+              "RELU": _unary(lambda b, i: Activation("relu")),
+              "RELU6": _unary(lambda b, i: Activation("relu6")),
+              "QUANTIZE": _requantize}
+
+    def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
+        return value(op.inputs[0]).astype(np.float64)
+
+    def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
+        p = f"op{i}"
+        n = ctx.g.tensors[op.outputs[0]].size
+        src, out = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0], const=False)
+        if op.activation.clamp is not None:
+            cl = ctx.static("armsim_clamp", f"{p}_clamp", ctx.clamp(op))
+        else:  # a copy; the activation follows in place
+            cl = ctx.static("armsim_clamp", f"{p}_copy", "{-INFINITY, INFINITY}")
+        return [f"armsim_clamp_f32({cl}, {src}, {n}, {out});"]
+
+    def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
+        return OpCode(_s8(ctx, i, op))
+
+
+KIND = ActivationOp()

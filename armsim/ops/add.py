@@ -1,0 +1,70 @@
+"""``add``: element-wise sum of two or more inputs of one shape (Keras Add; TFLite ADD,
+a constant operand spelled out to the other's shape)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from armsim import quant as Q
+from armsim.errors import ModelError
+from armsim.graph import LINEAR, Graph, Op
+from armsim.ops import _keras as K
+from armsim.ops import _tflite as T
+from armsim.ops.base import OpCode, OpKind, Values
+from armsim.ops.cgen import FloatContext, Int8Context
+
+
+def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
+    shapes = {b.tensors[i].shape for i in ins}
+    if len(shapes) != 1:
+        raise ModelError(f"{K.where(layer)}: inputs of shapes {sorted(shapes)}; broadcasting "
+                         "is not supported")
+    out = b.activation_out(layer, K.shape(out_kt))
+    b.ops.append(Op(layer.name, "add", tuple(ins), (out,), {"activation": LINEAR}, layer.name))
+    return out
+
+
+class Add(OpKind):
+    name = "add"
+    summary = "element-wise sum of its inputs [activation]"
+    keras = {"Add": _keras}
+    tflite = {"ADD": T.binary("add", "AddOptions")}
+    fusable = True
+
+    def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
+        y = value(op.inputs[0]).astype(np.float64)
+        for name in op.inputs[1:]:  # each partial sum rounded to float32, as the kernel does
+            y = (y + value(name).astype(np.float64)).astype(np.float32).astype(np.float64)
+        return y
+
+    def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
+        p = f"op{i}"
+        n = ctx.g.tensors[op.outputs[0]].size
+        out = ctx.ptr(op.outputs[0], const=False)
+        last = ctx.static("armsim_clamp", f"{p}_clamp", ctx.clamp(op))
+        none = ctx.static("armsim_clamp", f"{p}_none", "{-INFINITY, INFINITY}") \
+            if len(op.inputs) > 2 else last
+        src = ctx.ptr(op.inputs[0])
+        calls = []
+        for k, other in enumerate(op.inputs[1:]):
+            cl = last if k == len(op.inputs) - 2 else none
+            calls.append(f"armsim_add_f32({cl}, {src}, {ctx.ptr(other)}, {n}, {out});")
+            src = out
+        return calls
+
+    def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
+        qo = ctx.quant(op.outputs[0])
+        ap = Q.add_params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo)
+        lo, hi = Q.activation_range(op.activation, qo)
+        n = ctx.g.tensors[op.outputs[0]].size
+        return OpCode([
+            f"ARMSIM_CHECK({i}, arm_elementwise_add_s8({ctx.ptr(op.inputs[0])}, "
+            f"{ctx.ptr(op.inputs[1])}, {ap.input1_offset}, {ap.input1_multiplier}, "
+            f"{ap.input1_shift}, {ap.input2_offset}, {ap.input2_multiplier}, {ap.input2_shift}, "
+            f"{ap.left_shift}, {ctx.ptr(op.outputs[0], const=False)}, {ap.output_offset}, "
+            f"{ap.output_multiplier}, {ap.output_shift}, {lo}, {hi}, {n}));"])
+
+
+KIND = Add()

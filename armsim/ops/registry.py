@@ -1,0 +1,119 @@
+"""The op registry: every op kind armsim knows (one module each in this package), looked up
+by name, by Keras layer class or by TFLite operator, and what the rest of armsim asks of the
+graph through them (MACs, whether a graph is a classifier).
+
+Adding an op kind is one new module with an :class:`~armsim.ops.base.OpKind` and its line
+in :data:`KINDS` (plus its C kernel and tests)."""
+
+from __future__ import annotations
+
+from armsim.errors import ModelError
+from armsim.graph import Graph, Op
+from armsim.ops import (
+    activation,
+    add,
+    avg_pool2d,
+    concat,
+    conv2d,
+    depthwise_conv2d,
+    fully_connected,
+    max_pool2d,
+    mean,
+    mul,
+    pad,
+    reduce_max,
+    reshape,
+    scale_shift,
+)
+from armsim.ops.base import KerasHandler, OpKind, TfliteHandler
+
+#: Every op kind, in the order the documentation lists them.
+KINDS: tuple[OpKind, ...] = (
+    conv2d.KIND, depthwise_conv2d.KIND, fully_connected.KIND, max_pool2d.KIND,
+    avg_pool2d.KIND, add.KIND, concat.KIND, pad.KIND, reshape.KIND, activation.KIND,
+    scale_shift.KIND, mul.KIND, mean.KIND, reduce_max.KIND,
+)
+
+
+def _index() -> tuple[dict[str, OpKind], dict[str, OpKind], dict[str, OpKind]]:
+    by_name: dict[str, OpKind] = {}
+    by_keras: dict[str, OpKind] = {}
+    by_tflite: dict[str, OpKind] = {}
+    for k in KINDS:
+        for table, key in ((by_name, k.name), *((by_keras, c) for c in k.keras),
+                           *((by_tflite, t) for t in k.tflite)):
+            if key in table:  # a layer or operator maps to one kind
+                raise RuntimeError(f"{key} is registered by {table[key].name} and {k.name}")
+            table[key] = k
+    return by_name, by_keras, by_tflite
+
+
+_BY_NAME, _BY_KERAS, _BY_TFLITE = _index()
+
+
+def get(kind: str) -> OpKind:
+    """The op kind named ``kind`` (a ModelError for a graph holding an unknown kind)."""
+    k = _BY_NAME.get(kind)
+    if k is None:
+        raise ModelError(f"op kind {kind!r} is not one armsim knows ({', '.join(_BY_NAME)})")
+    return k
+
+
+def of(op: Op) -> OpKind:
+    """The kind of ``op``."""
+    return get(op.kind)
+
+
+def summaries() -> dict[str, str]:
+    """Every op kind and what it computes."""
+    return {k.name: k.summary for k in KINDS}
+
+
+def keras_handler(layer_class: str) -> KerasHandler | None:
+    """The handler of a Keras layer class (None: no kind reads it)."""
+    k = _BY_KERAS.get(layer_class)
+    return k.keras[layer_class] if k is not None else None
+
+
+def keras_layers() -> list[str]:
+    """Every Keras layer class some op kind reads."""
+    return sorted(_BY_KERAS)
+
+
+def tflite_kind(operator: str) -> OpKind | None:
+    """The op kind a TFLite builtin operator becomes (None: none)."""
+    return _BY_TFLITE.get(operator)
+
+
+def tflite_handler(operator: str) -> TfliteHandler | None:
+    """The handler of a TFLite builtin operator (None: no kind reads it)."""
+    k = _BY_TFLITE.get(operator)
+    return k.tflite[operator] if k is not None else None
+
+
+def tflite_operators() -> list[str]:
+    """Every TFLite builtin operator some op kind reads."""
+    return sorted(_BY_TFLITE)
+
+
+def op_macs(g: Graph, op: Op) -> int:
+    """Multiply-accumulates of one op (0 for ops without multiplies)."""
+    return of(op).macs(g, op)
+
+
+def macs(g: Graph) -> int:
+    """Multiply-accumulates of one inference."""
+    return sum(op_macs(g, o) for o in g.ops)
+
+
+def is_classifier(g: Graph) -> bool:
+    """One rank-1 output of 2+ values ending in softmax or sigmoid (looking through ops that
+    only reshape): its argmax is a class."""
+    if len(g.outputs) != 1:
+        return False
+    t = g.tensors[g.outputs[0]]
+    last = g.producer(t.name)
+    while last is not None and of(last).alias:
+        last = g.producer(last.inputs[0])
+    return (len(t.shape) == 1 and t.shape[0] >= 2 and last is not None
+            and last.activation.kind in ("softmax", "sigmoid"))

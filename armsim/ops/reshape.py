@@ -1,0 +1,49 @@
+"""``reshape``: the same memory under a new shape; no code runs (Keras Flatten and Reshape;
+TFLite RESHAPE, EXPAND_DIMS, SQUEEZE)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from armsim.graph import Graph, Op
+from armsim.ops import _keras as K
+from armsim.ops import _tflite as T
+from armsim.ops.base import OpCode, OpKind, Values
+from armsim.ops.cgen import FloatContext, Int8Context
+
+
+def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
+    out = b.activation_out(layer, K.shape(out_kt))
+    b.ops.append(Op(layer.name, "reshape", (ins[0],), (out,), {}, layer.name))
+    return out
+
+
+def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+    """Only the data operand is read: a shape operand is static (the frontend drops the
+    shape arithmetic feeding it)."""
+    x = b.activation(i, ins[0])
+    y = b.activation(i, outs[0])
+    T.same_quant(b, i, x, y)
+    return Op(f"reshape_{i}", "reshape", (x,), (y,), {}, b.r.op_name(i))
+
+
+class Reshape(OpKind):
+    name = "reshape"
+    summary = "same memory, new shape (Flatten, Reshape)"
+    keras = {"Flatten": _keras, "Reshape": _keras}
+    tflite = {"RESHAPE": _tflite, "EXPAND_DIMS": _tflite, "SQUEEZE": _tflite}
+    alias = True
+
+    def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
+        return value(op.inputs[0]).astype(np.float64)
+
+    def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
+        return []
+
+    def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
+        return OpCode([])
+
+
+KIND = Reshape()
