@@ -1,7 +1,10 @@
-"""The exceptions armsim raises: one base class and a child per kind of bad input.
+"""The exceptions armsim raises: one base class, a child per kind of bad input, and the
+checks that failed.
 
 Every error a user can cause derives from :class:`ArmsimError`; the CLI prints its message
-and exits with status 2. Anything else escaping is a bug in armsim.
+and exits with its ``exit_code``: 2 for bad input or usage, 1 for a check that failed
+(:class:`CheckFailed`: the firmware faulted, ran past its limits, exited with a failure or
+had a kernel refuse its arguments). Anything else escaping is a bug in armsim.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 class ArmsimError(Exception):
     """Base class: a problem with what the user gave armsim (exit status 2)."""
 
-    exit_code = 2
+    exit_code = EXIT_BAD_INPUT
 
 
 class DataError(ArmsimError):
@@ -54,7 +57,18 @@ class ScriptError(ArmsimError):
         super().__init__(f"{where}: {message}{quoted}")
 
 
-class EmulatorFault(ArmsimError):
+class CheckFailed(ArmsimError):
+    """A check armsim ran failed on the firmware (exit status 1): not bad input."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+class FirmwareFailed(CheckFailed):
+    """The firmware ran to its end but reported a failure: a non-zero exit status through
+    semihosting, or a CMSIS-NN call that refused its arguments."""
+
+
+class EmulatorFault(CheckFailed):
     """The emulated CPU faulted or ran past its limits; carries the machine state."""
 
     def __init__(self, kind: str, message: str, pc: int, function: str | None,

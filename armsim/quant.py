@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from armsim.errors import ModelError
 from armsim.graph import Activation
 
 QMIN, QMAX = -128, 127
@@ -156,7 +157,7 @@ def activation_range(act: Activation, out: Quant) -> tuple[int, int]:
         return max(lo, quantize_value(0.0, out)), min(hi, quantize_value(6.0, out))
     if act.kind == "relu_n1_to_1":
         return max(lo, quantize_value(-1.0, out)), min(hi, quantize_value(1.0, out))
-    raise ValueError(f"activation {act.kind} is not a clamp")
+    raise ModelError(f"activation {act.kind} is not a clamp: it has no int8 range")
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def lookup_table(fn: str, q_in: Quant, q_out: Quant) -> np.ndarray:
         elif fn == "sigmoid":
             y = np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-float(x))))
         else:
-            raise ValueError(f"no lookup table for {fn}")
+            raise ModelError(f"armsim has no int8 lookup table for {fn}")
         r = round_half_away(float(np.float32(y * inv)))
         table[v & 0xFF] = max(QMIN, min(QMAX, r + q_out.zero_point))
     return table

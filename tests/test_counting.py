@@ -112,5 +112,7 @@ def test_missing_extension_falls_back_to_python_and_says_so_once(monkeypatch, ca
     second = counting.make_counter(uc, "auto")
     assert isinstance(first, counting.PythonCounter) and isinstance(second, counting.PythonCounter)
     assert capsys.readouterr().err.count("native block counter not built") == 1
-    with pytest.raises(RuntimeError):
+    from armsim.errors import ToolchainError
+
+    with pytest.raises(ToolchainError, match="not built"):
         counting.make_counter(uc, "native")

@@ -34,7 +34,7 @@ def test_unmapped_read_names_address_pc_function_and_instruction(tmp_path):
     assert "read of unmapped memory at 0x30000004" in str(e)
     assert f"PC 0x{e.pc:08X} (bad_kernel+0x" in str(e)
     assert "ldr r0, [r1, #4]" in str(e)
-    assert e.exit_code == 2
+    assert e.exit_code == 1
 
 
 def test_endless_loop_hits_the_instruction_budget(tmp_path):

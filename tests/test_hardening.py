@@ -112,7 +112,7 @@ def test_broken_kernel_ends_fast_with_its_own_report(broken_tree, name, monkeypa
     assert time.perf_counter() - t0 < 1.0
     e = exc.value
     assert e.kind == BROKEN[name][1], str(e)
-    assert e.exit_code == 2
+    assert e.exit_code == 1  # a check that failed, not bad input
     for part in ("registers:", "disassembly:", "stack (sp", "memory map:", f"error: {e.kind}"):
         assert part in e.report
     if name == "recursion":
@@ -140,9 +140,10 @@ def test_time_limit_is_its_own_error(broken_tree, monkeypatch):
     assert exc.value.function == "armsim_conv2d_f32"
 
 
-def test_cli_broken_kernel_exit_2_no_traceback(broken_tree, monkeypatch, capsys):
+def test_cli_broken_kernel_exit_1_no_traceback(broken_tree, monkeypatch, capsys):
+    """A kernel that faults is a failed check (exit 1), never a traceback."""
     broken_machine(broken_tree, "unmapped", monkeypatch)
-    assert main(["simulate", "--max-instructions", "1000000", "--timeout", "2"]) == 2
+    assert main(["simulate", "--max-instructions", "1000000", "--timeout", "2"]) == 1
     err = capsys.readouterr().err
     assert "read of unmapped memory at 0x60000000" in err and "Traceback" not in err
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from armsim.check.compare import ulp_distance
-from armsim.errors import ArmsimError
+from armsim.errors import FirmwareFailed
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.machine.semihost import Semihost
@@ -116,7 +116,7 @@ def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray
         outs[i] = np.concatenate([np.frombuffer(m.read(a, out_t.itemsize * n), out_t)
                                   for a, n in spec.outputs])
         if m.semihost is not None and m.semihost.exit is not None and m.semihost.exit.status:
-            raise ArmsimError(f"the firmware exited with status {m.semihost.exit.status} "
+            raise FirmwareFailed(f"the firmware exited with status {m.semihost.exit.status} "
                               f"({m.semihost.exit.reason}) on input {start + i}")
         if pred_addr is not None:
             preds[i] = np.frombuffer(m.read(pred_addr, 4), "<i4")[0]

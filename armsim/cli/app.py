@@ -1,7 +1,9 @@
 """The ``armsim`` command: the parser of every subcommand and the entry point.
 
-Exit status: 0 everything agrees, 1 emulator and host disagree (or a check found
-something), 2 bad input (always a message, never a traceback).
+Exit status (every command, :data:`armsim.errors.EXIT_OK` and friends): 0 every check
+passed; 1 a check failed (a disagreement, a firmware fault, a budget or time limit, a
+memory-check finding); 2 bad input or usage (always a message, never a traceback).
+``armsim run`` returns the firmware's own semihosting exit status when it exits that way.
 """
 
 from __future__ import annotations
@@ -38,7 +40,20 @@ Check that a neural network's C inference code on an Arm Cortex-M gives the same
 the Keras model it came from, and what it costs: any Keras model of the common layers is
 turned into firmware, run in the Unicorn emulator with exact instruction counts, and
 compared with Keras output by output.
+"""
 
+EXIT_STATUS = ("exit status: 0 every check passed; 1 a check failed (a disagreement, a firmware "
+               "fault, a budget or time limit, a memory-check finding); 2 bad input or usage "
+               "(a message, never a traceback).")
+RUN_STATUS = " The firmware's own semihosting exit status when it exits that way."
+
+EPILOG = """\
+exit status (every command):
+  0  every check passed
+  1  a check failed: a disagreement, a firmware fault, a budget or time limit, a
+     memory-check finding
+  2  bad input or usage (a message, never a traceback)
+  `armsim run` returns the firmware's own semihosting exit status when it exits that way.
 """
 
 
@@ -53,18 +68,21 @@ class _Version(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    p = argparse.ArgumentParser(prog="armsim", description=DESCRIPTION,
+    p = argparse.ArgumentParser(prog="armsim", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action=_Version, nargs=0,
                    help="show armsim's version and the engine build it runs, and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in COMMANDS:
         cmd.add_parser(sub)
+    for name, parser in sub.choices.items():
+        if parser.epilog is None:
+            parser.epilog = EXIT_STATUS + (RUN_STATUS if name == "run" else "")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: exit 0 ok, 1 emulator/host mismatch, 2 bad input."""
+    """Entry point: exit 0 every check passed, 1 a check failed, 2 bad input (see EPILOG)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -9,7 +9,7 @@ from typing import Any
 from armsim.cli import common as C
 from armsim.cli import options as O
 from armsim.cli import script_setup as S
-from armsim.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
+from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
 from armsim.plan import LAYOUTS
 from armsim.plan.seed import MAX_FILTERS, infer_filters, seed_graph, seed_plan
 from armsim.report import tables as render
@@ -113,20 +113,23 @@ def check_script(path: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check every file; exit 2 if any has errors (1 with --strict and warnings)."""
+    """Check every file; exit 2 if a script is bad input, 1 if a set-up's run faulted (or
+    with --strict and warnings)."""
     reports = []
+    status = EXIT_OK
     for path in args.files:
         try:
             reports.append(check_script(path, args))
         except ArmsimError as e:
             reports.append({"file": path, "errors": [str(e)], "warnings": [], "notes": [],
                             "buffers": []})
+            status = max(status, e.exit_code)
     if args.json:
         print(json.dumps(reports, indent=2))
     else:
         render.script_checks(reports)
-    if any(r["errors"] for r in reports):
-        return EXIT_BAD_INPUT
+    if status != EXIT_OK:
+        return status
     if args.strict and any(r["warnings"] for r in reports):
         return EXIT_CHECK_FAILED
     return EXIT_OK

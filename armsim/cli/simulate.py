@@ -27,8 +27,7 @@ def add_parser(sub: Any) -> None:
     """Register the command."""
     s = sub.add_parser("simulate", help="run a model in the emulator and compare with Keras",
                        description="Run inputs through the model's firmware on the emulated "
-                       "CPU and through Keras; exit 0 when all agree, 1 when not, 2 for bad "
-                       "input.")
+                       "CPU and through Keras, and compare them output by output.")
     O.add_target(s)
     O.add_model(s)
     s.add_argument("--script", help="a uVision .ini script holding weights and input")

@@ -30,7 +30,7 @@ def add_parser(sub: Any) -> None:
     v = sub.add_parser("validate", help="many inputs through emulator and Keras: accuracy, "
                        "agreement, error metrics",
                        description="Run a test set through the emulator (in parallel) and "
-                       "Keras. Exit 0 when every input agrees, 1 when not, 2 for bad input.")
+                       "Keras; every input must agree.")
     O.add_target(v)
     O.add_model(v)
     v.add_argument("--script", help="take the weights from this uVision script instead")

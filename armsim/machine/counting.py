@@ -16,6 +16,8 @@ from typing import Protocol
 import numpy as np
 from unicorn import UC_HOOK_BLOCK, Uc, UcError
 
+from armsim.errors import ArmsimError, ToolchainError
+
 try:
     from armsim.machine import _blockcount as _native
 except ImportError:  # the optional extension was not built
@@ -197,13 +199,14 @@ def make_counter(uc: Uc, mode: str = "auto", code: tuple[int, int] = (0, 0)) -> 
     saying so once. ``code`` is the (base, size) of the executable range, counted fastest."""
     global _warned
     if mode not in MODES:
-        raise ValueError(f"counting mode {mode!r}; expected one of {MODES}")
+        raise ArmsimError(f"counting mode {mode!r}; expected one of {MODES}")
     if mode == "none":
         return NoCounter(uc)
     if mode in ("auto", "native") and _native is not None:
         return NativeCounter(uc, code)
     if mode == "native":
-        raise RuntimeError("the native block counter (armsim.machine._blockcount) was not built")
+        raise ToolchainError("the native block counter (armsim.machine._blockcount) was not "
+                             "built: reinstall armsim with a C compiler, or count with 'python'")
     if mode == "auto" and not _warned:
         _warned = True
         print("armsim: native block counter not built; counting with a Python hook "

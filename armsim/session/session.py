@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from armsim import __version__
-from armsim.errors import ArmsimError, LayoutError
+from armsim.errors import ArmsimError, FirmwareFailed, LayoutError
 from armsim.firmware.build import Build, build, check_plan_fits
 from armsim.firmware.kernels import DEFAULT_KERNELS
 from armsim.firmware.render import FINISH, NETWORK, op_symbol
@@ -287,7 +287,7 @@ class Session:
         if sh is None or sh.exit is None or sh.exit.status == 0:
             return
         pc = self.machine.pc
-        raise ArmsimError(f"the firmware exited with status {sh.exit.status} "
+        raise FirmwareFailed(f"the firmware exited with status {sh.exit.status} "
                           f"({sh.exit.reason}) at {self.image.describe(pc)}"
                           + (f"; it printed:\n{sh.output.get('stdout', '')[-2000:]}"
                              if sh.output.get("stdout") else ""))
@@ -304,7 +304,7 @@ class Session:
         names = {-1: "ARM_CMSIS_NN_ARG_ERROR", -2: "ARM_CMSIS_NN_NO_IMPL_ERROR",
                  -3: "ARM_CMSIS_NN_FAILURE"}
         op = self.graph.ops[i] if 0 <= i < len(self.graph.ops) else None
-        raise ArmsimError(f"CMSIS-NN returned {names.get(status, status)} in op {i}"
+        raise FirmwareFailed(f"CMSIS-NN returned {names.get(status, status)} in op {i}"
                           + (f" ({op.name}, {op.kind})" if op else "")
                           + ": the kernel refused its arguments and its output is not computed")
 
