@@ -179,3 +179,40 @@ def test_code_reading_mistakes_on_a_script_without_model(tmp_path, capsys, old, 
     assert rc == 1 and row["host_source"] == "rebuilt from the script's weights"
     findings = row["diagnosis"]["findings"]
     assert len(findings) == 1 and findings[0].startswith(f"the code reads {buffer} as ")
+
+
+def test_one_stack_peak_for_profile_and_run(tmp_path, capsys, mnist_dir):
+    """The same ELF has one peak stack, whether profiled or run: armsim's own firmware and a
+    user's network code that also allocates from the heap (writes there are not stack)."""
+    import numpy as np
+
+    import armsim
+    from armsim.session.image_run import run_image
+
+    g, _k = armsim.load_model(data_file(DEFAULT_MODEL))
+    s = armsim.Session(g, armsim.plan(g), "m4f", "generic")
+    x = np.zeros(g.tensors[g.inputs[0]].shape, np.float32)
+    assert armsim.profile(s, x).footprint["ram"]["stack_peak"] == \
+        run_image(s.build.elf, mcu="generic").peak_stack > 0
+
+    src = tmp_path / "heap_net.c"
+    src.write_text((OWN / "seed_net.c").read_text().replace(
+        "void network_run(void)", "static void seed_network_run(void)") + """
+#include <stdlib.h>
+#include <string.h>
+void *volatile keep;
+void network_run(void)
+{
+    keep = malloc(4096);  /* the heap grows up from the end of .bss, below the stack */
+    memset(keep, 0x5a, 4096);
+    seed_network_run();
+}
+""")
+    elf = tmp_path / "heap.elf"
+    assert main(["build", "--sources", str(src), "--model", str(data_file(DEFAULT_MODEL)),
+                 "--out", str(elf)]) == 0
+    capsys.readouterr()
+    assert main(["profile", "--sources", str(src), "--json"]) == 0
+    profiled = json.loads(capsys.readouterr().out)["footprint"]["ram"]["stack_peak"]
+    ran = run_image(elf, mcu="generic").peak_stack
+    assert profiled == ran and 0 < ran < 4096

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from armsim.errors import ArmsimError, EmulatorFault
+from armsim.machine import stack
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S, Machine
 from armsim.machine.memcheck import MemoryCheck
@@ -32,9 +33,6 @@ from armsim.timing.datamem import summary
 #: --read element types and their numpy dtypes (little-endian).
 READ_TYPES = {"f32": "<f4", "i8": "i1", "u8": "u1", "i16": "<i2", "u16": "<u2", "i32": "<i4",
               "u32": "<u4"}
-STACK_PAINT = 0xA5A5A5A5
-#: A stretch of untouched paint this long (bytes) separates the stack from data below it.
-STACK_GAP = 512
 
 
 @dataclass(frozen=True)
@@ -265,7 +263,7 @@ class ImageRunner:
         self.semihost.heap = self._heap_info()
         self.semihost.cmdline = self.image.path.name
         self.semihost.clock = self._seconds
-        self.paint = self._paint_stack()
+        self.paint = stack.paint(m)
         #: problems with the image itself, said before the run
         self.warnings = [
             f"segment {k} is writable but runs at 0x{seg.vaddr:08X}, in {r.name}, which is "
@@ -287,27 +285,9 @@ class ImageRunner:
     def _heap_info(self) -> tuple[int, int, int, int]:
         """SYS_HEAPINFO: the heap from the end of the image's RAM data to the stack."""
         top = self.machine.initial_sp
-        end = max((s.vaddr + s.memsz for s in self.image.segments if "w" in s.flags
-                   and self.mcu.sram_base <= s.vaddr < self.mcu.stack_top), default=0)
-        for name in ("end", "__end__", "_end", "__HeapBase", "Image$$ARM_LIB_HEAP$$Base"):
-            sym = self.image.symbols.get(name)
-            if sym is not None and self.mcu.sram_base <= sym.address < top:
-                end = sym.address
-                break
-        base = (max(end, self.mcu.sram_base) + 7) & ~7
+        base = stack.data_end(self.machine)
         limit = max(top - 0x1000, base)
         return base, limit, top, limit
-
-    def _paint_stack(self) -> tuple[int, int] | None:
-        """Paint the stack (from the heap's base to the initial SP) to measure its peak."""
-        m = self.machine
-        lo, hi = self.semihost.heap[0], m.initial_sp
-        if m.guard is not None and m.guard[0] >= lo:
-            lo = m.guard[1]
-        if m.map.find(lo, max(hi - lo, 1)) is None or hi - lo < 64:
-            return None
-        m.fill(lo, STACK_PAINT.to_bytes(4, "little") * ((hi - lo) // 4))
-        return lo, hi
 
     def symbol_address(self, text: str, what: str) -> int:
         """A symbol or address of this image."""
@@ -445,22 +425,7 @@ class ImageRunner:
         return sorted(out, key=lambda f: -f.instructions)
 
     def _peak(self) -> int | None:
-        if self.paint is None:
-            return None
-        lo, hi = self.paint
-        words = np.frombuffer(self.machine.read(lo, hi - lo), "<u4")
-        used = np.flatnonzero(words != STACK_PAINT)[::-1]  # from the top down
-        if used.size == 0:
-            return 0
-        # the stack ends above the first long stretch of untouched paint (heap data or
-        # globals may lie below it)
-        edges = np.concatenate([[len(words)], used])
-        gaps = edges[:-1] - edges[1:] - 1
-        far = np.flatnonzero(gaps >= STACK_GAP // 4)
-        if far.size and far[0] == 0:
-            return 0
-        bottom = used[far[0] - 1] if far.size else used[-1]
-        return hi - (lo + 4 * int(bottom))
+        return stack.peak(self.machine, self.paint) if self.paint is not None else None
 
 
 def run_image(elf: str | Path, mcu: Mcu | str = "generic", cpu: str | None = None,

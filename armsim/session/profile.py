@@ -14,7 +14,7 @@ import numpy as np
 
 from armsim.firmware.build import MIN_STACK
 from armsim.firmware.render import FINISH
-from armsim.machine import disasm
+from armsim.machine import disasm, stack
 from armsim.machine.windows import START, Snapshot, window
 from armsim.ops import registry
 from armsim.parts.flash import Fetch
@@ -22,7 +22,6 @@ from armsim.session.session import Session
 from armsim.timing import cycles as C
 from armsim.timing.datamem import summary
 
-STACK_PAINT = 0xA5A5A5A5
 STARTUP, FINISH_ROW, NETWORK_ROW = "(startup)", "(finish)", "(your network code)"
 
 
@@ -133,7 +132,7 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
     g = s.graph
     s.write_input(x)
     m.begin(s.max_instructions, s.timeout_s)
-    paint_lo, paint_hi = _paint_stack(s)
+    painted = stack.paint(m)
     entries = s.op_entries()
     if FINISH in image.symbols:
         segments = [STARTUP] + [op.name for _i, op, _a in entries] + [FINISH_ROW]
@@ -148,7 +147,7 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
         snaps.append(m.snapshot())
     stats = m.finish()
     snaps.append(m.snapshot())
-    peak_stack = _stack_peak(m, paint_lo, paint_hi)
+    peak_stack = stack.peak(m, painted) if painted is not None else 0
 
     cpu = s.cpu.name
     timing = C.timing_for(cpu)
@@ -232,22 +231,6 @@ def _op_bytes(s: Session, i: int) -> tuple[int, int]:
     except KeyError:
         pass
     return weights, ram
-
-
-def _paint_stack(s: Session) -> tuple[int, int]:
-    m = s.machine
-    lo = (m.image.symbol("_ebss").address + 3) & ~3
-    hi = m.initial_sp
-    if m.guard is not None and m.guard[0] >= lo:
-        lo = m.guard[1]  # the guard page below the stack is not writable
-    m.fill(lo, STACK_PAINT.to_bytes(4, "little") * ((hi - lo) // 4))
-    return lo, hi
-
-
-def _stack_peak(m: Any, lo: int, hi: int) -> int:
-    words = np.frombuffer(m.read(lo, hi - lo), "<u4")
-    used = np.flatnonzero(words != STACK_PAINT)
-    return 0 if used.size == 0 else hi - (lo + 4 * int(used[0]))
 
 
 def footprint(s: Session, peak_stack: int) -> dict[str, Any]:
