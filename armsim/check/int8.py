@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from armsim.check.validate import EmulatorRun, timing
 from armsim.graph import Graph
 from armsim.model.tflite_host import TFLiteHost
 from armsim.ops import registry
+from armsim.session.results import ValidateResult
 
 
 @dataclass(frozen=True)
@@ -134,3 +136,25 @@ def op_diffs(s: Any, host: TFLiteHost, g: Graph, xq: np.ndarray, xf: np.ndarray
         if d.max_q and first is None:
             first = op.name
     return {"ops": ops, "first_divergence": first}
+
+
+def validation(g: Graph, run: EmulatorRun, host_q: np.ndarray, labels: np.ndarray | None,
+               start: int = 0) -> ValidateResult:
+    """``armsim validate`` of an int8 model: the emulator's integer outputs against the
+    reference's, every input bit-exact or not (the caller adds what ran where)."""
+    emu_q = run.outputs.astype(np.int8)
+    d = steps(emu_q, host_q, output_scale(g))
+    res = ValidateResult(len(emu_q), dtype="int8", max_abs_diff_q=d.max_q,
+                         max_abs_diff=d.max_real,
+                         bit_exact_inputs=int(np.sum(d.per_input == 0)),
+                         differing_inputs=[int(start + i) for i in d.differing_inputs[:20]],
+                         elements_differing=d.elements_differing)
+    if registry.is_classifier(g):
+        hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
+        res.agreement = float(np.mean(hp == ep))
+        if labels is not None:
+            res.host_accuracy = float(np.mean(hp == labels))
+            res.emulator_accuracy = float(np.mean(ep == labels))
+    timing(res, run)
+    res.passed = d.bit_exact
+    return res

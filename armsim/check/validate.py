@@ -28,6 +28,7 @@ from armsim.model import metrics
 from armsim.ops import registry
 from armsim.parts.cpus import get_cpu
 from armsim.parts.mcus import get_mcu
+from armsim.session.results import ValidateResult
 
 _W: dict[str, Any] = {}
 
@@ -241,41 +242,46 @@ def cross_metrics(emu: np.ndarray, host: np.ndarray) -> dict[str, Any]:
 
 
 def summarize(host: np.ndarray, run: EmulatorRun, classifier: bool, labels: np.ndarray | None,
-              tolerance: float, rtol: float = 0.0) -> dict[str, Any]:
-    """Everything ``armsim validate`` reports, under stable keys."""
+              tolerance: float, rtol: float = 0.0) -> ValidateResult:
+    """Everything ``armsim validate`` reports on a float model, as a :class:`ValidateResult`
+    (the caller adds what ran where)."""
     n = len(host)
-    res: dict[str, Any] = {"n": n, "task": "classification" if classifier else "regression",
-                           **cross_metrics(run.outputs, host), "tolerance": tolerance,
-                           "rtol": rtol}
-    within = bool(np.all(np.abs(run.outputs.astype(np.float64) - host) <=
-                         tolerance + rtol * np.abs(host.astype(np.float64))))
-    res["within_tolerance"] = within
+    m = cross_metrics(run.outputs, host)
+    res = ValidateResult(n, task="classification" if classifier else "regression", **m,
+                         tolerance=tolerance, rtol=rtol)
+    res.within_tolerance = bool(np.all(np.abs(run.outputs.astype(np.float64) - host) <=
+                                       tolerance + rtol * np.abs(host.astype(np.float64))))
     if classifier:
         hp = np.argmax(host, axis=1)
         ep = np.argmax(run.outputs, axis=1)
         classes = host.shape[1]
-        res["agreement"] = float(np.mean(hp == ep))
-        res["disagreeing_inputs"] = [int(i) for i in np.flatnonzero(hp != ep)[:20]]
+        res.agreement = float(np.mean(hp == ep))
+        res.disagreeing_inputs = [int(i) for i in np.flatnonzero(hp != ep)[:20]]
         if labels is not None:
-            res["host_accuracy"] = float(np.mean(hp == labels))
-            res["emulator_accuracy"] = float(np.mean(ep == labels))
-            res["confusion_matrix"] = {
+            res.host_accuracy = float(np.mean(hp == labels))
+            res.emulator_accuracy = float(np.mean(ep == labels))
+            res.confusion_matrix = {
                 "host": metrics.confusion_matrix(labels, hp, classes).tolist(),
                 "emulator": metrics.confusion_matrix(labels, ep, classes).tolist()}
-            res["classification_report"] = {"host": metrics.report(labels, hp, classes),
-                                            "emulator": metrics.report(labels, ep, classes)}
-    res["instructions"] = {"min": int(run.instructions.min()),
-                           "median": float(np.median(run.instructions)),
-                           "max": int(run.instructions.max()),
-                           "total": int(run.instructions.sum())}
-    res["seconds"] = round(run.seconds, 3)
-    res["inputs_per_second"] = round(n / run.seconds, 1) if run.seconds else None
-    res["passed"] = bool(res["nan_outputs"] == 0 and within and
-                         (not classifier or res["agreement"] == 1.0))
+            res.classification_report = {"host": metrics.report(labels, hp, classes),
+                                         "emulator": metrics.report(labels, ep, classes)}
+    timing(res, run)
+    res.passed = bool(res.nan_outputs == 0 and res.within_tolerance and
+                      (not classifier or res.agreement == 1.0))
     return res
 
 
-def plot_confusion(result: dict[str, Any], path: str) -> None:
+def timing(res: ValidateResult, run: EmulatorRun) -> None:
+    """Instructions per input and the emulation's wall time, into ``res``."""
+    res.instructions = {"min": int(run.instructions.min()),
+                        "median": float(np.median(run.instructions)),
+                        "max": int(run.instructions.max()),
+                        "total": int(run.instructions.sum())}
+    res.seconds = round(run.seconds, 3)
+    res.inputs_per_second = round(res.n / run.seconds, 1) if run.seconds else None
+
+
+def plot_confusion(result: ValidateResult, path: str) -> None:
     """Host and emulator confusion matrices side by side, as a PNG."""
     import matplotlib
 
@@ -284,17 +290,17 @@ def plot_confusion(result: dict[str, Any], path: str) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 5))
     for ax, side in zip(axes, ("host", "emulator")):
-        m = np.array(result["confusion_matrix"][side])
+        m = np.array(result.confusion_matrix[side])
         ax.imshow(m, cmap="Blues")
         for (i, j), v in np.ndenumerate(m):
             ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
                     color="white" if v > m.max() / 2 else "black")
-        ax.set_title(f"{side}: accuracy {result[side + '_accuracy']:.4f}")
+        ax.set_title(f"{side}: accuracy {getattr(result, side + '_accuracy'):.4f}")
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_xticks(range(m.shape[0]))
         ax.set_yticks(range(m.shape[0]))
-    fig.suptitle(f"armsim validate: {result['n']} inputs, agreement {result['agreement']:.4%}")
+    fig.suptitle(f"armsim validate: {result.n} inputs, agreement {result.agreement:.4%}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -14,6 +14,7 @@ import numpy as np
 from armsim.check import int8 as Q
 from armsim.check import validate as V
 from armsim.check.dask import emulate
+from armsim.check.simulate import int8_result
 from armsim.cli import common as C
 from armsim.cli import script_setup as S
 from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
@@ -22,6 +23,7 @@ from armsim.model.frontends import load_model
 from armsim.model.tflite_host import TFLiteHost
 from armsim.ops import registry
 from armsim.report import tables as render
+from armsim.session.results import present
 from armsim.session.versions import versions
 
 
@@ -59,47 +61,35 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
     if float_model is not None:
         float_out = keras_host.predict(float_model, xf)
     classifier = registry.is_classifier(g)
-    rows: list[dict[str, Any]] = []
+    rows = []
     bounds = getattr(args, "check_bounds", False)
+    source = f"TFLite interpreter ({host.library}, reference kernels)"
     for i, c in enumerate(cases):
         r = results[i] if results is not None else s.run(xq[i], check_bounds=bounds)
         host.invoke(xf[i] if g.float_edges[0] else xq[i])
         hq = host.outputs_q()
-        eq = r.outputs.astype(np.int8)
-        d = Q.steps(eq[np.newaxis], hq[np.newaxis], Q.output_scale(g))
-        row: dict[str, Any] = {
-            "name": c.name, "predicted": r.predicted, "outputs_q": [int(v) for v in eq],
-            "outputs": [float(v) for v in Q.dequantize(g, eq)], "instructions": r.instructions,
-            "cpu": cpu.name,
-            "host": {"source": f"TFLite interpreter ({host.library}, reference kernels)",
-                     "predicted": int(np.argmax(hq)) if classifier else None,
-                     "outputs_q": [int(v) for v in hq],
-                     "outputs": [float(v) for v in Q.dequantize(g, hq)]},
-            "max_abs_diff_q": d.max_q, "max_abs_diff": d.max_real, "agree": d.bit_exact}
-        if c.label is not None:
-            row["label"] = c.label
-            if r.predicted is not None:
-                row["correct"] = r.predicted == c.label
+        row = int8_result(c, r, cpu.name, g, hq, source, classifier)
         if float_out is not None:
-            row["quantization"] = Q.quantization_error(
+            row.quantization = Q.quantization_error(
                 g, hq[np.newaxis], float_out[i:i + 1],
                 None if c.label is None else np.array([c.label]))
         if bounds:
-            row["overruns"] = [o.to_json() for o in r.overruns]
-        row["versions"] = versions(cpu, tflite=True)
+            row.overruns = [o.to_json() for o in r.overruns]
+        row.versions = versions(cpu, tflite=True)
         rows.append(row)
-    mismatch = any(not r["agree"] for r in rows) or any(r.get("overruns") for r in rows)
+    mismatch = any(not r.agree for r in rows) or any(r.overruns for r in rows)
     if mismatch or args.layers:
-        picks = [i for i, r in enumerate(rows) if args.layers or not r["agree"]][:3]
+        picks = [i for i, r in enumerate(rows) if args.layers or not r.agree][:3]
         for i in picks:
-            rows[i]["diagnosis"] = Q.op_diffs(s, host, g, xq[i], xf[i])
+            rows[i].diagnosis = Q.op_diffs(s, host, g, xq[i], xf[i])
     if args.json:
-        print(json.dumps(rows[0] if len(rows) == 1 else rows, indent=2))
+        out = [r.to_json() for r in rows]
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
     else:
         render.simulate_table_q(rows, g.name, cpu.title, f"{prep}; {how}")
         for r in rows:
-            if "diagnosis" in r:
-                render.diagnosis_q(r["name"], r["diagnosis"])
+            if r.diagnosis:
+                render.diagnosis_q(r.name, r.diagnosis)
         render.overruns(rows, bounds)
     return EXIT_CHECK_FAILED if mismatch else EXIT_OK
 
@@ -120,47 +110,28 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
                                 progress=lambda k: bar.advance(task, k))
         run_ = emulate(spec, xq, jobs, getattr(args, "scheduler", None), bar,
                        render.note)
-    emu_q = run_.outputs.astype(np.int8)
-    d = Q.steps(emu_q, host_q, Q.output_scale(g))
-    res: dict[str, Any] = {
-        "n": len(xq), "model": g.name, "inputs": f"{what}; {how}", "start": args.start,
-        "cpu": cpu.name, "kernels": s.build.kernels, "jobs": jobs, "plan": plan.preset,
-        "dtype": "int8", "host_source": f"TFLite interpreter ({host.library}, reference kernels)",
-        "max_abs_diff_q": d.max_q, "max_abs_diff": d.max_real,
-        "bit_exact_inputs": int(np.sum(d.per_input == 0)),
-        "differing_inputs": [int(args.start + i) for i in d.differing_inputs[:20]],
-        "elements_differing": d.elements_differing}
-    if registry.is_classifier(g):
-        hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
-        res["agreement"] = float(np.mean(hp == ep))
-        if labels is not None:
-            res["host_accuracy"] = float(np.mean(hp == labels))
-            res["emulator_accuracy"] = float(np.mean(ep == labels))
+    res = Q.validation(g, run_, host_q, labels, args.start)
+    res.model, res.inputs, res.start, res.cpu = g.name, f"{what}; {how}", args.start, cpu.name
+    res.kernels, res.jobs, res.plan = s.build.kernels, jobs, plan.preset
+    res.host_source = f"TFLite interpreter ({host.library}, reference kernels)"
     float_model = _float_model(args)
     if float_model is not None:
-        res["quantization"] = Q.quantization_error(g, host_q, keras_host.predict(float_model, xf),
-                                                 labels)
-    res["instructions"] = {"min": int(run_.instructions.min()),
-                           "median": float(np.median(run_.instructions)),
-                           "max": int(run_.instructions.max()),
-                           "total": int(run_.instructions.sum())}
-    res["seconds"] = round(run_.seconds, 3)
-    res["inputs_per_second"] = round(len(xq) / run_.seconds, 1) if run_.seconds else None
-    res["passed"] = res["max_abs_diff_q"] == 0
-    res["versions"] = versions(cpu, tflite=True)
-    if args.layers or not res["passed"]:
-        picks = list(d.differing_inputs[:3]) or [0]
-        res["diagnosis"] = [{"input": f"input #{args.start + int(i)}",
-                             **Q.op_diffs(s, host, g, xq[i], xf[i])} for i in picks]
-        res["overruns"] = [o.to_json() for i in picks
-                           for o in s.run(xq[i], check_bounds=True).overruns]
-        res["passed"] = res["passed"] and not res["overruns"]
+        res.quantization = Q.quantization_error(g, host_q, keras_host.predict(float_model, xf),
+                                                labels)
+    res.versions = versions(cpu, tflite=True)
+    if args.layers or not res.passed:
+        picks = [i - args.start for i in res.differing_inputs[:3]] or [0]
+        res.diagnosis = [{"input": f"input #{args.start + int(i)}",
+                          **Q.op_diffs(s, host, g, xq[i], xf[i])} for i in picks]
+        res.overruns = [o.to_json() for i in picks
+                        for o in s.run(xq[i], check_bounds=True).overruns]
+        res.passed = res.passed and not res.overruns
     if args.json:
-        print(json.dumps(res, indent=2))
+        print(json.dumps(res.to_json(), indent=2))
     else:
         render.validation_q(res)
-        for d in res.get("diagnosis", []):
+        for d in res.diagnosis or []:
             render.diagnosis_q(d["input"], d)
-        if "overruns" in res:
+        if present(res.overruns):
             render.overruns([res], True)
-    return EXIT_OK if res["passed"] else EXIT_CHECK_FAILED
+    return EXIT_OK if res.passed else EXIT_CHECK_FAILED

@@ -123,6 +123,12 @@ def run(args: argparse.Namespace) -> int:
         cmp = None if host_out is None else compare.compare(
             np.array(prof.outputs), host_out, args.tolerance, args.rtol,
             classify=registry.is_classifier(s.graph))
+        prof.input, prof.versions = label, versions(get_cpu(prof.cpu))
+        if cmp is not None:
+            prof.host_predicted = int(np.argmax(host_out)) if prof.predicted is not None \
+                else None
+            prof.max_abs_diff, prof.max_ulp, prof.agree = cmp.max_abs_diff, cmp.max_ulp, \
+                cmp.agree
         results.append((prof, cmp))
     if speedscope is not None:
         write_speedscope(results[0][0], speedscope, label)
@@ -137,13 +143,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = []
         for prof, cmp in results:
-            d = prof.to_json()
-            d.update(input=label, versions=versions(get_cpu(prof.cpu)))
-            if cmp is not None:
-                d.update(host_predicted=int(np.argmax(host_out)) if prof.predicted is not None
-                         else None, max_abs_diff=cmp.max_abs_diff, max_ulp=cmp.max_ulp,
-                         agree=cmp.agree)
-            out.append(d)
+            out.append(prof.to_json())
         print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
     elif args.csv:
         w = csv.writer(sys.stdout)
@@ -208,9 +208,10 @@ def compare_dtypes(args: argparse.Namespace) -> int:
     for dtype, prof in (("float32", pf), ("int8", pq)):
         rows.append({"dtype": dtype, "profile": prof})
     if args.json:
-        out_json = {r["dtype"]: {**r["profile"].to_json(),
-                                 "versions": versions(get_cpu(r["profile"].cpu))}
-                    for r in rows}
+        for r in rows:
+            r["profile"].input, r["profile"].versions = case.name, versions(
+                get_cpu(r["profile"].cpu))
+        out_json = {r["dtype"]: r["profile"].to_json() for r in rows}
         out_json["int8_model"] = made
         out_json["int8_bit_exact_with_interpreter"] = exact
         out_json["input"] = case.name

@@ -118,14 +118,12 @@ def run(args: argparse.Namespace) -> int:
             np.save(out, next(iter(vals.values())))
         else:
             np.savez(out, **vals)
+    res.versions = versions(res.cpu, host=bool(args.compare))
+    res.peripherals, res.flash = periph, r.fetch.note
+    if cmp_row is not None:
+        res.compare = cmp_row
     if args.json:
-        doc = res.to_json()
-        doc["versions"] = versions(res.cpu, host=bool(args.compare))
-        if cmp_row is not None:
-            doc["compare"] = cmp_row
-        doc["peripherals"] = periph
-        doc["flash"] = r.fetch.note
-        print(json.dumps(doc, indent=2))
+        print(json.dumps(res.to_json(), indent=2))
     else:
         render.image_run(res, args.functions)
         for p in periph:

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from armsim.check import compare
 from armsim.check.diagnose import REBUILT, REBUILT_NOTE, diagnose_inputs
+from armsim.check.simulate import float_result
 from armsim.cli import common as C
 from armsim.cli import int8
 from armsim.cli import options as O
@@ -105,44 +105,31 @@ def run(args: argparse.Namespace) -> int:
     classifier = registry.is_classifier(g)
     rows = []
     for i, (c, r) in enumerate(zip(cases, results)):
-        row: dict[str, Any] = {"name": c.name, "predicted": r.predicted,
-                               "outputs": [float(v) for v in r.outputs],
-                               "instructions": r.instructions, "cpu": cpu.name}
-        if c.label is not None:
-            row["label"] = c.label
-            if r.predicted is not None:
-                row["correct"] = r.predicted == c.label
-        if host_out is not None:
-            h = host_out[i]
-            cmp = compare.compare(r.outputs, h, args.tolerance, args.rtol, classify=classifier)
-            row["host"] = {"source": host_source,
-                           "predicted": int(np.argmax(h)) if classifier else None,
-                           "outputs": [float(v) for v in h]}
-            row.update(max_abs_diff=cmp.max_abs_diff, max_ulp=cmp.max_ulp, agree=cmp.agree)
-        row["host_source"] = host_source
+        row = float_result(c, r, cpu.name, host_out[i] if host_out is not None else None,
+                           host_source, classifier, args.tolerance, args.rtol)
         if host_source == REBUILT:
-            row["note"] = REBUILT_NOTE
+            row.note = REBUILT_NOTE
         if warnings:
-            row["warnings"] = warnings
-        row["versions"] = versions(cpu)
-        rows.append(row)
-    for row, r in zip(rows, results):
+            row.warnings = warnings
+        row.versions = versions(cpu)
         if args.check_bounds:
-            row["overruns"] = [o.to_json() for o in r.overruns]
+            row.overruns = [o.to_json() for o in r.overruns]
         if args.check_memory:
-            row["memory_findings"] = [f.to_json() for f in r.memory_findings]
-    overrun = any(r.get("overruns") or r.get("memory_findings") for r in rows)
-    mismatch = any(r.get("agree") is False for r in rows)
+            row.memory_findings = [f.to_json() for f in r.memory_findings]
+        rows.append(row)
+    overrun = any(r.overruns or r.memory_findings for r in rows)
+    mismatch = any(r.agree is False for r in rows)
     diagnosis = None
     if keras is not None and (mismatch or args.layers):
         picks = [(c.name, c.x, host_out[i]) for i, (c, r) in enumerate(zip(cases, rows))
-                 if args.layers or not r.get("agree", True)][:3]
+                 if args.layers or r.agree is False][:3]
         diagnosis = diagnose_inputs(s, keras, memory, picks, args.tolerance,
                                     rebuilt=host_source == REBUILT)
         for r in rows:
-            r["diagnosis"] = next((d for d in diagnosis if d["input"] == r["name"]), None)
+            r.diagnosis = next((d for d in diagnosis if d["input"] == r.name), None)
     if args.json:
-        print(json.dumps(rows[0] if len(rows) == 1 else rows, indent=2))
+        out = [r.to_json() for r in rows]
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
     else:
         render.simulate_table(rows, g.name, cpu.title, plan.preset, prep, args.tolerance,
                               args.rtol)
@@ -156,8 +143,8 @@ def run(args: argparse.Namespace) -> int:
         if args.check_memory:
             for r, res in zip(rows, results):
                 for f in res.memory_findings:
-                    render.note(f"{r['name']}: memory check: {f.message()}")
-            if not any(r.get("memory_findings") for r in rows):
+                    render.note(f"{r.name}: memory check: {f.message()}")
+            if not any(r.memory_findings for r in rows):
                 render.note("memory check: no finding")
     return EXIT_CHECK_FAILED if mismatch or overrun else EXIT_OK
 

@@ -12,6 +12,7 @@ from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
 from armsim.report import html as report
 from armsim.report import tables as render
 from armsim.sweep import run as R
+from armsim.sweep.cell import CellResult
 from armsim.sweep.spec import load
 from armsim.sweep.store import Store
 
@@ -65,13 +66,14 @@ def run_sweep(args: argparse.Namespace) -> int:
                     cells_t = bar.add("cells", len(prepared.tasks))
                     images_t = bar.add("images", len(prepared.tasks) * sweep.n)
 
-                    def on_cell(row: dict[str, Any]) -> None:
+                    def on_cell(row: CellResult) -> None:
                         bar.advance(cells_t, 1)
                         bar.advance(images_t, sweep.n)
-                        if row["status"] != "ok" and not args.quiet:
-                            render.note(f"{Path(row['model']).name} {row['dtype']} {row['cpu']} "
-                                        f"{row['kernels']} {row['opt']} {row['mcu']}: "
-                                        f"{row['status']} {row['error'] or ''}".strip())
+                        k = row.key
+                        if row.status != "ok" and not args.quiet:
+                            render.note(f"{Path(k.model).name} {k.dtype} {k.cpu} {k.kernels} "
+                                        f"{k.opt} {k.mcu}: {row.status} {row.error or ''}"
+                                        .strip())
 
                     R.execute(prepared, store, c, on_cell)
         rows = store.rows()

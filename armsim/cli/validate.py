@@ -22,6 +22,7 @@ from armsim.model.train import seed_model_from
 from armsim.ops import registry
 from armsim.report import html as report
 from armsim.report import tables as render
+from armsim.session.results import ValidateResult, present
 from armsim.session.versions import versions
 
 
@@ -123,50 +124,51 @@ def run(args: argparse.Namespace) -> int:
         task = bar.add(f"host model on {len(xs)} inputs", len(xs))
         host_out = host.predict(keras, xs, progress=lambda k: bar.advance(task, k))
     res = V.summarize(host_out, run_, classifier, labels, args.tolerance, args.rtol)
-    res.update(model=g.name, inputs=what, start=args.start, cpu=cpu.name, kernels=args.kernels,
-               jobs=jobs, plan=plan.preset, host_source=host_source,
-               versions=versions(cpu))
+    res.model, res.inputs, res.start, res.cpu = g.name, what, args.start, cpu.name
+    res.kernels, res.jobs, res.plan, res.host_source = args.kernels, jobs, plan.preset, \
+        host_source
+    res.versions = versions(cpu)
     if host_source == REBUILT:
-        res["note"] = REBUILT_NOTE
+        res.note = REBUILT_NOTE
         if classifier and labels is not None:
-            res["layout_search"] = _chance_check(res, g, plan, memory, xs, labels)
-    if args.layers or not res["passed"]:
-        picks = res.get("disagreeing_inputs", [])[:3] or [
+            res.layout_search = _chance_check(res, g, plan, memory, xs, labels)
+    if args.layers or not res.passed:
+        picks = (res.disagreeing_inputs or [])[:3] or [
             int(np.argmax(np.abs(run_.outputs - host_out).max(1)))]
-        res["diagnosis"] = diagnose_inputs(s, keras, memory,
-                                           [(f"input #{args.start + i}", xs[i], host_out[i])
-                                            for i in picks],
-                                           args.tolerance, rebuilt=host_source == REBUILT)
+        res.diagnosis = diagnose_inputs(s, keras, memory,
+                                        [(f"input #{args.start + i}", xs[i], host_out[i])
+                                         for i in picks],
+                                        args.tolerance, rebuilt=host_source == REBUILT)
         if (host_source != REBUILT or args.layers) and s.op_entries():
             s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
-            res["overruns"] = [o.to_json() for i in picks
-                               for o in s.run(xs[i], check_bounds=True).overruns]
-            res["passed"] = res["passed"] and not res["overruns"]
-    if plot is not None and "confusion_matrix" in res:
+            res.overruns = [o.to_json() for i in picks
+                            for o in s.run(xs[i], check_bounds=True).overruns]
+            res.passed = res.passed and not res.overruns
+    if plot is not None and present(res.confusion_matrix):
         V.plot_confusion(res, str(plot))
-        res["plot"] = str(plot)
+        res.plot = str(plot)
     if page is not None:
         report.write(page, report.validate_report(res, f"armsim validate: {g.name} on "
                                                   f"{cpu.title}"))
-        res["html"] = str(page)
+        res.html = str(page)
     if args.json:
-        print(json.dumps(res, indent=2))
+        print(json.dumps(res.to_json(), indent=2))
     else:
         render.validation(res)
-        if "diagnosis" in res:
-            render.diagnosis(res["diagnosis"])
-        if "overruns" in res:
+        if present(res.diagnosis):
+            render.diagnosis(res.diagnosis)
+        if present(res.overruns):
             render.overruns([res], True)
-    return EXIT_OK if res["passed"] else EXIT_CHECK_FAILED
+    return EXIT_OK if res.passed else EXIT_CHECK_FAILED
 
 
-def _chance_check(res: dict[str, Any], g: Any, plan: Any, memory: dict[str, np.ndarray],
+def _chance_check(res: ValidateResult, g: Any, plan: Any, memory: dict[str, np.ndarray],
                   xs: np.ndarray, labels: np.ndarray) -> dict[str, Any] | None:
     """With a rebuilt host, an accuracy near chance means the layout is probably wrong: try
     each weight buffer under the other axis orders and report the one that makes sense."""
     classes = g.tensors[g.outputs[0]].size
     chance = 1.0 / classes
-    if res["host_accuracy"] > 2 * chance or plan.preset != "seed":
+    if res.host_accuracy > 2 * chance or plan.preset != "seed":
         return None
     n = min(len(xs), 500)
     base = {b.name: b.unpack(memory[b.name]) for b in plan if b.role != "input"}
@@ -179,11 +181,11 @@ def _chance_check(res: dict[str, Any], g: Any, plan: Any, memory: dict[str, np.n
         if best is None or acc > best["accuracy"]:
             best = {"buffer": name, "read_as": label, "accuracy": acc, "n": n}
     if best is None or best["accuracy"] < 3 * chance:
-        res["warning"] = (f"accuracy {res['host_accuracy']:.1%} is near chance "
-                          f"({chance:.0%}) and no other element order of the script's "
-                          "buffers helps")
+        res.warning = (f"accuracy {res.host_accuracy:.1%} is near chance "
+                       f"({chance:.0%}) and no other element order of the script's "
+                       "buffers helps")
         return best
-    res["warning"] = (f"accuracy {res['host_accuracy']:.1%} is near chance; with "
-                      f"{best['buffer']} read {best['read_as']}, accuracy is "
-                      f"{best['accuracy']:.1%} on {n} inputs: the script is probably mis-laid")
+    res.warning = (f"accuracy {res.host_accuracy:.1%} is near chance; with "
+                   f"{best['buffer']} read {best['read_as']}, accuracy is "
+                   f"{best['accuracy']:.1%} on {n} inputs: the script is probably mis-laid")
     return best

@@ -12,6 +12,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from armsim.session.results import ValidateResult, present
+
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px}
@@ -225,16 +227,18 @@ def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str
                 "armsim's timing tables, instructions are exact.")
 
 
-def validate_report(res: dict[str, Any], title: str) -> str:
+def validate_report(res: ValidateResult, title: str) -> str:
     """One validate run as a page."""
     keys = [k for k in ("model", "cpu", "kernels", "n", "agreement", "host_accuracy",
-                        "emulator_accuracy", "max_abs_diff", "rmse", "passed") if k in res]
-    sections = [("Summary", table(["what", "value"], [[k, res[k]] for k in keys]))]
-    cm = res.get("confusion_matrix")
+                        "emulator_accuracy", "max_abs_diff", "rmse", "passed")
+            if present(getattr(res, k))]
+    sections = [("Summary", table(["what", "value"], [[k, getattr(res, k)] for k in keys]))]
+    cm = res.confusion_matrix
     if cm:
         sections.append(("Confusion matrices", confusion_figure(
             [("host", cm["host"]), ("emulator", cm["emulator"])])))
-    sections.append(("Versions", f"<pre>{html.escape(json.dumps(res.get('versions', {}), indent=1))}</pre>"))
+    versions = json.dumps(res.versions or {}, indent=1)
+    sections.append(("Versions", f"<pre>{html.escape(versions)}</pre>"))
     return page(title, sections)
 
 

@@ -18,6 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from armsim.ops import registry
+from armsim.session.results import SimulateResult, ValidateResult, present
 
 
 def console(stderr: bool = False) -> Console:
@@ -74,27 +75,32 @@ def progress(enabled: bool) -> Iterator[_Bar]:
 
 
 # -- simulate ---------------------------------------------------------------------------------
-def simulate_table(rows: list[dict[str, Any]], model: str, cpu: str, plan: str, prep: str,
+def _class(v: Any) -> str:
+    return "-" if v is None or not present(v) else str(v)
+
+
+def _correct(r: SimulateResult) -> str:
+    return "-" if not present(r.correct) else ("yes" if r.correct else "no")
+
+
+def simulate_table(rows: list[SimulateResult], model: str, cpu: str, plan: str, prep: str,
                    atol: float, rtol: float) -> None:
     """One row per input: label, classes, max |Δ|, instructions, agreement."""
     t = table(f"armsim simulate: {model} (plan {plan}) on {cpu} (Unicorn); inputs: {prep}",
               ["input", "label", "emulator", "host", "correct", "max |Δ|", "instructions",
                "agrees"], {"label", "emulator", "host", "max |Δ|", "instructions"})
     for r in rows:
-        ok = r.get("agree")
-        host = r.get("host", {})
-        emu = r["predicted"] if r["predicted"] is not None else "-"
-        hp = host.get("predicted") if host.get("predicted") is not None else "-"
-        correct = "-" if "correct" not in r else ("yes" if r["correct"] else "no")
-        t.add_row(escape(r["name"]), str(r.get("label", "")), str(emu), str(hp), correct,
-                  f"{r['max_abs_diff']:.2e}" if "max_abs_diff" in r else "-",
-                  f"{r['instructions']:,}",
-                  "-" if ok is None else ("[green]yes[/]" if ok else "[red]NO[/]"))
+        hp = r.host.predicted if present(r.host) else None
+        t.add_row(escape(r.name), str(r.label) if present(r.label) else "", _class(r.predicted),
+                  _class(hp), _correct(r),
+                  f"{r.max_abs_diff:.2e}" if present(r.max_abs_diff) else "-",
+                  f"{r.instructions:,}",
+                  "-" if not present(r.agree) else ("[green]yes[/]" if r.agree else "[red]NO[/]"))
     con = console()
     con.print(t)
-    judged = [r for r in rows if r.get("agree") is not None]
+    judged = [r for r in rows if present(r.agree)]
     if judged:
-        bad = sum(1 for r in judged if not r["agree"])
+        bad = sum(1 for r in judged if not r.agree)
         con.print(f"{len(judged) - bad}/{len(judged)} agree with the host Keras model "
                   f"(same class where there is one, every output within {atol:g} + "
                   f"{rtol:g} x |host|).", markup=False)
@@ -121,27 +127,26 @@ def diagnosis(reports: list[dict[str, Any]]) -> None:
             con.print(f"finding: {f}", markup=False)
 
 
-def simulate_table_q(rows: list[dict[str, Any]], model: str, cpu: str, prep: str) -> None:
+def simulate_table_q(rows: list[SimulateResult], model: str, cpu: str, prep: str) -> None:
     """int8: one row per input, the difference in int8 steps and the quantization error."""
-    quant = any("quantization" in r for r in rows)
+    quant = any(present(r.quantization) for r in rows)
     cols = ["input", "label", "emulator", "host", "correct", "max |Δ| (steps)", "instructions",
             "bit-exact"] + (["vs float: max |Δ|"] if quant else [])
     t = table(f"armsim simulate: {model} (int8, CMSIS-NN) on {cpu} (Unicorn); inputs: {prep}",
               cols, {"label", "emulator", "host", "max |Δ| (steps)", "instructions",
                      "vs float: max |Δ|"})
     for r in rows:
-        emu = r["predicted"] if r["predicted"] is not None else "-"
-        hp = r["host"]["predicted"] if r["host"]["predicted"] is not None else "-"
-        correct = "-" if "correct" not in r else ("yes" if r["correct"] else "no")
-        cells = [escape(r["name"]), str(r.get("label", "")), str(emu), str(hp), correct,
-                 f"{r['max_abs_diff_q']} ({r['max_abs_diff']:.3g})", f"{r['instructions']:,}",
-                 "[green]yes[/]" if r["agree"] else "[red]NO[/]"]
+        cells = [escape(r.name), str(r.label) if present(r.label) else "",
+                 _class(r.predicted), _class(r.host.predicted), _correct(r),
+                 f"{r.max_abs_diff_q} ({r.max_abs_diff:.3g})", f"{r.instructions:,}",
+                 "[green]yes[/]" if r.agree else "[red]NO[/]"]
         if quant:
-            cells.append(f"{r['quantization']['max_abs']:.3g}" if "quantization" in r else "-")
+            cells.append(f"{r.quantization['max_abs']:.3g}" if present(r.quantization)
+                         else "-")
         t.add_row(*cells)
     con = console()
     con.print(t)
-    bad = sum(1 for r in rows if not r["agree"])
+    bad = sum(1 for r in rows if not r.agree)
     con.print(f"{len(rows) - bad}/{len(rows)} bit-exact with the TFLite interpreter (int8 "
               "outputs equal element for element).", markup=False)
     if quant:
@@ -163,12 +168,13 @@ def diagnosis_q(name: str, d: dict[str, Any]) -> None:
               markup=False)
 
 
-def overruns(rows: list[dict[str, Any]], checked: bool) -> None:
-    """The stores --check-bounds found outside each op's buffers (or that there were none)."""
+def overruns(rows: list[Any], checked: bool) -> None:
+    """The stores --check-bounds found outside each op's buffers (or that there were none),
+    from simulate's or validate's results."""
     if not checked:
         return
     con = console()
-    found = [o for r in rows for o in r.get("overruns", [])]
+    found = [o for r in rows for o in (r.overruns or [])]
     if not found:
         con.print("bounds: every store of every op's kernel landed in that op's output or "
                   "scratch buffer.", markup=False)
@@ -182,88 +188,88 @@ def overruns(rows: list[dict[str, Any]], checked: bool) -> None:
                   markup=False)
 
 
-def validation_q(res: dict[str, Any]) -> None:
+def validation_q(res: ValidateResult) -> None:
     """int8 validation: bit-exactness, accuracies, quantization error, the verdict."""
     con = console()
-    t = table(f"armsim validate: {res['n']} inputs ({res['inputs']}), int8 model {res['model']} "
-              f"on {res['cpu']} ({res['jobs']} process(es))", ["metric", "value"], {"value"})
-    rows = [("bit-exact inputs", f"{res['bit_exact_inputs']} / {res['n']}"),
-            ("max |emulator - interpreter| (int8 steps)", str(res["max_abs_diff_q"])),
-            ("elements differing", str(res["elements_differing"]))]
-    if "agreement" in res:
-        rows.append(("argmax agreement", f"{res['agreement']:.4%}"))
-    if "host_accuracy" in res:
-        rows += [("interpreter accuracy", f"{res['host_accuracy']:.4f}"),
-                 ("emulator accuracy", f"{res['emulator_accuracy']:.4f}")]
-    q = res.get("quantization")
+    t = table(f"armsim validate: {res.n} inputs ({res.inputs}), int8 model {res.model} "
+              f"on {res.cpu} ({res.jobs} process(es))", ["metric", "value"], {"value"})
+    rows = [("bit-exact inputs", f"{res.bit_exact_inputs} / {res.n}"),
+            ("max |emulator - interpreter| (int8 steps)", str(res.max_abs_diff_q)),
+            ("elements differing", str(res.elements_differing))]
+    if present(res.agreement):
+        rows.append(("argmax agreement", f"{res.agreement:.4%}"))
+    if present(res.host_accuracy):
+        rows += [("interpreter accuracy", f"{res.host_accuracy:.4f}"),
+                 ("emulator accuracy", f"{res.emulator_accuracy:.4f}")]
+    q = res.quantization
     if q:
         rows += [("int8 vs float: max |Δ| / cos", f"{q['max_abs']:.3g} / {q['cos']:.6f}")]
         if "agreement" in q:
             rows.append(("int8 vs float: argmax agreement", f"{q['agreement']:.4%}"))
         if "float_accuracy" in q:
             rows.append(("float model accuracy", f"{q['float_accuracy']:.4f}"))
-    ins = res["instructions"]
+    ins = res.instructions
     rows += [("instructions per input min / median / max",
               f"{ins['min']:,} / {ins['median']:,.0f} / {ins['max']:,}"),
-             ("emulation", f"{res['seconds']:.1f} s ({res['inputs_per_second']} inputs/s)")]
+             ("emulation", f"{res.seconds:.1f} s ({res.inputs_per_second} inputs/s)")]
     for k, v in rows:
         row(t, k, v)
     con.print(t)
-    if res["passed"]:
-        con.print(f"PASS: all {res['n']} inputs bit-exact with the TFLite interpreter.",
+    if res.passed:
+        con.print(f"PASS: all {res.n} inputs bit-exact with the TFLite interpreter.",
                   style="green", markup=False)
     else:
-        con.print(f"FAIL: {res['n'] - res['bit_exact_inputs']} inputs differ (first: "
-                  f"{res['differing_inputs'][:5]}).", style="red", markup=False)
+        con.print(f"FAIL: {res.n - res.bit_exact_inputs} inputs differ (first: "
+                  f"{res.differing_inputs[:5]}).", style="red", markup=False)
 
 
 # -- validate ---------------------------------------------------------------------------------
-def validation(res: dict[str, Any]) -> None:
+def validation(res: ValidateResult) -> None:
     """The metrics table, confusion matrices and reports, and the verdict."""
     con = console()
-    t = table(f"armsim validate: {res['n']} inputs ({res['inputs']}), model {res['model']} on "
-              f"{res['cpu']} ({res['jobs']} process(es))", ["metric", "value"], {"value"})
+    t = table(f"armsim validate: {res.n} inputs ({res.inputs}), model {res.model} on "
+              f"{res.cpu} ({res.jobs} process(es))", ["metric", "value"], {"value"})
     rows = []
-    if "host_accuracy" in res:
-        rows += [("host accuracy", f"{res['host_accuracy']:.4f}"),
-                 ("emulator accuracy", f"{res['emulator_accuracy']:.4f}")]
-    if "agreement" in res:
-        rows.append(("argmax agreement", f"{res['agreement']:.4%}"))
+    if present(res.host_accuracy):
+        rows += [("host accuracy", f"{res.host_accuracy:.4f}"),
+                 ("emulator accuracy", f"{res.emulator_accuracy:.4f}")]
+    if present(res.agreement):
+        rows.append(("argmax agreement", f"{res.agreement:.4%}"))
+    ins = res.instructions
     rows += [
-        ("max |emulator - host|", f"{res['max_abs_diff']:.3e}"),
-        ("RMSE", f"{res['rmse']:.3e}"), ("MAE", f"{res['mae']:.3e}"),
-        ("relative L2 error", f"{res['l2r']:.3e}"), ("cosine similarity", f"{res['cos']:.9f}"),
-        ("mean / std of error", f"{res['mean_error']:.2e} / {res['std_error']:.2e}"),
+        ("max |emulator - host|", f"{res.max_abs_diff:.3e}"),
+        ("RMSE", f"{res.rmse:.3e}"), ("MAE", f"{res.mae:.3e}"),
+        ("relative L2 error", f"{res.l2r:.3e}"), ("cosine similarity", f"{res.cos:.9f}"),
+        ("mean / std of error", f"{res.mean_error:.2e} / {res.std_error:.2e}"),
         ("instructions per input min / median / max",
-         f"{res['instructions']['min']:,} / {res['instructions']['median']:,.0f} / "
-         f"{res['instructions']['max']:,}"),
-        ("instructions, total", f"{res['instructions']['total']:,}"),
-        ("emulation wall time", f"{res['seconds']:.2f} s ({res['inputs_per_second']:,.0f} "
+         f"{ins['min']:,} / {ins['median']:,.0f} / {ins['max']:,}"),
+        ("instructions, total", f"{ins['total']:,}"),
+        ("emulation wall time", f"{res.seconds:.2f} s ({res.inputs_per_second:,.0f} "
                                 "inputs/s)"),
     ]
     for k, v in rows:
         row(t, k, v)
     con.print(t)
-    if "confusion_matrix" in res:
+    if present(res.confusion_matrix):
         with np.printoptions(linewidth=160):
             for side in ("host", "emulator"):
                 con.print(f"\nConfusion matrix, {side} (rows: true class, columns: predicted)")
-                con.print(str(np.array(res["confusion_matrix"][side])), markup=False)
+                con.print(str(np.array(res.confusion_matrix[side])), markup=False)
                 con.print(f"\nClassification report, {side}")
-                con.print(res["classification_report"][side], markup=False)
+                con.print(res.classification_report[side], markup=False)
     for key in ("note", "warning"):
-        if res.get(key):
-            con.print(f"{key}: {res[key]}", markup=False)
-    if res.get("plot"):
-        con.print(f"wrote {res['plot']}", markup=False)
-    what = ("every input agrees and every output is within tolerance" if res["task"] ==
+        if getattr(res, key):
+            con.print(f"{key}: {getattr(res, key)}", markup=False)
+    if res.plot:
+        con.print(f"wrote {res.plot}", markup=False)
+    what = ("every input agrees and every output is within tolerance" if res.task ==
             "classification" else "every output is within tolerance")
-    if res["passed"]:
-        con.print(f"[green]PASS[/]: {what} ({res['tolerance']:g} + {res['rtol']:g} x |host|)")
+    if res.passed:
+        con.print(f"[green]PASS[/]: {what} ({res.tolerance:g} + {res.rtol:g} x |host|)")
     else:
-        agree = f"agreement {res['agreement']:.4%}, " if "agreement" in res else ""
-        con.print(f"[red]FAIL[/]: {agree}max |Δ| {res['max_abs_diff']:.3e} (tolerance "
-                  f"{res['tolerance']:g} + {res['rtol']:g} x |host|)")
+        agree = f"agreement {res.agreement:.4%}, " if present(res.agreement) else ""
+        con.print(f"[red]FAIL[/]: {agree}max |Δ| {res.max_abs_diff:.3e} (tolerance "
+                  f"{res.tolerance:g} + {res.rtol:g} x |host|)")
 
 
 # -- profile ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from armsim.machine.semihost import Semihost
 from armsim.machine.windows import Snapshot, window
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.mcus import Mcu, get_mcu, resolve_cpu
+from armsim.session.results import ABSENT, present
 from armsim.timing import cycles
 from armsim.timing.datamem import summary
 
@@ -198,9 +199,15 @@ class ImageRun:
     machine: Machine | None = None
     window: Window | None = None
     data_memory: dict[str, Any] | None = None
+    #: what the command adds: versions, the flash timing in words, the unmodelled peripherals
+    #: the firmware touched, and ``--compare``'s comparison with the model
+    versions: dict[str, str] = ABSENT
+    flash: str = ABSENT
+    peripherals: list[str] = ABSENT
+    compare: dict[str, Any] = ABSENT
 
     def to_json(self) -> dict[str, Any]:
-        """Stable keys for ``--json``."""
+        """The documented JSON form (``armsim/schemas/run.schema.json``)."""
         return {
             "elf": str(self.elf), "cpu": self.cpu.name, "mcu": self.mcu.name,
             "start": self.start,
@@ -223,7 +230,9 @@ class ImageRun:
                 "instructions": self.window.instructions,
                 "cycles_estimate": round(self.window.cycles_estimate, 1),
                 "data_memory": self.window.data_memory},
-            "data_memory": self.data_memory}
+            "data_memory": self.data_memory,
+            **{k: getattr(self, k) for k in ("versions", "compare", "peripherals", "flash")
+               if present(getattr(self, k))}}
 
 
 #: Tag_CPU_arch (ARM ELF build attributes) -> the CPU variant a generic part runs it on.

@@ -7,7 +7,7 @@ two stops is exactly one op's work, library calls such as ``expf`` included.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from armsim.machine import disasm, stack
 from armsim.machine.windows import START, Snapshot, window
 from armsim.ops import registry
 from armsim.parts.flash import Fetch
+from armsim.session.results import ABSENT, present, to_json
 from armsim.session.session import Session
 from armsim.timing import cycles as C
 from armsim.timing.datamem import summary
@@ -108,10 +109,20 @@ class Profile:
     #: on an M7, loads and stores in AXI SRAM and misaligned accesses, and their cycles
     #: (datamem.summary); None on other cores
     data_memory: dict[str, Any] | None = None
+    #: the input profiled (the command fills these in)
+    input: str = ABSENT
+    #: versions of armsim, the engine, the CPU model and the libraries
+    versions: dict[str, str] = ABSENT
+    #: the host's comparison of the profiled input (when the command has a host)
+    host_predicted: int | None = ABSENT
+    max_abs_diff: float = ABSENT
+    max_ulp: int = ABSENT
+    agree: bool = ABSENT
 
     def to_json(self) -> dict[str, Any]:
-        """Stable keys for --json."""
-        d = asdict(self)
+        """The documented JSON form (``armsim/schemas/profile.schema.json``)."""
+        d = {f.name: to_json(getattr(self, f.name)) for f in fields(self)
+             if present(getattr(self, f.name))}
         d["estimate_note"] = ("cycles are estimates from armsim's per-core timing tables "
                               "(docs/cycle-model.md in the source), not measurements")
         return d

@@ -34,7 +34,8 @@ from armsim.ops import registry
 from armsim.parts.cpus import get_cpu
 from armsim.parts.mcus import get_mcu, resolve_cpu
 from armsim.plan import make_plan
-from armsim.session.profile import footprint, profile
+from armsim.session.profile import Profile, footprint, profile
+from armsim.session.results import ValidateResult, present
 from armsim.session.session import Session
 from armsim.session.versions import versions
 from armsim.sweep.spec import CellKey
@@ -89,11 +90,65 @@ def cell_hash(key: CellKey, model_bytes: bytes, inputs_digest: str, n: int, prof
     return h.hexdigest()[:24]
 
 
-def _row(task: CellTask, status: str, error: str = "", **figures: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {**asdict(task.key), "hash": task.hash}
-    row.update({c: None for c in RESULT_COLUMNS})
-    row.update(status=status, error=error, **figures)
-    return row
+@dataclass
+class CellResult:
+    """One row of the results table: the cell's key, its status, and its figures (None where
+    not measured). Made from the same :class:`ValidateResult` and :class:`Profile` objects
+    ``armsim validate`` and ``armsim profile`` produce; the store takes it."""
+
+    key: CellKey
+    hash: str
+    status: str
+    error: str = ""
+    agreement: float | None = None
+    accuracy: float | None = None
+    max_abs_diff: float | None = None
+    instructions: int | None = None
+    cycles_estimate: float | None = None
+    flash_bytes: int | None = None
+    ram_bytes: int | None = None
+    peak_stack_bytes: int | None = None
+    seconds: float | None = None
+    versions: str | None = None
+    n_inputs: int | None = None
+    layers: str | None = None
+    confusion: str | None = None
+
+    @classmethod
+    def of(cls, task: CellTask, status: str, error: str = "", **figures: Any) -> CellResult:
+        """A row of ``task``'s cell."""
+        return cls(task.key, task.hash, status, error, **figures)
+
+    def with_validation(self, res: ValidateResult, run: Any, labels: np.ndarray | None
+                        ) -> None:
+        """The figures of ``armsim validate`` over the cell's inputs (its status with them)."""
+        self.max_abs_diff = float(res.max_abs_diff)
+        self.n_inputs = res.n
+        self.instructions = int(np.median(run.instructions))
+        if present(res.agreement):
+            self.agreement = res.agreement
+            if labels is not None:
+                ep = np.argmax(run.outputs, 1)
+                self.accuracy = float(np.mean(ep == labels))
+                self.confusion = json.dumps(metrics.confusion_matrix(
+                    labels, ep, int(run.outputs.shape[1])).tolist())
+        self.status = "ok" if res.passed else "disagree"
+
+    def with_profile(self, prof: Profile) -> None:
+        """The figures of ``armsim profile`` of the cell's profiled input."""
+        fp = prof.footprint
+        self.instructions = int(prof.total_instructions)
+        self.cycles_estimate = float(prof.total_cycles_estimate)
+        self.flash_bytes, self.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
+        self.peak_stack_bytes = int(fp["ram"]["stack_peak"])
+        self.layers = json.dumps([{"name": r.name, "op": r.op,
+                                   "cycles_estimate": r.cycles_estimate,
+                                   "instructions": r.instructions} for r in prof.layers])
+
+    def to_row(self) -> dict[str, Any]:
+        """The table row: key columns, then :data:`RESULT_COLUMNS`, then the hash."""
+        return {**asdict(self.key), **{c: getattr(self, c) for c in RESULT_COLUMNS},
+                "hash": self.hash}
 
 
 _MODELS: dict[str, Any] = {}
@@ -126,7 +181,7 @@ def emulate(spec: Any, xs: np.ndarray, chunk: int) -> Any:
     return V.emulate(spec, xs, 1)
 
 
-def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
+def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResult:
     """Compute one cell; never raises (a failure is the row's status and error)."""
     t0 = time.perf_counter()
     try:
@@ -136,20 +191,20 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str,
         status = "fault" if isinstance(e, EmulatorFault) else "error"
         text = str(e).split("\n", 1)[0] if isinstance(e, ArmsimError) else \
             f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
-        row = _row(task, status, text)
-    row["seconds"] = round(time.perf_counter() - t0, 3)
+        row = CellResult.of(task, status, text)
+    row.seconds = round(time.perf_counter() - t0, 3)
     return row
 
 
-def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any]:
+def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResult:
     k = task.key
     g, host_model, path = _load(task)
     if k.dtype == "int8" and not g.quantized:
-        return _row(task, "error", f"{task.model_name} is a float32 model: an int8 cell needs "
-                    "its int8 .tflite (armsim quantize)")
+        return CellResult.of(task, "error", f"{task.model_name} is a float32 model: an int8 "
+                             "cell needs its int8 .tflite (armsim quantize)")
     if k.dtype == "float32" and g.quantized:
-        return _row(task, "error", f"{task.model_name} is an int8 model: it has no float32 cell")
-
+        return CellResult.of(task, "error", f"{task.model_name} is an int8 model: it has no "
+                             "float32 cell")
     mcu = get_mcu(k.mcu)
     cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)  # a part's own core only
     plan = make_plan(g, "auto", None, "sram", mcu.sram_base,
@@ -158,63 +213,34 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> dict[str, Any
         check_plan_fits(plan, mcu)
     except LayoutError as e:
         need = plan.reserved_end - mcu.sram_base + MIN_STACK
-        return _row(task, "does-not-fit", str(e), ram_bytes=int(need),
-                    flash_bytes=int(plan.flash_weight_bytes()))
+        return CellResult.of(task, "does-not-fit", str(e), ram_bytes=int(need),
+                             flash_bytes=int(plan.flash_weight_bytes()))
     s = Session(g, plan, cpu, mcu, k.kernels)
-
-    figures: dict[str, Any] = {"versions": json.dumps(versions(cpu, host=False), sort_keys=True)}
-    status = "ok"
+    row = CellResult.of(task, "ok", versions=json.dumps(versions(cpu, host=False),
+                                                        sort_keys=True))
     if task.n:
         xv = xs[:task.n]
+        labels = ys[:task.n] if ys is not None else None
         spec = V.RunSpec.of(s)
         if g.quantized:
             host = TFLiteHost(path, g)
             xq, xf, _how = Q.quantized_inputs(g, host, xv)
             host_q = host.predict_q(xf if g.float_edges[0] else xq)
             run = emulate(spec, xq, task.chunk)
-            emu_q = run.outputs.astype(np.int32)
-            d = Q.steps(emu_q, host_q, Q.output_scale(g))
-            figures["max_abs_diff"] = d.max_real
-            passed = d.bit_exact
-            hp, ep = np.argmax(host_q, 1), np.argmax(emu_q, 1)
-            classifier = registry.is_classifier(g)
+            res = Q.validation(g, run, host_q, labels)
         else:
             host_out = keras_host.predict(host_model, xv)
             run = emulate(spec, xv, task.chunk)
-            res = V.summarize(host_out, run, registry.is_classifier(g), ys[:task.n] if ys is not None
-                              else None, task.tolerance, task.rtol)
-            figures["max_abs_diff"] = res["max_abs_diff"]
-            passed = res["passed"]
-            classifier = registry.is_classifier(g)
-            hp, ep = np.argmax(host_out, 1), np.argmax(run.outputs, 1)
-        if classifier:
-            figures["agreement"] = float(np.mean(hp == ep))
-            if ys is not None:
-                y = ys[:task.n]
-                figures["accuracy"] = float(np.mean(ep == y))
-                classes = int(run.outputs.shape[1])
-
-                figures["confusion"] = json.dumps(
-                    metrics.confusion_matrix(y, ep, classes).tolist())
-        figures["n_inputs"] = int(len(xv))
-        figures["instructions"] = int(np.median(run.instructions))
-        status = "ok" if passed else "disagree"
+            res = V.summarize(host_out, run, registry.is_classifier(g), labels,
+                              task.tolerance, task.rtol)
+        row.with_validation(res, run, labels)
     if task.profile:
         x0 = task.profile_input if task.profile_input is not None else xs[0]
         if g.quantized:
             x0 = Q.quantized_inputs(g, TFLiteHost(path, g), np.asarray(x0)[None])[0][0]
         s.write_buffers(plan.pack(plan.constant_tensors()))
-        prof = profile(s, x0)
-        fp = prof.footprint
-        figures.update(instructions=int(prof.total_instructions),
-                       cycles_estimate=float(prof.total_cycles_estimate),
-                       flash_bytes=int(fp["flash"]["total"]), ram_bytes=int(fp["ram"]["total"]),
-                       peak_stack_bytes=int(fp["ram"]["stack_peak"]),
-                       layers=json.dumps([{"name": r.name, "op": r.op,
-                                           "cycles_estimate": r.cycles_estimate,
-                                           "instructions": r.instructions}
-                                          for r in prof.layers]))
+        row.with_profile(profile(s, x0))
     else:
         fp = footprint(s, 0)
-        figures.update(flash_bytes=int(fp["flash"]["total"]), ram_bytes=int(fp["ram"]["total"]))
-    return _row(task, status, "", **figures)
+        row.flash_bytes, row.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
+    return row

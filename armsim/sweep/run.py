@@ -12,7 +12,7 @@ import numpy as np
 
 from armsim.model import inputs, mnist, zoo
 from armsim.model.frontends import load_model
-from armsim.sweep.cell import CellTask, _row, cell_hash, kernel_fingerprint, run_cell
+from armsim.sweep.cell import CellResult, CellTask, cell_hash, kernel_fingerprint, run_cell
 from armsim.sweep.spec import Sweep
 from armsim.sweep.store import Store
 
@@ -102,7 +102,7 @@ def prepare(sweep: Sweep, store: Store, out_dir: Path, data: str | None = None) 
 
 
 def execute(prepared: Prepared, store: Store, client: Any,
-            on_cell: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+            on_cell: Callable[[CellResult], None] | None = None) -> list[CellResult]:
     """Submit the cells to ``client`` and commit each as it finishes.
 
     The inputs are scattered to every worker (a killed worker takes no data with it), and a
@@ -143,7 +143,7 @@ def execute(prepared: Prepared, store: Store, client: Any,
                 pending.add(again)
                 continue
 
-            row = _row(t, "error", f"the cell's task failed: {type(e).__name__}: {e}")
+            row = CellResult.of(t, "error", f"the cell's task failed: {type(e).__name__}: {e}")
         store.put(row)
         done.append(row)
         if on_cell is not None:

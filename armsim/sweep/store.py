@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
-from armsim.sweep.cell import RESULT_COLUMNS
+from armsim.sweep.cell import RESULT_COLUMNS, CellResult
 
 KEY_COLUMNS = ("model", "dtype", "cpu", "kernels", "opt", "mcu")
 TYPES = {"agreement": "REAL", "accuracy": "REAL", "max_abs_diff": "REAL",
@@ -38,8 +38,9 @@ class Store:
         """Hashes of the cells stored."""
         return {h for (h,) in self.db.execute("SELECT hash FROM cells")}
 
-    def put(self, row: dict[str, Any]) -> None:
+    def put(self, cell: CellResult) -> None:
         """Store one finished cell (replacing an older row of the same hash), committed."""
+        row = cell.to_row()
         cols = [c for c in KEY_COLUMNS + RESULT_COLUMNS + ("hash",)]
         self.db.execute(f"INSERT OR REPLACE INTO cells ({', '.join(cols)}) VALUES "
                         f"({', '.join('?' for _ in cols)})", [row.get(c) for c in cols])

@@ -1,0 +1,232 @@
+"""The result types of ``simulate`` and ``validate`` (``profile`` and ``run`` have theirs in
+:mod:`armsim.session.profile` and :mod:`armsim.session.image_run`): small dataclasses with one
+documented JSON form, the schemas in ``armsim/schemas/`` (checked by the tests). The terminal
+tables, the HTML pages and the sweep store read these objects.
+
+A field that does not apply to a result (a label for an input without one, the int8 fields of
+a float model) holds :data:`ABSENT` and is left out of the JSON; ``None`` is a JSON null.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+
+class _Absent:
+    """The value of a field that is not part of a result (omitted from its JSON)."""
+
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:  # one object across pickling (Dask, process pools)
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+def present(value: Any) -> bool:
+    """True for a field that is part of its result (anything but :data:`ABSENT`)."""
+    return value is not ABSENT
+
+
+def to_json(obj: Any) -> Any:
+    """``obj`` as JSON data: dataclasses field by field (ABSENT fields left out, objects
+    with their own ``to_json`` asked), containers recursively, numpy values as Python's."""
+    if hasattr(obj, "to_json") and not isinstance(obj, type):
+        return obj.to_json()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if present(getattr(obj, f.name))}
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items() if present(v)}
+    if isinstance(obj, (list, tuple)):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of a command's ``--json`` output: ``simulate``, ``validate``,
+    ``profile`` or ``run``."""
+    text = resources.files("armsim").joinpath("schemas", f"{name}.schema.json").read_text()
+    return json.loads(text)
+
+
+@dataclass
+class HostOutputs:
+    """What the host reference computed for one input.
+
+    Attributes:
+        source: which host (``model``, the TFLite interpreter, "rebuilt from the script's
+            weights", ...)
+        predicted: its class (classifiers), else None
+        outputs: its outputs, flat (dequantized for integer models)
+        outputs_q: the integer outputs (int8 models)
+    """
+
+    source: str
+    predicted: int | None
+    outputs: list[float]
+    outputs_q: list[int] = ABSENT
+
+
+@dataclass
+class SimulateResult:
+    """One input of ``armsim simulate`` (``--json``: one object per input).
+
+    Attributes:
+        name: the input (``test #3``, ``x.npy[0]``, the script)
+        predicted: the class the firmware computed (classifiers), else None
+        outputs: the firmware's outputs, flat in the model's output order (dequantized for
+            int8 models)
+        outputs_q: int8 models: the raw integer outputs
+        instructions: executed, exactly
+        cpu: the CPU variant
+        label: the input's label, when known
+        correct: predicted == label, when both are known
+        host: the host reference's outputs
+        max_abs_diff: the largest |firmware - host| (real units)
+        max_abs_diff_q: int8 models: the same in quantization steps
+        max_ulp: float models: the largest distance in float32 units in the last place
+        agree: the agreement rule held (float: every output within atol + rtol x |host| and
+            the same class; int8: every output equal)
+        host_source: float models: where the host came from
+        note, warnings: what the user should know about this run
+        quantization: int8 models with ``--float-model``: the int8 model's error against the
+            float one (not the emulator's)
+        overruns: ``--check-bounds``: stores outside an op's buffers
+        memory_findings: ``--check-memory``: the firmware's memory errors
+        versions: armsim, the engine, the CPU model, the libraries
+        diagnosis: the per-op comparison of a diagnosed input (null: not this input)
+    """
+
+    name: str
+    predicted: int | None
+    outputs: list[float]
+    instructions: int
+    cpu: str
+    outputs_q: list[int] = ABSENT
+    label: int = ABSENT
+    correct: bool = ABSENT
+    host: HostOutputs = ABSENT
+    max_abs_diff: float = ABSENT
+    max_abs_diff_q: int = ABSENT
+    max_ulp: int = ABSENT
+    agree: bool = ABSENT
+    host_source: str = ABSENT
+    note: str = ABSENT
+    warnings: list[str] = ABSENT
+    quantization: dict[str, Any] = ABSENT
+    overruns: list[dict[str, Any]] = ABSENT
+    memory_findings: list[dict[str, Any]] = ABSENT
+    versions: dict[str, str] = field(default_factory=dict)
+    diagnosis: dict[str, Any] | None = ABSENT
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON form (``armsim/schemas/simulate.schema.json``)."""
+        return {f.name: to_json(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if present(getattr(self, f.name))}
+
+
+@dataclass
+class ValidateResult:
+    """``armsim validate``: many inputs through the emulator and the host.
+
+    Attributes:
+        n: inputs
+        model, inputs, start, cpu, kernels, jobs, plan: what ran, on what
+        dtype: "int8" for int8 models
+        host_source: where the host came from
+        task: float models: "classification" or "regression"
+        max_abs_diff: the largest |emulator - host| over every output (real units)
+        max_abs_diff_q, bit_exact_inputs, differing_inputs, elements_differing: int8 models:
+            the comparison in quantization steps
+        rmse, mae, l2r, cos, mean_error, std_error, max_ulp, nan_outputs: float models: the
+            error metrics over every output
+        tolerance, rtol, within_tolerance: float models: the rule and whether every output
+            kept it
+        agreement, disagreeing_inputs: classifiers: the share of inputs with the host's class,
+            and the first ones without
+        host_accuracy, emulator_accuracy, confusion_matrix, classification_report: with labels
+        quantization: int8 models with ``--float-model``: the int8 model's error against the
+            float model's
+        instructions: min, median, max and total per input
+        seconds, inputs_per_second: the emulation's wall time
+        passed: the verdict
+        versions: armsim, the engine, the CPU model, the libraries
+        note, warning, layout_search: what a script's rebuilt host suggests
+        diagnosis, overruns: the per-op diagnosis of a few inputs, and their bounds check
+        plot, html: files written
+    """
+
+    n: int
+    model: str = ABSENT
+    inputs: str = ABSENT
+    start: int = ABSENT
+    cpu: str = ABSENT
+    kernels: str = ABSENT
+    jobs: int = ABSENT
+    plan: str = ABSENT
+    dtype: str = ABSENT
+    host_source: str = ABSENT
+    task: str = ABSENT
+    max_abs_diff: float = ABSENT
+    max_abs_diff_q: int = ABSENT
+    bit_exact_inputs: int = ABSENT
+    differing_inputs: list[int] = ABSENT
+    elements_differing: int = ABSENT
+    rmse: float = ABSENT
+    mae: float = ABSENT
+    l2r: float = ABSENT
+    cos: float = ABSENT
+    mean_error: float = ABSENT
+    std_error: float = ABSENT
+    max_ulp: int | None = ABSENT
+    nan_outputs: int = ABSENT
+    tolerance: float = ABSENT
+    rtol: float = ABSENT
+    within_tolerance: bool = ABSENT
+    agreement: float = ABSENT
+    disagreeing_inputs: list[int] = ABSENT
+    host_accuracy: float = ABSENT
+    emulator_accuracy: float = ABSENT
+    confusion_matrix: dict[str, list[list[int]]] = ABSENT
+    classification_report: dict[str, str] = ABSENT
+    quantization: dict[str, Any] = ABSENT
+    instructions: dict[str, float] = ABSENT
+    seconds: float = ABSENT
+    inputs_per_second: float | None = ABSENT
+    passed: bool = False
+    versions: dict[str, str] = ABSENT
+    note: str = ABSENT
+    warning: str = ABSENT
+    layout_search: dict[str, Any] | None = ABSENT
+    diagnosis: list[dict[str, Any]] = ABSENT
+    overruns: list[dict[str, Any]] = ABSENT
+    plot: str = ABSENT
+    html: str = ABSENT
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON form (``armsim/schemas/validate.schema.json``)."""
+        return {f.name: to_json(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if present(getattr(self, f.name))}
