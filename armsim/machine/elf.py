@@ -12,6 +12,7 @@ from elftools.common.exceptions import ELFError as PyElfError
 from elftools.elf.elffile import ELFFile
 
 from armsim.errors import ElfError
+from armsim.parts.cpus import CpuVariant
 
 
 @dataclass(frozen=True)
@@ -206,3 +207,30 @@ def _line_table(path: Path, keep: "Callable[[int], bool]" = lambda a: True
         return [], []
     rows.sort(key=lambda r: r[0])
     return [r[0] for r in rows], [(r[1], r[2]) for r in rows]
+
+
+#: Tag_CPU_arch values (ARM ELF attributes) each CPU variant can execute.
+_RUNS = {"armv6-m": {"11", "12"}, "armv7-m": {"10", "11", "12"},
+         "armv7e-m": {"10", "11", "12", "13"}, "armv8-m.main": {"10", "11", "12", "13", "16", "17"}}
+
+_ARCH_NAMES = {"10": "ARMv7(-M)", "11": "ARMv6-M", "12": "ARMv6S-M", "13": "ARMv7E-M",
+               "16": "ARMv8-M baseline", "17": "ARMv8-M mainline"}
+
+
+def check_attributes(image: ElfImage, cpu: CpuVariant) -> None:
+    """Refuse an ELF built for an architecture or FPU the chosen CPU does not have."""
+    arch = image.attributes.get("TAG_CPU_ARCH")
+    profile = image.attributes.get("TAG_CPU_ARCH_PROFILE")
+    if profile is not None and profile not in ("77", "M"):
+        raise ElfError(f"{image.path}: built for the {chr(int(profile)) if profile.isdigit() else profile}"
+                       f"-profile, not a Cortex-M (M-profile) core")
+    if arch is not None and arch not in _RUNS.get(cpu.arch, {arch}):
+        raise ElfError(f"{image.path}: built for {_ARCH_NAMES.get(arch, 'Tag_CPU_arch ' + arch)}, "
+                       f"which {cpu.title} ({cpu.arch}) cannot run; rebuild with --cpu {cpu.name} "
+                       "flags or choose the matching --cpu")
+    fp = image.attributes.get("TAG_FP_ARCH")
+    if fp not in (None, "0") and not cpu.fpu:
+        raise ElfError(f"{image.path}: uses floating-point instructions (Tag_FP_arch {fp}); "
+                       f"{cpu.title} has no FPU")
+    if fp in ("7", "8") and cpu.fpu == "fpv4-sp-d16":
+        raise ElfError(f"{image.path}: uses FPv5 instructions; {cpu.title} has FPv4")

@@ -16,7 +16,6 @@ import numpy as np
 from unicorn import (
     UC_ARCH_ARM,
     UC_ERR_EXCEPTION,
-    UC_HOOK_BLOCK,
     UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_FETCH_PROT,
@@ -29,10 +28,7 @@ from unicorn import (
     UC_HOOK_MEM_WRITE_UNMAPPED,
     UC_MEM_WRITE,
     UC_MODE_THUMB,
-    UC_PROT_EXEC,
     UC_PROT_NONE,
-    UC_PROT_READ,
-    UC_PROT_WRITE,
     UC_QUERY_TIMEOUT,
     Uc,
     UcError,
@@ -43,19 +39,22 @@ from armsim.errors import ArmsimError, ElfError, EmulatorFault
 from armsim.machine import crash, disasm
 from armsim.machine.accesses import AccessCount
 from armsim.machine.alignment import ALIGNED_ONLY, AlignmentCheck
+from armsim.machine.clock import CycleClock
 from armsim.machine.counting import BlockCounter, make_counter, native_available
 from armsim.machine.debugregs import DebugRegisters
 from armsim.machine.debugregs import region as debug_region
-from armsim.machine.elf import ElfImage
-from armsim.machine.peripherals import PAGE, RANGES, REGION_NAME, Unmodelled, gaps_in, lazy_range
+from armsim.machine.elf import ElfImage, check_attributes
+from armsim.machine.fpugate import FpuGate
+from armsim.machine.peripherals import Unmodelled
+from armsim.machine.regions import PERMS, Regions
 from armsim.machine.semihost import Semihost
+from armsim.machine.stats import RunStats
 from armsim.machine.tlb import Translation, fault_ranges
 from armsim.machine.windows import Snapshot, tail_cycles
 from armsim.parts.cpus import CpuVariant
 from armsim.parts.mcus import Mcu
-from armsim.parts.memory import Region
 from armsim.timing import cycles
-from armsim.timing.datamem import block_stalls, data_timing_for, pc_cycles, unaligned_load_pcs
+from armsim.timing.datamem import data_timing_for
 
 STOP_SYMBOL = "armsim_halt"
 #: The stop address of an ELF without armsim_halt: odd, so no Thumb PC ever equals it (and
@@ -65,15 +64,12 @@ NO_STOP = 0xFFFFFFFF
 EXCP_BKPT = 7
 SEMIHOST_BKPT = 0xBEAB
 CPUID = 0xE000ED00
-#: Coprocessor Access Control Register: CP10/CP11 (the FPU) in bits 20-23, 0 at reset.
-CPACR = 0xE000ED88
 #: QEMU's exception number for a coprocessor (FPU) access while disabled (NOCP).
 EXCP_NOCP = 17
 DEFAULT_MAX_INSTRUCTIONS = 50_000_000
 DEFAULT_TIMEOUT_S = 30.0
 
-_PERMS = {"r": UC_PROT_READ, "w": UC_PROT_WRITE, "x": UC_PROT_EXEC}
-_ACCESS = {
+ACCESS_KINDS = {
     UC_HOOK_MEM_READ_UNMAPPED: "read of unmapped memory",
     UC_HOOK_MEM_WRITE_UNMAPPED: "write to unmapped memory",
     UC_HOOK_MEM_FETCH_UNMAPPED: "instruction fetch from unmapped memory",
@@ -84,73 +80,7 @@ _ACCESS = {
 
 
 @dataclass
-class RunStats:
-    """What one run executed: total instructions and executions per (block address, size)."""
-
-    instructions: int
-    #: block keys (address << 32 | size), executions and instructions per block
-    keys: np.ndarray
-    counts: np.ndarray
-    icounts: np.ndarray
-    seconds: float
-    #: instructions taken back where a run stopped inside a block (address -> negative count)
-    adjust: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def blocks(self) -> dict[tuple[int, int], int]:
-        """Executions per (address, size)."""
-        return {(int(k) >> 32, int(k) & 0xFFFFFFFF): int(n) for k, n in zip(self.keys, self.counts)}
-
-    @property
-    def block_instructions(self) -> dict[tuple[int, int], int]:
-        """Instructions per (address, size)."""
-        return {(int(k) >> 32, int(k) & 0xFFFFFFFF): int(n)
-                for k, n in zip(self.keys, self.icounts)}
-
-    def per_function(self, image: ElfImage) -> dict[str, int]:
-        """Instructions attributed to the function holding each block's first address."""
-        out: dict[str, int] = {}
-
-        def add(address: int, n: int) -> None:
-            f = image.function_at(address)
-            name = f.name if f else f"0x{address:08X}"
-            out[name] = out.get(name, 0) + n
-
-        for k, n, i in zip(self.keys, self.counts, self.icounts):
-            add(int(k) >> 32, int(n) * int(i))
-        for address, n in self.adjust.items():
-            add(address, n)
-        return out
-
-
-#: Tag_CPU_arch values (ARM ELF attributes) each CPU variant can execute.
-_RUNS = {"armv6-m": {"11", "12"}, "armv7-m": {"10", "11", "12"},
-         "armv7e-m": {"10", "11", "12", "13"}, "armv8-m.main": {"10", "11", "12", "13", "16", "17"}}
-_ARCH_NAMES = {"10": "ARMv7(-M)", "11": "ARMv6-M", "12": "ARMv6S-M", "13": "ARMv7E-M",
-               "16": "ARMv8-M baseline", "17": "ARMv8-M mainline"}
-
-
-def check_attributes(image: ElfImage, cpu: CpuVariant) -> None:
-    """Refuse an ELF built for an architecture or FPU the chosen CPU does not have."""
-    arch = image.attributes.get("TAG_CPU_ARCH")
-    profile = image.attributes.get("TAG_CPU_ARCH_PROFILE")
-    if profile is not None and profile not in ("77", "M"):
-        raise ElfError(f"{image.path}: built for the {chr(int(profile)) if profile.isdigit() else profile}"
-                       f"-profile, not a Cortex-M (M-profile) core")
-    if arch is not None and arch not in _RUNS.get(cpu.arch, {arch}):
-        raise ElfError(f"{image.path}: built for {_ARCH_NAMES.get(arch, 'Tag_CPU_arch ' + arch)}, "
-                       f"which {cpu.title} ({cpu.arch}) cannot run; rebuild with --cpu {cpu.name} "
-                       "flags or choose the matching --cpu")
-    fp = image.attributes.get("TAG_FP_ARCH")
-    if fp not in (None, "0") and not cpu.fpu:
-        raise ElfError(f"{image.path}: uses floating-point instructions (Tag_FP_arch {fp}); "
-                       f"{cpu.title} has no FPU")
-    if fp in ("7", "8") and cpu.fpu == "fpv4-sp-d16":
-        raise ElfError(f"{image.path}: uses FPv5 instructions; {cpu.title} has FPv4")
-
-
-@dataclass
-class Machine:
+class Machine(Regions, CycleClock):
     """One Unicorn engine holding an ELF, reusable across runs (weights written once)."""
 
     image: ElfImage
@@ -169,73 +99,86 @@ class Machine:
         self.map = self.mcu.memory_map()
         check_attributes(self.image, self.cpu)
         self._check_segments(self.image)
-        uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
-        uc.ctl_set_cpu_model(self.cpu.uc_cpu)
         self._backing: dict[str, ctypes.Array[ctypes.c_char]] = {}
         self._code_cache: dict[tuple[int, int], bytes] = {}
         self._cost_memo: dict[int, Any] = {}  # block key -> cycles.BlockCost
+        self._icount: dict[tuple[int, int], int] = {}
+        self._icount_cache: dict[bytes, np.ndarray] = {}
+        self.uc = self._engine()
+        self.load_segments(self.image)
+        halt = self.image.symbols.get(STOP_SYMBOL)
+        self.stop = halt.address if halt is not None else NO_STOP
+        self.initial_sp, self.reset, self.start_note = self._reset_vector()
+        self._attach_debug_registers()
+        self._fault = crash.Access()
+        self._intno: int | None = None
+        self.fpu = FpuGate(self)
+        code = [seg for seg in self.image.segments if "x" in seg.flags]
+        span = (code[0].vaddr, len(code[0].data)) if code else (0, 0)
+        self.counter: BlockCounter = make_counter(self.uc, self.counting, span)
+        self.pc = self.reset & ~1
+        # ARMv6-M: QEMU itself faults on unaligned accesses; v7-M/v8-M need the check
+        self.alignment: AlignmentCheck | None = (
+            AlignmentCheck(self.uc, code[0].data, code[0].vaddr)
+            if self.check_alignment and code and self.cpu.arch != "armv6-m" else None)
+        self.guard = self._guard_page()
+        self.unmodelled: Unmodelled | None = None
+        self._attach_data_timing(bool(code))
+        self.begin()
+        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self._attach_fault_hooks()
+
+    def _engine(self) -> Uc:
+        """Unicorn in Thumb mode with the variant's CPU model, the preset's regions mapped
+        onto host buffers (aliases share their owner's), and the CPUID register set."""
+        uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+        uc.ctl_set_cpu_model(self.cpu.uc_cpu)
         for r in sorted(self.map, key=lambda r: r.alias_of is not None):
             perms = 0
             for c in r.perms:
-                perms |= _PERMS[c]
+                perms |= PERMS[c]
             owner = r.alias_of or r.name
             if owner not in self._backing:
                 self._backing[owner] = ctypes.create_string_buffer(r.size)
             uc.mem_map_ptr(r.base, r.size, perms, ctypes.addressof(self._backing[owner]))
         if self.cpu.cpuid:
             uc.mem_write(CPUID, self.cpu.cpuid.to_bytes(4, "little"))
-        self.uc = uc
-        self.load_segments(self.image)
-        halt = self.image.symbols.get(STOP_SYMBOL)
-        self.stop = halt.address if halt is not None else NO_STOP
-        self.initial_sp, self.reset, self.start_note = self._reset_vector()
+        return uc
+
+    def _attach_debug_registers(self) -> None:
+        """ITM and DWT on their page (CYCCNT reads the cycle estimate), unless the preset
+        maps something there."""
         self._mmio_last: tuple[tuple[int, int, int], int] = ((0, 0, 0), -1)
         self.debug = DebugRegisters(self.cycles_before, self._demcr,
                                     lambda port, text: self.semihost.emit(
                                         "itm" if port == 0 else f"itm{port}", text)
                                     if self.semihost is not None else None)
         if not any(r.base < 0xE0003000 and 0xE0000000 < r.end for r in self.map):
-            self.debug.attach(uc)
+            self.debug.attach(self.uc)
             self.map.add(debug_region())
-        self._icount: dict[tuple[int, int], int] = {}
-        self._icount_cache: dict[bytes, np.ndarray] = {}
-        self._fault = crash.Access()
-        self._intno: int | None = None
-        self._gate: int | None = None
-        self._gate_done = False
-        self._deferred_fpu: int | None = None
-        self._fpu_insn: dict[tuple[int, int], tuple[int | None, bool]] = {}
-        code = [seg for seg in self.image.segments if "x" in seg.flags]
-        span = (code[0].vaddr, len(code[0].data)) if code else (0, 0)
-        self.counter: BlockCounter = make_counter(uc, self.counting, span)
-        self.pc = self.reset & ~1
-        # ARMv6-M: QEMU itself faults on unaligned accesses; v7-M/v8-M need the check
-        self.alignment: AlignmentCheck | None = (
-            AlignmentCheck(uc, code[0].data, code[0].vaddr)
-            if self.check_alignment and code and self.cpu.arch != "armv6-m" else None)
-        self.guard = self._guard_page()
-        self.unmodelled: Unmodelled | None = None
-        #: how the estimate costs loads by memory (the M7's DTCM against AXI SRAM; None on
-        #: parts where all SRAM is alike), and on an M7 the count of the run-time address
-        #: facts it pays for: accesses to slow memory, misaligned ones (datamem.py)
+
+    def _attach_data_timing(self, has_code: bool) -> None:
+        """How the estimate costs loads by memory (the M7's DTCM against AXI SRAM; None on
+        parts where all SRAM is alike), and on an M7 the count of the run-time address facts
+        it pays for: accesses to slow memory, misaligned ones (timing/datamem.py)."""
         model = cycles.timing_for(self.cpu.name).model
         self.data_timing = data_timing_for(self.mcu, model)
         self.accesses: AccessCount | None = (
-            AccessCount(uc, self.image, self.data_timing.slow if self.data_timing else ())
-            if model == "m7" and code and self.counting != "none" and native_available()
+            AccessCount(self.uc, self.image, self.data_timing.slow if self.data_timing else ())
+            if model == "m7" and has_code and self.counting != "none" and native_available()
             else None)
-        self.begin()
-        uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
-        # fault hooks watch only where a fault can happen, so SRAM stores stay on Unicorn's
-        # fast path (see tlb.py); the TLB itself refuses fetches from non-executable pages
-        self.tlb = Translation(uc, self.map)
+
+    def _attach_fault_hooks(self) -> None:
+        """Fault hooks only where a fault can happen, so SRAM stores stay on Unicorn's fast
+        path (see tlb.py); the TLB itself refuses fetches from non-executable pages."""
+        self.tlb = Translation(self.uc, self.map)
         watch = fault_ranges(self.map, self.guard)
         for kind, where in ((UC_HOOK_MEM_READ_UNMAPPED, "unmapped"),
                             (UC_HOOK_MEM_WRITE_UNMAPPED, "unmapped"),
                             (UC_HOOK_MEM_FETCH_UNMAPPED, "unmapped"),
                             (UC_HOOK_MEM_WRITE_PROT, "write"), (UC_HOOK_MEM_READ_PROT, "read")):
             for lo, hi in watch[where]:
-                uc.hook_add(kind, self._on_bad_access, kind, lo, hi - 1)
+                self.uc.hook_add(kind, self._on_bad_access, kind, lo, hi - 1)
 
     def _reset_vector(self) -> tuple[int, int, str]:
         """(initial SP, reset handler, how they were found): the vector table at the start of
@@ -258,16 +201,6 @@ class Machine:
     def _demcr(self) -> int:
         return int.from_bytes(self.read(0xE000EDFC, 4), "little")
 
-    def cycles_so_far(self) -> float:
-        """Estimated cycles of the instructions executed so far: every block the run has
-        entered, less the block tails that stops inside blocks took back."""
-
-        keys, counts = self.counter.arrays()
-        total = cycles.estimate(self.cpu.name, keys, counts, self._code, memo=self._cost_memo,
-                                extra=self.data_stalls(keys, counts)).total \
-            if keys.size else 0.0
-        return max(total - self._back_cycles, 0.0)
-
     def _forget_code(self) -> None:
         """Drop remembered block bytes and costs: the host is changing memory."""
         self._code_cache.clear()
@@ -280,25 +213,6 @@ class Machine:
         if code is None:
             code = self._code_cache[key] = self.read(address, size)
         return code
-
-    def cycles_before(self, block_pc: int, address: int, write: bool = False) -> float:
-        """Estimated cycles of the run so far, up to the instruction of the running block
-        (which starts at ``block_pc``) that accesses ``address`` (found by
-        :func:`disasm.access_insn`, in order within one execution of the block)."""
-
-        total = self.cycles_so_far()
-        a0, size = self.counter.last()
-        if not total or not a0 <= block_pc < a0 + size:
-            return total
-        run = (a0, size, int(self.counter.arrays()[1].sum()))
-        after = self._mmio_last[1] if self._mmio_last[0] == run else -1
-        at = disasm.access_insn(self.read(a0, size), a0, address, write, after)
-        if at is None:
-            return total
-        self._mmio_last = (run, at)
-        tail = cycles.block_cost(self.read(at, a0 + size - at), at,
-                                 cycles.timing_for(self.cpu.name))
-        return max(total - tail.base, 0.0)
 
     # -- memory -----------------------------------------------------------------------------
     def load_segments(self, image: ElfImage) -> None:
@@ -348,76 +262,6 @@ class Machine:
                 n = min(r.end, addr + len(data)) - at
                 self.host_write(at, data[at - addr:at - addr + n])
                 at += n
-
-    # -- regions a script adds (peripherals.py) ---------------------------------------------
-    def open_unmodelled(self) -> "Unmodelled":
-        """Map the architecture's peripheral, external and system ranges the preset leaves
-        unmapped as unmodelled peripherals (once per machine); the store is returned."""
-        if self.unmodelled is None:
-            self.unmodelled = Unmodelled()
-            for lo, hi, _ in RANGES:
-                for a, b in gaps_in(self.map, lo, hi):
-                    self._map_unmodelled(a, b, REGION_NAME)
-            self.tlb._index()
-        return self.unmodelled
-
-    def _map_unmodelled(self, lo: int, hi: int, name: str) -> None:
-        assert self.unmodelled is not None
-        read, write = self.unmodelled.callbacks(lo)
-        self.uc.mmio_map(lo, hi - lo, read, None, write, None)
-        r = Region(name, lo, hi - lo, "rw")
-        self.map.add(r)
-        self.unmodelled.regions.append(r)
-
-    def ensure_mapped(self, address: int, size: int) -> bool:
-        """Map the unmapped pages of [address, address+size) in the Code and SRAM ranges as
-        unmodelled memory (when :meth:`open_unmodelled` has run); True if all is mapped."""
-        if self.map.find(address, size) is not None:
-            return True
-        if self.unmodelled is None:
-            return False
-        lo, hi = address & ~(PAGE - 1), (address + size + PAGE - 1) & ~(PAGE - 1)
-        for a, b in gaps_in(self.map, lo, hi):
-            if not (lazy_range(a) and lazy_range(b - 1)):
-                return False
-            self._map_unmodelled(a, b, REGION_NAME)
-        self.tlb._index()
-        return True
-
-    def map_region(self, lo: int, hi: int, perms: str) -> tuple[list[Region], list[Region]]:
-        """uVision's ``MAP lo, hi-1 READ WRITE EXEC``: memory with those rights where nothing
-        is mapped (page-aligned); the part's own regions inside the range keep their rights.
-        Returns (regions mapped, preset regions the range overlapped)."""
-        lo, hi = lo & ~(PAGE - 1), (hi + PAGE - 1) & ~(PAGE - 1)
-        unmodelled = self.unmodelled.regions if self.unmodelled is not None else []
-        for r in unmodelled:
-            # in armsim's engine, mapping RAM where an MMIO region was unmapped fails with
-            # UC_ERR_NOMEM (Unicorn 2.1.3), so MAP ranges are applied before the unmodelled
-            # ranges open (MachineTarget's premap); a MAP that was not is refused here
-            if r.base < hi and lo < r.end:
-                raise ArmsimError(
-                    f"MAP 0x{lo:08X}-0x{hi - 1:08X} overlaps unmodelled peripheral space "
-                    f"0x{r.base:08X}-0x{r.end - 1:08X} opened before it: armsim applies the "
-                    "MAP ranges it can compute when the script is read (constant addresses)")
-        overlapped = [r for r in self.map if r.base < hi and lo < r.end]
-        prot = 0
-        for c in perms:
-            prot |= _PERMS[c]
-        made = []
-        for a, b in gaps_in(self.map, lo, hi):
-            name = f"map@{a:08X}"
-            self._backing[name] = ctypes.create_string_buffer(b - a)
-            self.uc.mem_map_ptr(a, b - a, prot, ctypes.addressof(self._backing[name]))
-            region = Region(name, a, b - a, perms)
-            self.map.add(region)
-            made.append(region)
-            for kind, need in ((UC_HOOK_MEM_WRITE_PROT, "w"), (UC_HOOK_MEM_READ_PROT, "r")):
-                if need not in perms:
-                    self.uc.hook_add(kind, self._on_bad_access, kind, a, b - 1)
-        if made:
-            self.tlb._index()
-            self.uc.ctl_flush_tb()
-        return made, overlapped
 
     def host_write(self, address: int, data: bytes) -> None:
         """A write by the host (script, loader, semihosting): it initialises memory, as the
@@ -474,36 +318,6 @@ class Machine:
         return ({int(k): int(n) for k, n in zip(keys, counts)}, dict(self._adjust),
                 self.accesses.counts() if self.accesses is not None else None)
 
-    def data_stalls(self, keys: np.ndarray, counts: np.ndarray,
-                    rows: np.ndarray | None = None) -> np.ndarray | None:
-        """Per-block cycles of the run-time address facts (datamem.py: slow-memory loads,
-        misaligned accesses on the M7) for the blocks ``keys`` run ``counts`` times, from
-        ``rows`` (default: the whole run so far); None: none counted."""
-        if self.accesses is None:
-            return None
-        if rows is None:
-            rows = self.accesses.counts()
-        return block_stalls(keys, counts, self.accesses.pcs,
-                            pc_cycles(self.accesses, rows, self.data_timing,
-                                      self.younger_loads(keys, rows)))
-
-    def younger_loads(self, keys: np.ndarray, rows: np.ndarray) -> frozenset[int]:
-        """The loads of ``rows`` that ran unaligned and that the M7 model issues in the
-        second slot of a pair, in the blocks ``keys`` that hold them (costed from a clean
-        entry)."""
-        assert self.accesses is not None
-        pcs = unaligned_load_pcs(self.accesses, rows)
-        if not pcs.size or not len(keys):
-            return frozenset()
-        addrs = (keys >> np.uint64(32)).astype(np.int64)
-        sizes = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        holds = np.searchsorted(pcs, addrs + sizes) > np.searchsorted(pcs, addrs)
-        timing = cycles.timing_for(self.cpu.name)
-        out: set[int] = set()
-        for a, size in zip(addrs[holds].tolist(), sizes[holds].tolist()):
-            out.update(cycles.cached_block_cost(timing, self._code(a, size), a).younger)
-        return frozenset(out.intersection(pcs.tolist()))
-
     @property
     def executed(self) -> int:
         """Instructions executed so far in this run (exact)."""
@@ -511,53 +325,16 @@ class Machine:
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        kind: int) -> bool:
-        self._fault = crash.Access(_ACCESS[kind], address, size)
+        self._fault = crash.Access(ACCESS_KINDS[kind], address, size)
         return False
 
     def fpu_enabled(self) -> bool:
         """True when CPACR grants access to CP10 and CP11 (the FPU)."""
-        v = int.from_bytes(self.read(CPACR, 4), "little")
-        return (v >> 20) & 0x3 != 0 and (v >> 22) & 0x3 != 0
+        return self.fpu.enabled()
 
-    def _arm_fpu_gate(self) -> None:
-        """Watch blocks while the FPU is off (CPACR resets to 0): Unicorn would run FPU
-        instructions anyway, the chip takes a NOCP UsageFault. The watch removes itself as
-        soon as the firmware enables CP10/CP11, so only start-up code pays for it."""
-        if self._gate is None and self.cpu.fpu and self.image.attributes.get(
-                "TAG_FP_ARCH") not in (None, "0"):
-            self._gate = self.uc.hook_add(UC_HOOK_BLOCK, self._gate_block)
-
-    def _gate_block(self, uc: Uc, pc: int, size: int, _data: object) -> None:
-        if self.fpu_enabled():
-            # never delete a hook inside a callback (Unicorn then skips other block hooks,
-            # the counter among them): stop, and go() removes it and resumes exactly here
-            self._deferred_fpu = None
-            if not self._gate_done:
-                self._gate_done = True
-                uc.emu_stop()
-            return
-        if self._deferred_fpu is not None:  # the block before could not enable it after all
-            self._nocp(self._deferred_fpu)
-            return
-        found = self._fpu_insn.get((pc, size))
-        if found is None:
-            first, store_before = None, False
-            for addr, text in disasm.listing(self.read(pc, size), pc):
-                if text.startswith("v"):  # M-profile: every v* instruction is the FPU's
-                    first = addr
-                    break
-                store_before = store_before or text.startswith(("str", "stm", "push"))
-            found = self._fpu_insn[(pc, size)] = (first, store_before)
-        first, store_before = found
-        if first is not None:
-            if store_before:
-                # a store earlier in this block may enable CP10/CP11 (Unicorn keeps DSB/ISB
-                # inside one block): judge at the next block start or the end of the run
-                self._deferred_fpu = first
-            else:
-                self._nocp(first)
-
-    def _nocp(self, address: int) -> None:
+    def raise_nocp(self, address: int) -> None:
+        """The FPU instruction at ``address`` takes the chip's NOCP UsageFault (the FPU gate's
+        word): the run stops and the fault is reported there."""
         if self._intno is None:
             self._intno = EXCP_NOCP
             self._nocp_pc = address
@@ -612,10 +389,7 @@ class Machine:
         uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000)  # Thumb state
         if self.cpu.fpu:
             uc.reg_write(A.UC_ARM_REG_FPSCR, 0)  # the reset value: IEEE denormals, no FZ/DN
-            uc.mem_write(CPACR, bytes(4))  # FPU off until the firmware enables it
-            self._deferred_fpu = None
-            self._gate_done = False
-            self._arm_fpu_gate()
+            self.fpu.reset()  # CPACR 0: the FPU off until the firmware enables it
         self.pc = self.reset & ~1
 
     def begin(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
@@ -647,11 +421,12 @@ class Machine:
         """Run from ``start`` (else the current PC) until ``stop``, a breakpoint or the halt.
 
         Returns the address where execution stopped; :attr:`stopped_by` says why ("stop",
-        "breakpoint", "halt", "steps", "watch"). Counting stays exact when a stop lands
-        inside a translated block: the block's instructions from the stop on are taken back.
-        ``max_steps`` ends the run after that many instructions; ``watches`` are access
-        breakpoints (begin, end, "read"|"write"|"readwrite"): the run stops at the end of the
-        block holding such an access (its address in :attr:`watch_hit`).
+        "breakpoint", "halt", "steps", "watch", "exit"); a fault or a limit raises an
+        :class:`EmulatorFault`. Counting stays exact when a stop lands inside a translated
+        block: the block's instructions from the stop on are taken back. ``max_steps`` ends
+        the run after that many instructions; ``watches`` are access breakpoints (begin,
+        end, "read"|"write"|"readwrite"): the run stops at the end of the block holding such
+        an access (its address in :attr:`watch_hit`).
         """
         if start is not None:
             self.pc = start & ~1
@@ -660,10 +435,28 @@ class Machine:
             stops.add(stop & ~1)
         stops.discard(self.pc)  # resuming from a breakpoint steps over it
         stops.discard(self.stop)
-        hit: list[int] = []
         self.stopped_by = ""
         self.watch_hit: tuple[int, str] | None = None
+        hit: list[int] = []
+        hooks = self._arm(stops, watches, hit)
+        t0 = time.perf_counter()
+        try:
+            unaligned = self._emulate(max_steps, hit)
+        finally:
+            self._seconds += time.perf_counter() - t0
+            for h in hooks:
+                self.uc.hook_del(h)
+            if hooks:
+                self.uc.ctl_flush_tb()
+        if unaligned is not None:
+            raise unaligned
+        self.fpu.settle()  # an FPU instruction judged late faults if the FPU is still off
+        return self._conclude(hit, stop, max_steps)
 
+    def _arm(self, stops: set[int], watches: tuple[tuple[int, int, str], ...],
+             hit: list[int]) -> list[int]:
+        """Code hooks at the stop addresses (appending to ``hit``) and memory hooks over the
+        watched ranges (setting :attr:`watch_hit`); the hooks to remove after the run."""
         def on_stop(uc: Uc, address: int, size: int, _data: object) -> None:
             hit.append(address)
             uc.emu_stop()
@@ -681,57 +474,58 @@ class Machine:
             hooks.append(self.uc.hook_add(kinds, on_watch, begin=lo, end=hi - 1))
         if hooks:
             self.uc.ctl_flush_tb()
+        return hooks
+
+    def _emulate(self, max_steps: int | None, hit: list[int]) -> EmulatorFault | None:
+        """Run the engine until something stops it for good: a stop, a fault, the halt, a
+        limit. It is started again after the stops that are armsim's own business (the FPU
+        gate retiring, a semihosting call, a watch's block end). Returns the alignment fault
+        the chip would take first, if any; raises the engine's other faults."""
         uc = self.uc
         self._fault = crash.Access()
         self._intno = None
         self.tlb.clear()
-        t0 = time.perf_counter()
-        unaligned: EmulatorFault | None = None
         try:
             while True:
                 # a native counter enforces the time limit itself (see counting.py)
                 timeout = 0 if self.counter.deadline else int(self._timeout_s * 1e6)
                 uc.emu_start(self.pc | 1, self.stop, timeout=timeout,
                              count=0 if max_steps is None else max(1, max_steps))
-                resume = False
-                if self._gate_done:  # the firmware enabled the FPU: the gate is done
-                    uc.hook_del(self._gate)
-                    self._gate, self._gate_done, resume = None, False, True
+                resume = self.fpu.retire()  # the firmware enabled the FPU: resume here
                 if self.alignment is not None:
                     found = self.alignment.take()
                     unaligned = self._alignment_fault(found) if found else None
                     if unaligned is not None:
-                        break
+                        return unaligned
                 if self._intno == EXCP_BKPT and self._semihosting_call():
-                    if self.exited or self.counter.over_budget() or self.counter.timed_out():
-                        break
+                    if self.exited or self._limit_reached():
+                        return None
                     continue
                 if not resume or hit or self._intno is not None:
-                    break
+                    return None
                 now = int(uc.reg_read(A.UC_ARM_REG_PC))
-                if now == self.stop or self.counter.over_budget() or self.counter.timed_out():
-                    break
+                if now == self.stop or self._limit_reached():
+                    return None
                 self._take_back(now)  # a watch stopped the run: count on from here
                 self.pc = now
         except UcError as e:
             self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
             if e.errno == UC_ERR_EXCEPTION and self.tlb.refused_fetch_at(self.pc) \
                     and not self._fault.kind:  # a fetch the TLB refused (tlb.py)
-                self._fault = crash.Access(_ACCESS[UC_HOOK_MEM_FETCH_PROT], self.pc, 2)
+                self._fault = crash.Access(ACCESS_KINDS[UC_HOOK_MEM_FETCH_PROT], self.pc, 2)
             found = self.alignment.take() if self.alignment is not None else []
             unaligned = self._alignment_fault(found) if found else None
             if unaligned is None:  # an unaligned access the chip faults on comes first
                 raise self._fault_error(e) from None
-        finally:
-            self._seconds += time.perf_counter() - t0
-            for h in hooks:
-                uc.hook_del(h)
-            if hooks:
-                uc.ctl_flush_tb()
-        if unaligned is not None:
-            raise unaligned
-        if self._deferred_fpu is not None and not self.fpu_enabled():
-            self._nocp(self._deferred_fpu)  # the run ended with the FPU still off
+            return unaligned
+
+    def _limit_reached(self) -> bool:
+        return self.counter.over_budget() or self.counter.timed_out()
+
+    def _conclude(self, hit: list[int], stop: int | None, max_steps: int | None) -> int:
+        """Why the engine stopped, in :attr:`stopped_by`, with the counts made exact (the
+        tail of a block a stop cut short taken back); raises for a fault or a limit."""
+        uc = self.uc
         self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
         if self.exited:
             self.stopped_by = "exit"
@@ -740,7 +534,7 @@ class Machine:
             self.pc = self._nocp_pc
         if self._intno is not None:
             raise self._fault_error(None)
-        if hit:
+        if hit:  # a stop address or a breakpoint: it has not run yet
             self._not_run(self.pc)
             self._take_back(hit[0])
             self.stopped_by = "stop" if stop is not None and hit[0] == stop & ~1 \
@@ -750,20 +544,21 @@ class Machine:
             self._take_back(self.pc)
             self.stopped_by = "watch"
             return self.pc
+        timed_out = self.counter.timed_out() or uc.query(UC_QUERY_TIMEOUT)
         if max_steps is not None and self.pc != self.stop and not self.counter.over_budget() \
-                and not self.counter.timed_out() and not uc.query(UC_QUERY_TIMEOUT):
+                and not timed_out:
             self._not_run(self.pc)
             self._take_back(self.pc)
             self.stopped_by = "steps"
             return self.pc
         self.stopped_by = "halt"
-        if self.pc != self.stop:
-            if self.counter.over_budget():
-                raise self._limit_error("instruction budget", f"{self._budget:,} instructions")
-            if self.counter.timed_out() or uc.query(UC_QUERY_TIMEOUT):
-                raise self._limit_error("time limit", f"{self._timeout_s:g} s")
-            raise self._fault_error(None)
-        return self.pc
+        if self.pc == self.stop:
+            return self.pc
+        if self.counter.over_budget():
+            raise self._limit_error("instruction budget", f"{self._budget:,} instructions")
+        if timed_out:
+            raise self._limit_error("time limit", f"{self._timeout_s:g} s")
+        raise self._fault_error(None)
 
     def _not_run(self, pc: int) -> None:
         """A code hook (a stop, the step count) ended the run at ``pc`` before its

@@ -30,9 +30,10 @@ from armsim.firmware.sources import UserSources, build_sources
 from armsim.graph import Graph, Op
 from armsim.machine.bounds import BoundsCheck
 from armsim.machine.elf import ElfImage
-from armsim.machine.emulator import Machine, RunStats
+from armsim.machine.emulator import Machine
 from armsim.machine.memcheck import MemoryCheck
 from armsim.machine.semihost import Semihost
+from armsim.machine.stats import RunStats
 from armsim.ops import registry
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.mcus import Mcu, get_mcu
