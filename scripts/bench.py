@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 from armsim.model.inputs import DEFAULT_MODEL, data_file
   # noqa: E402
 from armsim.machine.counting import native_available  # noqa: E402
-from armsim.model.frontends import load_model  # noqa: E402
+from armsim.model.frontends.load import load_model
+  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
 from armsim.session.session import Session  # noqa: E402
 from armsim.check.validate import default_jobs  # noqa: E402

@@ -47,7 +47,8 @@ from armsim.parts.cpus import get_cpu  # noqa: E402
 from armsim.machine.elf import ElfImage  # noqa: E402
 from armsim.machine.emulator import Machine  # noqa: E402
 from armsim.machine.engine import engine_build  # noqa: E402
-from armsim.model.frontends import load_model  # noqa: E402
+from armsim.model.frontends.load import load_model
+  # noqa: E402
 from armsim.parts.mcus import get_mcu  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
 from armsim.machine.semihost import Semihost  # noqa: E402

@@ -33,7 +33,8 @@ from armsim.session import profile as P
   # noqa: E402
 from armsim.model import zoo
   # noqa: E402
-from armsim.model.frontends import load_model  # noqa: E402
+from armsim.model.frontends.load import load_model
+  # noqa: E402
 from armsim.model.frontends import tflite as T  # noqa: E402
 from armsim.model.frontends.keras import to_graph  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402

@@ -62,7 +62,7 @@ def validate_overhead(n: int) -> dict:
     from armsim.model.inputs import DEFAULT_MODEL, data_file
     from armsim.model.inputs import shared_mnist as _shared_mnist, mnist_scale
     from armsim.check.dask import client
-    from armsim.model.frontends import load_model
+    from armsim.model.frontends.load import load_model
     from armsim.plan import make_plan
     from armsim.session.session import Session
 

@@ -33,7 +33,7 @@ def test_split(mnist_dir: Path):
 def default_ref():
     """(graph, Keras model) of the bundled seed model."""
     from armsim.model.inputs import DEFAULT_MODEL, data_file
-    from armsim.model.frontends import load_model
+    from armsim.model.frontends.load import load_model
 
     return load_model(data_file(DEFAULT_MODEL))
 

@@ -22,7 +22,7 @@ from armsim.firmware.toolchain import CACHE_ENV, find_gcc
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.errors import ElfError, EmulatorFault, ModelError, ScriptError
-from armsim.model.frontends import load_model
+from armsim.model.frontends.load import load_model
 from armsim.plan import make_plan
 from armsim.plan.seed import seed_graph, seed_plan
 

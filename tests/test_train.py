@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from armsim.model.frontends import load_model
+from armsim.model.frontends.load import load_model
 from armsim.plan.seed import matches
 from armsim.cli import main
 

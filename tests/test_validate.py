@@ -11,7 +11,7 @@ from armsim.model import keras_host as host
 from armsim.model import mnist
 from armsim.cli import main
 from armsim.model.inputs import DEFAULT_MODEL, data_file
-from armsim.model.frontends import load_model
+from armsim.model.frontends.load import load_model
 from armsim.plan import make_plan
 from armsim.script.writer import seed_format
 

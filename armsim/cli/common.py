@@ -18,7 +18,7 @@ from armsim.firmware.scratch import scratch_sizes
 from armsim.firmware.sources import UserSources
 from armsim.graph import Graph
 from armsim.model import inputs
-from armsim.model.frontends import load_model as load
+from armsim.model.frontends.load import load_model as load
 from armsim.model.inputs import DEFAULT_MODEL, Case, data_file
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.flash import FLASH, Fetch, fetch_for

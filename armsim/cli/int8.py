@@ -19,7 +19,7 @@ from armsim.cli import common as C
 from armsim.cli import script_setup as S
 from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
 from armsim.model import inputs, keras_host
-from armsim.model.frontends import load_model
+from armsim.model.frontends.load import load_model
 from armsim.model.tflite_host import TFLiteHost
 from armsim.ops import registry
 from armsim.report import tables as render

@@ -21,6 +21,7 @@ from typing import Any
 from capstone import arm
 from unicorn import UC_HOOK_CODE, Uc
 from unicorn import arm_const as A
+from unicorn.unicorn_py3.unicorn import uclib
 
 from armsim.machine.counting import _native, native_hook
 from armsim.machine.disasm import scan
@@ -131,8 +132,6 @@ def _size(name: str, regs: list[Any], has_mem: bool) -> int:
 
 def uc_reg(cs_reg: int) -> int:
     """The Unicorn register id of a capstone ARM register."""
-    from unicorn import arm_const as A
-
     names = {arm.ARM_REG_SP: A.UC_ARM_REG_SP, arm.ARM_REG_LR: A.UC_ARM_REG_LR,
              arm.ARM_REG_PC: A.UC_ARM_REG_PC}
     if cs_reg in names:
@@ -154,8 +153,6 @@ class NativeCheck:
 
     def __init__(self, uc: Uc, accesses: dict[int, Access], mode: int, lo: int = 0,
                  hi: int = 0) -> None:
-        from unicorn.unicorn_py3.unicorn import uclib
-
         assert _native is not None
         self._uc, self._lib, self._n = uc, uclib, _native
         entries = b"".join(

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 from unicorn import UC_HOOK_BLOCK, Uc, UcError
+from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
 from armsim.errors import ArmsimError, ToolchainError
 
@@ -95,8 +96,6 @@ def native_hook(uc: Uc, kinds: int, callback: int, user: int, begin: int = 1,
     """Register a C callback (an address in armsim.machine._blockcount) with its user data on the
     engine through Unicorn's C API, for addresses [begin, end] (all when begin > end);
     returns the hook handle."""
-    from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
-
     handle = uc_hook_h()
     status = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), kinds, ctypes.c_void_p(callback),
                                ctypes.c_void_p(user), ctypes.c_uint64(begin),
@@ -115,8 +114,6 @@ class NativeCounter:
     deadline = True
 
     def __init__(self, uc: Uc, code: tuple[int, int] = (0, 0)) -> None:
-        from unicorn.unicorn_py3.unicorn import uclib
-
         assert _native is not None
         self._uc = uc
         self._lib = uclib

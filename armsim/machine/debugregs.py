@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from unicorn import arm_const as A
+
 from armsim.parts.memory import Region
 
 ITM_BASE = 0xE0000000
@@ -75,8 +77,6 @@ class DebugRegisters:
         uc.mmio_map(ITM_BASE, SPAN, self._read, None, self._write, None)
 
     def _now(self, uc: Any, offset: int, write: bool) -> float:
-        from unicorn import arm_const as A
-
         return self.cycles(int(uc.reg_read(A.UC_ARM_REG_PC)), ITM_BASE + offset, write)
 
     def _read(self, uc: Any, offset: int, size: int, _data: Any) -> int:

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import unicorn
 from elftools.elf.elffile import ELFFile
+from unicorn import unicorn_const as K
+from unicorn.unicorn_py3 import unicorn as impl  # 2.1's module layout
 
 #: The Unicorn release armsim pins (pyproject.toml, scripts/build_unicorn.sh): 2.1.3 checks
 #: for an exit inline at every block start and after every guest load and store, where 2.1.4
@@ -64,13 +67,8 @@ def _compiler(path: str) -> str:
 @lru_cache(maxsize=1)
 def engine_build() -> EngineBuild:
     """The Unicorn build this process runs (read once)."""
-    import unicorn
-    from unicorn import unicorn_const as K
-
     lib = getattr(getattr(unicorn.unicorn, "uclib", None), "_name", "") or ""
     if not lib:
-        from unicorn.unicorn_py3 import unicorn as impl  # 2.1's module layout
-
         lib = getattr(impl.uclib, "_name", "")
     others = [a for a in ("X86", "ARM64", "MIPS", "SPARC", "PPC", "RISCV", "M68K", "S390X",
                           "TRICORE") if hasattr(K, f"UC_ARCH_{a}")]

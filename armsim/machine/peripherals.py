@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from unicorn import arm_const as A
+
 from armsim.parts.memory import MemoryMap, Region
 
 #: (begin, end, name) of the architecture ranges mapped as unmodelled peripherals at the
@@ -119,8 +121,6 @@ class Unmodelled:
 
     def callbacks(self, base: int) -> tuple[Any, Any]:
         """Unicorn MMIO (read, write) callbacks for a region at ``base``."""
-        from unicorn import arm_const as A
-
         def read(uc: Any, offset: int, size: int, _data: Any) -> int:
             v = self.load(base + offset, size)
             self._record(Access(base + offset, size, v, False,

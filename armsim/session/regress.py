@@ -15,8 +15,8 @@ import numpy as np
 
 from armsim.firmware.kernels import kernels_dir
 from armsim.model import mnist, zoo
-from armsim.model.frontends import load_model
 from armsim.model.frontends.keras import to_graph
+from armsim.model.frontends.load import load_model
 
 #: The kernel sets the baseline pins: armsim's own (CMSIS-NN is pinned by its commit).
 PINNED_SETS = ("optimized", "reference")

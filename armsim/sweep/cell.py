@@ -28,7 +28,7 @@ from armsim.firmware.kernels import kernels_dir
 from armsim.firmware.scratch import scratch_sizes
 from armsim.firmware.toolchain import find_gcc, gcc_version
 from armsim.model import keras_host, metrics
-from armsim.model.frontends import load_model
+from armsim.model.frontends.load import load_model
 from armsim.model.tflite_host import TFLiteHost
 from armsim.ops import registry
 from armsim.parts.cpus import get_cpu

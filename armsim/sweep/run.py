@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from armsim.model import inputs, mnist, zoo
-from armsim.model.frontends import load_model
+from armsim.model.frontends.load import load_model
 from armsim.sweep.cell import CellResult, CellTask, cell_hash, kernel_fingerprint, run_cell
 from armsim.sweep.spec import Sweep
 from armsim.sweep.store import Store

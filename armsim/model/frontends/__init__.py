@@ -1,48 +1,17 @@
-"""Model frontends: read a model file into an :class:`armsim.graph.Graph`, chosen by content."""
+"""Model frontends: read a model file into an :class:`armsim.graph.Graph`. ``load`` picks the
+frontend by the file's first bytes (``keras`` for .keras/.h5 archives, ``tflite`` for
+flatbuffers); each frontend reads a layer or operator through the op kind that registers it
+(:mod:`armsim.ops.registry`).
+
+``from armsim.model.frontends import load_model`` is resolved lazily."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import importlib
 from typing import Any
 
-from armsim.errors import ModelError
-from armsim.graph import Graph
-from armsim.model.frontends import keras as K
-from armsim.model.frontends import tflite as T
 
-
-def sniff(path: str | os.PathLike[str]) -> str:
-    """Which frontend reads ``path``, from its first bytes: "keras" (zip), "h5", or "unknown"."""
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as e:
-        raise ModelError(f"{p}: cannot read: {e.strerror or e}") from None
-    if head[:4] == b"PK\x03\x04":
-        return "keras"
-    if head[:8] == b"\x89HDF\r\n\x1a\n":
-        return "h5"
-    if head[4:8] == b"TFL3":
-        return "tflite"
-    return "unknown"
-
-
-def load_model(path: str | os.PathLike[str], trust: bool = False) -> tuple[Graph, Any]:
-    """(graph, host model) for a model file; the frontend is picked by the file's content.
-
-    The host model is the Keras model, or for a ``.tflite`` file its path (the TFLite
-    interpreter is the host)."""
-    p = Path(path)
-    if p.is_dir():
-        raise ModelError(f"{p} is a directory, not a model file (give a .keras file)")
-    if not p.exists():
-        raise ModelError(f"model file {p} not found")
-    if p.stat().st_size == 0:
-        raise ModelError(f"{p}: the file is empty (a .keras model is a zip archive)")
-    kind = sniff(p)
-    if kind == "tflite":
-        return T.load(p), p
-    model = K.load(p, trust=trust, kind=kind)
-    return K.to_graph(model, str(p)), model
+def __getattr__(name: str) -> Any:
+    if name in ("load_model", "sniff"):
+        return getattr(importlib.import_module("armsim.model.frontends.load"), name)
+    raise AttributeError(f"module 'armsim.model.frontends' has no attribute {name!r}")
