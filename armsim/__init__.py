@@ -24,7 +24,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from armsim import _compat
+
 __version__ = "0.2.0"
+
+_compat.install()  # old module paths (armsim.emulator, ...) name the new modules
 
 #: Public name -> (module, attribute), resolved on first use.
 _LAZY = {

@@ -20,14 +20,14 @@ if [ "${ARMSIM_UNICORN:-source}" = "wheel" ]; then
     log "ARMSIM_UNICORN=wheel: keeping Unicorn's PyPI wheel"
     exit 0
 fi
-version=$($py -c 'from armsim.engine import PINNED; print(PINNED)')
+version=$($py -c 'from armsim.machine.engine import PINNED; print(PINNED)')
 # True when .venv runs the source build of $version and pip records it as that version;
 # "say" prints the engine build first.
 source_build_installed() {
     $py -c "
 import sys
 from importlib.metadata import version
-from armsim.engine import engine_build
+from armsim.machine.engine import engine_build
 e = engine_build()
 if '${1:-}' == 'say':
     print('setup: engine:', e)

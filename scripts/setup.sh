@@ -47,7 +47,7 @@ if [ ! -x .venv/bin/python ]; then
     log "creating .venv"
     python3 -m venv --system-site-packages .venv
 fi
-if ! .venv/bin/python -c 'import armsim, pytest, hypothesis' >/dev/null 2>&1 \
+if ! .venv/bin/python -c 'import armsim.cli.app, pytest, hypothesis, importlinter' >/dev/null 2>&1 \
    || [ pyproject.toml -nt .venv/.armsim-installed ] || [ setup.py -nt .venv/.armsim-installed ] \
    || [ armsim/machine/_blockcount.c -nt .venv/.armsim-installed ]; then
     log "installing armsim and its Python dependencies into .venv"
@@ -57,11 +57,11 @@ fi
 bash scripts/build_unicorn.sh
 # CMSIS-NN (int8 models): ../shared/third_party/CMSIS-NN beside the checkout, or
 # $ARMSIM_CMSIS_NN_DIR; else clone the pinned commit into the cache where the network allows.
-if ! .venv/bin/python -c 'import sys; from armsim.codegen import cmsis
+if ! .venv/bin/python -c 'import sys; from armsim.firmware import cmsis
 sys.exit(0 if cmsis.locate(required=False) else 1)' >/dev/null 2>&1; then
-    dest=$(.venv/bin/python -c 'from armsim.codegen import cmsis; print(cmsis.cache_clone())')
-    commit=$(.venv/bin/python -c 'from armsim.codegen import cmsis; print(cmsis.PINNED_COMMIT)')
-    repo=$(.venv/bin/python -c 'from armsim.codegen import cmsis; print(cmsis.REPOSITORY)')
+    dest=$(.venv/bin/python -c 'from armsim.firmware import cmsis; print(cmsis.cache_clone())')
+    commit=$(.venv/bin/python -c 'from armsim.firmware import cmsis; print(cmsis.PINNED_COMMIT)')
+    repo=$(.venv/bin/python -c 'from armsim.firmware import cmsis; print(cmsis.REPOSITORY)')
     log "CMSIS-NN not found: cloning $repo at ${commit:0:12} into $dest"
     rm -rf "$dest.tmp"
     if git clone --quiet "$repo" "$dest.tmp" 2>/dev/null \

@@ -138,7 +138,8 @@ def test_package_inits_import_nothing_of_their_own():
     allowed = {"armsim.plan"}  # the callable package: armsim.plan(graph) is make_plan
     bad = [(name, mod) for name, path in MODULES.items()
            if path.name == "__init__.py" and name not in allowed
-           for mod, _f, _l in imports(name) if mod.startswith("armsim")]
+           for mod, _f, _l in imports(name) if mod.startswith("armsim")
+           and not (name == "armsim" and mod in ("armsim", "armsim._compat"))]
     assert not bad, bad
 
 

@@ -66,3 +66,21 @@ def test_import_armsim_loads_neither_tensorflow_nor_the_emulator():
             "print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_old_module_paths_name_the_new_modules():
+    """Code written against the paths before the package redesign keeps working: each old
+    module path is the new module, and the old ``armsim.profile`` module stays callable."""
+    code = ("import armsim\n"
+            "from armsim.emulator import Machine\n"
+            "from armsim.machine import emulator\n"
+            "from armsim.image_run import run_image\n"
+            "from armsim.session import Session\n"
+            "import armsim.codegen.firmware as F, armsim.firmware.build as B\n"
+            "from armsim.profile import Profile\n"
+            "import armsim.profile\n"
+            "assert Machine is emulator.Machine and F is B and callable(armsim.profile)\n"
+            "assert armsim.profile.Profile is Profile and armsim.Session is Session\n"
+            "print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

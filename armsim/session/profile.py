@@ -7,7 +7,7 @@ two stops is exactly one op's work, library calls such as ``expf`` included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from armsim.machine import disasm, stack
 from armsim.machine.windows import START, Snapshot, window
 from armsim.ops import registry
 from armsim.parts.flash import Fetch
-from armsim.session.results import ABSENT, present, to_json
+from armsim.session.results import ABSENT, fields_json
 from armsim.session.session import Session
 from armsim.timing import cycles as C
 from armsim.timing.datamem import summary
@@ -121,8 +121,7 @@ class Profile:
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/profile.schema.json``)."""
-        d = {f.name: to_json(getattr(self, f.name)) for f in fields(self)
-             if present(getattr(self, f.name))}
+        d = fields_json(self)
         d["estimate_note"] = ("cycles are estimates from armsim's per-core timing tables "
                               "(docs/cycle-model.md in the source), not measurements")
         return d

@@ -46,14 +46,20 @@ def present(value: Any) -> bool:
     return value is not ABSENT
 
 
+def fields_json(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as JSON data, in declaration order, ABSENT ones left out."""
+    return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+            if present(getattr(obj, f.name))}
+
+
 def to_json(obj: Any) -> Any:
-    """``obj`` as JSON data: dataclasses field by field (ABSENT fields left out, objects
-    with their own ``to_json`` asked), containers recursively, numpy values as Python's."""
+    """``obj`` as JSON data: objects with their own ``to_json`` asked, other dataclasses
+    field by field (ABSENT fields left out), containers recursively, numpy values as
+    Python's."""
     if hasattr(obj, "to_json") and not isinstance(obj, type):
         return obj.to_json()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                if present(getattr(obj, f.name))}
+        return fields_json(obj)
     if isinstance(obj, dict):
         return {str(k): to_json(v) for k, v in obj.items() if present(v)}
     if isinstance(obj, (list, tuple)):
@@ -144,8 +150,7 @@ class SimulateResult:
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/simulate.schema.json``)."""
-        return {f.name: to_json(getattr(self, f.name)) for f in dataclasses.fields(self)
-                if present(getattr(self, f.name))}
+        return fields_json(self)
 
 
 @dataclass
@@ -228,5 +233,4 @@ class ValidateResult:
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/validate.schema.json``)."""
-        return {f.name: to_json(getattr(self, f.name)) for f in dataclasses.fields(self)
-                if present(getattr(self, f.name))}
+        return fields_json(self)
