@@ -3,7 +3,8 @@
 # into .venv in place of the PyPI wheel: ARM target only, GCC -O3 with LTO and hidden
 # symbols, profile-guided by armsim's own benchmark firmware (scripts/bench_engine.py
 # --train). Measured here: the seed CNN runs 1.3-1.5x faster than on the 2.1.3 wheel
-# (figures in docs/engine.md). Called by scripts/setup.sh.
+# (figures in docs/engine.md). armsim's patches (scripts/patches/unicorn-$version-*.patch,
+# each explained in its header) are applied to the source first. Called by scripts/setup.sh.
 #
 #   ARMSIM_UNICORN=wheel          skip: keep the PyPI wheel
 #   ARMSIM_UNICORN_CACHE=DIR      where the source and build live (default ~/.cache/armsim)
@@ -28,10 +29,12 @@ source_build_installed() {
 import sys
 from importlib.metadata import version
 from armsim.machine.engine import engine_build
+from armsim.machine.tlb import vtlb_sound
 e = engine_build()
 if '${1:-}' == 'say':
     print('setup: engine:', e)
-sys.exit(0 if e.arm_only and e.version == version('unicorn') == '$version' else 1)" 2>/dev/null
+sys.exit(0 if e.arm_only and e.version == version('unicorn') == '$version' and vtlb_sound()
+         else 1)" 2>/dev/null
 }
 
 if source_build_installed; then
@@ -49,12 +52,19 @@ fail() {
 mkdir -p "$cache"
 : > "$cache/build.log"
 src="$cache/unicorn-$version"
-if [ ! -f "$src/setup.py" ]; then
+if [ ! -f "$cache/unicorn-$version.tar.gz" ]; then
     $py -m pip download --quiet --disable-pip-version-check --no-binary :all: --no-deps \
         "unicorn==$version" -d "$cache" >>"$cache/build.log" 2>&1 || fail "download failed"
-    tar -xzf "$cache/unicorn-$version.tar.gz" -C "$cache" >>"$cache/build.log" 2>&1 \
-        || fail "unpack failed"
 fi
+# a fresh copy of the source every build, so the patches apply to what was released
+rm -rf "$src"
+tar -xzf "$cache/unicorn-$version.tar.gz" -C "$cache" >>"$cache/build.log" 2>&1 \
+    || fail "unpack failed"
+for p in scripts/patches/unicorn-"$version"-*.patch; do
+    [ -f "$p" ] || continue
+    patch -p1 --quiet -d "$src/src" -i "$PWD/$p" >>"$cache/build.log" 2>&1 \
+        || fail "applying $p failed"
+done
 
 build="$cache/build"
 jobs=$(nproc 2>/dev/null || echo 2)

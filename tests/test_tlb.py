@@ -17,7 +17,7 @@ class _Uc:
     def ctl_set_tlb_mode(self, mode: int) -> None:
         self.mode = mode
 
-    def hook_add(self, kind: int, cb: object) -> int:
+    def hook_add(self, kind: int, cb: object, *args: object) -> int:
         return 1
 
     def ctl_get_page_size(self) -> int:
@@ -52,7 +52,7 @@ def test_rights_follow_regions_and_the_architecture():
     from armsim.machine.tlb import Translation
 
     mcu = get_mcu("generic")
-    t = Translation(_Uc(), mcu.memory_map())  # type: ignore[arg-type]
+    t = Translation(_Uc(), mcu.memory_map(), virtual=True)  # type: ignore[arg-type]
     assert t.rights(mcu.sram_base) == RW  # no code from SRAM: the page can be "dirty"
     assert t.rights(mcu.flash_base) == RW | UC_PROT_EXEC
     assert t.rights(0x08000400) == RW | UC_PROT_EXEC  # the flash alias

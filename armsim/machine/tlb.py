@@ -20,21 +20,37 @@ hook. armsim runs no code from SRAM (its regions say so), so it fills the TLB it
 
 Only the TLB is virtual: instruction counts, outputs and every fault kind are unchanged
 (tests/test_tlb.py, tests/test_hardening.py).
+
+Unicorn 2.1.3 as released restores the guest state before every fill, and a fill in the
+middle of a translation block (a first access to a page) inside a Thumb IT block leaves
+stale IT bits that make the next block skip its first instruction: armsim's source build
+carries the fix (scripts/patches/unicorn-2.1.3-vtlb-restore.patch). :func:`vtlb_sound` checks
+the loaded engine for the bug with a six-instruction program; where it is there (the PyPI
+wheel), armsim keeps Unicorn's own TLB (slower stores to SRAM) and refuses fetches from
+non-executable regions with code hooks over them instead.
 """
 
 from __future__ import annotations
 
 import bisect
+from functools import lru_cache
 
 from unicorn import (
+    UC_ARCH_ARM,
+    UC_ERR_EXCEPTION,
+    UC_HOOK_CODE,
     UC_HOOK_TLB_FILL,
     UC_MEM_FETCH,
+    UC_MODE_THUMB,
+    UC_PROT_ALL,
     UC_PROT_EXEC,
     UC_PROT_READ,
     UC_PROT_WRITE,
     UC_TLB_VIRTUAL,
     Uc,
+    UcError,
 )
+from unicorn import arm_const as A
 
 from armsim.parts.memory import MemoryMap
 
@@ -83,8 +99,38 @@ def fault_ranges(memory: MemoryMap, guard: tuple[int, int] | None
     return out
 
 
+#: movs r0,#0; cmp r0,#1; it ne; strne r1,[r2] (a first store to a page, inside the IT
+#: block); tst r0,r0 (Z=1); b 1f; nop; 1: movs r3,#42 (must run: it is outside any IT
+#: block; with stale IT bits "ne" it is skipped); nop
+_IT_PROBE = bytes.fromhex("0020012818bf11600042" "00e000bf2a2300bf")
+
+
+@lru_cache(maxsize=1)
+def vtlb_sound() -> bool:
+    """True when the loaded Unicorn keeps the Thumb IT state across a TLB fill in the middle
+    of a block (armsim's patched build), so its virtual TLB can be used."""
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+    uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M4)
+    uc.mem_map(0, 0x1000)
+    uc.mem_map(0x20000000, 0x10000)
+    uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+
+    def fill(uc: Uc, vaddr: int, access: int, entry: object, _data: object) -> bool:
+        entry.paddr = vaddr  # type: ignore[attr-defined]
+        entry.perms = UC_PROT_ALL  # type: ignore[attr-defined]
+        return True
+
+    uc.hook_add(UC_HOOK_TLB_FILL, fill)
+    uc.mem_write(0, _IT_PROBE)
+    uc.reg_write(A.UC_ARM_REG_R2, 0x20008000)
+    uc.reg_write(A.UC_ARM_REG_SP, 0x2000F000)
+    uc.emu_start(1, len(_IT_PROBE) - 2)
+    return int(uc.reg_read(A.UC_ARM_REG_R3)) == 42
+
+
 class Translation:
-    """The TLB-fill hook of one engine.
+    """The TLB-fill hook of one engine (or, on an engine whose virtual TLB is not sound,
+    Unicorn's own TLB and code hooks refusing fetches from non-executable regions).
 
     Attributes:
         denied: the page of the last fetch refused since :meth:`clear` (None if none)
@@ -92,19 +138,34 @@ class Translation:
         fills: TLB fills answered (a cost figure: one Python call each)
     """
 
-    def __init__(self, uc: Uc, memory: MemoryMap) -> None:
+    def __init__(self, uc: Uc, memory: MemoryMap, virtual: bool | None = None) -> None:
         self._memory = memory
+        self._uc = uc
         self.denied: int | None = None
         self.fills = 0
-        self._index()
-        uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        #: True: armsim fills the TLB; False: Unicorn's own TLB (see :func:`vtlb_sound`)
+        self.virtual = vtlb_sound() if virtual is None else virtual
+        self._nx_hooks: list[int] = []
         self.page_size = int(uc.ctl_get_page_size())
-        self._handle = uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
+        if self.virtual:
+            uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+            self._handle = uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
+        self._index()
 
     def _index(self) -> None:
         regions = sorted(self._memory, key=lambda r: r.base)
         self._bases = [r.base for r in regions]
         self._regions = regions
+        if not self.virtual:  # a fetch from a mapped region that may not execute faults
+            for h in self._nx_hooks:
+                self._uc.hook_del(h)
+            self._nx_hooks = [self._uc.hook_add(UC_HOOK_CODE, self._nx_fetch, None, r.base,
+                                                r.end - 1)
+                              for r in regions if "x" not in r.perms]
+
+    def _nx_fetch(self, uc: Uc, address: int, size: int, _data: object) -> None:
+        self.denied = address & ~(self.page_size - 1)
+        raise UcError(UC_ERR_EXCEPTION)
 
     def clear(self) -> None:
         """Forget the last refused fetch (at the start of a run)."""
