@@ -37,8 +37,11 @@ sys.exit(0 if e.arm_only and e.version == version('unicorn') == '$version' and v
          else 1)" 2>/dev/null
 }
 
-if source_build_installed; then
-    exit 0  # already the source build of the pinned version
+# the patches a build carries, recorded beside the installed library
+patches_sum=$(cat scripts/patches/unicorn-"$version"-*.patch 2>/dev/null | sha256sum | cut -c1-16)
+marker=.venv/.armsim-unicorn-patches
+if source_build_installed && [ "$(cat "$marker" 2>/dev/null)" = "$patches_sum" ]; then
+    exit 0  # already the source build of the pinned version, with today's patches
 fi
 
 cache="${ARMSIM_UNICORN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/armsim}/unicorn-$version"
@@ -94,6 +97,7 @@ cp "$build/libunicorn.so.2" "$build/libunicorn.a" "$src/prebuilt/"
 SETUPTOOLS_SCM_PRETEND_VERSION="$version" $py -m pip install --quiet \
     --disable-pip-version-check --no-deps --force-reinstall "$src" >>"$cache/build.log" 2>&1 \
     || fail "install failed"
+echo "$patches_sum" > "$marker"
 source_build_installed say >&2 \
     || { $py -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
              "unicorn==$version" >>"$cache/build.log" 2>&1

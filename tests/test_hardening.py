@@ -416,3 +416,18 @@ def test_alignment_watch_is_off_after_the_first_run(seed_session_f8, random_weig
     second = s.run(x)
     assert first.instructions == second.instructions
     np.testing.assert_array_equal(first.outputs, second.outputs)
+
+
+@pytest.mark.parametrize("name", ["sram_fetch", "scs_fetch", "xn_unmapped_fetch",
+                                  "unmapped_fetch", "alias_write", "sram_write_after_read"])
+def test_same_faults_on_unicorns_own_tlb(broken_tree, name, monkeypatch):
+    """An engine whose virtual TLB is not sound (the PyPI wheel) runs on Unicorn's own TLB:
+    fetches from non-executable regions still fault, with the same kinds."""
+    from armsim.machine import tlb
+
+    monkeypatch.setattr(tlb, "vtlb_sound", lambda: False)
+    m = broken_machine(broken_tree, name, monkeypatch)
+    assert not m.tlb.virtual
+    with pytest.raises(EmulatorFault) as exc:
+        m.run(max_instructions=2_000_000, timeout_s=5)
+    assert exc.value.kind == BROKEN[name][1], str(exc.value)

@@ -64,3 +64,17 @@ def test_rights_follow_regions_and_the_architecture():
     assert t.rights(0xFFFFFC00) == RW | UC_PROT_EXEC
     assert never_execute(0x40000000).startswith("Peripheral")
     assert never_execute(0x60000000) is None
+
+
+def test_the_source_build_keeps_it_state_across_tlb_fills():
+    """armsim's build of Unicorn carries scripts/patches/unicorn-2.1.3-vtlb-restore.patch:
+    a TLB fill inside a Thumb IT block no longer leaves stale IT bits (vtlb_sound runs the
+    six instructions that showed it)."""
+    import pytest
+
+    from armsim.machine.engine import engine_build
+    from armsim.machine.tlb import vtlb_sound
+
+    if not engine_build().arm_only:
+        pytest.skip("the PyPI wheel carries the bug: armsim runs it on Unicorn's own TLB")
+    assert vtlb_sound()
