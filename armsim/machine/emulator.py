@@ -16,6 +16,7 @@ import numpy as np
 from unicorn import (
     UC_ARCH_ARM,
     UC_ERR_EXCEPTION,
+    UC_ERR_FETCH_PROT,
     UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_FETCH_PROT,
@@ -395,6 +396,13 @@ class Machine(Regions, CycleClock):
     def begin(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
               timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """Start counting a new run (counts, budget and limits) and reset the CPU."""
+        self.recount(max_instructions, timeout_s)
+        self.reset_cpu()
+
+    def recount(self, max_instructions: int = DEFAULT_MAX_INSTRUCTIONS,
+                timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        """Start counting afresh (counts, budget and limits) where the CPU is: a program
+        that loops over inferences is counted one inference at a time."""
         self.counter.reset(max_instructions, timeout_s)
         if self.accesses is not None:
             self.accesses.counts(zero=True)
@@ -408,7 +416,6 @@ class Machine(Regions, CycleClock):
         self._timeout_s = timeout_s
         self._seconds = 0.0
         self.breakpoints: set[int] = set()
-        self.reset_cpu()
 
     @property
     def at_halt(self) -> bool:
@@ -510,8 +517,9 @@ class Machine(Regions, CycleClock):
                 self.pc = now
         except UcError as e:
             self.pc = int(uc.reg_read(A.UC_ARM_REG_PC))
-            if e.errno == UC_ERR_EXCEPTION and self.tlb.refused_fetch_at(self.pc) \
-                    and not self._fault.kind:  # a fetch the TLB refused (tlb.py)
+            refused = (e.errno == UC_ERR_EXCEPTION and self.tlb.refused_fetch_at(self.pc)) \
+                or e.errno == UC_ERR_FETCH_PROT  # (the latter: on Unicorn's own TLB)
+            if refused and not self._fault.kind:  # a fetch the TLB refused (tlb.py)
                 self._fault = crash.Access(ACCESS_KINDS[UC_HOOK_MEM_FETCH_PROT], self.pc, 2)
             found = self.alignment.take() if self.alignment is not None else []
             unaligned = self._alignment_fault(found) if found else None

@@ -26,8 +26,8 @@ middle of a translation block (a first access to a page) inside a Thumb IT block
 stale IT bits that make the next block skip its first instruction: armsim's source build
 carries the fix (scripts/patches/unicorn-2.1.3-vtlb-restore.patch). :func:`vtlb_sound` checks
 the loaded engine for the bug with a six-instruction program; where it is there (the PyPI
-wheel), armsim keeps Unicorn's own TLB (slower stores to SRAM) and refuses fetches from
-non-executable regions with code hooks over them instead.
+wheel), armsim keeps Unicorn's own TLB (slower stores to SRAM), where a region's own rights
+refuse fetches from non-executable memory (UC_ERR_FETCH_PROT, reported as the same fault).
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ from functools import lru_cache
 
 from unicorn import (
     UC_ARCH_ARM,
-    UC_ERR_EXCEPTION,
-    UC_HOOK_CODE,
     UC_HOOK_TLB_FILL,
     UC_MEM_FETCH,
     UC_MODE_THUMB,
@@ -48,7 +46,6 @@ from unicorn import (
     UC_PROT_WRITE,
     UC_TLB_VIRTUAL,
     Uc,
-    UcError,
 )
 from unicorn import arm_const as A
 
@@ -130,7 +127,7 @@ def vtlb_sound() -> bool:
 
 class Translation:
     """The TLB-fill hook of one engine (or, on an engine whose virtual TLB is not sound,
-    Unicorn's own TLB and code hooks refusing fetches from non-executable regions).
+    Unicorn's own TLB, whose regions' rights refuse fetches from non-executable memory).
 
     Attributes:
         denied: the page of the last fetch refused since :meth:`clear` (None if none)
@@ -145,7 +142,6 @@ class Translation:
         self.fills = 0
         #: True: armsim fills the TLB; False: Unicorn's own TLB (see :func:`vtlb_sound`)
         self.virtual = vtlb_sound() if virtual is None else virtual
-        self._nx_hooks: list[int] = []
         self.page_size = int(uc.ctl_get_page_size())
         if self.virtual:
             uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
@@ -156,16 +152,6 @@ class Translation:
         regions = sorted(self._memory, key=lambda r: r.base)
         self._bases = [r.base for r in regions]
         self._regions = regions
-        if not self.virtual:  # a fetch from a mapped region that may not execute faults
-            for h in self._nx_hooks:
-                self._uc.hook_del(h)
-            self._nx_hooks = [self._uc.hook_add(UC_HOOK_CODE, self._nx_fetch, None, r.base,
-                                                r.end - 1)
-                              for r in regions if "x" not in r.perms]
-
-    def _nx_fetch(self, uc: Uc, address: int, size: int, _data: object) -> None:
-        self.denied = address & ~(self.page_size - 1)
-        raise UcError(UC_ERR_EXCEPTION)
 
     def clear(self) -> None:
         """Forget the last refused fetch (at the start of a run)."""
