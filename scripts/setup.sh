@@ -19,6 +19,13 @@ apt_missing=()
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || apt_missing+=(gcc-arm-none-eabi)
 dpkg-query -W -f='${Status}' libnewlib-arm-none-eabi 2>/dev/null | grep -q "ok installed" \
     || apt_missing+=(libnewlib-arm-none-eabi)
+# C++ for Cortex-M (TensorFlow Lite Micro, --runtime tflm): newlib's libstdc++ and headers
+for pkg in libstdc++-arm-none-eabi-newlib libstdc++-arm-none-eabi-dev; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" \
+        || apt_missing+=("$pkg")
+done
+# patch applies TFLM's own patches (flatbuffers, kissfft) and armsim's to Unicorn
+command -v patch >/dev/null 2>&1 || apt_missing+=(patch)
 # headless Chromium renders the HTML reports in the tests (ARMSIM_NO_CHROMIUM=1 skips it)
 if [ -z "${ARMSIM_NO_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
     apt_missing+=(chromium)

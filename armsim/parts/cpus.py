@@ -24,6 +24,9 @@ class CpuVariant:
     cpuid: int = 0
     #: the compiler optimisation level of every build for it
     opt: str = "-O2"
+    #: Arm's generic device of this core in CMSIS (Cortex_DFP's ARMCM<x>.h): TFLM builds
+    #: name it (its DWT timer reads CYCCNT through it)
+    cmsis_device: str = ""
 
     @property
     def all_flags(self) -> tuple[str, ...]:
@@ -58,21 +61,27 @@ CPUS: dict[str, CpuVariant] = {
     v.name: v
     for v in (
         CpuVariant("m0", "Cortex-M0", "armv6-m", ("-mcpu=cortex-m0", "-mfloat-abi=soft"),
-                   arm_const.UC_CPU_ARM_CORTEX_M0, None, cpuid=0x410CC200),
+                   arm_const.UC_CPU_ARM_CORTEX_M0, None, cpuid=0x410CC200,
+                   cmsis_device="ARMCM0"),
         CpuVariant("m3", "Cortex-M3", "armv7-m", ("-mcpu=cortex-m3", "-mfloat-abi=soft"),
-                   arm_const.UC_CPU_ARM_CORTEX_M3, None, cpuid=0x412FC231),
+                   arm_const.UC_CPU_ARM_CORTEX_M3, None, cpuid=0x412FC231,
+                   cmsis_device="ARMCM3"),
         CpuVariant("m4f", "Cortex-M4F", "armv7e-m",
                    ("-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
-                   arm_const.UC_CPU_ARM_CORTEX_M4, "fpv4-sp-d16", cpuid=0x410FC241),
+                   arm_const.UC_CPU_ARM_CORTEX_M4, "fpv4-sp-d16", cpuid=0x410FC241,
+                   cmsis_device="ARMCM4"),
         CpuVariant("m7", "Cortex-M7 (FPv5 single precision)", "armv7e-m",
                    ("-mcpu=cortex-m7", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
-                   arm_const.UC_CPU_ARM_CORTEX_M7, "fpv5-sp-d16", cpuid=0x411FC270),
+                   arm_const.UC_CPU_ARM_CORTEX_M7, "fpv5-sp-d16", cpuid=0x411FC270,
+                   cmsis_device="ARMCM7"),
         CpuVariant("m7d", "Cortex-M7 (FPv5 double precision)", "armv7e-m",
                    ("-mcpu=cortex-m7", "-mfloat-abi=hard", "-mfpu=fpv5-d16"),
-                   arm_const.UC_CPU_ARM_CORTEX_M7, "fpv5-d16", cpuid=0x411FC270),
+                   arm_const.UC_CPU_ARM_CORTEX_M7, "fpv5-d16", cpuid=0x411FC270,
+                   cmsis_device="ARMCM7"),
         CpuVariant("m33", "Cortex-M33", "armv8-m.main",
                    ("-mcpu=cortex-m33", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
-                   arm_const.UC_CPU_ARM_CORTEX_M33, "fpv5-sp-d16", cpuid=0x410FD210),
+                   arm_const.UC_CPU_ARM_CORTEX_M33, "fpv5-sp-d16", cpuid=0x410FD210,
+                   cmsis_device="ARMCM33"),
     )
 }
 

@@ -1,6 +1,7 @@
 /**
  * @file startup.c
- * @brief Vector table and reset handler: copy .data, zero .bss, enable the FPU, run main,
+ * @brief Vector table and reset handler: copy .data, zero .bss, enable the FPU, run the C++
+ *        constructors (ARMSIM_CXX), run main,
  *        then stop at armsim_halt (a BKPT the emulator uses as its stop address).
  */
 #include <stdint.h>
@@ -14,6 +15,10 @@ extern int main(void);
  * and the status reaches the host (SYS_EXIT_EXTENDED). */
 extern void initialise_monitor_handles(void);
 extern void exit(int) __attribute__((noreturn));
+#endif
+#if defined(ARMSIM_CXX)
+/* C++ programs (TFLM applications): run the global constructors (.init_array) first. */
+extern void __libc_init_array(void);
 #endif
 
 void Reset_Handler(void) __attribute__((noreturn));
@@ -58,6 +63,9 @@ void Reset_Handler(void)
         *dst++ = 0;
     }
     system_init();
+#if defined(ARMSIM_CXX)
+    __libc_init_array();
+#endif
 #if defined(ARMSIM_HOSTED)
     initialise_monitor_handles();
     exit(main());
