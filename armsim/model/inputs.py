@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -160,3 +161,177 @@ def cases(g: Graph, inputs: str | None = None, images: list[int] | int | None = 
     xs = mnist_scale(imgs, how)
     return ([Case(f"test #{int(i)}", int(lab), x.reshape(shape))
              for x, lab, i in zip(xs, labels, idx)], prep + " (bundled test digits)")
+
+
+@dataclass
+class TensorCase:
+    """One input of a model run as a file (TFLM): one array per model input, each in its
+    tensor's shape and dtype."""
+
+    name: str
+    label: int | None
+    xs: list[np.ndarray]
+
+
+#: Random inputs made for a model whose inputs armsim cannot guess (seeded: reproducible).
+RANDOM_INPUTS, RANDOM_SEED = 3, 0
+
+
+def _to_tensor(a: np.ndarray, t: Any, where: str) -> np.ndarray:
+    """``a`` in tensor ``t``'s dtype: float values quantized with its scale and zero point
+    (integer tensors), integers checked against its range."""
+    a = np.asarray(a)
+    if not np.issubdtype(a.dtype, np.number) and a.dtype != np.bool_:
+        raise DataError(f"{where}: dtype {a.dtype} is not numeric")
+    if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+        raise DataError(f"{where}: holds NaN or infinity")
+    want = np.dtype(t.dtype) if t.dtype in np.sctypeDict else None
+    if want is None:
+        raise DataError(f"{where}: the model's input {t.name} is {t.dtype}, which armsim "
+                        "cannot write")
+    if np.issubdtype(want, np.integer):
+        info = np.iinfo(want)
+        if np.issubdtype(a.dtype, np.floating):
+            if not t.scales:
+                raise DataError(f"{where}: float values for the {t.dtype} input {t.name}, "
+                                "which has no quantization scale: give integers")
+            a = np.round(a / t.scales[0]) + (t.zero_points[0] if t.zero_points else 0)
+        if a.size and (a.min() < info.min or a.max() > info.max):
+            raise DataError(f"{where}: values {a.min()}..{a.max()} do not fit the {t.dtype} "
+                            f"input {t.name}")
+        return a.astype(want)
+    return a.astype(want)
+
+
+def _file_arrays(path: str, model: Any) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Per model input, the (N, *shape) rows of an .npy/.npz file, and its labels."""
+    p = Path(path)
+    if p.is_dir() or not p.exists():
+        raise DataError(f"--inputs {p}: {'is a directory' if p.is_dir() else 'not found'}")
+    ins = model.inputs
+    try:
+        if p.suffix == ".npz":
+            with np.load(p, allow_pickle=False) as z:
+                keys = list(z.keys())
+                y = z["y"] if "y" in keys else None
+                if len(ins) == 1:
+                    key = next((k for k in ("x", "inputs", "X", ins[0].name) if k in keys),
+                               keys[0] if len(keys) == 1 else None)
+                    if key is None:
+                        raise DataError(f"--inputs {p}: an .npz needs an array named 'x' (and "
+                                        f"optionally 'y'); it has {keys}")
+                    arrays = [z[key]]
+                else:
+                    arrays = []
+                    for k, t in enumerate(ins):
+                        key = next((c for c in (t.name, f"x{k}") if c in keys), None)
+                        if key is None:
+                            raise DataError(
+                                f"--inputs {p}: the model has {len(ins)} inputs; name one array "
+                                f"per input by its tensor's name ({', '.join(t.name for t in ins)})"
+                                f" or x0..x{len(ins) - 1}; the file has {keys}")
+                        arrays.append(z[key])
+        else:
+            if len(ins) != 1:
+                raise DataError(f"--inputs {p}: the model has {len(ins)} inputs; give an .npz "
+                                "with one array per input (x0, x1, ... or the tensors' names)")
+            arrays, y = [np.load(p, allow_pickle=False)], None
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"--inputs {p}: cannot read: {e}") from None
+    rows = []
+    for a, t in zip(arrays, ins):
+        shape = tuple(t.shape)
+        if a.shape == shape or (shape[:1] == (1,) and a.shape == shape[1:]):
+            a = a.reshape((1, *shape))
+        elif shape[:1] == (1,) and a.shape[1:] == shape[1:]:
+            a = a.reshape((len(a), *shape))  # a batch of rows of a batch-1 input
+        elif a.shape[1:] != shape:
+            raise DataError(f"--inputs {p}: arrays of shape {a.shape[1:]} (file {a.shape}) "
+                            f"for input {t.name}, which is {shape} (one input per row)")
+        rows.append(a)
+    n = {len(a) for a in rows}
+    if len(n) != 1 or 0 in n:
+        raise DataError(f"--inputs {p}: the inputs have {sorted(n)} rows; give the same "
+                        "number of rows (at least one) for every input")
+    if y is not None:
+        y = np.asarray(y).reshape(-1).astype(np.int64)
+        if len(y) != len(rows[0]):
+            raise DataError(f"--inputs {p}: {len(rows[0])} inputs but {len(y)} labels")
+    return rows, y
+
+
+def model_file_cases(model: Any, inputs: str | None = None,
+                     images: list[int] | int | None = None, data: str | None = None,
+                     how: str = "seed", count: int | None = None
+                     ) -> tuple[list[TensorCase], str]:
+    """The inputs of a model run from its file (``model``: a flatbuffer.FlatbufferModel):
+    ``inputs`` (.npy, or .npz with one array per input), MNIST digits for a 28x28x1 model
+    (quantized with the input's scale for an integer input), else reproducible random inputs
+    over each input's range (said so)."""
+    if isinstance(images, int):
+        images = [images]
+    ins = model.inputs
+    if inputs:
+        if images:
+            raise ArmsimError("--inputs and --image both choose inputs: give one")
+        rows, y = _file_arrays(inputs, model)
+        cases = []
+        for i in range(len(rows[0])):
+            xs = [_to_tensor(r[i], t, f"--inputs {Path(inputs).name}[{i}]")
+                  for r, t in zip(rows, ins)]
+            cases.append(TensorCase(f"{Path(inputs).name}[{i}]",
+                                    None if y is None else int(y[i]), xs))
+        return cases[:count] if count else cases, f"from {inputs}"
+    mnist_like = len(ins) == 1 and tuple(d for d in ins[0].shape if d != 1) == (28, 28)
+    if mnist_like:
+        prep = f"MNIST pixels v scaled {MNIST_SCALES[how]}"
+        if images:
+            split = mnist.load("test", data or shared_mnist())
+            bad = [i for i in images if not 0 <= i < len(split.images)]
+            if bad:
+                raise DataError(f"--image {bad[0]} is out of range 0..{len(split.images) - 1}")
+            imgs, labels, idx = split.images[images], split.labels[images], np.array(images)
+        else:
+            imgs, labels, idx = load_digits()
+            prep += " (bundled test digits)"
+        xs = mnist_scale(imgs, how)
+        t = ins[0]
+        if np.issubdtype(np.dtype(t.dtype), np.integer) and t.scales:
+            prep += f", quantized with the input's scale {t.scales[0]:g} and zero point " \
+                    f"{t.zero_points[0] if t.zero_points else 0}"
+        cases = [TensorCase(f"test #{int(i)}", int(lab),
+                            [_to_tensor(np.clip(x, *_float_range(t)) if t.scales else x,
+                                        t, f"test #{int(i)}").reshape(t.shape)])
+                 for x, lab, i in zip(xs, labels, idx)]
+        return cases[:count] if count else cases, prep
+    if images:
+        raise ArmsimError(f"--image: model '{model.name}' does not take MNIST images "
+                          f"(its inputs are {[tuple(t.shape) for t in ins]}); give --inputs")
+    rng = np.random.default_rng(RANDOM_SEED)
+    n = count or RANDOM_INPUTS
+    cases = []
+    for i in range(n):
+        xs = []
+        for t in ins:
+            dt = np.dtype(t.dtype) if t.dtype in np.sctypeDict else None
+            if dt is None:
+                raise DataError(f"model '{model.name}': input {t.name} is {t.dtype}; give "
+                                "--inputs")
+            shape = t.shape or (1,)
+            if np.issubdtype(dt, np.integer):
+                info = np.iinfo(dt)
+                xs.append(rng.integers(info.min, int(info.max) + 1, size=shape, dtype=dt))
+            elif dt == np.bool_:
+                xs.append(rng.integers(0, 2, size=shape).astype(np.bool_))
+            else:
+                xs.append(rng.uniform(-1.0, 1.0, size=shape).astype(dt))
+        cases.append(TensorCase(f"random #{i}", None, xs))
+    return cases, (f"random inputs (seed {RANDOM_SEED}: integers over each input's whole "
+                   "range, floats in -1..1); give --inputs for real ones")
+
+
+def _float_range(t: Any) -> tuple[float, float]:
+    """The real values an integer tensor can represent."""
+    info = np.iinfo(np.dtype(t.dtype))
+    s, z = t.scales[0], t.zero_points[0] if t.zero_points else 0
+    return (info.min - z) * s, (info.max - z) * s

@@ -78,3 +78,20 @@ def quantize(model: Any, calibration: np.ndarray, out: str | Path | None = None)
     if out is not None:
         Path(out).write_bytes(data)
     return data
+
+
+def float_tflite(model: Any) -> bytes:
+    """The float32 ``.tflite`` of a Keras model (TFLiteConverter with builtin ops only, no
+    optimization): what ``--runtime tflm`` runs for a ``.keras`` model."""
+    import_keras()
+    import tensorflow as tf
+
+    try:
+        with quiet():
+            conv = tf.lite.TFLiteConverter.from_keras_model(model)
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+            return bytes(conv.convert())
+    except Exception as e:  # the converter raises many types
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"TFLite's converter cannot convert model '{model.name}' to a "
+                         f"float32 .tflite: {first}") from None

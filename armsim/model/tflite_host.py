@@ -3,9 +3,9 @@
 The interpreter runs with ``OpResolverType.BUILTIN_REF`` (TFLite's reference kernels, no
 XNNPACK, no optimized kernels) and keeps every intermediate tensor, so each op's int8 output
 can be compared with what the firmware wrote. LiteRT's ``ai_edge_litert`` interpreter is used
-when installed, else TensorFlow's ``tf.lite.Interpreter`` (the same kernels). The
-``tflite-micro`` Python interpreter is not on PyPI for this platform, so it is not a second
-host here.
+when installed, else TensorFlow's ``tf.lite.Interpreter`` (the same kernels).
+:class:`TFLiteFile` runs a file by its inputs' positions: the second reference beside TFLM
+(``armsim.model.tflm_host``).
 """
 
 from __future__ import annotations
@@ -177,6 +177,50 @@ class TFLiteHost:
             if v is not None:
                 out[op.outputs[0]] = v.astype(np.int8)
         return out
+
+
+class TFLiteFile:
+    """A ``.tflite`` file in the TFLite interpreter (reference kernels) as a second reference
+    beside TFLM: inputs and outputs by position, in the file's own dtypes.
+
+    Attributes:
+        refused: why the interpreter does not run the file (None: it does)
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.refused: str | None = None
+        self.library = ""
+        try:
+            cls, resolver, self.library = _interpreter_class()
+            _probe(cls, resolver, self.path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._it = cls(model_path=str(self.path),
+                               experimental_op_resolver_type=resolver.BUILTIN_REF)
+                self._it.allocate_tensors()
+        except (ModelError, ValueError, RuntimeError) as e:
+            self.refused = str(e).replace(f"{self.path}: ", "")
+            return
+        self._in = self._it.get_input_details()
+        self._outs = self._it.get_output_details()
+
+    @property
+    def source(self) -> str:
+        """What ran: the library and its kernels."""
+        return f"TFLite interpreter ({self.library}, reference kernels)"
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray] | str:
+        """The outputs for one set of inputs, or why the interpreter failed."""
+        if self.refused is not None:
+            return self.refused
+        try:
+            for d, x in zip(self._in, inputs):
+                self._it.set_tensor(d["index"], np.asarray(x, d["dtype"]).reshape(d["shape"]))
+            self._it.invoke()
+            return [np.asarray(self._it.get_tensor(d["index"])).copy() for d in self._outs]
+        except (ValueError, RuntimeError) as e:
+            return f"the TFLite interpreter failed: {e}"
 
 
 def version() -> str:
