@@ -29,6 +29,7 @@ from armsim.cli import (
     train,
     validate,
 )
+from armsim.cli.options import resolve_kernels
 from armsim.errors import EXIT_BAD_INPUT, ArmsimError
 from armsim.machine.engine import engine_build
 
@@ -85,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: exit 0 every check passed, 1 a check failed, 2 bad input (see EPILOG)."""
     args = build_parser().parse_args(argv)
     try:
+        resolve_kernels(args)
         return int(args.func(args))
     except ArmsimError as e:
         sys.stdout.flush()

@@ -9,6 +9,7 @@ from typing import Any
 from armsim import __version__
 from armsim.cli import common as C
 from armsim.cli import options as O
+from armsim.cli import tflm
 from armsim.errors import EXIT_OK
 from armsim.firmware.build import build, check_plan_fits
 from armsim.firmware.sources import build_sources
@@ -24,6 +25,7 @@ def add_parser(sub: Any) -> None:
                        "`armsim run`. With --sources and --model: your network code against "
                        "the model's plan (model_layout.h), as `simulate --sources` builds it.")
     O.add_target(b)
+    O.add_runtime(b)
     O.add_model(b)
     O.add_sources(b)
     b.add_argument("--out", help="copy the ELF here (.elf or .axf)")
@@ -34,6 +36,9 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build and print where the ELF is."""
     out = O.check_output(args.out, (".elf", ".axf"), "--out") if args.out else None
+    if args.runtime == "tflm":
+        O.refuse_with_tflm(args, "sources")
+        return tflm.build(args, out)
     if args.sources:
         src = C.user_sources(args, entry=bool(args.model))
         ref = C.load_model(args, default=False)

@@ -12,6 +12,8 @@ from typing import Any
 from armsim.check.compare import DEFAULT_TOLERANCE
 from armsim.errors import ArmsimError
 from armsim.firmware.kernels import DEFAULT_KERNELS, KERNEL_SETS
+from armsim.firmware.tflm.library import DEFAULT_KERNELS as TFLM_DEFAULT_KERNELS
+from armsim.firmware.tflm.library import KERNEL_SETS as TFLM_KERNEL_SETS
 from armsim.model import mnist
 from armsim.model.inputs import MNIST_SCALES
 from armsim.parts.cpus import CPUS, DEFAULT_OPT, OPT_LEVELS
@@ -69,12 +71,56 @@ def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
                    help=f"MCU preset: memories and core (default {DEFAULT_MCU}, or the "
                         "emulation-only 'large' when the model does not fit it, said on stderr)")
     if kernels:
-        p.add_argument("--kernels", default=DEFAULT_KERNELS, choices=KERNEL_SETS,
-                       help=f"kernel set (default {DEFAULT_KERNELS})")
+        p.add_argument("--kernels", default=None,
+                       choices=list(dict.fromkeys((*KERNEL_SETS, *TFLM_KERNEL_SETS))),
+                       help=f"kernel set (default {DEFAULT_KERNELS}; with --runtime tflm: "
+                            f"TFLM's {' or '.join(TFLM_KERNEL_SETS)}, default "
+                            f"{TFLM_DEFAULT_KERNELS})")
         p.add_argument("--opt", default=DEFAULT_OPT, type=opt_level, metavar="LEVEL",
                        help="compiler optimisation level of the build: "
                             f"{', '.join(o[1:] for o in OPT_LEVELS)} (written Os or =-Os; "
                             f"default {DEFAULT_OPT[1:]})")
+
+
+#: What runs the model: armsim's generated firmware, or TensorFlow Lite Micro itself.
+RUNTIMES = ("armsim", "tflm")
+
+
+def add_runtime(p: argparse.ArgumentParser) -> None:
+    """--runtime and --arena."""
+    p.add_argument("--runtime", choices=RUNTIMES, default="armsim",
+                   help="armsim: the firmware armsim generates from the model (default); "
+                        "tflm: TensorFlow Lite Micro with its CMSIS-NN (or reference) kernels "
+                        "running the .tflite file itself, op for op (a .keras model is "
+                        "converted to a float32 .tflite first)")
+    p.add_argument("--arena", type=positive_int, metavar="BYTES",
+                   help="--runtime tflm: the tensor arena in bytes (a multiple of 16; default: "
+                        "the smallest with which AllocateTensors and Invoke succeed)")
+
+
+def refuse_with_tflm(args: argparse.Namespace, *names: str) -> None:
+    """Exit 2 when an option armsim's own firmware needs is given with --runtime tflm."""
+    for n in names:
+        v = getattr(args, n, None)
+        refuse(bool(v), f"--{n.replace('_', '-')} applies to armsim's own firmware, not to "
+               "--runtime tflm (which runs the .tflite file itself)")
+
+
+def resolve_kernels(args: argparse.Namespace) -> None:
+    """--kernels by runtime: TFLM's sets (default cmsis-nn) or armsim's (default
+    optimized); ``args.kernels_given`` says whether the user chose."""
+    if not hasattr(args, "kernels"):
+        return
+    args.kernels_given = args.kernels is not None
+    if getattr(args, "runtime", "armsim") == "tflm":
+        refuse(args.kernels not in (None, *TFLM_KERNEL_SETS),
+               f"--kernels {args.kernels} is one of armsim's own kernel sets; TFLM's are "
+               f"{' and '.join(TFLM_KERNEL_SETS)} (default {TFLM_DEFAULT_KERNELS})")
+        args.kernels = args.kernels or TFLM_DEFAULT_KERNELS
+    else:
+        refuse(getattr(args, "arena", None) is not None,
+               "--arena sizes TFLM's tensor arena: it applies with --runtime tflm")
+        args.kernels = args.kernels or DEFAULT_KERNELS
 
 
 def opt_level(text: str) -> str:

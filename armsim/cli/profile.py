@@ -17,6 +17,7 @@ from armsim.check.int8 import quantized_inputs
 from armsim.cli import common as C
 from armsim.cli import options as O
 from armsim.cli import script_setup as S
+from armsim.cli import tflm
 from armsim.cli.quantize import calibration_inputs
 from armsim.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK
 from armsim.firmware.toolchain import cache_dir
@@ -28,6 +29,7 @@ from armsim.ops import registry
 from armsim.parts.cpus import CPUS, get_cpu
 from armsim.report import html as report
 from armsim.report import tables as render
+from armsim.report import tflm as view
 from armsim.session import profile as P
 from armsim.session.versions import versions
 
@@ -37,6 +39,7 @@ def add_parser(sub: Any) -> None:
     pr = sub.add_parser("profile", help="instructions per op and function, estimated cycles, "
                         "footprint, hot spots")
     O.add_target(pr)
+    O.add_runtime(pr)
     O.add_model(pr)
     pr.add_argument("--script", help="profile the weights and input of this uVision script")
     O.add_script_options(pr)
@@ -53,6 +56,10 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--plot", help="write per-op estimated cycles as a PNG")
     pr.add_argument("--html", help="write the profile as a self-contained HTML page")
     pr.add_argument("--compare-cpus", action="store_true", help="every CPU variant in one table")
+    pr.add_argument("--compare-runtimes", action="store_true",
+                    help="armsim's generated code and TFLM (each on its default kernels) for "
+                         "the same --model in one table: instructions, cycles, latency, flash, "
+                         "RAM, agreement")
     pr.add_argument("--compare-dtypes", action="store_true",
                     help="float32 and int8 of the same --model M.keras in one table (int8: "
                          "quantized as `armsim quantize` does, or --int8-model)")
@@ -96,6 +103,16 @@ def run(args: argparse.Namespace) -> int:
              "--compare-cpus runs every CPU: leave --cpu out")
     O.refuse(bool(args.int8_model) and not args.compare_dtypes,
              "--int8-model applies with --compare-dtypes")
+    if args.compare_runtimes:
+        O.refuse(args.compare_cpus or args.compare_dtypes or bool(args.script) or
+                 bool(args.sources) or bool(args.elf), "--compare-runtimes profiles one --model "
+                 "on one CPU under both runtimes: leave out --compare-cpus, --compare-dtypes, "
+                 "--script, --sources and --elf")
+        return compare_runtimes(args)
+    if args.runtime == "tflm":
+        O.refuse_with_tflm(args, "script", "sources", "elf", "compare_cpus", "compare_dtypes",
+                           "speedscope", "plot", "html", "csv")
+        return tflm.profile(args, lambda mcu: C.fetch_timing(args, mcu))
     if args.compare_dtypes:
         O.refuse(args.compare_cpus or bool(args.script), "--compare-dtypes profiles one "
                  "--model on one CPU: leave out --compare-cpus and --script")
@@ -164,6 +181,61 @@ def run(args: argparse.Namespace) -> int:
               + "; ".join(results[0][0].footprint["fit_problems"]), file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK if all(c is None or c.agree for _, c in results) else EXIT_CHECK_FAILED
+
+
+def compare_runtimes(args: argparse.Namespace) -> int:
+    """armsim's generated firmware and TFLM, each on its default kernel set, for one model
+    and input on one CPU: instructions, cycles, latency, flash, RAM and agreement."""
+    fm, _path, _converted = tflm.model_file(args)
+    ref = C.load_model(args)
+    assert ref is not None
+    mr = C.model_run(args, ref)
+    case = C.cases(args, mr.graph)[0][0]
+    x, host_out = case.x, None
+    if mr.graph.quantized:
+        x, host_out = _int8_input(mr, x)
+    prof = _profile(args, mr.session, x)
+    if host_out is None and mr.keras is not None:
+        host_out = host.predict(mr.keras, x[np.newaxis])[0]
+    cmp = None if host_out is None else compare.compare(
+        np.array(prof.outputs), host_out, 0 if mr.graph.quantized else args.tolerance,
+        0 if mr.graph.quantized else args.rtol, classify=registry.is_classifier(mr.graph))
+    clock = (args.clock_mhz or mr.mcu.clock_hz / 1e6)
+    fp = prof.footprint
+    rows = [{"runtime": "armsim", "kernels": mr.session.build.kernels,
+             "instructions": prof.total_instructions,
+             "cycles_estimate": prof.total_cycles_estimate,
+             "ms": prof.total_cycles_estimate / clock / 1000, "flash": fp["flash"]["total"],
+             "ram": fp["ram"]["total"],
+             "agrees": "-" if cmp is None else ("yes" if cmp.agree else "NO")}]
+    tx = [np.asarray(x).reshape(t.shape).astype(t.dtype) for t in fm.inputs[:1]]
+    targs = argparse.Namespace(**{**vars(args), "runtime": "tflm",
+                                  "kernels": tflm.TFLM_DEFAULT_KERNELS, "cpu": mr.cpu.name,
+                                  "mcu": mr.mcu.name})
+    s = tflm.session(targs, fm)
+    tp = tflm.S.profile(s, tx, C.fetch_timing(args, s.mcu))
+    hosts = tflm.Hosts(fm, _path)
+    t_host, _second = hosts.run(tx)
+    t_agree = None if t_host is None else tflm.T.compare(fm.outputs, tp.outputs, t_host,
+                                                         args.tolerance, args.rtol).agree
+    tfp = tp.footprint
+    rows.append({"runtime": "tflm", "kernels": s.kernels, "instructions": tp.instructions,
+                 "cycles_estimate": tp.cycles_estimate,
+                 "ms": tp.cycles_estimate / clock / 1000, "flash": tfp["flash"]["total"],
+                 "ram": tfp["ram"]["total"],
+                 "agrees": "-" if t_agree is None else ("yes" if t_agree else "NO")})
+    for r in rows:
+        r["cycles_estimate"] = round(r["cycles_estimate"], 1)
+        r["ms"] = round(r["ms"], 4)
+    if args.json:
+        print(json.dumps({"model": fm.name, "cpu": mr.cpu.name, "mcu": mr.mcu.name,
+                          "clock_mhz": clock, "input": case.name, "runtimes": rows,
+                          "versions": versions(mr.cpu, tflite=True, tflm=True)}, indent=2))
+    else:
+        view.runtimes(rows, f"armsim profile --compare-runtimes: {fm.name} on {mr.cpu.title}, "
+                      f"{case.name} (cycles are estimates; ms at {clock:g} MHz)")
+    agreed = all(r["agrees"] != "NO" for r in rows)
+    return EXIT_OK if agreed else EXIT_CHECK_FAILED
 
 
 def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

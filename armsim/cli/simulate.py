@@ -12,7 +12,7 @@ import numpy as np
 from armsim.check.diagnose import REBUILT, REBUILT_NOTE, diagnose_inputs
 from armsim.check.simulate import float_result
 from armsim.cli import common as C
-from armsim.cli import int8
+from armsim.cli import int8, tflm
 from armsim.cli import options as O
 from armsim.cli import script_setup as S
 from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK
@@ -29,6 +29,7 @@ def add_parser(sub: Any) -> None:
                        description="Run inputs through the model's firmware on the emulated "
                        "CPU and through Keras, and compare them output by output.")
     O.add_target(s)
+    O.add_runtime(s)
     O.add_model(s)
     s.add_argument("--script", help="a uVision .ini script holding weights and input")
     O.add_script_options(s)
@@ -63,6 +64,10 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Simulate, compare, diagnose."""
+    if args.runtime == "tflm":
+        O.refuse_with_tflm(args, "script", "sources", "elf", "check_bounds", "check_memory",
+                           "float_model")
+        return tflm.simulate(args)
     O.refuse(bool(args.script) and bool(args.image or args.inputs),
              "--script carries its own input: --image/--inputs cannot be used with it")
     O.check_no_host(args)

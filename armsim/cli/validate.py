@@ -12,7 +12,7 @@ from armsim.check import validate as V
 from armsim.check.dask import emulate
 from armsim.check.diagnose import REBUILT, REBUILT_NOTE, diagnose_inputs, reread_orders
 from armsim.cli import common as C
-from armsim.cli import int8
+from armsim.cli import int8, tflm
 from armsim.cli import options as O
 from armsim.cli import script_setup as S
 from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError, DataError
@@ -33,6 +33,7 @@ def add_parser(sub: Any) -> None:
                        description="Run a test set through the emulator (in parallel) and "
                        "Keras; every input must agree.")
     O.add_target(v)
+    O.add_runtime(v)
     O.add_model(v)
     v.add_argument("--script", help="take the weights from this uVision script instead")
     O.add_script_options(v)
@@ -95,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
     """Validate."""
     plot = O.check_output(args.plot, (".png",), "--plot")
     page = O.check_output(args.html, (".html", ".htm"), "--html") if args.html else None
+    if args.runtime == "tflm":
+        O.refuse_with_tflm(args, "script", "sources", "elf", "float_model", "plot", "html",
+                           "scheduler")
+        return tflm.validate(args)
     O.refuse(args.filters is not None and not args.script,
              "--filters only applies to a seed-layout --script")
     if not args.script:

@@ -122,6 +122,13 @@ class SimulateResult:
             float one (not the emulator's)
         overruns: ``--check-bounds``: stores outside an op's buffers
         memory_findings: ``--check-memory``: the firmware's memory errors
+        runtime, kernels: ``--runtime tflm``: "tflm" and TFLM's kernel set
+        arena_bytes, arena: ``--runtime tflm``: the tensor arena linked (the smallest that
+            works, unless ``--arena``) and how it was found, with TFLM's recording
+            allocator's breakdown
+        tflite: the TFLite interpreter as a second reference: its agreement and outputs, or
+            the reason it refused the model
+        tflite_max_diff_q: integer outputs: the difference to the TFLite interpreter in steps
         versions: armsim, the engine, the CPU model, the libraries
         diagnosis: the per-op comparison of a diagnosed input (null: not this input)
     """
@@ -145,6 +152,12 @@ class SimulateResult:
     quantization: dict[str, Any] = ABSENT
     overruns: list[dict[str, Any]] = ABSENT
     memory_findings: list[dict[str, Any]] = ABSENT
+    runtime: str = ABSENT
+    kernels: str = ABSENT
+    arena_bytes: int = ABSENT
+    arena: dict[str, Any] = ABSENT
+    tflite: dict[str, Any] = ABSENT
+    tflite_max_diff_q: int = ABSENT
     versions: dict[str, str] = field(default_factory=dict)
     diagnosis: dict[str, Any] | None = ABSENT
 
