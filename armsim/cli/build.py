@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     assert ref is not None
     cpu, mcu = C.target(args, ref.graph)
     plan = C.plan_for(args, ref.graph, mcu, cpu)
-    b = build(cpu, plan, mcu, force=args.force, kernels=args.kernels)
+    b = build(cpu, plan, mcu, force=args.force, kernels=C.kernels_for(args, ref.graph))
     if out is not None:
         shutil.copyfile(b.elf, out)
     print(f"{out or b.elf} ({'cached' if b.cached else 'built'}; model '{ref.graph.name}', plan "

@@ -17,9 +17,10 @@ from armsim.firmware.build import check_plan_fits
 from armsim.firmware.scratch import scratch_sizes
 from armsim.firmware.sources import UserSources
 from armsim.graph import Graph
-from armsim.model import inputs
+from armsim.model import inputs, tflm_host
 from armsim.model.frontends.load import load_model as load
 from armsim.model.inputs import DEFAULT_MODEL, Case, data_file
+from armsim.model.tflite_host import TFLiteHost
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.flash import FLASH, Fetch, fetch_for
 from armsim.parts.mcus import DEFAULT_MCU, Mcu, get_mcu, resolve_cpu
@@ -138,10 +139,38 @@ def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu,
                      getattr(args, "weights_in", "sram"), mcu.sram_base, scratch=scratch)
 
 
+def kernels_for(args: argparse.Namespace, g: Graph) -> str:
+    """The kernel set of a model: --kernels, else for an int8 model CMSIS-NN everywhere, dense
+    layers included (TFLM's arithmetic, as deployed), or with ``--host tflite`` armsim's
+    double-precision dense kernel (the TFLite interpreter's, bit for bit); else optimized."""
+    chosen = getattr(args, "kernels", None)
+    if g.quantized and not getattr(args, "kernels_given", chosen is not None):
+        return "optimized" if getattr(args, "host", "tflm") == "tflite" else "cmsis-nn"
+    return chosen or "optimized"
+
+
+def int8_reference(args: argparse.Namespace, path: Any, g: Graph
+                   ) -> tuple[Any, Any | None]:
+    """(the host reference of an int8 model, the TFLite interpreter beside it or None):
+    TFLM on the host (the tflite-micro package), or with ``--host tflite`` (or where that
+    package does not import, said on stderr) the TFLite interpreter alone."""
+    if getattr(args, "host", "tflm") == "tflite":
+        return TFLiteHost(path, g), None
+    why = tflm_host.available()
+    if why is not None:
+        note(f"{why}: the TFLite interpreter is the host instead")
+        return TFLiteHost(path, g), None
+    try:
+        second: Any = TFLiteHost(path, g)
+    except ArmsimError:  # the interpreter refuses a file TFLM runs
+        second = None
+    return tflm_host.TflmGraphHost(path, g), second
+
+
 def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu: Mcu,
             load_weights: bool = True) -> Any:
     """A Session with the command's kernels, limits and ELF."""
-    return Session(g, plan, cpu, mcu, getattr(args, "kernels", "optimized"),
+    return Session(g, plan, cpu, mcu, kernels_for(args, g),
                    getattr(args, "max_instructions", None), getattr(args, "timeout", None),
                    getattr(args, "elf", None), load_weights=load_weights,
                    sources=user_sources(args), output=getattr(args, "output", None))

@@ -20,7 +20,6 @@ from armsim.cli import script_setup as S
 from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
 from armsim.model import inputs, keras_host
 from armsim.model.frontends.load import load_model
-from armsim.model.tflite_host import TFLiteHost
 from armsim.ops import registry
 from armsim.report import tables as render
 from armsim.session.results import present
@@ -44,7 +43,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
     if args.script:  # the script's weights and input, on the model's plan
         st = S.script_setup(args)
         g, s, cpu = st.graph, st.session, st.cpu
-        host = TFLiteHost(ref.path, g)
+        host, second = C.int8_reference(args, ref.path, g)
         cases = [inputs.Case(args.script, None, st.x)]
         results = [s.resume()]
         prep = "the input the script wrote (the interpreter uses the file's weights)"
@@ -52,7 +51,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
     else:
         mr = C.model_run(args, ref)
         g, s, cpu = mr.graph, mr.session, mr.cpu
-        host = TFLiteHost(ref.path, g)
+        host, second = C.int8_reference(args, ref.path, g)
         cases, prep = C.cases(args, g)
         xs = np.stack([c.x for c in cases])
         xq, xf, how = Q.quantized_inputs(g, host, xs)
@@ -63,19 +62,27 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
     classifier = registry.is_classifier(g)
     rows = []
     bounds = getattr(args, "check_bounds", False)
-    source = f"TFLite interpreter ({host.library}, reference kernels)"
+    source = host.source
     for i, c in enumerate(cases):
         r = results[i] if results is not None else s.run(xq[i], check_bounds=bounds)
         host.invoke(xf[i] if g.float_edges[0] else xq[i])
         hq = host.outputs_q()
         row = int8_result(c, r, cpu.name, g, hq, source, classifier)
+        row.kernels = s.build.kernels
+        if second is not None:
+            second.invoke(xf[i] if g.float_edges[0] else xq[i])
+            d = Q.steps(r.outputs.astype(np.int8)[np.newaxis],
+                        second.outputs_q()[np.newaxis], Q.output_scale(g))
+            row.tflite_max_diff_q = d.max_q
+            row.tflite = {"source": second.source, "agree": d.bit_exact,
+                          "max_abs_diff_q": d.max_q, "max_abs_diff": d.max_real}
         if float_out is not None:
             row.quantization = Q.quantization_error(
                 g, hq[np.newaxis], float_out[i:i + 1],
                 None if c.label is None else np.array([c.label]))
         if bounds:
             row.overruns = [o.to_json() for o in r.overruns]
-        row.versions = versions(cpu, tflite=True)
+        row.versions = versions(cpu, tflite=True, tflm=second is not None)
         rows.append(row)
     mismatch = any(not r.agree for r in rows) or any(r.overruns for r in rows)
     if mismatch or args.layers:
@@ -99,26 +106,34 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
     """``armsim validate --model M.tflite``: every input bit-exact, or exit 1."""
     mr = C.model_run(args, ref)
     g, s, cpu, plan = mr.graph, mr.session, mr.cpu, mr.plan
-    host = TFLiteHost(ref.path, g)
+    host, second = C.int8_reference(args, ref.path, g)
     xs, labels, what = inputs
     xq, xf, how = Q.quantized_inputs(g, host, xs)
     spec = V.RunSpec.of(s)
     jobs = args.jobs or V.default_jobs()
     with render.progress(not (args.json or args.quiet)) as bar:
-        task = bar.add(f"TFLite interpreter on {len(xq)} inputs", len(xq))
+        task = bar.add(f"{host.source} on {len(xq)} inputs", len(xq))
         host_q = host.predict_q(xf if g.float_edges[0] else xq,
                                 progress=lambda k: bar.advance(task, k))
+        second_q = None if second is None else second.predict_q(
+            xf if g.float_edges[0] else xq)
         run_ = emulate(spec, xq, jobs, getattr(args, "scheduler", None), bar,
                        render.note)
     res = Q.validation(g, run_, host_q, labels, args.start)
     res.model, res.inputs, res.start, res.cpu = g.name, f"{what}; {how}", args.start, cpu.name
     res.kernels, res.jobs, res.plan = s.build.kernels, jobs, plan.preset
-    res.host_source = f"TFLite interpreter ({host.library}, reference kernels)"
+    res.host_source = host.source
+    if second_q is not None:
+        d = Q.steps(run_.outputs.astype(np.int8), second_q, Q.output_scale(g))
+        res.note = (f"{second.source}: max |Δ| {d.max_q} step(s) ({d.max_real:.3g}); the "
+                    "firmware's CMSIS-NN kernels requantize as TFLM does, the interpreter's "
+                    "dense kernel in double precision")
+        res.tflite_max_diff_q = d.max_q
     float_model = _float_model(args)
     if float_model is not None:
         res.quantization = Q.quantization_error(g, host_q, keras_host.predict(float_model, xf),
                                                 labels)
-    res.versions = versions(cpu, tflite=True)
+    res.versions = versions(cpu, tflite=True, tflm=second is not None)
     if args.layers or not res.passed:
         picks = [i - args.start for i in res.differing_inputs[:3]] or [0]
         res.diagnosis = [{"input": f"input #{args.start + int(i)}",

@@ -106,6 +106,16 @@ def refuse_with_tflm(args: argparse.Namespace, *names: str) -> None:
                "--runtime tflm (which runs the .tflite file itself)")
 
 
+def add_host(p: argparse.ArgumentParser) -> None:
+    """--host of int8 models."""
+    p.add_argument("--host", choices=("tflm", "tflite"), default="tflm",
+                   help="int8 models: the host reference: TFLM's integer arithmetic on the host "
+                        "(the tflite-micro package; the firmware runs CMSIS-NN everywhere, as "
+                        "deployed; default), or the TFLite interpreter (the firmware's dense "
+                        "layers then use armsim's double-precision requantization, as the "
+                        "interpreter does)")
+
+
 def resolve_kernels(args: argparse.Namespace) -> None:
     """--kernels by runtime: TFLM's sets (default cmsis-nn) or armsim's (default
     optimized); ``args.kernels_given`` says whether the user chose."""

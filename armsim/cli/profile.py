@@ -20,11 +20,11 @@ from armsim.cli import script_setup as S
 from armsim.cli import tflm
 from armsim.cli.quantize import calibration_inputs
 from armsim.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK
+from armsim.firmware.tflm.library import DEFAULT_KERNELS as TFLM_DEFAULT_KERNELS
 from armsim.firmware.toolchain import cache_dir
 from armsim.model import keras_host as host
 from armsim.model.frontends import tflite as T
 from armsim.model.quantize import quantize
-from armsim.model.tflite_host import TFLiteHost
 from armsim.ops import registry
 from armsim.parts.cpus import CPUS, get_cpu
 from armsim.report import html as report
@@ -40,6 +40,7 @@ def add_parser(sub: Any) -> None:
                         "footprint, hot spots")
     O.add_target(pr)
     O.add_runtime(pr)
+    O.add_host(pr)
     O.add_model(pr)
     pr.add_argument("--script", help="profile the weights and input of this uVision script")
     O.add_script_options(pr)
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             case = C.cases(args, mr.graph)[0][0]
             s, keras, x, label = mr.session, mr.keras, case.x, case.name
             if mr.graph.quantized:
-                x, host_out = _int8_input(mr, x)
+                x, host_out = _int8_input(mr, x, args)
         prof = _profile(args, s, x)
         if host_out is None and keras is not None:
             host_out = host.predict(keras, x[np.newaxis])[0]
@@ -190,10 +191,14 @@ def compare_runtimes(args: argparse.Namespace) -> int:
     ref = C.load_model(args)
     assert ref is not None
     mr = C.model_run(args, ref)
-    case = C.cases(args, mr.graph)[0][0]
-    x, host_out = case.x, None
+    O.refuse(len(fm.inputs) != 1, "--compare-runtimes feeds one input tensor")
+    case = tflm.model_cases(args, fm)[0][0]  # the same input for both runtimes
+    shape = mr.graph.tensors[mr.graph.inputs[0]].shape
+    x, host_out = np.asarray(case.xs[0]).reshape(shape), None
+    if not mr.graph.quantized:
+        x = x.astype(np.float32)
     if mr.graph.quantized:
-        x, host_out = _int8_input(mr, x)
+        x, host_out = _int8_input(mr, x, args)
     prof = _profile(args, mr.session, x)
     if host_out is None and mr.keras is not None:
         host_out = host.predict(mr.keras, x[np.newaxis])[0]
@@ -208,9 +213,9 @@ def compare_runtimes(args: argparse.Namespace) -> int:
              "ms": prof.total_cycles_estimate / clock / 1000, "flash": fp["flash"]["total"],
              "ram": fp["ram"]["total"],
              "agrees": "-" if cmp is None else ("yes" if cmp.agree else "NO")}]
-    tx = [np.asarray(x).reshape(t.shape).astype(t.dtype) for t in fm.inputs[:1]]
+    tx = case.xs
     targs = argparse.Namespace(**{**vars(args), "runtime": "tflm",
-                                  "kernels": tflm.TFLM_DEFAULT_KERNELS, "cpu": mr.cpu.name,
+                                  "kernels": TFLM_DEFAULT_KERNELS, "cpu": mr.cpu.name,
                                   "mcu": mr.mcu.name})
     s = tflm.session(targs, fm)
     tp = tflm.S.profile(s, tx, C.fetch_timing(args, s.mcu))
@@ -238,10 +243,11 @@ def compare_runtimes(args: argparse.Namespace) -> int:
     return EXIT_OK if agreed else EXIT_CHECK_FAILED
 
 
-def _int8_input(mr: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _int8_input(mr: Any, x: np.ndarray, args: argparse.Namespace
+                ) -> tuple[np.ndarray, np.ndarray]:
     """An int8 model's input (quantized if given as float) and the interpreter's int8
     outputs for it (compared exactly: tolerance 0 is applied by the caller's compare)."""
-    h = TFLiteHost(mr.keras, mr.graph)
+    h, _second = C.int8_reference(args, mr.keras, mr.graph)
     xq, xf, _how = quantized_inputs(mr.graph, h, np.asarray(x)[np.newaxis])
     h.invoke(xf[0] if mr.graph.float_edges[0] else xq[0])
     return xq[0], h.outputs_q().astype(np.float64)
@@ -272,9 +278,9 @@ def compare_dtypes(args: argparse.Namespace) -> int:
     mr = C.model_run(args, ref)
     case = C.cases(args, mr.graph)[0][0]
     pf = _profile(args, mr.session, case.x)
-    qargs = argparse.Namespace(**{**vars(args), "model": qref.path, "kernels": "optimized"})
+    qargs = argparse.Namespace(**{**vars(args), "model": qref.path})  # int8's own kernels
     mq = C.model_run(qargs, qref, cpu_name=mr.cpu.name)
-    xq, host_q = _int8_input(mq, case.x.astype(np.float32))
+    xq, host_q = _int8_input(mq, case.x.astype(np.float32), qargs)
     pq = _profile(args, mq.session, xq)
     exact = bool(np.array_equal(np.array(pq.outputs), host_q))
     for dtype, prof in (("float32", pf), ("int8", pq)):

@@ -30,6 +30,7 @@ def add_parser(sub: Any) -> None:
                        "CPU and through Keras, and compare them output by output.")
     O.add_target(s)
     O.add_runtime(s)
+    O.add_host(s)
     O.add_model(s)
     s.add_argument("--script", help="a uVision .ini script holding weights and input")
     O.add_script_options(s)

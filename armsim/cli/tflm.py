@@ -35,10 +35,7 @@ FALLBACK = "TFLite interpreter (reference kernels; the tflite-micro package is n
 def model_file(args: argparse.Namespace) -> tuple[FlatbufferModel, Path, str]:
     """The ``.tflite`` to run (a ``.keras`` model converted to float32 with TFLite's
     converter, cached), its path, and a note when it was converted."""
-    path = getattr(args, "model", None)
-    if not path:
-        raise ArmsimError("--runtime tflm runs a model file: give --model M.tflite (or "
-                          "M.keras, converted to a float32 .tflite)")
+    path = getattr(args, "model", None) or str(inputs.data_file(inputs.DEFAULT_MODEL))
     p = Path(path)
     if not p.is_file():
         raise ModelError(f"--model {p}: no such file")
@@ -50,8 +47,9 @@ def model_file(args: argparse.Namespace) -> tuple[FlatbufferModel, Path, str]:
     data = float_tflite(keras_file.load(p, getattr(args, "trust_model", False)))
     out = cache_dir().parent / "converted"
     out.mkdir(parents=True, exist_ok=True)
-    conv = out / f"{p.stem}-{content_hash(data)}.tflite"
+    conv = out / content_hash(data) / f"{p.stem}.tflite"
     if not conv.is_file():
+        conv.parent.mkdir(parents=True, exist_ok=True)
         conv.write_bytes(data)
     return flatbuffer.read(data, conv), conv, (
         f"{p.name} was converted to a float32 .tflite with TFLiteConverter ({conv}); for "
@@ -100,7 +98,7 @@ class Hosts:
         return {t: v for _op, t, v in self.tflm.operator_outputs()}
 
 
-def _cases(args: argparse.Namespace, fm: FlatbufferModel) -> tuple[list[inputs.TensorCase], str]:
+def model_cases(args: argparse.Namespace, fm: FlatbufferModel) -> tuple[list[inputs.TensorCase], str]:
     images = getattr(args, "image", None)
     return inputs.model_file_cases(fm, getattr(args, "inputs", None), images,
                                    getattr(args, "data", None),
@@ -116,7 +114,7 @@ def simulate(args: argparse.Namespace) -> int:
     """``armsim simulate --runtime tflm``."""
     fm, path, converted = model_file(args)
     _check_model(fm)
-    cases, prep = _cases(args, fm)
+    cases, prep = model_cases(args, fm)
     s = session(args, fm)
     hosts = Hosts(fm, path)
     rows = []
@@ -251,12 +249,11 @@ def validate(args: argparse.Namespace) -> int:
             hosts.run(cases[i].xs)
             res.diagnosis.append({"input": cases[i].name, **T.op_diffs(
                 fm, per_op.tensors, hosts.tensors(), s.kernels, args.tolerance, args.rtol)})
-    out = res.to_json()
-    out.update(runtime="tflm", arena_bytes=s.arena.bytes, arena=S.arena_json(s.arena))
+    res.runtime, res.arena_bytes, res.arena = "tflm", s.arena.bytes, S.arena_json(s.arena)
     if second_q is not None:
-        out["tflite_max_diff_q"] = second_q
+        res.tflite_max_diff_q = second_q
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(res.to_json(), indent=2))
     else:
         view.validation(res, s)
     return EXIT_OK if res.passed else EXIT_CHECK_FAILED
@@ -267,7 +264,7 @@ def profile(args: argparse.Namespace, fetch: Any) -> int:
     glue, the profiler's cost, the per-function table, footprint and arena."""
     fm, path, converted = model_file(args)
     _check_model(fm)
-    cases, prep = _cases(args, fm)
+    cases, prep = model_cases(args, fm)
     case = cases[0]
     s = session(args, fm)
     prof = S.profile(s, case.xs, fetch(s.mcu))

@@ -34,6 +34,7 @@ def add_parser(sub: Any) -> None:
                        "Keras; every input must agree.")
     O.add_target(v)
     O.add_runtime(v)
+    O.add_host(v)
     O.add_model(v)
     v.add_argument("--script", help="take the weights from this uVision script instead")
     O.add_script_options(v)

@@ -84,8 +84,10 @@ def _probe(cls: Any, resolver: Any, path: Path, timeout_s: float = 120.0) -> Non
                          "the interpreter can run")
 
 
-class TFLiteHost:
-    """One ``.tflite`` file in the reference interpreter.
+class GraphReference:
+    """A host reference of an int8 graph read from a ``.tflite``: what armsim compares the
+    firmware with, tensor by tensor. A subclass runs one input (:meth:`invoke`) and reads
+    a tensor of the file by index (:meth:`_read`); this class maps armsim's graph onto it.
 
     Attributes:
         path: the model file
@@ -93,25 +95,18 @@ class TFLiteHost:
         library: which interpreter runs it
     """
 
-    def __init__(self, path: str | Path, graph: Graph) -> None:
-        self.path = Path(path)
-        self.graph = graph
-        cls, resolver, self.library = _interpreter_class()
-        _probe(cls, resolver, self.path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                self._it = cls(model_path=str(self.path),
-                               experimental_op_resolver_type=resolver.BUILTIN_REF,
-                               experimental_preserve_all_tensors=True)
-                self._it.allocate_tensors()
-            except (ValueError, RuntimeError) as e:
-                raise ModelError(f"{self.path}: the TFLite interpreter refuses it: {e}") \
-                    from None
-        details = self._it.get_tensor_details()
-        self._index = {d["name"]: d["index"] for d in details}
-        self._in = self._it.get_input_details()[0]
-        self._outs = self._it.get_output_details()
+    path: Path
+    graph: Graph
+    library: str
+    _index: dict[str, int]
+
+    def invoke(self, x: np.ndarray) -> None:
+        """Run one input (the graph's input shape)."""
+        raise NotImplementedError
+
+    def _read(self, index: int) -> np.ndarray | None:
+        """The file's tensor ``index`` after the last invoke (None: not available)."""
+        raise NotImplementedError
 
     def _tensor_index(self, name: str) -> int | None:
         t = self.graph.tensors.get(name)
@@ -119,24 +114,13 @@ class TFLiteHost:
             return t.index  # the file's own index: names need not be unique
         return self._index.get(name)
 
-    def invoke(self, x: np.ndarray) -> None:
-        """Run one input: int8 in the graph's input shape, or float for a model whose file
-        takes float (quantized by its own QUANTIZE op)."""
-        a = np.asarray(x)
-        want = self._in["dtype"]
-        if want == np.int8 and a.dtype != np.int8:
-            raise ModelError(f"{self.path}: the interpreter takes int8 inputs, got {a.dtype}")
-        self._it.set_tensor(self._in["index"], a.astype(want).reshape(self._in["shape"]))
-        self._it.invoke()
-
     def tensor(self, name: str) -> np.ndarray | None:
         """A graph tensor's value after the last invoke (None if the interpreter has none)."""
         i = self._tensor_index(name)
         if i is None:
             return None
-        try:
-            v = self._it.get_tensor(i)
-        except ValueError:
+        v = self._read(i)
+        if v is None:
             return None
         shape = self.graph.tensors[name].shape
         return np.asarray(v).reshape(shape) if v.size == int(np.prod(shape or (1,))) else None
@@ -177,6 +161,52 @@ class TFLiteHost:
             if v is not None:
                 out[op.outputs[0]] = v.astype(np.int8)
         return out
+
+
+class TFLiteHost(GraphReference):
+    """One ``.tflite`` file in the TFLite interpreter's reference kernels (every tensor
+    preserved)."""
+
+    def __init__(self, path: str | Path, graph: Graph) -> None:
+        self.path = Path(path)
+        self.graph = graph
+        cls, resolver, self.library = _interpreter_class()
+        _probe(cls, resolver, self.path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                self._it = cls(model_path=str(self.path),
+                               experimental_op_resolver_type=resolver.BUILTIN_REF,
+                               experimental_preserve_all_tensors=True)
+                self._it.allocate_tensors()
+            except (ValueError, RuntimeError) as e:
+                raise ModelError(f"{self.path}: the TFLite interpreter refuses it: {e}") \
+                    from None
+        details = self._it.get_tensor_details()
+        self._index = {d["name"]: d["index"] for d in details}
+        self._in = self._it.get_input_details()[0]
+        self._outs = self._it.get_output_details()
+
+    @property
+    def source(self) -> str:
+        """What the host is."""
+        return f"TFLite interpreter ({self.library}, reference kernels)"
+
+    def invoke(self, x: np.ndarray) -> None:
+        """Run one input: int8 in the graph's input shape, or float for a model whose file
+        takes float (quantized by its own QUANTIZE op)."""
+        a = np.asarray(x)
+        want = self._in["dtype"]
+        if want == np.int8 and a.dtype != np.int8:
+            raise ModelError(f"{self.path}: the interpreter takes int8 inputs, got {a.dtype}")
+        self._it.set_tensor(self._in["index"], a.astype(want).reshape(self._in["shape"]))
+        self._it.invoke()
+
+    def _read(self, index: int) -> np.ndarray | None:
+        try:
+            return np.asarray(self._it.get_tensor(index))
+        except ValueError:
+            return None
 
 
 class TFLiteFile:

@@ -17,12 +17,16 @@ import signal
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
 from armsim.errors import ModelError
+from armsim.graph import Graph
+from armsim.model import flatbuffer
 from armsim.model.flatbuffer import FlatbufferModel
+from armsim.model.tflite_host import GraphReference
 
 PACKAGE = "tflite-micro"
 #: Host arena: TFLM preserves every tensor here (so it is the sum of them all), and the host
@@ -217,3 +221,34 @@ class TflmHost:
                 v = self.tensor(t)
                 if v is not None:
                     yield op.index, t, v
+
+
+class TflmGraphHost(GraphReference):
+    """An int8 graph's host reference computed by TFLM on the host: TFLM's integer
+    arithmetic (what CMSIS-NN reproduces bit for bit), with every tensor preserved for the
+    per-op comparison."""
+
+    def __init__(self, path: str | Path, graph: Graph) -> None:
+        self.path = Path(path)
+        self.graph = graph
+        self.model = flatbuffer.load(self.path)
+        self._host = TflmHost(self.model)
+        self.library = version() or PACKAGE
+        self._index = {t.name: t.index for t in self.model.main.tensors}
+
+    @property
+    def source(self) -> str:
+        """What the host is."""
+        return f"TFLM on the host ({self.library}, reference kernels)"
+
+    def invoke(self, x: np.ndarray) -> None:
+        """Run one input (int8, or float for a file that quantizes its own input)."""
+        t = self.model.inputs[0]
+        a = np.asarray(x)
+        if np.issubdtype(np.dtype(t.dtype), np.integer) and not np.issubdtype(a.dtype,
+                                                                                np.integer):
+            raise ModelError(f"{self.path}: TFLM takes {t.dtype} inputs, got {a.dtype}")
+        self._host.run([a.astype(t.dtype).reshape(t.shape)])
+
+    def _read(self, index: int) -> np.ndarray | None:
+        return self._host.tensor(index)

@@ -195,6 +195,10 @@ class ValidateResult:
         note, warning, layout_search: what a script's rebuilt host suggests
         diagnosis, overruns: the per-op diagnosis of a few inputs, and their bounds check
         plot, html: files written
+        runtime, arena_bytes, arena: ``--runtime tflm``: "tflm", the tensor arena and how it
+            was found
+        tflite_max_diff_q: integer outputs: the largest difference to the TFLite interpreter
+            (a second reference beside TFLM's arithmetic), in steps
     """
 
     n: int
@@ -243,6 +247,10 @@ class ValidateResult:
     overruns: list[dict[str, Any]] = ABSENT
     plot: str = ABSENT
     html: str = ABSENT
+    runtime: str = ABSENT
+    arena_bytes: int = ABSENT
+    arena: dict[str, Any] = ABSENT
+    tflite_max_diff_q: int = ABSENT
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/validate.schema.json``)."""
