@@ -287,3 +287,24 @@ def test_nested_subgraphs_run_inside_their_operators_row(made):
     assert p.profiler["events"] == len(p.ops) + loop.nested
     assert p.profiler["per_event"] == int(p.profiler["per_event"])
     assert 0 < p.glue["instructions"] < p.instructions // 100
+
+
+def test_sweep_runtime_axis(made, tmp_path):
+    """runtimes = ["armsim", "tflm"]: one cell per runtime, each on its default kernels (a
+    TFLM cell of armsim's "optimized" runs TFLM's cmsis-nn), stored with its runtime."""
+    import sqlite3
+
+    from armsim.cli.app import main
+
+    shutil.copy(made / "dscnn_i8.tflite", tmp_path / "m.tflite")
+    (tmp_path / "s.toml").write_text('[axes]\nmodels = ["m.tflite"]\ndtypes = ["int8"]\n'
+                                     'runtimes = ["armsim", "tflm"]\nmcus = ["generic"]\n'
+                                     '[measure]\nvalidate = { n = 2 }\nprofile = true\n')
+    assert main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out"),
+                 "--workers", "1", "--quiet"]) == 0
+    db = sqlite3.connect(tmp_path / "out" / "results.sqlite")
+    rows = {r[0]: r[1:] for r in db.execute(
+        "select runtime, kernels, status, instructions, ram_bytes from cells")}
+    assert set(rows) == {"armsim", "tflm"}
+    assert rows["tflm"][0] == "cmsis-nn" and rows["tflm"][1] == "ok"
+    assert rows["tflm"][2] > 0 and rows["tflm"][3] > 0

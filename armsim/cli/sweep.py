@@ -71,7 +71,7 @@ def run_sweep(args: argparse.Namespace) -> int:
                         bar.advance(images_t, sweep.n)
                         k = row.key
                         if row.status != "ok" and not args.quiet:
-                            render.note(f"{Path(k.model).name} {k.dtype} {k.cpu} {k.kernels} "
+                            render.note(f"{Path(k.model).name} {k.dtype} {k.cpu} {k.runtime} {k.kernels} "
                                         f"{k.opt} {k.mcu}: {row.status} {row.error or ''}"
                                         .strip())
 

@@ -177,6 +177,16 @@ class TensorCase:
 RANDOM_INPUTS, RANDOM_SEED = 3, 0
 
 
+def model_input(x: np.ndarray, t: Any) -> np.ndarray:
+    """One input row (a graph's input shape, float or integer) as model-file tensor ``t``
+    takes it: reshaped, and quantized with its scale for an integer tensor."""
+    a = np.asarray(x).reshape(t.shape or (1,))
+    if t.scales and np.issubdtype(np.dtype(t.dtype), np.integer) and \
+            np.issubdtype(a.dtype, np.floating):
+        a = np.clip(a, *_float_range(t))
+    return _to_tensor(a, t, f"input {t.name}")
+
+
 def _to_tensor(a: np.ndarray, t: Any, where: str) -> np.ndarray:
     """``a`` in tensor ``t``'s dtype: float values quantized with its scale and zero point
     (integer tensors), integers checked against its range."""

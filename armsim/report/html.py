@@ -195,7 +195,7 @@ def confusion_figure(matrices: list[tuple[str, list[list[int]]]]) -> str:
 
 def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str:
     """The sweep page: results, Pareto fronts, per-layer costs, confusion matrices, versions."""
-    cols = ["model", "dtype", "cpu", "kernels", "opt", "mcu", "status", "agreement",
+    cols = ["model", "dtype", "cpu", "runtime", "kernels", "opt", "mcu", "status", "agreement",
             "accuracy", "max_abs_diff", "instructions", "cycles_estimate", "flash_bytes",
             "ram_bytes", "peak_stack_bytes", "seconds", "error"]
     body = [[Path(r["model"]).name if r.get(c) and c == "model" else r.get(c) for c in cols]

@@ -21,15 +21,20 @@ import numpy as np
 
 from armsim import __version__
 from armsim.check import int8 as Q
+from armsim.check import tflm as T
 from armsim.check import validate as V
-from armsim.errors import ArmsimError, EmulatorFault, LayoutError
+from armsim.errors import ArmsimError, EmulatorFault, LayoutError, ModelError
 from armsim.firmware.build import MIN_STACK, check_plan_fits
 from armsim.firmware.kernels import kernels_dir
 from armsim.firmware.scratch import scratch_sizes
 from armsim.firmware.toolchain import find_gcc, gcc_version
-from armsim.model import keras_host, metrics
+from armsim.model import flatbuffer, keras_host, metrics
+from armsim.model.frontends import keras as keras_file
 from armsim.model.frontends.load import load_model
+from armsim.model.inputs import model_input
+from armsim.model.quantize import float_tflite
 from armsim.model.tflite_host import TFLiteHost
+from armsim.model.tflm_host import TflmHost
 from armsim.ops import registry
 from armsim.parts.cpus import get_cpu
 from armsim.parts.mcus import get_mcu, resolve_cpu
@@ -37,6 +42,9 @@ from armsim.plan import make_plan
 from armsim.session.profile import Profile, footprint, profile
 from armsim.session.results import ValidateResult, present
 from armsim.session.session import Session
+from armsim.session.tflm import TflmSession
+from armsim.session.tflm import footprint as tflm_footprint
+from armsim.session.tflm import profile as tflm_profile
 from armsim.session.versions import versions
 from armsim.sweep.spec import CellKey
 
@@ -82,7 +90,10 @@ def cell_hash(key: CellKey, model_bytes: bytes, inputs_digest: str, n: int, prof
               tolerance: float, rtol: float, kernels: str) -> str:
     """The content hash of everything that determines a cell's result."""
     h = hashlib.sha256()
-    for part in (json.dumps(asdict(key), sort_keys=True), hashlib.sha256(model_bytes).hexdigest(),
+    fields = asdict(key)
+    if fields["runtime"] == "armsim":  # the hashes of cells from before the runtime axis
+        del fields["runtime"]
+    for part in (json.dumps(fields, sort_keys=True), hashlib.sha256(model_bytes).hexdigest(),
                  inputs_digest, str(n), str(profile), repr(tolerance), repr(rtol), kernels,
                  __version__):
         h.update(part.encode())
@@ -199,6 +210,8 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResul
 def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResult:
     k = task.key
     g, host_model, path = _load(task)
+    if k.runtime == "tflm":
+        return tflm_cell(task, g, path, xs, ys)
     if k.dtype == "int8" and not g.quantized:
         return CellResult.of(task, "error", f"{task.model_name} is a float32 model: an int8 "
                              "cell needs its int8 .tflite (armsim quantize)")
@@ -242,5 +255,75 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResult:
         row.with_profile(profile(s, x0))
     else:
         fp = footprint(s, 0)
+        row.flash_bytes, row.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
+    return row
+
+
+def tflm_cell(task: CellTask, g: Any, path: str, xs: np.ndarray, ys: np.ndarray | None
+              ) -> CellResult:
+    """A TFLM cell: the model's file (a .keras converted to float32) run by TFLM with the
+    cell's kernel set, against TFLM on the host; the figures of ``validate`` and
+    ``profile`` with ``--runtime tflm``."""
+    k = task.key
+    if k.dtype == "int8" and not g.quantized:
+        return CellResult.of(task, "error", f"{task.model_name} is a float32 model: an int8 "
+                             "cell needs its int8 .tflite (armsim quantize)")
+    if k.dtype == "float32" and g.quantized:
+        return CellResult.of(task, "error", f"{task.model_name} is an int8 model: it has no "
+                             "float32 cell")
+    if Path(path).suffix == ".tflite":
+        fm = flatbuffer.load(path)
+    else:
+        fm = flatbuffer.read(float_tflite(keras_file.load(path)), Path(path).with_suffix(
+            ".tflite"))
+    if len(fm.inputs) != 1:
+        return CellResult.of(task, "error", f"{task.model_name}: a sweep feeds one input")
+    t = fm.inputs[0]
+    mcu = get_mcu(k.mcu)
+    cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)
+    try:
+        s = TflmSession(fm, cpu, mcu, k.kernels)
+    except ModelError as e:
+        if "does not fit" in str(e) or "cannot allocate" in str(e):
+            return CellResult.of(task, "does-not-fit", str(e).split("\n", 1)[0])
+        raise
+    row = CellResult.of(task, "ok", versions=json.dumps(versions(cpu, host=False, tflm=True),
+                                                        sort_keys=True))
+
+    def tensor_input(x: np.ndarray) -> list[np.ndarray]:
+        return [model_input(x, t)]
+
+    if task.n:
+        host = TflmHost(fm)
+        outs, agree, worst, counts = [], 0, 0.0, []
+        for x in xs[:task.n]:
+            r = s.run(tensor_input(x))
+            h = host.run(tensor_input(x))
+            a = T.compare(fm.outputs, r.outputs, h, task.tolerance, task.rtol)
+            agree += a.agree
+            worst = max(worst, a.max_abs_diff)
+            counts.append(r.instructions)
+            outs.append((T.predicted(fm, r.outputs), T.predicted(fm, h)))
+        n = len(counts)
+        row.n_inputs, row.max_abs_diff = n, worst
+        row.instructions = int(np.median(counts))
+        if outs and outs[0][0] is not None:
+            row.agreement = float(np.mean([p == q for p, q in outs]))
+            if ys is not None:
+                row.accuracy = float(np.mean([p == y for (p, _q), y in zip(outs, ys[:n])]))
+        row.status = "ok" if agree == n else "disagree"
+    if task.profile:
+        x0 = task.profile_input if task.profile_input is not None else xs[0]
+        p = tflm_profile(s, tensor_input(np.asarray(x0)))
+        fp = p.footprint
+        row.instructions = int(p.instructions)
+        row.cycles_estimate = float(p.cycles_estimate)
+        row.flash_bytes, row.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
+        row.peak_stack_bytes = int(fp["ram"]["stack_peak"])
+        row.layers = json.dumps([{"name": o.output, "op": o.op_type,
+                                  "cycles_estimate": o.cycles_estimate,
+                                  "instructions": o.instructions} for o in p.ops])
+    else:
+        fp = tflm_footprint(s, 0)
         row.flash_bytes, row.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
     return row

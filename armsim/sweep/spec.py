@@ -5,6 +5,7 @@
     dtypes = ["float32", "int8"]
     cpus = ["m4f", "m0"]
     kernels = ["optimized"]
+    runtimes = ["armsim", "tflm"]   # armsim's generated code, TensorFlow Lite Micro
     opt = ["-O2", "-Os"]
     mcus = ["large"]
     [measure]
@@ -28,10 +29,13 @@ from armsim.parts.cpus import CPUS, OPT_LEVELS
 from armsim.parts.mcus import MCUS
 
 DTYPES = ("float32", "int8")
-AXES = ("models", "dtypes", "cpus", "kernels", "opt", "mcus")
+RUNTIMES = ("armsim", "tflm")
+AXES = ("models", "dtypes", "cpus", "kernels", "opt", "mcus", "runtimes")
 DEFAULTS: dict[str, list[str]] = {"dtypes": ["float32"], "cpus": ["m4f"],
                                   "kernels": ["optimized"], "opt": ["-O2"],
-                                  "mcus": ["large"]}
+                                  "mcus": ["large"], "runtimes": ["armsim"]}
+#: TFLM's kernel sets; a TFLM cell of any other (armsim's "optimized") runs TFLM's default.
+TFLM_KERNELS, TFLM_DEFAULT = ("cmsis-nn", "reference"), "cmsis-nn"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class CellKey:
     kernels: str
     opt: str
     mcu: str
+    runtime: str = "armsim"
 
 
 @dataclass
@@ -73,8 +78,16 @@ class Sweep:
     chunk: int = 1000
 
     def cells(self) -> list[CellKey]:
-        """Every point of the grid, in file order."""
-        return [CellKey(*v) for v in itertools.product(*(self.axes[a] for a in AXES))]
+        """Every point of the grid, in file order (a TFLM cell runs TFLM's own kernel sets:
+        armsim's "optimized" is TFLM's default there, and the cells it would repeat are
+        dropped)."""
+        out: dict[CellKey, None] = {}
+        for v in itertools.product(*(self.axes[a] for a in AXES)):
+            key = CellKey(*v)
+            if key.runtime == "tflm" and key.kernels not in TFLM_KERNELS:
+                key = CellKey(*v[:3], TFLM_DEFAULT, *v[4:])
+            out.setdefault(key, None)
+        return list(out)
 
 
 def _err(path: Path, message: str) -> ArmsimError:
@@ -116,7 +129,7 @@ def load(path: str | Path) -> Sweep:
     if bad:
         raise _err(p, f"[axes] has unknown key {sorted(bad)[0]!r}; known: {', '.join(AXES)}")
     allowed = {"models": None, "dtypes": DTYPES, "cpus": tuple(CPUS), "kernels": KERNEL_SETS,
-               "opt": OPT_LEVELS, "mcus": tuple(MCUS)}
+               "opt": OPT_LEVELS, "mcus": tuple(MCUS), "runtimes": RUNTIMES}
     axes = {a: _strings(p, f"[axes] {a}", axes_doc.get(a, DEFAULTS.get(a)), allowed[a])
             for a in AXES}
     models = {m: resolve_model(p, m) for m in axes["models"]}

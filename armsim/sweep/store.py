@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from armsim.sweep.cell import RESULT_COLUMNS, CellResult
 
-KEY_COLUMNS = ("model", "dtype", "cpu", "kernels", "opt", "mcu")
+KEY_COLUMNS = ("model", "dtype", "cpu", "kernels", "opt", "mcu", "runtime")
 TYPES = {"agreement": "REAL", "accuracy": "REAL", "max_abs_diff": "REAL",
          "instructions": "INTEGER", "cycles_estimate": "REAL", "flash_bytes": "INTEGER",
          "ram_bytes": "INTEGER", "peak_stack_bytes": "INTEGER", "seconds": "REAL",
@@ -32,6 +32,9 @@ class Store:
         cols = ", ".join(f"{c} {TYPES.get(c, 'TEXT')}" for c in KEY_COLUMNS + RESULT_COLUMNS)
         self.db.execute(f"CREATE TABLE IF NOT EXISTS cells ({cols}, hash TEXT PRIMARY KEY, "
                         "finished TEXT DEFAULT CURRENT_TIMESTAMP)")
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(cells)")}
+        if "runtime" not in have:  # a store from before the runtime axis: armsim's cells
+            self.db.execute("ALTER TABLE cells ADD COLUMN runtime TEXT DEFAULT 'armsim'")
         self.db.commit()
 
     def hashes(self) -> set[str]:
