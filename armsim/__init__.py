@@ -10,6 +10,10 @@ The library layer the CLI stands on, for notebooks::
     result = session.run(x, per_op=True)            # result.tensors: every op's output
     prof = armsim.profile(session, x)               # per-op, per-layer, per-function costs
 
+    tflm = armsim.TflmSession("kws.tflite", cpu="m4f")  # TensorFlow Lite Micro itself
+    r = tflm.run([x])                               # r.outputs, r.instructions (Invoke)
+    p = armsim.tflm_profile(tflm, [x])              # one row per TFLM operator; p.arena
+
 Imports are lazy: ``import armsim`` pulls in neither TensorFlow nor the emulator. The names
 below are the library's functions and types, whatever else was imported before (no submodule
 of armsim shares a name with them, bar the callable ``armsim.plan`` package).
@@ -38,6 +42,8 @@ _LAZY = {
     "Graph": ("armsim.graph", "Graph"),
     "Plan": ("armsim.plan.buffers", "Plan"),
     "profile": ("armsim.session.profile", "profile"),
+    "TflmSession": ("armsim.session.tflm", "TflmSession"),
+    "tflm_profile": ("armsim.session.tflm", "profile"),
 }
 
 

@@ -308,3 +308,21 @@ def test_sweep_runtime_axis(made, tmp_path):
     assert set(rows) == {"armsim", "tflm"}
     assert rows["tflm"][0] == "cmsis-nn" and rows["tflm"][1] == "ok"
     assert rows["tflm"][2] > 0 and rows["tflm"][3] > 0
+
+
+def test_readme_tflm_example_runs_as_written(made, tmp_path):
+    """The README's TFLM library example, extracted and run in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("### TensorFlow Lite Micro from the library"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shutil.copy(made / "dscnn_i8.tflite", tmp_path / "kws.tflite")
+    fm = flatbuffer.load(tmp_path / "kws.tflite")
+    np.save(tmp_path / "kws_input.npy", _random_inputs(fm)[0])
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    n_ops, instructions, ram = (int(v) for v in proc.stdout.strip().splitlines()[-1].split())
+    assert n_ops == len(fm.main.operators) and instructions > 100_000 and ram > 0
