@@ -24,14 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim.model.inputs import DEFAULT_MODEL, data_file
-  # noqa: E402
+from armsim.check.validate import default_jobs  # noqa: E402
 from armsim.machine.counting import native_available  # noqa: E402
-from armsim.model.frontends.load import load_model
-  # noqa: E402
+from armsim.model.frontends.load import load_model  # noqa: E402
+from armsim.model.inputs import DEFAULT_MODEL, data_file  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
 from armsim.session.session import Session  # noqa: E402
-from armsim.check.validate import default_jobs  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_zoo import per_inference as _per_inference  # noqa: E402

@@ -19,8 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim.firmware.toolchain import find_gcc
-  # noqa: E402
+from armsim.firmware.toolchain import find_gcc  # noqa: E402
 from armsim.session.image_run import ImageRunner  # noqa: E402
 
 BODY = ("    ldr r1, [r3]\n    ldr r4, [r5]\n    str r1, [r3, #4]\n    adds r1, r4\n"

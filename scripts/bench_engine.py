@@ -38,20 +38,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim.model.inputs import DEFAULT_MODEL, data_file
-  # noqa: E402
 from armsim.firmware import build as fw  # noqa: E402
 from armsim.firmware import link as fl  # noqa: E402
 from armsim.firmware.toolchain import find_gcc  # noqa: E402
-from armsim.parts.cpus import get_cpu  # noqa: E402
 from armsim.machine.elf import ElfImage  # noqa: E402
 from armsim.machine.emulator import Machine  # noqa: E402
 from armsim.machine.engine import engine_build  # noqa: E402
-from armsim.model.frontends.load import load_model
-  # noqa: E402
+from armsim.machine.semihost import Semihost  # noqa: E402
+from armsim.model.frontends.load import load_model  # noqa: E402
+from armsim.model.inputs import DEFAULT_MODEL, data_file  # noqa: E402
+from armsim.parts.cpus import get_cpu  # noqa: E402
 from armsim.parts.mcus import get_mcu  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
-from armsim.machine.semihost import Semihost  # noqa: E402
 
 QEMU_MACHINE = "mps2-an386"  # Cortex-M4F: 4 MiB SSRAM at 0 (code), SSRAM at 0x20000000
 

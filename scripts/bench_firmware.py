@@ -22,16 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim.model.inputs import DEFAULT_MODEL, data_file
-  # noqa: E402
 from armsim.firmware.sources import UserSources, build_sources  # noqa: E402
+from armsim.model.frontends.load import load_model  # noqa: E402
+from armsim.model.inputs import DEFAULT_MODEL, data_file  # noqa: E402
 from armsim.parts.cpus import get_cpu  # noqa: E402
-from armsim.model.frontends.load import load_model
-  # noqa: E402
-from armsim.session.image_run import ImageRunner  # noqa: E402
 from armsim.parts.mcus import get_mcu  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
-
+from armsim.session.image_run import ImageRunner  # noqa: E402
 
 PLAN: dict[str, tuple[int, int]] = {}
 

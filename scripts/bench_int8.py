@@ -29,19 +29,16 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_zoo import per_inference  # noqa: E402
 
-from armsim.session import profile as P
-  # noqa: E402
-from armsim.model import zoo
-  # noqa: E402
-from armsim.model.frontends.load import load_model
-  # noqa: E402
+from armsim.model import zoo  # noqa: E402
 from armsim.model.frontends import tflite as T  # noqa: E402
 from armsim.model.frontends.keras import to_graph  # noqa: E402
-from armsim.plan import make_plan  # noqa: E402
+from armsim.model.frontends.load import load_model  # noqa: E402
 from armsim.model.quantize import quantize  # noqa: E402
-from armsim.session.session import Session  # noqa: E402
 from armsim.model.tflite_host import TFLiteHost  # noqa: E402
 from armsim.ops import registry  # noqa: E402
+from armsim.plan import make_plan  # noqa: E402
+from armsim.session import profile as P  # noqa: E402
+from armsim.session.session import Session  # noqa: E402
 
 
 def _model(name: str) -> tuple[Any, Any, np.ndarray]:

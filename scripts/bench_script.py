@@ -20,8 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from armsim.parts import cpus
-from armsim.parts import mcus as mcu
-  # noqa: E402
+from armsim.parts import mcus as mcu  # noqa: E402
 from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
 from armsim.script.parser import parse_program  # noqa: E402
 from armsim.script.runner import Runner  # noqa: E402

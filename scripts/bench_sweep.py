@@ -57,12 +57,12 @@ def validate_overhead(n: int) -> dict:
     """Process CPU is not comparable across processes: wall time of the emulation only."""
     import numpy as np
 
-    from armsim.model import mnist
     from armsim.check import validate as V
-    from armsim.model.inputs import DEFAULT_MODEL, data_file
-    from armsim.model.inputs import shared_mnist as _shared_mnist, mnist_scale
     from armsim.check.dask import client
+    from armsim.model import mnist
     from armsim.model.frontends.load import load_model
+    from armsim.model.inputs import DEFAULT_MODEL, data_file, mnist_scale
+    from armsim.model.inputs import shared_mnist as _shared_mnist
     from armsim.plan import make_plan
     from armsim.session.session import Session
 

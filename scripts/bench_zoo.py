@@ -24,15 +24,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from armsim.model import zoo
-  # noqa: E402
-from armsim.parts.cpus import get_cpu  # noqa: E402
 from armsim.machine.emulator import Machine  # noqa: E402
+from armsim.model import zoo  # noqa: E402
 from armsim.model.frontends.keras import to_graph  # noqa: E402
+from armsim.ops import registry  # noqa: E402
+from armsim.parts.cpus import get_cpu  # noqa: E402
 from armsim.parts.mcus import get_mcu  # noqa: E402
 from armsim.plan import make_plan  # noqa: E402
 from armsim.session.session import Session  # noqa: E402
-from armsim.ops import registry  # noqa: E402
 
 CONV_HEAVY = {"dscnn", "resnet", "mobilenet", "mlperf_dscnn", "mlperf_resnet8",
               "mlperf_mobilenet"}

@@ -19,15 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from armsim.parts import cpus
-from armsim.parts import mcus as mcu
-  # noqa: E402
-from armsim.firmware.build import build
-  # noqa: E402
+from armsim.errors import ArmsimError  # noqa: E402
+from armsim.firmware.build import build  # noqa: E402
 from armsim.machine.elf import ElfImage  # noqa: E402
 from armsim.machine.emulator import Machine  # noqa: E402
+from armsim.parts import cpus
+from armsim.parts import mcus as mcu  # noqa: E402
 from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
-from armsim.errors import ArmsimError  # noqa: E402
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:

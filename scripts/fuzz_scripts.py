@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # loops are stopped after this many statements: a fuzzed while (1) must end fast
 os.environ.setdefault("ARMSIM_SCRIPT_MAX_STEPS", "2000")
 
-from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
 from armsim.errors import ScriptError  # noqa: E402
 from armsim.parts.mcus import get_mcu  # noqa: E402
+from armsim.plan.seed import seed_graph, seed_plan  # noqa: E402
 from armsim.script.parser import decode, parse_lines  # noqa: E402
 from armsim.script.runner import MemoryTarget, Runner  # noqa: E402
 
