@@ -36,7 +36,7 @@ from armsim.firmware.tflm.tree import Tree, locate
 from armsim.machine import disasm, stack
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
-from armsim.machine.windows import Window, window
+from armsim.machine.windows import Window, window, window_counts
 from armsim.model import flatbuffer, tflm_host
 from armsim.model.flatbuffer import FlatbufferModel
 from armsim.parts.cpus import CpuVariant, get_cpu
@@ -255,7 +255,7 @@ class TflmApp:
         self.machine.write_blocks(blocks)
 
     def invoke(self, inputs: list[np.ndarray], per_op: bool = False,
-               fetch: Fetch | None = None) -> TflmRun:
+               fetch: Fetch | None = None, cycles: bool = True) -> TflmRun:
         """One inference: inputs written, Invoke run and counted, outputs read; with
         ``per_op`` (a ``profile`` build) every operator's cost and outputs."""
         if not self.ready:
@@ -272,7 +272,16 @@ class TflmApp:
             ops, tensors = self._per_op(fetch)
         else:
             self._go(self.addr["armsim_tflm_invoke_end"], "Invoke")
-        w = window(m, before, m.snapshot(), fetch)
+        after = m.snapshot()
+        w: Window | None = None
+        if cycles or per_op:
+            w = window(m, before, after, fetch)
+            instructions, estimate = w.instructions, w.cycles
+        else:  # exact instructions without the cycle estimate (validations)
+            counts, adjust, _rows = window_counts(m, before, after)
+            instructions = sum(n * m.instructions_in(k >> 32, k & 0xFFFFFFFF)
+                               for k, n in counts.items()) + sum(adjust.values())
+            estimate = float("nan")
         outputs = [self.read_tensor(t.index) for t in self.model.outputs]
         m.stop_alignment_checks()
         # on to the next inference's start: Invoke's status is known there
@@ -280,7 +289,7 @@ class TflmApp:
         self.ready = True
         if any(o is None for o in outputs):
             raise FirmwareFailed(f"{self.model.path.name}: an output tensor has no data")
-        return TflmRun([o for o in outputs if o is not None], w.instructions, w.cycles,
+        return TflmRun([o for o in outputs if o is not None], int(instructions), estimate,
                        tensors, ops, w)
 
     def _kernel_call(self, ret: int) -> int:
@@ -493,9 +502,11 @@ class TflmSession:
         return ArenaSize(given, size, used, steps, breakdown)
 
     # -- running ------------------------------------------------------------------------------
-    def run(self, inputs: list[np.ndarray], fetch: Fetch | None = None) -> TflmRun:
-        """One inference on the deployed application."""
-        return self.app.invoke(inputs, fetch=fetch)
+    def run(self, inputs: list[np.ndarray], fetch: Fetch | None = None,
+            cycles: bool = True) -> TflmRun:
+        """One inference on the deployed application (``cycles``: with the cycle estimate,
+        else NaN: faster, for validations)."""
+        return self.app.invoke(inputs, fetch=fetch, cycles=cycles)
 
     def run_per_op(self, inputs: list[np.ndarray], fetch: Fetch | None = None) -> TflmRun:
         """One inference on the profiled build: each operator's cost and outputs."""
