@@ -326,3 +326,22 @@ def test_readme_tflm_example_runs_as_written(made, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     n_ops, instructions, ram = (int(v) for v in proc.stdout.strip().splitlines()[-1].split())
     assert n_ops == len(fm.main.operators) and instructions > 100_000 and ram > 0
+
+
+def test_profile_json_forms_follow_the_schema(made, capsys):
+    """profile --runtime tflm and --compare-runtimes: their JSON forms, by the schema."""
+    import jsonschema
+
+    from armsim.cli.app import main
+    from armsim.session.results import schema
+
+    path = str(made / "dscnn_i8.tflite")
+    assert main(["profile", "--runtime", "tflm", "--model", path, "--json"]) == 0
+    prof = json.loads(capsys.readouterr().out)
+    jsonschema.validate(prof, schema("profile"))
+    assert prof["runtime"] == "tflm" and len(prof["ops"]) == 12 and prof["agree"]
+    assert main(["profile", "--compare-runtimes", "--model", path, "--json"]) == 0
+    cmp = json.loads(capsys.readouterr().out)
+    jsonschema.validate(cmp, schema("profile"))
+    assert [r["runtime"] for r in cmp["runtimes"]] == ["armsim", "tflm"]
+    assert all(r["agrees"] == "yes" for r in cmp["runtimes"])

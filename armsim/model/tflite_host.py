@@ -11,10 +11,6 @@ when installed, else TensorFlow's ``tf.lite.Interpreter`` (the same kernels).
 from __future__ import annotations
 
 import faulthandler
-import os
-import signal
-import sys
-import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +19,7 @@ import numpy as np
 
 from armsim.errors import ModelError
 from armsim.graph import Graph
+from armsim.model.forked import run_forked
 from armsim.model.tfimport import import_keras
 
 
@@ -42,46 +39,23 @@ def _interpreter_class() -> tuple[Any, Any, str]:
 
 
 def _probe(cls: Any, resolver: Any, path: Path, timeout_s: float = 120.0) -> None:
-    """Open the file in the interpreter in a forked child first: TensorFlow's interpreter
-    crashes the process (SIGSEGV) on some damaged flatbuffers that pass armsim's own reading,
-    and a crash must become a clear error, not a dead command."""
-    if not hasattr(os, "fork"):
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: open, allocate, run once on zeros
-        code = 0
-        try:
-            faulthandler.disable()  # a crash here is reported by the parent, not dumped
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                it = cls(model_path=str(path), experimental_op_resolver_type=resolver.BUILTIN_REF)
-                it.allocate_tensors()
-                d = it.get_input_details()[0]
-                it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
-                it.invoke()
-        except BaseException:
-            code = 3
-        os._exit(code)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise ModelError(f"{path}: the TFLite interpreter did not finish opening and "
-                             f"running this file in {timeout_s:g} s")
-        time.sleep(0.02)
-    if os.WIFSIGNALED(status):
-        raise ModelError(f"{path}: the TFLite interpreter crashed (signal "
-                         f"{os.WTERMSIG(status)}) on this file: it is damaged, or not a model "
-                         "the interpreter can run")
+    """Open the file in the interpreter, allocate and run once on zeros, in a forked child
+    first: TensorFlow's interpreter crashes the process (SIGSEGV) on some damaged flatbuffers
+    that pass armsim's own reading (model/forked.py)."""
+    def work() -> None:
+        faulthandler.disable()  # a crash here is reported by the parent, not dumped
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            it = cls(model_path=str(path), experimental_op_resolver_type=resolver.BUILTIN_REF)
+            it.allocate_tensors()
+            d = it.get_input_details()[0]
+            it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+            it.invoke()
+
+    child = run_forked(work, timeout_s, f"{path}: the TFLite interpreter")
+    if child is not None and child.signal is not None:
+        raise ModelError(f"{path}: the TFLite interpreter crashed (signal {child.signal}) on "
+                         "this file: it is damaged, or not a model the interpreter can run")
 
 
 class GraphReference:

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,6 +24,7 @@ from armsim.errors import ModelError
 from armsim.graph import Graph
 from armsim.model import flatbuffer
 from armsim.model.flatbuffer import FlatbufferModel
+from armsim.model.forked import run_forked
 from armsim.model.tflite_host import GraphReference
 
 PACKAGE = "tflite-micro"
@@ -95,11 +94,16 @@ class _CapturedOutput:
 
 
 def _reason(log: str) -> str:
-    """TFLM's own lines from its log (the allocation table it prints is left out)."""
+    """TFLM's own lines from its log (the allocation table it prints left out); failing
+    those, the error the child raised (model/forked.py)."""
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    keep = [ln for ln in lines if not ln.startswith(("[RecordingMicroAllocator]",
-                                                    "Number of resource variables"))]
-    return "; ".join(dict.fromkeys(keep))[:2000]
+    own = [ln for ln in lines if not ln.startswith(("[RecordingMicroAllocator]",
+                                                   "Number of resource variables",
+                                                   "ARMSIM-ERROR"))]
+    if not own:
+        own = [ln.split(": TFLM cannot run this model: ", 1)[-1].removeprefix("ARMSIM-ERROR ")
+               for ln in lines if ln.startswith("ARMSIM-ERROR")]
+    return "; ".join(dict.fromkeys(own))[:2000]
 
 
 def zeros_like_inputs(model: FlatbufferModel) -> list[np.ndarray]:
@@ -110,46 +114,22 @@ def zeros_like_inputs(model: FlatbufferModel) -> list[np.ndarray]:
 def check(model: FlatbufferModel, timeout_s: float = 300.0) -> None:
     """Open ``model`` in TFLM on the host and run it once on zeros, in a forked child; a
     ModelError with TFLM's reason when it cannot (a crash included)."""
-    if not hasattr(os, "fork") or available() is not None:
+    if available() is not None:
         return
-    log = tempfile.TemporaryFile()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            os.dup2(log.fileno(), 1)
-            os.dup2(log.fileno(), 2)
-            host = TflmHost(model, check_first=False)
-            host.run(zeros_like_inputs(model))
-        except ModelError as e:
-            os.write(2, f"\n{e}\n".encode())
-            code = 3
-        except BaseException as e:
-            os.write(2, f"\n{type(e).__name__}: {e}\n".encode())
-            code = 3
-        os._exit(code)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise ModelError(f"{model.path}: TFLM on the host did not finish opening and "
-                             f"running this model in {timeout_s:g} s")
-        time.sleep(0.02)
-    log.seek(0)
-    text = log.read().decode(errors="replace")
-    log.close()
-    if os.WIFSIGNALED(status):
-        raise ModelError(f"{model.path}: TFLM crashed (signal {os.WTERMSIG(status)}) opening "
-                         f"this model: it is damaged, or not a model TFLM can run"
-                         + (f" ({_reason(text)})" if _reason(text) else ""))
-    if os.WEXITSTATUS(status) != 0:
-        raise ModelError(f"{model.path}: TFLM cannot run this model: {_reason(text)}")
+
+    def work() -> None:
+        TflmHost(model, check_first=False).run(zeros_like_inputs(model))
+
+    child = run_forked(work, timeout_s, f"{model.path}: TFLM on the host")
+    if child is None:
+        return
+    reason = _reason(child.output)
+    if child.signal is not None:
+        raise ModelError(f"{model.path}: TFLM crashed (signal {child.signal}) opening this "
+                         "model: it is damaged, or not a model TFLM can run"
+                         + (f" ({reason})" if reason else ""))
+    if child.code != 0:
+        raise ModelError(f"{model.path}: TFLM cannot run this model: {reason}")
 
 
 class TflmHost:

@@ -147,14 +147,20 @@ class CellResult:
 
     def with_profile(self, prof: Profile) -> None:
         """The figures of ``armsim profile`` of the cell's profiled input."""
-        fp = prof.footprint
-        self.instructions = int(prof.total_instructions)
-        self.cycles_estimate = float(prof.total_cycles_estimate)
+        self.with_costs(prof.total_instructions, prof.total_cycles_estimate, prof.footprint,
+                        [(r.name, r.op, r.cycles_estimate, r.instructions)
+                         for r in prof.layers])
+
+    def with_costs(self, instructions: int, cycles: float, fp: dict[str, Any],
+                   layers: list[tuple[str, str, float, int]]) -> None:
+        """A profile's figures: totals, footprint, and (name, op, cycles, instructions) per
+        layer or operator."""
+        self.instructions = int(instructions)
+        self.cycles_estimate = float(cycles)
         self.flash_bytes, self.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
         self.peak_stack_bytes = int(fp["ram"]["stack_peak"])
-        self.layers = json.dumps([{"name": r.name, "op": r.op,
-                                   "cycles_estimate": r.cycles_estimate,
-                                   "instructions": r.instructions} for r in prof.layers])
+        self.layers = json.dumps([{"name": n, "op": op, "cycles_estimate": c,
+                                   "instructions": i} for n, op, c, i in layers])
 
     def to_row(self) -> dict[str, Any]:
         """The table row: key columns, then :data:`RESULT_COLUMNS`, then the hash."""
@@ -207,17 +213,25 @@ def run_cell(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResul
     return row
 
 
+def _dtype_mismatch(task: CellTask, g: Any) -> CellResult | None:
+    """The error row of a cell whose dtype is not its model's, else None."""
+    if task.key.dtype == "int8" and not g.quantized:
+        return CellResult.of(task, "error", f"{task.model_name} is a float32 model: an int8 "
+                             "cell needs its int8 .tflite (armsim quantize)")
+    if task.key.dtype == "float32" and g.quantized:
+        return CellResult.of(task, "error", f"{task.model_name} is an int8 model: it has no "
+                             "float32 cell")
+    return None
+
+
 def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResult:
     k = task.key
     g, host_model, path = _load(task)
     if k.runtime == "tflm":
         return tflm_cell(task, g, path, xs, ys)
-    if k.dtype == "int8" and not g.quantized:
-        return CellResult.of(task, "error", f"{task.model_name} is a float32 model: an int8 "
-                             "cell needs its int8 .tflite (armsim quantize)")
-    if k.dtype == "float32" and g.quantized:
-        return CellResult.of(task, "error", f"{task.model_name} is an int8 model: it has no "
-                             "float32 cell")
+    wrong = _dtype_mismatch(task, g)
+    if wrong is not None:
+        return wrong
     mcu = get_mcu(k.mcu)
     cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)  # a part's own core only
     plan = make_plan(g, "auto", None, "sram", mcu.sram_base,
@@ -265,12 +279,9 @@ def tflm_cell(task: CellTask, g: Any, path: str, xs: np.ndarray, ys: np.ndarray 
     cell's kernel set, against TFLM on the host; the figures of ``validate`` and
     ``profile`` with ``--runtime tflm``."""
     k = task.key
-    if k.dtype == "int8" and not g.quantized:
-        return CellResult.of(task, "error", f"{task.model_name} is a float32 model: an int8 "
-                             "cell needs its int8 .tflite (armsim quantize)")
-    if k.dtype == "float32" and g.quantized:
-        return CellResult.of(task, "error", f"{task.model_name} is an int8 model: it has no "
-                             "float32 cell")
+    wrong = _dtype_mismatch(task, g)
+    if wrong is not None:
+        return wrong
     if Path(path).suffix == ".tflite":
         fm = flatbuffer.load(path)
     else:
@@ -315,14 +326,9 @@ def tflm_cell(task: CellTask, g: Any, path: str, xs: np.ndarray, ys: np.ndarray 
     if task.profile:
         x0 = task.profile_input if task.profile_input is not None else xs[0]
         p = tflm_profile(s, tensor_input(np.asarray(x0)))
-        fp = p.footprint
-        row.instructions = int(p.instructions)
-        row.cycles_estimate = float(p.cycles_estimate)
-        row.flash_bytes, row.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
-        row.peak_stack_bytes = int(fp["ram"]["stack_peak"])
-        row.layers = json.dumps([{"name": o.output, "op": o.op_type,
-                                  "cycles_estimate": o.cycles_estimate,
-                                  "instructions": o.instructions} for o in p.ops])
+        row.with_costs(p.instructions, p.cycles_estimate, p.footprint,
+                       [(o.output, o.op_type, o.cycles_estimate, o.instructions)
+                        for o in p.ops])
     else:
         fp = tflm_footprint(s, 0)
         row.flash_bytes, row.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
