@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from unicorn import arm_const as A
 
 from armsim.parts import cpus
 from armsim.parts import mcus as mcu
@@ -21,7 +22,7 @@ from armsim.firmware.kernels import KERNELS_ENV, kernels_dir
 from armsim.firmware.toolchain import CACHE_ENV, find_gcc
 from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
-from armsim.errors import ElfError, EmulatorFault, ModelError, ScriptError
+from armsim.errors import ArmsimError, ElfError, EmulatorFault, ModelError, ScriptError
 from armsim.model.frontends.load import load_model
 from armsim.plan import make_plan
 from armsim.plan.seed import seed_graph, seed_plan
@@ -380,42 +381,115 @@ def test_fpu_instruction_with_the_fpu_off_is_nocp(tmp_path):
     assert m.run().instructions == 10  # and again: the gate's stop never costs a count
 
 
+#: CPACR = CP10/CP11 full access, then DSB/ISB: the FPU on before a VFP access
+_FPU_ON = ("ldr r3, =0xE000ED88\n    ldr r1, =0x00F00000\n    str r1, [r3]\n    dsb\n"
+           "    isb\n    ")
+ALIGNMENT_PATHS = ["engine", "watch"]
+
+
+@pytest.fixture(params=ALIGNMENT_PATHS)
+def alignment_path(request, monkeypatch):
+    """Each alignment test on both paths: the engine's own fault (armsim's Unicorn build)
+    and the instruction watch (an engine without the patch, or ARMSIM_ALIGNMENT=watch)."""
+    from armsim.machine import alignment
+
+    monkeypatch.setenv(alignment.MODE_VARIABLE, request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("body, cpu, gcc_cpu, faults", [
     ("ldrd r0, r1, [r2]", "m4f", "cortex-m4", "LDRD needs 4-byte alignment"),
+    ("ldrd r0, r1, [r2, #8]!", "m4f", "cortex-m4", "LDRD needs 4-byte alignment"),
+    ("ldrd r0, r1, [r2], #8", "m3", "cortex-m3", "LDRD needs 4-byte alignment"),
     ("ldm r2, {r0, r1}", "m4f", "cortex-m4", "LDM needs 4-byte alignment"),
+    ("ldmdb r2!, {r0, r1, r3}", "m4f", "cortex-m4", "LDMDB needs 4-byte alignment"),
+    ("stmia r2!, {r0, r1}", "m7", "cortex-m7", "STM needs 4-byte alignment"),
     ("strd r0, r1, [r2]", "m3", "cortex-m3", "STRD needs 4-byte alignment"),
+    ("strd r0, r1, [r2, #-4]", "m33", "cortex-m33", "STRD needs 4-byte alignment"),
+    ("ldrex r0, [r2]", "m4f", "cortex-m4", "LDREX needs 4-byte alignment"),
+    ("lda r0, [r2]", "m33", "cortex-m33", "LDA needs 4-byte alignment"),
+    ("stl r0, [r2]", "m33", "cortex-m33", "STL needs 4-byte alignment"),
+    (_FPU_ON + "vldr s0, [r2]", "m4f", "cortex-m4", "VLDR needs 4-byte alignment"),
+    (_FPU_ON + "vstr d0, [r2, #8]", "m7d", "cortex-m7", "VSTR needs 4-byte alignment"),
+    (_FPU_ON + "vldmia r2, {s0-s3}", "m4f", "cortex-m4", "VLDMIA needs 4-byte alignment"),
+    (_FPU_ON + "vstmdb r2!, {d0-d1}", "m7d", "cortex-m7", "VSTMDB needs 4-byte alignment"),
     ("ldr r0, [r2]", "m4f", "cortex-m4", None),  # allowed on v7-M (UNALIGN_TRP is 0)
+    ("str r0, [r2, #1]", "m7", "cortex-m7", None),
     ("adds r2, #1\n    ldrh r0, [r2]", "m4f", "cortex-m4", None),
     ("adds r2, #1\n    ldrh r0, [r2]", "m0", "cortex-m0", "ARMv6-M faults on every unaligned"),
     ("ldr r0, [r2]", "m0", "cortex-m0", "ARMv6-M faults on every unaligned"),
     ("adds r2, #2\n    ldrd r0, r1, [r2]", "m4f", "cortex-m4", None),  # word aligned: fine
+    (_FPU_ON + "adds r2, #2\n    vldr d0, [r2]", "m7d", "cortex-m7", None),  # word: fine
+    ("push {r0, r1, r2}\n    pop {r0, r1, r2}", "m4f", "cortex-m4", None),
 ])
-def test_unaligned_accesses_fault_where_the_chip_does(tmp_path, body, cpu, gcc_cpu, faults):
-    elf = _tiny(tmp_path, _vector_asm(body), f"ua_{cpu}", gcc_cpu)
+def test_unaligned_accesses_fault_where_the_chip_does(tmp_path, body, cpu, gcc_cpu, faults,
+                                                       alignment_path):
+    from armsim.machine import alignment
+
+    """The fault names the access's exact address, and stops at the faulting instruction
+    with no register written (the instruction has not executed), on both paths."""
+    fpu = "vldr" in body or "vstr" in body or "vld" in body or "vst" in body
+    elf = _tiny(tmp_path, _vector_asm(body, fpu=fpu), f"ua_{cpu}", gcc_cpu)
     m = Machine(ElfImage.load(elf), cpus.get_cpu(cpu), mcu.get_mcu("generic"))
+    watched = alignment_path == "watch" or not alignment.engine_aligns()
+    assert (m.alignment is not None) == (watched and cpu != "m0")
     if faults is None:
         assert m.run().instructions >= 3
         return
     with pytest.raises(EmulatorFault) as exc:
         m.run()
     assert exc.value.kind == "unaligned" and faults in str(exc.value), str(exc.value)
-    assert "0x2000000" in str(exc.value)
+    faulting = exc.value.report.split("=>")[1].splitlines()[0]
+    assert body.splitlines()[-1].strip().split()[0][:3] in faulting, faulting
+    assert exc.value.pc == m.pc and f"PC 0x{m.pc:08X}" in str(exc.value)
+    first = {"ldrd r0, r1, [r2, #8]!": 0x2000000A, "ldmdb r2!, {r0, r1, r3}": 0x1FFFFFF6,
+             "strd r0, r1, [r2, #-4]": 0x1FFFFFFE, "vstr d0, [r2, #8]": 0x2000000A,
+             "vstmdb r2!, {d0-d1}": 0x1FFFFFF2}
+    base = 0x20000003 if "adds r2, #1" in body else 0x20000002
+    address = first.get(body.splitlines()[-1].strip(), base)
+    assert f"at 0x{address:08X} by" in str(exc.value), str(exc.value)
+    assert int(m.uc.reg_read(A.UC_ARM_REG_R2)) == base  # no writeback happened
 
 
-def test_alignment_watch_is_off_after_the_first_run(seed_session_f8, random_weights):
-    """The watch costs ~10x per access: a session drops it after its first run, with the
-    same counts and outputs."""
-    g = seed_graph(8, random_weights)
-    from armsim.session.session import Session
+def test_every_run_is_checked_for_alignment(tmp_path, alignment_path):
+    """No run is spared: the same engine runs an aligned pointer, then faults on the same
+    LDRD given an unaligned one (written by the host between the runs, as a new input is)."""
+    body = "ldr r3, =0x20001000\n    ldr r2, [r3]\n    ldrd r0, r1, [r2]"
+    elf = _tiny(tmp_path, _vector_asm(body), "every_run")
+    m = Machine(ElfImage.load(elf), cpus.get_cpu("m4f"), mcu.get_mcu("generic"))
+    for _ in range(3):
+        m.host_write(0x20001000, (0x20000100).to_bytes(4, "little"))
+        assert m.run().instructions == 5  # 2 ldr (literal pool), ldr, ldrd, bx lr
+    m.host_write(0x20001000, (0x20000102).to_bytes(4, "little"))
+    with pytest.raises(EmulatorFault) as exc:
+        m.run()
+    assert exc.value.kind == "unaligned" and "at 0x20000102 by ldrd" in str(exc.value)
 
-    s = Session(g, seed_plan(g), "m4f", "generic")
-    assert s.machine.alignment is not None
-    x = np.random.default_rng(4).uniform(-1, 1, (28, 28, 1)).astype(np.float32)
-    first = s.run(x)
-    assert s.machine.alignment is None
-    second = s.run(x)
-    assert first.instructions == second.instructions
-    np.testing.assert_array_equal(first.outputs, second.outputs)
+
+def test_the_setup_engine_faults_by_itself():
+    """The engine setup builds (ARM only: scripts/build_unicorn.sh) carries the alignment
+    patch, so no run pays for the watch; the PyPI wheel does not."""
+    from armsim.machine.alignment import engine_aligns
+    from armsim.machine.engine import engine_build
+
+    e = engine_build()
+    if not e.arm_only:
+        pytest.skip(f"{e}: the PyPI wheel, which watches instead")
+    assert engine_aligns(), f"{e} runs an unaligned LDRD: rebuild with scripts/build_unicorn.sh"
+
+
+def test_the_watch_says_once_that_it_is_slower(monkeypatch, capsys):
+    from armsim.machine import alignment
+
+    monkeypatch.setattr(alignment, "engine_aligns", lambda: False)
+    monkeypatch.setattr(alignment, "_warned", False)
+    monkeypatch.delenv(alignment.MODE_VARIABLE, raising=False)
+    assert alignment.use_watch() and alignment.use_watch()
+    err = capsys.readouterr().err
+    assert err.count("armsim:") == 1 and "slower" in err, err
+    monkeypatch.setenv(alignment.MODE_VARIABLE, "sometimes")
+    with pytest.raises(ArmsimError, match="ARMSIM_ALIGNMENT"):
+        alignment.use_watch()
 
 
 @pytest.mark.parametrize("name", ["sram_fetch", "scs_fetch", "xn_unmapped_fetch",

@@ -1,30 +1,43 @@
-"""Alignment faults the Cortex-M takes, checked without a memory hook.
+"""Alignment faults the Cortex-M takes: in the engine, or watched instruction by instruction.
 
 ARMv7-M/ARMv8-M allow unaligned LDR/STR/LDRH/STRH (CCR.UNALIGN_TRP is 0 after reset) but
 fault on an unaligned LDRD/STRD, LDM/STM/PUSH/POP, exclusive and acquire/release accesses and
 VLDR/VSTR/VLDM/VSTM (ARMv7-M ARM, A3.2.1). QEMU's ARMv6-M model already raises the fault for
-every unaligned halfword and word access, so only v7-M and v8-M need this check.
+every unaligned halfword and word access.
 
-The check puts a code hook on each instruction of those kinds (found by disassembling the
-firmware's code once) and computes its address from the registers before it executes. A
-memory hook would see every access, but Unicorn 2.1 mis-executes some Thumb code while a
-memory-read hook is installed (an ``ldr r0, [sp, #40]`` after ``ldrd r6, lr, [sp, #44]`` in
-CMSIS-NN's arm_elementwise_mul_s8 left r0 unchanged), so armsim installs none.
+**In the engine** (armsim's source build of Unicorn, every run, no cost): the build carries
+``scripts/patches/unicorn-2.1.3-m-profile-alignment.patch``, which marks those accesses as
+needing alignment in Unicorn's Arm translator, as QEMU does since 6.1. An aligned access stays
+on the TLB fast path; an unaligned one faults before it happens, at the instruction's PC, as a
+data abort. :func:`engine_aligns` checks the loaded engine with a two-instruction program.
+
+**The watch** (an engine without the patch, such as the PyPI wheel, or
+``ARMSIM_ALIGNMENT=watch``): a code hook on each instruction of those kinds (found by
+disassembling the firmware's code once) computes its address from the registers before it
+executes, on every run. It costs several times the run's time on code full of them, which
+armsim says once per process. A memory hook would see every access, but Unicorn 2.1 mis-executes some
+Thumb code while a memory-read hook is installed (an ``ldr r0, [sp, #40]`` after ``ldrd r6,
+lr, [sp, #44]`` in CMSIS-NN's arm_elementwise_mul_s8 left r0 unchanged), so armsim installs
+none.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import struct
+import sys
+from functools import lru_cache
 from typing import Any
 
 from capstone import arm
-from unicorn import UC_HOOK_CODE, Uc
+from unicorn import UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_INTR, UC_MODE_THUMB, Uc, UcError
 from unicorn import arm_const as A
 from unicorn.unicorn_py3.unicorn import uclib
 
+from armsim.errors import ArmsimError
 from armsim.machine.counting import _native, native_hook
-from armsim.machine.disasm import scan
+from armsim.machine.disasm import decode_one, scan
 
 #: Mnemonics (condition and width suffixes stripped) that need word alignment on v7-M/v8-M.
 ALIGNED_ONLY = frozenset({
@@ -63,6 +76,58 @@ def candidates(code: bytes, address: int) -> dict[int, Any]:
             continue  # LDM/STM on SP
         out[insn.address] = insn
     return out
+
+
+#: ``ARMSIM_ALIGNMENT=watch`` runs armsim's own watch even on an engine that faults by itself
+#: (the tests run both paths); ``engine`` (the default) uses the engine where it can.
+MODE_VARIABLE = "ARMSIM_ALIGNMENT"
+#: ldrd r0, r1, [r2]; bkpt #0 (Thumb-2), run with r2 = 0x20000002
+_PROBE = bytes.fromhex("d2e90001 00be".replace(" ", ""))
+_warned = False
+
+
+@lru_cache(maxsize=1)
+def engine_aligns() -> bool:
+    """True when the loaded Unicorn faults on an unaligned LDRD on a Cortex-M4 (armsim's
+    patched build): the alignment rules are then enforced inside translated code."""
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+    uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M4)
+    uc.mem_map(0, 0x1000)
+    uc.mem_map(0x20000000, 0x1000)
+    uc.mem_write(0, _PROBE)
+    uc.reg_write(A.UC_ARM_REG_R2, 0x20000002)
+    taken: list[int] = []
+
+    def on_intr(uc: Uc, intno: int, _data: object) -> None:
+        taken.append(intno)
+        uc.emu_stop()
+
+    uc.hook_add(UC_HOOK_INTR, on_intr)
+    try:
+        uc.emu_start(1, 4, count=1)
+    except UcError:
+        return True
+    return bool(taken) and int(uc.reg_read(A.UC_ARM_REG_PC)) == 0
+
+
+def use_watch() -> bool:
+    """True when this process checks alignment with the instruction watch: the engine does
+    not fault by itself (said once on stderr: it is slower), or ARMSIM_ALIGNMENT=watch."""
+    global _warned
+    mode = os.environ.get(MODE_VARIABLE, "engine").strip().lower() or "engine"
+    if mode not in ("engine", "watch"):
+        raise ArmsimError(f"{MODE_VARIABLE}={mode!r}: expected 'engine' or 'watch'")
+    if mode == "watch":
+        return True
+    if engine_aligns():
+        return False
+    if not _warned:
+        _warned = True
+        print("armsim: this Unicorn build does not fault on unaligned LDRD/LDM/VLDR by "
+              "itself; armsim watches those instructions instead, which makes runs several "
+              "times slower (scripts/setup.sh builds the engine that does: docs/engine.md)",
+              file=sys.stderr)
+    return True
 
 
 class Access:
@@ -110,6 +175,18 @@ class Access:
         if self.down:
             a -= self.size
         return a & 0xFFFFFFFF
+
+
+def misaligned_at(uc: Uc, pc: int, code: bytes) -> tuple[int, int, int, int] | None:
+    """(pc, address, alignment needed, is_write) when the instruction ``code`` at ``pc`` is
+    one that needs alignment and its address, from the registers now, lacks it; else None.
+    How the engine's own fault (a data abort at that PC) is told from other aborts."""
+    insn = decode_one(code, pc)
+    if insn is None or base_name(insn) not in ALIGNED_ONLY:
+        return None
+    acc = Access(insn)
+    where = acc.address(uc)
+    return (pc, where, acc.need, int(acc.write)) if where & (acc.need - 1) else None
 
 
 def _size(name: str, regs: list[Any], has_mem: bool) -> int:

@@ -39,7 +39,7 @@ from unicorn import arm_const as A
 from armsim.errors import ArmsimError, ElfError, EmulatorFault
 from armsim.machine import crash, disasm
 from armsim.machine.accesses import AccessCount
-from armsim.machine.alignment import ALIGNED_ONLY, AlignmentCheck
+from armsim.machine.alignment import ALIGNED_ONLY, AlignmentCheck, misaligned_at, use_watch
 from armsim.machine.clock import CycleClock
 from armsim.machine.counting import BlockCounter, make_counter, native_available
 from armsim.machine.debugregs import DebugRegisters
@@ -61,6 +61,9 @@ STOP_SYMBOL = "armsim_halt"
 #: The stop address of an ELF without armsim_halt: odd, so no Thumb PC ever equals it (and
 #: LR's architectural reset value).
 NO_STOP = 0xFFFFFFFF
+#: QEMU's exception number for a data abort: also how armsim's engine reports an
+#: alignment fault (alignment.py)
+EXCP_DATA_ABORT = 4
 #: QEMU's exception number for BKPT; BKPT 0xAB is a semihosting call (encoding 0xBEAB).
 EXCP_BKPT = 7
 SEMIHOST_BKPT = 0xBEAB
@@ -88,7 +91,8 @@ class Machine(Regions, CycleClock):
     cpu: CpuVariant
     mcu: Mcu
     counting: str = "auto"
-    #: watch for unaligned accesses the chip faults on (slow: switch off after a first run)
+    #: fault on unaligned accesses where the chip does; False only drops the watch an engine
+    #: without armsim's patch needs (the patched engine always faults: alignment.py)
     check_alignment: bool = True
     #: answer semihosting calls (BKPT 0xAB); None: a BKPT 0xAB is a breakpoint like any other
     semihost: Semihost | None = None
@@ -118,10 +122,12 @@ class Machine(Regions, CycleClock):
         span = (code[0].vaddr, len(code[0].data)) if code else (0, 0)
         self.counter: BlockCounter = make_counter(self.uc, self.counting, span)
         self.pc = self.reset & ~1
-        # ARMv6-M: QEMU itself faults on unaligned accesses; v7-M/v8-M need the check
+        # ARMv6-M: QEMU itself faults on unaligned accesses; on v7-M/v8-M armsim's build of
+        # the engine does too (alignment.py), else the watch checks every run
         self.alignment: AlignmentCheck | None = (
             AlignmentCheck(self.uc, code[0].data, code[0].vaddr)
-            if self.check_alignment and code and self.cpu.arch != "armv6-m" else None)
+            if self.check_alignment and code and self.cpu.arch != "armv6-m" and use_watch()
+            else None)
         self.guard = self._guard_page()
         self.unmodelled: Unmodelled | None = None
         self._attach_data_timing(bool(code))
@@ -602,12 +608,6 @@ class Machine(Regions, CycleClock):
         self.pc = pc if self.semihost.exit is not None else pc + 2
         return True
 
-    def stop_alignment_checks(self) -> None:
-        """Switch the alignment watch off (after the runs that needed it): full speed."""
-        if self.alignment is not None:
-            self.alignment.detach()
-            self.alignment = None
-
     def _alignment_fault(self, found: list[tuple[int, int, int, int]]) -> EmulatorFault | None:
         """The fault the chip takes for the first of these unaligned accesses that faults."""
         v6m = self.cpu.arch == "armv6-m"
@@ -665,6 +665,14 @@ class Machine(Regions, CycleClock):
 
     # -- fault reports ----------------------------------------------------------------------
     def _fault_error(self, e: UcError | None) -> EmulatorFault:
+        if self._intno == EXCP_DATA_ABORT and self.cpu.arch != "armv6-m":
+            try:  # the engine's own alignment fault (alignment.py): reported as the watch's
+                found = misaligned_at(self.uc, self.pc, self.read(self.pc, 4))
+            except UcError:
+                found = None
+            unaligned = self._alignment_fault([found]) if found is not None else None
+            if unaligned is not None:
+                return unaligned
         kind, message, hints = crash.classify(self, e, self._intno, self._fault)
         f = self.image.function_at(self.pc)
         text = crash.report(self, kind, message, hints)

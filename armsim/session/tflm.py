@@ -283,7 +283,6 @@ class TflmApp:
                                for k, n in counts.items()) + sum(adjust.values())
             estimate = float("nan")
         outputs = [self.read_tensor(t.index) for t in self.model.outputs]
-        m.stop_alignment_checks()
         # on to the next inference's start: Invoke's status is known there
         self._go(self.addr["armsim_tflm_ready"], "Invoke")
         self.ready = True
