@@ -505,3 +505,42 @@ def test_same_faults_on_unicorns_own_tlb(broken_tree, name, monkeypatch):
     with pytest.raises(EmulatorFault) as exc:
         m.run(max_instructions=2_000_000, timeout_s=5)
     assert exc.value.kind == BROKEN[name][1], str(exc.value)
+
+
+@pytest.mark.parametrize("mcu_name", ["generic", "stm32f746"])
+def test_selected_code_hooks_count_what_the_span_hook_counted(tmp_path, monkeypatch, mcu_name):
+    """armsim's engine instruments only the hooked loads and stores of a native check
+    (scripts/patches/unicorn-2.1.3-code-hook-pcs.patch): the M7's address facts, the
+    instruction count and the cycle estimate equal those of one hook over the whole span."""
+    from armsim.machine import alignment
+
+    if alignment._select_function() is None:
+        pytest.skip("this engine has no uc_armsim_hook_select_pcs (the PyPI wheel)")
+    part = mcu.get_mcu(mcu_name)
+    body = f"""ldr r2, ={part.sram_base + 0x10002:#x}
+    movs r3, #10
+1:  ldr r0, [r2]
+    ldr r1, [r2, #2]
+    ldrb r0, [r2]
+    str r1, [r2, #6]
+    push {{r0, r1}}
+    pop {{r0, r1}}
+    subs r3, #1
+    bne 1b"""
+    src = _vector_asm(body).replace(".word 0x20008000", f".word {part.sram_base + 0x8000:#x}")
+    elf = _tiny(tmp_path, src, "selected", "cortex-m7")
+
+    def run() -> tuple[int, float, np.ndarray]:
+        m = Machine(ElfImage.load(elf), cpus.get_cpu("m7"), part)
+        stats = m.run()
+        assert m.accesses is not None
+        return stats.instructions, m.cycles_so_far(), m.accesses.counts()
+
+    selected = run()
+    monkeypatch.setattr(alignment, "_select_function", lambda: None)
+    spanned = run()
+    assert selected[0] == spanned[0] and selected[1] == spanned[1]
+    np.testing.assert_array_equal(selected[2], spanned[2])
+    assert selected[2][:, 2].sum() == 10  # the unaligned LDR, once per iteration
+    if part.name == "stm32f746":  # SRAM1 (AXI): 3 loads and a store per iteration
+        assert (selected[2][:, 0].sum(), selected[2][:, 1].sum()) == (30, 10)

@@ -30,6 +30,7 @@ import sys
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from capstone import arm
 from unicorn import UC_ARCH_ARM, UC_HOOK_CODE, UC_HOOK_INTR, UC_MODE_THUMB, Uc, UcError
 from unicorn import arm_const as A
@@ -222,6 +223,33 @@ _ENTRY = struct.Struct("<IiiiiIBBBBBB2x")
 ALIGN, BOUNDS, MEMORY, AREA = 0, 1, 2, 3
 
 
+def _select_function() -> Any:
+    """Unicorn's uc_armsim_hook_select_pcs (armsim's patch), or None."""
+    fn = getattr(uclib, "uc_armsim_hook_select_pcs", None)
+    if fn is not None:
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+        fn.restype = ctypes.c_int
+    return fn
+
+
+def select_pcs(uc: Uc, handle: Any, pcs: list[int]) -> ctypes.Array[ctypes.c_char] | None:
+    """Instrument only the instructions at ``pcs`` (ascending) of a code hook over
+    [pcs[0], pcs[-1]], on an engine with armsim's patch
+    (scripts/patches/unicorn-2.1.3-code-hook-pcs.patch); None (every instruction of the span
+    stays instrumented) elsewhere. The bitmap returned must live as long as the hook."""
+    fn = _select_function()
+    if fn is None or not pcs:
+        return None
+    offsets = (np.asarray(pcs, np.int64) - pcs[0]) >> 1
+    bits = np.zeros(int(offsets[-1]) // 8 + 1, np.uint8)
+    np.bitwise_or.at(bits, offsets >> 3, (1 << (offsets & 7)).astype(np.uint8))
+    bitmap = ctypes.create_string_buffer(bits.tobytes(), len(bits))
+    if fn(uc._uch, getattr(handle, "value", handle), ctypes.addressof(bitmap)) != 0:
+        return None
+    uc.ctl_flush_tb()
+    return bitmap
+
+
 class NativeCheck:
     """The C code hook of armsim.machine._blockcount on the given instructions: no Python runs per
     access. ``mode`` is ALIGN, BOUNDS (stores into [lo, hi) outside the running op's
@@ -241,11 +269,13 @@ class NativeCheck:
         read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
         self._ptr = _native.check_new(stop, read, mode, entries, lo, hi)
         hook = _native.check_hook_address()
-        # one hook over the span of the instructions: Unicorn walks its whole hook list for
-        # every hooked instruction it runs, so hundreds of one-address hooks cost more than
-        # one C call per instruction that looks its address up
+        # one hook over the span of the instructions (Unicorn walks its whole hook list for
+        # every hooked instruction it runs, so hundreds of one-address hooks cost more);
+        # on armsim's engine only these instructions of the span are instrumented
         self._handles = [native_hook(uc, UC_HOOK_CODE, hook, self._ptr, min(accesses),
                                      max(accesses))] if accesses else []
+        self._selection = select_pcs(uc, self._handles[0], sorted(accesses)) \
+            if accesses else None
 
     def set_op(self, op: int | None, spans: list[tuple[int, int]]) -> None:
         """The running op (None: none) and the spans it may write."""
@@ -270,10 +300,11 @@ class NativeCheck:
         for h in self._handles:
             self._lib.uc_hook_del(self._uc._uch, h)
         self._handles = []
+        self._uc.ctl_flush_tb()
+        self._selection = None
         if self._ptr:
             self._n.check_free(self._ptr)
             self._ptr = 0
-        self._uc.ctl_flush_tb()
 
 
 class AlignmentCheck:

@@ -15,6 +15,7 @@ a memory hook is installed (see armsim/alignment.py), so armsim installs none.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from capstone import arm
@@ -78,6 +79,13 @@ def stores(code: bytes, address: int) -> dict[int, Any]:
     return out
 
 
+@lru_cache(maxsize=4)
+def _store_accesses(code: bytes, address: int) -> dict[int, Access]:
+    """:func:`stores` decoded for the check, once per image (every checked run wants them;
+    callers copy the dict)."""
+    return {a: Access(i) for a, i in stores(code, address).items()}
+
+
 class BoundsCheck:
     """Checks the stores into a plan's memory while :meth:`set_op` names the running op
     (native when armsim's C extension is built, else a Python hook per store)."""
@@ -94,8 +102,7 @@ class BoundsCheck:
         self._buffers = sorted((b for b in plan.buffers if b.address is not None),
                                key=lambda b: b.address)  # type: ignore[arg-type, return-value]
         code = [seg for seg in image.segments if "x" in seg.flags]
-        self._insns = {a: Access(i) for a, i in
-                       (stores(code[0].data, code[0].vaddr) if code else {}).items()}
+        self._insns = dict(_store_accesses(code[0].data, code[0].vaddr)) if code else {}
         self._native = NativeCheck(uc, self._insns, BOUNDS, self._lo, self._hi) \
             if _native is not None else None
         self._handles = [] if self._native is not None else [

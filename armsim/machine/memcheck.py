@@ -26,6 +26,7 @@ Cost: a C call per executed load or store while on; the default path has no hook
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from capstone import arm
@@ -100,7 +101,14 @@ class MemoryFinding:
 def memory_instructions(code: bytes, address: int,
                         rule: Callable[[str, Access], int] | None = None) -> dict[int, Access]:
     """Every load and store of a code segment, except PC-relative literal loads; ``rule``
-    (mnemonic, access) sets each one's ``rule`` for the area count (datamem.py)."""
+    (mnemonic, access) sets each one's ``rule`` for the area count (datamem.py). Decoded
+    once per image and rule (every checked run of an image wants them)."""
+    return dict(_memory_instructions(code, address, rule))
+
+
+@lru_cache(maxsize=8)
+def _memory_instructions(code: bytes, address: int,
+                         rule: Callable[[str, Access], int] | None) -> dict[int, Access]:
     out = {}
     for insn in scan(code, address):
         name = base_name(insn)
@@ -118,6 +126,20 @@ def memory_instructions(code: bytes, address: int,
         if rule is not None:
             acc.rule = rule(name, acc)
     return out
+
+
+@lru_cache(maxsize=8)
+def _return_sites(code: bytes, address: int, entries: frozenset[int]) -> frozenset[int]:
+    """In one code segment: the addresses after every BL to one of ``entries`` and after
+    every BLX through a register (decoded once per image)."""
+    out = set()
+    for insn in scan(code, address):
+        name = base_name(insn)
+        if name == "bl" and insn.operands and insn.operands[0].imm in entries:
+            out.add(insn.address + insn.size)
+        elif name == "blx" and insn.operands and insn.operands[0].type == arm.ARM_OP_REG:
+            out.add(insn.address + insn.size)
+    return frozenset(out)
 
 
 class MemoryCheck:
@@ -178,16 +200,10 @@ class MemoryCheck:
 
     def _return_sites(self, entries: dict[int, str]) -> set[int]:
         """Addresses after every BL to an allocator and after every BLX through a register."""
-        out = set()
+        out: set[int] = set()
         for seg in self.m.image.segments:
-            if "x" not in seg.flags:
-                continue
-            for insn in scan(seg.data, seg.vaddr):
-                name = base_name(insn)
-                if name == "bl" and insn.operands and insn.operands[0].imm in entries:
-                    out.add(insn.address + insn.size)
-                elif name == "blx" and insn.operands and insn.operands[0].type == arm.ARM_OP_REG:
-                    out.add(insn.address + insn.size)
+            if "x" in seg.flags:
+                out |= _return_sites(seg.data, seg.vaddr, frozenset(entries))
         return out
 
     # -- allocator hooks ---------------------------------------------------------------------
