@@ -96,6 +96,7 @@ def engine_aligns() -> bool:
     uc.mem_map(0, 0x1000)
     uc.mem_map(0x20000000, 0x1000)
     uc.mem_write(0, _PROBE)
+    uc.mem_write(0x20000000, b"\x11" * 16)  # what an LDRD that ran would load
     uc.reg_write(A.UC_ARM_REG_R2, 0x20000002)
     taken: list[int] = []
 
@@ -107,8 +108,10 @@ def engine_aligns() -> bool:
     try:
         uc.emu_start(1, 4, count=1)
     except UcError:
-        return True
-    return bool(taken) and int(uc.reg_read(A.UC_ARM_REG_PC)) == 0
+        return False  # not the fault it should be
+    # the data abort at the LDRD, before r0 was written
+    return taken == [4] and int(uc.reg_read(A.UC_ARM_REG_PC)) == 0 \
+        and int(uc.reg_read(A.UC_ARM_REG_R0)) == 0
 
 
 def use_watch() -> bool:
