@@ -59,9 +59,9 @@ def check_plan_fits(plan: Plan, mcu: Mcu) -> None:
             f"the model does not fit MCU preset '{mcu.name}': it needs {need:,} bytes of SRAM "
             f"(inputs and weights {plan.arena[0] - plan.base:,}, activation arena "
             f"{plan.arena[1]:,}, at least {MIN_STACK:,} of stack, from 0x{mcu.sram_base:08X}); "
-            f"{mcu.name} has {mcu.sram_size:,} bytes"
-            + ("; try --weights-in flash" if plan.weights_in == "sram" and
-               plan.graph.constants() else "") + " or a larger --mcu (e.g. large)")
+            f"{mcu.name} has {mcu.sram_size:,} bytes; try "
+            + ("--weights-in flash or " if plan.weights_in == "sram" and
+               plan.graph.constants() else "") + "a larger --mcu (e.g. large)")
     flash = plan.flash_weight_bytes()
     if flash > mcu.flash_size:
         raise LayoutError(f"the model does not fit MCU preset '{mcu.name}': its weights need "
