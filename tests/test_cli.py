@@ -317,3 +317,61 @@ def test_version_names_the_engine_build(capsys):
     assert unicorn.__version__ == PINNED == eng.version  # the pin is what runs
     assert versions()["unicorn"] == str(eng)
     assert ("source build" in str(eng)) == eng.arm_only
+
+
+@pytest.mark.parametrize("spelling, name", [
+    ("m4f", "m4f"), ("Cortex-M4F", "m4f"), ("CORTEX-M7", "m7"), ("cortex_m33", "m33"),
+    ("m0+", "m0"), ("Cortex-M0plus", "m0"), ("M4", "m4f"), ("m4-nofp", "m4-nofp"),
+    ("M7D", "m7d"),
+])
+def test_cpu_names_as_people_write_them(spelling, name):
+    from armsim.cli.options import cpu_name
+    from armsim.parts.cpus import get_cpu
+
+    assert cpu_name(spelling) == name and get_cpu(spelling).name == name
+
+
+def test_cpu_spellings_on_the_command_line(capsys, monkeypatch):
+    """`--cpu m4` runs the M4F and says so once; an unemulated core and a typo exit 2 with
+    the reason; --opt takes -O2, O2 and =-O2; --mcu any case."""
+    from armsim.cli import options
+
+    monkeypatch.setattr(options, "_noted", set())
+    assert main(["profile", "--cpu", "M4", "--mcu", "GENERIC", "--opt", "-O1", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["cpu"] == "m4f"
+    assert captured.err.count("m4-nofp is the M4 without one") == 1
+    for argv, reason in ((["--cpu", "m55"], "Cortex-M55 is not emulated yet"),
+                         (["--cpu", "m9"], "unknown CPU 'm9'"),
+                         (["--mcu", "stm32f999"], "unknown MCU preset 'stm32f999'"),
+                         (["--opt", "-O9"], "unknown optimisation level")):
+        with pytest.raises(SystemExit) as exc:
+            main(["profile", *argv])
+        assert exc.value.code == 2 and reason in capsys.readouterr().err
+    from armsim.cli.app import join_dash_values
+
+    assert join_dash_values(["profile", "--opt", "-O2", "--json"]) == \
+        ["profile", "--opt=-O2", "--json"]
+    assert join_dash_values(["profile", "--opt", "O2"]) == ["profile", "--opt", "O2"]
+    assert join_dash_values(["profile", "--opt=-Os"]) == ["profile", "--opt=-Os"]
+
+
+def test_does_not_fit_says_what_to_try():
+    """The hint reads as one sentence with flash weights too (it was garbled)."""
+    from armsim.errors import LayoutError
+    from armsim.firmware.build import check_plan_fits
+    from armsim.model.frontends.load import load_model
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
+    from armsim.parts.mcus import get_mcu
+    from armsim.plan import make_plan
+
+    import dataclasses
+
+    g, _ = load_model(data_file(DEFAULT_MODEL))
+    small = dataclasses.replace(get_mcu("samd21g18"), sram_size=8 * 1024)
+    for where, hint in (("sram", "; try --weights-in flash or a larger --mcu (e.g. large)"),
+                        ("flash", " bytes; try a larger --mcu (e.g. large)")):
+        plan = make_plan(g, "auto", None, where, small.sram_base)
+        with pytest.raises(LayoutError) as exc:
+            check_plan_fits(plan, small)
+        assert str(exc.value).endswith(hint), str(exc.value)

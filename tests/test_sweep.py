@@ -174,7 +174,8 @@ def test_killed_worker_loses_nothing(tmp_path, mnist_dir):
 def test_bad_sweep_files_are_named(tmp_path, capsys):
     cases = {
         "[axes]\nmodels = []\n": "models must be a non-empty list",
-        "[axes]\nmodels = [\"seed\"]\ncpus = [\"m5\"]\n": "unknown 'm5'",
+        "[axes]\nmodels = [\"seed\"]\ncpus = [\"m5\"]\n": "unknown CPU 'm5'",
+        "[axes]\nmodels = [\"seed\"]\ncpus = [\"m55\"]\n": "Cortex-M55 is not emulated yet",
         "[axes]\nmodels = [\"nosuch.keras\"]\n": "neither a file",
         "[axes]\nmodels = [\"seed\"]\n[measure]\nvalidate = { n = -1 }\n": "non-negative",
         "[axes\n": "not valid TOML",
@@ -185,6 +186,16 @@ def test_bad_sweep_files_are_named(tmp_path, capsys):
         capsys.readouterr()
         assert main(["sweep", str(f), "--out", str(tmp_path / "o")]) == 2
         assert words in capsys.readouterr().err
+
+
+def test_sweep_axes_take_names_as_people_write_them(tmp_path):
+    from armsim.sweep.spec import load
+
+    f = tmp_path / "names.toml"
+    f.write_text('[axes]\nmodels = ["seed"]\ncpus = ["Cortex-M4F", "M0+"]\n'
+                 'mcus = ["STM32F407"]\n')
+    sweep = load(f)
+    assert sweep.axes["cpus"] == ["m4f", "m0"] and sweep.axes["mcus"] == ["stm32f407"]
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -82,9 +82,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Options whose values start with "-" as people write them (``--opt -O2``): argparse would
+#: read such a value as an option, so it is joined to its option first (``--opt=-O2``).
+DASH_VALUES = {"--opt": "-O"}
+
+
+def join_dash_values(argv: Sequence[str]) -> list[str]:
+    """``--opt -O2`` -> ``--opt=-O2`` (see DASH_VALUES); everything else as given."""
+    out: list[str] = []
+    it = iter(argv)
+    for a in it:
+        prefix = DASH_VALUES.get(a)
+        if prefix is not None:
+            nxt = next(it, None)
+            if nxt is not None and nxt.startswith(prefix):
+                out.append(f"{a}={nxt}")
+                continue
+            out.append(a)
+            if nxt is not None:
+                out.append(nxt)
+            continue
+        out.append(a)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: exit 0 every check passed, 1 a check failed, 2 bad input (see EPILOG)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(
+        join_dash_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         resolve_kernels(args)
         return int(args.func(args))

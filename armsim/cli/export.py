@@ -35,7 +35,7 @@ def add_parser(sub: Any) -> None:
     e.add_argument("--input-only", action="store_true",
                    help="the input only (weights compiled into flash, or written elsewhere)")
     O.add_data(e)
-    e.add_argument("--mcu", default=DEFAULT_MCU, choices=list(MCUS),
+    e.add_argument("--mcu", default=DEFAULT_MCU, type=O.mcu_name, metavar="{" + ",".join(MCUS) + "}",
                    help="MCU preset whose SRAM base a generated plan starts at")
     e.add_argument("--out", required=True, help="output .ini file")
     e.add_argument("--format", choices=("seed", "hex"),

@@ -23,8 +23,8 @@ def add_parser(sub: Any) -> None:
                        "and each buffer's element order, from the same plan the exporter, the "
                        "script checks and armsim's firmware use.")
     O.add_model(h, positional=True, help_=".keras (or int8 .tflite) model")
-    h.add_argument("--mcu", choices=list(MCUS), help="MCU preset (the plan's SRAM base)")
-    h.add_argument("--cpu", choices=list(CPUS), help="CPU variant (int8 scratch sizes)")
+    h.add_argument("--mcu", type=O.mcu_name, metavar="{" + ",".join(MCUS) + "}", help="MCU preset (the plan's SRAM base)")
+    h.add_argument("--cpu", type=O.cpu_name, metavar="{" + ",".join(CPUS) + "}", help="CPU variant (int8 scratch sizes)")
     h.add_argument("--out", help="write here instead of stdout (.h)")
     h.set_defaults(func=run)
 

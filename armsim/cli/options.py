@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ from armsim.firmware.tflm.library import DEFAULT_KERNELS as TFLM_DEFAULT_KERNELS
 from armsim.firmware.tflm.library import KERNEL_SETS as TFLM_KERNEL_SETS
 from armsim.model import mnist
 from armsim.model.inputs import MNIST_SCALES
-from armsim.parts.cpus import CPUS, DEFAULT_OPT, OPT_LEVELS
-from armsim.parts.mcus import DEFAULT_MCU, MCUS
+from armsim.parts.cpus import CPUS, DEFAULT_OPT, OPT_LEVELS, canonical_cpu
+from armsim.parts.mcus import DEFAULT_MCU, MCUS, canonical_mcu
 from armsim.plan import LAYOUTS
 
 
@@ -65,9 +66,10 @@ def address(text: str) -> int:
 
 def add_target(p: argparse.ArgumentParser, kernels: bool = True) -> None:
     """--cpu, --mcu, --kernels."""
-    p.add_argument("--cpu", choices=list(CPUS),
-                   help="CPU variant (default: the --mcu preset's core; m4f for generic)")
-    p.add_argument("--mcu", choices=list(MCUS),
+    p.add_argument("--cpu", type=cpu_name, metavar="{" + ",".join(CPUS) + "}",
+                   help="CPU variant, any case, with or without cortex- (m0+, m4 = m4f); "
+                        "default: the --mcu preset's core; m4f for generic")
+    p.add_argument("--mcu", type=mcu_name, metavar="{" + ",".join(MCUS) + "}",
                    help=f"MCU preset: memories and core (default {DEFAULT_MCU}, or the "
                         "emulation-only 'large' when the model does not fit it, said on stderr)")
     if kernels:
@@ -131,6 +133,30 @@ def resolve_kernels(args: argparse.Namespace) -> None:
         refuse(getattr(args, "arena", None) is not None,
                "--arena sizes TFLM's tensor arena: it applies with --runtime tflm")
         args.kernels = args.kernels or DEFAULT_KERNELS
+
+
+_noted: set[str] = set()
+
+
+def cpu_name(text: str) -> str:
+    """--cpu as people write it (``Cortex-M4F``, ``m0+``, ``M4``) -> the variant's name; a
+    spelling with a note (``m4``) says it once on stderr."""
+    try:
+        name, note = canonical_cpu(text)
+    except ArmsimError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if note and note not in _noted:
+        _noted.add(note)
+        print(f"armsim: {note}", file=sys.stderr)
+    return name
+
+
+def mcu_name(text: str) -> str:
+    """--mcu in any case (``STM32F407``) -> the preset's name."""
+    try:
+        return canonical_mcu(text)
+    except ArmsimError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def opt_level(text: str) -> str:

@@ -21,9 +21,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("plan", help="print the memory plan of a model (addresses, sizes, "
                        "element order, producers)")
     O.add_model(p, positional=True, help_="a .keras model")
-    p.add_argument("--mcu", default=DEFAULT_MCU, choices=list(MCUS),
+    p.add_argument("--mcu", default=DEFAULT_MCU, type=O.mcu_name, metavar="{" + ",".join(MCUS) + "}",
                    help="MCU preset the plan must fit (default generic)")
-    p.add_argument("--cpu", choices=list(CPUS),
+    p.add_argument("--cpu", type=O.cpu_name, metavar="{" + ",".join(CPUS) + "}",
                    help="CPU the plan is for (an int8 model's CMSIS-NN scratch depends on it; "
                         "default: the MCU preset's core)")
     p.add_argument("--json", action="store_true")

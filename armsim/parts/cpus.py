@@ -70,6 +70,10 @@ CPUS: dict[str, CpuVariant] = {
                    ("-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
                    arm_const.UC_CPU_ARM_CORTEX_M4, "fpv4-sp-d16", cpuid=0x410FC241,
                    cmsis_device="ARMCM4"),
+        CpuVariant("m4-nofp", "Cortex-M4 (no FPU)", "armv7e-m",
+                   ("-mcpu=cortex-m4", "-mfloat-abi=soft"),
+                   arm_const.UC_CPU_ARM_CORTEX_M4, None, cpuid=0x410FC241,
+                   cmsis_device="ARMCM4"),
         CpuVariant("m7", "Cortex-M7 (FPv5 single precision)", "armv7e-m",
                    ("-mcpu=cortex-m7", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
                    arm_const.UC_CPU_ARM_CORTEX_M7, "fpv5-sp-d16", cpuid=0x411FC270,
@@ -88,9 +92,41 @@ CPUS: dict[str, CpuVariant] = {
 DEFAULT_CPU = "m4f"
 
 
+#: Other spellings people write for a variant (after lower-casing and dropping "cortex-"),
+#: with the note a spelling gets (None: none). The M0+ runs as the M0 here (same ISA; its
+#: timing is the M0's in the cycle model).
+ALIASES: dict[str, tuple[str, str | None]] = {
+    "m0+": ("m0", None), "m0plus": ("m0", None), "m0p": ("m0", None),
+    "m4": ("m4f", "--cpu m4 is the Cortex-M4 with its FPU (m4f), as nearly every M4 part "
+                  "ships; m4-nofp is the M4 without one"),
+    "m4fp": ("m4f", None), "m4-fp": ("m4f", None), "m4nofp": ("m4-nofp", None),
+    "m4-nofpu": ("m4-nofp", None), "m7sp": ("m7", None), "m7dp": ("m7d", None),
+}
+#: Cores people ask for that armsim does not emulate (Unicorn 2.1 has no model of them).
+NOT_EMULATED = {"m55": "Cortex-M55", "m85": "Cortex-M85", "m23": "Cortex-M23",
+                "m35p": "Cortex-M35P", "m52": "Cortex-M52"}
+
+
+def canonical_cpu(text: str) -> tuple[str, str | None]:
+    """(variant name, note or None) for a CPU as people write it: any case, with or without
+    ``cortex-`` (``Cortex-M4F``, ``m0+``, ``M4``); an ArmsimError naming the known ones."""
+    key = text.strip().lower().replace("_", "-").replace(" ", "")
+    for prefix in ("cortex-", "cortex", "arm-"):
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    if key in CPUS:
+        return key, None
+    if key in ALIASES:
+        return ALIASES[key]
+    if key in NOT_EMULATED:
+        raise ArmsimError(f"--cpu {text}: the {NOT_EMULATED[key]} is not emulated yet "
+                          "(Unicorn 2.1 has no model of it); the closest emulated cores: "
+                          "m33 (ARMv8-M), m7")
+    raise ArmsimError(f"unknown CPU {text!r}; known: {', '.join(CPUS)} (any case, with or "
+                      "without cortex-; m0+ and m4 accepted)")
+
+
 def get_cpu(name: str) -> CpuVariant:
-    """Look up a CPU variant by name, with a clear error listing the known ones."""
-    try:
-        return CPUS[name]
-    except KeyError:
-        raise ArmsimError(f"unknown CPU {name!r}; known: {', '.join(CPUS)}") from None
+    """Look up a CPU variant by name as people write it (:func:`canonical_cpu`), with a clear
+    error listing the known ones."""
+    return CPUS[canonical_cpu(name)[0]]

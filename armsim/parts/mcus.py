@@ -120,7 +120,7 @@ def resolve_cpu(mcu: Mcu, cpu: str | None) -> str:
     else the part's own core."""
     if cpu is None:
         return mcu.core
-    same = {"m7d": "m7"}.get(cpu, cpu)
+    same = {"m7d": "m7", "m4-nofp": "m4f"}.get(cpu, cpu)  # the same core, FPU used or not
     if mcu.name not in ("generic", "large") and same != mcu.core:
         raise ArmsimError(f"--cpu {cpu} does not match MCU preset '{mcu.name}', which has a "
                           f"{mcu.core} core; leave --cpu out to use it, or pick --mcu generic "
@@ -128,9 +128,14 @@ def resolve_cpu(mcu: Mcu, cpu: str | None) -> str:
     return cpu
 
 
+def canonical_mcu(text: str) -> str:
+    """An MCU preset's name from a part name in any case (``STM32F407``, ``nRF52840``)."""
+    key = text.strip().lower()
+    if key in MCUS:
+        return key
+    raise ArmsimError(f"unknown MCU preset {text!r}; known: {', '.join(MCUS)} (any case)")
+
+
 def get_mcu(name: str) -> Mcu:
-    """Look up an MCU preset by name, with a clear error listing the known ones."""
-    try:
-        return MCUS[name]
-    except KeyError:
-        raise ArmsimError(f"unknown MCU preset {name!r}; known: {', '.join(MCUS)}") from None
+    """Look up an MCU preset by name (any case), with a clear error listing the known ones."""
+    return MCUS[canonical_mcu(name)]

@@ -25,8 +25,8 @@ from armsim.errors import ArmsimError
 from armsim.firmware.kernels import KERNEL_SETS
 from armsim.model import zoo
 from armsim.model.inputs import DEFAULT_MODEL, data_file
-from armsim.parts.cpus import CPUS, OPT_LEVELS
-from armsim.parts.mcus import MCUS
+from armsim.parts.cpus import CPUS, OPT_LEVELS, canonical_cpu
+from armsim.parts.mcus import MCUS, canonical_mcu
 
 DTYPES = ("float32", "int8")
 RUNTIMES = ("armsim", "tflm")
@@ -128,6 +128,13 @@ def load(path: str | Path) -> Sweep:
     bad = set(axes_doc) - set(AXES)
     if bad:
         raise _err(p, f"[axes] has unknown key {sorted(bad)[0]!r}; known: {', '.join(AXES)}")
+    for axis, canon in (("cpus", lambda v: canonical_cpu(v)[0]), ("mcus", canonical_mcu)):
+        values = axes_doc.get(axis)
+        if isinstance(values, list):  # names as people write them (any case, cortex-m4f)
+            try:
+                axes_doc[axis] = [canon(v) if isinstance(v, str) else v for v in values]
+            except ArmsimError as e:
+                raise _err(p, f"[axes] {axis}: {e}") from None
     allowed = {"models": None, "dtypes": DTYPES, "cpus": tuple(CPUS), "kernels": KERNEL_SETS,
                "opt": OPT_LEVELS, "mcus": tuple(MCUS), "runtimes": RUNTIMES}
     axes = {a: _strings(p, f"[axes] {a}", axes_doc.get(a, DEFAULTS.get(a)), allowed[a])

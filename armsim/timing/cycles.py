@@ -79,6 +79,8 @@ TIMINGS: dict[str, Timing] = {
                   vldr_pipelined=1, vstr=2, vmrs=1, other=1, exact=False),
 }
 TIMINGS["m7d"] = TIMINGS["m7"]
+# The M4 without its FPU: the same integer pipeline (DDI 0439); it runs no FPU instruction.
+TIMINGS["m4-nofp"] = TIMINGS["m4f"]
 
 
 def timing_for(cpu: str) -> Timing:
