@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from armsim.cli import main
@@ -105,12 +106,16 @@ def test_resume_skips_stored_cells(swept, cluster, capsys):
     assert {r["hash"]: r["finished"] for r in rows(d / "out")} == before
 
 
-def test_failing_cell_is_recorded_and_the_rest_finish(tmp_path, cluster, capsys, mnist_dir):
+def test_cells_pair_cpus_with_their_parts_and_dtypes_with_the_model(tmp_path, cluster, capsys,
+                                                                    mnist_dir):
+    """A float .keras model in an int8 column is quantized on the sweep's inputs; a cpus
+    entry whose core is not the part's is not a cell; a cell that does not fit its part is a
+    result, not a failed sweep."""
     (tmp_path / "s.toml").write_text("""
 [axes]
 models = ["seed"]
 dtypes = ["float32", "int8"]
-cpus = ["m4f"]
+cpus = ["m4f", "m0"]
 mcus = ["large", "samd21g18"]
 [measure]
 validate = { n = 10 }
@@ -119,13 +124,52 @@ profile = false
     capsys.readouterr()
     rc = main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out"),
                "--scheduler", cluster.scheduler_address, "--quiet"])
-    got = {(r["dtype"], r["mcu"]): r for r in rows(tmp_path / "out")}
-    assert rc == 0 and len(got) == 4  # cells that cannot run do not fail the sweep
-    assert got[("float32", "large")]["status"] == "ok"
-    assert got[("int8", "large")]["status"] == "error"
-    assert "float32 model" in got[("int8", "large")]["error"]
-    # the M0+ part has another core than --cpu m4f asks for: an error row, not a crash
-    assert got[("float32", "samd21g18")]["status"] in ("error", "does-not-fit")
+    got = {(r["dtype"], r["cpu"], r["mcu"]): r for r in rows(tmp_path / "out")}
+    assert not any(k[1:] == ("m4f", "samd21g18") for k in got)  # the M0+ part runs its M0
+    assert got[("float32", "m4f", "large")]["status"] == "ok"
+    int8 = got[("int8", "m4f", "large")]
+    assert int8["status"] == "ok" and int8["agreement"] == 1.0, int8["error"]
+    assert list((tmp_path / "out" / "quantized").glob("*-int8-*.tflite"))
+    assert got[("float32", "m0", "samd21g18")]["status"] == "does-not-fit"
+    assert {r["status"] for r in got.values()} <= {"ok", "does-not-fit"} and rc == 0
+
+
+def test_a_cell_in_error_fails_the_sweep():
+    from armsim.cli.sweep import exit_status
+
+    assert exit_status({"ok": 3, "does-not-fit": 1}) == 0
+    assert exit_status({"ok": 3, "error": 1}) == 1
+    assert exit_status({"disagree": 1}) == 1 and exit_status({"fault": 2}) == 1
+
+
+def test_sweep_with_no_cpu_for_its_parts_is_refused_before_it_starts(tmp_path, capsys):
+    from armsim.sweep.spec import load
+
+    f = tmp_path / "s.toml"
+    f.write_text('[axes]\nmodels = ["seed"]\ncpus = ["m4f"]\nmcus = ["samd21g18"]\n')
+    capsys.readouterr()
+    assert main(["sweep", str(f), "--out", str(tmp_path / "o")]) == 2
+    assert "no cpus entry runs on any mcus entry" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    f.write_text('[axes]\nmodels = ["seed"]\nmcus = ["generic", "stm32f746"]\n')
+    cells = load(f).cells()  # no cpus: each part's own core; generic runs any
+    assert {(c.cpu, c.mcu) for c in cells} == {("m4f", "generic"), ("m7", "generic"),
+                                               ("m7", "stm32f746")}
+
+
+def test_a_tflite_has_only_its_own_dtype_and_a_keras_model_gets_an_int8_twin(tmp_path):
+    from armsim.model.frontends.load import load_model
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
+    from armsim.sweep.run import cell_model
+
+    seed = Path(data_file(DEFAULT_MODEL))
+    xs = np.random.default_rng(0).uniform(-1, 1, (20, 28, 28, 1)).astype(np.float32)
+    assert cell_model(seed, "float32", xs, tmp_path) == seed
+    twin = cell_model(seed, "int8", xs, tmp_path)
+    assert twin is not None and twin.suffix == ".tflite" and load_model(twin)[0].quantized
+    assert cell_model(seed, "int8", xs, tmp_path) == twin  # made once
+    assert cell_model(twin, "int8", xs, tmp_path) == twin
+    assert cell_model(twin, "float32", xs, tmp_path) is None
 
 
 def test_killed_worker_loses_nothing(tmp_path, mnist_dir):

@@ -46,7 +46,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    """Run the cells not stored yet; exit 1 when a cell disagrees with its host or faults."""
+    """Run the cells not stored yet; exit 1 when a cell disagrees with its host, faults or
+    ends in an error."""
     sweep = load(args.sweep)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -54,8 +55,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     store = Store(out / "results.sqlite")
     try:
         prepared = R.prepare(sweep, store, out, args.data)
-        cells = sweep.cells()
-        render.note(f"{len(cells)} cells; {prepared.skipped} already stored, "
+        render.note(f"{len(prepared.hashes)} cells; {prepared.skipped} already stored, "
                     f"{len(prepared.tasks)} to run")
         if prepared.tasks:
             with client(scheduler_address(args.scheduler), args.workers) as c:
@@ -86,11 +86,17 @@ def run_sweep(args: argparse.Namespace) -> int:
         for r in mine:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         print(f"{len(mine)} cells: " + ", ".join(f"{n} {st}" for st, n in sorted(counts.items())))
-        # cells that cannot run (does-not-fit, error) are results, not a failed sweep; the
-        # emulator disagreeing with the host, or faulting, is
-        return EXIT_CHECK_FAILED if counts.get("disagree") or counts.get("fault") else EXIT_OK
+        return exit_status(counts)
     finally:
         store.close()
+
+
+def exit_status(counts: dict[str, int]) -> int:
+    """The sweep's exit status from its cells' statuses: a cell that does not fit its part is
+    a result; one that disagrees with its host, faults or could not be computed (error)
+    fails the sweep."""
+    failed = any(counts.get(s) for s in ("disagree", "fault", "error"))
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
 
 
 def run_report(args: argparse.Namespace) -> int:

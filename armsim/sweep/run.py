@@ -12,6 +12,7 @@ import numpy as np
 
 from armsim.model import inputs, mnist, zoo
 from armsim.model.frontends.load import load_model
+from armsim.model.quantize import quantize
 from armsim.sweep.cell import CellResult, CellTask, cell_hash, kernel_fingerprint, run_cell
 from armsim.sweep.spec import Sweep
 from armsim.sweep.store import Store
@@ -40,6 +41,30 @@ def model_file(sweep: Sweep, name: str, out_dir: Path) -> Path:
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         zoo.build(p).save(target)
+    return target
+
+
+#: How many of the sweep's inputs calibrate the int8 twin of a float model.
+CALIBRATION_INPUTS = 100
+
+
+def cell_model(path: Path, dtype: str, xs: np.ndarray, out_dir: Path) -> Path | None:
+    """The model file a cell of ``dtype`` runs: the model's own when its dtype is the cell's;
+    for an int8 cell of a float Keras model, its fully-int8 ``.tflite`` quantized with
+    ``armsim quantize``'s converter on the sweep's first inputs (written once under
+    ``DIR/quantized``, named by the model's and the inputs' content); None when there is no
+    such cell (a ``.tflite`` file has only its own dtype's)."""
+    g, host = load_model(path)
+    if (dtype == "int8") == g.quantized:
+        return path
+    if dtype == "float32" or path.suffix.lower() == ".tflite" or host is None:
+        return None
+    calib = np.asarray(xs[:CALIBRATION_INPUTS], np.float32)
+    digest = hashlib.sha256(path.read_bytes() + calib.tobytes()).hexdigest()[:16]
+    target = out_dir / "quantized" / f"{path.stem}-int8-{digest}.tflite"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        quantize(host, calib, target)
     return target
 
 
@@ -85,7 +110,9 @@ def prepare(sweep: Sweep, store: Store, out_dir: Path, data: str | None = None) 
             files[key.model] = model_file(sweep, key.model, out_dir)
             inputs[key.model] = model_inputs(sweep, files[key.model], data)
             first[key.model] = profile_input(sweep, files[key.model], inputs[key.model][0])
-        path = files[key.model]
+        path = cell_model(files[key.model], key.dtype, inputs[key.model][0], out_dir)
+        if path is None:
+            continue  # a .tflite file has only its own dtype's cell
         blob = path.read_bytes()
         xs, ys, _what = inputs[key.model]
         digest = hashlib.sha256(xs.tobytes() + (ys.tobytes() if ys is not None else b"")

@@ -26,7 +26,7 @@ from armsim.firmware.kernels import KERNEL_SETS
 from armsim.model import zoo
 from armsim.model.inputs import DEFAULT_MODEL, data_file
 from armsim.parts.cpus import CPUS, OPT_LEVELS, canonical_cpu
-from armsim.parts.mcus import MCUS, canonical_mcu
+from armsim.parts.mcus import MCUS, canonical_mcu, get_mcu, resolve_cpu
 
 DTYPES = ("float32", "int8")
 RUNTIMES = ("armsim", "tflm")
@@ -84,10 +84,22 @@ class Sweep:
         out: dict[CellKey, None] = {}
         for v in itertools.product(*(self.axes[a] for a in AXES)):
             key = CellKey(*v)
+            if not runs_on(key.cpu, key.mcu):
+                continue  # a cpus entry whose core is not the part's: not a cell
             if key.runtime == "tflm" and key.kernels not in TFLM_KERNELS:
                 key = CellKey(*v[:3], TFLM_DEFAULT, *v[4:])
             out.setdefault(key, None)
         return list(out)
+
+
+def runs_on(cpu: str, mcu: str) -> bool:
+    """True when CPU variant ``cpu`` may run on MCU preset ``mcu`` (its own core; any on the
+    generic and large presets)."""
+    try:
+        resolve_cpu(get_mcu(mcu), cpu)
+    except ArmsimError:
+        return False
+    return True
 
 
 def _err(path: Path, message: str) -> ArmsimError:
@@ -137,8 +149,16 @@ def load(path: str | Path) -> Sweep:
                 raise _err(p, f"[axes] {axis}: {e}") from None
     allowed = {"models": None, "dtypes": DTYPES, "cpus": tuple(CPUS), "kernels": KERNEL_SETS,
                "opt": OPT_LEVELS, "mcus": tuple(MCUS), "runtimes": RUNTIMES}
+    if "cpus" not in axes_doc and "mcus" in axes_doc:  # each part's own core
+        parts = axes_doc["mcus"] if isinstance(axes_doc["mcus"], list) else [axes_doc["mcus"]]
+        cores = [MCUS[m].core for m in parts if isinstance(m, str) and m in MCUS]
+        axes_doc["cpus"] = list(dict.fromkeys(cores)) or DEFAULTS["cpus"]
     axes = {a: _strings(p, f"[axes] {a}", axes_doc.get(a, DEFAULTS.get(a)), allowed[a])
             for a in AXES}
+    if not any(runs_on(c, m) for c in axes["cpus"] for m in axes["mcus"]):
+        raise _err(p, f"no cpus entry runs on any mcus entry ({', '.join(axes['cpus'])} on "
+                   f"{', '.join(axes['mcus'])}): each part runs its own core (leave cpus out "
+                   "to take it), generic and large run any")
     models = {m: resolve_model(p, m) for m in axes["models"]}
     measure = doc.get("measure", {})
     if not isinstance(measure, dict):
