@@ -72,8 +72,10 @@ def add_parser(sub: Any) -> None:
                     help="flash wait states by hand, prefetch on (default: the MCU preset's "
                     "table at --clock-mhz; 0 without one)")
     pr.add_argument("--clock-mhz", type=O.positive_float,
-                    help="print the estimated time at this clock, and take the part's flash "
-                    "wait states at it (default: its reset clock)")
+                    help="the clock of the estimated latency (ms), and the part's flash "
+                    "wait states at it (default: the part's usual clock, with the flash "
+                    "accelerator its vendor's start-up turns on; generic and large: a "
+                    "nominal 100 MHz)")
     O.add_flash(pr)
     O.add_data_memory(pr)
     pr.add_argument("--top", type=O.non_negative_int, default=10, help="hot spots to list")
@@ -172,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.compare_cpus:
         render.profile_compare(results, label)
     else:
-        render.profile(results[0][0], results[0][1], label, args.clock_mhz)
+        render.profile(results[0][0], results[0][1], label)
     if plot is not None and not (args.json or args.csv):
         render.note(f"wrote {plot}")
     if speedscope is not None and not (args.json or args.csv):
@@ -205,7 +207,7 @@ def compare_runtimes(args: argparse.Namespace) -> int:
     cmp = None if host_out is None else compare.compare(
         np.array(prof.outputs), host_out, 0 if mr.graph.quantized else args.tolerance,
         0 if mr.graph.quantized else args.rtol, classify=registry.is_classifier(mr.graph))
-    clock = (args.clock_mhz or mr.mcu.clock_hz / 1e6)
+    clock = prof.clock_mhz or mr.mcu.clock_hz / 1e6  # the same clock for both runtimes
     fp = prof.footprint
     rows = [{"runtime": "armsim", "kernels": mr.session.build.kernels,
              "instructions": prof.total_instructions,

@@ -72,7 +72,9 @@ def add_parser(sub: Any) -> None:
                    help="wall-clock limit in seconds (default 300)")
     s.add_argument("--clock-mhz", type=O.positive_float,
                    help="the core clock: the part's flash wait states at it enter the cycle "
-                   "estimate (default: its reset clock)")
+                   "estimate (default: the part's usual clock, with the flash accelerator its "
+                   "vendor's start-up turns on; --clock-mhz and --flash-accel off give the "
+                   "reset state of a bare-metal start-up)")
     O.add_flash(s)
     O.add_data_memory(s)
     s.set_defaults(func=run)

@@ -273,7 +273,7 @@ def validation(res: ValidateResult) -> None:
 
 
 # -- profile ----------------------------------------------------------------------------------
-def profile(prof: Any, cmp: Any, label: str, clock: float | None) -> None:
+def profile(prof: Any, cmp: Any, label: str) -> None:
     """Per-op and per-function tables, footprint, hot spots, host agreement."""
     con = console()
     ot = table(f"armsim profile: {prof.model} on {prof.cpu_title}, {prof.kernels} kernels, "
@@ -326,9 +326,7 @@ def profile(prof: Any, cmp: Any, label: str, clock: float | None) -> None:
               markup=False)
     if prof.data_memory is not None:
         con.print(data_memory(prof.data_memory), markup=False)
-    if clock:
-        con.print(f"at {clock:g} MHz: about {prof.total_cycles_estimate / clock / 1000:.3f} ms "
-                  "per inference (estimate)", markup=False)
+    con.print(latency_line(prof), markup=False)
     if prof.hotspots:
         ht = table("hot spots (blocks by instructions)",
                    ["address", "function", "source", "instructions", "%", "disassembly"],
@@ -342,20 +340,39 @@ def profile(prof: Any, cmp: Any, label: str, clock: float | None) -> None:
                   f"{cmp.max_abs_diff:.2e})", markup=False)
 
 
+def latency_line(prof: Any) -> str:
+    """"latency: about N ms per inference at F MHz (flash set-up)", said to be an estimate."""
+    if prof.latency_ms is None:
+        return "latency: no clock given (--clock-mhz)"
+    ws = prof.wait_states
+    setup = f"{ws} flash wait state{'s' if ws != 1 else ''}" + (
+        f", {prof.flash_accel}" if prof.flash_accel else "")
+    return (f"latency: about {prof.latency_ms:,.3f} ms per inference at {prof.clock_mhz:g} MHz "
+            f"({setup}): an estimate from the cycle model, whose measured error per core is "
+            "in docs/cycle-model.md")
+
+
 def profile_compare(results: list[tuple[Any, Any]], label: str) -> None:
     """Every CPU variant in one table."""
-    t = table(f"armsim profile --compare-cpus: {results[0][0].model}, {label} (cycles are "
-              "estimates)", ["cpu", "instructions", "est. cycles", "instr/MAC", "flash B",
-                             "stack B", "agrees"],
-              {"instructions", "est. cycles", "instr/MAC", "flash B", "stack B"})
+    first = results[0][0]
+    t = table(f"armsim profile --compare-cpus: {first.model}, {label} (cycles and ms are "
+              f"estimates; ms at {first.clock_mhz:g} MHz)" if first.clock_mhz else
+              f"armsim profile --compare-cpus: {first.model}, {label} (cycles are estimates)",
+              ["cpu", "instructions", "est. cycles", "est. ms", "instr/MAC", "flash B",
+               "stack B", "agrees"],
+              {"instructions", "est. cycles", "est. ms", "instr/MAC", "flash B", "stack B"})
     for prof, cmp in results:
         agree = "-" if cmp is None else ("yes" if cmp.agree else f"NO ({cmp.max_abs_diff:.1e})")
         row(t, prof.cpu_title, f"{prof.total_instructions:,}",
             f"{prof.total_cycles_estimate:,.0f}",
+            "-" if prof.latency_ms is None else f"{prof.latency_ms:,.3f}",
             f"{prof.total_instructions / prof.macs:.2f}" if prof.macs else "-",
             f"{prof.footprint['flash']['total']:,}", f"{prof.footprint['ram']['stack_peak']:,}",
             agree)
-    console().print(t)
+    con = console()
+    con.print(t)
+    con.print(f"flash timing: {first.flash}; the cycle model's measured error per core is in "
+              "docs/cycle-model.md", markup=False)
 
 
 # -- plan, scripts, regress -------------------------------------------------------------------
@@ -377,6 +394,8 @@ def profile_dtypes(pf: Any, pq: Any, label: str, made: str, exact: bool) -> None
             f"{ram['total']:,} (RAM)", style="bold")
     con = console()
     con.print(t)
+    for dtype, p in (("float32", pf), ("int8", pq)):
+        con.print(f"{dtype} {latency_line(p)}", markup=False)
     ratio = pf.total_cycles_estimate / max(pq.total_cycles_estimate, 1)
     con.print(f"int8 / float32: {pq.total_instructions / max(pf.total_instructions, 1):.2f}x "
               f"the instructions, {1 / ratio:.2f}x the estimated cycles; int8 outputs "

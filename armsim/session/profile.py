@@ -106,6 +106,13 @@ class Profile:
     hotspots: list[Hotspot] = field(default_factory=list)
     #: the flash timing applied (flash.py), in words
     flash: str = ""
+    #: the core clock the latency is at (MHz): --clock-mhz, else the part's usual clock
+    #: (the MCU preset's; a stated nominal one for generic and large); None: not given
+    clock_mhz: float | None = None
+    #: the estimated cycles at that clock, in ms (an estimate from the cycle model)
+    latency_ms: float | None = None
+    #: the flash accelerator or cache state the estimate used ("" where the part has none)
+    flash_accel: str = ""
     #: on an M7, loads and stores in AXI SRAM and misaligned accesses, and their cycles
     #: (datamem.summary); None on other cores
     data_memory: dict[str, Any] | None = None
@@ -122,9 +129,15 @@ class Profile:
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/profile.schema.json``)."""
         d = fields_json(self)
-        d["estimate_note"] = ("cycles are estimates from armsim's per-core timing tables "
-                              "(docs/cycle-model.md in the source), not measurements")
+        d["estimate_note"] = ("cycles and latency_ms are estimates from armsim's per-core "
+                              "timing tables, not measurements; their measured error per core: "
+                              "docs/cycle-model.md in the source")
         return d
+
+
+def latency_ms(cycles: float, clock_mhz: float | None) -> float | None:
+    """Milliseconds of ``cycles`` at ``clock_mhz`` (None without a clock)."""
+    return round(cycles / clock_mhz / 1000, 6) if clock_mhz else None
 
 
 def _per(n: float, macs: int) -> float | None:
@@ -215,7 +228,8 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
     return Profile(
         model=g.name, cpu=cpu, cpu_title=s.cpu.title, kernels=s.build.kernels,
         cycle_model=timing.name, cycle_model_exact_table=timing.exact, wait_states=wait_states,
-        flash=fetch.note,
+        flash=fetch.note, clock_mhz=fetch.clock_mhz, flash_accel=fetch.accel,
+        latency_ms=latency_ms(total_cycles, fetch.clock_mhz),
         total_instructions=total, total_cycles_estimate=total_cycles,
         predicted=s.predicted(), outputs=[float(v) for v in s.outputs()], macs=registry.macs(g),
         layers=layers, ops=ops,

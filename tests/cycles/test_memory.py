@@ -53,7 +53,7 @@ def test_wait_states_follow_the_clock_table():
 
 
 def test_flash_timing_in_a_self_timing_loop(elf):
-    reset = window(elf, fetch_for("stm32f407"))  # 16 MHz out of reset: no wait states
+    reset = window(elf, fetch_for("stm32f407", setup="reset"))  # 16 MHz: no wait states
     assert window(elf, None) == reset
     off = window(elf, fetch_for("stm32f407", 168, "off"))
     on = window(elf, fetch_for("stm32f407", 168, "on"))
@@ -160,10 +160,13 @@ def test_run_between_takes_the_clock_and_the_accelerator(elf, capsys):
         doc = json.loads(capsys.readouterr().out)
         return doc["between"]["cycles_estimate"], doc["flash"]
 
-    reset, note = between()
-    assert "16 MHz: 0 flash wait states, art off (reset default)" in note
+    usual, note = between()  # the part's usual set-up: 168 MHz, 5 wait states, ART on
+    assert "168 MHz: 5 flash wait states, art on (usual set-up: STM32CubeF4" in note
+    reset, note = between("--clock-mhz", "16", "--flash-accel", "off")
+    assert "16 MHz: 0 flash wait states, art off;" in note
     slow, note = between("--clock-mhz", "168", "--flash-accel", "off")
     assert slow - reset == N * 2 * 5 and "5 flash wait states" in note
+    assert reset < usual < slow  # the accelerator hides most, not all, of the wait states
     assert main(["run", str(elf), "--flash-accel", "on"]) == 2  # generic: no table
     assert "no flash timing table" in capsys.readouterr().err
 
@@ -174,7 +177,7 @@ def test_check_cycles_compares_programs_with_their_measurements(elf, tmp_path):
     import json
     import sys
 
-    reset = window(elf, fetch_for("stm32f407"))
+    reset = window(elf, fetch_for("stm32f407", setup="reset"))
     manifest = tmp_path / "programs.toml"
     manifest.write_text(
         f'[[program]]\nname = "loop"\nelf = "{elf}"\nstart = "bench_start"\n'
