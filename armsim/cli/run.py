@@ -23,6 +23,7 @@ from armsim.script.check import tensors
 from armsim.script.parser import parse_program
 from armsim.script.target import run_script
 from armsim.session.image_run import ImageRunner, parse_read
+from armsim.session.results import latency_ms
 from armsim.session.versions import versions
 
 #: Exit status when the firmware did not stop where it meant to (fault, BKPT, limits).
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             np.savez(out, **vals)
     res.versions = versions(res.cpu, host=bool(args.compare))
-    res.peripherals, res.flash = periph, r.fetch.note
+    res.peripherals, res.flash, res.clock_mhz = periph, r.fetch.note, r.fetch.clock_mhz
     if cmp_row is not None:
         res.compare = cmp_row
     if args.json:
@@ -130,8 +131,14 @@ def run(args: argparse.Namespace) -> int:
         render.image_run(res, args.functions)
         for p in periph:
             render.note(f"unmodelled peripherals: {p}")
-        if r.fetch.wait_states:
-            render.note(f"cycle estimate with {r.fetch.note}")
+        render.note(f"cycle estimate with {r.fetch.note}")
+        if res.clock_mhz:
+            render.note(f"latency: about {latency_ms(res.cycles_estimate, res.clock_mhz):,.3f} "
+                        f"ms at {res.clock_mhz:g} MHz" + (
+                            f", {latency_ms(res.window.cycles_estimate, res.clock_mhz):,.3f} ms "
+                            "between START and END" if res.window is not None else "")
+                        + ": an estimate from the cycle model (its measured error per core: "
+                        "docs/cycle-model.md)")
         if res.data_memory is not None:
             render.note(render.data_memory(res.data_memory))
         if cmp_row is not None:

@@ -27,7 +27,7 @@ from armsim.machine.semihost import Semihost
 from armsim.machine.windows import Snapshot, window
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.mcus import Mcu, get_mcu, resolve_cpu
-from armsim.session.results import ABSENT, present
+from armsim.session.results import ABSENT, latency_ms, present
 from armsim.timing import cycles
 from armsim.timing.datamem import summary
 
@@ -205,6 +205,9 @@ class ImageRun:
     flash: str = ABSENT
     peripherals: list[str] = ABSENT
     compare: dict[str, Any] = ABSENT
+    #: the core clock (MHz) of ``latency_ms`` (the whole run's and the window's): the
+    #: command's --clock-mhz, else the part's usual clock
+    clock_mhz: float = ABSENT
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/run.schema.json``)."""
@@ -229,8 +232,13 @@ class ImageRun:
                 "start_name": self.window.start_name, "end_name": self.window.end_name,
                 "instructions": self.window.instructions,
                 "cycles_estimate": round(self.window.cycles_estimate, 1),
-                "data_memory": self.window.data_memory},
+                "data_memory": self.window.data_memory,
+                **({"latency_ms": latency_ms(self.window.cycles_estimate, self.clock_mhz)}
+                   if present(self.clock_mhz) else {})},
             "data_memory": self.data_memory,
+            **({"clock_mhz": self.clock_mhz,
+                "latency_ms": latency_ms(self.cycles_estimate, self.clock_mhz)}
+               if present(self.clock_mhz) else {}),
             **{k: getattr(self, k) for k in ("versions", "compare", "peripherals", "flash")
                if present(getattr(self, k))}}
 

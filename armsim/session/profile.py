@@ -18,7 +18,7 @@ from armsim.machine import disasm, stack
 from armsim.machine.windows import START, Snapshot, window
 from armsim.ops import registry
 from armsim.parts.flash import Fetch
-from armsim.session.results import ABSENT, fields_json
+from armsim.session.results import ABSENT, fields_json, latency_ms
 from armsim.session.session import Session
 from armsim.timing import cycles as C
 from armsim.timing.datamem import summary
@@ -133,11 +133,6 @@ class Profile:
                               "timing tables, not measurements; their measured error per core: "
                               "docs/cycle-model.md in the source")
         return d
-
-
-def latency_ms(cycles: float, clock_mhz: float | None) -> float | None:
-    """Milliseconds of ``cycles`` at ``clock_mhz`` (None without a clock)."""
-    return round(cycles / clock_mhz / 1000, 6) if clock_mhz else None
 
 
 def _per(n: float, macs: int) -> float | None:

@@ -255,3 +255,9 @@ class ValidateResult:
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/validate.schema.json``)."""
         return fields_json(self)
+
+
+def latency_ms(cycles: float, clock_mhz: float | None) -> float | None:
+    """Milliseconds of ``cycles`` at ``clock_mhz`` (None without a clock): every command's
+    ``latency_ms``, an estimate as its cycles are."""
+    return round(cycles / clock_mhz / 1000, 6) if clock_mhz else None

@@ -167,6 +167,15 @@ def test_run_between_takes_the_clock_and_the_accelerator(elf, capsys):
     slow, note = between("--clock-mhz", "168", "--flash-accel", "off")
     assert slow - reset == N * 2 * 5 and "5 flash wait states" in note
     assert reset < usual < slow  # the accelerator hides most, not all, of the wait states
+    # the latency at the clock the estimate used, for the run and its window
+    assert main(["run", str(elf), "--mcu", "stm32f407", "--between", "bench_start",
+                 "bench_end", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["clock_mhz"] == 168
+    assert doc["latency_ms"] == pytest.approx(doc["cycles_estimate"] / 168e3, abs=1e-6)
+    assert doc["between"]["latency_ms"] == pytest.approx(usual / 168e3, abs=1e-6)
+    assert main(["run", str(elf), "--until", "bench_end", "--clock-mhz", "50"]) == 0  # generic
+    assert "ms at 50 MHz" in capsys.readouterr().err
     assert main(["run", str(elf), "--flash-accel", "on"]) == 2  # generic: no table
     assert "no flash timing table" in capsys.readouterr().err
 
