@@ -87,6 +87,8 @@ def test_cell_figures_equal_the_single_commands(swept, capsys):
     prof = json.loads(capsys.readouterr().out)
     assert prof["total_instructions"] == cell["instructions"]
     assert prof["total_cycles_estimate"] == pytest.approx(cell["cycles_estimate"])
+    assert prof["clock_mhz"] == cell["clock_mhz"]  # large: the nominal 100 MHz
+    assert prof["latency_ms"] == pytest.approx(cell["latency_ms"])
     assert prof["footprint"]["flash"]["total"] == cell["flash_bytes"]
     assert prof["footprint"]["ram"]["stack_peak"] == cell["peak_stack_bytes"]
     assert main(["validate", "--n", "50", "--cpu", "m4f", "--mcu", "large", "--opt", "Os",
@@ -132,6 +134,31 @@ profile = false
     assert list((tmp_path / "out" / "quantized").glob("*-int8-*.tflite"))
     assert got[("float32", "m0", "samd21g18")]["status"] == "does-not-fit"
     assert {r["status"] for r in got.values()} <= {"ok", "does-not-fit"} and rc == 0
+
+
+def test_a_store_from_before_the_latency_columns_opens(tmp_path):
+    """An older store gains the new result columns (empty) instead of failing."""
+    import sqlite3
+
+    from armsim.sweep.store import Store
+
+    db = sqlite3.connect(tmp_path / "results.sqlite")
+    db.execute("CREATE TABLE cells (model TEXT, dtype TEXT, cpu TEXT, kernels TEXT, opt TEXT, "
+               "mcu TEXT, status TEXT, error TEXT, agreement REAL, accuracy REAL, "
+               "max_abs_diff REAL, instructions INTEGER, cycles_estimate REAL, "
+               "flash_bytes INTEGER, ram_bytes INTEGER, peak_stack_bytes INTEGER, seconds REAL, "
+               "versions TEXT, n_inputs INTEGER, layers TEXT, confusion TEXT, "
+               "hash TEXT PRIMARY KEY, finished TEXT)")
+    db.execute("INSERT INTO cells (model, dtype, cpu, kernels, opt, mcu, status, hash) VALUES "
+               "('seed', 'float32', 'm4f', 'optimized', '-O2', 'large', 'ok', 'abc')")
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "results.sqlite")
+    try:
+        (row,) = store.rows()
+    finally:
+        store.close()
+    assert row["runtime"] == "armsim" and row["latency_ms"] is None and row["hash"] == "abc"
 
 
 def test_a_cell_in_error_fails_the_sweep():
@@ -282,3 +309,12 @@ def test_validate_and_profile_html(tmp_path, mnist_dir):
     assert "Confusion matrices" in vt and vt.count("<svg") == 1 and "agreement" in vt
     assert "Per-layer cost" in pt and "<svg" in pt and "conv" in pt and "Footprint" in pt
     assert main(["validate", "--n", "5", "--html", str(tmp_path / "v.png")]) == 2
+
+
+def test_a_cell_costs_flash_and_latency_as_profile_does():
+    from armsim.sweep.cell import cell_fetch
+
+    f4 = cell_fetch("stm32f407")
+    assert (f4.clock_mhz, f4.wait_states, f4.accel) == (168, 5, "art on")
+    big = cell_fetch("large")
+    assert (big.clock_mhz, big.wait_states) == (100, 0) and "nominal" in big.note

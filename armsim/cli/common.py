@@ -22,7 +22,7 @@ from armsim.model.frontends.load import load_model as load
 from armsim.model.inputs import DEFAULT_MODEL, Case, data_file
 from armsim.model.tflite_host import TFLiteHost
 from armsim.parts.cpus import CpuVariant, get_cpu
-from armsim.parts.flash import FLASH, Fetch, fetch_for
+from armsim.parts.flash import Fetch, usual_fetch
 from armsim.parts.mcus import DEFAULT_MCU, Mcu, get_mcu, resolve_cpu
 from armsim.plan import Plan, make_plan
 from armsim.report.tables import note
@@ -41,25 +41,17 @@ def apply_data_timing(args: argparse.Namespace, machine: Any) -> None:
 
 def fetch_timing(args: argparse.Namespace, mcu: Any) -> Any:
     """The flash timing of the cycle estimate and the clock of its latency: --wait-states
-    (prefetch on), else the MCU preset's table at --clock-mhz and --flash-accel, by default
-    the part's usual clock (its ``clock_hz``) with the accelerator state that goes with it.
-    A part without a table has no wait states; --clock-mhz still sets its latency's clock."""
+    (prefetch on), else the part's default (flash.usual_fetch) at --clock-mhz and
+    --flash-accel: by default its usual clock with the accelerator state that goes with it."""
     ws = getattr(args, "wait_states", 0) or 0
     accel = getattr(args, "flash_accel", None)
     clock = getattr(args, "clock_mhz", None)
-    mhz = clock or mcu.clock_hz / 1e6
     if ws:
         O.refuse(accel is not None, "--wait-states sets the flash timing by hand: leave out "
                "--flash-accel")
-        return Fetch(ws, "prefetch", 16, f"--wait-states {ws} (prefetch on)", mhz)
-    if mcu.name not in FLASH:
-        O.refuse(accel is not None, f"--flash-accel: MCU preset '{mcu.name}' has no flash "
-               f"timing table (parts with one: {', '.join(sorted(FLASH))})")
-        nominal = "" if clock else (" (a nominal clock: this preset is no real part)"
-                                    if mcu.name in ("generic", "large") else " (its usual clock)")
-        return Fetch(0, "prefetch", 16, f"{mcu.name} at {mhz:g} MHz{nominal}: no flash wait "
-                     "states", mhz)
-    return fetch_for(mcu.name, clock, accel, "usual", mcu.clock_hz / 1e6)
+        return Fetch(ws, "prefetch", 16, f"--wait-states {ws} (prefetch on)",
+                     clock or mcu.clock_hz / 1e6)
+    return usual_fetch(mcu.name, mcu.clock_hz, clock, accel)
 
 
 def peripherals_mode(args: argparse.Namespace) -> bool:

@@ -120,3 +120,21 @@ def fetch_for(mcu: str, clock_mhz: float | None = None, accel: str | None = None
     return Fetch(ws, mode, ft.line_bytes,
                  f"{mcu} at {mhz:g} MHz: {ws} flash wait state{'s' if ws != 1 else ''}, "
                  f"{state}{why}; {ft.source}", mhz, state)
+
+
+def usual_fetch(mcu: str, clock_hz: float, clock_mhz: float | None = None,
+                accel: str | None = None) -> Fetch:
+    """The flash timing and latency clock of MCU preset ``mcu`` (whose usual clock is
+    ``clock_hz``) as every command takes it by default: its table at ``clock_mhz`` (default
+    the usual clock) with ``accel`` (default the usual state); a part without a table has no
+    wait states, and ``clock_mhz`` (default its usual, or for generic and large a stated
+    nominal, clock) is only its latency's clock."""
+    if mcu in FLASH:
+        return fetch_for(mcu, clock_mhz, accel, "usual", clock_hz / 1e6)
+    if accel is not None:
+        raise ArmsimError(f"--flash-accel: MCU preset '{mcu}' has no flash timing table "
+                          f"(parts with one: {', '.join(sorted(FLASH))})")
+    mhz = clock_mhz or clock_hz / 1e6
+    nominal = "" if clock_mhz else (" (a nominal clock: this preset is no real part)"
+                                    if mcu in ("generic", "large") else " (its usual clock)")
+    return Fetch(0, "prefetch", 16, f"{mcu} at {mhz:g} MHz{nominal}: no flash wait states", mhz)

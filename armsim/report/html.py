@@ -83,8 +83,8 @@ def table(columns: list[str], rows: Iterable[list[Any]], row_class: Iterable[str
         cls = f" class='{classes[k]}'" if k < len(classes) else ""
         cells = []
         for j, v in enumerate(r):
-            if isinstance(v, float):
-                text = f"{v:.6g}"
+            if isinstance(v, float):  # thousands separators where they help
+                text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.6g}"
             elif isinstance(v, int) and not isinstance(v, bool):
                 text = f"{v:,}"
             else:
@@ -196,8 +196,8 @@ def confusion_figure(matrices: list[tuple[str, list[list[int]]]]) -> str:
 def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str:
     """The sweep page: results, Pareto fronts, per-layer costs, confusion matrices, versions."""
     cols = ["model", "dtype", "cpu", "runtime", "kernels", "opt", "mcu", "status", "agreement",
-            "accuracy", "max_abs_diff", "instructions", "cycles_estimate", "flash_bytes",
-            "ram_bytes", "peak_stack_bytes", "seconds", "error"]
+            "accuracy", "max_abs_diff", "instructions", "cycles_estimate", "latency_ms",
+            "clock_mhz", "flash_bytes", "ram_bytes", "peak_stack_bytes", "seconds", "error"]
     body = [[Path(r["model"]).name if r.get(c) and c == "model" else r.get(c) for c in cols]
             for r in rows]
     classes = ["ok" if r["status"] == "ok" else "bad" for r in rows]

@@ -37,10 +37,11 @@ from armsim.model.tflite_host import TFLiteHost
 from armsim.model.tflm_host import TflmHost
 from armsim.ops import registry
 from armsim.parts.cpus import get_cpu
+from armsim.parts.flash import FLASH, Fetch, usual_fetch
 from armsim.parts.mcus import get_mcu, resolve_cpu
 from armsim.plan import make_plan
 from armsim.session.profile import Profile, footprint, profile
-from armsim.session.results import ValidateResult, present
+from armsim.session.results import ValidateResult, latency_ms, present
 from armsim.session.session import Session
 from armsim.session.tflm import TflmSession
 from armsim.session.tflm import footprint as tflm_footprint
@@ -51,7 +52,7 @@ from armsim.sweep.spec import CellKey
 #: Columns of the ``cells`` table after the key columns, in order.
 RESULT_COLUMNS = ("status", "error", "agreement", "accuracy", "max_abs_diff", "instructions",
                   "cycles_estimate", "flash_bytes", "ram_bytes", "peak_stack_bytes", "seconds",
-                  "versions", "n_inputs", "layers", "confusion")
+                  "versions", "n_inputs", "layers", "confusion", "clock_mhz", "latency_ms")
 STATUSES = ("ok", "does-not-fit", "disagree", "fault", "error")
 
 
@@ -86,16 +87,24 @@ def kernel_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def cell_fetch(mcu: str) -> Fetch:
+    """The flash timing and latency clock of a cell's part: `profile`'s default."""
+    part = get_mcu(mcu)
+    return usual_fetch(part.name, part.clock_hz)
+
+
 def cell_hash(key: CellKey, model_bytes: bytes, inputs_digest: str, n: int, profile: bool,
               tolerance: float, rtol: float, kernels: str) -> str:
-    """The content hash of everything that determines a cell's result."""
+    """The content hash of everything that determines a cell's result (the flash timing of
+    a part with a flash table included)."""
     h = hashlib.sha256()
     fields = asdict(key)
     if fields["runtime"] == "armsim":  # the hashes of cells from before the runtime axis
         del fields["runtime"]
+    costing = [cell_fetch(key.mcu).note] if key.mcu in FLASH else []
     for part in (json.dumps(fields, sort_keys=True), hashlib.sha256(model_bytes).hexdigest(),
                  inputs_digest, str(n), str(profile), repr(tolerance), repr(rtol), kernels,
-                 __version__):
+                 __version__, *costing):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:24]
@@ -124,6 +133,9 @@ class CellResult:
     n_inputs: int | None = None
     layers: str | None = None
     confusion: str | None = None
+    #: the profile's latency at the part's usual clock (flash.usual_fetch), as `profile`
+    clock_mhz: float | None = None
+    latency_ms: float | None = None
 
     @classmethod
     def of(cls, task: CellTask, status: str, error: str = "", **figures: Any) -> CellResult:
@@ -149,14 +161,16 @@ class CellResult:
         """The figures of ``armsim profile`` of the cell's profiled input."""
         self.with_costs(prof.total_instructions, prof.total_cycles_estimate, prof.footprint,
                         [(r.name, r.op, r.cycles_estimate, r.instructions)
-                         for r in prof.layers])
+                         for r in prof.layers], prof.clock_mhz)
 
     def with_costs(self, instructions: int, cycles: float, fp: dict[str, Any],
-                   layers: list[tuple[str, str, float, int]]) -> None:
-        """A profile's figures: totals, footprint, and (name, op, cycles, instructions) per
-        layer or operator."""
+                   layers: list[tuple[str, str, float, int]], clock_mhz: float | None = None
+                   ) -> None:
+        """A profile's figures: totals, footprint, (name, op, cycles, instructions) per
+        layer or operator, and the latency at ``clock_mhz``."""
         self.instructions = int(instructions)
         self.cycles_estimate = float(cycles)
+        self.clock_mhz, self.latency_ms = clock_mhz, latency_ms(float(cycles), clock_mhz)
         self.flash_bytes, self.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
         self.peak_stack_bytes = int(fp["ram"]["stack_peak"])
         self.layers = json.dumps([{"name": n, "op": op, "cycles_estimate": c,
@@ -266,7 +280,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResult:
         if g.quantized:
             x0 = Q.quantized_inputs(g, TFLiteHost(path, g), np.asarray(x0)[None])[0][0]
         s.write_buffers(plan.pack(plan.constant_tensors()))
-        row.with_profile(profile(s, x0))
+        row.with_profile(profile(s, x0, cell_fetch(k.mcu)))
     else:
         fp = footprint(s, 0)
         row.flash_bytes, row.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])
@@ -325,10 +339,11 @@ def tflm_cell(task: CellTask, g: Any, path: str, xs: np.ndarray, ys: np.ndarray 
         row.status = "ok" if agree == n else "disagree"
     if task.profile:
         x0 = task.profile_input if task.profile_input is not None else xs[0]
-        p = tflm_profile(s, tensor_input(np.asarray(x0)))
+        fetch = cell_fetch(task.key.mcu)
+        p = tflm_profile(s, tensor_input(np.asarray(x0)), fetch)
         row.with_costs(p.instructions, p.cycles_estimate, p.footprint,
                        [(o.output, o.op_type, o.cycles_estimate, o.instructions)
-                        for o in p.ops])
+                        for o in p.ops], fetch.clock_mhz)
     else:
         fp = tflm_footprint(s, 0)
         row.flash_bytes, row.ram_bytes = int(fp["flash"]["total"]), int(fp["ram"]["total"])

@@ -17,7 +17,7 @@ KEY_COLUMNS = ("model", "dtype", "cpu", "kernels", "opt", "mcu", "runtime")
 TYPES = {"agreement": "REAL", "accuracy": "REAL", "max_abs_diff": "REAL",
          "instructions": "INTEGER", "cycles_estimate": "REAL", "flash_bytes": "INTEGER",
          "ram_bytes": "INTEGER", "peak_stack_bytes": "INTEGER", "seconds": "REAL",
-         "n_inputs": "INTEGER"}
+         "n_inputs": "INTEGER", "clock_mhz": "REAL", "latency_ms": "REAL"}
 COLUMNS = KEY_COLUMNS + RESULT_COLUMNS + ("hash", "finished")
 
 
@@ -35,6 +35,9 @@ class Store:
         have = {r[1] for r in self.db.execute("PRAGMA table_info(cells)")}
         if "runtime" not in have:  # a store from before the runtime axis: armsim's cells
             self.db.execute("ALTER TABLE cells ADD COLUMN runtime TEXT DEFAULT 'armsim'")
+        for c in RESULT_COLUMNS:  # a store from before a result column: empty there
+            if c not in have:
+                self.db.execute(f"ALTER TABLE cells ADD COLUMN {c} {TYPES.get(c, 'TEXT')}")
         self.db.commit()
 
     def hashes(self) -> set[str]:
