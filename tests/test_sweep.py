@@ -308,6 +308,9 @@ def test_validate_and_profile_html(tmp_path, mnist_dir):
     vt, pt = v.read_text(), p.read_text()
     assert "Confusion matrices" in vt and vt.count("<svg") == 1 and "agreement" in vt
     assert "Per-layer cost" in pt and "<svg" in pt and "conv" in pt and "Footprint" in pt
+    # the part, its memories and the latency at its clock are on the page
+    assert "part generic" in pt and "ms at 100 MHz" in pt and "on the part (generic)" in pt
+    assert "1,048,576" in pt  # generic's flash, with thousands separators
     assert main(["validate", "--n", "5", "--html", str(tmp_path / "v.png")]) == 2
 
 

@@ -254,12 +254,19 @@ def profile_report(prof: Any, title: str) -> str:
     lt = table(["layer", "op", "MACs", "instructions", "cycles (est.)"],
                [[r.name, r.op, r.macs, r.instructions, r.cycles_estimate] for r in prof.layers])
     fp = prof.footprint
-    foot = table(["what", "bytes"], [["flash", fp["flash"]["total"]], ["RAM", fp["ram"]["total"]],
-                                     ["stack peak", fp["ram"]["stack_peak"]]])
+    foot = table(["what", "bytes", f"on the part ({fp['mcu']})"],
+                 [["flash", fp["flash"]["total"], fp["mcu_flash"]],
+                  ["RAM", fp["ram"]["total"], fp["mcu_sram"]],
+                  ["stack peak", fp["ram"]["stack_peak"], None]])
+    latency = "" if prof.latency_ms is None else (
+        f"; about {prof.latency_ms:,.3f} ms at {prof.clock_mhz:g} MHz (estimate; "
+        f"{prof.flash})")
     return page(title, [("Per-layer cost", layer_bars([cell])), ("Layers", lt),
                         ("Functions", fn), ("Footprint", foot)],
                 f"{prof.total_instructions:,} instructions (exact), "
-                f"{prof.total_cycles_estimate:,.0f} cycles (estimate) on {prof.cpu_title}")
+                f"{prof.total_cycles_estimate:,.0f} cycles (estimate) on {prof.cpu_title}, "
+                f"part {fp['mcu']}{latency}; the cycle model's measured error per core: "
+                "docs/cycle-model.md")
 
 
 def write(path: str | Path, text: str) -> Path:
