@@ -181,16 +181,30 @@ class Access:
         return a & 0xFFFFFFFF
 
 
-def misaligned_at(uc: Uc, pc: int, code: bytes) -> tuple[int, int, int, int] | None:
+#: Register-list loads and stores (no memory operand): what else counts as an access.
+_LISTS = ("ldm", "stm", "push", "pop", "vldm", "vstm", "vpush", "vpop")
+
+
+def misaligned_at(uc: Uc, pc: int, code: bytes, v6m: bool = False
+                  ) -> tuple[int, int, int, int] | None:
     """(pc, address, alignment needed, is_write) when the instruction ``code`` at ``pc`` is
-    one that needs alignment and its address, from the registers now, lacks it; else None.
-    How the engine's own fault (a data abort at that PC) is told from other aborts."""
+    one that needs alignment (on ARMv6-M, ``v6m``: every halfword and word access) and its
+    address, from the registers now, lacks it; else None. How the engine's own fault (a
+    data abort at that PC) is told from other aborts."""
     insn = decode_one(code, pc)
-    if insn is None or base_name(insn) not in ALIGNED_ONLY:
+    if insn is None:
+        return None
+    name = base_name(insn)
+    if v6m:
+        if not (any(o.type == arm.ARM_OP_MEM for o in insn.operands)
+                or name.startswith(_LISTS)):
+            return None
+    elif name not in ALIGNED_ONLY:
         return None
     acc = Access(insn)
+    need = min(acc.size, 4) if v6m else acc.need
     where = acc.address(uc)
-    return (pc, where, acc.need, int(acc.write)) if where & (acc.need - 1) else None
+    return (pc, where, need, int(acc.write)) if where & (need - 1) else None
 
 
 def _size(name: str, regs: list[Any], has_mem: bool) -> int:

@@ -6,13 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from capstone import arm
 from unicorn import UcError
 from unicorn import arm_const as A
 
 from armsim.machine import disasm
-from armsim.machine.alignment import Access as InsnAccess
-from armsim.machine.alignment import base_name
 from armsim.machine.tlb import never_execute
 
 #: QEMU's ARM exception numbers, as Unicorn's interrupt hook reports them.
@@ -80,12 +77,6 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
             msg += f" ({insn})"
         if intno == 3 and xn:
             kind, msg = "never-execute", f"instruction fetch from the never-execute {xn}"
-        if intno == 4 and machine.cpu.arch == "armv6-m":
-            acc = access_at(machine, pc)
-            if acc is not None and acc[0] & (acc[1] - 1):
-                kind = "unaligned"
-                msg = (f"unaligned {acc[1]}-byte access at 0x{acc[0]:08X} by {insn}: ARMv6-M "
-                       "faults on every unaligned halfword and word access (HardFault)")
         if pc == 0:
             hints.append("PC 0: a return through LR=0, or a call through a null pointer")
         return kind, msg, hints
@@ -106,23 +97,6 @@ def classify(machine: Any, uc_error: UcError | None, intno: int | None,
                      "(Cortex-M has no ARM state)"])
         return "emulator-error", f"{name} executing {insn}", hints
     return "unknown", "the run stopped for an unknown reason", hints
-
-
-def access_at(machine: Any, pc: int) -> tuple[int, int] | None:
-    """(effective address, element size) of the load/store at ``pc``, from its operands and
-    the registers now (None when it is not a load or store)."""
-    try:
-        insn = disasm.decode_one(machine.read(pc, 4), pc)
-    except UcError:
-        return None
-    if insn is None:
-        return None
-    name = base_name(insn)
-    lists = ("ldm", "ldmia", "stm", "stmia", "stmdb", "ldmdb", "push", "pop")
-    if not any(o.type == arm.ARM_OP_MEM for o in insn.operands) and name not in lists:
-        return None
-    acc = InsnAccess(insn)
-    return acc.address(machine.uc), min(acc.size, 4)
 
 
 def insn_at(machine: Any, pc: int) -> str:

@@ -665,9 +665,10 @@ class Machine(Regions, CycleClock):
 
     # -- fault reports ----------------------------------------------------------------------
     def _fault_error(self, e: UcError | None) -> EmulatorFault:
-        if self._intno == EXCP_DATA_ABORT and self.cpu.arch != "armv6-m":
+        if self._intno == EXCP_DATA_ABORT:
             try:  # the engine's own alignment fault (alignment.py): reported as the watch's
-                found = misaligned_at(self.uc, self.pc, self.read(self.pc, 4))
+                found = misaligned_at(self.uc, self.pc, self.read(self.pc, 4),
+                                      self.cpu.arch == "armv6-m")
             except UcError:
                 found = None
             unaligned = self._alignment_fault([found]) if found is not None else None
