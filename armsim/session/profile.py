@@ -18,7 +18,7 @@ from armsim.machine import disasm, stack
 from armsim.machine.windows import START, Snapshot, window
 from armsim.ops import registry
 from armsim.parts.flash import Fetch
-from armsim.session.results import ABSENT, fields_json, latency_ms
+from armsim.session.results import ABSENT, fields_json, fit_problems, latency_ms
 from armsim.session.session import Session
 from armsim.timing import cycles as C
 from armsim.timing.datamem import summary
@@ -271,13 +271,9 @@ def footprint(s: Session, peak_stack: int) -> dict[str, Any]:
     ram_total = (plan.reserved_end - s.mcu.sram_base) + size[".data"] + size[".bss"] + \
         max(peak_stack, 0)
     mcu = s.mcu
-    problems = []
-    if ram_total > mcu.sram_size:
-        problems.append(f"RAM: needs {ram_total:,} bytes (plan {plan.sram_bytes():,}, .data+.bss "
-                        f"{size['.data'] + size['.bss']:,}, stack {peak_stack:,}); {mcu.name} "
-                        f"has {mcu.sram_size:,}")
-    if flash_total > mcu.flash_size:
-        problems.append(f"flash: needs {flash_total:,} bytes; {mcu.name} has {mcu.flash_size:,}")
+    problems = fit_problems(mcu, ram_total, f"plan {plan.sram_bytes():,}, .data+.bss "
+                            f"{size['.data'] + size['.bss']:,}, stack {peak_stack:,}",
+                            flash_total)
     return {"flash": {**flash, "total": flash_total},
             "ram": {**ram, "total": ram_total, "min_stack_reserved": MIN_STACK},
             "buffers": buffers, "mcu": mcu.name, "mcu_flash": mcu.flash_size,

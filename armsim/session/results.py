@@ -261,3 +261,18 @@ def latency_ms(cycles: float, clock_mhz: float | None) -> float | None:
     """Milliseconds of ``cycles`` at ``clock_mhz`` (None without a clock): every command's
     ``latency_ms``, an estimate as its cycles are."""
     return round(cycles / clock_mhz / 1000, 6) if clock_mhz else None
+
+
+def fit_problems(mcu: Any, ram_total: int, ram_parts: str, flash_total: int,
+                 flash_parts: str = "") -> list[str]:
+    """What does not fit MCU preset ``mcu``: the RAM and the flash a footprint needs, each
+    with what it is made of (empty: it fits). One check for every runtime's footprint."""
+    problems = []
+    if ram_total > mcu.sram_size:
+        problems.append(f"RAM: needs {ram_total:,} bytes ({ram_parts}); {mcu.name} has "
+                        f"{mcu.sram_size:,}")
+    if flash_total > mcu.flash_size:
+        problems.append(f"flash: needs {flash_total:,} bytes"
+                        + (f" ({flash_parts})" if flash_parts else "")
+                        + f"; {mcu.name} has {mcu.flash_size:,}")
+    return problems

@@ -42,6 +42,7 @@ from armsim.model.flatbuffer import FlatbufferModel
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.flash import Fetch
 from armsim.parts.mcus import Mcu, get_mcu
+from armsim.session.results import fit_problems
 from armsim.timing import cycles
 
 #: armsim_tflm_status values (armsim_tflm_main.cc) and what they mean.
@@ -626,14 +627,9 @@ def footprint(s: TflmSession, peak_stack: int) -> dict[str, Any]:
            "other_noinit": size[".noinit"] - arena, "stack_peak": peak_stack}
     ram_total = sum(ram.values())
     mcu = s.mcu
-    problems = []
-    if ram_total > mcu.sram_size:
-        problems.append(f"RAM: needs {ram_total:,} bytes (arena {arena:,}, .data+.bss "
-                        f"{size['.data'] + size['.bss']:,}, stack {peak_stack:,}); {mcu.name} "
-                        f"has {mcu.sram_size:,}")
-    if flash_total > mcu.flash_size:
-        problems.append(f"flash: needs {flash_total:,} bytes (model {model_bytes:,}); "
-                        f"{mcu.name} has {mcu.flash_size:,}")
+    problems = fit_problems(mcu, ram_total, f"arena {arena:,}, .data+.bss "
+                            f"{size['.data'] + size['.bss']:,}, stack {peak_stack:,}",
+                            flash_total, f"model {model_bytes:,}")
     return {"flash": {**flash, "total": flash_total}, "ram": {**ram, "total": ram_total},
             "mcu": mcu.name, "mcu_flash": mcu.flash_size, "mcu_sram": mcu.sram_size,
             "fits": not problems, "fit_problems": problems}
