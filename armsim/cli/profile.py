@@ -31,6 +31,7 @@ from armsim.report import html as report
 from armsim.report import tables as render
 from armsim.report import tflm as view
 from armsim.session import profile as P
+from armsim.session.results import latency_ms
 from armsim.session.versions import versions
 
 
@@ -207,12 +208,12 @@ def compare_runtimes(args: argparse.Namespace) -> int:
     cmp = None if host_out is None else compare.compare(
         np.array(prof.outputs), host_out, 0 if mr.graph.quantized else args.tolerance,
         0 if mr.graph.quantized else args.rtol, classify=registry.is_classifier(mr.graph))
-    clock = prof.clock_mhz or mr.mcu.clock_hz / 1e6  # the same clock for both runtimes
+    clock = prof.clock_mhz  # the same clock (and flash set-up) for both runtimes
     fp = prof.footprint
     rows = [{"runtime": "armsim", "kernels": mr.session.build.kernels,
              "instructions": prof.total_instructions,
              "cycles_estimate": prof.total_cycles_estimate,
-             "ms": prof.total_cycles_estimate / clock / 1000, "flash": fp["flash"]["total"],
+             "ms": latency_ms(prof.total_cycles_estimate, clock), "flash": fp["flash"]["total"],
              "ram": fp["ram"]["total"],
              "agrees": "-" if cmp is None else ("yes" if cmp.agree else "NO")}]
     tx = case.xs
@@ -228,7 +229,7 @@ def compare_runtimes(args: argparse.Namespace) -> int:
     tfp = tp.footprint
     rows.append({"runtime": "tflm", "kernels": s.kernels, "instructions": tp.instructions,
                  "cycles_estimate": tp.cycles_estimate,
-                 "ms": tp.cycles_estimate / clock / 1000, "flash": tfp["flash"]["total"],
+                 "ms": latency_ms(tp.cycles_estimate, clock), "flash": tfp["flash"]["total"],
                  "ram": tfp["ram"]["total"],
                  "agrees": "-" if t_agree is None else ("yes" if t_agree else "NO")})
     for r in rows:
