@@ -206,6 +206,39 @@ def test_latency_at_the_parts_usual_clock_by_default(capsys):
     assert "docs/cycle-model.md" in text
 
 
+def test_simulate_and_validate_report_the_latency(capsys):
+    """simulate and validate give the latency as profile does: the same cycles for the same
+    input (the whole run), at the part's usual clock with its flash set-up, or --clock-mhz;
+    validate per input, with the mean and the largest."""
+    code, prof = run_json(capsys, "profile", "--mcu", "stm32f407", "--image", "4", "--json")
+    code, sim = run_json(capsys, "simulate", "--mcu", "stm32f407", "--image", "4", "--json")
+    assert code == 0 and sim["instructions"] == prof["total_instructions"]
+    assert sim["cycles_estimate"] == pytest.approx(prof["total_cycles_estimate"], abs=2)
+    assert sim["clock_mhz"] == 168 and sim["wait_states"] == 5 and sim["flash_accel"] == "art on"
+    assert sim["latency_ms"] == pytest.approx(sim["cycles_estimate"] / 168e3, rel=1e-5)
+    assert "docs/cycle-model.md" in sim["estimate_note"]
+    code, slow = run_json(capsys, "simulate", "--mcu", "stm32f407", "--clock-mhz", "16",
+                          "--flash-accel", "off", "--image", "4", "--json")
+    assert slow["clock_mhz"] == 16 and slow["wait_states"] == 0
+    assert slow["latency_ms"] == pytest.approx(slow["cycles_estimate"] / 16e3, rel=1e-5)
+    code, v = run_json(capsys, "validate", "--n", "6", "--jobs", "1", "--clock-mhz", "50",
+                       "--json")
+    assert code == 0 and v["clock_mhz"] == 50
+    ms = v["latency_ms"]
+    assert len(ms["per_input"]) == 6 and ms["max"] == pytest.approx(max(ms["per_input"]))
+    assert ms["mean"] == pytest.approx(sum(ms["per_input"]) / 6, rel=1e-5)
+    c = v["cycles_estimate"]
+    assert c["min"] <= c["median"] <= c["max"]
+    assert ms["max"] == pytest.approx(c["max"] / 50e3, rel=1e-5)
+    # the cycles grow with the work: a cycle estimate, not the instruction count renamed
+    assert c["min"] > v["instructions"]["min"]
+    assert main(["validate", "--n", "6", "--jobs", "1", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "est. latency at 100 MHz" in text and "latency: about" in text
+    assert main(["simulate", "--image", "0"]) == 0
+    assert "est. ms" in capsys.readouterr().out
+
+
 def test_compare_cpus_and_dtypes_take_the_clock(capsys):
     """--clock-mhz is no longer ignored by --compare-cpus and --compare-dtypes."""
     code, rows = run_json(capsys, "profile", "--compare-cpus", "--clock-mhz", "50", "--json")

@@ -28,7 +28,7 @@ from armsim.model import metrics
 from armsim.ops import registry
 from armsim.parts.cpus import get_cpu
 from armsim.parts.mcus import get_mcu
-from armsim.session.results import ValidateResult
+from armsim.session.results import ValidateResult, set_latency
 
 _W: dict[str, Any] = {}
 
@@ -51,6 +51,8 @@ class RunSpec:
     dtype: str = "float32"  # the outputs' element type
     semihosting: bool = False  # hosted firmware (the user's --sources) exits that way
     elf_bytes: bytes | None = None  # the ELF itself, for workers without the file (Dask)
+    fetch: Any = None  # the flash set-up of each input's cycle estimate (flash.Fetch)
+    data_timing: Any = None  # the M7's data-memory timing (datamem.DataTiming), if set
 
     @classmethod
     def of(cls, session: Any, blocks: list[tuple[int, bytes]] | None = None) -> "RunSpec":
@@ -64,7 +66,8 @@ class RunSpec:
                    session.address(inp.name), inp, outs, registry.is_classifier(g),
                    session.max_instructions, session.timeout_s,
                    dtype=g.tensors[g.outputs[0]].dtype,
-                   semihosting=session.machine.semihost is not None)
+                   semihosting=session.machine.semihost is not None,
+                   fetch=session.fetch, data_timing=session.machine.data_timing)
 
     @property
     def n_outputs(self) -> int:
@@ -80,6 +83,8 @@ class EmulatorRun:
     predicted: np.ndarray  # (N,), -1 for non-classifiers
     instructions: np.ndarray  # (N,)
     seconds: float
+    cycles: np.ndarray | None = None  # (N,) estimated cycles with the spec's flash set-up
+    fetch: Any = None  # that set-up (flash.Fetch)
 
 
 def _machine(spec: RunSpec) -> Any:
@@ -87,6 +92,8 @@ def _machine(spec: RunSpec) -> Any:
     m = Machine(ElfImage.load(spec.elf), get_cpu(spec.cpu), get_mcu(spec.mcu),
                 counting=spec.counting, semihost=Semihost() if spec.semihosting else None)
     m.write_blocks(spec.blocks)
+    if spec.data_timing is not None:
+        m.data_timing = spec.data_timing
     return m
 
 
@@ -94,13 +101,16 @@ def _init(spec: RunSpec) -> None:
     _W.update(machine=_machine(spec), spec=spec)
 
 
-def _chunk(args: tuple[int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+#: What a chunk of inputs gives: its start, outputs, classes, instructions, estimated cycles.
+Chunk = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _chunk(args: tuple[int, np.ndarray]) -> Chunk:
     start, xs = args
     return _run_chunk(_W["machine"], _W["spec"], start, xs)
 
 
-def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray
-               ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray) -> Chunk:
     """Inputs ``xs`` (the ``start``-th on) through engine ``m``."""
     rows = spec.input.pack_many(xs)
     rows = rows.astype(rows.dtype.newbyteorder("<"))
@@ -108,6 +118,7 @@ def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray
     outs = np.empty((len(xs), spec.n_outputs), out_t)
     preds = np.full(len(xs), -1, np.int32)
     instr = np.empty(len(xs), np.int64)
+    cyc = np.empty(len(xs), np.float64)
     pred = m.image.symbols.get("armsim_predicted") if spec.classifier else None
     pred_addr = pred.address if pred is not None else None
     for i, row in enumerate(rows):
@@ -123,7 +134,8 @@ def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray
         elif spec.classifier:
             preds[i] = int(np.argmax(outs[i]))
         instr[i] = stats.instructions
-    return start, outs, preds, instr
+        cyc[i] = m.cycles_so_far(spec.fetch)
+    return start, outs, preds, instr, cyc
 
 
 def emulate(spec: RunSpec, xs: np.ndarray, jobs: int,
@@ -133,6 +145,7 @@ def emulate(spec: RunSpec, xs: np.ndarray, jobs: int,
     outs = np.empty((n, spec.n_outputs), np.dtype(spec.dtype))
     preds = np.empty(n, np.int32)
     instr = np.empty(n, np.int64)
+    cyc = np.empty(n, np.float64)
     tasks = [(i, xs[i:i + chunk]) for i in range(0, n, chunk)]
     t0 = time.perf_counter()
     pool = None
@@ -144,17 +157,18 @@ def emulate(spec: RunSpec, xs: np.ndarray, jobs: int,
                                             initargs=(spec,))
         results = pool.imap_unordered(_chunk, tasks)
     try:
-        for start, o, p, c in results:
+        for start, o, p, c, e in results:
             outs[start:start + len(o)] = o
             preds[start:start + len(o)] = p
             instr[start:start + len(o)] = c
+            cyc[start:start + len(o)] = e
             if progress:
                 progress(len(o))
     finally:
         if pool is not None:
             pool.close()
             pool.join()
-    return EmulatorRun(outs, preds, instr, time.perf_counter() - t0)
+    return EmulatorRun(outs, preds, instr, time.perf_counter() - t0, cyc, spec.fetch)
 
 
 #: Engines of this worker process, by the ELF's content hash (Dask runs).
@@ -166,8 +180,7 @@ def shippable(spec: RunSpec) -> RunSpec:
     return dataclasses.replace(spec, elf_bytes=Path(spec.elf).read_bytes())
 
 
-def _dask_chunk(spec: RunSpec, start: int, xs: np.ndarray
-                ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+def _dask_chunk(spec: RunSpec, start: int, xs: np.ndarray) -> Chunk:
     """One chunk on a Dask worker: the ELF is written to the worker's disk from the spec."""
     data = spec.elf_bytes if spec.elf_bytes is not None else Path(spec.elf).read_bytes()
     key = hashlib.sha256(data).hexdigest()[:16]
@@ -192,6 +205,7 @@ def emulate_dask(spec: RunSpec, xs: np.ndarray, client: Any,
     outs = np.empty((n, spec.n_outputs), np.dtype(spec.dtype))
     preds = np.empty(n, np.int32)
     instr = np.empty(n, np.int64)
+    cyc = np.empty(n, np.float64)
     t0 = time.perf_counter()
     try:  # to every worker; one that is restarting must not hold the run up
         remote = client.scatter(shippable(spec), broadcast=True, hash=False, timeout=30)
@@ -200,13 +214,14 @@ def emulate_dask(spec: RunSpec, xs: np.ndarray, client: Any,
     futures = [client.submit(_dask_chunk, remote, i, xs[i:i + chunk], pure=False)
                for i in range(0, n, chunk)]
     for fut in as_completed(futures):
-        start, o, p, c = fut.result()
+        start, o, p, c, e = fut.result()
         outs[start:start + len(o)] = o
         preds[start:start + len(o)] = p
         instr[start:start + len(o)] = c
+        cyc[start:start + len(o)] = e
         if progress:
             progress(len(o))
-    return EmulatorRun(outs, preds, instr, time.perf_counter() - t0)
+    return EmulatorRun(outs, preds, instr, time.perf_counter() - t0, cyc, spec.fetch)
 
 
 def default_jobs() -> int:
@@ -271,13 +286,16 @@ def summarize(host: np.ndarray, run: EmulatorRun, classifier: bool, labels: np.n
 
 
 def timing(res: ValidateResult, run: EmulatorRun) -> None:
-    """Instructions per input and the emulation's wall time, into ``res``."""
+    """Instructions per input, their estimated cycles and latency with the run's flash
+    set-up and clock, and the emulation's wall time, into ``res``."""
     res.instructions = {"min": int(run.instructions.min()),
                         "median": float(np.median(run.instructions)),
                         "max": int(run.instructions.max()),
                         "total": int(run.instructions.sum())}
     res.seconds = round(run.seconds, 3)
     res.inputs_per_second = round(res.n / run.seconds, 1) if run.seconds else None
+    if run.cycles is not None and run.fetch is not None:
+        set_latency(res, run.cycles, run.fetch)
 
 
 def plot_confusion(result: ValidateResult, path: str) -> None:

@@ -25,7 +25,9 @@ from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.flash import Fetch, usual_fetch
 from armsim.parts.mcus import DEFAULT_MCU, Mcu, get_mcu, resolve_cpu
 from armsim.plan import Plan, make_plan
+from armsim.report import html as report
 from armsim.report.tables import note
+from armsim.session.profile import footprint
 from armsim.session.session import Session
 from armsim.timing.cycles import timing_for
 from armsim.timing.datamem import data_timing_for
@@ -52,6 +54,15 @@ def fetch_timing(args: argparse.Namespace, mcu: Any) -> Any:
         return Fetch(ws, "prefetch", 16, f"--wait-states {ws} (prefetch on)",
                      clock or mcu.clock_hz / 1e6)
     return usual_fetch(mcu.name, mcu.clock_hz, clock, accel)
+
+
+def validate_page(page: Path | None, res: Any, s: Any, title: str) -> None:
+    """validate's --html page (when asked for) with the session's footprint, named in
+    ``res.html``."""
+    if page is None:
+        return
+    report.write(page, report.validate_report(res, title, footprint(s, 0)))
+    res.html = str(page)
 
 
 def peripherals_mode(args: argparse.Namespace) -> bool:
@@ -167,11 +178,16 @@ def int8_reference(args: argparse.Namespace, path: Any, g: Graph
 
 def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu: Mcu,
             load_weights: bool = True) -> Any:
-    """A Session with the command's kernels, limits and ELF."""
-    return Session(g, plan, cpu, mcu, kernels_for(args, g),
-                   getattr(args, "max_instructions", None), getattr(args, "timeout", None),
-                   getattr(args, "elf", None), load_weights=load_weights,
-                   sources=user_sources(args), output=getattr(args, "output", None))
+    """A Session with the command's kernels, limits and ELF, its runs' cycles estimated with
+    the command's flash set-up and clock (and the M7's data-memory timing)."""
+    fetch = fetch_timing(args, mcu)
+    s = Session(g, plan, cpu, mcu, kernels_for(args, g),
+                getattr(args, "max_instructions", None), getattr(args, "timeout", None),
+                getattr(args, "elf", None), load_weights=load_weights,
+                sources=user_sources(args), output=getattr(args, "output", None))
+    s.fetch = fetch
+    apply_data_timing(args, s.machine)
+    return s
 
 
 @dataclass

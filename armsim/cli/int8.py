@@ -22,7 +22,7 @@ from armsim.model import inputs, keras_host
 from armsim.model.frontends.load import load_model
 from armsim.ops import registry
 from armsim.report import tables as render
-from armsim.session.results import present
+from armsim.session.results import present, set_latency
 from armsim.session.versions import versions
 
 
@@ -83,6 +83,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
         if bounds:
             row.overruns = [o.to_json() for o in r.overruns]
         row.versions = versions(cpu, tflite=True, tflm=second is not None)
+        set_latency(row, r.cycles_estimate, s.fetch)
         rows.append(row)
     mismatch = any(not r.agree for r in rows) or any(r.overruns for r in rows)
     if mismatch or args.layers:
@@ -102,7 +103,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
 
 
 def validate(args: argparse.Namespace, ref: C.ModelRef,
-             inputs: tuple[np.ndarray, np.ndarray | None, str]) -> int:
+             inputs: tuple[np.ndarray, np.ndarray | None, str], page: Any = None) -> int:
     """``armsim validate --model M.tflite``: every input bit-exact, or exit 1."""
     mr = C.model_run(args, ref)
     g, s, cpu, plan = mr.graph, mr.session, mr.cpu, mr.plan
@@ -121,6 +122,7 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
                        render.note)
     res = Q.validation(g, run_, host_q, labels, args.start)
     res.model, res.inputs, res.start, res.cpu = g.name, f"{what}; {how}", args.start, cpu.name
+    res.mcu = s.mcu.name
     res.kernels, res.jobs, res.plan = s.build.kernels, jobs, plan.preset
     res.host_source = host.source
     if second_q is not None:
@@ -141,6 +143,7 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
         res.overruns = [o.to_json() for i in picks
                         for o in s.run(xq[i], check_bounds=True).overruns]
         res.passed = res.passed and not res.overruns
+    C.validate_page(page, res, s, f"armsim validate: {g.name} (int8) on {cpu.title}")
     if args.json:
         print(json.dumps(res.to_json(), indent=2))
     else:

@@ -208,6 +208,19 @@ def add_script_options(p: argparse.ArgumentParser) -> None:
                    "ITMLOG commands name into DIR (by base name); default: kept in the report")
 
 
+def add_clock(p: argparse.ArgumentParser) -> None:
+    """--clock-mhz, --flash-accel, --sram-latency and --dcache: the clock of the estimated
+    latency and the memory timing of the cycle estimate."""
+    p.add_argument("--clock-mhz", type=positive_float,
+                   help="the core clock of the estimated latency (ms), and the part's flash "
+                   "wait states at it (default: the part's usual clock, with the flash "
+                   "accelerator its vendor's start-up turns on; generic and large: a stated "
+                   "nominal clock; --flash-accel off with the reset clock gives a bare-metal "
+                   "start-up's reset state)")
+    add_flash(p)
+    add_data_memory(p)
+
+
 def add_flash(p: argparse.ArgumentParser) -> None:
     """--flash-accel (with --clock-mhz, the part's flash timing in the cycle estimate)."""
     p.add_argument("--flash-accel", choices=("on", "off"),

@@ -72,13 +72,7 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--wait-states", type=O.non_negative_int, default=0,
                     help="flash wait states by hand, prefetch on (default: the MCU preset's "
                     "table at --clock-mhz; 0 without one)")
-    pr.add_argument("--clock-mhz", type=O.positive_float,
-                    help="the clock of the estimated latency (ms), and the part's flash "
-                    "wait states at it (default: the part's usual clock, with the flash "
-                    "accelerator its vendor's start-up turns on; generic and large: a "
-                    "nominal 100 MHz)")
-    O.add_flash(pr)
-    O.add_data_memory(pr)
+    O.add_clock(pr)
     pr.add_argument("--top", type=O.non_negative_int, default=10, help="hot spots to list")
     O.add_elf_no_host(pr)
     O.add_tolerances(pr)

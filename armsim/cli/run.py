@@ -71,13 +71,7 @@ def add_parser(sub: Any) -> None:
                    help="instruction budget (default 2,000,000,000)")
     s.add_argument("--timeout", type=O.positive_float, default=300.0,
                    help="wall-clock limit in seconds (default 300)")
-    s.add_argument("--clock-mhz", type=O.positive_float,
-                   help="the core clock: the part's flash wait states at it enter the cycle "
-                   "estimate (default: the part's usual clock, with the flash accelerator its "
-                   "vendor's start-up turns on; --clock-mhz and --flash-accel off give the "
-                   "reset state of a bare-metal start-up)")
-    O.add_flash(s)
-    O.add_data_memory(s)
+    O.add_clock(s)
     s.set_defaults(func=run)
 
 

@@ -20,6 +20,7 @@ from armsim.model import inputs
 from armsim.model import keras_host as host
 from armsim.ops import registry
 from armsim.report import tables as render
+from armsim.session.results import set_latency
 from armsim.session.versions import versions
 
 
@@ -58,6 +59,7 @@ def add_parser(sub: Any) -> None:
                         "finding)")
     s.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
                    "quantized from, to report the quantization error apart from the emulator's")
+    O.add_clock(s)
     O.add_sources(s)
     O.add_limits(s)
     s.set_defaults(func=run)
@@ -118,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         if warnings:
             row.warnings = warnings
         row.versions = versions(cpu)
+        set_latency(row, r.cycles_estimate, s.fetch)
         if args.check_bounds:
             row.overruns = [o.to_json() for o in r.overruns]
         if args.check_memory:

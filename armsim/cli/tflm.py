@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from armsim.check import tflm as T
+from armsim.cli import common as C
 from armsim.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ArmsimError, ModelError
 from armsim.firmware.toolchain import cache_dir, content_hash
 from armsim.model import flatbuffer, inputs, mnist, tflm_host
@@ -26,7 +27,7 @@ from armsim.parts.mcus import DEFAULT_MCU, get_mcu, resolve_cpu
 from armsim.report import tables as render
 from armsim.report import tflm as view
 from armsim.session import tflm as S
-from armsim.session.results import ValidateResult
+from armsim.session.results import ValidateResult, set_latency
 from armsim.session.versions import versions
 
 FALLBACK = "TFLite interpreter (reference kernels; the tflite-micro package is not available "
@@ -116,16 +117,18 @@ def simulate(args: argparse.Namespace) -> int:
     _check_model(fm)
     cases, prep = model_cases(args, fm)
     s = session(args, fm)
+    fetch = C.fetch_timing(args, s.mcu)
     hosts = Hosts(fm, path)
     rows = []
     for c in cases:
-        r = s.run(c.xs)
+        r = s.run(c.xs, fetch=fetch)
         host_out, second = hosts.run(c.xs)
         row = T.simulate_result(fm, c, r, s.cpu.name, host_out, hosts.source, second,
                                 args.tolerance, args.rtol)
         row.runtime, row.kernels, row.arena_bytes = "tflm", s.kernels, s.arena.bytes
         row.arena = S.arena_json(s.arena)
         row.versions = versions(s.cpu, tflite=True, tflm=True)
+        set_latency(row, r.cycles_estimate, fetch)
         if converted:
             row.note = converted
         if host_out is None:
@@ -181,16 +184,19 @@ def validate(args: argparse.Namespace) -> int:
     _check_model(fm)
     cases, prep = _validation_inputs(args, fm)
     s = session(args, fm)
+    fetch = C.fetch_timing(args, s.mcu)
     hosts = Hosts(fm, path)
     t0 = time.perf_counter()
     counts, differing, agree, labels_ok, host_ok = [], [], 0, 0, 0
+    cycle_counts = []
     worst, worst_q, second_q = 0.0, None, None
     compared = 0
     with render.progress(not (args.json or args.quiet)) as bar:
         task = bar.add(f"TFLM on {s.cpu.title} and the host, {len(cases)} inputs", len(cases))
         for k, c in enumerate(cases):
-            r = s.run(c.xs, cycles=False)
+            r = s.run(c.xs, fetch=fetch)
             counts.append(r.instructions)
+            cycle_counts.append(r.cycles_estimate)
             host_out, second = hosts.run(c.xs)
             if host_out is not None:
                 compared += 1
@@ -214,7 +220,7 @@ def validate(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     n = len(cases)
     res = ValidateResult(n, model=fm.name, inputs=prep, start=args.start, cpu=s.cpu.name,
-                         kernels=s.kernels, host_source=hosts.source)
+                         mcu=s.mcu.name, kernels=s.kernels, host_source=hosts.source)
     res.dtype = ",".join(sorted({t.dtype for t in fm.outputs}))
     res.max_abs_diff = worst
     if worst_q is not None:
@@ -226,6 +232,7 @@ def validate(args: argparse.Namespace) -> int:
                         "max": float(arr.max()), "total": float(arr.sum())}
     res.seconds, res.inputs_per_second = round(seconds, 3), round(n / seconds, 2) \
         if seconds else None
+    set_latency(res, cycle_counts, fetch)
     labelled = [c for c in cases if c.label is not None]
     if labelled and T.predicted(fm, s.run(cases[0].xs).outputs) is not None:
         res.emulator_accuracy = labels_ok / len(labelled)
@@ -290,8 +297,8 @@ def profile(args: argparse.Namespace, fetch: Any) -> int:
     if args.json:
         print(json.dumps(prof.to_json(), indent=2))
     else:
-        view.profile(prof, prep if case.name.startswith("random") else case.name,
-                     args.clock_mhz or s.mcu.clock_hz / 1e6, agree, args.top)
+        view.profile(prof, prep if case.name.startswith("random") else case.name, agree,
+                     args.top)
         if converted:
             render.note(converted)
     if not prof.footprint["fits"]:

@@ -58,6 +58,7 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.add_argument("--float-model", help="int8 models: the float32 .keras model it was "
                    "quantized from (quantization error, reported apart)")
+    O.add_clock(v)
     O.add_sources(v)
     O.add_limits(v)
     v.set_defaults(func=run)
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         ref = C.load_model(args)
         assert ref is not None
         if ref.graph.quantized:
-            return int8.validate(args, ref, _inputs(args, ref.graph))
+            return int8.validate(args, ref, _inputs(args, ref.graph), page)
         O.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
     if args.script:
         st = S.script_setup(args)
@@ -131,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         host_out = host.predict(keras, xs, progress=lambda k: bar.advance(task, k))
     res = V.summarize(host_out, run_, classifier, labels, args.tolerance, args.rtol)
     res.model, res.inputs, res.start, res.cpu = g.name, what, args.start, cpu.name
+    res.mcu = s.mcu.name
     res.kernels, res.jobs, res.plan, res.host_source = args.kernels, jobs, plan.preset, \
         host_source
     res.versions = versions(cpu)
@@ -153,10 +155,7 @@ def run(args: argparse.Namespace) -> int:
     if plot is not None and present(res.confusion_matrix):
         V.plot_confusion(res, str(plot))
         res.plot = str(plot)
-    if page is not None:
-        report.write(page, report.validate_report(res, f"armsim validate: {g.name} on "
-                                                  f"{cpu.title}"))
-        res.html = str(page)
+    C.validate_page(page, res, s, f"armsim validate: {g.name} on {cpu.title}")
     if args.json:
         print(json.dumps(res.to_json(), indent=2))
     else:

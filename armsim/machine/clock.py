@@ -15,6 +15,7 @@ from armsim.timing.datamem import block_stalls, pc_cycles, unaligned_load_pcs
 if TYPE_CHECKING:
     from armsim.machine.accesses import AccessCount
     from armsim.machine.counting import BlockCounter
+    from armsim.parts.flash import Fetch
     from armsim.parts.cpus import CpuVariant
     from armsim.timing.datamem import DataTiming
 
@@ -28,6 +29,7 @@ class CycleClock:
     accesses: AccessCount | None
     data_timing: DataTiming | None
     _cost_memo: dict[int, Any]
+    _total_memo: dict[Any, float]
     _back_cycles: float
     _mmio_last: tuple[tuple[int, int, int], int]
 
@@ -37,14 +39,29 @@ class CycleClock:
     def _code(self, address: int, size: int) -> bytes:
         raise NotImplementedError
 
-    def cycles_so_far(self) -> float:
+    def cycles_so_far(self, fetch: Fetch | None = None) -> float:
         """Estimated cycles of the instructions executed so far: every block the run has
-        entered, less the block tails that stops inside blocks took back."""
+        entered, less the block tails that stops inside blocks took back; with ``fetch``
+        (flash.py) the flash wait states of that set-up (without: none, as DWT CYCCNT and a
+        script's ``states`` count). Runs with the same block counts (most inferences of one
+        model) are costed once."""
 
         keys, counts = self.counter.arrays()
+        if not keys.size:
+            return 0.0
+        extra = self.data_stalls(keys, counts)
+        memo_key = None
+        if extra is None:
+            memo_key = (fetch, keys.tobytes(), counts.tobytes())
+            total = self._total_memo.get(memo_key)
+            if total is not None:
+                return max(total - self._back_cycles, 0.0)
         total = cycles.estimate(self.cpu.name, keys, counts, self._code, memo=self._cost_memo,
-                                extra=self.data_stalls(keys, counts)).total \
-            if keys.size else 0.0
+                                fetch=fetch, extra=extra).total
+        if memo_key is not None:
+            if len(self._total_memo) > 256:
+                self._total_memo.clear()
+            self._total_memo[memo_key] = total
         return max(total - self._back_cycles, 0.0)
 
     def cycles_before(self, block_pc: int, address: int, write: bool = False) -> float:

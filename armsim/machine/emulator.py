@@ -106,7 +106,9 @@ class Machine(Regions, CycleClock):
         self._check_segments(self.image)
         self._backing: dict[str, ctypes.Array[ctypes.c_char]] = {}
         self._code_cache: dict[tuple[int, int], bytes] = {}
+        self._code_span = (0, 0)  # the addresses the remembered block bytes span
         self._cost_memo: dict[int, Any] = {}  # block key -> cycles.BlockCost
+        self._total_memo: dict[Any, float] = {}  # (fetch, keys, counts) -> estimated cycles
         self._icount: dict[tuple[int, int], int] = {}
         self._icount_cache: dict[bytes, np.ndarray] = {}
         self.uc = self._engine()
@@ -212,13 +214,17 @@ class Machine(Regions, CycleClock):
         """Drop remembered block bytes and costs: the host is changing memory."""
         self._code_cache.clear()
         self._cost_memo.clear()
+        self._total_memo.clear()
+        self._code_span = (0, 0)
 
     def _code(self, address: int, size: int) -> bytes:
-        """A block's bytes, remembered until the host next writes memory (code may change)."""
+        """A block's bytes, remembered until the host next writes over remembered code."""
         key = (address, size)
         code = self._code_cache.get(key)
         if code is None:
             code = self._code_cache[key] = self.read(address, size)
+            lo, hi = self._code_span
+            self._code_span = (min(lo, address) if hi else address, max(hi, address + size))
         return code
 
     # -- memory -----------------------------------------------------------------------------
@@ -274,7 +280,9 @@ class Machine(Regions, CycleClock):
         """A write by the host (script, loader, semihosting): it initialises memory, as the
         memory check (``on_host_write``) is told."""
         self.uc.mem_write(address, data)
-        self._forget_code()
+        lo, hi = self._code_span
+        if address < hi and lo < address + len(data):  # over code whose costs are known
+            self._forget_code()
         if self.on_host_write is not None:
             self.on_host_write(address, len(data))
 

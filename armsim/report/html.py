@@ -227,19 +227,48 @@ def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str
                 "armsim's timing tables, instructions are exact.")
 
 
-def validate_report(res: ValidateResult, title: str) -> str:
-    """One validate run as a page."""
-    keys = [k for k in ("model", "cpu", "kernels", "n", "agreement", "host_accuracy",
-                        "emulator_accuracy", "max_abs_diff", "rmse", "passed")
-            if present(getattr(res, k))]
-    sections = [("Summary", table(["what", "value"], [[k, getattr(res, k)] for k in keys]))]
+def _footprint_table(fp: dict[str, Any], unmeasured_stack: str = "") -> str:
+    """Flash, RAM and the stack peak against the part's memories (a footprint dict of
+    session/profile.footprint); ``unmeasured_stack``: why the stack peak is not in it."""
+    return table(["what", "bytes", f"on the part ({fp['mcu']})"],
+                 [["flash", fp["flash"]["total"], fp["mcu_flash"]],
+                  ["RAM" + (" without the stack" if unmeasured_stack else ""),
+                   fp["ram"]["total"], fp["mcu_sram"]],
+                  ["stack peak", unmeasured_stack or fp["ram"]["stack_peak"], None]])
+
+
+def validate_report(res: ValidateResult, title: str, fp: dict[str, Any] | None = None) -> str:
+    """One validate run as a page: the part, its clock and the latency, the instruction
+    counts, the agreement, and the footprint ``fp`` against the part's memories."""
+    keys = [k for k in ("model", "cpu", "mcu", "kernels", "n", "agreement", "host_accuracy",
+                        "emulator_accuracy", "max_abs_diff", "max_abs_diff_q", "rmse",
+                        "passed") if present(getattr(res, k))]
+    rows: list[list[Any]] = [[k, getattr(res, k)] for k in keys]
+    ins = res.instructions
+    if present(ins):
+        rows.append(["instructions per input (min / median / max)",
+                     f"{ins['min']:,.0f} / {ins['median']:,.0f} / {ins['max']:,.0f}"])
+    if present(res.latency_ms) and res.latency_ms["mean"] is not None:
+        c, ms = res.cycles_estimate, res.latency_ms
+        rows += [["cycles per input, estimate (min / median / max)",
+                  f"{c['min']:,.0f} / {c['median']:,.0f} / {c['max']:,.0f}"],
+                 [f"latency at {res.clock_mhz:g} MHz, estimate (mean / max)",
+                  f"{ms['mean']:,.3f} / {ms['max']:,.3f} ms"],
+                 ["flash set-up of the estimate", res.flash]]
+    sections = [("Summary", table(["what", "value"], rows))]
+    if fp is not None:
+        sections.append(("Footprint", _footprint_table(
+            fp, "not measured here (armsim profile measures it)")))
     cm = res.confusion_matrix
     if cm:
         sections.append(("Confusion matrices", confusion_figure(
             [("host", cm["host"]), ("emulator", cm["emulator"])])))
     versions = json.dumps(res.versions or {}, indent=1)
     sections.append(("Versions", f"<pre>{html.escape(versions)}</pre>"))
-    return page(title, sections)
+    part = f" on part {res.mcu}" if present(res.mcu) else ""
+    return page(title, sections, f"{res.n:,} inputs{part}. Instructions are exact; cycles "
+                "and latency are estimates from the cycle model (its measured error per "
+                "core: docs/cycle-model.md).")
 
 
 def profile_report(prof: Any, title: str) -> str:
@@ -254,10 +283,7 @@ def profile_report(prof: Any, title: str) -> str:
     lt = table(["layer", "op", "MACs", "instructions", "cycles (est.)"],
                [[r.name, r.op, r.macs, r.instructions, r.cycles_estimate] for r in prof.layers])
     fp = prof.footprint
-    foot = table(["what", "bytes", f"on the part ({fp['mcu']})"],
-                 [["flash", fp["flash"]["total"], fp["mcu_flash"]],
-                  ["RAM", fp["ram"]["total"], fp["mcu_sram"]],
-                  ["stack peak", fp["ram"]["stack_peak"], None]])
+    foot = _footprint_table(fp)
     latency = "" if prof.latency_ms is None else (
         f"; about {prof.latency_ms:,.3f} ms at {prof.clock_mhz:g} MHz (estimate; "
         f"{prof.flash})")

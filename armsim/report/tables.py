@@ -88,16 +88,18 @@ def simulate_table(rows: list[SimulateResult], model: str, cpu: str, plan: str, 
     """One row per input: label, classes, max |Δ|, instructions, agreement."""
     t = table(f"armsim simulate: {model} (plan {plan}) on {cpu} (Unicorn); inputs: {prep}",
               ["input", "label", "emulator", "host", "correct", "max |Δ|", "instructions",
-               "agrees"], {"label", "emulator", "host", "max |Δ|", "instructions"})
+               "est. ms", "agrees"], {"label", "emulator", "host", "max |Δ|", "instructions",
+                                      "est. ms"})
     for r in rows:
         hp = r.host.predicted if present(r.host) else None
         t.add_row(escape(r.name), str(r.label) if present(r.label) else "", _class(r.predicted),
                   _class(hp), _correct(r),
                   f"{r.max_abs_diff:.2e}" if present(r.max_abs_diff) else "-",
-                  f"{r.instructions:,}",
+                  f"{r.instructions:,}", ms_cell(r),
                   "-" if not present(r.agree) else ("[green]yes[/]" if r.agree else "[red]NO[/]"))
     con = console()
     con.print(t)
+    latency_note(rows)
     judged = [r for r in rows if present(r.agree)]
     if judged:
         bad = sum(1 for r in judged if not r.agree)
@@ -131,14 +133,15 @@ def simulate_table_q(rows: list[SimulateResult], model: str, cpu: str, prep: str
     """int8: one row per input, the difference in int8 steps and the quantization error."""
     quant = any(present(r.quantization) for r in rows)
     cols = ["input", "label", "emulator", "host", "correct", "max |Δ| (steps)", "instructions",
-            "bit-exact"] + (["vs float: max |Δ|"] if quant else [])
+            "est. ms", "bit-exact"] + (["vs float: max |Δ|"] if quant else [])
     t = table(f"armsim simulate: {model} (int8, CMSIS-NN) on {cpu} (Unicorn); inputs: {prep}",
               cols, {"label", "emulator", "host", "max |Δ| (steps)", "instructions",
-                     "vs float: max |Δ|"})
+                     "est. ms", "vs float: max |Δ|"})
     for r in rows:
         cells = [escape(r.name), str(r.label) if present(r.label) else "",
                  _class(r.predicted), _class(r.host.predicted), _correct(r),
                  f"{r.max_abs_diff_q} ({r.max_abs_diff:.3g})", f"{r.instructions:,}",
+                 ms_cell(r),
                  "[green]yes[/]" if r.agree else "[red]NO[/]"]
         if quant:
             cells.append(f"{r.quantization['max_abs']:.3g}" if present(r.quantization)
@@ -146,6 +149,7 @@ def simulate_table_q(rows: list[SimulateResult], model: str, cpu: str, prep: str
         t.add_row(*cells)
     con = console()
     con.print(t)
+    latency_note(rows)
     bad = sum(1 for r in rows if not r.agree)
     con.print(f"{len(rows) - bad}/{len(rows)} bit-exact with the TFLite interpreter (int8 "
               "outputs equal element for element).", markup=False)
@@ -211,10 +215,14 @@ def validation_q(res: ValidateResult) -> None:
     ins = res.instructions
     rows += [("instructions per input min / median / max",
               f"{ins['min']:,} / {ins['median']:,.0f} / {ins['max']:,}"),
+             *latency_rows(res),
              ("emulation", f"{res.seconds:.1f} s ({res.inputs_per_second} inputs/s)")]
     for k, v in rows:
         row(t, k, v)
     con.print(t)
+    if present(res.latency_ms):
+        con.print(latency_line(res, res.latency_ms["mean"], "per inference on average"),
+                  markup=False)
     if res.passed:
         con.print(f"PASS: all {res.n} inputs bit-exact with the TFLite interpreter.",
                   style="green", markup=False)
@@ -224,6 +232,17 @@ def validation_q(res: ValidateResult) -> None:
 
 
 # -- validate ---------------------------------------------------------------------------------
+def latency_rows(res: ValidateResult) -> list[tuple[str, str]]:
+    """validate's estimated cycles and latency per input (min / median / max; mean, max)."""
+    if not present(res.latency_ms) or res.latency_ms["mean"] is None:
+        return []
+    c, ms = res.cycles_estimate, res.latency_ms
+    return [("est. cycles per input min / median / max",
+             f"{c['min']:,.0f} / {c['median']:,.0f} / {c['max']:,.0f}"),
+            (f"est. latency at {res.clock_mhz:g} MHz, mean / max",
+             f"{ms['mean']:,.3f} / {ms['max']:,.3f} ms")]
+
+
 def validation(res: ValidateResult) -> None:
     """The metrics table, confusion matrices and reports, and the verdict."""
     con = console()
@@ -244,12 +263,16 @@ def validation(res: ValidateResult) -> None:
         ("instructions per input min / median / max",
          f"{ins['min']:,} / {ins['median']:,.0f} / {ins['max']:,}"),
         ("instructions, total", f"{ins['total']:,}"),
+        *latency_rows(res),
         ("emulation wall time", f"{res.seconds:.2f} s ({res.inputs_per_second:,.0f} "
                                 "inputs/s)"),
     ]
     for k, v in rows:
         row(t, k, v)
     con.print(t)
+    if present(res.latency_ms):
+        con.print(latency_line(res, res.latency_ms["mean"], "per inference on average"),
+                  markup=False)
     if present(res.confusion_matrix):
         with np.printoptions(linewidth=160):
             for side in ("host", "emulator"):
@@ -340,16 +363,35 @@ def profile(prof: Any, cmp: Any, label: str) -> None:
                   f"{cmp.max_abs_diff:.2e})", markup=False)
 
 
-def latency_line(prof: Any) -> str:
-    """"latency: about N ms per inference at F MHz (flash set-up)", said to be an estimate."""
-    if prof.latency_ms is None:
+def latency_line(res: Any, ms: float | None = None, what: str = "per inference") -> str:
+    """"latency: about N ms per inference at F MHz (flash set-up)", said to be an estimate,
+    for any result with ``latency_ms``, ``clock_mhz``, ``wait_states`` and ``flash_accel``
+    (``ms``: another figure of it, such as validate's mean)."""
+    ms = res.latency_ms if ms is None else ms
+    if ms is None or not present(ms):
         return "latency: no clock given (--clock-mhz)"
-    ws = prof.wait_states
+    ws = res.wait_states
     setup = f"{ws} flash wait state{'s' if ws != 1 else ''}" + (
-        f", {prof.flash_accel}" if prof.flash_accel else "")
-    return (f"latency: about {prof.latency_ms:,.3f} ms per inference at {prof.clock_mhz:g} MHz "
+        f", {res.flash_accel}" if res.flash_accel else "")
+    return (f"latency: about {ms:,.3f} ms {what} at {res.clock_mhz:g} MHz "
             f"({setup}): an estimate from the cycle model, whose measured error per core is "
             "in docs/cycle-model.md")
+
+
+def ms_cell(r: Any) -> str:
+    """A result's "est. ms" cell."""
+    return f"{r.latency_ms:,.3f}" if present(r.latency_ms) and r.latency_ms is not None \
+        else "-"
+
+
+def latency_note(rows: list[Any]) -> None:
+    """The latency line under a table of runs (their figures in its "est. ms" column)."""
+    timed = [r for r in rows if present(r.latency_ms)]
+    if timed:
+        first = timed[0]
+        line = latency_line(first) if len(timed) == 1 else latency_line(
+            first, max(r.latency_ms for r in timed), "per inference at most")
+        console().print(line, markup=False)
 
 
 def profile_compare(results: list[tuple[Any, Any]], label: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from armsim.report.tables import console, row, table
+from armsim.report.tables import (console, latency_line, latency_note, latency_rows,
+                                  ms_cell, row, table)
 from armsim.session.results import SimulateResult, ValidateResult, present
 
 
@@ -38,8 +39,9 @@ def simulate_table(rows: list[SimulateResult], fm: Any, s: Any, prep: str) -> No
     t = table(f"armsim simulate --runtime tflm: {fm.path.name} on {s.cpu.title} (TFLM, "
               f"{s.kernels} kernels); inputs: {prep}",
               ["input", "label", "emulator", "host", "max |Δ|" + (" (steps)" if integer else ""),
-               "TFLite interp.", "instructions", "agree"],
-              {"label", "emulator", "host", "max |Δ| (steps)", "max |Δ|", "instructions"})
+               "TFLite interp.", "instructions", "est. ms", "agree"],
+              {"label", "emulator", "host", "max |Δ| (steps)", "max |Δ|", "instructions",
+               "est. ms"})
     for r in rows:
         if present(r.max_abs_diff_q):
             diff = f"{r.max_abs_diff_q} ({r.max_abs_diff:.3g})"
@@ -57,9 +59,11 @@ def simulate_table(rows: list[SimulateResult], fm: Any, s: Any, prep: str) -> No
                 second = f"{r.tflite['max_abs_diff']:.3g}"
         row(t, r.name, _cls(r.label), _cls(r.predicted),
             _cls(r.host.predicted if present(r.host) else None), diff, second,
-            f"{r.instructions:,}", "-" if not present(r.agree) else ("yes" if r.agree else "NO"))
+            f"{r.instructions:,}", ms_cell(r),
+            "-" if not present(r.agree) else ("yes" if r.agree else "NO"))
     con = console()
     con.print(t)
+    latency_note(rows)
     host = rows[0].host_source if rows and present(rows[0].host_source) else "none"
     con.print(f"host: {host}; {arena_line(s)}", markup=False)
     for r in rows:
@@ -110,6 +114,8 @@ def validation(res: ValidateResult, s: Any) -> None:
     ins = res.instructions
     row(t, "instructions (Invoke)", f"min {ins['min']:,.0f}, median {ins['median']:,.0f}, "
         f"max {ins['max']:,.0f}")
+    for k, v in latency_rows(res):
+        row(t, k, v)
     row(t, "arena", arena_line(s))
     if present(res.inputs_per_second) and res.inputs_per_second:
         row(t, "speed", f"{res.inputs_per_second:g} inputs/s ({res.seconds:g} s)")
@@ -119,11 +125,14 @@ def validation(res: ValidateResult, s: Any) -> None:
         f"FAIL (inputs {', '.join(map(str, res.differing_inputs[:10]))} differ)"
         if res.differing_inputs else "FAIL (nothing compared)")
     con.print(t)
+    if present(res.latency_ms):
+        con.print(latency_line(res, res.latency_ms["mean"], "per inference on average"),
+                  markup=False)
     for d in res.diagnosis if present(res.diagnosis) else []:
         diagnosis(d["input"], d)
 
 
-def profile(p: Any, label: str, clock_mhz: float, agree: bool | None, top: int) -> None:
+def profile(p: Any, label: str, agree: bool | None, top: int) -> None:
     """Per-operator rows (with AllocateTensors and Invoke's glue), the profiler's own cost,
     the per-function table, footprint and arena."""
     con = console()
@@ -165,8 +174,7 @@ def profile(p: Any, label: str, clock_mhz: float, agree: bool | None, top: int) 
               + ("the smallest that works" if a["smallest"] == a["bytes"]
                  else f"--arena; the smallest that works is {a['smallest']:,}")
               + f"; arena_used_bytes() {a['arena_used_bytes']:,})", markup=False)
-    con.print(f"at {clock_mhz:g} MHz: about {p.cycles_estimate / clock_mhz / 1000:.3f} ms per "
-              "inference (estimate)", markup=False)
+    con.print(latency_line(p), markup=False)
     if agree is not None:
         con.print(f"host agreement: {'yes' if agree else 'NO'}", markup=False)
 

@@ -18,7 +18,8 @@ from armsim.machine import disasm, stack
 from armsim.machine.windows import START, Snapshot, window
 from armsim.ops import registry
 from armsim.parts.flash import Fetch
-from armsim.session.results import ABSENT, fields_json, fit_problems, latency_ms
+from armsim.session.results import (ABSENT, ESTIMATE_NOTE, fields_json, fit_problems,
+                                    latency_ms)
 from armsim.session.session import Session
 from armsim.timing import cycles as C
 from armsim.timing.datamem import summary
@@ -129,9 +130,7 @@ class Profile:
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/profile.schema.json``)."""
         d = fields_json(self)
-        d["estimate_note"] = ("cycles and latency_ms are estimates from armsim's per-core "
-                              "timing tables, not measurements; their measured error per core: "
-                              "docs/cycle-model.md in the source")
+        d["estimate_note"] = ESTIMATE_NOTE
         return d
 
 

@@ -131,6 +131,10 @@ class SimulateResult:
         tflite_max_diff_q: integer outputs: the difference to the TFLite interpreter in steps
         versions: armsim, the engine, the CPU model, the libraries
         diagnosis: the per-op comparison of a diagnosed input (null: not this input)
+        cycles_estimate, clock_mhz, latency_ms, wait_states, flash, flash_accel,
+            estimate_note: the run's
+            estimated cycles and its latency at the part's clock (or --clock-mhz), with the
+            flash set-up the estimate used (:func:`set_latency`)
     """
 
     name: str
@@ -160,6 +164,13 @@ class SimulateResult:
     tflite_max_diff_q: int = ABSENT
     versions: dict[str, str] = field(default_factory=dict)
     diagnosis: dict[str, Any] | None = ABSENT
+    cycles_estimate: float = ABSENT
+    clock_mhz: float | None = ABSENT
+    latency_ms: float | None = ABSENT
+    wait_states: int = ABSENT
+    flash: str = ABSENT
+    flash_accel: str = ABSENT
+    estimate_note: str = ABSENT
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/simulate.schema.json``)."""
@@ -172,7 +183,7 @@ class ValidateResult:
 
     Attributes:
         n: inputs
-        model, inputs, start, cpu, kernels, jobs, plan: what ran, on what
+        model, inputs, start, cpu, mcu, kernels, jobs, plan: what ran, on what
         dtype: "int8" for int8 models
         host_source: where the host came from
         task: float models: "classification" or "regression"
@@ -199,6 +210,10 @@ class ValidateResult:
             was found
         tflite_max_diff_q: integer outputs: the largest difference to the TFLite interpreter
             (a second reference beside TFLM's arithmetic), in steps
+        cycles_estimate: estimated cycles per input (min, median, max)
+        latency_ms: the latency per input at ``clock_mhz`` (``per_input``), its ``mean`` and
+            its ``max``; clock_mhz, wait_states, flash, flash_accel, estimate_note: as
+            simulate's
     """
 
     n: int
@@ -206,6 +221,7 @@ class ValidateResult:
     inputs: str = ABSENT
     start: int = ABSENT
     cpu: str = ABSENT
+    mcu: str = ABSENT
     kernels: str = ABSENT
     jobs: int = ABSENT
     plan: str = ABSENT
@@ -251,6 +267,13 @@ class ValidateResult:
     arena_bytes: int = ABSENT
     arena: dict[str, Any] = ABSENT
     tflite_max_diff_q: int = ABSENT
+    cycles_estimate: dict[str, float] = ABSENT
+    clock_mhz: float | None = ABSENT
+    latency_ms: dict[str, Any] = ABSENT
+    wait_states: int = ABSENT
+    flash: str = ABSENT
+    flash_accel: str = ABSENT
+    estimate_note: str = ABSENT
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/validate.schema.json``)."""
@@ -261,6 +284,33 @@ def latency_ms(cycles: float, clock_mhz: float | None) -> float | None:
     """Milliseconds of ``cycles`` at ``clock_mhz`` (None without a clock): every command's
     ``latency_ms``, an estimate as its cycles are."""
     return round(cycles / clock_mhz / 1000, 6) if clock_mhz else None
+
+
+#: What every latency and cycle figure is (the JSON's ``estimate_note``).
+ESTIMATE_NOTE = ("cycles and latency_ms are estimates from armsim's per-core timing tables, "
+                 "not measurements; their measured error per core: docs/cycle-model.md in the "
+                 "source")
+
+
+def set_latency(res: Any, cycles: Any, fetch: Any) -> None:
+    """A result's estimated cycles and latency: one run's (``simulate``: ``cycles`` a number)
+    or many (``validate``: an array, one per input: min/median/max cycles, per-input, mean
+    and largest latency), at ``fetch``'s clock with its flash set-up (flash.Fetch)."""
+    if np.ndim(cycles) == 0:
+        res.cycles_estimate = round(float(cycles), 1)
+        res.latency_ms = latency_ms(float(cycles), fetch.clock_mhz)
+    else:
+        c = np.asarray(cycles, np.float64)
+        res.cycles_estimate = {"min": round(float(c.min()), 1),
+                               "median": round(float(np.median(c)), 1),
+                               "max": round(float(c.max()), 1)}
+        ms = [latency_ms(float(v), fetch.clock_mhz) for v in c]
+        res.latency_ms = {"per_input": ms,
+                          "mean": latency_ms(float(c.mean()), fetch.clock_mhz),
+                          "max": latency_ms(float(c.max()), fetch.clock_mhz)}
+    res.clock_mhz, res.wait_states = fetch.clock_mhz, fetch.wait_states
+    res.flash, res.flash_accel = fetch.note, fetch.accel
+    res.estimate_note = ESTIMATE_NOTE
 
 
 def fit_problems(mcu: Any, ram_total: int, ram_parts: str, flash_total: int,

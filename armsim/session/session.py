@@ -36,6 +36,7 @@ from armsim.machine.semihost import Semihost
 from armsim.machine.stats import RunStats
 from armsim.ops import registry
 from armsim.parts.cpus import CpuVariant, get_cpu
+from armsim.parts.flash import Fetch, usual_fetch
 from armsim.parts.mcus import Mcu, get_mcu
 from armsim.plan import Plan
 from armsim.session.image_run import ReadSpec, parse_read
@@ -66,6 +67,8 @@ class Result:
     overruns: list[Any] = field(default_factory=list)
     #: memory errors of the firmware (runs with check_memory)
     memory_findings: list[Any] = field(default_factory=list)
+    #: the run's estimated cycles with the session's flash set-up (docs/cycle-model.md)
+    cycles_estimate: float = 0.0
 
     @property
     def instructions(self) -> int:
@@ -83,6 +86,8 @@ class Session:
         build: the ELF and how it was built
         machine: the emulator
         max_instructions, timeout_s: limits of every run
+        fetch: the flash set-up and clock of each run's cycle estimate and latency (default:
+            the part's usual one, flash.usual_fetch)
     """
 
     def __init__(self, graph: Graph, plan: Plan, cpu: CpuVariant | str = "m4f",
@@ -124,6 +129,7 @@ class Session:
         budget, seconds = default_limits(graph, self.cpu)
         self.max_instructions = max_instructions or budget
         self.timeout_s = timeout_s or seconds
+        self.fetch: Fetch = usual_fetch(self.mcu.name, self.mcu.clock_hz)
         if load_weights:
             self.write_buffers(plan.pack(plan.constant_tensors()))
 
@@ -258,7 +264,8 @@ class Session:
         self.check_exit()
         self.check_kernel_status()
         return Result(self.outputs(), self.predicted(), stats, tensors,
-                      list(bounds.found) if bounds is not None else [], found)
+                      list(bounds.found) if bounds is not None else [], found,
+                      self.machine.cycles_so_far(self.fetch))
 
     def _memory_check(self) -> Any:
         """The memory check on this run, the plan's SRAM buffers counted as written (the
@@ -275,7 +282,8 @@ class Session:
         stats = self.machine.finish()
         self.check_exit()
         self.check_kernel_status()
-        return Result(self.outputs(), self.predicted(), stats)
+        return Result(self.outputs(), self.predicted(), stats,
+                      cycles_estimate=self.machine.cycles_so_far(self.fetch))
 
     def check_exit(self) -> None:
         """An ArmsimError when hosted firmware (``--sources``) exited with a failure."""

@@ -42,7 +42,7 @@ from armsim.model.flatbuffer import FlatbufferModel
 from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.flash import Fetch
 from armsim.parts.mcus import Mcu, get_mcu
-from armsim.session.results import fit_problems
+from armsim.session.results import ESTIMATE_NOTE, fit_problems, latency_ms
 from armsim.timing import cycles
 
 #: armsim_tflm_status values (armsim_tflm_main.cc) and what they mean.
@@ -560,6 +560,14 @@ class TflmProfile:
     arena: dict[str, Any]
     outputs: list[np.ndarray] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the clock of the latency (MHz) and the flash accelerator state of the estimate
+    clock_mhz: float | None = None
+    flash_accel: str = ""
+
+    @property
+    def latency_ms(self) -> float | None:
+        """Invoke's estimated cycles at ``clock_mhz``, in ms (an estimate)."""
+        return latency_ms(self.cycles_estimate, self.clock_mhz)
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` form."""
@@ -568,6 +576,8 @@ class TflmProfile:
                 "cycle_model": self.cycle_model, "wait_states": self.wait_states,
                 "flash": self.flash, "total_instructions": self.instructions,
                 "total_cycles_estimate": round(self.cycles_estimate, 1),
+                "clock_mhz": self.clock_mhz, "latency_ms": self.latency_ms,
+                "flash_accel": self.flash_accel,
                 "allocate_tensors": self.allocate, "ops": [
                     {"index": o.index, "op": o.op_type, "output": o.output,
                      "instructions": o.instructions, "cycles_estimate": o.cycles_estimate}
@@ -575,8 +585,7 @@ class TflmProfile:
                 "invoke_glue": self.glue, "profiler": self.profiler,
                 "functions": self.functions, "footprint": self.footprint,
                 "arena_bytes": self.arena["bytes"], "arena": self.arena,
-                "estimate_note": "cycles are estimates from armsim's per-core timing tables "
-                                 "(docs/cycle-model.md in the source), not measurements",
+                "estimate_note": ESTIMATE_NOTE,
                 **self.extra}
 
 
@@ -686,4 +695,5 @@ def profile(s: TflmSession, inputs: list[np.ndarray], fetch: Fetch | None = None
                           "their call sites), the same for every event; the operator rows "
                           "(kernels, entry to return) leave it out"},
         functions=_functions(s.app, run.window), footprint=footprint(s, peak),
-        arena=arena_json(s.arena), outputs=run.outputs)
+        arena=arena_json(s.arena), outputs=run.outputs, clock_mhz=fetch.clock_mhz,
+        flash_accel=fetch.accel)

@@ -141,24 +141,41 @@ class CycleEstimate:
     wait_states: int
 
 
-def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
-             wait_states: int = 0, memo: dict | None = None,
-             fetch: "Fetch | None" = None, extra: np.ndarray | None = None) -> CycleEstimate:
-    """Cycles for a run: base costs, taken-branch refills, flash wait states.
+@dataclass
+class _Layout:
+    """What :func:`estimate` needs of one set of executed blocks that does not depend on how
+    often each ran: their costs, their flow (fall-through neighbours, shared conditional
+    branches) and the entry-state corrections, as arrays. Runs of one program mostly
+    execute the same blocks, so a memo keeps it per block set."""
 
-    A conditional branch's taken count is inferred from flow: the executions of blocks that
-    start right after it (its fall-through) count as its not-taken executions. Each block is
-    costed once from a clean entry (after a branch), and once more per distinct state a
-    block falling into it without a branch leaves in flight. ``memo`` (block key, or block
-    key and entry state -> cost) spares re-reading and re-costing blocks seen before.
-    ``fetch`` (flash.py) sets the flash timing; ``wait_states`` alone means W wait states
-    with the prefetch hiding sequential fetch. ``extra`` adds cycles per block found at run
-    time (the M7's loads from AXI SRAM: datamem.py).
-    """
-    if fetch is None:
-        fetch = Fetch(wait_states)
-    wait_states = fetch.wait_states
-    t = TIMINGS[cpu]
+    addrs: np.ndarray
+    sizes: np.ndarray
+    base: np.ndarray
+    lit: np.ndarray
+    taken_end: np.ndarray
+    cond: np.ndarray
+    order: np.ndarray
+    uniq: np.ndarray
+    first: np.ndarray
+    pos: np.ndarray
+    hit: np.ndarray
+    inv: np.ndarray
+    n_ends: int
+    mine: np.ndarray
+    unal: np.ndarray
+    pen: np.ndarray
+    #: entry-state corrections: (source block, target block, cycles per entry); the source's
+    #: executions (an M7 B with a free slot) or its not-taken ones (a fall-through) enter
+    after_src: np.ndarray
+    after_dst: np.ndarray
+    after_delta: np.ndarray
+    fall_src: np.ndarray
+    fall_dst: np.ndarray
+    fall_delta: np.ndarray
+
+
+def _layout(t: Timing, keys: np.ndarray, read: "callable", memo: dict | None) -> _Layout:
+    """The count-independent part of :func:`estimate` for blocks ``keys``."""
     addrs = (keys >> np.uint64(32)).astype(np.int64)
     sizes = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
     costs = []
@@ -169,87 +186,134 @@ def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
             if memo is not None:
                 memo[k] = c
         costs.append(c)
-    n = counts.astype(np.float64)
-    base = np.fromiter((c.base for c in costs), np.float64, len(costs))
-    lit = np.fromiter((c.literal_loads for c in costs), np.float64, len(costs))
+    nb = len(costs)
+    base = np.fromiter((c.base for c in costs), np.float64, nb)
+    lit = np.fromiter((c.literal_loads for c in costs), np.float64, nb)
     ends = addrs + sizes
-    taken_end = np.fromiter((c.end == "taken" for c in costs), bool, len(costs))
-    cond = np.fromiter((c.end == "cond" for c in costs), bool, len(costs))
-    # executions of blocks starting at each block's end address (its fall-through)
+    taken_end = np.fromiter((c.end == "taken" for c in costs), bool, nb)
+    cond = np.fromiter((c.end == "cond" for c in costs), bool, nb)
     order = np.argsort(addrs, kind="stable")
-    sa, sn = addrs[order], n[order]
-    uniq, first = np.unique(sa, return_index=True)
-    start_sum = np.add.reduceat(sn, first) if sa.size else np.zeros(0)
+    uniq, first = np.unique(addrs[order], return_index=True)
     pos = np.searchsorted(uniq, ends)
-    hit = (pos < uniq.size) & (uniq[np.minimum(pos, max(uniq.size - 1, 0))] == ends)
+    hit = (pos < uniq.size) & (uniq[np.minimum(pos, max(uniq.size - 1, 0))] == ends) \
+        if uniq.size else np.zeros(nb, bool)
+    ue, inv = np.unique(ends[cond], return_inverse=True)
+    mine = np.searchsorted(uniq, addrs) if uniq.size else np.zeros(0, np.int64)
+    unal = np.fromiter((c.unaligned_start for c in costs), bool, nb)
+    pen = np.fromiter((c.mispredict for c in costs), np.float64, nb)
+
+    def entries(pairs: list[tuple[int, int]], entry_of: "callable") -> tuple[np.ndarray, ...]:
+        """(source, target block, cycles per entry) for each block starting at each
+        source's target, from the entry state the source leaves."""
+        src, dst, delta = [], [], []
+        for i, target in pairs:
+            entry = entry_of(i)
+            for j in np.flatnonzero(addrs == target).tolist():
+                a, sz = int(addrs[j]), int(sizes[j])
+                key = (int(keys[j]), entry)
+                c2 = memo.get(key) if memo is not None else None  # type: ignore[call-overload]
+                if c2 is None:
+                    c2 = block_cost(read(a, sz), a, t, entry)
+                    if memo is not None:
+                        memo[key] = c2  # type: ignore[index]
+                src.append(i)
+                dst.append(j)
+                delta.append(c2.base - costs[j].base)
+        return (np.array(src, np.int64), np.array(dst, np.int64), np.array(delta, np.float64))
+
+    after = ([(i, c.target) for i, c in enumerate(costs) if c.target is not None]
+             if t.model == "m7" else [])
+    fall = [(i, int(uniq[pos[i]])) for i, c in enumerate(costs)
+            if c.end == "none" and c.exit != CLEAN and hit[i]]
+    a_src, a_dst, a_delta = entries(after, lambda _i: pipeline.AFTER_BRANCH)
+    f_src, f_dst, f_delta = entries(fall, lambda i: costs[i].exit)
+    return _Layout(addrs, sizes, base, lit, taken_end, cond, order, uniq, first, pos, hit, inv,
+                   int(ue.size), mine, unal, pen, a_src, a_dst, a_delta, f_src, f_dst, f_delta)
+
+
+def estimate(cpu: str, keys: np.ndarray, counts: np.ndarray, read: "callable",
+             wait_states: int = 0, memo: dict | None = None,
+             fetch: "Fetch | None" = None, extra: np.ndarray | None = None) -> CycleEstimate:
+    """Cycles for a run: base costs, taken-branch refills, flash wait states.
+
+    A conditional branch's taken count is inferred from flow: the executions of blocks that
+    start right after it (its fall-through) count as its not-taken executions. Each block is
+    costed once from a clean entry (after a branch), and once more per distinct state a
+    block falling into it without a branch leaves in flight. ``memo`` (block key, or block
+    key and entry state -> cost; a block set -> its :class:`_Layout`) spares re-reading and
+    re-costing blocks seen before. ``fetch`` (flash.py) sets the flash timing;
+    ``wait_states`` alone means W wait states with the prefetch hiding sequential fetch.
+    ``extra`` adds cycles per block found at run time (the M7's loads from AXI SRAM:
+    datamem.py).
+    """
+    if fetch is None:
+        fetch = Fetch(wait_states)
+    wait_states = fetch.wait_states
+    t = TIMINGS[cpu]
+    lay = None
+    lkey = ("layout", t.name, keys.tobytes())
+    if memo is not None:
+        lay = memo.get(lkey)  # type: ignore[call-overload]
+    if lay is None:
+        lay = _layout(t, keys, read, memo)
+        if memo is not None:
+            memo[lkey] = lay  # type: ignore[index]
+    addrs, sizes, uniq, pos, hit, cond = lay.addrs, lay.sizes, lay.uniq, lay.pos, lay.hit, \
+        lay.cond
+    nb = len(addrs)
+    n = counts.astype(np.float64)
+    # executions of blocks starting at each block's end address (its fall-through)
+    start_sum = np.add.reduceat(n[lay.order], lay.first) if nb else np.zeros(0)
     fall = np.where(hit, start_sum[np.minimum(pos, max(uniq.size - 1, 0))], 0.0) \
-        if uniq.size else np.zeros(len(costs))
+        if uniq.size else np.zeros(nb)
     # blocks ending at the same conditional branch (a loop's first pass and its body) share
     # one fall-through: infer taken executions per branch, then share them out by count
-    cond_ends = ends[cond]
-    ue, inv = np.unique(cond_ends, return_inverse=True)
-    runs = np.zeros(len(costs))
-    if ue.size:
-        runs_per_end = np.bincount(inv, weights=n[cond], minlength=ue.size)
-        runs[cond] = runs_per_end[inv]
-    taken = np.where(taken_end, n, 0.0)
+    runs = np.zeros(nb)
+    if lay.n_ends:
+        runs_per_end = np.bincount(lay.inv, weights=n[cond], minlength=lay.n_ends)
+        runs[cond] = runs_per_end[lay.inv]
+    taken = np.where(lay.taken_end, n, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(cond & (runs > 0), np.maximum(runs - fall, 0.0) * n / np.where(
             runs > 0, runs, 1.0), 0.0)
     taken = taken + share
-    out = base * n + taken * t.refill
+    out = lay.base * n + taken * t.refill
     if wait_states:
         w = float(wait_states)
         ln = fetch.line_bytes  # the flash lines a block's bytes span
         lines = ((addrs + np.maximum(sizes, 1) - 1) // ln - addrs // ln + 1).astype(np.float64)
         if fetch.mode == "prefetch":  # a taken branch and a literal load each fetch a line
-            out += (lit * n + taken) * w
+            out += (lay.lit * n + taken) * w
         elif fetch.mode == "lines":  # nothing hides the fetch: every line, every time
-            out += (lines + lit) * w * n
+            out += (lines + lay.lit) * w * n
         else:  # a cache: a block's lines and literals miss once, then hit
-            out += (lines + lit) * w * np.minimum(n, 1.0)
+            out += (lines + lay.lit) * w * np.minimum(n, 1.0)
     # entries by falling through: the blocks ending where a block starts, less their taken
     # branches, shared among the blocks that start there by their executions
     not_taken = n - taken
     per_start = np.zeros(uniq.size)
     if uniq.size:
         np.add.at(per_start, pos[hit], not_taken[hit])
-    mine = np.searchsorted(uniq, addrs) if uniq.size else np.zeros(0, np.int64)
+    mine = lay.mine
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(start_sum[mine] > 0, n / start_sum[mine], 0.0) if uniq.size \
-            else np.zeros(len(costs))
-    fall_in = per_start[mine] * weight if uniq.size else np.zeros(len(costs))
+            else np.zeros(nb)
+    fall_in = per_start[mine] * weight if uniq.size else np.zeros(nb)
     taken_in = np.maximum(n - fall_in, 0.0)
     if t.model == "m34":  # a branch to an unaligned 32-bit instruction: one more cycle
-        unal = np.fromiter((c.unaligned_start for c in costs), bool, len(costs))
-        out += np.where(unal, taken_in, 0.0)
+        out += np.where(lay.unal, taken_in, 0.0)
     if t.model == "m7":  # mispredictions: a loop's exit, or the rarer way of a branch
-        pen = np.fromiter((c.mispredict for c in costs), np.float64, len(costs))
-        out += np.where(cond, np.minimum(taken, n - taken) * pen, 0.0)
-
-    def entered(target: int, entry: State, times: float) -> None:
-        """Blocks starting at ``target`` reached ``times`` times from ``entry`` instead of
-        from a clean state: their cost from that state, shared by their executions."""
-        for j in np.flatnonzero(addrs == target):
-            a, sz = int(addrs[j]), int(sizes[j])
-            key = (int(keys[j]), entry)
-            c2 = memo.get(key) if memo is not None else None  # type: ignore[call-overload]
-            if c2 is None:
-                c2 = block_cost(read(a, sz), a, t, entry)
-                if memo is not None:
-                    memo[key] = c2  # type: ignore[index]
-            out[j] += (c2.base - costs[j].base) * times * weight[j]
-
-    if t.model == "m7":
-        # an unconditional B with a free slot: its target's first instruction may issue
-        # beside it, on every execution
-        for i, c in enumerate(costs):
-            if c.target is not None:
-                entered(c.target, pipeline.AFTER_BRANCH, float(n[i]))
-    # what a block left in flight reaches the block it falls into (no branch between)
-    for i, c in enumerate(costs):
-        if c.end == "none" and c.exit != CLEAN and hit[i]:
-            entered(int(uniq[pos[i]]), c.exit, float(not_taken[i]))
+        out += np.where(cond, np.minimum(taken, n - taken) * lay.pen, 0.0)
+    # blocks reached from another entry state than a clean one: their cost from that state,
+    # shared by their executions (an M7 B with a free slot: its target's first instruction
+    # may issue beside it on every execution; a block falling into the next leaves its
+    # state in flight)
+    if lay.after_src.size:
+        np.add.at(out, lay.after_dst,
+                  lay.after_delta * n[lay.after_src] * weight[lay.after_dst])
+    if lay.fall_src.size:
+        np.add.at(out, lay.fall_dst,
+                  lay.fall_delta * not_taken[lay.fall_src] * weight[lay.fall_dst])
     if extra is not None:
         out += extra
     return CycleEstimate(cpu, out, float(out.sum()), wait_states)
