@@ -67,7 +67,7 @@ def test_generated_plan_round_trips_through_hex(tmp_path):
     from armsim.plan import make_plan
 
     g = to_graph(zoo.build("conv1d"), "conv1d")
-    plan = make_plan(g)
+    plan = make_plan(g, weights_in="sram")  # the script carries the weights
     packed = plan.pack({b.name: g.tensors[b.tensor].data for b in plan if b.role != "input"})
     packed[plan.input.name] = plan.input.pack(zoo.sample_inputs(zoo.build("conv1d"), 1)[0])
     text = hex_format(plan, packed, ["header"])

@@ -244,7 +244,7 @@ def test_nan_weights_never_agree(tmp_path, capsys):
     from armsim.script.writer import seed_format
 
     g, _ = load_model(data_file(DEFAULT_MODEL))
-    lay = make_plan(g)
+    lay = make_plan(g, "seed")
     packed = lay.pack({**lay.constant_tensors(), "input": np.zeros((28, 28, 1), np.float32)})
     text = seed_format(lay, packed)
     # a NaN smuggled in as raw bits through _WDWORD

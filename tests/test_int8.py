@@ -167,7 +167,7 @@ def test_zoo_int8_bit_exact_every_cpu(tflite_dir, name, cpu):
 def test_tampered_weight_byte_is_caught_and_the_op_named(tflite_dir):
     path = tflite_dir / "dscnn.tflite"
     g = T.load(path)
-    plan = armsim.plan(g)
+    plan = armsim.plan(g, weights_in="sram")  # weights in RAM, where a stray store can reach
     s = Session(g, plan, "m4f", "large")
     host = TFLiteHost(path, g)
     victim = g.ops[2]  # the second conv

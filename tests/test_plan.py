@@ -119,12 +119,16 @@ def test_pack_many_matches_pack_per_item():
 
 
 def test_auto_picks_the_seed_only_for_the_seed(default_ref):
+    """The seed preset where a script writes the weights (SRAM); the deployed default (weights
+    in flash) is a generated plan, and the seed layout implies SRAM weights."""
     g, _ = default_ref
-    assert make_plan(g).preset == "seed"
-    natural = make_plan(g, "natural")
+    assert make_plan(g, weights_in="sram").preset == "seed"
+    assert make_plan(g, "seed").preset == "seed" and make_plan(g, "seed").weights_in == "sram"
+    default = make_plan(g)
+    assert default.preset == "auto" and default.weights_in == "flash"
+    natural = make_plan(g, "natural", weights_in="sram")
     assert natural.preset == "auto" and natural.input.axes == (0, 1, 2)
-    assert make_plan(g, base=0x20001000).preset == "auto"
-    assert make_plan(g, weights_in="flash").preset == "auto"
+    assert make_plan(g, base=0x20001000, weights_in="sram").preset == "auto"
     with pytest.raises(LayoutError, match="fixed SRAM addresses"):
         make_plan(g, "seed", weights_in="flash")
 
@@ -162,7 +166,7 @@ def test_flash_plan_keeps_weights_out_of_sram():
     from armsim.model.frontends.keras import to_graph
 
     g = to_graph(zoo.build("lenet5"), "lenet5")
-    sram, flash = make_plan(g), make_plan(g, weights_in="flash")
+    sram, flash = make_plan(g, weights_in="sram"), make_plan(g)
     assert [b.name for b in flash] == [g.inputs[0]]
     assert flash.flash_weight_bytes() == sum(t.size * 4 for t in g.constants())
     assert flash.sram_bytes() < sram.sram_bytes() - flash.flash_weight_bytes() + 64

@@ -131,8 +131,9 @@ def test_layer_macs_match_the_keras_model(name, tmp_path, capsys, default_model)
 
 
 def test_footprint_names_plan_buffers_and_measures_stack(capsys):
-    _, p = run_json(capsys, "profile", "--json")
+    _, p = run_json(capsys, "profile", "--layout", "seed", "--json")
     fp = p["footprint"]
+    assert fp["weights_in"] == "sram"
     assert {"input", "conv_weights", "dense_weights", "conv_bias", "dense_bias"} <= set(fp["buffers"])
     assert fp["buffers"]["dense_weights"] == {"address": "0x20000F74", "bytes": 46080,
                                               "region": "sram"}
@@ -142,10 +143,17 @@ def test_footprint_names_plan_buffers_and_measures_stack(capsys):
 
 
 def test_too_small_mcu_is_a_fit_error(capsys):
-    assert main(["profile", "--mcu", "samd21g18"]) == 2
+    """The seed's weights in SRAM (as its script writes them) need 77 KB: too much for a
+    32 KB part; in flash, as deployed (the default), they fit it."""
+    assert main(["profile", "--mcu", "samd21g18", "--weights-in", "sram"]) == 2
     err = capsys.readouterr().err
     assert "does not fit MCU preset 'samd21g18'" in err
     assert "77,248 bytes of SRAM" in err and "32,768 bytes" in err
+    code, p = run_json(capsys, "profile", "--mcu", "samd21g18", "--json")
+    fp = p["footprint"]
+    assert code == 0 and fp["fits"] and fp["weights_in"] == "flash"
+    assert fp["flash"]["weights_in_rodata"] == 4 * (8 * 25 + 8 + 1152 * 10 + 10)
+    assert fp["ram"]["total"] < 32_768 < 77_248
 
 
 def test_every_cpu_agrees_and_m0_executes_more(capsys):
@@ -178,7 +186,7 @@ def test_speedscope_csv_and_plot(tmp_path, capsys):
 def test_hotspots_have_source_lines(capsys):
     _, p = run_json(capsys, "profile", "--json", "--top", "3")
     top = p["hotspots"][0]
-    assert top["function"].startswith("conv5_cols")  # the 5x5 taps-in-registers path
+    assert top["function"].startswith(("conv5_cols", "conv5_rows"))  # 5x5 taps in registers
     assert top["source"].startswith("armsim_conv2d_1ch_f32.c:")
     assert top["disassembly"] and top["percent"] > 50
 

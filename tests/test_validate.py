@@ -49,7 +49,7 @@ def test_validate_one_process_matches_two(capsys, mnist_dir):
 
 def _script(tmp_path, name, mistake=None):
     g, _ = load_model(data_file(DEFAULT_MODEL))
-    lay = make_plan(g)
+    lay = make_plan(g, "seed")  # the layout a script writes
     w = lay.constant_tensors()
     image = mnist.scale(mnist.load("test").images[3])
     packed = lay.pack({**w, "input": image})

@@ -74,7 +74,7 @@ def test_every_op_output_matches_keras_layers(built):
 
 def test_weights_in_flash_give_the_same_answers(built):
     _m, g, x, h = built["lenet5"]
-    sram = Session(g, make_plan(g), "m4f", "large")
+    sram = Session(g, make_plan(g, weights_in="sram"), "m4f", "large")
     flash = Session(g, make_plan(g, weights_in="flash"), "m4f", "large")
     a, b = sram.run(x[0]), flash.run(x[0])
     np.testing.assert_array_equal(a.outputs, b.outputs)

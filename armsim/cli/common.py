@@ -140,12 +140,17 @@ def load_model(args: argparse.Namespace, default: bool = True) -> ModelRef | Non
 
 
 def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu,
-             cpu: CpuVariant | None = None) -> Plan:
+             cpu: CpuVariant | None = None, weights_default: str | None = None) -> Plan:
     """The plan chosen by --layout, --base and --weights-in (an int8 plan's scratch depends
-    on the CPU)."""
+    on the CPU). Without --weights-in the weights are in flash, as deployed, except where a
+    script writes them (--script, and ``weights_default`` "sram" for export), for your own
+    C (--sources: hand-written code reads them where the seed workflow's script writes
+    them) and in the seed layout."""
     scratch = scratch_sizes(g, cpu or "m4f") if g.quantized else None
+    weights = getattr(args, "weights_in", None) or weights_default or (
+        "sram" if getattr(args, "script", None) or getattr(args, "sources", None) else None)
     return make_plan(g, getattr(args, "layout", "auto"), getattr(args, "base", None),
-                     getattr(args, "weights_in", "sram"), mcu.sram_base, scratch=scratch)
+                     weights, mcu.sram_base, scratch=scratch)
 
 
 def kernels_for(args: argparse.Namespace, g: Graph) -> str:

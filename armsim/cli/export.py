@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     assert ref is not None
     g = ref.graph
     mcu = get_mcu(args.mcu)
-    plan = C.plan_for(args, g, mcu)
+    plan = C.plan_for(args, g, mcu, weights_default="sram")  # a script writes the weights
     O.refuse(plan.weights_in == "flash" and not args.input_only and not args.no_input,
              "with --weights-in flash the weights are compiled into the firmware: pass "
              "--input-only (the script then carries only the input)")

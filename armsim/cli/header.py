@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     ref = C.load_model(args)
     assert ref is not None
     cpu, mcu = C.target(args, ref.graph)
-    plan = C.plan_for(args, ref.graph, mcu, cpu)
+    plan = C.plan_for(args, ref.graph, mcu, cpu, weights_default="sram")  # for your own C
     text = layout_header(ref.graph, plan, __version__)
     if out is not None:
         out.write_text(text)

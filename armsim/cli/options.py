@@ -179,14 +179,17 @@ def add_model(p: argparse.ArgumentParser, positional: bool = False, help_: str =
                    help="load legacy .h5 files and models that need safe_mode off (they can "
                         "run code: only for files you trust)")
     p.add_argument("--layout", choices=LAYOUTS, default="auto",
-                   help="memory plan: 'seed' (the notebook's fixed addresses), 'natural' (a "
-                        "generated plan), 'auto' (seed when the model is the seed "
-                        "architecture; default)")
+                   help="memory plan: 'seed' (the notebook's fixed addresses, weights in "
+                        "SRAM), 'natural' (a generated plan), 'auto' (seed when the model is "
+                        "the seed architecture with its weights in SRAM, as a script writes "
+                        "them; else generated; default)")
     p.add_argument("--base", type=address, help="first SRAM address of a generated plan "
                    "(default: the MCU's SRAM base)")
-    p.add_argument("--weights-in", choices=("sram", "flash"), default="sram",
-                   help="weights in SRAM, written by a script (default), or compiled into "
-                        "flash (.rodata), as deployments ship them")
+    p.add_argument("--weights-in", choices=("sram", "flash"),
+                   help="weights compiled into flash (.rodata), as firmware ships them "
+                        "(default), or in SRAM, written by a µVision script (the default "
+                        "with --script, --sources, --layout seed, export and header: the seed "
+                        "workflow's hand-written C reads them there)")
 
 
 def add_elf_no_host(p: argparse.ArgumentParser) -> None:

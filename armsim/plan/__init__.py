@@ -22,16 +22,22 @@ LAYOUTS = ("auto", "seed", "natural")
 
 
 def make_plan(g: Graph, layout: str = "auto", base: int | None = None,
-              weights_in: str = "sram", sram_base: int = 0x20000000,
+              weights_in: str | None = None, sram_base: int = 0x20000000,
               cpu: Any = None, scratch: Mapping[int, int] | None = None) -> Plan:
     """The plan for ``g``: the seed preset when asked, or when ``auto`` and the graph is the
     seed architecture with weights in SRAM at the default base; else a generated plan.
+
+    ``weights_in``: "flash" (compiled into .rodata, as firmware ships them: the default) or
+    "sram" (written by a µVision script, as the seed workflow does: the default of the seed
+    layout, the only place it keeps them).
 
     An int8 graph's arena holds each op's CMSIS-NN scratch, whose size depends on the CPU:
     ``scratch`` gives it (op index -> bytes, as :func:`armsim.firmware.scratch.scratch_sizes`
     measures it on the target CPU). Without it the plan leaves the scratch to the Session (or
     build) that completes it for its CPU (``Plan.scratch_pending``). Planning never compiles
     or runs anything; ``cpu`` is accepted for compatibility and not used here."""
+    if weights_in is None:
+        weights_in = "sram" if layout == "seed" else "flash"
     if g.quantized:
         if layout == "seed":
             raise LayoutError("the seed layout is float32; an int8 model takes a generated "

@@ -338,6 +338,10 @@ def profile(prof: Any, cmp: Any, label: str) -> None:
             f"{r.cycles_estimate:,.0f}")
     con.print(ft)
     fp = prof.footprint
+    con.print("weights: " + ("in flash (.rodata), as deployed" if fp["weights_in"] == "flash"
+                             else "in SRAM, written by a script (the seed workflow; "
+                                  "--weights-in flash for the deployed footprint)"),
+              markup=False)
     con.print(f"flash: {fp['flash']['total']:,} B (text {fp['flash']['text']:,}, rodata "
               f"{fp['flash']['rodata']:,} incl. weights {fp['flash']['weights_in_rodata']:,}, "
               f"data {fp['flash']['data']:,}) of {fp['mcu_flash']:,}", markup=False)

@@ -273,7 +273,8 @@ def footprint(s: Session, peak_stack: int) -> dict[str, Any]:
     problems = fit_problems(mcu, ram_total, f"plan {plan.sram_bytes():,}, .data+.bss "
                             f"{size['.data'] + size['.bss']:,}, stack {peak_stack:,}",
                             flash_total)
-    return {"flash": {**flash, "total": flash_total},
+    return {"weights_in": plan.weights_in,
+            "flash": {**flash, "total": flash_total},
             "ram": {**ram, "total": ram_total, "min_stack_reserved": MIN_STACK},
             "buffers": buffers, "mcu": mcu.name, "mcu_flash": mcu.flash_size,
             "mcu_sram": mcu.sram_size, "fits": not problems, "fit_problems": problems}

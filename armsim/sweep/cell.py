@@ -54,6 +54,9 @@ RESULT_COLUMNS = ("status", "error", "agreement", "accuracy", "max_abs_diff", "i
                   "cycles_estimate", "flash_bytes", "ram_bytes", "peak_stack_bytes", "seconds",
                   "versions", "n_inputs", "layers", "confusion", "clock_mhz", "latency_ms")
 STATUSES = ("ok", "does-not-fit", "disagree", "fault", "error")
+#: Where an armsim cell's firmware keeps the weights: in flash, as deployed (the default of
+#: every command that is not a script's run).
+WEIGHTS_IN = "flash"
 
 
 @dataclass(frozen=True)
@@ -96,15 +99,16 @@ def cell_fetch(mcu: str) -> Fetch:
 def cell_hash(key: CellKey, model_bytes: bytes, inputs_digest: str, n: int, profile: bool,
               tolerance: float, rtol: float, kernels: str) -> str:
     """The content hash of everything that determines a cell's result (the flash timing of
-    a part with a flash table included)."""
+    a part with a flash table included, and where an armsim cell keeps the weights)."""
     h = hashlib.sha256()
     fields = asdict(key)
     if fields["runtime"] == "armsim":  # the hashes of cells from before the runtime axis
         del fields["runtime"]
     costing = [cell_fetch(key.mcu).note] if key.mcu in FLASH else []
+    weights = [f"weights in {WEIGHTS_IN}"] if fields.get("runtime", "armsim") == "armsim" else []
     for part in (json.dumps(fields, sort_keys=True), hashlib.sha256(model_bytes).hexdigest(),
                  inputs_digest, str(n), str(profile), repr(tolerance), repr(rtol), kernels,
-                 __version__, *costing):
+                 __version__, *costing, *weights):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:24]
@@ -248,7 +252,7 @@ def _run(task: CellTask, xs: np.ndarray, ys: np.ndarray | None) -> CellResult:
         return wrong
     mcu = get_mcu(k.mcu)
     cpu = get_cpu(resolve_cpu(mcu, k.cpu)).with_opt(k.opt)  # a part's own core only
-    plan = make_plan(g, "auto", None, "sram", mcu.sram_base,
+    plan = make_plan(g, "auto", None, WEIGHTS_IN, mcu.sram_base,
                      scratch=scratch_sizes(g, cpu) if g.quantized else None)
     try:
         check_plan_fits(plan, mcu)
