@@ -16,10 +16,13 @@ from armsim.session.results import ValidateResult, present
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
-h1{font-size:22px}h2{font-size:18px;margin-top:32px}
-table{border-collapse:collapse;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#eee;cursor:pointer;user-select:none}td.t{text-align:left}
+h1{font-size:22px;overflow-wrap:anywhere}h2{font-size:18px;margin-top:32px}
+table{border-collapse:collapse;font-size:13px;max-width:100%}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
+th{background:#eee;cursor:pointer;user-select:none;white-space:normal}
+td{white-space:nowrap}td.t{text-align:left}td.w{white-space:normal;overflow-wrap:anywhere;
+min-width:8em}td.long{white-space:normal;overflow-wrap:anywhere;min-width:24em;font-size:12px}
+svg{max-width:100%;height:auto}p{overflow-wrap:anywhere}
 tr.ok td.s{color:#063}tr.bad td.s{color:#a00;font-weight:bold}
 .figs{display:flex;flex-wrap:wrap;gap:16px}.note{color:#555;font-size:13px}
 pre{white-space:pre-wrap;font-size:12px}
@@ -44,6 +47,7 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 
 
 def _svg(fig: Any) -> str:
+    fig.tight_layout()  # panels' titles and axis labels clear of their neighbours
     buf = io.StringIO()
     # no RDF metadata block (creator, date): the page stays the same run to run
     fig.savefig(buf, format="svg", bbox_inches="tight",
@@ -62,6 +66,39 @@ def _plt() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+#: At most this many panels side by side (a 1400 px page holds three 4.2-inch panels).
+PANELS_PER_ROW = 3
+
+
+def _grid(plt: Any, n: int, width: float, height: float, per_row: int = PANELS_PER_ROW
+          ) -> tuple[Any, list[Any]]:
+    """A figure of ``n`` panels (``width`` x ``height`` inches each), ``per_row`` to a row;
+    the panels in order (spare ones hidden)."""
+    cols = max(1, min(n, per_row))
+    rows = max(1, -(-n // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows),
+                             squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:max(n, 1)]
+
+
+def _count_axis(axis: Any, nbins: int = 4) -> None:
+    """Few ticks with readable counts (12k, 3.4M) on a matplotlib axis of large numbers."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    def fmt(v: float, _pos: Any) -> str:
+        a = abs(v)
+        for div, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if a >= div:
+                return f"{v / div:.3g}{unit}"
+        return f"{v:.3g}"
+
+    axis.set_major_locator(MaxNLocator(nbins=nbins))
+    axis.set_major_formatter(FuncFormatter(fmt))
 
 
 def page(title: str, sections: list[tuple[str, str]], note: str = "") -> str:
@@ -84,14 +121,16 @@ def table(columns: list[str], rows: Iterable[list[Any]], row_class: Iterable[str
         cells = []
         for j, v in enumerate(r):
             if isinstance(v, float):  # thousands separators where they help
-                text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.6g}"
+                text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
             elif isinstance(v, int) and not isinstance(v, bool):
                 text = f"{v:,}"
             else:
                 text = "" if v is None else str(v)
             kind = "t" if not isinstance(v, (int, float)) or isinstance(v, bool) else ""
             if j == 0 or columns[j] == "status":
-                kind = "t s" if columns[j] == "status" else "t"
+                kind = "t s" if columns[j] == "status" else "t w"
+            if (columns[j] == "error" or len(text) > 60) and kind.startswith("t"):
+                kind = "t long"  # a message or a note: wrapped, not a column off-screen
             raw = f" data-v='{v}'" if isinstance(v, (int, float)) else ""
             cells.append(f"<td class='{kind}'{raw}>{html.escape(text)}</td>")
         out.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
@@ -123,9 +162,8 @@ def pareto_figure(rows: list[dict[str, Any]], cost: str, label: str) -> str:
     the Pareto front drawn."""
     plt = _plt()
     cpus = sorted({r["cpu"] for r in rows})
-    fig, axes = plt.subplots(1, max(len(cpus), 1), figsize=(4.2 * max(len(cpus), 1), 3.6),
-                             squeeze=False)
-    for ax, cpu in zip(axes[0], cpus):
+    fig, axes = _grid(plt, len(cpus), 4.2, 3.6)
+    for ax, cpu in zip(axes, cpus):
         pts, kinds, names = [], [], []
         for r in rows:
             q, _ = _quality(r)
@@ -145,11 +183,14 @@ def pareto_figure(rows: list[dict[str, Any]], cost: str, label: str) -> str:
             fy = [pts[i][1] for i in front]
             ax.step(fx, fy, where="post", color="#c33", linewidth=1, label="Pareto front")
             for i in front:
-                ax.annotate(names[i], pts[i], fontsize=7, xytext=(3, 3),
-                            textcoords="offset points")
+                name = names[i] if len(names[i]) <= 24 else names[i][:23] + "…"
+                ax.annotate(name, pts[i], fontsize=7, xytext=(3, 3), textcoords="offset points",
+                            gid="annotation", clip_on=True).set_in_layout(False)
         ax.set_title(cpu)
         ax.set_xlabel(label)
         ax.set_ylabel(_quality(rows[0])[1] if rows else "")
+        _count_axis(ax.xaxis)
+        ax.locator_params(axis="y", nbins=5)
         ax.grid(alpha=0.3)
         if pts:
             ax.legend(fontsize=7)
@@ -162,15 +203,19 @@ def layer_bars(cells: list[dict[str, Any]]) -> str:
     cells = [c for c in cells if c.get("layers")]
     if not cells:
         return "<p class='note'>no profiled cell</p>"
-    fig, axes = plt.subplots(1, len(cells), figsize=(4.5 * len(cells), 3.8), squeeze=False)
-    for ax, c in zip(axes[0], cells):
+    most = max(len(json.loads(c["layers"])) for c in cells)
+    # a bar's label needs about 0.16 inch of height; names are cut to 28 characters
+    fig, axes = _grid(plt, len(cells), 6.0, max(3.0, 0.9 + 0.16 * most), per_row=2)
+    for ax, c in zip(axes, cells):
         layers = json.loads(c["layers"])
-        names = [ly["name"] for ly in layers]
+        names = [ly["name"] if len(ly["name"]) <= 28 else ly["name"][:27] + "…"
+                 for ly in layers]
         ax.barh(range(len(names)), [ly["cycles_estimate"] for ly in layers], color="#4a7")
         ax.set_yticks(range(len(names)), names, fontsize=7)
         ax.invert_yaxis()
         ax.set_title(f"{Path(c['model']).stem} {c['dtype']} {c['cpu']} {c['opt']}", fontsize=9)
         ax.set_xlabel("estimated cycles")
+        _count_axis(ax.xaxis)
     return _svg(fig)
 
 
@@ -179,8 +224,8 @@ def confusion_figure(matrices: list[tuple[str, list[list[int]]]]) -> str:
     plt = _plt()
     if not matrices:
         return "<p class='note'>no labelled validation</p>"
-    fig, axes = plt.subplots(1, len(matrices), figsize=(3.6 * len(matrices), 3.4), squeeze=False)
-    for ax, (title, m) in zip(axes[0], matrices):
+    fig, axes = _grid(plt, len(matrices), 3.6, 3.4)
+    for ax, (title, m) in zip(axes, matrices):
         a = np.array(m)
         ax.imshow(a, cmap="Blues")
         for (i, j), v in np.ndenumerate(a):
@@ -193,14 +238,40 @@ def confusion_figure(matrices: list[tuple[str, list[list[int]]]]) -> str:
     return _svg(fig)
 
 
+def _plain(v: Any) -> str:
+    """A value in running text: floats without a trailing .0."""
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+#: The sweep table's column headers (short, so twenty columns fit a 1400 px page).
+HEADERS = {"agreement": "agree", "accuracy": "acc.", "max_abs_diff": "max |Δ|",
+           "instructions": "instr.", "cycles_estimate": "est. cycles", "latency_ms": "est. ms",
+           "clock_mhz": "MHz", "flash_bytes": "flash B", "ram_bytes": "RAM B",
+           "peak_stack_bytes": "stack B", "seconds": "s"}
+
+
 def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str:
-    """The sweep page: results, Pareto fronts, per-layer costs, confusion matrices, versions."""
+    """The sweep page: results, errors, Pareto fronts, per-layer costs, confusion matrices,
+    versions. An axis every cell shares (one part, one runtime) is said once above the
+    table instead of repeated in a column, and errors are listed below it, so the table
+    fits a 1400 px page."""
     cols = ["model", "dtype", "cpu", "runtime", "kernels", "opt", "mcu", "status", "agreement",
             "accuracy", "max_abs_diff", "instructions", "cycles_estimate", "latency_ms",
-            "clock_mhz", "flash_bytes", "ram_bytes", "peak_stack_bytes", "seconds", "error"]
+            "clock_mhz", "flash_bytes", "ram_bytes", "peak_stack_bytes", "seconds"]
+    shared = [c for c in ("dtype", "cpu", "runtime", "kernels", "opt", "mcu", "clock_mhz")
+              if len(rows) > 1 and len({r.get(c) for r in rows}) == 1]
+    cols = [c for c in cols if c not in shared]
     body = [[Path(r["model"]).name if r.get(c) and c == "model" else r.get(c) for c in cols]
             for r in rows]
+    headers = [HEADERS.get(c, c) for c in cols]
     classes = ["ok" if r["status"] == "ok" else "bad" for r in rows]
+    every = ", ".join(f"{HEADERS.get(c, c)} {_plain(rows[0].get(c))}" for c in shared)
+    results = (f"<p class='note'>every cell: {html.escape(every)}</p>" if every else "") + \
+        table(headers, body, classes)
+    failed = [r for r in rows if r.get("error")]
+    errors = table(["model", "dtype", "cpu", "status", "error"],
+                   [[Path(r["model"]).name, r.get("dtype"), r.get("cpu"), r["status"],
+                     r["error"]] for r in failed]) if failed else "<p class='note'>none</p>"
     ok = [r for r in rows if r["status"] in ("ok", "disagree")]
     chosen: list[dict[str, Any]] = []
     for cpu in sorted({r["cpu"] for r in ok}):  # each CPU's Pareto cells, two at most
@@ -211,7 +282,8 @@ def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str
     chosen = chosen[:4] or ok[:4]
     versions = sorted({r["versions"] for r in rows if r.get("versions")})
     sections = [
-        ("Results", table(cols, body, classes)),
+        ("Results", results),
+        ("Errors", errors),
         ("Quality against estimated cycles", pareto_figure(ok, "cycles_estimate",
                                                           "estimated cycles per inference")),
         ("Quality against flash", pareto_figure(ok, "flash_bytes", "flash bytes")),
@@ -230,9 +302,13 @@ def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str
 def _footprint_table(fp: dict[str, Any], unmeasured_stack: str = "") -> str:
     """Flash, RAM and the stack peak against the part's memories (a footprint dict of
     session/profile.footprint); ``unmeasured_stack``: why the stack peak is not in it."""
+    weights = " (with the weights)"
+    in_flash = fp.get("weights_in") == "flash"
     return table(["what", "bytes", f"on the part ({fp['mcu']})"],
-                 [["flash", fp["flash"]["total"], fp["mcu_flash"]],
-                  ["RAM" + (" without the stack" if unmeasured_stack else ""),
+                 [["flash" + (weights if in_flash else ""), fp["flash"]["total"],
+                   fp["mcu_flash"]],
+                  ["RAM" + ("" if in_flash else weights)
+                   + (" without the stack" if unmeasured_stack else ""),
                    fp["ram"]["total"], fp["mcu_sram"]],
                   ["stack peak", unmeasured_stack or fp["ram"]["stack_peak"], None]])
 
