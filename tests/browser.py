@@ -1,6 +1,7 @@
 """Headless Chromium for the HTML reports: a screenshot at a given window width, and the
 page's layout measured by the browser itself (what sticks out past the window's right edge,
-which texts of the inline SVG figures (tick and axis labels, titles) overlap, what the console said).
+which texts of the inline SVG figures overlap: tick and axis labels, titles; what the
+console said).
 
 The measurement runs in a copy of the page with one more script at the end of its body; the
 browser's ``--dump-dom`` prints the document after it ran, the result in one ``<pre>``.

@@ -32,6 +32,7 @@ from armsim.cli import (
 from armsim.cli.options import resolve_kernels
 from armsim.errors import EXIT_BAD_INPUT, ArmsimError
 from armsim.machine.engine import engine_build
+from armsim.script.paths import allowed
 
 COMMANDS = (train, quantize, export, plan, header, build, simulate, validate, profile, run,
             sweep, regress, script)
@@ -112,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         join_dash_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         resolve_kernels(args)
-        return int(args.func(args))
+        with allowed(getattr(args, "allow_path", None) or ()):  # where scripts may read
+            return int(args.func(args))
     except ArmsimError as e:
         sys.stdout.flush()
         print(f"armsim: error: {e}", file=sys.stderr)

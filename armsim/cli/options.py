@@ -209,6 +209,10 @@ def add_script_options(p: argparse.ArgumentParser) -> None:
                    "they fault")
     p.add_argument("--log-dir", metavar="DIR", help="write the files a script's LOG/SLOG/"
                    "ITMLOG commands name into DIR (by base name); default: kept in the report")
+    p.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   help="let a script's INCLUDE and LOAD read files inside DIR (repeatable); "
+                   "without it they read inside the script's folder and, above it, up to its "
+                   "project's root (the nearest folder holding a *.uvprojx, *.uvproj or .git)")
 
 
 def add_clock(p: argparse.ArgumentParser) -> None:

@@ -20,7 +20,6 @@ from armsim.model import inputs, mnist
 from armsim.model import keras_host as host
 from armsim.model.train import seed_model_from
 from armsim.ops import registry
-from armsim.report import html as report
 from armsim.report import tables as render
 from armsim.session.results import ValidateResult, present
 from armsim.session.versions import versions

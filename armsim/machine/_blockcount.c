@@ -294,7 +294,9 @@ static PyObject *bc_state(PyObject *self, PyObject *arg)
  * or BOUNDS (a store that lands in [lo, hi) outside the allowed spans of the running op);
  * the memory check (mode 2) keeps a shadow byte per byte of RAM, and the area count
  * (mode 3) counts, per instruction, the loads and stores that start in given spans and the
- * executions whose address is misaligned in a way the Cortex-M7 pays for.
+ * executions whose address is misaligned in a way the Cortex-M7 pays for; the watch
+ * (mode 4) stops the run before the first read or write of [lo, hi) (a script's access
+ * breakpoint, or a SIGNAL's rwatch/wwatch).
  * Python decodes each instruction once (capstone) into an entry; no Python code runs per
  * access. A memory hook would be simpler, but Unicorn 2.1 mis-executes some Thumb code
  * while one is installed.
@@ -326,7 +328,7 @@ typedef struct {
 typedef struct {
     reg_read_fn reg_read;
     stop_fn stop;
-    int mode;      /* 0: alignment, 1: bounds, 2: memory check, 3: area count */
+    int mode;      /* 0: alignment, 1: bounds, 2: memory check, 3: area count, 4: watch */
     int n;
     acc_entry *tab;
     /* bounds */
@@ -490,6 +492,24 @@ static void check_hook(void *uc, uint64_t address, uint32_t isize, void *user)
     }
     if (c->mode == 2) {
         mem_access(uc, c, address, e, a);
+        return;
+    }
+    if (c->mode == 4) {
+        /* watch: the first access that touches [lo, hi) and is of a kind asked for
+         * (current: 1 reads, 2 writes) stops the run before it executes */
+        uint64_t lo = a, hi = (uint64_t)a + e->size;
+        if (hi <= c->lo || lo >= c->hi || !(c->current & (e->write ? 2 : 1))) {
+            return;
+        }
+        if (c->nfound < ACHECK_MAX_FOUND) {
+            int k = c->nfound++;
+            c->f_pc[k] = address;
+            c->f_addr[k] = a;
+            c->f_size[k] = e->size;
+            c->f_op[k] = c->current;
+            c->f_write[k] = e->write;
+        }
+        c->stop(uc);
         return;
     }
     if (c->mode == 3) {

@@ -237,7 +237,7 @@ def uc_reg(cs_reg: int) -> int:
 #: One armsim.machine._blockcount acc_entry: pc, base, index, shift, disp, size, need, post, down,
 #: write, sp, rule (the C struct's layout).
 _ENTRY = struct.Struct("<IiiiiIBBBBBB2x")
-ALIGN, BOUNDS, MEMORY, AREA = 0, 1, 2, 3
+ALIGN, BOUNDS, MEMORY, AREA, WATCH = 0, 1, 2, 3, 4
 
 
 def _select_function() -> Any:
@@ -270,8 +270,9 @@ def select_pcs(uc: Uc, handle: Any, pcs: list[int]) -> ctypes.Array[ctypes.c_cha
 class NativeCheck:
     """The C code hook of armsim.machine._blockcount on the given instructions: no Python runs per
     access. ``mode`` is ALIGN, BOUNDS (stores into [lo, hi) outside the running op's
-    spans), MEMORY (memcheck.py) or AREA (per instruction, the accesses that start in the
-    spans: datamem.py)."""
+    spans), MEMORY (memcheck.py), AREA (per instruction, the accesses that start in the
+    spans: datamem.py) or WATCH (the run stops before the first access to [lo, hi) of the
+    kinds :meth:`set_op` names: 1 reads, 2 writes)."""
 
     def __init__(self, uc: Uc, accesses: dict[int, Access], mode: int, lo: int = 0,
                  hi: int = 0) -> None:

@@ -12,6 +12,7 @@ from elftools.common.exceptions import ELFError as PyElfError
 from elftools.elf.elffile import ELFFile
 
 from armsim.errors import ElfError
+from armsim.machine.dwarf import CType, DebugInfo
 from armsim.parts.cpus import CpuVariant
 
 
@@ -51,6 +52,14 @@ class ElfImage:
         self.attributes = attributes
         self.sections: dict[str, tuple[int, int, str, int]] = {}
         self._lines: tuple[list[int], list[tuple[str, int]]] | None = None
+        self._debug: DebugInfo | None = None
+
+    def variable(self, name: str) -> tuple[int, CType] | None:
+        """(address, C type) of static variable ``name`` from the DWARF debug information
+        (None: no such variable, or built without -g)."""
+        if self._debug is None:
+            self._debug = DebugInfo(self.path)
+        return self._debug.variables.get(name)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "ElfImage":

@@ -39,12 +39,14 @@ from unicorn import arm_const as A
 from armsim.errors import ArmsimError, ElfError, EmulatorFault
 from armsim.machine import crash, disasm
 from armsim.machine.accesses import AccessCount
+from armsim.machine import alignment as _alignment
 from armsim.machine.alignment import ALIGNED_ONLY, AlignmentCheck, misaligned_at, use_watch
 from armsim.machine.clock import CycleClock
 from armsim.machine.counting import BlockCounter, make_counter, native_available
 from armsim.machine.debugregs import DebugRegisters
 from armsim.machine.debugregs import region as debug_region
 from armsim.machine.elf import ElfImage, check_attributes
+from armsim.machine.memcheck import memory_instructions
 from armsim.machine.fpugate import FpuGate
 from armsim.machine.peripherals import Unmodelled
 from armsim.machine.regions import PERMS, Regions
@@ -188,6 +190,17 @@ class Machine(Regions, CycleClock):
                             (UC_HOOK_MEM_WRITE_PROT, "write"), (UC_HOOK_MEM_READ_PROT, "read")):
             for lo, hi in watch[where]:
                 self.uc.hook_add(kind, self._on_bad_access, kind, lo, hi - 1)
+
+    def adopt_program(self, image: ElfImage) -> None:
+        """``image`` (loaded already) is now the program, as after µVision's ``LOAD file``:
+        its symbols name the places in reports, its vector table (or entry point) starts it
+        at the next reset, and it may call semihosting, as a user's image does."""
+        self.image = image
+        halt = image.symbols.get(STOP_SYMBOL)
+        self.stop = halt.address if halt is not None else NO_STOP
+        if self.semihost is None:
+            self.semihost = Semihost()
+        self.initial_sp, self.reset, self.start_note = self._reset_vector()
 
     def _reset_vector(self) -> tuple[int, int, str]:
         """(initial SP, reset handler, how they were found): the vector table at the start of
@@ -458,8 +471,11 @@ class Machine(Regions, CycleClock):
         stops.discard(self.stop)
         self.stopped_by = ""
         self.watch_hit: tuple[int, str] | None = None
+        self.watch_size = 1  # bytes of the access in watch_hit (a memory hook's: unknown, 1)
         hit: list[int] = []
-        hooks = self._arm(stops, watches, hit)
+        natives = self._native_watches(watches)
+        hooks = self._arm(stops, () if natives else watches, hit)
+        found: list[tuple[int, ...]] = []
         t0 = time.perf_counter()
         try:
             unaligned = self._emulate(max_steps, hit)
@@ -469,10 +485,39 @@ class Machine(Regions, CycleClock):
                 self.uc.hook_del(h)
             if hooks:
                 self.uc.ctl_flush_tb()
+            for w in natives:
+                found += w.take()
+                w.detach()
         if unaligned is not None:
             raise unaligned
         self.fpu.settle()  # an FPU instruction judged late faults if the FPU is still off
+        if found and not hit:  # a watch stopped the run before its access: run that one
+            pc, address, size, write = (int(v) for v in found[0][:4])
+            hit.append(pc)
+            self._conclude(hit, stop, max_steps)
+            self.go(max_steps=1)
+            self.watch_hit = (address, "write" if write else "read")
+            self.watch_size = size
+            self.stopped_by = "watch"
+            return self.pc
         return self._conclude(hit, stop, max_steps)
+
+    def _native_watches(self, watches: tuple[tuple[int, int, str], ...]) -> list[Any]:
+        """Native access checks (WATCH mode) for the watched ranges, on every load and store
+        of the program's code: no Unicorn memory hook, which makes Unicorn mis-execute some
+        Thumb code; empty without armsim's C extension (memory hooks are used then)."""
+        if not watches or _alignment._native is None:
+            return []
+        insns: dict[int, Any] = {}
+        for seg in self.image.segments:
+            if "x" in seg.flags:
+                insns.update(memory_instructions(seg.data, seg.vaddr))
+        out = []
+        for lo, hi, access in watches:
+            w = _alignment.NativeCheck(self.uc, insns, _alignment.WATCH, lo, hi)
+            w.set_op(("read" in access) | ("write" in access) << 1, [])
+            out.append(w)
+        return out
 
     def _arm(self, stops: set[int], watches: tuple[tuple[int, int, str], ...],
              hit: list[int]) -> list[int]:

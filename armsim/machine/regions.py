@@ -77,6 +77,38 @@ class Regions:
         self.tlb._index()
         return True
 
+    def clear_region(self, lo: int, hi: int) -> tuple[list[Region], list[Region]]:
+        """uVision's ``MAP lo, hi-1 CLEAR``: the ranges earlier MAP commands mapped inside it
+        lose every right (an access there then faults, until a later MAP grants them again);
+        the part's own memories stay, as the program needs them. Returns (regions cleared,
+        preset regions kept). (Unmapping would be truer, but armsim's engine cannot map RAM
+        again where RAM was unmapped.)"""
+        lo, hi = lo & ~(PAGE - 1), (hi + PAGE - 1) & ~(PAGE - 1)
+        cleared, kept = [], []
+        for r in [r for r in self.map if r.base < hi and lo < r.end]:
+            if r.name.startswith("map@") and lo <= r.base and r.end <= hi:
+                cleared.append(self._set_rights(r, ""))
+            elif not r.name.startswith("map@") and r.name != REGION_NAME:
+                kept.append(r)
+        if cleared:
+            self.tlb._index()
+            self.uc.ctl_flush_tb()
+        return cleared, kept
+
+    def _set_rights(self, r: Region, perms: str) -> Region:
+        """A MAP region with new rights (faults reported as bad accesses)."""
+        prot = 0
+        for c in perms:
+            prot |= PERMS[c]
+        self.uc.mem_protect(r.base, r.size, prot)
+        for kind, need in ((UC_HOOK_MEM_WRITE_PROT, "w"), (UC_HOOK_MEM_READ_PROT, "r")):
+            if need not in perms:
+                self.uc.hook_add(kind, self._on_bad_access, kind, r.base, r.end - 1)
+        new = Region(r.name, r.base, r.size, perms)
+        self.map.remove(r)
+        self.map.add(new)
+        return new
+
     def map_region(self, lo: int, hi: int, perms: str) -> tuple[list[Region], list[Region]]:
         """uVision's ``MAP lo, hi-1 READ WRITE EXEC``: memory with those rights where nothing
         is mapped (page-aligned); the part's own regions inside the range keep their rights.
@@ -93,10 +125,14 @@ class Regions:
                     f"0x{r.base:08X}-0x{r.end - 1:08X} opened before it: armsim applies the "
                     "MAP ranges it can compute when the script is read (constant addresses)")
         overlapped = [r for r in self.map if r.base < hi and lo < r.end]
+        made = []
+        for r in overlapped:  # a range an earlier MAP mapped (or cleared): the new rights
+            if r.name.startswith("map@") and lo <= r.base and r.end <= hi and r.perms != perms:
+                made.append(self._set_rights(r, perms))
+        overlapped = [r for r in overlapped if not r.name.startswith("map@")]
         prot = 0
         for c in perms:
             prot |= PERMS[c]
-        made = []
         for a, b in gaps_in(self.map, lo, hi):
             name = f"map@{a:08X}"
             self._backing[name] = ctypes.create_string_buffer(b - a)

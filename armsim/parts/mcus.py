@@ -53,6 +53,10 @@ class Mcu:
     #: the SRAM block's memories by bus, where they differ in timing (the M7's DTCM and
     #: AXI SRAM); empty: one uniform SRAM
     areas: tuple[Area, ...] = ()
+    #: the part's other RAMs outside the SRAM block (name, base, size, rights): the M7's
+    #: ITCM, the STM32F4's CCM, the LPC17xx's local SRAM. armsim's firmware does not place
+    #: anything there; a set-up script or your own image may.
+    other_ram: tuple[tuple[str, int, int, str], ...] = ()
 
     def area_at(self, address: int) -> Area | None:
         """The typed memory holding ``address``, if the part lists one."""
@@ -72,6 +76,7 @@ class Mcu:
         ]
         regions += [Region(f"flash@{a:08X}", a, self.flash_size, "rx", alias_of="flash")
                     for a in self.flash_aliases]
+        regions += [Region(name, base, size, perms) for name, base, size, perms in self.other_ram]
         return MemoryMap(regions)
 
 
@@ -81,22 +86,29 @@ MCUS: dict[str, Mcu] = {
     for m in (
         Mcu("generic", "generic Cortex-M, 1 MiB flash (also at 0x08000000), 128 KiB SRAM",
             0x00000000, 1024 * KIB, 0x20000000, 128 * KIB, flash_aliases=(0x08000000,)),
-        Mcu("stm32f407", "STM32F407VG: 1 MiB flash, 128 KiB SRAM1+2 (CCM not used)",
-            0x08000000, 1024 * KIB, 0x20000000, 128 * KIB, flash_aliases=(0x00000000,),
-            core="m4f", clock_hz=168e6),
+        # RM0090 2.3.1 (memory map): the 64 KiB CCM data RAM at 0x10000000 (D-bus only: no
+        # code runs there)
+        Mcu("stm32f407", "STM32F407VG: 1 MiB flash, 128 KiB SRAM1+2, 64 KiB CCM at "
+            "0x10000000", 0x08000000, 1024 * KIB, 0x20000000, 128 * KIB,
+            flash_aliases=(0x00000000,), core="m4f", clock_hz=168e6,
+            other_ram=(("ccm", 0x10000000, 64 * KIB, "rw"),)),
         Mcu("nrf52840", "nRF52840: 1 MiB flash, 256 KiB RAM", 0x00000000, 1024 * KIB,
             0x20000000, 256 * KIB, core="m4f", clock_hz=64e6),
         # RM0385 2.2.2 (memory map): DTCM-RAM on the core's TCM interface, SRAM1 and SRAM2 on
-        # the AXI bus matrix, one contiguous block from 0x20000000
-        Mcu("stm32f746", "STM32F746NG: 1 MiB flash, 320 KiB DTCM+SRAM1+SRAM2",
-            0x08000000, 1024 * KIB, 0x20000000, 320 * KIB, flash_aliases=(0x00000000,),
-            core="m7", clock_hz=216e6,
+        # the AXI bus matrix, one contiguous block from 0x20000000; the 16 KiB ITCM-RAM at
+        # 0x00000000 and the flash again on the ITCM interface at 0x00200000
+        Mcu("stm32f746", "STM32F746NG: 1 MiB flash, 320 KiB DTCM+SRAM1+SRAM2, 16 KiB ITCM "
+            "at 0", 0x08000000, 1024 * KIB, 0x20000000, 320 * KIB,
+            flash_aliases=(0x00200000,), core="m7", clock_hz=216e6,
+            other_ram=(("itcm", 0x00000000, 16 * KIB, "rwx"),),
             areas=(Area("DTCM", 0x20000000, 64 * KIB, "tcm"),
                    Area("SRAM1", 0x20010000, 240 * KIB, "axi"),
                    Area("SRAM2", 0x2004C000, 16 * KIB, "axi"))),
+        # UM10360 2.3 (memory map): 32 KiB local SRAM at 0x10000000 beside the AHB SRAM
         Mcu("lpc1768", "LPC1768: 512 KiB flash, 32 KiB local SRAM at 0x10000000 "
             "(AHB SRAM 0x2007C000, 32 KiB)", 0x00000000, 512 * KIB, 0x2007C000, 32 * KIB,
-            core="m3", clock_hz=100e6),
+            core="m3", clock_hz=100e6,
+            other_ram=(("local sram", 0x10000000, 32 * KIB, "rwx"),)),
         Mcu("samd21g18", "ATSAMD21G18 (Cortex-M0+): 256 KiB flash, 32 KiB SRAM",
             0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0", clock_hz=48e6),
         Mcu("rp2040", "RP2040 (Cortex-M0+): 2 MiB XIP flash, 264 KiB SRAM",

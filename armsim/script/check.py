@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.errors import ScriptError
-from armsim.parts.mcus import SCS_BASE, SCS_SIZE
+from armsim.parts.mcus import MCUS, SCS_BASE, SCS_SIZE
 from armsim.parts.memory import MemoryMap
 from armsim.plan import Plan
 from armsim.plan.seed import infer_filters
@@ -36,6 +36,19 @@ def _err(script: Script, i: int, message: str) -> ScriptError:
     return ScriptError(message, script.path, int(script.line[i]), 1)
 
 
+def _parts_with_memory(address: int, size: int) -> str:
+    """" (stm32f407: ccm)": the presets with memory at ``address`` other than the generic
+    ones ("" if none)."""
+    have = []
+    for mcu in MCUS.values():
+        if mcu.name in ("generic", "large"):
+            continue
+        r = mcu.memory_map().find(address, size)
+        if r is not None and "w" in r.perms:
+            have.append(f"{mcu.name}: {r.name}")
+    return f" ({', '.join(have)})" if have else ""
+
+
 def check_writes(script: Script, memory: MemoryMap, layout: Plan | None,
                  allow_outside: bool = False) -> None:
     """Alignment, mapped memory, and (unless allowed) SRAM writes outside every buffer."""
@@ -54,8 +67,19 @@ def check_writes(script: Script, memory: MemoryMap, layout: Plan | None,
         a, n = int(script.address[i]), int(sizes[i])
         region = memory.find(a, n)
         if region is None:
+            if a < 0x40000000:  # the Code and SRAM spaces: µVision's access violation
+                space = "Code" if a < 0x20000000 else "SRAM"
+                below = ", ".join(f"{r.name} 0x{r.base:08X}-0x{r.end - 1:08X}"
+                                  for r in memory if r.base < 0x40000000)
+                raise _err(script, i, f"write of {n} bytes to 0x{a:08X} is outside mapped "
+                           f"memory: an access violation, as in µVision (the {space} region "
+                           "of the Cortex-M memory map, where neither the part nor the "
+                           f"script's MAP has memory; below 0x40000000 there are {below}). "
+                           "MAP the range, or pick the --mcu whose memory is there"
+                           + _parts_with_memory(a, n))
+            spans = ", ".join(f"{r.name} 0x{r.base:08X}-0x{r.end - 1:08X}" for r in memory)
             raise _err(script, i, f"write of {n} bytes to 0x{a:08X} is outside mapped memory "
-                       f"({', '.join(f'{r.name} 0x{r.base:08X}-0x{r.end - 1:08X}' for r in memory)})")
+                       f"({spans})")
         if "w" not in region.perms:
             raise _err(script, i, f"write to 0x{a:08X} is in {region.name}, which is read-only")
         if not allow_outside and layout is not None and region.name == "sram":

@@ -128,13 +128,16 @@ class CommandParser(_Base):
         return Include(self.parse_included(p), loc)
 
     def map_command(self, rest: str, lineno: int, col0: int, loc: Loc, text: str) -> Command:
-        """MAP start, end [READ] [WRITE] [EXEC] [VNM] [ATR]; MAP alone lists the map."""
+        """MAP start, end [READ] [WRITE] [EXEC] [VNM] [ATR]; MAP start, end CLEAR (the range
+        leaves the map); MAP alone lists the map."""
         if not rest:
             return Command("MAP", (), loc, text)
         words = re.split(r"\s+", rest)
         perms = ""
-        while words and words[-1].upper() in ("READ", "WRITE", "EXEC", "VNM", "ATR"):
+        clear = False
+        while words and words[-1].upper() in ("READ", "WRITE", "EXEC", "VNM", "ATR", "CLEAR"):
             w = words.pop().upper()
+            clear = clear or w == "CLEAR"
             perms += {"READ": "r", "WRITE": "w", "EXEC": "x"}.get(w, "")
         span = " ".join(words)
         tokens = tokenize(span, self.path, lineno, col0)
@@ -150,8 +153,13 @@ class CommandParser(_Base):
         if not isinstance(lo, int) or not isinstance(hi, int) or not 0 <= lo <= hi < 1 << 32:
             raise self.error_at(lineno, col0, f"MAP {span}: start and end must be constant "
                                 "32-bit addresses, start <= end")
+        if clear:
+            if perms:
+                raise self.error_at(lineno, col0, "MAP ... CLEAR takes no READ, WRITE or EXEC")
+            return Command("MAP", (lo, hi, "clear"), loc, text)
         if not perms:
-            raise self.error_at(lineno, col0, "MAP needs at least one of READ, WRITE, EXEC")
+            raise self.error_at(lineno, col0, "MAP needs at least one of READ, WRITE, EXEC "
+                                "(or CLEAR)")
         return Command("MAP", (lo, hi, "".join(sorted(perms, key="rwx".index))), loc, text)
 
 

@@ -53,7 +53,7 @@ class Commands(_Base):
         except SignalKilled:
             pass
         except Unresolved as e:
-            if not self.lenient:
+            if not self.lenient or self.target.own_program:
                 raise
             self.warnings.append(f"signal {sig.name}: {e.reason}; signal stopped")
 
@@ -70,8 +70,28 @@ class Commands(_Base):
         sig.wait_until(self.target.states() + cycles)
         return 0
 
+    def access_watch(self, up: str, e: Expr, args: tuple, frame: Frame) -> int:
+        """``rwatch(a)``/``wwatch(a)``: the signal waits until the program reads (writes)
+        address ``a``; it runs on right after that access."""
+        sig = frame.signal
+        if sig is None:
+            raise arith.fault(e, f"{up.lower()}() waits inside a SIGNAL function only")
+        if len(args) != 1:
+            raise arith.fault(e, f"{up.lower()} takes one argument (an address)")
+        addr = self.eval_addr(args[0], frame, f"{up.lower()} address")
+        sig.wait_access(addr, "read" if up == "RWATCH" else "write")
+        return 0
+
     def due_signals(self) -> list[Signal]:
         return [s for s in self.signals if not s.done]
+
+    def woken(self, hit: tuple[int, str, int] | None) -> list[Signal]:
+        """The signals waiting for the access ``hit`` (address, kind, size) made."""
+        if hit is None:
+            return []
+        address, kind, size = hit
+        return [s for s in self.due_signals() if s.access is not None and s.access[1] == kind
+                and address <= s.access[0] < address + max(size, 1)]
 
     # -- commands ---------------------------------------------------------------------------
     def load(self, s: Load, prog: Program) -> None:
@@ -124,7 +144,8 @@ class Commands(_Base):
         cpi = 4.0  # cycles per instruction, learnt from each slice
         last: tuple[int, float] | None = None
         while True:
-            live = self.due_signals()
+            waiting = [s for s in self.due_signals() if s.access is not None]
+            live = [s for s in self.due_signals() if s.access is None]
             steps = None
             if live:
                 now = self.target.states()
@@ -147,8 +168,18 @@ class Commands(_Base):
                         if b.enabled and b.access == "exec"}
             watches = tuple((b.address, b.address + b.size, b.access) for b in self.breakpoints
                             if b.enabled and b.access != "exec")
+            watches += tuple((s.access[0], s.access[0] + 1, s.access[1]) for s in waiting
+                             if s.access is not None)
             pc, why = self.target.go(start, stop, exec_bps, watches, steps)
             start = None
+            if why == "watch":
+                woke = self.woken(self.target.watch_hit())
+                for s in woke:  # a signal's rwatch/wwatch: it runs on, and so does the CPU
+                    self.resume_signal(s)
+                if woke and self.break_flag:
+                    return self.target.get_reg("PC"), "_break_ set by a signal"
+                if woke and self.hit_breakpoint(pc, why) is None:
+                    continue
             if why == "steps":
                 if pc == (stop if stop is not None else -1) & ~1:
                     return pc, "stop address"
@@ -180,7 +211,10 @@ class Commands(_Base):
             if why == "breakpoint" and b.access == "exec" and b.address & ~1 == pc:
                 return b
             if why == "watch" and b.access != "exec":
-                return b
+                hit = self.target.watch_hit()
+                if hit is None or (hit[0] < b.address + b.size and b.address < hit[0] + hit[2]
+                                   and hit[1] in b.access):
+                    return b
         return None
 
     def step(self, s: Step, frame: Frame) -> None:
@@ -209,6 +243,9 @@ class Commands(_Base):
             if sym is None:
                 raise self.unknown(s.where, frame)
             addr, size = sym[0], max(1, sym[1] if sym[1] else 4)
+        elif s.access != "exec" and s.where[0] in ("index", "member"):
+            addr, t = self.lvalue(s.where, frame)  # an element or member: its bytes
+            size = max(1, t.size)
         else:
             if s.access == "exec" and s.where[0] == "bin" and s.where[1] in (
                     "==", "!=", "<", ">", "<=", ">=", "&&", "||"):

@@ -37,7 +37,7 @@ class ExpressionParser(_Base):
         left = self.conditional()
         t = self.peek()
         if t.kind == "op" and t.text in ASSIGN:
-            if left[0] not in ("name", "prog", "deref"):
+            if left[0] not in ("name", "prog", "deref", "index", "member"):
                 raise self.error(f"cannot assign to this expression (expected a variable, "
                                  f"register or *pointer before '{t.text}')", t)
             self.take()
@@ -99,6 +99,17 @@ class ExpressionParser(_Base):
 
     def postfix(self) -> Expr:
         e = self.primary()
+        while self.peek().kind == "op" and self.peek().text in ("[", ".", "->"):
+            t = self.take()
+            if t.text == "[":  # an element of a program array (or through a pointer)
+                i = self.expression()
+                self.expect("]", "']' closing the index")
+                e = ("index", e, i, t.line, t.col)
+                continue
+            n = self.take()  # a member of a program struct: a.b, p->b
+            if n.kind != "name":
+                raise self.error(f"expected a member name after '{t.text}'", n)
+            e = ("member", e, n.text, t.text == "->", t.line, t.col)
         while self.peek().text in ("++", "--"):
             t = self.take()
             e = ("incdec", t.text, e, False, t.line, t.col)

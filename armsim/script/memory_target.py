@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -14,12 +14,17 @@ from armsim.script.program import concat
 class Target(Protocol):
     """What a script can do to a machine."""
 
+    #: the program is the user's own image: names it lacks are errors, not warnings
+    own_program: bool
+
     def write_batch(self, script: Script) -> None: ...
     def read(self, address: int, size: int) -> bytes: ...
     def set_reg(self, name: str, value: int) -> None: ...
     def get_reg(self, name: str) -> int: ...
     def symbol(self, name: str) -> tuple[int, int, bool] | None: ...
     def line_address(self, file: str, line: int) -> tuple[int, int] | None: ...
+    def variable(self, name: str) -> tuple[int, Any] | None: ...
+    def watch_hit(self) -> tuple[int, str, int] | None: ...
     def describe(self, address: int) -> str: ...
     def readable(self, address: int) -> bool: ...
     def load(self, path: str | None, options: tuple[str, ...], base_dir: str) -> str: ...
@@ -38,6 +43,8 @@ class Target(Protocol):
 
 class MemoryTarget:
     """A target with memory only: reads see earlier writes; CPU commands are refused."""
+
+    own_program = False  # no program at all
 
     def __init__(self) -> None:
         self.log: list[Script] = []
@@ -75,6 +82,12 @@ class MemoryTarget:
         return None
 
     def line_address(self, file: str, line: int) -> tuple[int, int] | None:
+        return None
+
+    def variable(self, name: str) -> tuple[int, Any] | None:
+        return None
+
+    def watch_hit(self) -> tuple[int, str, int] | None:
         return None
 
     def describe(self, address: int) -> str:

@@ -59,7 +59,13 @@ LINE_COMMANDS = {"LOAD", "INCLUDE", "MAP", "LOG", "SLOG", "ITMLOG", "KILL", "SET
 NOTED = {"ASM", "U", "UNASSEMBLE", "D", "DISPLAY", "WS", "WATCHSET", "WK", "WATCHKILL", "LA",
          "LOGICANALYZER", "PA", "PERFORMANCEANALYZER", "COVERAGE", "SCOPE", "SAVE", "DIR",
          "MODE", "RUNTIMEINFO", "SWBREAKCONF", "TRACE", "ER", "EVENTRECORDER", "TASKINFO",
-         "SYSTEMVIEWER", "WATCH", "ASSIGN"}
+         "SYSTEMVIEWER", "WATCH", "ASSIGN",
+         # tracepoints (TraceRun, TraceSuspend, TraceHalt, TraceDataPoint, TraceAccessPoint,
+         # and their kill, list, disable and enable; µVision's TL): they record trace data
+         # and never stop the program, so a set-up runs the same without them
+         "TK", "TRACEKILL", "TL", "TRACELIST", "TD", "TRACEDISABLE", "TE", "TRACEENABLE",
+         "TR", "TRACERUN", "TS", "TRACESUSPEND", "TH", "TRACEHALT", "TRACEDATAPOINT",
+         "TRACEACCESSPOINT"}
 
 _FAST = re.compile(
     r"[ \t]*_WFLOAT[ \t]*\([ \t]*(0[xX][0-9A-Fa-f]{1,8}|[1-9][0-9]{0,9}|0)[ \t]*,[ \t]*"

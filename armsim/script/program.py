@@ -232,7 +232,8 @@ def map_ranges(program: Program) -> list[tuple[int, int, str]]:
 
     def walk(stmts: list[Statement]) -> None:
         for s in stmts:
-            if isinstance(s, Command) and s.name == "MAP" and s.args:
+            if isinstance(s, Command) and s.name == "MAP" and s.args and \
+                    s.args[2] != "clear":
                 out.append((s.args[0], s.args[1] + 1, s.args[2]))
             elif isinstance(s, Command) and s.name == "EXEC":
                 walk(s.args[0])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from armsim.script.commands import Commands
 from armsim.script.lexer import show
 from armsim.script.memory_target import MemoryTarget, Target
 from armsim.script.model import KIND_CODES, KINDS, Script
+from armsim.script.paths import outside_note
 from armsim.script.program import (
     REGISTER_ALIASES,
     REGISTERS,
@@ -75,6 +77,11 @@ INTERACTIVE = ("GETINT", "GETLONG", "GETFLOAT", "GETDBL")
 #: many turns in a row is waiting for hardware; it is left with a warning.
 WAIT_TURNS = 10_000
 SYSTEM = {"STATES", "_BREAK_", "_TRAPS_", "RADIX", "ITRACE", "CCLK", "SIM_CYCCNT", "_IIP_"}
+
+#: The Code and SRAM spaces of the Cortex-M memory map (ARMv7-M B3.1): a script write there
+#: must land in the part's memory or a MAP range.
+CODE_SRAM_END = 0x40000000
+
 
 class Runner(Commands):
     """Run a program's statements in order against a target.
@@ -179,8 +186,8 @@ class Runner(Commands):
             try:
                 self.exec_one(s, frame)
             except Unresolved as e:
-                if not self.lenient:
-                    raise
+                if not self.lenient or self.target.own_program:
+                    raise  # the program is the user's own: a name it lacks is an error
                 self.warnings.append(f"{self.where(frame.program, e.line)}: {e.reason}; "
                                      "statement skipped")
             except Fault as e:
@@ -242,6 +249,9 @@ class Runner(Commands):
                           f"{first})")
             self.functions[s.name] = (s, prog)
         elif isinstance(s, Include):
+            note = outside_note(Path(s.program.path), os.path.dirname(os.path.abspath(prog.path)))
+            if note:
+                self.note(prog, s.loc.line, f"INCLUDE {Path(s.program.path).name}{note}")
             self.exec(s.program.statements, self._global_frame(s.program))
         elif isinstance(s, Load):
             self.load(s, prog)
@@ -347,6 +357,8 @@ class Runner(Commands):
             return self.read_typed(addr, self.pointee(e[1], frame), e, "*")
         if kind == "addr":
             return self.address_of(e[1], frame, e)
+        if kind in ("index", "member"):
+            return self.typed_read(*self.lvalue(e, frame), e)
         if kind == "loc":
             return self.place(e)
         if kind == "str":
@@ -436,10 +448,84 @@ class Runner(Commands):
             return sym[0]
         if target[0] == "deref":
             return self.eval_addr(target[1], frame, "pointer")
+        if target[0] in ("index", "member"):
+            return self.lvalue(target, frame)[0]
         raise arith.fault(at, "'&' needs a program variable")
 
+    # -- program variables by their C types (DWARF: machine/dwarf.py) ------------------------
+    def lvalue(self, e: Expr, frame: Frame) -> tuple[int, Any]:
+        """Where a program object is and its C type: a variable, an element ``a[i]`` (of an
+        array, or through a pointer), a member ``s.m`` or ``p->m``, or ``*p``."""
+        kind = e[0]
+        if kind in ("name", "prog"):
+            if kind == "name" and self.variable(e[1], frame) is not None:
+                raise arith.fault(e, f"'{e[1]}' is a debugger variable: it has no elements "
+                                  "or members in target memory")
+            found = self.target.variable(e[1])
+            if found is not None:
+                return found
+            if self.target.symbol(e[1]) is None:
+                raise self.unknown(e, frame)
+            raise Unresolved(f"'{e[1]}': the program has no debug information for it (build "
+                             "with -g) to find its elements or members", "", e[-2], e[-1])
+        if kind == "deref":
+            addr, t = self.lvalue(e[1], frame)
+            if t.kind != "pointer":
+                raise arith.fault(e, f"'*' needs a pointer; this is a {t.name}")
+            return self._pointer(addr, e), t.target
+        if kind == "index":
+            addr, t = self.lvalue(e[1], frame)
+            i = self.eval(e[2], frame)
+            if not isinstance(i, int):
+                raise arith.fault(e, f"an index must be an integer, got {i!r}")
+            if t.kind == "array":
+                if t.count is not None and not 0 <= i < t.count:
+                    raise arith.fault(e, f"index {i} is outside {t.name} (0..{t.count - 1})")
+                return addr + i * t.target.size, t.target
+            if t.kind == "pointer":
+                return self._pointer(addr, e) + i * t.target.size, t.target
+            raise arith.fault(e, f"'[]' needs an array or a pointer; this is a {t.name}")
+        if kind == "member":
+            addr, t = self.lvalue(e[1], frame)
+            name, arrow = e[2], e[3]
+            if arrow:
+                if t.kind != "pointer":
+                    raise arith.fault(e, f"'->{name}' needs a pointer to a struct; this is a "
+                                      f"{t.name}")
+                addr, t = self._pointer(addr, e), t.target
+            if t.kind != "struct":
+                raise arith.fault(e, f"'.{name}' needs a struct; this is a {t.name}"
+                                  + (" (a pointer: use ->)" if t.kind == "pointer" else ""))
+            if name not in t.members:
+                raise arith.fault(e, f"struct {t.name} has no member '{name}' (it has "
+                                  f"{', '.join(t.members) or 'none'})")
+            offset, mt = t.members[name]
+            return addr + offset, mt
+        raise arith.fault(e, "expected a program variable, an element or a member")
+
+    def _pointer(self, addr: int, at: Expr) -> int:
+        return int(self.read_typed(addr, ("i", 4, False), at, "pointer"))
+
+    @staticmethod
+    def _scalar(t: Any) -> CType | None:
+        """The debugger's type for a C scalar (None: an array, struct or void)."""
+        if t.kind == "float" and t.size in (4, 8):
+            return ("f", t.size)
+        if t.kind in ("int", "enum") and t.size in (1, 2, 4, 8):
+            return ("i", t.size, t.signed)
+        if t.kind == "pointer":
+            return ("i", 4, False)
+        return None
+
+    def typed_read(self, addr: int, t: Any, at: Expr) -> Num:
+        """A program object's value: a scalar read with its width and sign, an array or a
+        struct as its address (as C does)."""
+        ct = self._scalar(t)
+        return addr if ct is None else self.read_typed(addr, ct, at, t.name)
+
     def place(self, e: Expr) -> int:
-        """``\\\\module\\func``, ``\\\\module\\file.c\\line`` or ``\\file.c\\line``: an address."""
+        """``\\\\module\\func``, ``\\\\module\\file.c\\line``, ``\\file.c\\line`` or
+        ``\\\\module\\../Src/file.c\\func`` (a file named by a relative path): an address."""
         text = e[1]
         parts = [p for p in text.lstrip("\\").split("\\") if p]
         if text.startswith("\\\\"):
@@ -451,8 +537,8 @@ class Runner(Commands):
                                  "ELF's line table (built without -g, or another program?)",
                                  "", e[-2], e[-1])
             return found[0]
-        if len(parts) == 1:
-            sym = self.target.symbol(parts[0])
+        if parts:  # \\module\function, or \\module\dir/../file.c\function
+            sym = self.target.symbol(parts[-1])
             if sym is not None:
                 return sym[0]
         raise Unresolved(f"{text}: no function '{parts[-1] if parts else text}' in the ELF",
@@ -483,6 +569,12 @@ class Runner(Commands):
             addr = self.eval_addr(target[1], frame, "pointer")
             ct = self.pointee(target[1], frame)
             return self.store_typed(addr, ct, v, at, prog)
+        if target[0] in ("index", "member"):
+            addr, t = self.lvalue(target, frame)
+            sc = self._scalar(t)
+            if sc is None:
+                raise arith.fault(at, f"cannot assign to a {t.name} as a whole")
+            return self.store_typed(addr, sc, v, at, prog)
         sym = self.target.symbol(target[1])
         if sym is None:
             raise self.unknown(target, frame)
@@ -563,9 +655,7 @@ class Runner(Commands):
         if up in ("TWATCH", "SWATCH"):
             return self.watch(up, e, args, frame)
         if up in ("RWATCH", "WWATCH"):
-            raise Unresolved(f"{name}() waits for the program to {'read' if up == 'RWATCH' else 'write'}"
-                             " an address: armsim wakes signals on the cycle clock only "
-                             "(twatch, swatch)", "", e[-2], e[-1])
+            return self.access_watch(up, e, args, frame)
         if up in MATH or up in MATH2:
             want = 1 if up in MATH else 2
             if len(args) != want:
@@ -660,12 +750,16 @@ class Runner(Commands):
         self.log.append(script)
 
     def map_touched(self, script: Script) -> None:
-        """Map (as unmodelled memory) the pages a write touches that nothing maps yet."""
+        """Map (as unmodelled memory) the pages a write touches that nothing maps yet, in the
+        peripheral, external and system spaces; a write into the Code or SRAM space where
+        neither the part nor a MAP has memory is left for check_writes to refuse (µVision's
+        access violation)."""
         assert self.memory is not None
         regions = list(self.memory)
         lo = np.array([r.base for r in regions], np.int64)
         hi = np.array([r.end for r in regions], np.int64)
         a = script.address
         inside = ((a[:, None] >= lo) & (a[:, None] + script.size[:, None] <= hi)).any(1)
+        inside |= a < CODE_SRAM_END
         for i in np.flatnonzero(~inside)[:64]:
             self.target.ensure_mapped(int(a[i]), int(script.size[i]))

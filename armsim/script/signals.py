@@ -3,13 +3,16 @@
 A signal function runs when it is invoked until its first ``twatch(n)``/``swatch(s)``, then
 waits until the CPU's estimated cycle count (``states``) has advanced that far; the runner
 splits each ``G`` into slices that end where the earliest waiting signal is due, and
-resumes the signals there. Only one of the script and its signals runs at any time: each
+resumes the signals there. ``rwatch(a)``/``wwatch(a)`` wait instead for the program to read
+or write address ``a``: the run watches it (the native access check) and resumes the signal
+right after the access. Only one of the script and its signals runs at any time: each
 signal body runs in its own thread, and the two hand control to each other through events,
 so the interpreter stays a plain recursive one.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Callable
 
@@ -23,7 +26,8 @@ class Signal:
 
     Attributes:
         name: the function's name (upper case)
-        wake: the ``states`` value at which it runs next
+        wake: the ``states`` value at which it runs next (infinite: waiting for an access)
+        access: (address, "read" or "write") it waits for the program to access, else None
         done: True once its body returned, failed or was killed
         error: the exception its body raised, handed to the script by :meth:`step`
     """
@@ -31,6 +35,7 @@ class Signal:
     def __init__(self, name: str, body: Callable[["Signal"], object]) -> None:
         self.name = name
         self.wake = 0.0
+        self.access: tuple[int, str] | None = None
         self.done = False
         self.error: BaseException | None = None
         self._body = body
@@ -76,6 +81,12 @@ class Signal:
         self._go.clear()
         if self._killed:
             raise SignalKilled()
+
+    def wait_access(self, address: int, kind: str) -> None:
+        """Give control back until the program reads or writes ``address`` (``kind``)."""
+        self.access = (address, kind)
+        self.wait_until(math.inf)
+        self.access = None
 
     def kill(self) -> None:
         """End the signal (its thread finishes at its current wait)."""

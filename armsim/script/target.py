@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from unicorn import UcError
 
 from armsim.errors import ArmsimError, ScriptError
@@ -9,7 +11,7 @@ from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.plan import Plan
 from armsim.script.model import Script
-from armsim.script.paths import resolve_inside
+from armsim.script.paths import outside_note, resolve_inside
 from armsim.script.program import Program, map_ranges
 from armsim.script.runner import RunLog, Runner
 from armsim.session.session import Session
@@ -27,9 +29,15 @@ class MachineTarget:
     """
 
     def __init__(self, machine: Machine, peripherals: bool = True,
-                 premap: list[tuple[int, int, str]] | None = None) -> None:
+                 premap: list[tuple[int, int, str]] | None = None,
+                 own_program: bool = False) -> None:
         self.machine = machine
-        self.extra_images: list[ElfImage] = []
+        #: the images whose symbols the script names, the program first: the machine's ELF
+        #: until a LOAD of another file makes that file the program (INCREMENTAL adds one)
+        self.images: list[ElfImage] = [machine.image]
+        #: the program is the user's own image (--elf, armsim run, or a LOADed file): a name
+        #: it lacks is the script's error, not a symbol of another program
+        self.own_program = own_program
         for lo, hi, perms in premap or []:  # MAP ranges first (see Machine.map_region)
             try:
                 self.map_region(lo, hi, perms)
@@ -53,7 +61,12 @@ class MachineTarget:
                 u.host = False
 
     def read(self, address: int, size: int) -> bytes:
-        """Emulated memory as it stands now."""
+        """Emulated memory as it stands now (a range a MAP left without READ refuses, as
+        µVision's access violation does)."""
+        r = self.machine.map.find(address, size)
+        if r is not None and "r" not in r.perms:
+            raise ScriptError(f"0x{address:08X} is in {r.name}, mapped without READ (a MAP "
+                              "... CLEAR, or a MAP without READ)")
         try:
             return self._host(lambda: self.machine.read(address, size))
         except UcError:
@@ -71,7 +84,7 @@ class MachineTarget:
 
     def symbol(self, name: str) -> tuple[int, int, bool] | None:
         """A program symbol: the exact name first, then ignoring case, as µVision does."""
-        images = (self.machine.image, *self.extra_images)
+        images = self.images
         for image in images:
             sym = image.symbols.get(name)
             if sym is not None:
@@ -83,15 +96,24 @@ class MachineTarget:
                     return sym.address, sym.size, sym.is_function
         return None
 
+    def variable(self, name: str) -> tuple[int, Any] | None:
+        """A program variable's address and C type (machine/dwarf.py), from the program's
+        debug information; None without one."""
+        for image in self.images:
+            found = image.variable(name)
+            if found is not None:
+                return found
+        return None
+
     def line_address(self, file: str, line: int) -> tuple[int, int] | None:
-        for image in (self.machine.image, *self.extra_images):
+        for image in self.images:
             found = image.line_address(file, line)
             if found is not None:
                 return found
         return None
 
     def describe(self, address: int) -> str:
-        return self.machine.image.describe(address)
+        return self.images[0].describe(address)
 
     def load(self, path: str | None, options: tuple[str, ...], base_dir: str) -> str:
         """``LOAD %L``: the simulated ELF; ``LOAD path``: another ELF inside the script's tree."""
@@ -111,11 +133,19 @@ class MachineTarget:
                 self.machine.load_segments(image)
         except ArmsimError as e:
             raise ScriptError(f"LOAD {path}: {e}") from None
-        self.extra_images.append(image)
+        self.own_program = True
+        if "INCREMENTAL" in options:  # its symbols beside the program's
+            self.images.append(image)
+            role = "symbols added to the program's"
+        else:  # as µVision: that ELF is now the program, its symbols the ones names resolve to
+            self.images = [image]
+            role = "now the program (its symbols and memory)"
+            if "NOCODE" not in options:
+                self.machine.adopt_program(image)
         if "NOCODE" not in options and not any(o in options for o in ("INCREMENTAL", "NORESET")):
             self.machine.reset_cpu()
-        return f"LOAD {path}: {len(image.segments)} segment(s)" + (
-            ", symbols only" if "NOCODE" in options else "")
+        return f"LOAD {path}: {len(image.segments)} segment(s), {role}" + (
+            ", symbols only" if "NOCODE" in options else "") + outside_note(p, base_dir)
 
     def go(self, start: int | None, stop: int | None, breakpoints: set[int],
            watches: tuple[tuple[int, int, str], ...], max_steps: int | None
@@ -124,6 +154,11 @@ class MachineTarget:
         m.breakpoints = set(breakpoints)
         pc = m.go(start, stop, max_steps, watches)
         return pc, m.stopped_by
+
+    def watch_hit(self) -> tuple[int, str, int] | None:
+        """The access that stopped the last run on a watch: (address, kind, size)."""
+        h = self.machine.watch_hit
+        return None if h is None else (h[0], h[1], self.machine.watch_size)
 
     def reset(self) -> None:
         self.machine.reset_cpu()
@@ -149,6 +184,14 @@ class MachineTarget:
         return self.machine.mcu.clock_hz
 
     def map_region(self, lo: int, hi: int, perms: str) -> str:
+        if perms == "clear":
+            cleared, kept = self.machine.clear_region(lo, hi)
+            parts = [f"0x{r.base:08X}-0x{r.end - 1:08X} cleared (no access until a MAP grants "
+                     "it again)" for r in cleared]
+            parts += [f"the part's {r.name} (0x{r.base:08X}-0x{r.end - 1:08X}) kept: the "
+                      "program runs from the part's memories" for r in kept]
+            return f"MAP 0x{lo:08X}-0x{hi - 1:08X} CLEAR: " + ("; ".join(parts) or
+                                                               "nothing mapped there")
         try:
             made, kept = self.machine.map_region(lo, hi, perms)
         except ArmsimError as e:
@@ -177,10 +220,11 @@ class MachineTarget:
 
 def run_script(program: Program, machine: Machine, layout: Plan | None = None,
                allow_outside: bool = False, lenient: bool = False,
-               peripherals: bool = True) -> RunLog:
+               peripherals: bool = True, own_program: bool = True) -> RunLog:
     """Run a script's statements on a machine (its MAP ranges first, then the unmodelled
-    peripheral ranges unless ``peripherals`` is False); the run log."""
-    target = MachineTarget(machine, peripherals, map_ranges(program))
+    peripheral ranges unless ``peripherals`` is False); the run log. ``own_program``: the
+    machine runs the user's own image, so every name the script uses must be in it."""
+    target = MachineTarget(machine, peripherals, map_ranges(program), own_program)
     return Runner(program, target, machine.map, layout, allow_outside, lenient,
                   peripherals).run()
 
@@ -197,4 +241,4 @@ def run_on_session(session: Session, program: Program, allow_outside: bool = Fal
     m = session.machine
     m.begin(session.max_instructions, session.timeout_s)
     return run_script(program, m, session.plan if layout else None, allow_outside, lenient,
-                      peripherals)
+                      peripherals, session.build.kernels in ("user ELF", "user sources"))
