@@ -73,6 +73,8 @@ def test_simulate_and_validate_int8_forms(capsys, int8_model, mnist_dir):
     res = run_json(capsys, ["validate", "--json", "--model", str(int8_model), "--n", "12"])
     check(res, "validate")
     assert res["dtype"] == "int8" and "rmse" not in res
+    cm = res["confusion_matrix"]  # labelled MNIST: int8 validations have them too
+    assert sum(map(sum, cm["emulator"])) == 12 and res["mcu"] == "generic"
 
 
 def test_validate_float_and_script_forms(tmp_path, capsys, mnist_dir):

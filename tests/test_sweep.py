@@ -326,7 +326,7 @@ def test_report_renders_in_chromium(swept, tmp_path):
     assert img.shape[0] >= 2000 and img.std() > 0.05  # a page with content, not blank
 
 
-def test_validate_and_profile_html(tmp_path, mnist_dir):
+def test_validate_and_profile_html(tmp_path, mnist_dir, capsys):
     v, p = tmp_path / "v.html", tmp_path / "p.html"
     assert main(["validate", "--n", "20", "--quiet", "--html", str(v)]) == 0
     assert main(["profile", "--html", str(p)]) == 0
@@ -337,6 +337,15 @@ def test_validate_and_profile_html(tmp_path, mnist_dir):
     assert "part generic" in pt and "ms at 100 MHz" in pt and "on the part (generic)" in pt
     assert "1,048,576" in pt  # generic's flash, with thousands separators
     assert main(["validate", "--n", "5", "--html", str(tmp_path / "v.png")]) == 2
+    # --plot without labels is not dropped silently
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.zeros((3, 28, 28, 1), np.float32))
+    capsys.readouterr()
+    assert main(["validate", "--inputs", str(tmp_path / "x.npy"), "--quiet", "--plot",
+                 str(tmp_path / "c.png")]) == 0
+    assert "not written: no confusion matrix" in capsys.readouterr().err
+    assert not (tmp_path / "c.png").exists()
 
 
 def test_a_cell_costs_flash_and_latency_as_profile_does():

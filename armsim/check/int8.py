@@ -12,6 +12,7 @@ import numpy as np
 
 from armsim.check.validate import EmulatorRun, timing
 from armsim.graph import Graph
+from armsim.model import metrics
 from armsim.model.tflite_host import TFLiteHost
 from armsim.ops import registry
 from armsim.session.results import ValidateResult
@@ -155,6 +156,10 @@ def validation(g: Graph, run: EmulatorRun, host_q: np.ndarray, labels: np.ndarra
         if labels is not None:
             res.host_accuracy = float(np.mean(hp == labels))
             res.emulator_accuracy = float(np.mean(ep == labels))
+            classes = int(host_q.shape[1])
+            res.confusion_matrix = {
+                "host": metrics.confusion_matrix(labels, hp, classes).tolist(),
+                "emulator": metrics.confusion_matrix(labels, ep, classes).tolist()}
     timing(res, run)
     res.passed = d.bit_exact
     return res

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from armsim.check.validate import plot_confusion
 from armsim.cli import options as O
 from armsim.errors import ArmsimError
 from armsim.firmware.build import check_plan_fits
@@ -54,6 +55,19 @@ def fetch_timing(args: argparse.Namespace, mcu: Any) -> Any:
         return Fetch(ws, "prefetch", 16, f"--wait-states {ws} (prefetch on)",
                      clock or mcu.clock_hz / 1e6)
     return usual_fetch(mcu.name, mcu.clock_hz, clock, accel)
+
+
+def validate_plot(plot: Path | None, res: Any) -> None:
+    """validate's --plot: the confusion matrices as a PNG, or a note saying why there are
+    none (never dropped silently)."""
+    if plot is None:
+        return
+    if res.confusion_matrix:
+        plot_confusion(res, str(plot))
+        res.plot = str(plot)
+    else:
+        note(f"--plot {plot}: not written: no confusion matrix to draw (it needs a classifier "
+             "and labelled inputs: MNIST, or an .npz with y)")
 
 
 def validate_page(page: Path | None, res: Any, s: Any, title: str) -> None:

@@ -103,7 +103,8 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
 
 
 def validate(args: argparse.Namespace, ref: C.ModelRef,
-             inputs: tuple[np.ndarray, np.ndarray | None, str], page: Any = None) -> int:
+             inputs: tuple[np.ndarray, np.ndarray | None, str], page: Any = None,
+             plot: Any = None) -> int:
     """``armsim validate --model M.tflite``: every input bit-exact, or exit 1."""
     mr = C.model_run(args, ref)
     g, s, cpu, plan = mr.graph, mr.session, mr.cpu, mr.plan
@@ -143,6 +144,7 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
         res.overruns = [o.to_json() for i in picks
                         for o in s.run(xq[i], check_bounds=True).overruns]
         res.passed = res.passed and not res.overruns
+    C.validate_plot(plot, res)
     C.validate_page(page, res, s, f"armsim validate: {g.name} (int8) on {cpu.title}")
     if args.json:
         print(json.dumps(res.to_json(), indent=2))

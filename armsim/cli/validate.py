@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         ref = C.load_model(args)
         assert ref is not None
         if ref.graph.quantized:
-            return int8.validate(args, ref, _inputs(args, ref.graph), page)
+            return int8.validate(args, ref, _inputs(args, ref.graph), page, plot)
         O.refuse(bool(args.float_model), "--float-model applies to int8 (.tflite) models")
     if args.script:
         st = S.script_setup(args)
@@ -151,9 +151,7 @@ def run(args: argparse.Namespace) -> int:
             res.overruns = [o.to_json() for i in picks
                             for o in s.run(xs[i], check_bounds=True).overruns]
             res.passed = res.passed and not res.overruns
-    if plot is not None and present(res.confusion_matrix):
-        V.plot_confusion(res, str(plot))
-        res.plot = str(plot)
+    C.validate_plot(plot, res)
     C.validate_page(page, res, s, f"armsim validate: {g.name} on {cpu.title}")
     if args.json:
         print(json.dumps(res.to_json(), indent=2))
