@@ -284,6 +284,16 @@ def test_between_measures_the_stretch_from_start_to_end(tmp_path, capsys):
     # START == END: an empty stretch
     rc, same = run_json(capsys, str(elf), "--between", "bench_end", "bench_end")
     assert rc == 0 and same["between"]["instructions"] == 0
+    # the user's board in the loop: its DWT count for the window, and the model's error
+    rc, board = run_json(capsys, str(elf), "--between", "bench_start", "bench_end",
+                         "--dwt-cycles", "8")
+    assert rc == 0 and board["between"]["dwt_cycles"] == 8
+    assert board["between"]["error_pct"] == 25.0  # 10 estimated against 8 measured
+    assert main(["run", str(elf), "--between", "bench_start", "bench_end", "--dwt-cycles",
+                 "12"]) == 0
+    assert "-16.67 % off" in " ".join(capsys.readouterr().err.split())
+    assert main(["run", str(elf), "--dwt-cycles", "12"]) == 2
+    assert "--dwt-cycles" in capsys.readouterr().err
 
 
 def test_between_that_never_reaches_end_measures_nothing(tmp_path, capsys):

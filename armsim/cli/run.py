@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -51,6 +52,10 @@ def add_parser(sub: Any) -> None:
                    help="instructions and estimated cycles from the first execution of START "
                         "to the first of END (functions or addresses), as DWT->CYCCNT read at "
                         "both would bracket them; the run stops at END")
+    s.add_argument("--dwt-cycles", type=O.positive_int, metavar="N",
+                   help="with --between: the cycles your board's DWT->CYCCNT counted between "
+                        "START and END (same image, part, clock and flash set-up); armsim "
+                        "prints its estimate's error against it")
     s.add_argument("--read", action="append", default=[], metavar="WHAT",
                    help="read memory after the run: SYMBOL[:COUNT[:TYPE]] or ADDRESS:COUNT[:TYPE]"
                         "; TYPE f32 (default), i8, u8, i16, u16, i32, u32 (repeatable)")
@@ -89,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
                     args.check_memory)
     O.refuse(bool(args.until) and bool(args.between), "--between stops at its END: leave "
              "out --until")
+    O.refuse(args.dwt_cycles is not None and not args.between, "--dwt-cycles is the board's "
+             "count between two points: give them with --between START END")
     r.fetch = C.fetch_timing(args, r.mcu)
     C.apply_data_timing(args, r.machine)
     until = r.symbol_address(args.until, "--until") if args.until else None
@@ -105,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         n = g.tensors[g.outputs[0]].size
         specs.append(parse_read(args.compare, r.image, "f32", n))
     res = r.run_on(until, specs, started, between)
+    if res.window is not None and args.dwt_cycles is not None:
+        res.window = dataclasses.replace(res.window, dwt_cycles=args.dwt_cycles)
     u = r.machine.unmodelled  # opened by a script's set-up (peripherals.py)
     periph = u.summary("firmware") if u is not None else []
     cmp_row = _compare(args, res, compare_x) if args.compare else None
@@ -133,6 +142,13 @@ def run(args: argparse.Namespace) -> int:
                             "between START and END" if res.window is not None else "")
                         + ": an estimate from the cycle model (its measured error per core: "
                         "docs/cycle-model.md)")
+        w = res.window
+        if w is not None and w.dwt_cycles is not None:
+            render.note(f"your board counted {w.dwt_cycles:,} cycles between START and END; "
+                        f"armsim's estimate of {w.cycles_estimate:,.0f} is "
+                        f"{w.error_pct:+.2f} % off (if the image, part, clock and flash set-up "
+                        "match the board's, expect similar code on this core to be off by a "
+                        "similar amount; docs/cycle-model.md has the measured error per core)")
         if res.data_memory is not None:
             render.note(render.data_memory(res.data_memory))
         if cmp_row is not None:

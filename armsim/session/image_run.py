@@ -138,6 +138,8 @@ class Window:
         instructions: executed in [start, end) (exact)
         cycles_estimate: their estimated cycles
         data_memory: their M7 run-time address facts (datamem.summary), or None
+        dwt_cycles: what the user's board measured between the same points (``--dwt-cycles``),
+            or None
     """
 
     start: int
@@ -147,6 +149,14 @@ class Window:
     instructions: int
     cycles_estimate: float
     data_memory: dict[str, Any] | None = None
+    dwt_cycles: int | None = None
+
+    @property
+    def error_pct(self) -> float | None:
+        """The estimate's error against the board's count, in % of it (None: none given)."""
+        if not self.dwt_cycles:
+            return None
+        return round(100.0 * (self.cycles_estimate - self.dwt_cycles) / self.dwt_cycles, 2)
 
 
 @dataclass(frozen=True)
@@ -234,7 +244,9 @@ class ImageRun:
                 "cycles_estimate": round(self.window.cycles_estimate, 1),
                 "data_memory": self.window.data_memory,
                 **({"latency_ms": latency_ms(self.window.cycles_estimate, self.clock_mhz)}
-                   if present(self.clock_mhz) else {})},
+                   if present(self.clock_mhz) else {}),
+                **({"dwt_cycles": self.window.dwt_cycles, "error_pct": self.window.error_pct}
+                   if self.window.dwt_cycles is not None else {})},
             "data_memory": self.data_memory,
             **({"clock_mhz": self.clock_mhz,
                 "latency_ms": latency_ms(self.cycles_estimate, self.clock_mhz)}
