@@ -27,7 +27,17 @@ class DataError(ArmsimError):
 
 
 class ModelError(ArmsimError):
-    """A Keras model cannot be loaded or is not the seed architecture."""
+    """A Keras model cannot be loaded or is not the seed architecture.
+
+    ``unsupported`` lists the TFLite operators (or Keras layer classes) of a refused model
+    that armsim cannot run, so a caller can say whether another runtime would."""
+
+    def __init__(self, message: str, unsupported: tuple[str, ...] = (),
+                 kind: str = "") -> None:
+        super().__init__(message)
+        self.unsupported = unsupported
+        #: "tflite" (operator names) or "keras" (layer classes) for ``unsupported``
+        self.kind = kind
 
 
 class LayoutError(ArmsimError):

@@ -119,13 +119,18 @@ def test_unsupported_layer_is_refused_naming_it(tmp_path, capsys):
 
     keras = import_keras()
     m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.UpSampling2D(name="up"),
+                          keras.layers.Conv2DTranspose(2, 3, name="deconv"),
                           keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
     p = tmp_path / "up.keras"
     m.save(p)
     r = run_cli("simulate", "--model", str(p))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "layer 'up' (UpSampling2D) is not supported; supported layers:" in r.stderr
-    assert "Conv2D" in r.stderr and "DepthwiseConv2D" in r.stderr
+    # every unsupported layer at once, by index, name and type; what is supported; and
+    # whether --runtime tflm would run it (TFLM's resolver asked about the converted file)
+    assert "2 layer(s) armsim's generated firmware does not run: layer 0 layer 'up' " \
+        "(UpSampling2D); layer 1 layer 'deconv' (Conv2DTranspose)" in r.stderr
+    assert "Supported layers:" in r.stderr and "DepthwiseConv2D" in r.stderr
+    assert "--runtime tflm cannot run" in r.stderr and "TILE" in r.stderr
 
 
 def test_any_mlp_runs_on_mnist(tmp_path, capsys):

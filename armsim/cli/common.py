@@ -13,12 +13,16 @@ import numpy as np
 
 from armsim.check.validate import plot_confusion
 from armsim.cli import options as O
-from armsim.errors import ArmsimError
+from armsim.errors import ArmsimError, ModelError
 from armsim.firmware.build import check_plan_fits
 from armsim.firmware.scratch import scratch_sizes
 from armsim.firmware.sources import UserSources
+from armsim.firmware.tflm import resolver as tflm_resolver
+from armsim.firmware.tflm import tree as tflm_tree
 from armsim.graph import Graph
-from armsim.model import inputs, tflm_host
+from armsim.model import flatbuffer, inputs, tflm_host
+from armsim.model.frontends.keras import load as load_keras
+from armsim.model.quantize import float_tflite
 from armsim.model.frontends.load import load_model as load
 from armsim.model.inputs import DEFAULT_MODEL, Case, data_file
 from armsim.model.tflite_host import TFLiteHost
@@ -145,12 +149,51 @@ def load_model(args: argparse.Namespace, default: bool = True) -> ModelRef | Non
         if not default:
             return None
         path = str(data_file(DEFAULT_MODEL))
-    g, k = load(path, getattr(args, "trust_model", False))
+    try:
+        g, k = load(path, getattr(args, "trust_model", False))
+    except ModelError as e:
+        hint = tflm_hint(e, path, getattr(args, "trust_model", False))
+        if not hint:
+            raise
+        raise ModelError(f"{e}\n{hint}", e.unsupported, e.kind) from None
     if len(g.inputs) != 1:
         raise ArmsimError(f"{path}: the model has {len(g.inputs)} inputs "
                           f"({', '.join(g.inputs)}); the commands feed one input tensor "
                           "(the library's Session can write each input buffer itself)")
     return ModelRef(g, k, path)
+
+
+def tflm_hint(e: ModelError, path: str, trust: bool = False) -> str:
+    """Whether ``--runtime tflm`` would run a model armsim's firmware refused, asked of TFLM's
+    own resolver (the pinned tree's ``MicroMutableOpResolver``): for a .tflite, about each
+    refused operator; for a Keras model, about every operator of the float32 file
+    TFLiteConverter makes of it (as ``--runtime tflm`` would)."""
+    if not e.unsupported:
+        return ""
+    try:
+        found = tflm_tree.locate(required=False)
+        regs = tflm_resolver.registrations(found) if found is not None else None
+    except (ArmsimError, OSError):
+        regs = None
+    if regs is None:
+        return ""
+    if e.kind == "keras":
+        try:
+            data = float_tflite(load_keras(path, trust))
+            ops = flatbuffer.read(data, Path(path).with_suffix(".tflite")).op_types()
+        except ArmsimError as conv:
+            return f"--runtime tflm cannot run it either: {conv}"
+        what = f"the float32 .tflite TFLiteConverter makes of {Path(path).name}"
+    else:
+        ops = [(op[len("CUSTOM ("):-1], True) if op.startswith("CUSTOM (") else (op, False)
+               for op in e.unsupported]
+        what = "this model"
+    missing = sorted({op for op, c in ops if regs.method(op, c) is None})
+    if missing:
+        return (f"--runtime tflm cannot run {what} either: TensorFlow Lite Micro has no "
+                f"kernel for {', '.join(missing)}")
+    return (f"--runtime tflm runs {what}: TensorFlow Lite Micro has a kernel for every "
+            "operator in it; try `--runtime tflm`")
 
 
 def plan_for(args: argparse.Namespace, g: Graph, mcu: Mcu,

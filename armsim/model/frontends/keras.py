@@ -206,12 +206,16 @@ def to_graph(model: Any, source: str = "model") -> Graph:
     fm = getattr(model, "_functional", None) or model
     nodes = [(ly, n) for ly, n in _graph_nodes(model) if type(ly).__name__ != "InputLayer"]
     seen: dict[int, int] = {}
+    bad = [(k, ly) for k, (ly, _n) in enumerate(nodes)
+           if registry.keras_handler(type(ly).__name__) is None
+           and type(ly).__name__ not in IDENTITY]
+    if bad:  # every one at once, before any work
+        listed = "; ".join(f"layer {k} {where(ly)}" + (" (a nested model)" if hasattr(
+            ly, "layers") else "") for k, ly in bad)
+        raise ModelError(f"{source}: {len(bad)} layer(s) armsim's generated firmware does not "
+                         f"run: {listed}. Supported layers: {_supported()}",
+                         tuple(sorted({type(ly).__name__ for _k, ly in bad})), "keras")
     for ly, _n in nodes:
-        cls = type(ly).__name__
-        if registry.keras_handler(cls) is None and cls not in IDENTITY:
-            kind = "a nested model" if hasattr(ly, "layers") else "not supported"
-            raise ModelError(f"{source}: {where(ly)} is {kind}; supported layers: "
-                             f"{_supported()}")
         seen[id(ly)] = seen.get(id(ly), 0) + 1
         if seen[id(ly)] > 1:
             raise ModelError(f"{source}: {where(ly)} is shared (called more than once); "

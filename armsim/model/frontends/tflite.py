@@ -56,6 +56,14 @@ class _Reader:
         except Exception as e:  # a damaged flatbuffer raises anything
             raise ModelError(f"{source}: not a readable TFLite flatbuffer ({e})") from None
 
+    def op_output_name(self, i: int) -> str:
+        """The name of operator ``i``'s first output tensor (the layer it came from)."""
+        op = self.sg.Operators(i)
+        if op.OutputsLength() == 0:
+            return ""
+        t = self.sg.Tensors(int(op.Outputs(0)))
+        return (t.Name() or b"").decode(errors="replace") if t is not None else ""
+
     def op_name(self, i: int) -> str:
         op = self.sg.Operators(i)
         code = self.model.OperatorCodes(op.OpcodeIndex())
@@ -251,11 +259,17 @@ def _read(buf: bytes, source: str) -> Graph:
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
     order = _live_ops(r, order, set(graph_outs))
     bad = [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i)) is None]
-    if bad:
-        i, name = bad[0]
-        raise ModelError(f"{source}: op {i} ({name}) is not supported"
-                         + (f" (and {len(bad) - 1} more unsupported ops)" if len(bad) > 1 else "")
-                         + f"; armsim runs: {', '.join(supported())}")
+    # shape arithmetic (SHAPE, STRIDED_SLICE, PACK) armsim runs where it feeds a RESHAPE: it is
+    # named only when nothing else is wrong (it then feeds an operator armsim drops it for)
+    culprits = [(i, n) for i, n in bad if n not in SHAPE_OPS] or bad
+    if culprits:
+        listed = "; ".join(f"op {i} {n}" + (f" ({r.op_output_name(i)})"
+                                            if r.op_output_name(i) else "")
+                           for i, n in culprits)
+        names = tuple(sorted({n for _i, n in culprits}))
+        raise ModelError(f"{source}: {len(culprits)} operator(s) armsim's generated firmware "
+                         f"does not run: {listed}. It runs: {', '.join(supported())}",
+                         names, "tflite")
     b = _Builder(r)
     graph_ins = [in_map.get(int(t), int(t)) for t in r.sg.InputsAsNumpy()]
     ins = [b.activation(order[0] if order else 0, t, "input") for t in graph_ins]
