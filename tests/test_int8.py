@@ -17,6 +17,7 @@ import armsim
 from armsim import quant as Q
 from armsim.model import zoo
 from armsim.check import int8 as I
+from armsim.cli import main
 from armsim.errors import ModelError
 from armsim.model.frontends import tflite as T
 from armsim.model.quantize import quantize
@@ -122,6 +123,39 @@ def test_frontend_reads_quantization_and_peels_shape_ops(tflite_dir):
     w = g.tensors[g.ops[0].inputs[1]]
     assert w.dtype == "int8" and w.quant is not None and w.quant.per_channel
     assert g.tensors[g.ops[0].inputs[2]].dtype == "int32"
+
+
+def test_float32_hybrid_and_16x8_files_are_named_with_what_to_do(tmp_path, capsys):
+    """TFLiteConverter's default output (float32), a dynamic-range file and a 16x8 one are
+    each refused with what they are and how to get a file armsim runs (or that --runtime
+    tflm runs it)."""
+    import tensorflow as tf
+
+    keras = zoo._keras()
+    x = keras.Input((6, 6, 1))
+    model = keras.Model(x, keras.layers.Dense(64)(keras.layers.Flatten()(
+        keras.layers.Conv2D(8, 3)(x))))  # weights big enough for dynamic-range quantization
+    rep = [np.random.default_rng(0).normal(size=(1, 6, 6, 1)).astype(np.float32)]
+    files = {}
+    for kind in ("float32", "hybrid", "int16"):
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        if kind != "float32":
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        if kind == "int16":
+            conv.representative_dataset = lambda: iter([rep])
+            conv.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        files[kind] = tmp_path / f"{kind}.tflite"
+        files[kind].write_bytes(conv.convert())
+    want = {"float32": ["a float32 .tflite", "--runtime tflm` runs this float32 file"],
+            "hybrid": ["dynamic-range", "representative dataset"],
+            "int16": ["16x8", "--runtime tflm"]}
+    for kind, path in files.items():
+        with pytest.raises(ModelError) as e:
+            T.load(path)
+        assert all(w in str(e.value) for w in want[kind]), (kind, str(e.value))
+        assert main(["simulate", "--model", str(path)]) == 2
+        assert "Traceback" not in capsys.readouterr().err
 
 
 def test_unsupported_op_is_refused_by_name_and_index(tmp_path):

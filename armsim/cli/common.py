@@ -168,7 +168,7 @@ def tflm_hint(e: ModelError, path: str, trust: bool = False) -> str:
     own resolver (the pinned tree's ``MicroMutableOpResolver``): for a .tflite, about each
     refused operator; for a Keras model, about every operator of the float32 file
     TFLiteConverter makes of it (as ``--runtime tflm`` would)."""
-    if not e.unsupported:
+    if not e.unsupported or e.kind not in ("tflite", "keras"):
         return ""
     try:
         found = tflm_tree.locate(required=False)

@@ -253,8 +253,43 @@ def read(buf: bytes, source: str = "model.tflite") -> Graph:
                          f"{len(buf):,} bytes)") from None
 
 
+def _flavour(r: _Reader) -> str:
+    """What kind of TFLite file this is, from its tensors' types: "int8" (int8 activations),
+    "float32" (float activations and weights: TFLiteConverter's default output), "hybrid"
+    (float activations, int8 weights: dynamic-range quantization) or "int16" (16x8)."""
+    acts, weights = set(), set()
+    for i in range(r.sg.TensorsLength()):
+        (weights if r.data(i) is not None else acts).add(r.dtype(i))
+    if "int16" in acts:
+        return "int16"
+    if "int8" in acts:
+        return "int8"
+    if "float32" in acts:
+        return "hybrid" if "int8" in weights else "float32"
+    return "int8"
+
+
+#: What each refused kind of file is and what to do instead.
+_FLAVOURS = {
+    "float32": ("a float32 .tflite (TFLiteConverter's default output). armsim's generated "
+                "firmware runs fully-int8 .tflite files and float32 Keras models: give the "
+                ".keras model, or quantize it (`armsim quantize M.keras`); `--runtime tflm` "
+                "runs this float32 file as it is"),
+    "hybrid": ("a dynamic-range (\"hybrid\") .tflite: int8 weights with float32 activations, "
+               "what TFLiteConverter makes with Optimize.DEFAULT and no representative "
+               "dataset. armsim runs float32 models (convert without optimizations, or give "
+               "the .keras) and fully-int8 ones (`armsim quantize M.keras`, or a "
+               "representative dataset with inference_input_type=tf.int8)"),
+    "int16": ("a 16x8 .tflite (int16 activations, int8 weights): armsim's generated firmware "
+              "runs int8 activations; `--runtime tflm` runs 16x8 models on TFLM's kernels"),
+}
+
+
 def _read(buf: bytes, source: str) -> Graph:
     r = _Reader(buf, source)
+    kind = _flavour(r)
+    if kind != "int8":
+        raise ModelError(f"{source}: {_FLAVOURS[kind]}", (kind,), "tflite-" + kind)
     order, in_map, out_map, _peeled = _edges(r)
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
     order = _live_ops(r, order, set(graph_outs))
