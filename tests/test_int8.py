@@ -125,10 +125,9 @@ def test_frontend_reads_quantization_and_peels_shape_ops(tflite_dir):
     assert g.tensors[g.ops[0].inputs[2]].dtype == "int32"
 
 
-def test_float32_hybrid_and_16x8_files_are_named_with_what_to_do(tmp_path, capsys):
-    """TFLiteConverter's default output (float32), a dynamic-range file and a 16x8 one are
-    each refused with what they are and how to get a file armsim runs (or that --runtime
-    tflm runs it)."""
+def test_hybrid_and_16x8_files_are_named_with_what_to_do(tmp_path, capsys):
+    """A dynamic-range file and a 16x8 one are each refused with what they are and how to
+    get a file armsim runs (or that --runtime tflm runs it); a float32 file is read."""
     import tensorflow as tf
 
     keras = zoo._keras()
@@ -147,14 +146,14 @@ def test_float32_hybrid_and_16x8_files_are_named_with_what_to_do(tmp_path, capsy
                 tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
         files[kind] = tmp_path / f"{kind}.tflite"
         files[kind].write_bytes(conv.convert())
-    want = {"float32": ["a float32 .tflite", "--runtime tflm` runs this float32 file"],
-            "hybrid": ["dynamic-range", "representative dataset"],
+    assert not T.load(files["float32"]).quantized
+    want = {"hybrid": ["dynamic-range", "representative dataset"],
             "int16": ["16x8", "--runtime tflm"]}
-    for kind, path in files.items():
+    for kind in ("hybrid", "int16"):
         with pytest.raises(ModelError) as e:
-            T.load(path)
+            T.load(files[kind])
         assert all(w in str(e.value) for w in want[kind]), (kind, str(e.value))
-        assert main(["simulate", "--model", str(path)]) == 2
+        assert main(["simulate", "--model", str(files[kind])]) == 2
         assert "Traceback" not in capsys.readouterr().err
 
 

@@ -289,6 +289,8 @@ def code_reading_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]
 
 
 REBUILT = "rebuilt from the script's weights"
+#: The host of a float32 .tflite model.
+TFLITE_HOST = "the TFLite interpreter on the float32 .tflite"
 
 REBUILT_NOTE = ("the host model was rebuilt from the script's own weights: this checks the "
                 "kernels, not the layout (give --model to check the layout too)")

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from armsim.check.diagnose import REBUILT, REBUILT_NOTE, diagnose_inputs
+from armsim.check.diagnose import REBUILT, REBUILT_NOTE, TFLITE_HOST, diagnose_inputs
 from armsim.check.simulate import float_result
 from armsim.cli import common as C
 from armsim.cli import int8, tflm
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         cases, prep = C.cases(args, g)
         results = [s.run(c.x, check_bounds=args.check_bounds, check_memory=args.check_memory)
                    for c in cases]
-        host_source = "model"
+        host_source = "model" if host.is_keras(keras) else TFLITE_HOST
     host_out = host.predict(keras, np.stack([c.x for c in cases])) if keras is not None else None
     classifier = registry.is_classifier(g)
     rows = []
@@ -129,7 +129,10 @@ def run(args: argparse.Namespace) -> int:
     overrun = any(r.overruns or r.memory_findings for r in rows)
     mismatch = any(r.agree is False for r in rows)
     diagnosis = None
-    if keras is not None and (mismatch or args.layers):
+    if keras is not None and not host.is_keras(keras) and (mismatch or args.layers):
+        warnings.append("no per-layer diagnosis for a float32 .tflite yet (the TFLite "
+                        "interpreter is the host): run the .keras model for one")
+    elif keras is not None and (mismatch or args.layers):
         picks = [(c.name, c.x, host_out[i]) for i, (c, r) in enumerate(zip(cases, rows))
                  if args.layers or r.agree is False][:3]
         diagnosis = diagnose_inputs(s, keras, memory, picks, args.tolerance,
@@ -141,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
     else:
         render.simulate_table(rows, g.name, cpu.title, plan.preset, prep, args.tolerance,
-                              args.rtol)
+                              args.rtol, "the host Keras model" if host_source == "model"
+                              else host_source)
         if host_source == REBUILT:
             render.note(REBUILT_NOTE)
         for w in warnings:

@@ -10,7 +10,7 @@ import numpy as np
 
 from armsim.check import validate as V
 from armsim.check.dask import emulate
-from armsim.check.diagnose import REBUILT, REBUILT_NOTE, diagnose_inputs, reread_orders
+from armsim.check.diagnose import REBUILT, REBUILT_NOTE, TFLITE_HOST, diagnose_inputs, reread_orders
 from armsim.cli import common as C
 from armsim.cli import int8, tflm
 from armsim.cli import options as O
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         mr = C.model_run(args, ref)
         g, keras, cpu, plan, s, memory = mr.graph, mr.keras, mr.cpu, mr.plan, mr.session, \
             mr.memory
-        host_source = "model"
+        host_source = "model" if host.is_keras(keras) else TFLITE_HOST
     xs, labels, what = _inputs(args, g)
     classifier = registry.is_classifier(g)
     blocks = s.blocks({k: v for k, v in memory.items() if k != plan.input.name})
@@ -139,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
         res.note = REBUILT_NOTE
         if classifier and labels is not None:
             res.layout_search = _chance_check(res, g, plan, memory, xs, labels)
-    if args.layers or not res.passed:
+    if (args.layers or not res.passed) and not host.is_keras(keras) and host_source != REBUILT:
+        res.note = ("no per-layer diagnosis for a float32 .tflite yet (the TFLite interpreter "
+                    "is the host): run the .keras model for one")
+    elif args.layers or not res.passed:
         picks = (res.disagreeing_inputs or [])[:3] or [
             int(np.argmax(np.abs(run_.outputs - host_out).max(1)))]
         res.diagnosis = diagnose_inputs(s, keras, memory,

@@ -1,4 +1,5 @@
-"""The host side: the Keras model's outputs and intermediate layer outputs.
+"""The host side: the Keras model's outputs and intermediate layer outputs (for a float32
+``.tflite`` model, the TFLite interpreter's outputs).
 
 Outputs are computed one input at a time through a traced function, so an input's figure
 never depends on which other inputs shared its batch (Keras on the CPU gives batch-dependent
@@ -7,13 +8,16 @@ results in the last bits).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from armsim.errors import ModelError
 from armsim.graph import Graph
 from armsim.model.frontends.keras import graph_tensors
 from armsim.model.tfimport import import_keras
+from armsim.model.tflite_host import TFLiteFile
 
 
 def _traced(model: Any, outputs: Any = None) -> Callable[[np.ndarray], list[np.ndarray]]:
@@ -31,9 +35,31 @@ def _traced(model: Any, outputs: Any = None) -> Callable[[np.ndarray], list[np.n
     return call
 
 
+def _interpreted(path: Path) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """One input at a time through the TFLite interpreter (a float32 ``.tflite`` host)."""
+    f = TFLiteFile(path)
+    if f.refused is not None:
+        raise ModelError(f"{path}: the TFLite interpreter, the host of a float32 .tflite, "
+                         f"does not run it: {f.refused}")
+
+    def call(x: np.ndarray) -> list[np.ndarray]:
+        out = f.run([x[np.newaxis]])
+        if isinstance(out, str):
+            raise ModelError(f"{path}: {out}")
+        return [np.asarray(o, np.float32)[0] for o in out]
+
+    return call
+
+
+def is_keras(model: Any) -> bool:
+    """True for a Keras model host (not a ``.tflite`` file's path)."""
+    return model is not None and not isinstance(model, (str, Path))
+
+
 def predict(model: Any, xs: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """(N, outputs) float32: every output of the model, flattened and joined, per input."""
-    call = _traced(model)
+    """(N, outputs) float32: every output of the model, flattened and joined, per input (a
+    Keras model, or the path of a float32 ``.tflite`` file run by the TFLite interpreter)."""
+    call = _traced(model) if is_keras(model) else _interpreted(Path(model))
     rows = []
     for x in np.asarray(xs, np.float32):
         rows.append(np.concatenate([o.reshape(-1) for o in call(x)]).astype(np.float32))

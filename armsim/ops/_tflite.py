@@ -55,16 +55,18 @@ def broadcast_const(b: Any, i: int, idx: int, like: str) -> str:
     q = b.r.quant(idx)
     assert data is not None
     name = b.name(idx)
-    if b.r.dtype(idx) != "int8" or q is None or q.per_channel:
-        raise ModelError(f"{b.where(i)}: constant operand {name} must be per-tensor int8")
+    dtype = "float32" if getattr(b, "float32", False) else "int8"
+    if b.r.dtype(idx) != dtype or (dtype == "int8" and (q is None or q.per_channel)):
+        raise ModelError(f"{b.where(i)}: constant operand {name} must be "
+                         + ("float32" if dtype == "float32" else "per-tensor int8"))
     shape = b.tensors[like].shape
     try:
         full = np.broadcast_to(data, (1,) + shape)[0] if data.ndim else np.full(shape, data)
     except ValueError:
         raise ModelError(f"{b.where(i)}: constant {name} of shape {list(data.shape)} does not "
                          f"broadcast to {list(shape)}") from None
-    b.tensors[name] = Tensor(name, shape, "int8", "weight", data=np.array(full, np.int8),
-                             quant=q)
+    b.tensors[name] = Tensor(name, shape, dtype, "weight", data=np.array(full, dtype),
+                             quant=q if dtype == "int8" else None)
     return name
 
 

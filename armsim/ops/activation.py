@@ -83,8 +83,7 @@ def _softmax(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     x = b.activation(i, ins[0])
     y = b.activation(i, outs[0])
     q = b.tensors[y].quant
-    assert q is not None
-    if abs(q.scale - 1 / 256) > 1e-9 or q.zero_point != -128:
+    if q is not None and (abs(q.scale - 1 / 256) > 1e-9 or q.zero_point != -128):
         raise ModelError(f"{b.where(i)}: int8 softmax output must have scale 1/256 and zero "
                          f"point -128 (has {q.scale:g}, {q.zero_point})")
     return Op(f"softmax_{i}", "activation", (x,), (y,),

@@ -1,19 +1,31 @@
-"""``mul``: element-wise product of two inputs of one shape (TFLite MUL, int8 graphs; a
-constant operand spelled out to the other's shape)."""
+"""``mul``: element-wise product of two inputs of one shape (TFLite MUL, int8 and float32
+graphs; a constant operand spelled out to the other's shape)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from armsim import quant as Q
-from armsim.graph import Op
+from armsim.graph import Graph, Op
 from armsim.ops import _tflite as T
-from armsim.ops.base import OpCode, OpKind
-from armsim.ops.cgen import Int8Context
+from armsim.ops.base import OpCode, OpKind, Values
+from armsim.ops.cgen import FloatContext, Int8Context
 
 
 class Mul(OpKind):
     name = "mul"
-    summary = "element-wise product of two inputs [activation] (int8 graphs)"
+    summary = "element-wise product of two inputs [activation]"
     tflite = {"MUL": T.binary("mul", "MulOptions")}
+
+    def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
+        a, b = (value(n).astype(np.float64) for n in op.inputs)
+        return (a * b).astype(np.float32).astype(np.float64)  # one float32 product
+
+    def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
+        n = ctx.g.tensors[op.outputs[0]].size
+        clamp = ctx.static("armsim_clamp", f"op{i}_clamp", ctx.clamp(op))
+        return [f"armsim_mul_f32({clamp}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
+                f"{n}, {ctx.ptr(op.outputs[0], const=False)});"]
 
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
         qa, qb, qo = ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), ctx.quant(op.outputs[0])

@@ -84,7 +84,7 @@ def _correct(r: SimulateResult) -> str:
 
 
 def simulate_table(rows: list[SimulateResult], model: str, cpu: str, plan: str, prep: str,
-                   atol: float, rtol: float) -> None:
+                   atol: float, rtol: float, host: str = "the host Keras model") -> None:
     """One row per input: label, classes, max |Δ|, instructions, agreement."""
     t = table(f"armsim simulate: {model} (plan {plan}) on {cpu} (Unicorn); inputs: {prep}",
               ["input", "label", "emulator", "host", "correct", "max |Δ|", "instructions",
@@ -103,7 +103,7 @@ def simulate_table(rows: list[SimulateResult], model: str, cpu: str, plan: str, 
     judged = [r for r in rows if present(r.agree)]
     if judged:
         bad = sum(1 for r in judged if not r.agree)
-        con.print(f"{len(judged) - bad}/{len(judged)} agree with the host Keras model "
+        con.print(f"{len(judged) - bad}/{len(judged)} agree with {host} "
                   f"(same class where there is one, every output within {atol:g} + "
                   f"{rtol:g} x |host|).", markup=False)
 

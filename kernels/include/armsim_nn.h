@@ -153,6 +153,22 @@ void armsim_avg_pool2d_f32(const armsim_pool_params *params, const armsim_dims *
 void armsim_add_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
                     float *out);
 
+/** @brief Element-wise product, out[i] = clamp(a[i] * b[i]); out may alias a or b. */
+void armsim_mul_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
+                    float *out);
+
+/**
+ * @brief Mean over consecutive axes: out[o][k] = sum over s of in[o][s][k], divided by span
+ *        (summed in float in index order, as TFLite's reference MEAN does).
+ * @param[in]  in     [outer][span][inner]
+ * @param[out] out    [outer][inner]
+ */
+void armsim_mean_f32(const float *in, int32_t outer, int32_t span, int32_t inner, float *out);
+
+/** @brief Maximum over consecutive axes; same layout as ::armsim_mean_f32. */
+void armsim_reduce_max_f32(const float *in, int32_t outer, int32_t span, int32_t inner,
+                           float *out);
+
 /**
  * @brief Copy one input of a concatenation into its place in the output.
  * @param[in]  in          [outer][chunk]

@@ -1,5 +1,7 @@
-"""TFLite frontend: a fully-int8 ``.tflite`` flatbuffer (read with the ``tflite`` package)
-into the same :class:`Graph` the Keras frontend builds, with quantization on every tensor.
+"""TFLite frontend: a fully-int8 or a float32 ``.tflite`` flatbuffer (read with the ``tflite``
+package) into the same :class:`Graph` the Keras frontend builds: with quantization on every
+tensor (int8), or float tensors and constants as a Keras model's (float32, TFLiteConverter's
+default output; the TFLite interpreter is then the host).
 
 Each operator is read by the op kind that registers it (:mod:`armsim.ops.registry`), which
 turns its constants into the Keras shapes the plan and the kernels already know (conv HWIO,
@@ -119,8 +121,10 @@ class _Reader:
 class _Builder:
     """Tensors and ops collected while reading the operators."""
 
-    def __init__(self, r: _Reader) -> None:
+    def __init__(self, r: _Reader, float32: bool = False) -> None:
         self.r = r
+        #: a float32 file: float activations and constants, no quantization
+        self.float32 = float32
         self.tensors: dict[str, Tensor] = {}
         self.ops: list[Op] = []
         self.names: dict[int, str] = {}
@@ -144,20 +148,25 @@ class _Builder:
         if name in self.tensors:
             return name
         dt = self.r.dtype(idx)
-        if dt != "int8":
-            raise ModelError(f"{self.where(i)}: tensor {name} is {dt}; armsim runs fully-int8 "
-                             "models (convert with inference_input_type=tf.int8 and a "
-                             "representative dataset)")
+        want = "float32" if self.float32 else "int8"
+        if dt != want:
+            raise ModelError(f"{self.where(i)}: tensor {name} is {dt}; in this "
+                             f"{'float32' if self.float32 else 'fully-int8'} model armsim "
+                             f"expects {want} activations")
         shape = self.r.shape(idx)
         if not shape or shape[0] != 1:
             raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}; "
                              "armsim needs a batch axis of 1 first")
+        if any(d <= 0 for d in shape):
+            raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}")
+        if self.float32:
+            self.tensors[name] = Tensor(name, shape[1:], "float32", role, layer=name,
+                                        index=idx)
+            return name
         q = self.r.quant(idx)
         if q is None or q.per_channel:
             raise ModelError(f"{self.where(i)}: tensor {name} has no per-tensor quantization")
         _check_quant(self.where(i), name, q, -128, 127)
-        if any(d <= 0 for d in shape):
-            raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}")
         self.tensors[name] = Tensor(name, shape[1:], "int8", role, quant=q, layer=name,
                                     index=idx)
         return name
@@ -170,6 +179,12 @@ class _Builder:
         dt = self.r.dtype(idx)
         if data is None:
             raise ModelError(f"{self.where(i)}: {role} {name} is not a constant")
+        if self.float32:  # float weights and biases, as the Keras frontend gives them
+            if dt != "float32":
+                raise ModelError(f"{self.where(i)}: {role} {name} is {dt} in a float32 model")
+            arr = np.asarray(transform(data), np.float32)
+            self.tensors[name] = Tensor(name, tuple(arr.shape), "float32", role, data=arr)
+            return name
         if dt != want:
             raise ModelError(f"{self.where(i)}: {role} {name} is {dt}, expected {want} "
                              "(a fully-int8 model has int8 weights and int32 biases)")
@@ -242,7 +257,8 @@ def _live_ops(r: _Reader, order: list[int], keep: set[int]) -> list[int]:
 
 
 def read(buf: bytes, source: str = "model.tflite") -> Graph:
-    """The graph of a fully-int8 TFLite flatbuffer, or a ModelError naming what is not."""
+    """The graph of a fully-int8 or float32 TFLite flatbuffer, or a ModelError naming what
+    is not."""
     try:
         return _read(buf, source)
     except ModelError:
@@ -271,10 +287,6 @@ def _flavour(r: _Reader) -> str:
 
 #: What each refused kind of file is and what to do instead.
 _FLAVOURS = {
-    "float32": ("a float32 .tflite (TFLiteConverter's default output). armsim's generated "
-                "firmware runs fully-int8 .tflite files and float32 Keras models: give the "
-                ".keras model, or quantize it (`armsim quantize M.keras`); `--runtime tflm` "
-                "runs this float32 file as it is"),
     "hybrid": ("a dynamic-range (\"hybrid\") .tflite: int8 weights with float32 activations, "
                "what TFLiteConverter makes with Optimize.DEFAULT and no representative "
                "dataset. armsim runs float32 models (convert without optimizations, or give "
@@ -288,7 +300,7 @@ _FLAVOURS = {
 def _read(buf: bytes, source: str) -> Graph:
     r = _Reader(buf, source)
     kind = _flavour(r)
-    if kind != "int8":
+    if kind not in ("int8", "float32"):
         raise ModelError(f"{source}: {_FLAVOURS[kind]}", (kind,), "tflite-" + kind)
     order, in_map, out_map, _peeled = _edges(r)
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
@@ -305,7 +317,7 @@ def _read(buf: bytes, source: str) -> Graph:
         raise ModelError(f"{source}: {len(culprits)} operator(s) armsim's generated firmware "
                          f"does not run: {listed}. It runs: {', '.join(supported())}",
                          names, "tflite")
-    b = _Builder(r)
+    b = _Builder(r, float32=kind == "float32")
     graph_ins = [in_map.get(int(t), int(t)) for t in r.sg.InputsAsNumpy()]
     ins = [b.activation(order[0] if order else 0, t, "input") for t in graph_ins]
     layers = []

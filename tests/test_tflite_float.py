@@ -1,0 +1,60 @@
+"""float32 ``.tflite`` files (TFLiteConverter's default output) on armsim's generated firmware:
+the same graph as the Keras frontend's, float kernels, the TFLite interpreter as the host."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from armsim.cli import main
+from armsim.model import keras_host, zoo
+from armsim.model.frontends import tflite as T
+from armsim.plan import make_plan
+from armsim.session.session import Session
+
+
+def float_tflite(model, path):
+    import tensorflow as tf
+
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    return path
+
+
+@pytest.mark.parametrize("name", ["lenet5", "dscnn", "mobilenet", "conv1d", "concat",
+                                  "autoencoder"])
+def test_zoo_float_tflite_agrees_with_the_interpreter(name, tmp_path):
+    """Every zoo model's float32 file runs (MEAN, REDUCE_MAX and MUL included) and agrees
+    with the TFLite interpreter within the float rule."""
+    m = zoo.build(name)
+    path = float_tflite(m, tmp_path / f"{name}.tflite")
+    g = T.load(path)
+    assert not g.quantized and all(t.quant is None for t in g.tensors.values())
+    s = Session(g, make_plan(g), "m4f", "large")
+    xs = zoo.sample_inputs(m, 2)
+    host = keras_host.predict(path, xs)
+    for x, h in zip(xs, host):
+        out = s.run(x).outputs
+        assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h)), (name, out, h)
+    # and the Keras model agrees with the file (the converter changed nothing that matters)
+    assert np.allclose(keras_host.predict(m, xs), host, atol=1e-5)
+
+
+def test_float_tflite_through_the_commands(tmp_path, capsys, mnist_dir):
+    from armsim.model.inputs import DEFAULT_MODEL, data_file
+    from armsim.model.tfimport import import_keras
+
+    keras = import_keras()
+    path = float_tflite(keras.models.load_model(data_file(DEFAULT_MODEL)), tmp_path / "s.tflite")
+    capsys.readouterr()
+    assert main(["simulate", "--model", str(path), "--image", "0", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["agree"] and "TFLite interpreter" in row["host_source"]
+    assert row["predicted"] == row["host"]["predicted"] == 7
+    assert main(["validate", "--model", str(path), "--n", "20", "--quiet", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["passed"] and res["agreement"] == 1.0 and "dtype" not in res
+    assert main(["profile", "--model", str(path), "--json"]) == 0
+    prof = json.loads(capsys.readouterr().out)
+    assert prof["agree"] and prof["footprint"]["weights_in"] == "flash"
