@@ -8,6 +8,7 @@ after the op (float32), or as their own int8 kernel (the ``activation`` op kind)
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -27,13 +28,31 @@ ACTIVATIONS = {
     "hard_sigmoid": "clip(x / 6 + 0.5, 0, 1) (Keras 3)",
     "softmax": "exp(x - max) / sum exp(x - max) over the last axis",
     "relu_n1_to_1": "min(max(x, -1), 1) (TFLite fused activation)",
+    "silu": "x * sigmoid(x) (swish)",
+    "hard_silu": "x * clip(x / 6 + 0.5, 0, 1) (hard swish)",
+    "gelu": "x * Phi(x), the exact form (Keras' default)",
+    "gelu_tanh": "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (gelu approximate=True)",
+    "elu": "x if x > 0 else exp(x) - 1",
+    "selu": "1.0507 * (x if x > 0 else 1.6733 * (exp(x) - 1))",
+    "softplus": "log(1 + exp(x))",
+    "softsign": "x / (1 + |x|)",
+    "exponential": "exp(x)",
+    "mish": "x * tanh(softplus(x))",
 }
+#: Keras' other names for them.
+KERAS_NAMES = {"swish": "silu", "hard_swish": "hard_silu"}
+#: float32 only: no int8 kernel reads these yet.
+FLOAT_ONLY = frozenset({"silu", "hard_silu", "gelu", "gelu_tanh", "elu", "selu", "softplus",
+                        "softsign", "exponential", "mish"})
 
 
 def from_keras(value: Any, where: str) -> Activation:
     """A Keras activation (name or function) as an Activation, or a ModelError naming it."""
     name = value if isinstance(value, str) else getattr(value, "__name__", str(value))
     name = {"None": "linear", None: "linear"}.get(name, name)
+    name = KERAS_NAMES.get(name, name)
+    if name == "gelu" and getattr(value, "keywords", {}).get("approximate"):
+        name = "gelu_tanh"  # functools.partial(gelu, approximate=True)
     if name == "leaky_relu":
         return Activation("leaky_relu", alpha=0.2)  # keras.activations.leaky_relu default
     if name not in ACTIVATIONS:
@@ -65,7 +84,34 @@ def apply(x: np.ndarray, act: Activation) -> np.ndarray:
     if k == "softmax":
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
+    if k in _MORE:
+        return _MORE[k](x)
     raise ModelError(f"activation {k} has no numpy reference")
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+#: numpy references of the float-only activations (float64).
+_MORE = {
+    "silu": lambda x: x / (1.0 + np.exp(-x)),
+    "hard_silu": lambda x: x * np.clip(x / 6.0 + 0.5, 0.0, 1.0),
+    "gelu": lambda x: 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0))),
+    "gelu_tanh": lambda x: 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi)
+                                                    * (x + 0.044715 * x ** 3))),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+    "selu": lambda x: 1.0507009873554805 * np.where(
+        x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0.0))),
+    "softplus": _softplus,
+    "softsign": lambda x: x / (1.0 + np.abs(x)),
+    "exponential": np.exp,
+    "mish": lambda x: x * np.tanh(_softplus(x)),
+}
 
 
 def c_after(op: Op, out: str, n: int, last: int) -> list[str]:

@@ -220,6 +220,20 @@ void armsim_tanh_f32(const float *in, int32_t n, float *out);
 /** @brief out[i] = clamp(in[i] / 6 + 0.5, 0, 1) (Keras 3 hard_sigmoid); out may alias in. */
 void armsim_hard_sigmoid_f32(const float *in, int32_t n, float *out);
 
+/** @brief The other element-wise activations, out[i] = f(in[i]); out may alias in:
+ *  SiLU (swish), hard SiLU (hard swish), GELU (exact, and its tanh form), ELU, SELU,
+ *  softplus, softsign, exponential, Mish (Keras 3's definitions). */
+void armsim_silu_f32(const float *in, int32_t n, float *out);
+void armsim_hard_silu_f32(const float *in, int32_t n, float *out);
+void armsim_gelu_f32(const float *in, int32_t n, float *out);
+void armsim_gelu_tanh_f32(const float *in, int32_t n, float *out);
+void armsim_elu_f32(const float *in, int32_t n, float *out);
+void armsim_selu_f32(const float *in, int32_t n, float *out);
+void armsim_softplus_f32(const float *in, int32_t n, float *out);
+void armsim_softsign_f32(const float *in, int32_t n, float *out);
+void armsim_exponential_f32(const float *in, int32_t n, float *out);
+void armsim_mish_f32(const float *in, int32_t n, float *out);
+
 /**
  * @brief Softmax over the last axis: exp(x - max) / sum exp(x - max), row by row.
  * @param[in]  in    [rows][n]
