@@ -60,9 +60,10 @@ def test_float_tflite_through_the_commands(tmp_path, capsys, mnist_dir):
     assert prof["agree"] and prof["footprint"]["weights_in"] == "flash"
 
 
-def test_keras_multiply_runs_and_agrees():
-    """Keras Multiply (a gate: one branch's sigmoid times the other's features) on the float
-    mul kernel, against Keras."""
+@pytest.mark.parametrize("layer", ["Multiply", "Subtract", "Maximum", "Minimum", "Average"])
+def test_keras_merge_layers_run_and_agree(layer):
+    """The element-wise merge layers (a gate's product, a difference, max/min/mean of three
+    branches) on their float kernels, against Keras."""
     from armsim.model.frontends.keras import to_graph
     from armsim.model.tfimport import import_keras
 
@@ -70,12 +71,15 @@ def test_keras_multiply_runs_and_agrees():
     x = keras.Input((6, 6, 3))
     a = keras.layers.Conv2D(4, 3, activation="relu")(x)
     b = keras.layers.Conv2D(4, 3, activation="sigmoid")(x)
-    m = keras.Model(x, keras.layers.Dense(5)(keras.layers.Flatten()(
-        keras.layers.Multiply()([a, b]))))
-    g = to_graph(m, "gate")
-    assert [op.kind for op in g.ops].count("mul") == 1
+    c = keras.layers.Conv2D(4, 3)(x)
+    ins = [a, b] if layer in ("Multiply", "Subtract") else [a, b, c]
+    merged = getattr(keras.layers, layer)()(ins)
+    m = keras.Model(x, keras.layers.Dense(5)(keras.layers.Flatten()(merged)))
+    g = to_graph(m, "merge")
+    kind = {"Multiply": "mul", "Subtract": "sub"}.get(layer, layer.lower())
+    assert [op.kind for op in g.ops].count(kind) == 1
     s = Session(g, make_plan(g), "m4f", "large")
     xs = np.random.default_rng(0).normal(size=(3, 6, 6, 3)).astype(np.float32)
     for x1, h in zip(xs, keras_host.predict(m, xs)):
         out = s.run(x1).outputs
-        assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h))
+        assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h)), layer

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from armsim.errors import ModelError
-from armsim.graph import same_padding
+from armsim.graph import LINEAR, Op, same_padding
 
 
 def shape(kt: Any) -> tuple[int, ...]:
@@ -66,3 +66,20 @@ def geometry(b: Any, layer: Any, ins: list[str], out_kt: Any,
                    spatial(shape(out_kt)))
     return {"kernel": tuple(int(x) for x in kernel.shape), "strides": strides,
             "padding": pads, "dilation": dil}
+
+
+def elementwise(kind: str, exactly: int | None = None) -> Any:
+    """The Keras handler of an element-wise merge layer of op kind ``kind`` (inputs of one
+    shape; ``exactly`` that many of them, else two or more)."""
+    def handler(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
+        shapes = {b.tensors[i].shape for i in ins}
+        if len(shapes) != 1:
+            raise ModelError(f"{where(layer)}: inputs of shapes {sorted(shapes)}; broadcasting "
+                             "is not supported yet")
+        if exactly is not None and len(ins) != exactly:
+            raise ModelError(f"{where(layer)}: {len(ins)} inputs; it takes {exactly}")
+        out = b.activation_out(layer, shape(out_kt))
+        b.ops.append(Op(layer.name, kind, tuple(ins), (out,), {"activation": LINEAR},
+                        layer.name))
+        return out
+    return handler

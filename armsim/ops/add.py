@@ -13,7 +13,7 @@ from armsim.graph import LINEAR, Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values
-from armsim.ops.cgen import FloatContext, Int8Context
+from armsim.ops.cgen import FloatContext, Int8Context, fold_f32
 
 
 def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
@@ -40,19 +40,7 @@ class Add(OpKind):
         return y
 
     def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
-        p = f"op{i}"
-        n = ctx.g.tensors[op.outputs[0]].size
-        out = ctx.ptr(op.outputs[0], const=False)
-        last = ctx.static("armsim_clamp", f"{p}_clamp", ctx.clamp(op))
-        none = ctx.static("armsim_clamp", f"{p}_none", "{-INFINITY, INFINITY}") \
-            if len(op.inputs) > 2 else last
-        src = ctx.ptr(op.inputs[0])
-        calls = []
-        for k, other in enumerate(op.inputs[1:]):
-            cl = last if k == len(op.inputs) - 2 else none
-            calls.append(f"armsim_add_f32({cl}, {src}, {ctx.ptr(other)}, {n}, {out});")
-            src = out
-        return calls
+        return fold_f32(ctx, i, op, "armsim_add_f32")
 
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
         qo = ctx.quant(op.outputs[0])

@@ -109,3 +109,13 @@ class OpKind:
         findings such as ``W[out][in]``; None: generic names (a0, a1, ...). By default a 3-D
         constant is spatial (row, col, ch)."""
         return ("row", "col", "ch") if len(shape) == 3 else None
+
+
+def fold_reference(op: Op, value: Values, f: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                   ) -> np.ndarray:
+    """An element-wise op's inputs folded left to right with ``f``, each step rounded to
+    float32 as the kernel rounds it (float64 out)."""
+    a = value(op.inputs[0]).astype(np.float64)
+    for name in op.inputs[1:]:
+        a = f(a, value(name).astype(np.float64)).astype(np.float32).astype(np.float64)
+    return a

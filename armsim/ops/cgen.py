@@ -90,6 +90,22 @@ class FloatContext:
         return f"{{{{1, {h}, {w}, {c}}}, {{{h * s[0]}, {s[0]}, {s[1]}, {s[2]}}}}}"
 
 
+def fold_f32(ctx: FloatContext, i: int, op: Op, function: str) -> list[str]:
+    """Calls of a two-operand element-wise float kernel ``function(clamp, a, b, n, out)``
+    folding op ``i``'s inputs left to right into its output, the op's clamp on the last."""
+    n = ctx.g.tensors[op.outputs[0]].size
+    out = ctx.ptr(op.outputs[0], const=False)
+    last = ctx.static("armsim_clamp", f"op{i}_clamp", ctx.clamp(op))
+    none = ctx.static("armsim_clamp", f"op{i}_none", "{-INFINITY, INFINITY}") \
+        if len(op.inputs) > 2 else last
+    src, calls = ctx.ptr(op.inputs[0]), []
+    for k, other in enumerate(op.inputs[1:]):
+        cl = last if k == len(op.inputs) - 2 else none
+        calls.append(f"{function}({cl}, {src}, {ctx.ptr(other)}, {n}, {out});")
+        src = out
+    return calls
+
+
 def _ints(values: list[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
 

@@ -13,7 +13,7 @@ from armsim.graph import LINEAR, Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values
-from armsim.ops.cgen import FloatContext, Int8Context
+from armsim.ops.cgen import FloatContext, Int8Context, fold_f32
 
 
 def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
@@ -37,10 +37,7 @@ class Mul(OpKind):
         return (a * b).astype(np.float32).astype(np.float64)  # one float32 product
 
     def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
-        n = ctx.g.tensors[op.outputs[0]].size
-        clamp = ctx.static("armsim_clamp", f"op{i}_clamp", ctx.clamp(op))
-        return [f"armsim_mul_f32({clamp}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
-                f"{n}, {ctx.ptr(op.outputs[0], const=False)});"]
+        return fold_f32(ctx, i, op, "armsim_mul_f32")
 
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
         qa, qb, qo = ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), ctx.quant(op.outputs[0])

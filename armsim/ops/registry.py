@@ -12,18 +12,22 @@ from armsim.graph import Graph, Op
 from armsim.ops import (
     activation,
     add,
+    average,
     avg_pool2d,
     concat,
     conv2d,
     depthwise_conv2d,
     fully_connected,
     max_pool2d,
+    maximum,
     mean,
+    minimum,
     mul,
     pad,
     reduce_max,
     reshape,
     scale_shift,
+    sub,
 )
 from armsim.ops.base import KerasHandler, OpKind, TfliteHandler
 
@@ -31,7 +35,8 @@ from armsim.ops.base import KerasHandler, OpKind, TfliteHandler
 KINDS: tuple[OpKind, ...] = (
     conv2d.KIND, depthwise_conv2d.KIND, fully_connected.KIND, max_pool2d.KIND,
     avg_pool2d.KIND, add.KIND, concat.KIND, pad.KIND, reshape.KIND, activation.KIND,
-    scale_shift.KIND, mul.KIND, mean.KIND, reduce_max.KIND,
+    scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
+    mean.KIND, reduce_max.KIND,
 )
 
 

@@ -153,6 +153,18 @@ void armsim_avg_pool2d_f32(const armsim_pool_params *params, const armsim_dims *
 void armsim_add_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
                     float *out);
 
+/** @brief Element-wise difference, maximum and minimum, out[i] = clamp(a[i] op b[i]);
+ *  out may alias a or b. */
+void armsim_sub_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
+                    float *out);
+void armsim_maximum_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
+                        float *out);
+void armsim_minimum_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
+                        float *out);
+
+/** @brief Division by a constant, out[i] = clamp(in[i] / d); out may alias in. */
+void armsim_div_f32(const armsim_clamp *clamp, const float *in, int32_t n, float d, float *out);
+
 /** @brief Element-wise product, out[i] = clamp(a[i] * b[i]); out may alias a or b. */
 void armsim_mul_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
                     float *out);

@@ -1,0 +1,27 @@
+"""``maximum``: the element-wise maximum of its inputs (Keras Maximum), float32
+graphs; more than two inputs fold left, pairwise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from armsim.graph import Graph, Op
+from armsim.ops import _keras as K
+from armsim.ops.base import OpKind, Values, fold_reference
+from armsim.ops.cgen import FloatContext, fold_f32
+
+
+class Maximum(OpKind):
+    name = "maximum"
+    summary = "element-wise maximum of its inputs (Keras Maximum)"
+    keras = {"Maximum": K.elementwise("maximum", None)}
+    fusable = True
+
+    def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
+        return fold_reference(op, value, np.maximum)
+
+    def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
+        return fold_f32(ctx, i, op, "armsim_maximum_f32")
+
+
+KIND = Maximum()
