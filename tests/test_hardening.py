@@ -283,7 +283,7 @@ def test_legacy_h5_and_lambda_models_need_trust(tmp_path):
     lam.save(p)
     with pytest.raises(ModelError, match="Lambda|--trust-model"):
         load_model(p)
-    with pytest.raises(ModelError, match="Lambda.*not supported"):  # trusted, still refused
+    with pytest.raises(ModelError, match=r"does not run: layer 0 layer 'lambda' \(Lambda\)"):
         load_model(p, trust=True)
 
 

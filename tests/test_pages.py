@@ -90,4 +90,5 @@ def test_sweep_page(tmp_path):
     report.write(page, report.sweep_report(_cells()))
     text = readable(page, tmp_path, figures=3)
     assert "mcu stm32f746, MHz 216" in text and "est. ms" in text
+    assert "stm32f746 at 216 MHz: 7 flash wait states, art on" in text  # the set-up used
     assert re.search(r"\d{1,3}(,\d{3})+", text)  # large numbers with thousands separators

@@ -12,6 +12,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from armsim.errors import ArmsimError
+from armsim.parts.flash import usual_fetch
+from armsim.parts.mcus import get_mcu
 from armsim.session.results import ValidateResult, present
 
 STYLE = """
@@ -268,6 +271,15 @@ def sweep_report(rows: list[dict[str, Any]], title: str = "armsim sweep") -> str
     every = ", ".join(f"{HEADERS.get(c, c)} {_plain(rows[0].get(c))}" for c in shared)
     results = (f"<p class='note'>every cell: {html.escape(every)}</p>" if every else "") + \
         table(headers, body, classes)
+    parts = []  # the flash set-up each part's latency was costed with (sweep cells: its usual)
+    for name in sorted({r["mcu"] for r in rows if r.get("mcu")}):
+        try:
+            part = get_mcu(name)
+            parts.append([name, usual_fetch(part.name, part.clock_hz).note])
+        except ArmsimError:
+            parts.append([name, "unknown part"])
+    results += (table(["part", "clock, flash wait states and accelerator of the latency"],
+                      parts) if parts else "")
     failed = [r for r in rows if r.get("error")]
     errors = table(["model", "dtype", "cpu", "status", "error"],
                    [[Path(r["model"]).name, r.get("dtype"), r.get("cpu"), r["status"],
