@@ -83,3 +83,30 @@ def test_keras_merge_layers_run_and_agree(layer):
     for x1, h in zip(xs, keras_host.predict(m, xs)):
         out = s.run(x1).outputs
         assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h)), layer
+
+
+@pytest.mark.parametrize("case", ["upsample", "crop", "both_1d"])
+def test_upsampling_and_cropping_agree(case):
+    """UpSampling1D/2D (nearest) and Cropping1D/2D, as a U-Net's decoder uses them."""
+    from armsim.model.frontends.keras import to_graph
+    from armsim.model.tfimport import import_keras
+
+    keras = import_keras()
+    L = keras.layers
+    if case == "both_1d":
+        x = keras.Input((10, 3))
+        y = L.Conv1D(2, 3)(L.Cropping1D((1, 2))(L.UpSampling1D(2)(x)))
+        shape = (10, 3)
+    else:
+        x = keras.Input((8, 8, 2))
+        y = L.Conv2D(3, 3, activation="relu")(x)
+        y = L.UpSampling2D((2, 3))(y) if case == "upsample" else L.Cropping2D(((1, 0), (2, 1)))(y)
+        y = L.Conv2D(2, 3)(y)
+        shape = (8, 8, 2)
+    m = keras.Model(x, y)
+    g = to_graph(m, case)
+    s = Session(g, make_plan(g), "m4f", "large")
+    xs = np.random.default_rng(2).normal(size=(2, *shape)).astype(np.float32)
+    for x1, h in zip(xs, keras_host.predict(m, xs)):
+        out = s.run(x1).outputs
+        assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h)), case

@@ -1,5 +1,7 @@
 """``pad``: zero padding of height and width (Keras ZeroPadding1D/2D; TFLite PAD and PADV2
-with constant paddings; int8 pads with the output's zero point, CMSIS-NN's arm_pad_s8)."""
+with constant paddings; int8 pads with the output's zero point, CMSIS-NN's arm_pad_s8), and
+cropping as negative padding (Keras Cropping1D/2D, float32 graphs: the same kernel reads
+only inside the input)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,20 @@ def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
     return out
 
 
+def _crop(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
+    cfg = layer.get_config()
+    K.channels_last(layer)
+    c = cfg["cropping"]
+    if type(layer).__name__ == "Cropping1D":
+        pads = (0, 0, *(-v for v in K.pair(c)))
+    else:
+        (t, bo), (le, r) = (K.pair(x) for x in c)
+        pads = (-t, -bo, -le, -r)
+    out = b.activation_out(layer, K.shape(out_kt))
+    b.ops.append(Op(layer.name, "pad", (ins[0],), (out,), {"pads": pads}, layer.name))
+    return out
+
+
 def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     x = b.activation(i, ins[0])
     pads = b.r.data(ins[1])
@@ -49,13 +65,16 @@ def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
 
 class Pad(OpKind):
     name = "pad"
-    summary = "zero padding [pads]"
-    keras = {"ZeroPadding2D": _keras, "ZeroPadding1D": _keras}
+    summary = "zero padding [pads] (negative pads crop)"
+    keras = {"ZeroPadding2D": _keras, "ZeroPadding1D": _keras, "Cropping2D": _crop,
+             "Cropping1D": _crop}
     tflite = {"PAD": _tflite, "PADV2": _tflite}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         t, b, left, r = op.attrs["pads"]
-        return np.pad(hwc(value(op.inputs[0])).astype(np.float64), ((t, b), (left, r), (0, 0)))
+        x = hwc(value(op.inputs[0])).astype(np.float64)
+        x = x[max(-t, 0):x.shape[0] - max(-b, 0), max(-left, 0):x.shape[1] - max(-r, 0)]
+        return np.pad(x, ((max(t, 0), max(b, 0)), (max(left, 0), max(r, 0)), (0, 0)))
 
     def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
         g = ctx.g
@@ -67,6 +86,8 @@ class Pad(OpKind):
 
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
         t, b, left, r = op.attrs["pads"]
+        if min(t, b, left, r) < 0:
+            raise ModelError(f"op {op.name}: cropping has no int8 kernel")
         p = f"op{i}"
         idm = ctx.static("cmsis_nn_dims", f"{p}_in", dims(ctx.g.tensors[op.inputs[0]].shape))
         pre = ctx.static("cmsis_nn_dims", f"{p}_pre", f"{{0, {t}, {left}, 0}}")

@@ -28,6 +28,7 @@ from armsim.ops import (
     reshape,
     scale_shift,
     sub,
+    upsample,
 )
 from armsim.ops.base import KerasHandler, OpKind, TfliteHandler
 
@@ -36,7 +37,7 @@ KINDS: tuple[OpKind, ...] = (
     conv2d.KIND, depthwise_conv2d.KIND, fully_connected.KIND, max_pool2d.KIND,
     avg_pool2d.KIND, add.KIND, concat.KIND, pad.KIND, reshape.KIND, activation.KIND,
     scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
-    mean.KIND, reduce_max.KIND,
+    mean.KIND, reduce_max.KIND, upsample.KIND,
 )
 
 

@@ -153,6 +153,15 @@ void armsim_avg_pool2d_f32(const armsim_pool_params *params, const armsim_dims *
 void armsim_add_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
                     float *out);
 
+/**
+ * @brief Nearest-neighbour upsampling by whole factors: out[y][x] = in[y / sy][x / sx].
+ * @param[in]  in_dims  {1, H, W, C}
+ * @param[in]  in       [H][W][C]
+ * @param[out] out      [H * sy][W * sx][C]
+ */
+void armsim_upsample_nearest_f32(const armsim_dims *in_dims, const float *in, int32_t sy,
+                                 int32_t sx, float *out);
+
 /** @brief Element-wise difference, maximum and minimum, out[i] = clamp(a[i] op b[i]);
  *  out may alias a or b. */
 void armsim_sub_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
