@@ -110,3 +110,30 @@ def test_upsampling_and_cropping_agree(case):
     for x1, h in zip(xs, keras_host.predict(m, xs)):
         out = s.run(x1).outputs
         assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h)), case
+
+
+@pytest.mark.parametrize("k, s, pad, act", [(3, 2, "same", "relu"), (3, 2, "valid", None),
+                                            (4, 2, "same", None), (5, 3, "same", None)])
+def test_conv2d_transpose_agrees(k, s, pad, act):
+    """Conv2DTranspose (the decoder of an autoencoder or U-Net) on the float gather kernel
+    and in its numpy reference, against Keras."""
+    from armsim.model.frontends.keras import to_graph
+    from armsim.model.tfimport import import_keras
+    from armsim.ops import registry
+
+    keras = import_keras()
+    x = keras.Input((5, 6, 3))
+    layer = keras.layers.Conv2DTranspose(4, k, strides=s, padding=pad, activation=act)
+    m = keras.Model(x, layer(x))
+    g = to_graph(m, "deconv")
+    sess = Session(g, make_plan(g), "m4f", "large")
+    xs = np.random.default_rng(3).normal(size=(2, 5, 6, 3)).astype(np.float32)
+    op = g.ops[0]
+    for x1, h in zip(xs, keras_host.predict(m, xs)):
+        out = sess.run(x1).outputs
+        assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h))
+        vals = {op.inputs[0]: x1, **{n: g.tensors[n].data for n in op.inputs[1:]}}
+        ref = registry.get(op.kind).reference(g, op, lambda n: vals[n])
+        if act == "relu":
+            ref = np.maximum(ref, 0.0)
+        assert np.allclose(ref.reshape(-1), h, atol=1e-5)

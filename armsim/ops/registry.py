@@ -16,6 +16,7 @@ from armsim.ops import (
     avg_pool2d,
     concat,
     conv2d,
+    conv2d_transpose,
     depthwise_conv2d,
     fully_connected,
     max_pool2d,
@@ -37,7 +38,7 @@ KINDS: tuple[OpKind, ...] = (
     conv2d.KIND, depthwise_conv2d.KIND, fully_connected.KIND, max_pool2d.KIND,
     avg_pool2d.KIND, add.KIND, concat.KIND, pad.KIND, reshape.KIND, activation.KIND,
     scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
-    mean.KIND, reduce_max.KIND, upsample.KIND,
+    mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND,
 )
 
 

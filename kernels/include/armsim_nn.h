@@ -154,6 +154,17 @@ void armsim_add_f32(const armsim_clamp *clamp, const float *a, const float *b, i
                     float *out);
 
 /**
+ * @brief Transposed 2-D convolution as a gather: out[oy][ox][o] = clamp(bias[o] + sum of
+ *        in[iy][ix][c] * kernel[ky][kx][o][c] over oy + top = iy * sy + ky, likewise x).
+ * @param[in]  kernel  [kh][kw][cout][cin] (Keras' order)
+ * @param[in]  bias    [cout], or NULL
+ */
+void armsim_conv2d_transpose_f32(const armsim_clamp *clamp, const armsim_dims *in_dims,
+                                 const float *in, int32_t kh, int32_t kw, int32_t sy,
+                                 int32_t sx, int32_t top, int32_t left, const float *kernel,
+                                 const float *bias, const armsim_dims *out_dims, float *out);
+
+/**
  * @brief Nearest-neighbour upsampling by whole factors: out[y][x] = in[y / sy][x / sx].
  * @param[in]  in_dims  {1, H, W, C}
  * @param[in]  in       [H][W][C]
