@@ -137,3 +137,27 @@ def test_conv2d_transpose_agrees(k, s, pad, act):
         if act == "relu":
             ref = np.maximum(ref, 0.0)
         assert np.allclose(ref.reshape(-1), h, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["prelu", "prelu_scalar", "permute", "permute_c_first"])
+def test_prelu_and_permute_agree(case):
+    """PReLU (per-channel and shared alpha) and Permute, against Keras."""
+    from armsim.model.frontends.keras import to_graph
+    from armsim.model.tfimport import import_keras
+
+    keras = import_keras()
+    L = keras.layers
+    x = keras.Input((6, 7, 2))
+    y = {"prelu": lambda: L.PReLU(alpha_initializer=keras.initializers.RandomUniform(0.1, 0.5),
+                                  shared_axes=[1, 2])(L.Conv2D(3, 3)(x)),
+         "prelu_scalar": lambda: L.PReLU(alpha_initializer=keras.initializers.Constant(0.25),
+                                         shared_axes=[1, 2, 3])(L.Conv2D(3, 3)(x)),
+         "permute": lambda: L.Conv2D(2, 3)(L.Permute((2, 1, 3))(x)),
+         "permute_c_first": lambda: L.Permute((3, 1, 2))(L.Conv2D(2, 3)(x))}[case]()
+    m = keras.Model(x, L.Dense(4)(L.Flatten()(y)))
+    g = to_graph(m, case)
+    s = Session(g, make_plan(g), "m4f", "large")
+    xs = np.random.default_rng(4).normal(size=(2, 6, 7, 2)).astype(np.float32)
+    for x1, h in zip(xs, keras_host.predict(m, xs)):
+        out = s.run(x1).outputs
+        assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h)), case

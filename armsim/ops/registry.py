@@ -25,10 +25,12 @@ from armsim.ops import (
     minimum,
     mul,
     pad,
+    prelu,
     reduce_max,
     reshape,
     scale_shift,
     sub,
+    transpose,
     upsample,
 )
 from armsim.ops.base import KerasHandler, OpKind, TfliteHandler
@@ -38,7 +40,8 @@ KINDS: tuple[OpKind, ...] = (
     conv2d.KIND, depthwise_conv2d.KIND, fully_connected.KIND, max_pool2d.KIND,
     avg_pool2d.KIND, add.KIND, concat.KIND, pad.KIND, reshape.KIND, activation.KIND,
     scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
-    mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND,
+    mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
+    transpose.KIND,
 )
 
 
