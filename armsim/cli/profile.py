@@ -82,9 +82,9 @@ def add_parser(sub: Any) -> None:
 
 
 def _profile(args: argparse.Namespace, s: Any, x: np.ndarray) -> P.Profile:
-    """One profile with the memory timing the options give (flash, and the M7's SRAM)."""
-    C.apply_data_timing(args, s.machine)
-    return P.profile(s, x, C.fetch_timing(args, s.mcu), args.top)
+    """One profile with the memory timing the options gave its session (C.session: the
+    flash set-up and clock, and the M7's SRAM)."""
+    return P.profile(s, x, s.fetch, args.top)
 
 
 def run(args: argparse.Namespace) -> int:
