@@ -3,33 +3,21 @@ a constant operand spelled out to the other's shape)."""
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 
 from armsim import quant as Q
-from armsim.errors import ModelError
-from armsim.graph import LINEAR, Graph, Op
+from armsim.graph import Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values
 from armsim.ops.cgen import FloatContext, Int8Context, fold_f32
 
 
-def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
-    shapes = {b.tensors[i].shape for i in ins}
-    if len(shapes) != 1:
-        raise ModelError(f"{K.where(layer)}: inputs of shapes {sorted(shapes)}; broadcasting "
-                         "is not supported")
-    out = b.activation_out(layer, K.shape(out_kt))
-    b.ops.append(Op(layer.name, "add", tuple(ins), (out,), {"activation": LINEAR}, layer.name))
-    return out
-
-
 class Add(OpKind):
     name = "add"
     summary = "element-wise sum of its inputs [activation]"
-    keras = {"Add": _keras}
+    keras = {"Add": K.elementwise("add")}
     tflite = {"ADD": T.binary("add", "AddOptions")}
     fusable = True
 

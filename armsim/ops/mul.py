@@ -3,33 +3,21 @@ and float32 graphs; a constant operand spelled out to the other's shape)."""
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 
 from armsim import quant as Q
-from armsim.errors import ModelError
-from armsim.graph import LINEAR, Graph, Op
+from armsim.graph import Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values
 from armsim.ops.cgen import FloatContext, Int8Context, fold_f32
 
 
-def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
-    shapes = {b.tensors[i].shape for i in ins}
-    if len(shapes) != 1 or len(ins) != 2:
-        raise ModelError(f"{K.where(layer)}: {len(ins)} inputs of shapes {sorted(shapes)}; "
-                         "armsim multiplies two inputs of one shape (no broadcasting yet)")
-    out = b.activation_out(layer, K.shape(out_kt))
-    b.ops.append(Op(layer.name, "mul", tuple(ins), (out,), {"activation": LINEAR}, layer.name))
-    return out
-
-
 class Mul(OpKind):
     name = "mul"
     summary = "element-wise product of two inputs [activation]"
-    keras = {"Multiply": _keras}
+    keras = {"Multiply": K.elementwise("mul", 2)}
     tflite = {"MUL": T.binary("mul", "MulOptions")}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
