@@ -156,7 +156,10 @@ class Access:
                 self.pc_base = (insn.address + 4) & ~3
             self.base = uc_reg(m.base)
             self.index = uc_reg(m.index) if m.index else None
-            self.shift = m.lshift or 0
+            # capstone 5 gives a Thumb register offset's LSL on the operand (shift.type
+            # ARM_SFT_LSL, shift.value), not in mem.lshift (0): `ldr r0, [r1, r2, lsl #2]`
+            sft = mem[0].shift
+            self.shift = m.lshift or (sft.value if sft.type == arm.ARM_SFT_LSL else 0)
             self.disp = m.disp
             self.post = bool(insn.post_index)
         elif name in ("push", "pop", "vpush", "vpop"):  # register lists on SP

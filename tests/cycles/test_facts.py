@@ -135,6 +135,10 @@ M7 = [
     ("an unaligned load in the younger issue slot costs +4",
      "    adds r3, r0, #1\n    adds r4, #1\n    adds r5, #1\n    ldr r1, [r3]", 2 + 4),
     ("an aligned load costs nothing more", "    adds r3, r0, #4\n    ldr r1, [r3]", 1 + 1),
+    ("a scaled register offset is part of the address: [r0, r4, lsl #2] with r4 = 1 is aligned",
+     "    movs r4, #1\n    ldr.w r1, [r0, r4, lsl #2]", 1 + 1),
+    ("the same load at r0 + r4 with r4 = 1 is unaligned: +3",
+     "    movs r4, #1\n    ldr.w r1, [r0, r4]", 1 + 1 + 3),
     # across blocks: costed from the branch's cycle (pipeline.BRANCH_SLOT)
     ("a predicted taken branch pairs with one instruction at its target",
      "    b 2f\n2:  adds r1, #1", 1),
