@@ -46,6 +46,9 @@ class Timing:
     other: float
     exact: bool  # False for the explicitly approximate models
     model: str = "m34"  # pipeline model: "table" (M0), "m34" (M3/M4/M33), "m7"
+    #: which indexed (writeback) load stops the next load from pipelining: "base" (one on
+    #: the same base register: the M4), "any" (the M3)
+    indexed_chain: str = "base"
 
 
 TIMINGS: dict[str, Timing] = {
@@ -57,12 +60,12 @@ TIMINGS: dict[str, Timing] = {
                  other=1, exact=True, model="table"),
     # DDI 0337: Cortex-M3.
     "m3": Timing("Cortex-M3 (DDI 0337)", alu=1, mul=1, mac=2, mac64=5, div=7, ldr=2, ldr_pipelined=1,
-                 str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=0,
+                 str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1, refill=1, bl_extra=0,
                  it=1, fp_alu=1, fp_mac=1, fp_div=1, vldr=2, vldr_pipelined=1, vstr=2, vmrs=1,
-                 other=1, exact=True),
+                 other=1, exact=True, indexed_chain="any"),
     # DDI 0439: Cortex-M4 with its FPU instruction table.
     "m4f": Timing("Cortex-M4F (DDI 0439)", alu=1, mul=1, mac=1, mac64=1, div=7, ldr=2, ldr_pipelined=1,
-                  str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=0,
+                  str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1, refill=1, bl_extra=0,
                   it=1, fp_alu=1, fp_mac=3, fp_div=14, vldr=2, vldr_pipelined=1, vstr=2, vmrs=1,
                   other=1, exact=True),
     # Cortex-M7 (DDI 0489, measured facts): dual issue, latencies and pairing in pipeline.py;
@@ -75,7 +78,7 @@ TIMINGS: dict[str, Timing] = {
     "m33": Timing("Cortex-M33 (M4 figures, approximate)", alu=1, mul=1, mac=1, mac64=1, div=7,
                   ldr=2,
                   ldr_pipelined=1, str_=1, ldrd=3, multi_base=1, multi_per_reg=1, branch=1,
-                  refill=2, bl_extra=0, it=1, fp_alu=1, fp_mac=3, fp_div=14, vldr=2,
+                  refill=1, bl_extra=0, it=1, fp_alu=1, fp_mac=3, fp_div=14, vldr=2,
                   vldr_pipelined=1, vstr=2, vmrs=1, other=1, exact=False),
 }
 TIMINGS["m7d"] = TIMINGS["m7"]

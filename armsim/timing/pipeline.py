@@ -19,7 +19,7 @@ Sources (docs/cycle-model.md has the full table):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -111,6 +111,41 @@ class Op:
     end: str
     sets_flags: bool
     fp_double: bool
+    op2: str = ""
+    early: frozenset[int] = frozenset()
+    bitfield: bool = False
+    writeback: bool = False
+
+
+#: The M7's bitfield and DSP data-processing instructions (pipetest, "bitfield and DSP
+#: instructions"): never two in one cycle, and only in the older slot.
+_M7_BITFIELD = _DSP_ALU | {
+    "uxtb", "uxth", "sxtb", "sxth", "uxtab", "uxtah", "sxtab", "sxtah", "ubfx", "sbfx", "bfi",
+    "bfc", "clz", "rev", "rev16", "revsh", "rbit", "sel", "qadd", "qsub"}
+#: ... of which these never pair with an operand2 shifted register or shifted constant
+_M7_NO_OP2 = {"bfi", "bfc", "sbfx", "ubfx", "rbit", "rev", "rev16", "revsh", "sxtab",
+              "uxtab", "sxtah", "uxtah", "sxtab16", "uxtab16", "pkhbt", "pkhtb"}
+#: ... and these read their sources in the early ALU
+_M7_EARLY_ALL = {"sbfx", "ubfx", "rbit", "rev", "rev16", "revsh"}
+_M7_EARLY_LAST = {"sxtab", "uxtab", "sxtah", "uxtah", "sxtab16", "uxtab16", "pkhbt", "pkhtb",
+                  "bfi"}
+_SHIFTS = {"lsl", "lsr", "asr", "ror", "rrx"}
+#: loads of a byte or halfword: one more cycle of result latency on the M7
+_NARROW_LOADS = {"ldrb", "ldrh", "ldrsb", "ldrsh", "ldrbt", "ldrht", "ldrsbt", "ldrsht",
+                 "ldrexb", "ldrexh"}
+
+
+def _imm_class(name: str, size: int, value: int) -> str:
+    """Operand2 class of an immediate (ARMv7-M ARM A5.3.2 modified immediates): "imm" (8 or
+    12 bits), "pattern" (0x00XY00XY, 0xXY00XY00, 0xXYXYXYXY) or "shifted_imm"."""
+    v = value & 0xFFFFFFFF
+    if v <= 0xFF or (name in ("add", "sub", "mov") and v <= 0xFFFF and size == 4
+                     and (name == "mov" or v <= 0xFFF)):
+        return "imm"
+    x = v & 0xFF
+    if v in (x | x << 16, (x | x << 16) << 8, x * 0x01010101):
+        return "pattern"
+    return "shifted_imm"
 
 
 @lru_cache(maxsize=1)
@@ -157,9 +192,26 @@ def _op(insn: capstone.CsInsn) -> Op:
     fp_double = kind.startswith("fp") and any(
         o.type == arm.ARM_OP_REG and arm.ARM_REG_D0 <= o.reg <= arm.ARM_REG_D31
         for o in insn.operands)
+    op2, early = "", set()
+    ops_ = insn.operands
+    if kind == "alu" and ops_ and name not in _M7_BITFIELD and name not in _SHIFTS:
+        last = ops_[-1]
+        if last.type == arm.ARM_OP_IMM and len(ops_) >= 2:
+            op2 = _imm_class(name, insn.size, last.imm)
+        elif last.type == arm.ARM_OP_REG and last.shift.type and last.shift.value:
+            op2 = "shifted_reg"  # consumed in the early ALU
+            early.add(last.reg)
+    if name in _M7_EARLY_ALL:
+        early |= {o.reg for o in ops_[1:] if o.type == arm.ARM_OP_REG}
+    elif name in _M7_EARLY_LAST and ops_ and ops_[-1].type == arm.ARM_OP_REG:
+        early.add(ops_[-1].reg)
+        if name == "pkhtb" and len(ops_) > 2 and ops_[1].type == arm.ARM_OP_REG:
+            early.add(ops_[1].reg)
     return Op(name, insn.address, insn.size, kind, frozenset(written) - {PC},
               frozenset(read), frozenset(agu), mem, offset, max(nregs, 0), end,
-              bool(insn.update_flags) or name in ("cmp", "cmn", "tst", "teq"), fp_double)
+              bool(insn.update_flags) or name in ("cmp", "cmn", "tst", "teq"), fp_double,
+              op2, frozenset(early), name in _M7_BITFIELD or name in ("pkhbt", "pkhtb"),
+              bool(insn.writeback) and kind in ("load", "store"))
 
 
 @lru_cache(maxsize=65536)
@@ -170,8 +222,7 @@ def decode(code: bytes, address: int) -> tuple[Op, ...]:
 
 
 def _no_end(o: Op) -> Op:
-    return Op(o.name, o.address, o.size, o.kind, o.dst, o.src, o.agu, o.mem, o.offset,
-              o.nregs, "", o.sets_flags, o.fp_double)
+    return replace(o, end="")
 
 
 #: What the instruction before a block left in flight: (kind, registers it wrote, memory
@@ -204,20 +255,53 @@ def _region(op: Op) -> str:
     return "flash" if op.mem == "literal" else "data"
 
 
+#: The M3/M4 fetch queue, in halfwords fetched ahead of decode. Fetch brings one aligned
+#: word (two halfwords) a cycle; an instruction takes its halfwords, and an unaligned 32-bit
+#: one wastes one more (its second word is half used). Decode waits a cycle when the queue
+#: runs dry. After a taken branch's refill one halfword is ahead; a queue holds at most
+#: FETCH_SLACK_MAX. Fitted to the measured facts (STM32F4, code in flash: three consecutive
+#: unaligned 32-bit instructions after a 16-bit one cost +1, two cost nothing, a group of
+#: STRs only from the fourth; compendium.i-0.nl "alignment rules", which also notes that
+#: loads and stores that do not touch flash change the delays: a data load's second cycle
+#: is a fetch cycle) and to hand-written AES loops on an STM32F1/F4 (jnk0le/cortexm-AES's
+#: published counts: the run of three unaligned EORs after eight table loads costs nothing).
+FETCH_SLACK_ENTRY = 1
+FETCH_SLACK_MAX = 4
+
+
+def _fetch_slack(op: Op, cycles: float, prev_kind: str) -> float:
+    """What ``op``, taking ``cycles``, does to the fetch queue (halfwords)."""
+    halves = op.size // 2
+    unaligned = op.size == 4 and op.address % 4 == 2
+    fetched = 2 * cycles
+    if op.kind == "load" and op.mem == "literal":
+        fetched -= 2  # a literal load takes a fetch cycle for its data
+    delta = fetched - halves - (1 if unaligned else 0)
+    if unaligned and op.kind == "store" and prev_kind != "store":
+        delta += 1  # the first store of a group buffers its write (measured: from the 4th)
+    return delta
+
+
 def cost_m34(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
     """Cortex-M3/M4 (and M33): 3-stage, single issue, with the load/store and AGU rules."""
     prev_kind, prev_dst, prev_region = entry
     prev_size = 0
+    prev_wb: frozenset[int] | None = None  # the base of an indexed load/store just before
     total = 0.0
-    run32 = 0  # consecutive unaligned 32-bit instructions
-    stores_only = False  # ... all of them stores
+    slack = FETCH_SLACK_ENTRY  # halfwords fetched ahead of decode
     for op in ops:
         k = op.kind
         if k == "load":
             region = _region(op)
             word_ok = op.size == 2 or op.address % 4 == 0
+            # an indexed (pre/post, writeback) load does not chain into the next load: on the
+            # M4 when both use its base, on the M3 ever; on the M3 only the first load of a
+            # chain may be indexed (pipetest, STM32F103/STM32F407)
+            chained = prev_wb is not None and (t.indexed_chain == "any" or op.agu & prev_wb)
+            if t.indexed_chain == "any" and op.writeback:
+                chained = True
             if prev_kind == "load" and not (op.agu & prev_dst) and region == prev_region \
-                    and word_ok:
+                    and word_ok and not chained:
                 c = t.ldr_pipelined if op.name != "vldr" else t.vldr_pipelined
             else:
                 c = t.ldr if op.name != "vldr" else t.vldr
@@ -229,6 +313,11 @@ def cost_m34(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
             pipelined = prev_kind == "load" and not (op.agu & prev_dst)
             c = (t.str_ if op.mem != "reg" or pipelined else t.str_ + 1) \
                 if op.name != "vstr" else t.vstr
+            if op.writeback and prev_kind == "store" and prev_wb is not None \
+                    and op.agu & prev_wb:
+                c += 1  # indexed stores on one base do not chain back to back (pipetest)
+            elif op.writeback and prev_kind == "load" and t.indexed_chain == "any":
+                c += 1  # M3: an indexed store takes one cycle only after a non-load
         elif k == "nop":
             c = 0 if prev_kind == "load" else t.alu  # absorbed by the load before it
         elif op.name == "vmov" and op.nregs == 2:
@@ -242,18 +331,14 @@ def cost_m34(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
             c += 1  # LDR PC: the load, then a three-cycle reload (TRM: at least 5 in all)
         if op.agu and prev_kind in _PRODUCERS and op.agu & prev_dst:
             c += 1  # the address is needed a cycle before an ALU operand would be
-        if op.size == 4 and op.address % 4 == 2:
-            run32 += 1
-            stores_only = (stores_only if run32 > 1 else True) and k == "store"
-            # fetch cannot keep up with three unaligned 32-bit instructions; a group of
-            # stores only from the fourth (measured, STM32F4)
-            if run32 == 3 and not stores_only or run32 == 4 and stores_only:
-                c += 1
-        else:
-            run32 = 0
+        slack = min(slack + _fetch_slack(op, c, prev_kind), FETCH_SLACK_MAX)
+        if slack < 0:  # decode waits a cycle for fetch, which then catches up
+            c += 1
+            slack = FETCH_SLACK_MAX
         total += c
         prev_kind, prev_dst = k, op.dst
         prev_region = _region(op) if k == "load" else ""
+        prev_wb = op.agu if op.writeback else None
         prev_size = op.size
     return Cost(total, (prev_kind, prev_dst, prev_region), 0.0)
 
@@ -322,14 +407,41 @@ def m7_pairs(a: Op, b: Op) -> bool:
             and (a.offset - b.offset) % 8 == 4
     if a.kind in _M7_FP and b.kind in _M7_FP:
         return False  # VFP arithmetic never pairs with VFP arithmetic
+    if b.bitfield:
+        return False  # bitfield/DSP: never two in a cycle, never in the younger slot
+    shifted = ("shifted_reg", "shifted_imm")
+    if a.name in _M7_NO_OP2 and b.op2 in shifted:
+        return False  # the early ALU's shifter is taken
+    if a.op2 in shifted and b.op2 in shifted:
+        return False  # one shifter for operand2 (pipetest's operand2 matrix)
     if a.end or a.kind == "it":
         return False  # nothing issues beside a branch from its own block (its target may)
     return True
 
 
+#: results the early ALU makes, ready for the early ALU of the next cycle (pipetest):
+#: ADD/SUB/MOV with an unshifted operand2, and plain shifts
+_M7_EARLY_RESULT = {"add", "sub", "mov"}
+
+
 def _m7_latency(producer: Op, consumer: Op, reg: int) -> int:
     lat = M7_LATENCY.get(producer.kind, 1)
+    if consumer.kind in ("store", "stored") and reg not in consumer.agu:
+        return 0  # a store takes any result as its data in the same cycle (pipetest)
     if producer.name == "vldr":
+        return 1
+    early = reg in consumer.early
+    if producer.kind == "load":
+        # a word load feeds the late ALU next cycle; a byte or halfword one cycle later;
+        # an early-ALU operand (a shifted operand2, an address) one cycle later still
+        narrow = producer.name in _NARROW_LOADS
+        return 1 + narrow + (early or reg in consumer.agu)
+    if producer.kind == "alu":
+        if producer.bitfield and reg in consumer.agu:
+            return 2  # a bitfield/DSP result is an address a cycle late
+        if early and not (producer.name in _SHIFTS or producer.name in _M7_EARLY_RESULT
+                          and producer.op2 not in ("shifted_reg", "shifted_imm")):
+            return 2  # a late-ALU result reaches the early ALU a cycle late
         return 1
     if producer.kind == "fp_mac":
         accumulate = consumer.kind == "fp_mac" and reg in consumer.dst

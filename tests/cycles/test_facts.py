@@ -47,6 +47,8 @@ M34 = [
     ("two consecutive unaligned 32-bit instructions cost nothing more",
      "    adds r5, #1\n    add.w r1, r1, #1\n    add.w r3, r3, #1\n    adds r4, #1", 4,
      False),
+    ("a taken branch takes two cycles (B = 1 + P, P = 1)",
+     "    b 2f\n2:\n    adds r1, #1", 2 + 1, False),
     ("IT folds onto a preceding 16-bit instruction",
      "    cmp r1, #0\n    it eq\n    addeq r1, #1", 2, False),
     # the TRM's own examples (DDI 0337 / DDI 0439, load/store timings: "normally N cycles")
