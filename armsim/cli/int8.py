@@ -83,7 +83,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
         if bounds:
             row.overruns = [o.to_json() for o in r.overruns]
         row.versions = versions(cpu, tflite=True, tflm=second is not None)
-        set_latency(row, r.cycles_estimate, s.fetch)
+        set_latency(row, r.cycles_estimate, s.fetch, s.mcu.name)
         rows.append(row)
     mismatch = any(not r.agree for r in rows) or any(r.overruns for r in rows)
     if mismatch or args.layers:

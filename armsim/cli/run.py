@@ -26,6 +26,7 @@ from armsim.script.target import run_script
 from armsim.session.image_run import ImageRunner, parse_read
 from armsim.session.results import latency_ms
 from armsim.session.versions import versions
+from armsim.timing.accuracy import error_words
 
 #: Exit status when the firmware did not stop where it meant to (fault, BKPT, limits).
 EXIT_FIRMWARE_FAILED = 1
@@ -140,8 +141,7 @@ def run(args: argparse.Namespace) -> int:
                         f"ms at {res.clock_mhz:g} MHz" + (
                             f", {latency_ms(res.window.cycles_estimate, res.clock_mhz):,.3f} ms "
                             "between START and END" if res.window is not None else "")
-                        + ": an estimate from the cycle model (its measured error per core: "
-                        "docs/cycle-model.md)")
+                        + f": {error_words(res.cpu.name, res.mcu.name)}")
         w = res.window
         if w is not None and w.dwt_cycles is not None:
             render.note(f"your board counted {w.dwt_cycles:,} cycles between START and END; "

@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         if warnings:
             row.warnings = warnings
         row.versions = versions(cpu)
-        set_latency(row, r.cycles_estimate, s.fetch)
+        set_latency(row, r.cycles_estimate, s.fetch, s.mcu.name)
         if args.check_bounds:
             row.overruns = [o.to_json() for o in r.overruns]
         if args.check_memory:

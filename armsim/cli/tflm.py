@@ -128,7 +128,7 @@ def simulate(args: argparse.Namespace) -> int:
         row.runtime, row.kernels, row.arena_bytes = "tflm", s.kernels, s.arena.bytes
         row.arena = S.arena_json(s.arena)
         row.versions = versions(s.cpu, tflite=True, tflm=True)
-        set_latency(row, r.cycles_estimate, fetch)
+        set_latency(row, r.cycles_estimate, fetch, s.mcu.name)
         if converted:
             row.note = converted
         if host_out is None:

@@ -16,6 +16,7 @@ from armsim.errors import ArmsimError
 from armsim.parts.flash import usual_fetch
 from armsim.parts.mcus import get_mcu
 from armsim.session.results import ValidateResult, present
+from armsim.timing.accuracy import error_words
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
@@ -379,8 +380,7 @@ def profile_report(prof: Any, title: str) -> str:
                         ("Functions", fn), ("Footprint", foot)],
                 f"{prof.total_instructions:,} instructions (exact), "
                 f"{prof.total_cycles_estimate:,.0f} cycles (estimate) on {prof.cpu_title}, "
-                f"part {fp['mcu']}{latency}; the cycle model's measured error per core: "
-                "docs/cycle-model.md")
+                f"part {fp['mcu']}{latency}; {error_words(prof.cpu, fp['mcu'])}")
 
 
 def write(path: str | Path, text: str) -> Path:

@@ -18,7 +18,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from armsim.ops import registry
-from armsim.session.results import SimulateResult, ValidateResult, present
+from armsim.session.results import ABSENT, SimulateResult, ValidateResult, present
+from armsim.timing.accuracy import error_words, json_words
 
 
 def console(stderr: bool = False) -> Console:
@@ -378,8 +379,9 @@ def latency_line(res: Any, ms: float | None = None, what: str = "per inference")
     setup = f"{ws} flash wait state{'s' if ws != 1 else ''}" + (
         f", {res.flash_accel}" if res.flash_accel else "")
     return (f"latency: about {ms:,.3f} ms {what} at {res.clock_mhz:g} MHz "
-            f"({setup}): an estimate from the cycle model, whose measured error per core is "
-            "in docs/cycle-model.md")
+            f"({setup}): " + (json_words(res.estimate_error_pct)
+                              if present(getattr(res, "estimate_error_pct", ABSENT))
+                              else error_words(res.cpu)))
 
 
 def ms_cell(r: Any) -> str:

@@ -29,6 +29,7 @@ from armsim.parts.cpus import CpuVariant, get_cpu
 from armsim.parts.mcus import Mcu, get_mcu, resolve_cpu
 from armsim.session.results import ABSENT, latency_ms, present
 from armsim.timing import cycles
+from armsim.timing.accuracy import error_json
 from armsim.timing.datamem import summary
 
 #: --read element types and their numpy dtypes (little-endian).
@@ -228,6 +229,7 @@ class ImageRun:
                      "where": self.stop.where, "detail": self.stop.detail},
             "exit_status": self.exit_status, "instructions": self.instructions,
             "cycles_estimate": round(self.cycles_estimate, 1),
+            "estimate_error_pct": error_json(self.cpu.name, self.mcu.name),
             "functions": [{"name": f.name, "calls": f.calls, "instructions": f.instructions,
                            "cycles_estimate": round(f.cycles_estimate, 1)}
                           for f in self.functions],

@@ -22,6 +22,7 @@ from armsim.session.results import (ABSENT, ESTIMATE_NOTE, fields_json, fit_prob
                                     latency_ms)
 from armsim.session.session import Session
 from armsim.timing import cycles as C
+from armsim.timing.accuracy import error_json
 from armsim.timing.datamem import summary
 
 STARTUP, FINISH_ROW, NETWORK_ROW = "(startup)", "(finish)", "(your network code)"
@@ -131,6 +132,7 @@ class Profile:
         """The documented JSON form (``armsim/schemas/profile.schema.json``)."""
         d = fields_json(self)
         d["estimate_note"] = ESTIMATE_NOTE
+        d["estimate_error_pct"] = error_json(self.cpu, self.footprint.get("mcu"))
         return d
 
 

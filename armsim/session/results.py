@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from armsim.timing.accuracy import error_json
+
 
 class _Absent:
     """The value of a field that is not part of a result (omitted from its JSON)."""
@@ -171,6 +173,7 @@ class SimulateResult:
     flash: str = ABSENT
     flash_accel: str = ABSENT
     estimate_note: str = ABSENT
+    estimate_error_pct: dict[str, Any] = ABSENT
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/simulate.schema.json``)."""
@@ -274,6 +277,7 @@ class ValidateResult:
     flash: str = ABSENT
     flash_accel: str = ABSENT
     estimate_note: str = ABSENT
+    estimate_error_pct: dict[str, Any] = ABSENT
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``armsim/schemas/validate.schema.json``)."""
@@ -286,13 +290,14 @@ def latency_ms(cycles: float, clock_mhz: float | None) -> float | None:
     return round(cycles / clock_mhz / 1000, 6) if clock_mhz else None
 
 
-#: What every latency and cycle figure is (the JSON's ``estimate_note``).
+#: What every latency and cycle figure is (the JSON's ``estimate_note``; the measured error
+#: on the run's core is ``estimate_error_pct``, armsim/timing/accuracy.py).
 ESTIMATE_NOTE = ("cycles and latency_ms are estimates from armsim's per-core timing tables, "
                  "not measurements; their measured error per core: docs/cycle-model.md in the "
                  "source")
 
 
-def set_latency(res: Any, cycles: Any, fetch: Any) -> None:
+def set_latency(res: Any, cycles: Any, fetch: Any, mcu: str | None = None) -> None:
     """A result's estimated cycles and latency: one run's (``simulate``: ``cycles`` a number)
     or many (``validate``: an array, one per input: min/median/max cycles, per-input, mean
     and largest latency), at ``fetch``'s clock with its flash set-up (flash.Fetch)."""
@@ -311,6 +316,8 @@ def set_latency(res: Any, cycles: Any, fetch: Any) -> None:
     res.clock_mhz, res.wait_states = fetch.clock_mhz, fetch.wait_states
     res.flash, res.flash_accel = fetch.note, fetch.accel
     res.estimate_note = ESTIMATE_NOTE
+    part = mcu or (res.mcu if present(getattr(res, "mcu", ABSENT)) else None)
+    res.estimate_error_pct = error_json(res.cpu, part)
 
 
 def fit_problems(mcu: Any, ram_total: int, ram_parts: str, flash_total: int,

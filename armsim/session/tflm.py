@@ -44,6 +44,7 @@ from armsim.parts.flash import Fetch
 from armsim.parts.mcus import Mcu, get_mcu
 from armsim.session.results import ESTIMATE_NOTE, fit_problems, latency_ms
 from armsim.timing import cycles
+from armsim.timing.accuracy import error_json
 
 #: armsim_tflm_status values (armsim_tflm_main.cc) and what they mean.
 STAGES = {0: "starting", 1: "the model's schema version is not the one TFLM reads",
@@ -586,6 +587,7 @@ class TflmProfile:
                 "functions": self.functions, "footprint": self.footprint,
                 "arena_bytes": self.arena["bytes"], "arena": self.arena,
                 "estimate_note": ESTIMATE_NOTE,
+                "estimate_error_pct": error_json(self.cpu, self.footprint.get("mcu")),
                 **self.extra}
 
 
