@@ -56,7 +56,7 @@ class CycleClock:
             total = self._total_memo.get(memo_key)
             if total is not None:
                 return max(total - self._back_cycles, 0.0)
-        total = cycles.estimate(self.cpu.name, keys, counts, self._code, memo=self._cost_memo,
+        total = cycles.estimate(self.timing_cpu, keys, counts, self._code, memo=self._cost_memo,
                                 fetch=fetch, extra=extra).total
         if memo_key is not None:
             if len(self._total_memo) > 256:
@@ -80,7 +80,7 @@ class CycleClock:
             return total
         self._mmio_last = (run, at)
         tail = cycles.block_cost(self.read(at, a0 + size - at), at,
-                                 cycles.timing_for(self.cpu.name))
+                                 cycles.timing_for(self.timing_cpu))
         return max(total - tail.base, 0.0)
 
     def data_stalls(self, keys: np.ndarray, counts: np.ndarray,
@@ -107,7 +107,7 @@ class CycleClock:
         addrs = (keys >> np.uint64(32)).astype(np.int64)
         sizes = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
         holds = np.searchsorted(pcs, addrs + sizes) > np.searchsorted(pcs, addrs)
-        timing = cycles.timing_for(self.cpu.name)
+        timing = cycles.timing_for(self.timing_cpu)
         out: set[int] = set()
         for a, size in zip(addrs[holds].tolist(), sizes[holds].tolist()):
             out.update(cycles.cached_block_cost(timing, self._code(a, size), a).younger)

@@ -172,7 +172,9 @@ class Machine(Regions, CycleClock):
         """How the estimate costs loads by memory (the M7's DTCM against AXI SRAM; None on
         parts where all SRAM is alike), and on an M7 the count of the run-time address facts
         it pays for: accesses to slow memory, misaligned ones (timing/datamem.py)."""
-        model = cycles.timing_for(self.cpu.name).model
+        #: the cycle model's table for this core on this part (the M0's multiplier)
+        self.timing_cpu = cycles.timing_key(self.cpu.name, self.mcu)
+        model = cycles.timing_for(self.timing_cpu).model
         self.data_timing = data_timing_for(self.mcu, model)
         self.accesses: AccessCount | None = (
             AccessCount(self.uc, self.image, self.data_timing.slow if self.data_timing else ())
@@ -693,7 +695,7 @@ class Machine(Regions, CycleClock):
         n = disasm.count_instructions(self.read(address, a0 + size - address), address) or 0
         self._adjust[address] = self._adjust.get(address, 0) - n
         self.taken_back_tails[address] = a0 + size - address
-        self._back_cycles += tail_cycles(self, address, cycles.timing_for(self.cpu.name))
+        self._back_cycles += tail_cycles(self, address, cycles.timing_for(self.timing_cpu))
 
     def finish(self) -> RunStats:
         """Run on to armsim_halt (if not there yet) and return the run's counts."""

@@ -92,10 +92,10 @@ def window(m: Machine, before: Snapshot, after: Snapshot, fetch: Fetch | None = 
     counts, adjust, rows = window_counts(m, before, after)
     keys = np.array(list(counts), np.uint64)
     blocks = np.array(list(counts.values()), np.uint64)
-    est = cycles.estimate(m.cpu.name, keys, blocks, m.read, fetch=fetch,
+    est = cycles.estimate(m.timing_cpu, keys, blocks, m.read, fetch=fetch,
                           extra=m.data_stalls(keys, blocks, rows) if rows is not None
                           else None) if len(keys) else None
-    timing = cycles.timing_for(m.cpu.name)
+    timing = cycles.timing_for(m.timing_cpu)
     back = {a: tail_cycles(m, a, timing, fetch.wait_states) for a in adjust}
     instructions = sum(n * m.instructions_in(k >> 32, k & 0xFFFFFFFF)
                        for k, n in counts.items()) + sum(adjust.values())

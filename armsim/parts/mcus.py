@@ -57,6 +57,10 @@ class Mcu:
     #: ITCM, the STM32F4's CCM, the LPC17xx's local SRAM. armsim's firmware does not place
     #: anything there; a set-up script or your own image may.
     other_ram: tuple[tuple[str, int, int, str], ...] = ()
+    #: Cortex-M0/M0+ parts: the multiplier the vendor configured, "fast" (MULS in 1 cycle)
+    #: or "small" (32 cycles, iterative; DDI 0432 / DDI 0484 table 3-1); "" where the core
+    #: has no such option or the part does not say (the cycle model then assumes fast)
+    multiplier: str = ""
 
     def area_at(self, address: int) -> Area | None:
         """The typed memory holding ``address``, if the part lists one."""
@@ -110,9 +114,14 @@ MCUS: dict[str, Mcu] = {
             core="m3", clock_hz=100e6,
             other_ram=(("local sram", 0x10000000, 32 * KIB, "rwx"),)),
         Mcu("samd21g18", "ATSAMD21G18 (Cortex-M0+): 256 KiB flash, 32 KiB SRAM",
-            0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0", clock_hz=48e6),
+            0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0", clock_hz=48e6,
+            # SAM D21 datasheet (DS40001882) 1 "Description": "single-cycle hardware multiplier"
+            multiplier="fast"),
         Mcu("rp2040", "RP2040 (Cortex-M0+): 2 MiB XIP flash, 264 KiB SRAM",
-            0x10000000, 2048 * KIB, 0x20000000, 264 * KIB, core="m0", clock_hz=125e6),
+            0x10000000, 2048 * KIB, 0x20000000, 264 * KIB, core="m0", clock_hz=125e6,
+            # RP2040 datasheet 2.4.1: each M0+ "is configured with ... single-cycle 32x32
+            # multiply"
+            multiplier="fast"),
         # RM0456: SRAM1 (768 KiB), SRAM2 (64 KiB), SRAM3 (832 KiB) and SRAM5 (832 KiB) are
         # contiguous from 0x20000000 on the STM32U5A9/U599; flash is 4 MiB at 0x08000000.
         Mcu("stm32u5a9", "STM32U5A9NJ (Cortex-M33): 4 MiB flash, 2,496 KiB contiguous SRAM1-3+5",

@@ -379,7 +379,7 @@ class ImageRunner:
         if self.semihost.exit is not None:
             status = self.semihost.exit.status
         keys, counts, icounts, total = m._block_counts()
-        est = cycles.estimate(self.cpu.name, keys, counts, m.read, fetch=self.fetch,
+        est = cycles.estimate(m.timing_cpu, keys, counts, m.read, fetch=self.fetch,
                               extra=m.data_stalls(keys, counts)) if keys.size else None
         functions = self._functions(keys, counts, icounts, est)
         out = {k: v for k, v in self.semihost.output.items() if v}

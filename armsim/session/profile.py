@@ -169,7 +169,7 @@ def profile(s: Session, x: np.ndarray, wait_states: "int | Fetch" = 0,
     peak_stack = stack.peak(m, painted) if painted is not None else 0
 
     cpu = s.cpu.name
-    timing = C.timing_for(cpu)
+    timing = C.timing_for(m.timing_cpu)
     fn_rows: dict[tuple[str, str], FunctionRow] = {}
     seg_cost: dict[str, tuple[int, float]] = {}
     block_totals: dict[int, list[float]] = {}

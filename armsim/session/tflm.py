@@ -682,7 +682,7 @@ def profile(s: TflmSession, inputs: list[np.ndarray], fetch: Fetch | None = None
            for o in per_op.ops]
     ops_ins = sum(o.instructions for o in ops)
     ops_cyc = sum(o.cycles_estimate for o in ops)
-    timing = cycles.timing_for(s.cpu.name)
+    timing = cycles.timing_for(cycles.timing_key(s.cpu.name, s.mcu))
     return TflmProfile(
         model=s.model.name, cpu=s.cpu.name, cpu_title=s.cpu.title, kernels=s.kernels,
         cycle_model=timing.name, wait_states=fetch.wait_states, flash=fetch.note,

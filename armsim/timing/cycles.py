@@ -6,8 +6,10 @@ estimate; docs/cycle-model.md lists the sources, the rules and the model's measu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +54,10 @@ class Timing:
 
 
 TIMINGS: dict[str, Timing] = {
-    # DDI 0432: Cortex-M0 (fast multiplier configuration assumed).
-    "m0": Timing("Cortex-M0 (DDI 0432)", alu=1, mul=1, mac=1, mac64=1, div=1, ldr=2,
+    # DDI 0432: Cortex-M0. Its multiplier is the part's choice (timing_key): 1 cycle (fast)
+    # or 32 (small, iterative); with no part saying which, the fast one is assumed.
+    "m0": Timing("Cortex-M0 (DDI 0432; fast multiplier assumed: MULS 1 cycle, 32 on parts "
+                 "with the small one)", alu=1, mul=1, mac=1, mac64=1, div=1, ldr=2,
                  ldr_pipelined=2,
                  str_=2, ldrd=4, multi_base=1, multi_per_reg=1, branch=1, refill=2, bl_extra=1,
                  it=1, fp_alu=1, fp_mac=1, fp_div=1, vldr=2, vldr_pipelined=2, vstr=2, vmrs=1,
@@ -82,13 +86,27 @@ TIMINGS: dict[str, Timing] = {
                   vldr_pipelined=1, vstr=2, vmrs=1, other=1, exact=False),
 }
 TIMINGS["m7d"] = TIMINGS["m7"]
+#: The M0 as the part builds it (Mcu.multiplier): DDI 0432 table 3-1, MULS 1 or 32 cycles.
+TIMINGS["m0/fast-mul"] = replace(TIMINGS["m0"], name="Cortex-M0 (DDI 0432; the part's "
+                                 "fast multiplier: MULS 1 cycle)")
+TIMINGS["m0/small-mul"] = replace(TIMINGS["m0"], name="Cortex-M0 (DDI 0432; the part's "
+                                  "small multiplier: MULS 32 cycles)", mul=32)
 # The M4 without its FPU: the same integer pipeline (DDI 0439); it runs no FPU instruction.
 TIMINGS["m4-nofp"] = TIMINGS["m4f"]
 
 
 def timing_for(cpu: str) -> Timing:
-    """The timing table for a CPU variant name."""
+    """The timing table for a CPU variant name (or a timing_key)."""
     return TIMINGS[cpu]
+
+
+def timing_key(cpu: str, mcu: Any = None) -> str:
+    """The timing table of CPU variant ``cpu`` on part ``mcu`` (an Mcu or None): the M0's
+    table with the multiplier the part has, where it says."""
+    mult = getattr(mcu, "multiplier", "")
+    if TIMINGS[cpu].model == "table" and mult:
+        return f"{cpu}/{mult}-mul"
+    return cpu
 
 
 @dataclass(frozen=True)

@@ -79,3 +79,23 @@ def test_check_cycles_save_writes_the_users_table(elf, tmp_path):  # noqa: F811
     assert "saved to" in r.stdout and "m4f: largest |error| 4.8 %" in r.stdout
     table = json.loads((home / "cycle-errors.json").read_text())
     assert [x["name"] for x in table["stm32f407"]["m4f"]] == ["loop"]
+
+
+def test_the_m0_multiplier_is_the_parts():
+    """DDI 0432 table 3-1: MULS takes 1 cycle with the fast multiplier, 32 with the small
+    one; the part says which (Mcu.multiplier), and --cpu m0 alone states its assumption."""
+    from dataclasses import replace
+
+    from armsim.parts.mcus import get_mcu
+    from armsim.timing import cycles
+
+    muls = bytes.fromhex("4943")  # muls r1, r1
+    samd = get_mcu("samd21g18")
+    assert samd.multiplier == "fast" and get_mcu("rp2040").multiplier == "fast"
+    assert cycles.timing_key("m0", samd) == "m0/fast-mul"
+    assert cycles.timing_key("m0", get_mcu("generic")) == "m0"
+    assert "assumed" in cycles.timing_for("m0").name
+    small = cycles.timing_key("m0", replace(samd, multiplier="small"))
+    assert cycles.block_cost(muls, 0x100, cycles.timing_for(small)).base == 32
+    assert cycles.block_cost(muls, 0x100, cycles.timing_for("m0/fast-mul")).base == 1
+    assert cycles.timing_key("m4f", replace(samd, multiplier="small")) == "m4f"
