@@ -431,8 +431,10 @@ def _m7_latency(producer: Op, consumer: Op, reg: int) -> int:
     if producer.name == "vldr":
         return 1
     early = reg in consumer.early
-    if producer.kind == "load":
-        # a word load feeds the late ALU next cycle; a byte or halfword one cycle later;
+    if producer.kind in ("load", "loadd", "multi_load") and reg in producer.agu:
+        return 1  # an indexed load's written-back base comes from the AGU's adder
+    if producer.kind in ("load", "loadd"):
+        # a word load (LDRD's two words too) feeds the late ALU next cycle; a byte or halfword one cycle later;
         # an early-ALU operand (a shifted operand2, an address) one cycle later still
         narrow = producer.name in _NARROW_LOADS
         return 1 + narrow + (early or reg in consumer.agu)
