@@ -14,6 +14,7 @@ symbols or addresses its DWT->CYCCNT reads bracket, and the cycles the board mea
     cpu = "m4f"                      # optional: the core, where the part does not say
     clock_mhz = 16                   # optional: the part's flash wait states at this clock
     flash_accel = "off"              # optional: "on" or "off" (default: the reset state)
+    icache = "on"                    # optional, M7 parts: the L1 I-cache (default: off)
 
 It runs each with `armsim run --between START END`'s machinery and prints instructions, the
 estimate, the measurement and the error, then how many programs are within --tolerance, and
@@ -42,7 +43,7 @@ from statistics import median
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from armsim.errors import ArmsimError  # noqa: E402
-from armsim.parts.flash import FLASH, fetch_for  # noqa: E402
+from armsim.parts.flash import FLASH, fetch_for, with_icache  # noqa: E402
 from armsim.session.image_run import ImageRunner  # noqa: E402
 from armsim.timing.accuracy import save_local  # noqa: E402
 
@@ -57,7 +58,8 @@ def check(entry: dict, base: Path) -> dict:
     if mcu in FLASH:
         # a measured board states its clock and accelerator; what it leaves out is the
         # part's reset state (a bare-metal benchmark's start-up), not the usual set-up
-        r.fetch = fetch_for(mcu, entry.get("clock_mhz"), entry.get("flash_accel"), "reset")
+        r.fetch = with_icache(fetch_for(mcu, entry.get("clock_mhz"), entry.get("flash_accel"),
+                                        "reset"), mcu, entry.get("icache"))
     span = (r.symbol_address(str(entry["start"]), "start"),
             r.symbol_address(str(entry["end"]), "end"))
     res = r.run_on(None, [], between=span)

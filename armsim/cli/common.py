@@ -27,7 +27,7 @@ from armsim.model.frontends.load import load_model as load
 from armsim.model.inputs import DEFAULT_MODEL, Case, data_file
 from armsim.model.tflite_host import TFLiteHost
 from armsim.parts.cpus import CpuVariant, get_cpu
-from armsim.parts.flash import Fetch, usual_fetch
+from armsim.parts.flash import Fetch, usual_fetch, with_icache
 from armsim.parts.mcus import DEFAULT_MCU, Mcu, get_mcu, resolve_cpu
 from armsim.plan import Plan, make_plan
 from armsim.report import html as report
@@ -54,11 +54,13 @@ def fetch_timing(args: argparse.Namespace, mcu: Any) -> Any:
     accel = getattr(args, "flash_accel", None)
     clock = getattr(args, "clock_mhz", None)
     if ws:
-        O.refuse(accel is not None, "--wait-states sets the flash timing by hand: leave out "
-               "--flash-accel")
+        O.refuse(accel is not None or getattr(args, "icache", None) is not None,
+                 "--wait-states sets the flash timing by hand: leave out --flash-accel and "
+                 "--icache")
         return Fetch(ws, "prefetch", 16, f"--wait-states {ws} (prefetch on)",
                      clock or mcu.clock_hz / 1e6)
-    return usual_fetch(mcu.name, mcu.clock_hz, clock, accel)
+    return with_icache(usual_fetch(mcu.name, mcu.clock_hz, clock, accel), mcu.name,
+                       getattr(args, "icache", None))
 
 
 def validate_plot(plot: Path | None, res: Any) -> None:

@@ -234,6 +234,10 @@ def add_flash(p: argparse.ArgumentParser) -> None:
                    help="the part's flash accelerator or cache (ART on STM32F4/F7) on or off "
                    "for the cycle estimate (default: its state out of reset); with "
                    "--clock-mhz, the part's wait states come from its table")
+    p.add_argument("--icache", choices=("on", "off"),
+                   help="a Cortex-M7 part's L1 instruction cache (stm32f746; default: off, "
+                   "as out of reset): on, each 32-byte line of code fetched from flash "
+                   "misses once, then hits (SCB_EnableICache() in a typical start-up)")
 
 
 def add_data_memory(p: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ Each table is the part's reference manual's (cited beside it). A part with no ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from armsim.errors import ArmsimError
 
@@ -120,6 +120,29 @@ def fetch_for(mcu: str, clock_mhz: float | None = None, accel: str | None = None
     return Fetch(ws, mode, ft.line_bytes,
                  f"{mcu} at {mhz:g} MHz: {ws} flash wait state{'s' if ws != 1 else ''}, "
                  f"{state}{why}; {ft.source}", mhz, state)
+
+
+#: The Cortex-M7's L1 instruction cache: 32-byte lines (DDI 0489 "L1 caches"); off out of
+#: reset (CCR.IC = 0), turned on by SCB_EnableICache() in a typical SystemInit/main.
+ICACHE_LINE = 32
+#: presets whose core has it (a Cortex-M7)
+ICACHE_PARTS = ("stm32f746",)
+
+
+def with_icache(fetch: Fetch, mcu: str, icache: str | None) -> Fetch:
+    """``fetch`` with the M7's L1 instruction cache "on" or "off" (None: as given, off out
+    of reset). On, code fetched from flash misses once per 32-byte line and then hits,
+    whatever the flash accelerator does."""
+    if icache is None:
+        return fetch
+    if mcu not in ICACHE_PARTS:
+        raise ArmsimError(f"--icache: MCU preset '{mcu}' has no L1 instruction cache (a "
+                          f"Cortex-M7's; parts with one: {', '.join(ICACHE_PARTS)})")
+    if icache == "off":
+        return replace(fetch, note=fetch.note + "; L1 I-cache off")
+    return replace(fetch, mode="cache", line_bytes=ICACHE_LINE,
+                   note=fetch.note + "; L1 I-cache on (each 32-byte line of code misses once)",
+                   accel=(fetch.accel + ", " if fetch.accel else "") + "icache on")
 
 
 def usual_fetch(mcu: str, clock_hz: float, clock_mhz: float | None = None,

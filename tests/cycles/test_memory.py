@@ -204,3 +204,31 @@ def test_check_cycles_compares_programs_with_their_measurements(elf, tmp_path):
     bad.write_text('[[program]]\nname = "x"\n')
     r = subprocess.run([sys.executable, str(script), str(bad)], capture_output=True, text=True)
     assert r.returncode == 2 and "missing 'elf'" in r.stderr
+
+
+def test_m7_icache_on_makes_each_line_of_code_miss_once(axi_elf, capsys):
+    """--icache on (the M7's L1 instruction cache, 32-byte lines): the loop's code misses
+    once per line instead of paying its lines on every pass with the accelerator off."""
+    from armsim.cli import main
+    from armsim.parts.flash import with_icache
+
+    def total(fetch) -> float:
+        r = ImageRunner(axi_elf, "stm32f746")
+        r.fetch = fetch
+        res = r.run_on(None, [], between=(r.symbol_address("bench_start", "START"),
+                                          r.symbol_address("bench_end", "END")))
+        return res.window.cycles_estimate
+
+    off = fetch_for("stm32f746", 216, "off")
+    on = with_icache(off, "stm32f746", "on")
+    assert on.mode == "cache" and on.line_bytes == 32 and "icache on" in on.accel
+    ws = off.wait_states
+    # ART off: every pass pays each line the loop spans; the I-cache: one miss per line
+    assert total(off) - total(on) >= (N - 2) * ws
+    assert with_icache(off, "stm32f746", None) == off
+    with pytest.raises(ArmsimError, match="no L1 instruction cache"):
+        with_icache(fetch_for("stm32f407"), "stm32f407", "on")
+    assert main(["run", str(axi_elf), "--mcu", "stm32f746", "--icache", "on", "--json",
+                 "--between", "bench_start", "bench_end"]) == 0
+    assert "L1 I-cache on" in capsys.readouterr().out
+    assert main(["run", str(axi_elf), "--mcu", "stm32f407", "--icache", "on"]) == 2
