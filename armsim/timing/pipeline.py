@@ -115,6 +115,7 @@ class Op:
     early: frozenset[int] = frozenset()
     bitfield: bool = False
     writeback: bool = False
+    step: int = 0  # an indexed access's base change (post-index immediate, or pre-index disp)
 
 
 #: The M7's bitfield and DSP data-processing instructions (pipetest, "bitfield and DSP
@@ -133,6 +134,17 @@ _SHIFTS = {"lsl", "lsr", "asr", "ror", "rrx"}
 #: loads of a byte or halfword: one more cycle of result latency on the M7
 _NARROW_LOADS = {"ldrb", "ldrh", "ldrsb", "ldrsh", "ldrbt", "ldrht", "ldrsbt", "ldrsht",
                  "ldrexb", "ldrexh"}
+
+
+def _step(insn: capstone.CsInsn, kind: str) -> int:
+    """How far an indexed load or store moves its base (0: none, or a register amount)."""
+    if not insn.writeback or kind not in ("load", "store"):
+        return 0
+    if insn.post_index:
+        imms = [o for o in insn.operands if o.type == arm.ARM_OP_IMM]
+        return (-imms[-1].imm if imms[-1].subtracted else imms[-1].imm) if imms else 0
+    mems = [o.mem for o in insn.operands if o.type == arm.ARM_OP_MEM]
+    return mems[0].disp if mems else 0
 
 
 def _imm_class(name: str, size: int, value: int) -> str:
@@ -211,7 +223,7 @@ def _op(insn: capstone.CsInsn) -> Op:
               frozenset(read), frozenset(agu), mem, offset, max(nregs, 0), end,
               bool(insn.update_flags) or name in ("cmp", "cmn", "tst", "teq"), fp_double,
               op2, frozenset(early), name in _M7_BITFIELD or name in ("pkhbt", "pkhtb"),
-              bool(insn.writeback) and kind in ("load", "store"))
+              bool(insn.writeback) and kind in ("load", "store"), _step(insn, kind))
 
 
 @lru_cache(maxsize=65536)
@@ -452,6 +464,56 @@ def _m7_latency(producer: Op, consumer: Op, reg: int) -> int:
     return lat
 
 
+#: stores of a byte or halfword: a read-modify-write of a word in the M7's store buffer
+_NARROW_STORES = {"strb", "strh", "strbt", "strht"}
+#: cycles the store buffer takes per narrow store (pipetest, STM32H743: one per cycle drains
+#: at 4 cycles a store to one DTCM bank, 2 alternating banks, 2.4 for unit-stride STRB)
+DRAIN_SAME_BANK, DRAIN_OTHER_BANK, DRAIN_UNIT_STRB = 4.0, 2.0, 2.4
+
+
+def m7_store_drain(ops: tuple[Op, ...]) -> float:
+    """The cycles the M7's store buffer needs for a block's byte and halfword stores, run as
+    a loop: each store to the same DTCM bank (even/odd word) as the one before it takes 4,
+    to the other bank 2; where the addresses are not known statically (different bases, a
+    base rewritten), 2. A lone unit-stride STRB takes 2.4, a unit-stride STRH 2, as
+    measured. The block takes at least this long (the buffer absorbs a few stores, but a
+    loop's steady state is the drain)."""
+    adv: dict[int, int] = {}  # each base register's writeback so far in the block
+    gen: dict[int, int] = {}  # bumped when a base is rewritten otherwise (address unknown)
+    stores: list[tuple[Op, tuple | None]] = []  # (store, (base, generation, offset))
+    for op in ops:
+        if op.kind == "store" and op.name in _NARROW_STORES:
+            known = op.mem == "imm" and len(op.agu) == 1
+            base = next(iter(op.agu)) if known else -1
+            # a post-indexed store writes at its base (capstone's disp is 0 there)
+            stores.append((op, (base, gen.get(base, 0), adv.get(base, 0) + op.offset)
+                           if known else None))
+        for r in op.dst:
+            if op.writeback and r in op.agu:
+                adv[r] = adv.get(r, 0) + op.step
+            else:
+                gen[r] = gen.get(r, 0) + 1
+    if not stores:
+        return 0.0
+    if len(stores) == 1 and stores[0][0].writeback and abs(stores[0][0].step) in (1, 2):
+        op = stores[0][0]
+        return DRAIN_UNIT_STRB if op.name.startswith("strb") and abs(op.step) == 1 \
+            else DRAIN_OTHER_BANK
+    total = 0.0
+    for i, (op, addr) in enumerate(stores):
+        prev = stores[i - 1][1]
+        if i == 0 and prev is not None and addr is not None:
+            # the block's last store, one loop pass earlier: comparable when neither store's
+            # base was rewritten in the block, relative to the base at the block's end
+            base, g, at = prev
+            ok = addr[0] == base and addr[1] == 0 and g == 0 and gen.get(base, 0) == 0
+            prev = (base, 0, at - adv.get(base, 0)) if ok else None
+        same = addr is not None and prev is not None and addr[:2] == prev[:2] \
+            and (addr[2] // 4) % 2 == (prev[2] // 4) % 2
+        total += DRAIN_SAME_BANK if same else DRAIN_OTHER_BANK
+    return total
+
+
 def cost_m7(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
     """Cortex-M7: in-order dual issue. An instruction issues when its operands are ready; it
     takes the second slot of the cycle beside the one before it if the pair is allowed.
@@ -502,6 +564,9 @@ def cost_m7(ops: tuple[Op, ...], t: "Timing", entry: State) -> Cost:
             mispredict = 6.0 if at - last_flags >= 3 else 8.0
         prev = op
     end = cycle
+    drain = m7_store_drain(ops)
+    if drain > end:  # byte/halfword stores: the store buffer's read-modify-writes
+        end = drain
     pending_out = tuple(sorted((r, max(c - end, 0.0)) for r, c in ready.items() if c > end))
     # only an unconditional B: the loop facts (closed by BNE) show no such pairing
     slot_after = bool(ops) and ops[-1].kind == "branch" and ops[-1].end == "taken" \

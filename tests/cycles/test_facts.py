@@ -167,6 +167,17 @@ M7 = [
      "    add.w r1, r4, r5, lsl #2\n    add.w r3, r4, r5, lsl #3", 2),
     ("an ALU result feeds a shifted operand2 a cycle later",
      "    eor.w r1, r4, r5\n    add.w r3, r4, r1, lsl #2", 3),
+    # the store buffer's read-modify-writes of byte/halfword stores (pipetest, STM32H743);
+    # the loop's own SUBS/BNE cycle overlaps the drain, hence the - 1
+    ("byte stores to one DTCM bank drain at 4 cycles a store",
+     "    strb r1, [r0]\n    strb r1, [r0, #1]", 4 + 4 - 1),
+    ("byte stores alternating DTCM banks drain at 2 cycles a store",
+     "    strb r1, [r0]\n    strb r1, [r0, #4]", 2 + 2 - 1),
+    ("halfword stores to one DTCM bank drain at 4 cycles a store",
+     "    strh r1, [r0]\n    strh r1, [r0, #2]", 4 + 4 - 1),
+    ("a unit-stride byte store drains at 2.4 cycles", "    strb r1, [r0], #1", 2.4 - 1),
+    ("word stores do not wait for the store buffer",
+     "    str r1, [r0]\n    str r1, [r0, #8]", 2),
     # across blocks: costed from the branch's cycle (pipeline.BRANCH_SLOT)
     ("a predicted taken branch pairs with one instruction at its target",
      "    b 2f\n2:  adds r1, #1", 1),
