@@ -327,7 +327,8 @@ def test_version_names_the_engine_build(capsys):
 
 @pytest.mark.parametrize("spelling, name", [
     ("m4f", "m4f"), ("Cortex-M4F", "m4f"), ("CORTEX-M7", "m7"), ("cortex_m33", "m33"),
-    ("m0+", "m0"), ("Cortex-M0plus", "m0"), ("M4", "m4f"), ("m4-nofp", "m4-nofp"),
+    ("m0+", "m0plus"), ("Cortex-M0plus", "m0plus"), ("M0P", "m0plus"), ("M4", "m4f"),
+    ("m4-nofp", "m4-nofp"),
     ("M7D", "m7d"),
 ])
 def test_cpu_names_as_people_write_them(spelling, name):

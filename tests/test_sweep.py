@@ -117,7 +117,7 @@ def test_cells_pair_cpus_with_their_parts_and_dtypes_with_the_model(tmp_path, cl
 [axes]
 models = ["seed"]
 dtypes = ["float32", "int8"]
-cpus = ["m4f", "m0"]
+cpus = ["m4f", "m0plus"]
 mcus = ["large", "samd21g18"]
 [measure]
 validate = { n = 10 }
@@ -127,13 +127,13 @@ profile = false
     rc = main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out"),
                "--scheduler", cluster.scheduler_address, "--quiet"])
     got = {(r["dtype"], r["cpu"], r["mcu"]): r for r in rows(tmp_path / "out")}
-    assert not any(k[1:] == ("m4f", "samd21g18") for k in got)  # the M0+ part runs its M0
+    assert not any(k[1:] == ("m4f", "samd21g18") for k in got)  # the M0+ part runs its M0+
     assert got[("float32", "m4f", "large")]["status"] == "ok"
     int8 = got[("int8", "m4f", "large")]
     assert int8["status"] == "ok" and int8["agreement"] == 1.0, int8["error"]
     assert list((tmp_path / "out" / "quantized").glob("*-int8-*.tflite"))
     # with its weights in flash, as deployed, the seed fits the 32 KB part (in SRAM it did not)
-    small = got[("float32", "m0", "samd21g18")]
+    small = got[("float32", "m0plus", "samd21g18")]
     assert small["status"] == "ok" and small["ram_bytes"] < 32_768, small["error"]
     assert {r["status"] for r in got.values()} == {"ok"} and rc == 0
 
@@ -149,7 +149,7 @@ def test_a_cell_that_does_not_fit_is_a_result(tmp_path, cluster, capsys):
     (tmp_path / "s.toml").write_text(f"""
 [axes]
 models = ["{tmp_path / 'wide.keras'}"]
-cpus = ["m0"]
+cpus = ["m0plus"]
 mcus = ["samd21g18"]
 [measure]
 validate = {{ n = 2 }}
@@ -291,7 +291,7 @@ def test_sweep_axes_take_names_as_people_write_them(tmp_path):
     f.write_text('[axes]\nmodels = ["seed"]\ncpus = ["Cortex-M4F", "M0+"]\n'
                  'mcus = ["STM32F407"]\n')
     sweep = load(f)
-    assert sweep.axes["cpus"] == ["m4f", "m0"] and sweep.axes["mcus"] == ["stm32f407"]
+    assert sweep.axes["cpus"] == ["m4f", "m0plus"] and sweep.axes["mcus"] == ["stm32f407"]
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

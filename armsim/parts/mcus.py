@@ -114,11 +114,11 @@ MCUS: dict[str, Mcu] = {
             core="m3", clock_hz=100e6,
             other_ram=(("local sram", 0x10000000, 32 * KIB, "rwx"),)),
         Mcu("samd21g18", "ATSAMD21G18 (Cortex-M0+): 256 KiB flash, 32 KiB SRAM",
-            0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0", clock_hz=48e6,
+            0x00000000, 256 * KIB, 0x20000000, 32 * KIB, core="m0plus", clock_hz=48e6,
             # SAM D21 datasheet (DS40001882) 1 "Description": "single-cycle hardware multiplier"
             multiplier="fast"),
         Mcu("rp2040", "RP2040 (Cortex-M0+): 2 MiB XIP flash, 264 KiB SRAM",
-            0x10000000, 2048 * KIB, 0x20000000, 264 * KIB, core="m0", clock_hz=125e6,
+            0x10000000, 2048 * KIB, 0x20000000, 264 * KIB, core="m0plus", clock_hz=125e6,
             # RP2040 datasheet 2.4.1: each M0+ "is configured with ... single-cycle 32x32
             # multiply"
             multiplier="fast"),

@@ -86,11 +86,17 @@ TIMINGS: dict[str, Timing] = {
                   vldr_pipelined=1, vstr=2, vmrs=1, other=1, exact=False),
 }
 TIMINGS["m7d"] = TIMINGS["m7"]
-#: The M0 as the part builds it (Mcu.multiplier): DDI 0432 table 3-1, MULS 1 or 32 cycles.
-TIMINGS["m0/fast-mul"] = replace(TIMINGS["m0"], name="Cortex-M0 (DDI 0432; the part's "
-                                 "fast multiplier: MULS 1 cycle)")
-TIMINGS["m0/small-mul"] = replace(TIMINGS["m0"], name="Cortex-M0 (DDI 0432; the part's "
-                                  "small multiplier: MULS 32 cycles)", mul=32)
+# DDI 0484 table 3.1: the Cortex-M0+ (two-stage pipeline) has the M0's table but for its
+# branches: a taken B or BX 2 cycles, BL 3 (refill 1 where the M0 has 2).
+TIMINGS["m0plus"] = replace(TIMINGS["m0"], name="Cortex-M0+ (DDI 0484; fast multiplier "
+                            "assumed: MULS 1 cycle, 32 on parts with the small one)", refill=1)
+#: The M0/M0+ as the part builds it (Mcu.multiplier): MULS 1 or 32 cycles (table 3-1 of
+#: each TRM).
+for _core, _title in (("m0", "Cortex-M0 (DDI 0432"), ("m0plus", "Cortex-M0+ (DDI 0484")):
+    TIMINGS[f"{_core}/fast-mul"] = replace(TIMINGS[_core], name=f"{_title}; the part's fast "
+                                           "multiplier: MULS 1 cycle)")
+    TIMINGS[f"{_core}/small-mul"] = replace(TIMINGS[_core], name=f"{_title}; the part's "
+                                            "small multiplier: MULS 32 cycles)", mul=32)
 # The M4 without its FPU: the same integer pipeline (DDI 0439); it runs no FPU instruction.
 TIMINGS["m4-nofp"] = TIMINGS["m4f"]
 

@@ -92,6 +92,7 @@ def test_the_m0_multiplier_is_the_parts():
     muls = bytes.fromhex("4943")  # muls r1, r1
     samd = get_mcu("samd21g18")
     assert samd.multiplier == "fast" and get_mcu("rp2040").multiplier == "fast"
+    assert cycles.timing_key("m0plus", samd) == "m0plus/fast-mul"
     assert cycles.timing_key("m0", samd) == "m0/fast-mul"
     assert cycles.timing_key("m0", get_mcu("generic")) == "m0"
     assert "assumed" in cycles.timing_for("m0").name
@@ -99,3 +100,8 @@ def test_the_m0_multiplier_is_the_parts():
     assert cycles.block_cost(muls, 0x100, cycles.timing_for(small)).base == 32
     assert cycles.block_cost(muls, 0x100, cycles.timing_for("m0/fast-mul")).base == 1
     assert cycles.timing_key("m4f", replace(samd, multiplier="small")) == "m4f"
+    # the M0+ (DDI 0484): a taken B costs 2 cycles where the M0's costs 3
+    b = bytes.fromhex("fee7")  # b . (taken)
+    m0, m0p = (cycles.block_cost(b, 0x100, cycles.timing_for(c)).base
+               + cycles.timing_for(c).refill for c in ("m0", "m0plus"))
+    assert (m0, m0p) == (3, 2)
