@@ -44,6 +44,9 @@ M34 = [
      "    adds r5, #1\n" + "    str.w r1, [r0, #16]\n" * 3, 1 + 3, False),
     ("four consecutive unaligned 32-bit STRs cost +1",
      "    adds r5, #1\n" + "    str.w r1, [r0, #16]\n" * 4, 1 + 4 + 1, False),
+    ("three unaligned 32-bit instructions after two loads cost nothing more (fetch ran ahead)",
+     "    ldr r1, [r0]\n    ldr r3, [r0, #4]\n    adds r5, #1\n    add.w r1, r1, #1\n"
+     "    add.w r3, r3, #1\n    add.w r4, r4, #1", 2 + 1 + 1 + 3, False),
     ("two consecutive unaligned 32-bit instructions cost nothing more",
      "    adds r5, #1\n    add.w r1, r1, #1\n    add.w r3, r3, #1\n    adds r4, #1", 4,
      False),
