@@ -158,7 +158,9 @@ def layout_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray],
     found = []
     for b in plan:
         t = g.tensors[b.tensor]
-        truth = t.data if t.is_constant else (x if b.role == "input" else None)
+        truth = t.data if t.is_constant else (
+            (dict(zip(g.inputs, x)).get(b.tensor) if isinstance(x, tuple) else x)
+            if b.role == "input" else None)
         if truth is None or b.name not in memory:
             continue
         mem = np.asarray(memory[b.name], np.float32).reshape(-1)
@@ -275,7 +277,7 @@ def code_reading_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]
             found.append(CodeFinding(name, how, _axes_text("W", axis_names(g, b, b.shape),
                                                             b.axes), d))
     inp = plan.input
-    if inp.name in memory and not found:
+    if inp.name in memory and not found and len(g.inputs) == 1:
         mem = np.asarray(memory[inp.name], np.float32).reshape(-1)
         names = axis_names(g, inp, inp.shape)
         for perm in _nearest_first(inp.axes):
@@ -286,6 +288,11 @@ def code_reading_mistakes(g: Graph, plan: Plan, memory: Mapping[str, np.ndarray]
                                          _axes_text("IN", names, inp.axes), d))
                 break
     return found
+
+
+def _input_buffers(plan: Plan, g: Graph) -> set[str]:
+    """The plan buffers of the graph's inputs (written per input, not from memory)."""
+    return {plan.for_tensor(t).name for t in g.inputs}
 
 
 REBUILT = "rebuilt from the script's weights"
@@ -309,14 +316,16 @@ def diagnose_inputs(s: Any, keras: Any, memory: dict[str, np.ndarray],
     reports = []
     for name, x, host_out in inputs:
         mem = dict(memory)
-        mem[plan.input.name] = plan.input.pack(x)
+        for tensor, xk in zip(g.inputs, x if isinstance(x, tuple) else (x,)):
+            b = plan.for_tensor(tensor)
+            mem[b.name] = b.pack(xk)
         # the layout search reads memory only: it works for any ELF
         findings = [] if rebuilt else [
             f.message() for f in layout_mistakes(g, plan, mem, x, host_out, tolerance)]
         report: dict[str, Any] = {
             "input": name, "host_class": int(np.argmax(host_out)) if registry.is_classifier(g) else None,
             "findings": findings}
-        s.write_buffers({k: v for k, v in memory.items() if k != plan.input.name})
+        s.write_buffers({k: v for k, v in memory.items() if k not in _input_buffers(plan, g)})
         if not s.op_entries():
             res = s.run(x)
             if not findings and not np.allclose(res.outputs, host_out, rtol=0,

@@ -13,6 +13,7 @@ import numpy as np
 from armsim.check.validate import EmulatorRun, timing
 from armsim.graph import Graph
 from armsim.model import metrics
+from armsim.model.inputs import Rows, stack
 from armsim.model.tflite_host import TFLiteHost
 from armsim.ops import registry
 from armsim.session.results import ValidateResult
@@ -72,18 +73,37 @@ def dequantize(g: Graph, q: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=-1)
 
 
-def dequantize_input(g: Graph, xq: np.ndarray) -> np.ndarray:
-    """int8 inputs -> their real values."""
-    q = g.tensors[g.inputs[0]].quant
+def dequantize_input(g: Graph, xq: Any) -> Any:
+    """int8 inputs -> their real values (Rows for a model with several inputs)."""
+    if isinstance(xq, Rows):
+        return Rows(tuple(_quant(g, k).dequantize(a) for k, a in enumerate(xq.arrays)))
+    return _quant(g, 0).dequantize(xq)
+
+
+def _quant(g: Graph, k: int) -> Any:
+    q = g.tensors[g.inputs[k]].quant
     assert q is not None
-    return q.dequantize(xq)
+    return q
 
 
 def quantized_inputs(g: Graph, host: TFLiteHost, xs: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, str]:
-    """(int8 inputs, their float values, how they were made) from int8 or float rows."""
-    q = g.tensors[g.inputs[0]].quant
-    assert q is not None
+    """(int8 inputs, their float values, how they were made) from int8 or float rows (Rows
+    for a model with several inputs: each quantized with its own input's scale)."""
+    if isinstance(xs, Rows):
+        if xs.dtype == np.int8:
+            return xs, dequantize_input(g, xs), "int8 inputs used as given"
+        xf = xs.astype(np.float32)
+        if g.float_edges[0]:
+            rows = []
+            for i in range(len(xf)):
+                host.invoke(xf[i])
+                rows.append(host.input_q())
+            return stack(rows), xf, "float inputs quantized by the model's own QUANTIZE ops"
+        return (Rows(tuple(_quant(g, k).quantize(a) for k, a in enumerate(xf.arrays))), xf,
+                "float inputs quantized with each input's scale and zero point: q = "
+                "round(x / scale) + zero_point, clamped to -128..127")
+    q = _quant(g, 0)
     if xs.dtype == np.int8:
         return xs, dequantize_input(g, xs), "int8 inputs used as given"
     xf = np.asarray(xs, np.float32)

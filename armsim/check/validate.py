@@ -25,6 +25,7 @@ from armsim.machine.elf import ElfImage
 from armsim.machine.emulator import Machine
 from armsim.machine.semihost import Semihost
 from armsim.model import metrics
+from armsim.model.inputs import Rows
 from armsim.ops import registry
 from armsim.parts.cpus import get_cpu
 from armsim.parts.mcus import get_mcu
@@ -53,6 +54,8 @@ class RunSpec:
     elf_bytes: bytes | None = None  # the ELF itself, for workers without the file (Dask)
     fetch: Any = None  # the flash set-up of each input's cycle estimate (flash.Fetch)
     data_timing: Any = None  # the M7's data-memory timing (datamem.DataTiming), if set
+    #: a model with several inputs: (address, plan Buffer) of each input after the first
+    more_inputs: tuple[tuple[int, Any], ...] = ()
 
     @classmethod
     def of(cls, session: Any, blocks: list[tuple[int, bytes]] | None = None) -> "RunSpec":
@@ -67,7 +70,9 @@ class RunSpec:
                    session.max_instructions, session.timeout_s,
                    dtype=g.tensors[g.outputs[0]].dtype,
                    semihosting=session.machine.semihost is not None,
-                   fetch=session.fetch, data_timing=session.machine.data_timing)
+                   fetch=session.fetch, data_timing=session.machine.data_timing,
+                   more_inputs=tuple((session.address(b.name), b) for b in
+                                     (plan.for_tensor(t) for t in g.inputs[1:])))
 
     @property
     def n_outputs(self) -> int:
@@ -112,8 +117,10 @@ def _chunk(args: tuple[int, np.ndarray]) -> Chunk:
 
 def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray) -> Chunk:
     """Inputs ``xs`` (the ``start``-th on) through engine ``m``."""
-    rows = spec.input.pack_many(xs)
-    rows = rows.astype(rows.dtype.newbyteorder("<"))
+    arrays = xs.arrays if isinstance(xs, Rows) else (xs,)
+    writes = [(a, b.pack_many(x)) for (a, b), x in zip(
+        ((spec.input_address, spec.input), *spec.more_inputs), arrays)]
+    writes = [(a, r.astype(r.dtype.newbyteorder("<"))) for a, r in writes]
     out_t = np.dtype(spec.dtype).newbyteorder("<")
     outs = np.empty((len(xs), spec.n_outputs), out_t)
     preds = np.full(len(xs), -1, np.int32)
@@ -121,8 +128,8 @@ def _run_chunk(m: Any, spec: RunSpec, start: int, xs: np.ndarray) -> Chunk:
     cyc = np.empty(len(xs), np.float64)
     pred = m.image.symbols.get("armsim_predicted") if spec.classifier else None
     pred_addr = pred.address if pred is not None else None
-    for i, row in enumerate(rows):
-        m.write_blocks([(spec.input_address, row.tobytes())])
+    for i in range(len(xs)):
+        m.write_blocks([(a, r[i].tobytes()) for a, r in writes])
         stats = m.run(spec.max_instructions, spec.timeout_s)
         outs[i] = np.concatenate([np.frombuffer(m.read(a, out_t.itemsize * n), out_t)
                                   for a, n in spec.outputs])

@@ -158,10 +158,6 @@ def load_model(args: argparse.Namespace, default: bool = True) -> ModelRef | Non
         if not hint:
             raise
         raise ModelError(f"{e}\n{hint}", e.unsupported, e.kind) from None
-    if len(g.inputs) != 1:
-        raise ArmsimError(f"{path}: the model has {len(g.inputs)} inputs "
-                          f"({', '.join(g.inputs)}); the commands feed one input tensor "
-                          "(the library's Session can write each input buffer itself)")
     return ModelRef(g, k, path)
 
 

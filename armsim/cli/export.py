@@ -28,7 +28,7 @@ def add_parser(sub: Any) -> None:
                 "_WBYTE weights and input, _WDWORD biases)")
     e.add_argument("--image", type=O.non_negative_int, help="MNIST image index (28x28x1 models)")
     e.add_argument("--split", choices=("test", "train"), default="test")
-    e.add_argument("--inputs", help="take the input from this .npy/.npz instead")
+    O.add_inputs(e, "take the input from this .npy/.npz instead")
     e.add_argument("--index", type=O.non_negative_int, default=0,
                    help="which row of --inputs (default 0)")
     e.add_argument("--no-input", action="store_true", help="weights only")
@@ -66,9 +66,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_input:
         x, what = _input(args, g)
         if g.quantized:
-            xq, _xf, how = quantized_inputs(g, TFLiteHost(ref.path, g), np.asarray(x)[None])
+            xq, _xf, how = quantized_inputs(g, TFLiteHost(ref.path, g), inputs.stack([x]))
             x, what = xq[0], f"{what}; {how}"
-        packed[plan.input.name] = plan.input.pack(x)
+        for tensor, xk in zip(g.inputs, x if isinstance(x, tuple) else (x,)):
+            b = plan.for_tensor(tensor)  # each input into its own buffer
+            packed[b.name] = b.pack(xk)
     fmt = args.format or ("seed" if plan.preset == "seed" else "hex")
     if fmt == "seed":
         text = seed_format(plan, packed)

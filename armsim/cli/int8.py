@@ -22,7 +22,7 @@ from armsim.model import inputs, keras_host
 from armsim.model.frontends.load import load_model
 from armsim.ops import registry
 from armsim.report import tables as render
-from armsim.session.results import present, set_latency
+from armsim.session.results import name_outputs, present, set_latency
 from armsim.session.versions import versions
 
 
@@ -47,13 +47,14 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
         cases = [inputs.Case(args.script, None, st.x)]
         results = [s.resume()]
         prep = "the input the script wrote (the interpreter uses the file's weights)"
-        xq, xf, how = st.x[np.newaxis], Q.dequantize_input(g, st.x[np.newaxis]), "int8"
+        xq = inputs.stack([st.x])
+        xf, how = Q.dequantize_input(g, xq), "int8"
     else:
         mr = C.model_run(args, ref)
         g, s, cpu = mr.graph, mr.session, mr.cpu
         host, second = C.int8_reference(args, ref.path, g)
         cases, prep = C.cases(args, g)
-        xs = np.stack([c.x for c in cases])
+        xs = inputs.stack([c.x for c in cases])
         xq, xf, how = Q.quantized_inputs(g, host, xs)
     float_model = _float_model(args)
     float_out = None
@@ -83,6 +84,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
         if bounds:
             row.overruns = [o.to_json() for o in r.overruns]
         row.versions = versions(cpu, tflite=True, tflm=second is not None)
+        name_outputs(row, g)
         set_latency(row, r.cycles_estimate, s.fetch, s.mcu.name)
         rows.append(row)
     mismatch = any(not r.agree for r in rows) or any(r.overruns for r in rows)

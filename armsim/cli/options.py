@@ -295,6 +295,23 @@ def add_tolerances(p: argparse.ArgumentParser) -> None:
                         "<= atol + rtol * |host| (default 1e-5)")
 
 
+class _InputFiles(argparse.Action):
+    """--inputs, repeatable: one file (a string), or one per model input (a list)."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        have = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, values if have is None else
+                [*(have if isinstance(have, list) else [have]), values])
+
+
+def add_inputs(p: argparse.ArgumentParser, help_: str) -> None:
+    """--inputs FILE, repeatable for a model with several inputs."""
+    p.add_argument("--inputs", action=_InputFiles, metavar="FILE", help=help_ + "; a model "
+                   "with several inputs: --inputs once per input (its input order), or one "
+                   ".npz with an array per input named after it (or x0, x1, ...)")
+
+
 def add_data(p: argparse.ArgumentParser) -> None:
     """--data and how MNIST pixels are scaled."""
     p.add_argument("--data", help=f"MNIST IDX directory (default ${mnist.ENV_VAR}, else "

@@ -22,6 +22,7 @@ from armsim.cli.quantize import calibration_inputs
 from armsim.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK
 from armsim.firmware.tflm.library import DEFAULT_KERNELS as TFLM_DEFAULT_KERNELS
 from armsim.firmware.toolchain import cache_dir
+from armsim.model import inputs
 from armsim.model import keras_host as host
 from armsim.model.frontends import tflite as T
 from armsim.model.quantize import quantize
@@ -49,7 +50,7 @@ def add_parser(sub: Any) -> None:
                     help="with --script and no --model: seed layout F")
     pr.add_argument("--image", type=O.non_negative_int,
                     help="MNIST test image index (default: a bundled digit)")
-    pr.add_argument("--inputs", help="profile the first input of this .npy/.npz")
+    O.add_inputs(pr, "profile the first input of this .npy/.npz")
     O.add_data(pr)
     out = pr.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 x, host_out = _int8_input(mr, x, args)
         prof = _profile(args, s, x)
         if host_out is None and keras is not None:
-            host_out = host.predict(keras, x[np.newaxis])[0]
+            host_out = host.predict(keras, inputs.stack([x]))[0]
         cmp = None if host_out is None else compare.compare(
             np.array(prof.outputs), host_out, args.tolerance, args.rtol,
             classify=registry.is_classifier(s.graph))
@@ -198,7 +199,7 @@ def compare_runtimes(args: argparse.Namespace) -> int:
         x, host_out = _int8_input(mr, x, args)
     prof = _profile(args, mr.session, x)
     if host_out is None and mr.keras is not None:
-        host_out = host.predict(mr.keras, x[np.newaxis])[0]
+        host_out = host.predict(mr.keras, inputs.stack([x]))[0]
     cmp = None if host_out is None else compare.compare(
         np.array(prof.outputs), host_out, 0 if mr.graph.quantized else args.tolerance,
         0 if mr.graph.quantized else args.rtol, classify=registry.is_classifier(mr.graph))
@@ -245,7 +246,7 @@ def _int8_input(mr: Any, x: np.ndarray, args: argparse.Namespace
     """An int8 model's input (quantized if given as float) and the interpreter's int8
     outputs for it (compared exactly: tolerance 0 is applied by the caller's compare)."""
     h, _second = C.int8_reference(args, mr.keras, mr.graph)
-    xq, xf, _how = quantized_inputs(mr.graph, h, np.asarray(x)[np.newaxis])
+    xq, xf, _how = quantized_inputs(mr.graph, h, inputs.stack([x]))
     h.invoke(xf[0] if mr.graph.float_edges[0] else xq[0])
     return xq[0], h.outputs_q().astype(np.float64)
 
@@ -277,7 +278,9 @@ def compare_dtypes(args: argparse.Namespace) -> int:
     pf = _profile(args, mr.session, case.x)
     qargs = argparse.Namespace(**{**vars(args), "model": qref.path})  # int8's own kernels
     mq = C.model_run(qargs, qref, cpu_name=mr.cpu.name)
-    xq, host_q = _int8_input(mq, case.x.astype(np.float32), qargs)
+    xf = inputs.reorder(case.x, mr.graph, mq.graph)
+    xq, host_q = _int8_input(mq, tuple(np.asarray(a, np.float32) for a in xf)
+                             if isinstance(xf, tuple) else xf.astype(np.float32), qargs)
     pq = _profile(args, mq.session, xq)
     exact = bool(np.array_equal(np.array(pq.outputs), host_q))
     for dtype, prof in (("float32", pf), ("int8", pq)):

@@ -29,7 +29,7 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--out", required=True, help="the .tflite file to write")
     q.add_argument("--calibration", type=O.positive_int, default=200, metavar="N",
                    help="calibration inputs (default 200)")
-    q.add_argument("--inputs", help="calibration inputs (.npy, or .npz with x) instead of MNIST")
+    O.add_inputs(q, "calibration inputs (.npy, or .npz with x) instead of MNIST")
     q.add_argument("--trust-model", action="store_true",
                    help="load models that need safe_mode off (only for files you trust)")
     O.add_data(q)

@@ -181,7 +181,7 @@ def _script(args: argparse.Namespace, r: Any) -> tuple[str, Any]:
         return started, None
 
     memory = tensors(log.writes, plan)
-    x = plan.input.unpack(memory[plan.input.name])
+    x = plan.read_input(memory)
     return started, (ref.graph, ref.keras, x)
 
 

@@ -114,7 +114,7 @@ def script_setup(args: argparse.Namespace, no_host: bool = False,
                           "script's conv weights; pass --filters F, or --model M.keras for "
                           "any other plan", args.script)
     memory = tensors(log.writes, plan)
-    x = plan.input.unpack(memory[plan.input.name])
+    x = plan.read_input(memory)
     host, rebuilt = None, False
     if ref is not None:
         host = ref.keras

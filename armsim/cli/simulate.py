@@ -20,7 +20,7 @@ from armsim.model import inputs
 from armsim.model import keras_host as host
 from armsim.ops import registry
 from armsim.report import tables as render
-from armsim.session.results import set_latency
+from armsim.session.results import name_outputs, set_latency
 from armsim.session.versions import versions
 
 
@@ -38,8 +38,8 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
                    help="with --script and no --model: conv filters of the seed layout "
                         "(default: inferred from the script)")
-    s.add_argument("--inputs", help="inputs of the model's input shape, one per row (.npy, or "
-                   ".npz with x and optional y labels)")
+    O.add_inputs(s, "inputs of the model's input shape, one per row (.npy, or .npz with x "
+                 "and optional y labels)")
     s.add_argument("--image", type=O.non_negative_int, action="append",
                    help="MNIST test image index (repeatable; 28x28x1 models)")
     O.add_data(s)
@@ -109,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         results = [s.run(c.x, check_bounds=args.check_bounds, check_memory=args.check_memory)
                    for c in cases]
         host_source = "model" if host.is_keras(keras) else TFLITE_HOST
-    host_out = host.predict(keras, np.stack([c.x for c in cases])) if keras is not None else None
+    host_out = host.predict(keras, inputs.stack([c.x for c in cases])) \
+        if keras is not None else None
     classifier = registry.is_classifier(g)
     rows = []
     for i, (c, r) in enumerate(zip(cases, results)):
@@ -120,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         if warnings:
             row.warnings = warnings
         row.versions = versions(cpu)
+        name_outputs(row, g)
         set_latency(row, r.cycles_estimate, s.fetch, s.mcu.name)
         if args.check_bounds:
             row.overruns = [o.to_json() for o in r.overruns]

@@ -21,7 +21,7 @@ from armsim.model import keras_host as host
 from armsim.model.train import seed_model_from
 from armsim.ops import registry
 from armsim.report import tables as render
-from armsim.session.results import ValidateResult, present
+from armsim.session.results import ValidateResult, present, set_error_pct
 from armsim.session.versions import versions
 
 
@@ -39,8 +39,7 @@ def add_parser(sub: Any) -> None:
     O.add_script_options(v)
     v.add_argument("--filters", type=int, choices=range(1, 9), metavar="F",
                    help="with --script and no --model: seed layout F")
-    v.add_argument("--inputs", help="inputs (.npy, or .npz with x and optional y labels) "
-                   "instead of MNIST")
+    O.add_inputs(v, "inputs (.npy, or .npz with x and optional y labels) instead of MNIST")
     O.add_data(v)
     v.add_argument("--n", type=O.positive_int, help="number of inputs (default: all)")
     v.add_argument("--start", type=O.non_negative_int, default=0, help="first input index")
@@ -90,6 +89,8 @@ def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | 
         xs = inputs.mnist_scale(xs, args.mnist_scale).reshape((n,) + shape)
     if g.quantized and xs.dtype == np.int8:
         return xs, ys, what
+    if isinstance(xs, inputs.Rows):
+        return xs.astype(np.float32), ys, what
     return np.asarray(xs, np.float32), ys, what
 
 
@@ -132,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     res = V.summarize(host_out, run_, classifier, labels, args.tolerance, args.rtol)
     res.model, res.inputs, res.start, res.cpu = g.name, what, args.start, cpu.name
     res.mcu = s.mcu.name
+    if present(res.latency_ms):
+        set_error_pct(res)
     res.kernels, res.jobs, res.plan, res.host_source = args.kernels, jobs, plan.preset, \
         host_source
     res.versions = versions(cpu)

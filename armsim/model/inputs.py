@@ -1,6 +1,12 @@
 """A model's inputs: the bundled files (the seed model, ten MNIST test digits), MNIST's
 preprocessing, input files (``.npy``, ``.npz`` with ``x`` and ``y``) checked against the
-model's input, and the cases the commands run."""
+model's input, and the cases the commands run.
+
+A model with several inputs takes one file per input (``--inputs a.npy --inputs b.npy``, in
+the model's input order) or one ``.npz`` with an array per input, named after the input (the
+Keras ``Input`` name, the TFLite signature's input name, the graph tensor's name) or ``x0``,
+``x1``, ...; ``y`` holds labels. Its rows are :class:`Rows` (one array per input), and one
+case's input is a tuple of arrays in the model's input order."""
 
 from __future__ import annotations
 
@@ -31,11 +37,70 @@ def data_file(name: str) -> Path:
 
 @dataclass
 class Case:
-    """One input: a name, its label if known, the array in the model's input shape."""
+    """One input: a name, its label if known, the array in the model's input shape (for a
+    model with several inputs, a tuple of arrays in its input order)."""
 
     name: str
     label: int | None
-    x: np.ndarray
+    x: Any
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows of a model with several inputs: one (N, *shape) array per model input, in its
+    input order. Indexed like one array of rows: ``rows[i]`` is one case's tuple of arrays,
+    ``rows[a:b]`` the rows a..b."""
+
+    arrays: tuple[np.ndarray, ...]
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, (int, np.integer)):
+            return tuple(a[i] for a in self.arrays)
+        return Rows(tuple(a[i] for a in self.arrays))
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The first input's dtype (int8 rows are used as given, float rows quantized)."""
+        return self.arrays[0].dtype
+
+    def astype(self, dtype: Any) -> "Rows":
+        return Rows(tuple(a.astype(dtype) for a in self.arrays))
+
+
+def stack(xs: list[Any]) -> Any:
+    """Cases' inputs as a batch: (N, *shape) for a one-input model, else :class:`Rows`."""
+    if xs and isinstance(xs[0], tuple):
+        return Rows(tuple(np.stack(parts) for parts in zip(*xs)))
+    return np.stack(xs)
+
+
+def reorder(x: Any, src: Graph, dst: Graph) -> Any:
+    """One case's input for graph ``src`` as graph ``dst`` takes it: the same inputs matched
+    by name (a .keras model and the .tflite converted from it may order them otherwise)."""
+    if not isinstance(x, tuple):
+        return x
+    by = {short_name(n): a for n, a in zip(src.inputs, x)}
+    try:
+        return tuple(by[short_name(n)] for n in dst.inputs)
+    except KeyError:
+        return x  # names that do not match: the same order
+
+
+def short_name(tensor: str) -> str:
+    """An input tensor's name without a TFLite signature's ``serving_default_`` prefix and
+    ``:0`` suffix (the Keras ``Input`` name)."""
+    return tensor.split(":")[0].removeprefix("serving_default_")
+
+
+def input_names(g: Graph) -> list[list[str]]:
+    """Per model input, the names an ``.npz`` array may have for it: the graph tensor's name,
+    the same without a TFLite signature's ``serving_default_`` prefix and ``:0`` suffix, and
+    ``x<k>``."""
+    return [list(dict.fromkeys((name, short_name(name), f"x{k}")))
+            for k, name in enumerate(g.inputs)]
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,8 +124,20 @@ def is_mnist_shaped(g: Graph) -> bool:
     return len(g.inputs) == 1 and g.tensors[g.inputs[0]].shape in ((28, 28, 1), (28, 28))
 
 
-def read_inputs(path: str, g: Graph) -> tuple[np.ndarray, np.ndarray | None]:
-    """Inputs (N, *input shape) from .npy or .npz (keys x or inputs, optional y labels)."""
+def read_inputs(path: Any, g: Graph) -> tuple[Any, np.ndarray | None]:
+    """Inputs (N, *input shape) from .npy or .npz (keys x or inputs, optional y labels); for
+    a model with several inputs, :class:`Rows` from one file per input (``path`` a list) or
+    one .npz naming each (:func:`input_names`)."""
+    if isinstance(path, (list, tuple)):
+        if len(path) == 1:
+            path = path[0]
+        elif len(path) != len(g.inputs):
+            raise DataError(f"--inputs given {len(path)} times; model '{g.name}' has "
+                            f"{len(g.inputs)} input{'s' if len(g.inputs) != 1 else ''} "
+                            f"({', '.join(g.inputs)}): give one file per input, in that "
+                            "order, or one .npz naming each")
+    if len(g.inputs) > 1:
+        return _read_multi(path, g)
     p = Path(path)
     if p.is_dir() or not p.exists():
         raise DataError(f"--inputs {p}: {'is a directory' if p.is_dir() else 'not found'}")
@@ -106,6 +183,71 @@ def read_inputs(path: str, g: Graph) -> tuple[np.ndarray, np.ndarray | None]:
     return rows, y
 
 
+def _read_multi(path: Any, g: Graph) -> tuple[Rows, np.ndarray | None]:
+    """A several-input model's rows: one .npy/.npz per input (``path`` a list, in the model's
+    input order) or one .npz with an array per input."""
+    names = input_names(g)
+    y = None
+    arrays: list[np.ndarray] = []
+    if isinstance(path, (list, tuple)):
+        for k, f in enumerate(path):
+            sub_g = Graph(g.name, g.tensors, g.ops, [g.inputs[k]], g.outputs)
+            a, yk = read_inputs(f, sub_g)
+            arrays.append(a)
+            y = yk if y is None else y
+        where = " ".join(str(f) for f in path)
+    else:
+        p = Path(path)
+        if p.is_dir() or not p.exists():
+            raise DataError(f"--inputs {p}: {'is a directory' if p.is_dir() else 'not found'}")
+        if p.suffix != ".npz":
+            raise DataError(f"--inputs {p}: model '{g.name}' has {len(g.inputs)} inputs "
+                            f"({', '.join(g.inputs)}): give --inputs once per input, in that "
+                            "order, or one .npz with an array per input "
+                            f"({'; '.join(' or '.join(n) for n in names)})")
+        used: list[str] = []
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                keys = list(z.keys())
+                for k, cands in enumerate(names):
+                    key = next((c for c in cands if c in keys), None)
+                    if key is None:
+                        raise DataError(f"--inputs {p}: no array for input {g.inputs[k]} "
+                                        f"(name it {' or '.join(cands)}); the file has {keys}")
+                    arrays.append(z[key])
+                    used.append(key)
+                y = z["y"] if "y" in keys else None
+        except (OSError, ValueError, EOFError) as e:
+            raise DataError(f"--inputs {p}: cannot read: {e}") from None
+        where = str(p)
+        checked = []
+        for k, a in enumerate(arrays):
+            shape = g.tensors[g.inputs[k]].shape
+            if a.shape == shape:
+                a = a[np.newaxis]
+            if a.shape[1:] != shape:
+                hint = (f"; {used[k]} is the model's input {k} in this file's order: name the "
+                        f"arrays after the inputs ({', '.join(short_name(n) for n in g.inputs)})"
+                        " to be sure" if used[k] == f"x{k}" else "")
+                raise DataError(f"--inputs {p}: arrays of shape {a.shape[1:]} for input "
+                                f"{g.inputs[k]}, which is {shape} (one input per row){hint}")
+            if g.quantized and a.dtype == np.int8:
+                checked.append(a)
+            else:
+                checked.append(np.stack([check_input(g, row, f"--inputs {p}[{i}]", k)
+                                         for i, row in enumerate(a)]))
+        arrays = checked
+    n = {len(a) for a in arrays}
+    if len(n) != 1 or 0 in n:
+        raise DataError(f"--inputs {where}: the inputs have {sorted(n)} rows; give the same "
+                        "number of rows (at least one) for every input")
+    if y is not None:
+        y = np.asarray(y).reshape(-1).astype(np.int64)
+        if len(y) != len(arrays[0]):
+            raise DataError(f"--inputs {where}: {len(arrays[0])} inputs but {len(y)} labels")
+    return Rows(tuple(arrays)), y
+
+
 def shared_mnist() -> str | None:
     """The MNIST directory when neither --data nor the variable names one: ../shared beside
     the checkout, if it is there (said in the error otherwise)."""
@@ -115,9 +257,10 @@ def shared_mnist() -> str | None:
     return str(here) if here.is_dir() else None
 
 
-def check_input(g: Graph, x: np.ndarray, where: str = "input") -> np.ndarray:
-    """``x`` as float32 of the model's input shape, or an ArmsimError naming the mismatch."""
-    shape = g.tensors[g.inputs[0]].shape
+def check_input(g: Graph, x: np.ndarray, where: str = "input", k: int = 0) -> np.ndarray:
+    """``x`` as float32 of the model's (``k``-th) input shape, or an ArmsimError naming the
+    mismatch."""
+    shape = g.tensors[g.inputs[k]].shape
     a = np.asarray(x)
     if a.shape != shape:
         raise ArmsimError(f"{where}: shape {a.shape}, the model's input is {shape}")
@@ -140,8 +283,15 @@ def cases(g: Graph, inputs: str | None = None, images: list[int] | int | None = 
         if images:
             raise ArmsimError("--inputs and --image both choose inputs: give one")
         x, y = read_inputs(inputs, g)
-        return ([Case(f"{Path(inputs).name}[{i}]", None if y is None else int(y[i]), row)
-                 for i, row in enumerate(x)], f"from {inputs}, used as given")
+        files = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        label = "+".join(Path(f).name for f in files)
+        return ([Case(f"{label}[{i}]", None if y is None else int(y[i]), x[i])
+                 for i in range(len(x))], f"from {' and '.join(str(f) for f in files)}, "
+                "used as given")
+    if len(g.inputs) > 1:
+        raise ArmsimError(f"model '{g.name}' has {len(g.inputs)} inputs "
+                          f"({', '.join(g.inputs)}): give --inputs once per input, in that "
+                          "order, or one .npz with an array per input")
     if not is_mnist_shaped(g):
         shape = g.tensors[g.inputs[0]].shape
         raise ArmsimError(f"model '{g.name}' takes inputs of shape {shape}, not MNIST images: "
@@ -234,7 +384,8 @@ def _file_arrays(path: str, model: Any) -> tuple[list[np.ndarray], np.ndarray | 
                 else:
                     arrays = []
                     for k, t in enumerate(ins):
-                        key = next((c for c in (t.name, f"x{k}") if c in keys), None)
+                        key = next((c for c in (t.name, short_name(t.name), f"x{k}")
+                                    if c in keys), None)
                         if key is None:
                             raise DataError(
                                 f"--inputs {p}: the model has {len(ins)} inputs; name one array "

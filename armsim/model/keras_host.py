@@ -16,6 +16,7 @@ import numpy as np
 from armsim.errors import ModelError
 from armsim.graph import Graph
 from armsim.model.frontends.keras import graph_tensors
+from armsim.model.inputs import Rows
 from armsim.model.tfimport import import_keras
 from armsim.model.tflite_host import TFLiteFile
 
@@ -27,8 +28,11 @@ def _traced(model: Any, outputs: Any = None) -> Callable[[np.ndarray], list[np.n
     sub = model if outputs is None else keras.Model(graph_tensors(model)[0], outputs)
     fn = tf.function(lambda x: sub(x, training=False), reduce_retracing=True)
 
-    def call(x: np.ndarray) -> list[np.ndarray]:
-        out = fn(tf.constant(x[np.newaxis]))
+    def call(x: Any) -> list[np.ndarray]:
+        # a model with several inputs takes one array per input, in its input order
+        arg = [tf.constant(np.asarray(a, np.float32)[np.newaxis]) for a in x] \
+            if isinstance(x, tuple) else tf.constant(x[np.newaxis])
+        out = fn(arg)
         out = out if isinstance(out, (list, tuple)) else [out]
         return [np.asarray(o)[0] for o in out]
 
@@ -42,8 +46,9 @@ def _interpreted(path: Path) -> Callable[[np.ndarray], list[np.ndarray]]:
         raise ModelError(f"{path}: the TFLite interpreter, the host of a float32 .tflite, "
                          f"does not run it: {f.refused}")
 
-    def call(x: np.ndarray) -> list[np.ndarray]:
-        out = f.run([x[np.newaxis]])
+    def call(x: Any) -> list[np.ndarray]:
+        out = f.run([np.asarray(a)[np.newaxis] for a in x] if isinstance(x, tuple)
+                    else [x[np.newaxis]])
         if isinstance(out, str):
             raise ModelError(f"{path}: {out}")
         return [np.asarray(o, np.float32)[0] for o in out]
@@ -61,7 +66,8 @@ def predict(model: Any, xs: np.ndarray, progress: Callable[[int], None] | None =
     Keras model, or the path of a float32 ``.tflite`` file run by the TFLite interpreter)."""
     call = _traced(model) if is_keras(model) else _interpreted(Path(model))
     rows = []
-    for x in np.asarray(xs, np.float32):
+    for x in (xs[i] for i in range(len(xs))) if isinstance(xs, Rows) \
+            else np.asarray(xs, np.float32):
         rows.append(np.concatenate([o.reshape(-1) for o in call(x)]).astype(np.float32))
         if progress:
             progress(1)
@@ -74,5 +80,5 @@ def layer_outputs(model: Any, g: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
     wanted = {name: t.layer for name, t in g.tensors.items() if t.layer in by_layer}
     names = sorted(wanted)
     outs = [by_layer[wanted[n]] for n in names]
-    vals = _traced(model, outs)(np.asarray(x, np.float32))
+    vals = _traced(model, outs)(x if isinstance(x, tuple) else np.asarray(x, np.float32))
     return {n: np.asarray(v, np.float32).reshape(g.tensors[n].shape) for n, v in zip(names, vals)}

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from armsim.errors import ModelError
+from armsim.model.inputs import Rows
 from armsim.model.tfimport import import_keras
 
 
@@ -32,7 +33,10 @@ def quiet() -> Iterator[None]:
         os.dup2(noise.fileno(), 1)
         os.dup2(noise.fileno(), 2)
         try:
-            yield
+            # Python-level prints too (TensorFlow's "Saved artifact ..."), where sys.stdout
+            # is not fd 1 (a caller capturing output)
+            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+                yield
         except BaseException:
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
@@ -48,19 +52,26 @@ def quiet() -> Iterator[None]:
             os.close(saved[1])
 
 
-def quantize(model: Any, calibration: np.ndarray, out: str | Path | None = None) -> bytes:
+def quantize(model: Any, calibration: Any, out: str | Path | None = None) -> bytes:
     """The fully-int8 ``.tflite`` of a Keras model, calibrated on ``calibration`` (N inputs
-    in the model's input shape, float32); written to ``out`` when given."""
+    in the model's input shape, float32; for a model with several inputs, inputs.Rows);
+    written to ``out`` when given."""
     import_keras()
     import tensorflow as tf
 
-    xs = np.asarray(calibration, np.float32)
-    if len(xs) == 0:
+    arrays = [np.asarray(a, np.float32) for a in calibration.arrays] \
+        if isinstance(calibration, Rows) else [np.asarray(calibration, np.float32)]
+    if len(arrays[0]) == 0:
         raise ModelError("quantization needs at least one calibration input")
 
-    def representative() -> Iterator[list[np.ndarray]]:
-        for x in xs:
-            yield [x[np.newaxis]]
+    names = [t.name.split(":")[0] for t in model.inputs]
+
+    def representative() -> Iterator[Any]:
+        for i in range(len(arrays[0])):
+            rows = [a[i][np.newaxis] for a in arrays]
+            # by name where there are several: the converted file may order them otherwise
+            # (a list is matched to its order, and calibration then fails to broadcast)
+            yield dict(zip(names, rows)) if len(rows) > 1 else rows
 
     try:
         with quiet():

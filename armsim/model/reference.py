@@ -30,8 +30,11 @@ def run_op(g: Graph, op: Op, values: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 def evaluate(g: Graph, inputs: Mapping[str, np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
-    """Every tensor's value for one input (an array for a one-input graph, or by name)."""
-    if isinstance(inputs, np.ndarray):
+    """Every tensor's value for one input (an array for a one-input graph, a tuple in the
+    graph's input order, or by name)."""
+    if isinstance(inputs, tuple):
+        inputs = dict(zip(g.inputs, inputs))
+    elif isinstance(inputs, np.ndarray):
         inputs = {g.inputs[0]: inputs}
     values: dict[str, np.ndarray] = {}
     for name in g.inputs:

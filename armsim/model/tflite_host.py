@@ -109,19 +109,22 @@ class GraphReference:
             vals.append(v.reshape(-1))
         return np.concatenate(vals).astype(np.int8)
 
-    def input_q(self) -> np.ndarray:
+    def input_q(self) -> Any:
         """The int8 input the graph starts from after the last invoke (after the file's own
-        QUANTIZE, for a float-input file)."""
-        v = self.tensor(self.graph.inputs[0])
-        assert v is not None
-        return v.astype(np.int8)
+        QUANTIZE, for a float-input file); a tuple for a model with several inputs."""
+        vals = []
+        for name in self.graph.inputs:
+            v = self.tensor(name)
+            assert v is not None
+            vals.append(v.astype(np.int8))
+        return tuple(vals) if len(vals) > 1 else vals[0]
 
     def predict_q(self, xs: np.ndarray, progress: Callable[[int], None] | None = None
                   ) -> np.ndarray:
         """(N, outputs) int8 for N inputs."""
         rows = []
-        for x in xs:
-            self.invoke(x)
+        for i in range(len(xs)):
+            self.invoke(xs[i])
             rows.append(self.outputs_q())
             if progress:
                 progress(1)
@@ -158,7 +161,12 @@ class TFLiteHost(GraphReference):
                     from None
         details = self._it.get_tensor_details()
         self._index = {d["name"]: d["index"] for d in details}
-        self._in = self._it.get_input_details()[0]
+        ins = self._it.get_input_details()
+        by_name = {d["name"]: d for d in ins}
+        # the graph's inputs in its order (by tensor name; the file's order otherwise)
+        self._ins = [by_name.get(n, ins[k] if k < len(ins) else ins[0])
+                     for k, n in enumerate(graph.inputs)] or ins[:1]
+        self._in = self._ins[0]
         self._outs = self._it.get_output_details()
 
     @property
@@ -166,14 +174,17 @@ class TFLiteHost(GraphReference):
         """What the host is."""
         return f"TFLite interpreter ({self.library}, reference kernels)"
 
-    def invoke(self, x: np.ndarray) -> None:
+    def invoke(self, x: Any) -> None:
         """Run one input: int8 in the graph's input shape, or float for a model whose file
-        takes float (quantized by its own QUANTIZE op)."""
-        a = np.asarray(x)
-        want = self._in["dtype"]
-        if want == np.int8 and a.dtype != np.int8:
-            raise ModelError(f"{self.path}: the interpreter takes int8 inputs, got {a.dtype}")
-        self._it.set_tensor(self._in["index"], a.astype(want).reshape(self._in["shape"]))
+        takes float (quantized by its own QUANTIZE op); a tuple for a model with several
+        inputs, in the graph's input order."""
+        for d, a in zip(self._ins, x if isinstance(x, tuple) else (x,)):
+            a = np.asarray(a)
+            want = d["dtype"]
+            if want == np.int8 and a.dtype != np.int8:
+                raise ModelError(f"{self.path}: the interpreter takes int8 inputs, got "
+                                 f"{a.dtype}")
+            self._it.set_tensor(d["index"], a.astype(want).reshape(d["shape"]))
         self._it.invoke()
 
     def _read(self, index: int) -> np.ndarray | None:

@@ -221,14 +221,19 @@ class TflmGraphHost(GraphReference):
         """What the host is."""
         return f"TFLM on the host ({self.library}, reference kernels)"
 
-    def invoke(self, x: np.ndarray) -> None:
-        """Run one input (int8, or float for a file that quantizes its own input)."""
-        t = self.model.inputs[0]
-        a = np.asarray(x)
-        if np.issubdtype(np.dtype(t.dtype), np.integer) and not np.issubdtype(a.dtype,
-                                                                                np.integer):
-            raise ModelError(f"{self.path}: TFLM takes {t.dtype} inputs, got {a.dtype}")
-        self._host.run([a.astype(t.dtype).reshape(t.shape)])
+    def invoke(self, x: Any) -> None:
+        """Run one input (int8, or float for a file that quantizes its own input); a tuple
+        in the graph's input order for a model with several inputs."""
+        xs = x if isinstance(x, tuple) else (x,)
+        given = dict(zip(self.graph.inputs, xs))
+        arrays = []
+        for k, t in enumerate(self.model.inputs):  # TFLM takes them in the file's order
+            a = np.asarray(given[t.name] if t.name in given else xs[k])
+            if np.issubdtype(np.dtype(t.dtype), np.integer) and not np.issubdtype(
+                    a.dtype, np.integer):
+                raise ModelError(f"{self.path}: TFLM takes {t.dtype} inputs, got {a.dtype}")
+            arrays.append(a.astype(t.dtype).reshape(t.shape))
+        self._host.run(arrays)
 
     def _read(self, index: int) -> np.ndarray | None:
         return self._host.tensor(index)

@@ -221,6 +221,13 @@ class Plan:
         """The buffer of the graph's (first) input."""
         return self.for_tensor(self.graph.inputs[0])
 
+    def read_input(self, memory: Mapping[str, np.ndarray]) -> Any:
+        """The model's input from buffers in memory order (a script's writes): an array, or
+        a tuple in the graph's input order for a model with several inputs."""
+        xs = tuple(self.for_tensor(t).unpack(memory[self.for_tensor(t).name])
+                   for t in self.graph.inputs)
+        return xs if len(xs) > 1 else xs[0]
+
     def sram_bytes(self) -> int:
         """Bytes of SRAM the reservation takes from the base."""
         return self.reserved_end - self.base

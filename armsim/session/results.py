@@ -108,6 +108,7 @@ class SimulateResult:
         outputs: the firmware's outputs, flat in the model's output order (dequantized for
             int8 models)
         outputs_q: int8 models: the raw integer outputs
+        outputs_by_name: a model with several outputs: each output's values by tensor name
         instructions: executed, exactly
         cpu: the CPU variant
         label: the input's label, when known
@@ -145,6 +146,7 @@ class SimulateResult:
     instructions: int
     cpu: str
     outputs_q: list[int] = ABSENT
+    outputs_by_name: dict[str, list[float]] = ABSENT
     label: int = ABSENT
     correct: bool = ABSENT
     host: HostOutputs = ABSENT
@@ -316,8 +318,27 @@ def set_latency(res: Any, cycles: Any, fetch: Any, mcu: str | None = None) -> No
     res.clock_mhz, res.wait_states = fetch.clock_mhz, fetch.wait_states
     res.flash, res.flash_accel = fetch.note, fetch.accel
     res.estimate_note = ESTIMATE_NOTE
+    if present(getattr(res, "cpu", ABSENT)):  # else set with the cpu (set_error_pct)
+        set_error_pct(res, mcu)
+
+
+def set_error_pct(res: Any, mcu: str | None = None) -> None:
+    """A result's ``estimate_error_pct``: the cycle model's measured error on its core (and
+    part, where the user measured theirs)."""
     part = mcu or (res.mcu if present(getattr(res, "mcu", ABSENT)) else None)
     res.estimate_error_pct = error_json(res.cpu, part)
+
+
+def name_outputs(res: Any, g: Any) -> None:
+    """A result's ``outputs`` split by the graph's output tensors (several outputs only)."""
+    if len(g.outputs) < 2:
+        return
+    flat, out, at = list(res.outputs), {}, 0
+    for name in g.outputs:
+        n = g.tensors[name].size
+        out[name] = flat[at:at + n]
+        at += n
+    res.outputs_by_name = out
 
 
 def fit_problems(mcu: Any, ram_total: int, ram_parts: str, flash_total: int,

@@ -154,11 +154,19 @@ class Session:
         b = self.plan[buffer]
         return b.address if b.address is not None else self.image.symbol(b.symbol).address
 
-    def write_input(self, x: np.ndarray) -> None:
-        """One input (the model's input shape) into the input buffer."""
-        b = self.plan.input
-        data = b.pack(x).astype(np.dtype(b.dtype).newbyteorder("<")).tobytes()
-        self.machine.write_blocks([(self.address(b.name), data)])
+    def write_input(self, x: Any) -> None:
+        """One input (the model's input shape) into the input buffer; for a model with
+        several inputs, a tuple of arrays (its input order), each into its own buffer."""
+        xs = x if isinstance(x, tuple) else (x,)
+        if len(xs) != len(self.graph.inputs):
+            raise ArmsimError(f"model '{self.graph.name}' has {len(self.graph.inputs)} inputs "
+                              f"({', '.join(self.graph.inputs)}); {len(xs)} given")
+        blocks = []
+        for name, a in zip(self.graph.inputs, xs):
+            b = self.plan.for_tensor(name)
+            data = b.pack(a).astype(np.dtype(b.dtype).newbyteorder("<")).tobytes()
+            blocks.append((self.address(b.name), data))
+        self.machine.write_blocks(blocks)
 
     def read_buffer(self, name: str) -> np.ndarray:
         """A buffer's contents as its tensor (unpacked from memory order)."""
