@@ -1,5 +1,6 @@
 """Kernel sets and their libraries: armsim's own C kernels (kernels/ref, kernels/opt,
-kernels/cmsis, kernels/s8) compiled per CPU variant into cached static libraries."""
+kernels/cmsis, kernels/s8, and kernels/common in every set) compiled per CPU variant into
+cached static libraries."""
 
 from __future__ import annotations
 
@@ -58,11 +59,14 @@ def kernels_dir() -> Path:
 def kernel_sources(kernels: str = DEFAULT_KERNELS, kdir: Path | None = None) -> list[Path]:
     """The C files of a kernel set, sorted by name ("s8": armsim's own int8 kernels)."""
     if kernels == "s8":
-        return sorted((kdir or kernels_dir()).joinpath("s8").glob("*.c"))
+        kdir = kdir or kernels_dir()
+        return sorted([*kdir.joinpath("s8").glob("*.c"), *kdir.joinpath("common").glob("*.c")],
+                      key=lambda p: p.name)
     if kernels not in KERNEL_SETS:
         raise ToolchainError(f"unknown kernel set {kernels!r}; known: {', '.join(KERNEL_SETS)}")
     kdir = kdir or kernels_dir()
-    files = {p.name: p for p in (kdir / "ref").glob("*.c")}
+    # kernels/common: the dtype-agnostic kernels every build has (armsim_nn_copy.h)
+    files = {p.name: p for d in ("ref", "common") for p in (kdir / d).glob("*.c")}
     if kernels == "optimized":
         files.update({p.name: p for p in (kdir / "opt").glob("*.c")})
     if kernels == "cmsis-nn":

@@ -68,7 +68,7 @@ def network_c(g: Graph, plan: Plan) -> str:
         if registry.is_classifier(g) else []
     return program(f"model '{g.name}' (plan: {plan.preset})", [
         "#include <math.h>", "#include <stdint.h>", '#include "armsim_nn.h"',
-        '#include "armsim_plan.h"', "",
+        '#include "armsim_nn_copy.h"', '#include "armsim_plan.h"', "",
         "/** Predicted class (argmax of the output) for classifiers, else -1. */",
         "int32_t armsim_predicted = -1;"], ctx.lines, ops, finish)
 

@@ -18,7 +18,7 @@ FAILED_OP = "armsim_failed_op"
 SIZES = "armsim_scratch_sizes"
 _PRELUDE = [
     "#include <stddef.h>", "#include <stdint.h>", '#include "arm_nnfunctions.h"',
-    '#include "armsim_nn_s8.h"',
+    '#include "armsim_nn_s8.h"', '#include "armsim_nn_copy.h"',
     "#define UNUSED __attribute__((unused))",
 ]
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from armsim.errors import ModelError
 from armsim.graph import LINEAR, Op, same_padding
+from armsim.ops._copy import broadcast_shape, spelled_out
 
 
 def shape(kt: Any) -> tuple[int, ...]:
@@ -69,15 +70,20 @@ def geometry(b: Any, layer: Any, ins: list[str], out_kt: Any,
 
 
 def elementwise(kind: str, exactly: int | None = None) -> Any:
-    """The Keras handler of an element-wise merge layer of op kind ``kind`` (inputs of one
-    shape; ``exactly`` that many of them, else two or more)."""
+    """The Keras handler of an element-wise merge layer of op kind ``kind`` (``exactly``
+    that many inputs, else two or more); inputs of other shapes are broadcast to the
+    output's by NumPy's rules (a ``broadcast`` op each, before it)."""
     def handler(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
-        shapes = {b.tensors[i].shape for i in ins}
-        if len(shapes) != 1:
-            raise ModelError(f"{where(layer)}: inputs of shapes {sorted(shapes)}; broadcasting "
-                             "is not supported yet")
         if exactly is not None and len(ins) != exactly:
             raise ModelError(f"{where(layer)}: {len(ins)} inputs; it takes {exactly}")
+        full = broadcast_shape([b.tensors[i].shape for i in ins], where(layer))
+        spelled = []
+        for x in ins:
+            op, x = spelled_out(b.tensors, x, full, layer.name)
+            if op is not None:
+                b.ops.append(op)
+            spelled.append(x)
+        ins = spelled
         out = b.activation_out(layer, shape(out_kt))
         b.ops.append(Op(layer.name, kind, tuple(ins), (out,), {"activation": LINEAR},
                         layer.name))

@@ -10,6 +10,7 @@ import numpy as np
 
 from armsim.errors import ModelError
 from armsim.graph import LINEAR, Activation, Op, Tensor, same_padding
+from armsim.ops._copy import spelled_out
 
 #: Fused activations (tflite.ActivationFunctionType) armsim turns into clamps.
 FUSED = {0: LINEAR, 1: Activation("relu"), 3: Activation("relu6"),
@@ -70,20 +71,32 @@ def broadcast_const(b: Any, i: int, idx: int, like: str) -> str:
     return name
 
 
-def binary(kind: str, options: str) -> Handler:
-    """The handler of an element-wise binary operator (ADD, MUL) of op kind ``kind``."""
-    def handler(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
-        o = b.r.options(i, options)
+def binary(kind: str, options: str | None) -> Handler:
+    """The handler of an element-wise binary operator (ADD, MUL, SUB ...) of op kind
+    ``kind``: a constant operand spelled out to the output's shape, an activation operand of
+    another shape broadcast to it by a ``broadcast`` op before (NumPy's rules)."""
+    def handler(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
+        o = b.r.options(i, options) if options else None
         y = b.activation(i, outs[0])
-        xs = [b.activation(i, k) if b.r.data(k) is None else broadcast_const(b, i, k, y)
-              for k in ins]
-        shapes = {b.tensors[x].shape for x in xs}
-        if len(shapes) != 1 or b.tensors[y].shape not in shapes:
-            raise ModelError(f"{b.where(i)}: broadcasting {kind.upper()} "
-                             f"({' and '.join(str(list(b.tensors[x].shape)) for x in xs)}) is "
-                             "not supported; both inputs must have the output's shape")
+        shape = b.tensors[y].shape
+        ops, xs = [], []
+        for k in ins:
+            if b.r.data(k) is not None:
+                xs.append(broadcast_const(b, i, k, y))
+                continue
+            x = b.activation(i, k)
+            have = b.tensors[x].shape
+            if have != shape and tuple(np.broadcast_shapes(have, shape)) != shape:
+                raise ModelError(f"{b.where(i)}: operand {x} of shape {list(have)} does not "
+                                 f"broadcast to the output's {list(shape)}")
+            op, x = spelled_out(b.tensors, x, shape, b.r.op_name(i))
+            if op is not None:
+                ops.append(Op(f"{kind}_{i}_broadcast{len(ops)}", op.kind, op.inputs,
+                              op.outputs, op.attrs, op.layer))
+            xs.append(x)
         act = fused(b, i, o.FusedActivationFunction() if o is not None else 0)
-        return Op(f"{kind}_{i}", kind, tuple(xs), (y,), {"activation": act}, b.r.op_name(i))
+        return ops + [Op(f"{kind}_{i}", kind, tuple(xs), (y,), {"activation": act},
+                         b.r.op_name(i))]
     return handler
 
 

@@ -14,6 +14,7 @@ from armsim.ops import (
     add,
     average,
     avg_pool2d,
+    broadcast,
     concat,
     conv2d,
     conv2d_transpose,
@@ -41,7 +42,7 @@ KINDS: tuple[OpKind, ...] = (
     avg_pool2d.KIND, add.KIND, concat.KIND, pad.KIND, reshape.KIND, activation.KIND,
     scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
-    transpose.KIND,
+    transpose.KIND, broadcast.KIND,
 )
 
 

@@ -21,10 +21,23 @@ def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
 
 
 def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
-    """Only the data operand is read: a shape operand is static (the frontend drops the
-    shape arithmetic feeding it)."""
+    """Only the data operand is read. The output's shape is the file's, unless the shape
+    operand is computed (a dynamic batch: SHAPE, GATHER, REDUCE_PROD, PACK ...) and gives
+    another: then the value that arithmetic has with batch 1 (the frontend folds it)."""
     x = b.activation(i, ins[0])
-    y = b.activation(i, outs[0])
+    size = b.tensors[x].size
+    shape = None
+    if b.r.op_name(i) == "RESHAPE" and len(ins) > 1 and ins[1] >= 0 and \
+            int(np.prod(b.r.shape(outs[0]), dtype=np.int64)) != size:
+        target = b.fold(ins[1])
+        if target is not None:
+            t = [int(d) for d in np.asarray(target).reshape(-1)]
+            if t.count(-1) == 1:
+                known = int(np.prod([d for d in t if d != -1], dtype=np.int64))
+                t[t.index(-1)] = size // known if known else 0
+            if int(np.prod(t, dtype=np.int64)) == size and t and t[0] == 1:
+                shape = tuple(t)
+    y = b.activation(i, outs[0], shape=shape)
     T.same_quant(b, i, x, y)
     return Op(f"reshape_{i}", "reshape", (x,), (y,), {}, b.r.op_name(i))
 

@@ -66,6 +66,15 @@ class _Reader:
         t = self.sg.Tensors(int(op.Outputs(0)))
         return (t.Name() or b"").decode(errors="replace") if t is not None else ""
 
+    def producer(self, idx: int) -> int | None:
+        """The operator that writes tensor ``idx`` (None for constants and graph inputs)."""
+        if not hasattr(self, "_producers"):
+            self._producers: dict[int, int] = {}
+            for k in range(self.sg.OperatorsLength()):
+                for t in self.sg.Operators(k).OutputsAsNumpy():
+                    self._producers[int(t)] = k
+        return self._producers.get(idx)
+
     def op_name(self, i: int) -> str:
         op = self.sg.Operators(i)
         code = self.model.OperatorCodes(op.OpcodeIndex())
@@ -118,6 +127,48 @@ class _Reader:
         return opts
 
 
+def fold_op(r: Any, i: int, name: str, vals: list[np.ndarray]) -> np.ndarray | None:
+    """Operator ``name`` (op ``i``) on constant integer values, for shape arithmetic; None
+    for an operator this does not evaluate."""
+    if name == "GATHER":
+        o = r.options(i, "GatherOptions")
+        return np.take(vals[0], vals[1], axis=o.Axis() if o is not None else 0)
+    if name in ("REDUCE_PROD", "SUM", "REDUCE_MAX", "REDUCE_MIN"):
+        o = r.options(i, "ReducerOptions")
+        f = {"REDUCE_PROD": np.prod, "SUM": np.sum, "REDUCE_MAX": np.max,
+             "REDUCE_MIN": np.min}[name]
+        axes = tuple(int(a) for a in np.asarray(vals[1]).reshape(-1))
+        return np.asarray(f(vals[0], axis=axes, keepdims=bool(o is not None and o.KeepDims())))
+    if name == "PACK":
+        o = r.options(i, "PackOptions")
+        return np.stack(vals, axis=o.Axis() if o is not None else 0)
+    if name == "CONCATENATION":
+        o = r.options(i, "ConcatenationOptions")
+        return np.concatenate([np.atleast_1d(v) for v in vals],
+                              axis=o.Axis() if o is not None else 0)
+    if name == "CAST":
+        return vals[0]
+    if name in ("MUL", "ADD", "SUB", "FLOOR_DIV"):
+        f = {"MUL": np.multiply, "ADD": np.add, "SUB": np.subtract,
+             "FLOOR_DIV": np.floor_divide}[name]
+        return f(vals[0], vals[1])
+    if name in ("STRIDED_SLICE", "SLICE") and vals[0].ndim == 1:
+        x = vals[0]
+        if name == "SLICE":
+            b0, n = int(vals[1][0]), int(vals[2][0])
+            return x[b0:] if n < 0 else x[b0:b0 + n]
+        o = r.options(i, "StridedSliceOptions")
+        b0, e0, s0 = int(vals[1][0]), int(vals[2][0]), int(vals[3][0])
+        if o is not None and o.BeginMask() & 1:
+            b0 = None  # type: ignore[assignment]
+        if o is not None and o.EndMask() & 1:
+            e0 = None  # type: ignore[assignment]
+        if o is not None and o.ShrinkAxisMask() & 1:
+            return np.asarray(x[b0 if b0 is not None else 0])
+        return x[b0:e0:s0]
+    return None
+
+
 class _Builder:
     """Tensors and ops collected while reading the operators."""
 
@@ -132,6 +183,29 @@ class _Builder:
     def where(self, i: int) -> str:
         return f"{self.r.source}: op {i} ({self.r.op_name(i)})"
 
+    def fold(self, idx: int, depth: int = 0) -> np.ndarray | None:
+        """The value of tensor ``idx`` when it is a constant or shape arithmetic on static
+        shapes (SHAPE of a tensor armsim has read, then GATHER, REDUCE_PROD, PACK,
+        CONCATENATION, STRIDED_SLICE, CAST ... on such values): what a dynamic-batch model
+        computes at run time for a RESHAPE's shape, known here with batch 1. None otherwise."""
+        data = self.r.data(idx)
+        if data is not None or depth > 32:
+            return data
+        i = self.r.producer(idx)
+        if i is None:
+            return None
+        op = self.r.sg.Operators(i)
+        name = self.r.op_name(i)
+        ins = [int(t) for t in op.InputsAsNumpy()]
+        if name == "SHAPE":
+            t = self.names.get(ins[0])
+            shape = (1, *self.tensors[t].shape) if t in self.tensors else self.r.shape(ins[0])
+            return np.array(shape, np.int32)
+        vals = [self.fold(t, depth + 1) if t >= 0 else None for t in ins]
+        if any(v is None for v in vals):
+            return None
+        return fold_op(self.r, i, name, vals)
+
     def name(self, idx: int) -> str:
         if idx not in self.names:
             base = self.r.tensor_name(idx)
@@ -142,8 +216,11 @@ class _Builder:
             self.names[idx] = name
         return self.names[idx]
 
-    def activation(self, i: int, idx: int, role: str = "activation") -> str:
-        """An int8 activation tensor (batch axis of 1 dropped)."""
+    def activation(self, i: int, idx: int, role: str = "activation",
+                   shape: tuple[int, ...] | None = None) -> str:
+        """An int8 activation tensor (batch axis of 1 dropped); ``shape`` (batch included)
+        where the file's static shape is not the tensor's (a dynamic-shape RESHAPE's
+        output, resolved by :meth:`fold`)."""
         name = self.name(idx)
         if name in self.tensors:
             return name
@@ -153,7 +230,7 @@ class _Builder:
             raise ModelError(f"{self.where(i)}: tensor {name} is {dt}; in this "
                              f"{'float32' if self.float32 else 'fully-int8'} model armsim "
                              f"expects {want} activations")
-        shape = self.r.shape(idx)
+        shape = shape if shape is not None else self.r.shape(idx)
         if not shape or shape[0] != 1:
             raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}; "
                              "armsim needs a batch axis of 1 first")
@@ -235,25 +312,21 @@ def _edges(r: _Reader) -> tuple[list[int], dict[int, int], dict[int, int], set[i
 
 
 def _live_ops(r: _Reader, order: list[int], keep: set[int]) -> list[int]:
-    """Drop shape-arithmetic ops whose results only feed RESHAPE's shape operand."""
-    dead: set[int] = set()
-    for i in order:
-        if r.op_name(i) in SHAPE_OPS:
-            dead.add(i)
-    used = set()
-    for i in order:
-        if i in dead:
-            continue
+    """The ops the outputs ``keep`` depend on, walking back from them: shape arithmetic
+    (SHAPE, GATHER, REDUCE_PROD, PACK ...) whose results only feed a RESHAPE's shape operand
+    drops out, as does any op nothing reads."""
+    needed = set(keep)
+    live: set[int] = set()
+    for i in reversed(order):
         op = r.sg.Operators(i)
+        if not {int(t) for t in op.OutputsAsNumpy()} & needed:
+            continue
+        live.add(i)
         kind = registry.tflite_kind(r.op_name(i))
-        first = [int(op.Inputs(0))] if kind is not None and kind.alias else \
+        reads = [int(op.Inputs(0))] if kind is not None and kind.alias else \
             [int(t) for t in op.InputsAsNumpy()]
-        used.update(first)
-    for i in sorted(dead):
-        outs = {int(t) for t in r.sg.Operators(i).OutputsAsNumpy()}
-        if outs & (used | keep):
-            dead.discard(i)
-    return [i for i in order if i not in dead]
+        needed.update(t for t in reads if t >= 0)
+    return [i for i in order if i in live]
 
 
 def read(buf: bytes, source: str = "model.tflite") -> Graph:
@@ -328,10 +401,12 @@ def _read(buf: bytes, source: str) -> Graph:
         tout = [int(t) for t in op.OutputsAsNumpy()]
         handler = registry.tflite_handler(name)
         assert handler is not None
-        g_op = handler(b, i, tin, tout)
-        g_op.attrs["tflite_index"] = i
-        b.ops.append(g_op)
-        layers.append(LayerInfo(g_op.name, name, (g_op.name,)))
+        made = handler(b, i, tin, tout)  # one op, or several (a broadcast, then the op)
+        made = made if isinstance(made, list) else [made]
+        for g_op in made:
+            g_op.attrs["tflite_index"] = i
+            b.ops.append(g_op)
+        layers.append(LayerInfo(made[-1].name, name, tuple(o.name for o in made)))
     outs = [b.name(t) for t in graph_outs]
     for t in outs:
         if t not in b.tensors:
