@@ -149,16 +149,25 @@ class TFLiteHost(GraphReference):
         self.graph = graph
         cls, resolver, self.library = _interpreter_class()
         _probe(cls, resolver, self.path)
+        #: which of the interpreter's kernel sets runs the file (the reference ones, unless
+        #: they lack one of its operators: then the builtin set, said in :attr:`source`)
+        self.kernels = "reference kernels"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                self._it = cls(model_path=str(self.path),
-                               experimental_op_resolver_type=resolver.BUILTIN_REF,
-                               experimental_preserve_all_tensors=True)
-                self._it.allocate_tensors()
+                self._it = self._open(cls, resolver.BUILTIN_REF)
             except (ValueError, RuntimeError) as e:
-                raise ModelError(f"{self.path}: the TFLite interpreter refuses it: {e}") \
-                    from None
+                missing = "Didn't find op for builtin opcode" in str(e)
+                try:
+                    if not missing:
+                        raise
+                    self._it = self._open(cls, resolver.BUILTIN)
+                    op = str(e).split("opcode '", 1)[-1].split("'", 1)[0]
+                    self.kernels = (f"builtin kernels: the reference set has no {op} of "
+                                    "this version")
+                except (ValueError, RuntimeError):
+                    raise ModelError(f"{self.path}: the TFLite interpreter refuses it: {e}") \
+                        from None
         details = self._it.get_tensor_details()
         self._index = {d["name"]: d["index"] for d in details}
         ins = self._it.get_input_details()
@@ -169,10 +178,16 @@ class TFLiteHost(GraphReference):
         self._in = self._ins[0]
         self._outs = self._it.get_output_details()
 
+    def _open(self, cls: Any, resolver: Any) -> Any:
+        it = cls(model_path=str(self.path), experimental_op_resolver_type=resolver,
+                 experimental_preserve_all_tensors=True)
+        it.allocate_tensors()
+        return it
+
     @property
     def source(self) -> str:
         """What the host is."""
-        return f"TFLite interpreter ({self.library}, reference kernels)"
+        return f"TFLite interpreter ({self.library}, {self.kernels})"
 
     def invoke(self, x: Any) -> None:
         """Run one input: int8 in the graph's input shape, or float for a model whose file

@@ -41,68 +41,84 @@ def _memory_strides(buf: Any, shape: tuple[int, ...], what: str) -> list[int]:
     return [mstride[axes.index(q)] for q in range(len(shape))]
 
 
-def walk(ctx: Any, op: Op, src: str, dst: str, parts: list[list[Part]],
-         begin: list[int]) -> tuple[int, list[int], list[int]]:
-    """(input offset, dims, strides) of the gather that writes tensor ``dst`` from ``src``:
-    ``parts[k]`` the walk components of output axis k (outermost first), ``begin[q]`` where
-    input axis q starts. Both in memory order: the output is walked in its buffer's order."""
+def walk(ctx: Any, op: Op, src: str, dst: str, parts: list[list[Part]], begin: list[int],
+         dst_begin: list[int] | None = None, dst_shape: tuple[int, ...] | None = None
+         ) -> tuple[int, int, list[int], list[int], list[int]]:
+    """(input offset, output offset, dims, input strides, output strides) of the copy into
+    tensor ``dst`` from ``src``: ``parts[k]`` the walk components of output axis k (outermost
+    first) over a block of ``dst_shape`` (default: all of ``dst``) at ``dst_begin``,
+    ``begin[q]`` where input axis q starts. The output is walked in its buffer's memory
+    order, both sides' strides taken from the plan's layouts."""
     g = ctx.g
-    in_shape, out_shape = g.tensors[src].shape, g.tensors[dst].shape
+    in_shape, full = g.tensors[src].shape, g.tensors[dst].shape
+    block = dst_shape if dst_shape is not None else full
     if ctx.plan is None:  # the scratch-size program: no layouts
-        return 0, [1] * AXES, [0] * AXES
+        return 0, 0, [1] * AXES, [0] * AXES, [0] * AXES
     istride = _memory_strides(ctx.plan.for_tensor(src), in_shape, op.name)
     out_buf = ctx.plan.for_tensor(dst)
-    axes = tuple(out_buf.axes)
-    order = axes if axes != tuple(range(len(axes))) and tuple(out_buf.shape) == out_shape \
-        else tuple(range(len(out_shape)))
-    if order != tuple(range(len(out_shape))) and len(order) != len(out_shape):
-        raise LayoutError(f"{op.name}: output buffer {out_buf.name} in another element order")
-    dims, strides = [], []
-    for k in order:
-        for p in parts[k]:
+    ostride = _memory_strides(out_buf, full, op.name)
+    # the output's axes from its outermost in memory to its innermost
+    order = sorted(range(len(full)), key=lambda k: -ostride[k])
+    dims, ins, outs = [], [], []
+    for k in order:  # each output axis's components, outermost first
+        sizes = [p.size for p in parts[k]]
+        if int(np.prod(sizes, dtype=np.int64)) != block[k]:
+            raise ModelError(f"{op.name}: a walk of {sizes} for an output axis of {block[k]}")
+        for j, p in enumerate(parts[k]):
+            inner = int(np.prod(sizes[j + 1:], dtype=np.int64))
             dims.append(p.size)
-            strides.append(0 if p.axis is None else p.step * istride[p.axis])
-    dims, strides = _merge(dims, strides)
+            ins.append(0 if p.axis is None else p.step * istride[p.axis])
+            outs.append(inner * ostride[k])
+    dims, ins, outs = _merge(dims, ins, outs)
     if len(dims) > AXES:
         raise ModelError(f"{op.name}: a copy of {len(dims)} axes that do not merge; armsim's "
                          f"gather walks {AXES}")
     pad = AXES - len(dims)
     offset = sum(b * istride[q] for q, b in enumerate(begin))
-    return offset, [1] * pad + dims, [0] * pad + strides
+    out_offset = sum(b * ostride[k] for k, b in enumerate(dst_begin or []))
+    return offset, out_offset, [1] * pad + dims, [0] * pad + ins, [0] * pad + outs
 
 
-def _merge(dims: list[int], strides: list[int]) -> tuple[list[int], list[int]]:
-    """Drop axes of size 1 and merge an axis into the one outside it when they step on
-    together (stride_out == stride_in * dim_in): fewer, longer loops."""
-    d2, s2 = [], []
-    for d, s in zip(dims, strides):
+def _merge(dims: list[int], ins: list[int], outs: list[int]
+           ) -> tuple[list[int], list[int], list[int]]:
+    """Drop axes of size 1 and merge an axis into the one outside it when both sides step
+    on together (outer stride == inner stride * inner dim): fewer, longer loops."""
+    d2: list[int] = []
+    i2: list[int] = []
+    o2: list[int] = []
+    for d, si, so in zip(dims, ins, outs):
         if d == 1:
             continue
-        if d2 and s2[-1] == s * d:
+        if d2 and i2[-1] == si * d and o2[-1] == so * d:
             d2[-1] *= d
-            s2[-1] = s
+            i2[-1], o2[-1] = si, so
             continue
         d2.append(d)
-        s2.append(s)
-    return d2 or [1], s2 or [0]
+        i2.append(si)
+        o2.append(so)
+    return d2 or [1], i2 or [0], o2 or [0]
 
 
 def render(ctx: Any, i: int, op: Op, src: str, dst: str, parts: list[list[Part]],
-           begin: list[int], tag: str = "") -> list[str]:
-    """The C call of the gather (declaring its dims and strides)."""
-    offset, dims, strides = walk(ctx, op, src, dst, parts, begin)
+           begin: list[int], tag: str = "", dst_begin: list[int] | None = None,
+           dst_shape: tuple[int, ...] | None = None) -> list[str]:
+    """The C call of the copy (declaring its dims and strides); ``dst_begin`` and
+    ``dst_shape``: it writes that block of ``dst`` (default: all of it)."""
+    offset, out_offset, dims, ins, outs = walk(ctx, op, src, dst, parts, begin, dst_begin,
+                                               dst_shape)
     name = f"op{i}{tag}"
-    ctx.lines.append(f"static const int32_t {name}_dims[{AXES}] = "
-                     f"{{{', '.join(str(d) for d in dims)}}};")
-    ctx.lines.append(f"static const int32_t {name}_strides[{AXES}] = "
-                     f"{{{', '.join(str(s) for s in strides)}}};")
-    quantized = ctx.g.quantized
-    size = 1 if quantized else 4
+    for what, vals in (("dims", dims), ("in", ins), ("out", outs)):
+        ctx.lines.append(f"static const int32_t {name}_{what}[{AXES}] = "
+                         f"{{{', '.join(str(v) for v in vals)}}};")
+    size = 1 if ctx.g.quantized else 4
     src_ptr = ctx.ptr(src)
     if offset:
         src_ptr = f"({src_ptr} + {offset})"
-    return [f"armsim_gather({src_ptr}, {size}, {name}_dims, {name}_strides, "
-            f"{ctx.ptr(dst, const=False)});"]
+    dst_ptr = ctx.ptr(dst, const=False)
+    if out_offset:
+        dst_ptr = f"({dst_ptr} + {out_offset})"
+    return [f"armsim_gather({src_ptr}, {size}, {name}_dims, {name}_in, {dst_ptr}, "
+            f"{name}_out);"]
 
 
 def broadcast_parts(in_shape: tuple[int, ...], out_shape: tuple[int, ...]

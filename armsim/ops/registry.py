@@ -20,17 +20,21 @@ from armsim.ops import (
     conv2d_transpose,
     depthwise_conv2d,
     fully_connected,
+    gather,
     max_pool2d,
     maximum,
     mean,
     minimum,
     mul,
+    pack,
     pad,
     prelu,
     reduce_max,
     reshape,
     scale_shift,
+    slice,
     sub,
+    tile,
     transpose,
     upsample,
 )
@@ -42,7 +46,7 @@ KINDS: tuple[OpKind, ...] = (
     avg_pool2d.KIND, add.KIND, concat.KIND, pad.KIND, reshape.KIND, activation.KIND,
     scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
-    transpose.KIND, broadcast.KIND,
+    transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
 )
 
 

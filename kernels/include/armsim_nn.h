@@ -167,11 +167,6 @@ void armsim_conv2d_transpose_f32(const armsim_clamp *clamp, const armsim_dims *i
 /** @brief Parametric ReLU: out[i] = in[i] >= 0 ? in[i] : alpha[i % c] * in[i]. */
 void armsim_prelu_f32(const float *in, int32_t n, int32_t c, const float *alpha, float *out);
 
-/** @brief out[a][b][c] = in[a * s0 + b * s1 + c * s2] over d0 x d1 x d2 (an axis permutation,
- *  the strides of the input axis each output axis reads). */
-void armsim_transpose_f32(const float *in, int32_t d0, int32_t d1, int32_t d2, int32_t s0,
-                          int32_t s1, int32_t s2, float *out);
-
 /**
  * @brief Nearest-neighbour upsampling by whole factors: out[y][x] = in[y / sy][x / sx].
  * @param[in]  in_dims  {1, H, W, C}

@@ -28,8 +28,9 @@ from armsim.quant import Quant
 
 #: tflite.TensorType values armsim reads.
 _DTYPES = {9: "int8", 2: "int32", 0: "float32", 3: "uint8", 7: "int16", 4: "int64"}
-#: Ops whose only job is computing a RESHAPE's shape operand.
-SHAPE_OPS = {"SHAPE", "STRIDED_SLICE", "PACK"}
+#: Ops armsim has no kernel for but runs where they are shape arithmetic: the reader folds
+#: what feeds a RESHAPE's shape operand (_Builder.fold) and drops the rest (_live_ops).
+SHAPE_OPS = {"SHAPE"}
 
 
 def _opnames(tfl: Any) -> dict[int, str]:
