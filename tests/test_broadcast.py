@@ -88,3 +88,24 @@ def test_operands_that_do_not_broadcast_are_refused(tmp_path, capsys):
     assert broadcast_shape([(6, 6, 8), (1, 1, 8), (8,)], "x") == (6, 6, 8)
     with pytest.raises(ModelError, match="do not broadcast"):
         broadcast_shape([(6, 6, 8), (1, 1, 3)], "layer y")
+
+
+def test_int8_maximum_minimum_sub_broadcast_bit_exact(tmp_path, capsys):
+    """TFLite MAXIMUM/MINIMUM on CMSIS-NN's arm_maximum_s8/arm_minimum_s8 and SUB, each with a
+    (1, 4) operand broadcast over (5, 4); float against Keras, int8 against the interpreter."""
+    import keras
+
+    a, b = keras.Input((5, 4), name="a"), keras.Input((1, 4), name="b")
+    x, y = keras.layers.Maximum()([a, b]), keras.layers.Minimum()([a, b])
+    z = keras.layers.Subtract()([x, y])
+    m = keras.Model([a, b], keras.layers.Flatten()(keras.layers.Concatenate()([x, y, z])))
+    m.save(tmp_path / "mm.keras")
+    rng = np.random.default_rng(3)
+    np.savez(tmp_path / "x.npz", a=rng.standard_normal((30, 5, 4)).astype(np.float32),
+             b=rng.standard_normal((30, 1, 4)).astype(np.float32))
+    assert main(["quantize", str(tmp_path / "mm.keras"), "--out", str(tmp_path / "mm.tflite"),
+                 "--inputs", str(tmp_path / "x.npz")]) == 0
+    for model in ("mm.keras", "mm.tflite"):
+        code, v = _rows(capsys, "validate", "--model", str(tmp_path / model), "--inputs",
+                        str(tmp_path / "x.npz"))
+        assert code == 0 and v[0]["passed"] and v[0]["n"] == 30, model

@@ -71,10 +71,11 @@ def broadcast_const(b: Any, i: int, idx: int, like: str) -> str:
     return name
 
 
-def binary(kind: str, options: str | None) -> Handler:
+def binary(kind: str, options: str | None, same_scale: bool = False) -> Handler:
     """The handler of an element-wise binary operator (ADD, MUL, SUB ...) of op kind
     ``kind``: a constant operand spelled out to the output's shape, an activation operand of
-    another shape broadcast to it by a ``broadcast`` op before (NumPy's rules)."""
+    another shape broadcast to it by a ``broadcast`` op before (NumPy's rules);
+    ``same_scale``: TFLite's int8 kernel needs one quantization on inputs and output."""
     def handler(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
         o = b.r.options(i, options) if options else None
         y = b.activation(i, outs[0])
@@ -89,6 +90,8 @@ def binary(kind: str, options: str | None) -> Handler:
             if have != shape and tuple(np.broadcast_shapes(have, shape)) != shape:
                 raise ModelError(f"{b.where(i)}: operand {x} of shape {list(have)} does not "
                                  f"broadcast to the output's {list(shape)}")
+            if same_scale and b.tensors[x].quant is not None:
+                same_quant(b, i, x, y)
             op, x = spelled_out(b.tensors, x, shape, b.r.op_name(i))
             if op is not None:
                 ops.append(Op(f"{kind}_{i}_broadcast{len(ops)}", op.kind, op.inputs,

@@ -185,3 +185,14 @@ class Int8Context:
         self.array("int32_t", f"{p}_shift", shift)
         return self.static("cmsis_nn_per_channel_quant_params", f"{p}_quant",
                            f"{{(int32_t *){p}_mult, (int32_t *){p}_shift}}")
+
+
+def minmax_s8(ctx: "Int8Context", i: int, op: Op, function: str) -> list[str]:
+    """CMSIS-NN's ``arm_maximum_s8``/``arm_minimum_s8`` (``function``) of an int8 op's two
+    inputs, one quantization throughout (TFLite's MAXIMUM/MINIMUM), operands of the
+    output's shape (a broadcast op spelled them out)."""
+    n = ctx.g.tensors[op.outputs[0]].size
+    dims = ctx.static("cmsis_nn_dims", f"op{i}_dims", f"{{1, 1, 1, {n}}}")
+    return [f"ARMSIM_CHECK({i}, {function}(&(cmsis_nn_context){{0, 0}}, "
+            f"{ctx.ptr(op.inputs[0])}, {dims}, {ctx.ptr(op.inputs[1])}, {dims}, "
+            f"{ctx.ptr(op.outputs[0], const=False)}, {dims}));"]

@@ -1,5 +1,6 @@
-"""``maximum``: the element-wise maximum of its inputs (Keras Maximum), float32
-graphs; more than two inputs fold left, pairwise."""
+"""``maximum``: the element-wise maximum of its inputs (Keras Maximum; TFLite MAXIMUM,
+float32 and int8 on CMSIS-NN's ``arm_maximum_s8``), operands broadcast by a ``broadcast`` op
+before it; more than two inputs fold left, pairwise (float32)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import numpy as np
 
 from armsim.graph import Graph, Op
 from armsim.ops import _keras as K
-from armsim.ops.base import OpKind, Values, fold_reference
-from armsim.ops.cgen import FloatContext, fold_f32
+from armsim.ops import _tflite as T
+from armsim.ops.base import OpCode, OpKind, Values, fold_reference
+from armsim.ops.cgen import FloatContext, Int8Context, fold_f32, minmax_s8
 
 
 class Maximum(OpKind):
     name = "maximum"
     summary = "element-wise maximum of its inputs (Keras Maximum)"
     keras = {"Maximum": K.elementwise("maximum", None)}
+    tflite = {"MAXIMUM": T.binary("maximum", None, same_scale=True)}
     fusable = True
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
@@ -22,6 +25,9 @@ class Maximum(OpKind):
 
     def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
         return fold_f32(ctx, i, op, "armsim_maximum_f32")
+
+    def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
+        return OpCode(minmax_s8(ctx, i, op, "arm_maximum_s8"))
 
 
 KIND = Maximum()
