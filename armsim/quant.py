@@ -234,3 +234,78 @@ def lookup_table(fn: str, q_in: Quant, q_out: Quant) -> np.ndarray:
         r = round_half_away(float(np.float32(y * inv)))
         table[v & 0xFF] = max(QMIN, min(QMAX, r + q_out.zero_point))
     return table
+
+
+# -- HARD_SWISH: TFLite's reference integer arithmetic, tabulated -------------------------
+# (tensorflow/lite/kernels/internal/reference/hard_swish.h and TFLM's hard_swish_common.cc:
+# 16-bit fixed point, gemmlowp's rounding doubling high multiply and rounding shift)
+_I16 = (-(1 << 15), (1 << 15) - 1)
+
+
+def _i16(v: int) -> int:
+    """C's int16_t conversion (wraps)."""
+    return (v + (1 << 15)) % (1 << 16) - (1 << 15)
+
+
+def _srdhm16(a: int, b: int) -> int:
+    """gemmlowp::SaturatingRoundingDoublingHighMul on int16."""
+    if a == b == _I16[0]:
+        return _I16[1]
+    ab = a * b
+    nudge = (1 << 14) if ab >= 0 else 1 - (1 << 14)
+    return _i16(int((ab + nudge) / (1 << 15)))  # C's division truncates
+
+
+def _sdhm16(a: int, b: int) -> int:
+    """TFLite's SaturatingDoublingHighMul (rounds toward zero)."""
+    if a == b == _I16[0]:
+        return _I16[1]
+    return _i16(int(a * b / (1 << 15)))
+
+
+def _rdbpot(x: int, exponent: int) -> int:
+    """gemmlowp::RoundingDivideByPOT."""
+    mask = (1 << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if remainder > threshold else 0)
+
+
+def _sat_lshift16(v: int, amount: int) -> int:
+    return max(_I16[0], min(_I16[1], v * (1 << amount)))
+
+
+def _int16_multiplier(real: float) -> tuple[int, int]:
+    """QuantizeMultiplier then DownScaleInt32ToInt16Multiplier."""
+    m32, exponent = quantize_multiplier(real)
+    m16 = _I16[1] if m32 >= (2**31 - 1) - (1 << 15) else (m32 + (1 << 15)) >> 16
+    return m16, exponent
+
+
+def hard_swish_table(q_in: Quant, q_out: Quant) -> np.ndarray:
+    """The 256-entry int8 table of TFLite's int8 HARD_SWISH (indexed by the input byte as
+    uint8): its integer algorithm, evaluated for every input value."""
+    hires = np.float32(np.float32(1.0 / 128.0) * np.float32(q_in.scale))
+    out_m, out_e = _int16_multiplier(float(np.float32(hires / np.float32(q_out.scale))))
+    relu_m, relu_e = _int16_multiplier(
+        float(np.float32(hires / np.float32(np.float32(3.0) / np.float32(32768.0)))))
+    if out_e > 0:
+        raise ModelError("HARD_SWISH: the output scale is smaller than the input's / 128 "
+                         "(TFLite's kernel refuses it too)")
+    table = np.zeros(256, np.int8)
+    for v in range(QMIN, QMAX + 1):
+        x = _i16(v - q_in.zero_point)
+        hi = _i16(x * (1 << 7))
+        pre = _srdhm16(hi, out_m)
+        r = hi
+        if relu_e > 0:
+            r = _sat_lshift16(r, relu_e - 1)
+        r = _srdhm16(r, relu_m)
+        if relu_e > 0:
+            r = _sat_lshift16(r, 1)
+        if relu_e < 0:
+            r = _rdbpot(r, -relu_e)
+        r = _i16((r + (1 << 15)) >> 1)
+        out = _i16(_rdbpot(_sdhm16(r, pre), -out_e) + q_out.zero_point)
+        table[v & 0xFF] = max(QMIN, min(QMAX, out))
+    return table

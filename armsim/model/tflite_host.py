@@ -58,6 +58,27 @@ def _probe(cls: Any, resolver: Any, path: Path, timeout_s: float = 120.0) -> Non
                          "this file: it is damaged, or not a model the interpreter can run")
 
 
+def open_interpreter(cls: Any, resolver: Any, path: Path, **kw: Any) -> tuple[Any, str]:
+    """(the interpreter with ``path`` allocated, which kernels it runs): TFLite's reference
+    kernels, or where they lack one of the file's operator versions (ELU v1, int8 TILE v3)
+    its builtin kernels, said so. ValueError/RuntimeError when neither opens it."""
+    def make(kind: Any) -> Any:
+        it = cls(model_path=str(path), experimental_op_resolver_type=kind, **kw)
+        it.allocate_tensors()
+        return it
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return make(resolver.BUILTIN_REF), "reference kernels"
+        except (ValueError, RuntimeError) as e:
+            if "Didn't find op for builtin opcode" not in str(e):
+                raise
+            op = str(e).split("opcode '", 1)[-1].split("'", 1)[0]
+            return make(resolver.BUILTIN), (f"builtin kernels: the reference set has no {op} "
+                                            "of this version")
+
+
 class GraphReference:
     """A host reference of an int8 graph read from a ``.tflite``: what armsim compares the
     firmware with, tensor by tensor. A subclass runs one input (:meth:`invoke`) and reads
@@ -149,25 +170,12 @@ class TFLiteHost(GraphReference):
         self.graph = graph
         cls, resolver, self.library = _interpreter_class()
         _probe(cls, resolver, self.path)
-        #: which of the interpreter's kernel sets runs the file (the reference ones, unless
-        #: they lack one of its operators: then the builtin set, said in :attr:`source`)
-        self.kernels = "reference kernels"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                self._it = self._open(cls, resolver.BUILTIN_REF)
-            except (ValueError, RuntimeError) as e:
-                missing = "Didn't find op for builtin opcode" in str(e)
-                try:
-                    if not missing:
-                        raise
-                    self._it = self._open(cls, resolver.BUILTIN)
-                    op = str(e).split("opcode '", 1)[-1].split("'", 1)[0]
-                    self.kernels = (f"builtin kernels: the reference set has no {op} of "
-                                    "this version")
-                except (ValueError, RuntimeError):
-                    raise ModelError(f"{self.path}: the TFLite interpreter refuses it: {e}") \
-                        from None
+        try:
+            #: which of the interpreter's kernel sets runs the file (see open_interpreter)
+            self._it, self.kernels = open_interpreter(cls, resolver, self.path,
+                                                      experimental_preserve_all_tensors=True)
+        except (ValueError, RuntimeError) as e:
+            raise ModelError(f"{self.path}: the TFLite interpreter refuses it: {e}") from None
         details = self._it.get_tensor_details()
         self._index = {d["name"]: d["index"] for d in details}
         ins = self._it.get_input_details()
@@ -177,12 +185,6 @@ class TFLiteHost(GraphReference):
                      for k, n in enumerate(graph.inputs)] or ins[:1]
         self._in = self._ins[0]
         self._outs = self._it.get_output_details()
-
-    def _open(self, cls: Any, resolver: Any) -> Any:
-        it = cls(model_path=str(self.path), experimental_op_resolver_type=resolver,
-                 experimental_preserve_all_tensors=True)
-        it.allocate_tensors()
-        return it
 
     @property
     def source(self) -> str:
@@ -221,14 +223,11 @@ class TFLiteFile:
         self.path = Path(path)
         self.refused: str | None = None
         self.library = ""
+        self.kernels = "reference kernels"
         try:
             cls, resolver, self.library = _interpreter_class()
             _probe(cls, resolver, self.path)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self._it = cls(model_path=str(self.path),
-                               experimental_op_resolver_type=resolver.BUILTIN_REF)
-                self._it.allocate_tensors()
+            self._it, self.kernels = open_interpreter(cls, resolver, self.path)
         except (ModelError, ValueError, RuntimeError) as e:
             self.refused = str(e).replace(f"{self.path}: ", "")
             return
@@ -238,7 +237,7 @@ class TFLiteFile:
     @property
     def source(self) -> str:
         """What ran: the library and its kernels."""
-        return f"TFLite interpreter ({self.library}, reference kernels)"
+        return f"TFLite interpreter ({self.library}, {self.kernels})"
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray] | str:
         """The outputs for one set of inputs, or why the interpreter failed."""

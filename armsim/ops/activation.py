@@ -4,7 +4,9 @@ LEAKY_RELU, RELU, RELU6, and an int8 QUANTIZE inside the graph, a change of scal
 
 float32: a copy through the clamp kernel, then the activation in place
 (:func:`armsim.ops.activations.c_after`). int8: CMSIS-NN's softmax; TFLite's reference
-arithmetic in armsim's s8 kernels for the rest (a 256-entry table for TANH/LOGISTIC)."""
+arithmetic in armsim's s8 kernels for the rest (a 256-entry table for TANH, LOGISTIC and
+HARD_SWISH, the last from TFLite's integer algorithm). TFLite ELU and GELU run on float32
+graphs, with the float kernels of those activations."""
 
 from __future__ import annotations
 
@@ -90,6 +92,11 @@ def _softmax(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
               {"activation": Activation("softmax"), "beta": float(o.Beta())}, b.r.op_name(i))
 
 
+def _gelu(b: Any, i: int) -> Activation:
+    o = b.r.options(i, "GeluOptions")
+    return Activation("gelu_tanh" if o is not None and o.Approximate() else "gelu")
+
+
 def _leaky(b: Any, i: int) -> Activation:
     return Activation("leaky_relu", alpha=float(b.r.options(i, "LeakyReluOptions").Alpha()))
 
@@ -114,8 +121,10 @@ def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
         last = g.tensors[op.outputs[0]].shape[-1]
         m, s, diff_min = Q.softmax_params(op.attrs.get("beta", 1.0), qi.scale)
         return [f"arm_softmax_s8({src}, {n // last}, {last}, {m}, {s}, {diff_min}, {out});"]
-    if kind in ("tanh", "sigmoid"):
-        table = ctx.array("int8_t", f"{p}_table", [int(v) for v in Q.lookup_table(kind, qi, qo)])
+    if kind in ("tanh", "sigmoid", "hard_silu"):
+        values = Q.hard_swish_table(qi, qo) if kind == "hard_silu" else \
+            Q.lookup_table(kind, qi, qo)
+        table = ctx.array("int8_t", f"{p}_table", [int(v) for v in values])
         return [f"armsim_lut_s8({src}, {n}, {table}, {out});"]
     if kind == "leaky_relu":
         im, ish, am, ash = Q.leaky_relu_params(op.activation.alpha, qi.scale, qo.scale)
@@ -140,6 +149,9 @@ class ActivationOp(OpKind):
               "LEAKY_RELU": _unary(_leaky),
               "RELU": _unary(lambda b, i: Activation("relu")),
               "RELU6": _unary(lambda b, i: Activation("relu6")),
+              "HARD_SWISH": _unary(lambda b, i: Activation("hard_silu")),
+              "ELU": _unary(lambda b, i: Activation("elu")),
+              "GELU": _unary(_gelu),
               "QUANTIZE": _requantize}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

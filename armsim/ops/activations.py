@@ -42,8 +42,8 @@ ACTIVATIONS = {
 #: Keras' other names for them.
 KERAS_NAMES = {"swish": "silu", "hard_swish": "hard_silu"}
 #: float32 only: no int8 kernel reads these yet.
-FLOAT_ONLY = frozenset({"silu", "hard_silu", "gelu", "gelu_tanh", "elu", "selu", "softplus",
-                        "softsign", "exponential", "mish"})
+FLOAT_ONLY = frozenset({"silu", "gelu", "gelu_tanh", "elu", "selu", "softplus", "softsign",
+                        "exponential", "mish"})
 
 
 def from_keras(value: Any, where: str) -> Activation:
