@@ -38,30 +38,41 @@ def _interpreter_class() -> tuple[Any, Any, str]:
     return tf.lite.Interpreter, tf.lite.experimental.OpResolverType, "tensorflow.lite"
 
 
-def _probe(cls: Any, resolver: Any, path: Path, timeout_s: float = 120.0) -> None:
+def _probe(cls: Any, resolver: Any, path: Path, timeout_s: float = 120.0) -> bool:
     """Open the file in the interpreter, allocate and run once on zeros, in a forked child
     first: TensorFlow's interpreter crashes the process (SIGSEGV) on some damaged flatbuffers
-    that pass armsim's own reading (model/forked.py)."""
-    def work() -> None:
-        faulthandler.disable()  # a crash here is reported by the parent, not dumped
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            it = cls(model_path=str(path), experimental_op_resolver_type=resolver.BUILTIN_REF)
-            it.allocate_tensors()
-            d = it.get_input_details()[0]
-            it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
-            it.invoke()
+    that pass armsim's own reading (model/forked.py), and its reference kernels abort
+    (SIGABRT) on some valid files its builtin kernels run. True when the reference kernels
+    ran; False when only the builtin ones did; a ModelError when neither."""
+    def work(kind: Any) -> Any:
+        def run() -> None:
+            faulthandler.disable()  # a crash here is reported by the parent, not dumped
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                it = cls(model_path=str(path), experimental_op_resolver_type=kind)
+                it.allocate_tensors()
+                for d in it.get_input_details():
+                    it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+                it.invoke()
+        return run
 
-    child = run_forked(work, timeout_s, f"{path}: the TFLite interpreter")
+    child = run_forked(work(resolver.BUILTIN_REF), timeout_s, f"{path}: the TFLite interpreter")
+    if child is None or child.signal is None:
+        return True
+    first = child.signal
+    child = run_forked(work(resolver.BUILTIN), timeout_s, f"{path}: the TFLite interpreter")
     if child is not None and child.signal is not None:
-        raise ModelError(f"{path}: the TFLite interpreter crashed (signal {child.signal}) on "
+        raise ModelError(f"{path}: the TFLite interpreter crashed (signal {first}) on "
                          "this file: it is damaged, or not a model the interpreter can run")
+    return False
 
 
-def open_interpreter(cls: Any, resolver: Any, path: Path, **kw: Any) -> tuple[Any, str]:
+def open_interpreter(cls: Any, resolver: Any, path: Path, reference: bool = True,
+                     **kw: Any) -> tuple[Any, str]:
     """(the interpreter with ``path`` allocated, which kernels it runs): TFLite's reference
-    kernels, or where they lack one of the file's operator versions (ELU v1, int8 TILE v3)
-    its builtin kernels, said so. ValueError/RuntimeError when neither opens it."""
+    kernels, or where they lack one of the file's operator versions (ELU v1, int8 TILE v3),
+    or abort on the file (``reference`` False: _probe found so), its builtin kernels, said
+    so. ValueError/RuntimeError when neither opens it."""
     def make(kind: Any) -> Any:
         it = cls(model_path=str(path), experimental_op_resolver_type=kind, **kw)
         it.allocate_tensors()
@@ -69,6 +80,9 @@ def open_interpreter(cls: Any, resolver: Any, path: Path, **kw: Any) -> tuple[An
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if not reference:
+            return make(resolver.BUILTIN), ("builtin kernels: the reference kernels abort on "
+                                            "this file")
         try:
             return make(resolver.BUILTIN_REF), "reference kernels"
         except (ValueError, RuntimeError) as e:
@@ -169,10 +183,10 @@ class TFLiteHost(GraphReference):
         self.path = Path(path)
         self.graph = graph
         cls, resolver, self.library = _interpreter_class()
-        _probe(cls, resolver, self.path)
+        ref = _probe(cls, resolver, self.path)
         try:
             #: which of the interpreter's kernel sets runs the file (see open_interpreter)
-            self._it, self.kernels = open_interpreter(cls, resolver, self.path,
+            self._it, self.kernels = open_interpreter(cls, resolver, self.path, ref,
                                                       experimental_preserve_all_tensors=True)
         except (ValueError, RuntimeError) as e:
             raise ModelError(f"{self.path}: the TFLite interpreter refuses it: {e}") from None
@@ -226,8 +240,8 @@ class TFLiteFile:
         self.kernels = "reference kernels"
         try:
             cls, resolver, self.library = _interpreter_class()
-            _probe(cls, resolver, self.path)
-            self._it, self.kernels = open_interpreter(cls, resolver, self.path)
+            ref = _probe(cls, resolver, self.path)
+            self._it, self.kernels = open_interpreter(cls, resolver, self.path, ref)
         except (ModelError, ValueError, RuntimeError) as e:
             self.refused = str(e).replace(f"{self.path}: ", "")
             return

@@ -138,6 +138,17 @@ def mobilenet(seed: int = 0, alpha: float = 0.25, size: int = 32) -> Any:
     return _randomize(k.Model(inp, out, name="mobilenet"), seed)
 
 
+def mobilenetv3(seed: int = 0, alpha: float = 0.5, size: int = 32) -> Any:
+    """Keras' own MobileNetV3-Small (hard-swish, squeeze-and-excite with broadcast multiplies,
+    keras.ops arithmetic for hard-sigmoid), untrained, small input, 10 classes."""
+    k = _keras()
+    m = k.applications.MobileNetV3Small(input_shape=(size, size, 3), alpha=alpha,
+                                        weights=None, classes=10, dropout_rate=0.0,
+                                        include_preprocessing=False)
+    m.name = "mobilenetv3"
+    return _randomize(m, seed)
+
+
 def autoencoder(seed: int = 0, n: int = 64, hidden: int = 32, code: int = 8) -> Any:
     """FC autoencoder (MLPerf Tiny anomaly detection shape): Dense + BN + ReLU, linear out."""
     k = _keras()
@@ -243,6 +254,7 @@ MLPERF: dict[str, Callable[..., Any]] = {
 ZOO: dict[str, Callable[..., Any]] = {
     "lenet5": lenet5, "dscnn": dscnn, "resnet": resnet, "mobilenet": mobilenet,
     "autoencoder": autoencoder, "conv1d": conv1d, "concat": concat,
+    "mobilenetv3": mobilenetv3,
 }
 
 

@@ -3,6 +3,7 @@ the channels-last check. Pure functions of a layer's config; no TensorFlow impor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,28 @@ def pair(v: Any) -> tuple[int, int]:
 
 
 def where(layer: Any) -> str:
-    """``layer 'name' (Class)``, for messages."""
+    """``layer 'name' (Class)``, for messages (``operation ...`` for a Keras op node)."""
+    if isinstance(layer, OpNode):
+        return f"operation '{layer.name}' (keras.ops {layer.cls})"
     return f"layer '{layer.name}' ({type(layer).__name__})"
+
+
+@dataclass(frozen=True)
+class OpNode:
+    """A Keras operation of a functional graph that is not a layer (``x + 3.0``, ``x * y``
+    on KerasTensors: keras.ops), as its handler sees it: the op's name, its class and the
+    positional arguments of the call (KerasTensors and constants)."""
+
+    name: str
+    cls: str
+    args: tuple[Any, ...]
+
+
+def op_key(operation: Any) -> str:
+    """The registry key of a graph node's operation: the layer class name, or ``ops.<Class>``
+    for a keras.ops operation."""
+    cls = type(operation).__name__
+    return f"ops.{cls}" if type(operation).__module__.startswith("keras.src.ops") else cls
 
 
 def channels_last(layer: Any) -> None:

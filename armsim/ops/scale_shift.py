@@ -62,6 +62,40 @@ def _rescaling(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
                       np.asarray(cfg["offset"], np.float64), out_kt)
 
 
+def _keras_op(kind: str) -> Any:
+    """A keras.ops arithmetic node (``x + 3.0``, ``x * (1 / 6)``, ``x / c``, ``c - x``: a
+    scalar or per-channel constant with one tensor) as a scale_shift; between two tensors
+    (``x * y``), the element-wise op of that kind, broadcast."""
+    tensor_op = K.elementwise(kind, 2) if kind in ("add", "sub", "mul") else None
+
+    def handler(b: Any, node: Any, ins: list[str], out_kt: Any) -> str:
+        args = list(node.args)
+        is_t = [hasattr(a, "shape") and hasattr(a, "dtype") and not isinstance(a, np.ndarray)
+                for a in args]
+        if len(args) != 2:
+            raise ModelError(f"{K.where(node)}: {len(args)} operands; armsim reads two")
+        if all(is_t):
+            if tensor_op is None:
+                raise ModelError(f"{K.where(node)}: dividing by a tensor is not supported")
+            return tensor_op(b, node, ins, out_kt)
+        if not any(is_t):
+            raise ModelError(f"{K.where(node)}: no tensor operand")
+        c = np.asarray(args[1] if is_t[0] else args[0], np.float64)
+        first = is_t[0]
+        if kind == "add":
+            scale, shift = np.ones(1), c
+        elif kind == "sub":
+            scale, shift = (np.ones(1), -c) if first else (-np.ones(1), c)
+        elif kind == "mul":
+            scale, shift = c, np.zeros(1)
+        elif first:  # x / c
+            scale, shift = 1.0 / c, np.zeros(1)
+        else:
+            raise ModelError(f"{K.where(node)}: a constant divided by a tensor is not supported")
+        return standalone(b, node, ins[0], scale, shift, out_kt)
+    return handler
+
+
 def _normalization(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
     cfg = layer.get_config()
     if cfg.get("invert"):
@@ -82,7 +116,11 @@ class ScaleShift(OpKind):
     name = "scale_shift"
     summary = "x * scale + shift per channel (BatchNorm, Rescaling, Normalization)"
     keras = {"BatchNormalization": _batch_norm, "Rescaling": _rescaling,
-             "Normalization": _normalization}
+             "Normalization": _normalization,
+             # keras.ops arithmetic in a functional graph (MobileNetV3's hard_sigmoid)
+             "ops.Add": _keras_op("add"), "ops.Subtract": _keras_op("sub"),
+             "ops.Multiply": _keras_op("mul"), "ops.TrueDivide": _keras_op("div"),
+             "ops.Divide": _keras_op("div")}
     fusable = True
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

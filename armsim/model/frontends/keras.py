@@ -22,7 +22,7 @@ from armsim.errors import ModelError
 from armsim.graph import Activation, Graph, LayerInfo, Op, Tensor
 from armsim.model.tfimport import import_keras
 from armsim.ops import registry
-from armsim.ops._keras import where
+from armsim.ops._keras import OpNode, op_key, where
 from armsim.ops.base import OpKind
 
 #: Keras releases before this have known safe_mode bypasses.
@@ -207,8 +207,7 @@ def to_graph(model: Any, source: str = "model") -> Graph:
     nodes = [(ly, n) for ly, n in _graph_nodes(model) if type(ly).__name__ != "InputLayer"]
     seen: dict[int, int] = {}
     bad = [(k, ly) for k, (ly, _n) in enumerate(nodes)
-           if registry.keras_handler(type(ly).__name__) is None
-           and type(ly).__name__ not in IDENTITY]
+           if registry.keras_handler(op_key(ly)) is None and type(ly).__name__ not in IDENTITY]
     if bad:  # every one at once, before any work
         listed = "; ".join(f"layer {k} {where(ly)}" + (" (a nested model)" if hasattr(
             ly, "layers") else "") for k, ly in bad)
@@ -243,13 +242,17 @@ def to_graph(model: Any, source: str = "model") -> Graph:
         _shape_checked(out_kt, source)
         n_before = len(b.ops)
         cls = type(ly).__name__
+        key = op_key(ly)
         if cls in IDENTITY:
             out = ins[0]
             b.note(ly.name, "identity at inference")
         else:
-            handler = registry.keras_handler(cls)
+            handler = registry.keras_handler(key)
             assert handler is not None
-            out = handler(b, ly, ins, out_kt)
+            # a keras.ops node reaches its handler with its call's operands (constants too)
+            subject = OpNode(ly.name, cls, tuple(node.arguments.args)) \
+                if key.startswith("ops.") else ly
+            out = handler(b, subject, ins, out_kt)
         b.by_kt[id(out_kt)] = out
         if out in ins:  # folded into, or an alias of, its input: its readers read that tensor
             b.tensor_readers[out] += b.readers.get(id(out_kt), 0) - 1
