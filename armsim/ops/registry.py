@@ -31,6 +31,7 @@ from armsim.ops import (
     prelu,
     reduce_max,
     reshape,
+    resize,
     scale_shift,
     slice,
     sub,
@@ -47,6 +48,7 @@ KINDS: tuple[OpKind, ...] = (
     scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
     transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
+    resize.KIND,
 )
 
 

@@ -11,6 +11,7 @@ from armsim.errors import ModelError
 from armsim.graph import Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops._conv import hwc
+from armsim.ops.resize import keras_resize
 from armsim.ops.base import OpKind, Values
 from armsim.ops.cgen import FloatContext, dims
 
@@ -18,9 +19,8 @@ from armsim.ops.cgen import FloatContext, dims
 def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
     cfg = layer.get_config()
     K.channels_last(layer)
-    if cfg.get("interpolation", "nearest") != "nearest":
-        raise ModelError(f"{K.where(layer)}: interpolation '{cfg['interpolation']}' is not "
-                         "supported yet (nearest is)")
+    if cfg.get("interpolation", "nearest") != "nearest":  # TensorFlow's image resize
+        return keras_resize(b, layer, ins[0], out_kt, cfg["interpolation"])
     size = (1, int(cfg["size"])) if type(layer).__name__ == "UpSampling1D" else \
         K.pair(cfg["size"])
     out = b.activation_out(layer, K.shape(out_kt))

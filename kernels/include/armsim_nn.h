@@ -164,6 +164,18 @@ void armsim_conv2d_transpose_f32(const armsim_clamp *clamp, const armsim_dims *i
                                  int32_t sx, int32_t top, int32_t left, const float *kernel,
                                  const float *bias, const armsim_dims *out_dims, float *out);
 
+/**
+ * @brief Bilinear resize as TFLite's reference kernel computes it (float): each output pixel
+ * from input rows y0, y1 (y01[2y], y01[2y + 1]) and columns x0, x1 weighted by the fractions
+ * dy[y], dx[x] the host computed (half-pixel centres, align_corners).
+ * @param[in]  in   [H][in_w][channels]
+ * @param[out] out  [out_h][out_w][channels]
+ */
+void armsim_resize_bilinear_f32(const float *in, int32_t in_w, int32_t channels,
+                                int32_t out_h, int32_t out_w, const int32_t *y01,
+                                const float *dy, const int32_t *x01, const float *dx,
+                                float *out);
+
 /** @brief Parametric ReLU: out[i] = in[i] >= 0 ? in[i] : alpha[i % c] * in[i]. */
 void armsim_prelu_f32(const float *in, int32_t n, int32_t c, const float *alpha, float *out);
 

@@ -30,4 +30,17 @@
 void armsim_gather(const void *input, int32_t elem_size, const int32_t *dims,
                    const int32_t *in_strides, void *output, const int32_t *out_strides);
 
+/**
+ * @brief Nearest-neighbour resize: out[y][x][c] = in[ys[y]][xs[x]][c] (TFLite's
+ * RESIZE_NEAREST_NEIGHBOR; the host computes the tables with its rounding rules).
+ * @param[in]  input     [H][in_w][channels]
+ * @param[in]  elem_size bytes per element: 1, 2 or 4
+ * @param[in]  ys        input row of each output row
+ * @param[in]  xs        input column of each output column
+ * @param[out] output    [out_h][out_w][channels]
+ */
+void armsim_resize_nearest(const void *input, int32_t elem_size, int32_t in_w,
+                           int32_t channels, int32_t out_h, int32_t out_w, const int32_t *ys,
+                           const int32_t *xs, void *output);
+
 #endif

@@ -113,4 +113,17 @@ void armsim_fully_connected_s8(const int8_t *input, int32_t batches, int32_t n_i
                                int32_t per_channel, int32_t act_min, int32_t act_max,
                                int8_t *output);
 
+/**
+ * @brief Bilinear resize with TFLite's integer kernel (ResizeBilinearInteger): 10-bit
+ * fixed-point positions, the four weighted neighbours summed in 20 bits, rounded half away
+ * from zero; one quantization in and out.
+ * @param[in]  in   int8 [H][in_w][channels]
+ * @param[in]  ys   per output row: y0, y1 and the 10-bit weight of y1 (3 entries)
+ * @param[in]  xs   per output column: x0, x1 and the weight of x1
+ * @param[out] out  int8 [out_h][out_w][channels]
+ */
+void armsim_resize_bilinear_s8(const int8_t *in, int32_t in_w, int32_t channels,
+                               int32_t out_h, int32_t out_w, const int32_t *ys,
+                               const int32_t *xs, int8_t *out);
+
 #endif /* ARMSIM_NN_S8_H */

@@ -1,0 +1,79 @@
+"""Resizing height and width: TFLite RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR (align_corners,
+half_pixel_centers, up and down, odd ratios) in float32 and int8 (bit-exact: TFLite's integer
+kernel), Keras Resizing and UpSampling2D(interpolation="bilinear") against Keras."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from armsim.cli import main
+
+CASES = [  # (method, output size, align_corners, half_pixel_centers)
+    ("bilinear", (11, 7), False, True), ("bilinear", (11, 7), True, False),
+    ("bilinear", (3, 4), False, False), ("nearest", (11, 7), False, True),
+    ("nearest", (4, 3), True, False), ("nearest", (13, 5), False, False),
+]
+
+
+def _files(tmp_path, method, size, align, half):
+    import tensorflow as tf
+
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 6, 5, 3], tf.float32)])
+        def f(self, x):
+            y = x * 1.5 + 0.25
+            if method == "bilinear":
+                return tf.compat.v1.image.resize_bilinear(y, size, align_corners=align,
+                                                          half_pixel_centers=half)
+            return tf.compat.v1.image.resize_nearest_neighbor(y, size, align_corners=align,
+                                                              half_pixel_centers=half)
+
+    m = M()
+    cf = m.f.get_concrete_function()
+    xs = np.random.default_rng(0).standard_normal((6, 6, 5, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    (tmp_path / "f.tflite").write_bytes(
+        tf.lite.TFLiteConverter.from_concrete_functions([cf], m).convert())
+
+    def rep():
+        for x in xs:
+            yield [x[None]]
+
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    (tmp_path / "q.tflite").write_bytes(conv.convert())
+
+
+@pytest.mark.parametrize("method, size, align, half", CASES)
+def test_tflite_resize_both_dtypes(tmp_path, capsys, method, size, align, half):
+    _files(tmp_path, method, size, align, half)
+    for name in ("f.tflite", "q.tflite"):
+        capsys.readouterr()
+        assert main(["validate", "--model", str(tmp_path / name), "--inputs",
+                     str(tmp_path / "x.npy"), "--json"]) == 0, name
+        v = json.loads(capsys.readouterr().out)
+        assert v["passed"] and v["n"] == 6, (name, v)
+
+
+def test_keras_resizing_and_bilinear_upsampling(tmp_path, capsys):
+    import keras
+
+    i = keras.Input((6, 5, 3))
+    a = keras.layers.Resizing(9, 4, interpolation="bilinear")(i)
+    b = keras.layers.Resizing(9, 4, interpolation="nearest")(i)
+    c = keras.layers.UpSampling2D((2, 3), interpolation="bilinear")(i)
+    c = keras.layers.Resizing(9, 4)(c)
+    m = keras.Model(i, keras.layers.Concatenate()([a, b, c]))
+    m.save(tmp_path / "r.keras")
+    np.save(tmp_path / "x.npy",
+            np.random.default_rng(1).standard_normal((4, 6, 5, 3)).astype(np.float32))
+    capsys.readouterr()
+    assert main(["validate", "--model", str(tmp_path / "r.keras"), "--inputs",
+                 str(tmp_path / "x.npy"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["passed"]
