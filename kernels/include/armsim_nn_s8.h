@@ -126,4 +126,28 @@ void armsim_resize_bilinear_s8(const int8_t *in, int32_t in_w, int32_t channels,
                                int32_t out_h, int32_t out_w, const int32_t *ys,
                                const int32_t *xs, int8_t *out);
 
+/** Geometry and quantization of an int8 transposed convolution. */
+typedef struct {
+    int32_t in_h, in_w, cin;    /**< input [in_h][in_w][cin] */
+    int32_t out_h, out_w, cout; /**< output [out_h][out_w][cout] */
+    int32_t kh, kw;             /**< kernel size */
+    int32_t sy, sx;             /**< strides */
+    int32_t top, left;          /**< what TFLite's padding cuts from the full scatter */
+    int32_t input_offset;       /**< minus the input zero point */
+    int32_t output_offset;      /**< the output zero point */
+    int32_t act_min, act_max;   /**< the fused activation's range */
+    const int32_t *mult;        /**< per output channel multiplier */
+    const int32_t *shift;       /**< per output channel shift */
+} armsim_transpose_conv_s8_params;
+
+/**
+ * @brief Transposed convolution with TFLite's reference integer arithmetic (TRANSPOSE_CONV):
+ * out[oy][ox][oc] sums (in[iy][ix][ic] + input_offset) * w[ky][kx][oc][ic] over
+ * iy * sy + ky = oy + top (likewise x), adds the bias, requantizes per output channel.
+ * @param[in]  w     int8 [kh][kw][cout][cin]
+ * @param[in]  bias  int32 [cout], or NULL
+ */
+void armsim_transpose_conv_s8(const armsim_transpose_conv_s8_params *p, const int8_t *in,
+                              const int8_t *w, const int32_t *bias, int8_t *out);
+
 #endif /* ARMSIM_NN_S8_H */

@@ -31,6 +31,14 @@ _DTYPES = {9: "int8", 2: "int32", 0: "float32", 3: "uint8", 7: "int16", 4: "int6
 #: Ops armsim has no kernel for but runs where they are shape arithmetic: the reader folds
 #: what feeds a RESHAPE's shape operand (_Builder.fold) and drops the rest (_live_ops).
 SHAPE_OPS = {"SHAPE"}
+#: The operands each operator computes with, where not all: the rest (shapes, sizes, axes,
+#: permutations, indices) the handlers take as constants, folding shape arithmetic that
+#: makes them (_Builder.fold), so nothing computes them on the chip.
+DATA_INPUTS = {"RESHAPE": (0,), "EXPAND_DIMS": (0,), "SQUEEZE": (0,), "TRANSPOSE_CONV": (1, 2, 3),
+               "RESIZE_BILINEAR": (0,), "RESIZE_NEAREST_NEIGHBOR": (0,), "BROADCAST_TO": (0,),
+               "TILE": (0,), "SLICE": (0,), "STRIDED_SLICE": (0,), "TRANSPOSE": (0,),
+               "GATHER": (0,), "MEAN": (0,), "REDUCE_MAX": (0,), "SPLIT": (1,),
+               "SPLIT_V": (0,)}
 
 
 def _opnames(tfl: Any) -> dict[int, str]:
@@ -323,9 +331,9 @@ def _live_ops(r: _Reader, order: list[int], keep: set[int]) -> list[int]:
         if not {int(t) for t in op.OutputsAsNumpy()} & needed:
             continue
         live.add(i)
-        kind = registry.tflite_kind(r.op_name(i))
-        reads = [int(op.Inputs(0))] if kind is not None and kind.alias else \
-            [int(t) for t in op.InputsAsNumpy()]
+        ins = [int(t) for t in op.InputsAsNumpy()]
+        keep_at = DATA_INPUTS.get(r.op_name(i))
+        reads = [t for k, t in enumerate(ins) if keep_at is None or k in keep_at]
         needed.update(t for t in reads if t >= 0)
     return [i for i in order if i in live]
 
