@@ -114,7 +114,7 @@ def test_regression_gate_reports_a_change(tmp_path):
     before = base["models"]["seed"]["variants"]["m4f/optimized"]["functions"][fn]
     assert R.compare(changed, base) == [("seed m4f/optimized", fn, before + 7, before)]
     assert set(base["models"]) == {"seed", "lenet5", "dscnn", "resnet", "mobilenet",
-                                   "autoencoder", "conv1d", "concat"}
+                                   "autoencoder", "conv1d", "concat", "mobilenetv3", "gru_kws"}
 
 
 def test_reference_and_optimized_kernels_agree(default_ref, test_split):

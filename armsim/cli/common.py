@@ -214,8 +214,34 @@ def kernels_for(args: argparse.Namespace, g: Graph) -> str:
     double-precision dense kernel (the TFLite interpreter's, bit for bit); else optimized."""
     chosen = getattr(args, "kernels", None)
     if g.quantized and not getattr(args, "kernels_given", chosen is not None):
-        return "optimized" if getattr(args, "host", "tflm") == "tflite" else "cmsis-nn"
+        path = getattr(args, "model", None)
+        host = int8_host(args, path) if path else getattr(args, "host", "tflm")
+        return "optimized" if host == "tflite" else "cmsis-nn"
     return chosen or "optimized"
+
+
+def int8_host(args: argparse.Namespace, path: Any) -> str:
+    """Which host an int8 model is checked against, decided once per command (the kernels
+    follow it): "tflm" (TFLM on the host), or "tflite" (the TFLite interpreter) with
+    ``--host tflite``, or where TFLM cannot run the file (the tflite-micro package missing,
+    an operator or form TFLM refuses), said on stderr."""
+    decided = getattr(args, "_int8_host", None)
+    if decided is not None:
+        return decided
+    kind = "tflite" if getattr(args, "host", "tflm") == "tflite" else "tflm"
+    if kind == "tflm":
+        why = tflm_host.available()
+        if why is None:
+            try:
+                tflm_host.check(flatbuffer.load(Path(path)))
+            except ArmsimError as e:
+                why = str(e)
+        if why is not None:
+            note(f"{why}: the TFLite interpreter is the host instead (and the firmware's "
+                 "dense layers take its double-precision arithmetic)")
+            kind = "tflite"
+    args._int8_host = kind
+    return kind
 
 
 def int8_reference(args: argparse.Namespace, path: Any, g: Graph
@@ -223,23 +249,13 @@ def int8_reference(args: argparse.Namespace, path: Any, g: Graph
     """(the host reference of an int8 model, the TFLite interpreter beside it or None):
     TFLM on the host (the tflite-micro package), or with ``--host tflite`` (or where that
     package does not import, said on stderr) the TFLite interpreter alone."""
-    if getattr(args, "host", "tflm") == "tflite":
-        return TFLiteHost(path, g), None
-    why = tflm_host.available()
-    if why is not None:
-        note(f"{why}: the TFLite interpreter is the host instead")
+    if int8_host(args, path) == "tflite":
         return TFLiteHost(path, g), None
     try:
         second: Any = TFLiteHost(path, g)
     except ArmsimError:  # the interpreter refuses a file TFLM runs
         second = None
-    try:
-        return tflm_host.TflmGraphHost(path, g), second
-    except ArmsimError as e:  # an operator TFLM lacks (shape arithmetic armsim folds away)
-        if second is None:
-            raise
-        note(f"{e}: the TFLite interpreter is the host instead")
-        return second, None
+    return tflm_host.TflmGraphHost(path, g), second
 
 
 def session(args: argparse.Namespace, g: Graph, plan: Plan, cpu: CpuVariant, mcu: Mcu,

@@ -52,6 +52,35 @@ def quiet() -> Iterator[None]:
             os.close(saved[1])
 
 
+#: Keras recurrent layers, converted unrolled (no WHILE loop in the file)
+RECURRENT = ("SimpleRNN", "GRU", "LSTM")
+
+
+def unrolled(model: Any) -> Any:
+    """``model`` with its recurrent layers (Bidirectional's too) set to ``unroll=True``: what
+    TFLiteConverter then writes is each step's own operators, not a WHILE loop over a
+    TensorList. The model itself when it has none."""
+    names = {type(ly).__name__ for ly in model.layers}
+    if not names & {*RECURRENT, "Bidirectional"}:
+        return model
+    keras = import_keras()
+
+    def clone(layer: Any) -> Any:
+        cfg = layer.get_config()
+        cls = type(layer).__name__
+        if cls in RECURRENT:
+            cfg["unroll"] = True
+        elif cls == "Bidirectional":
+            for key in ("layer", "backward_layer"):
+                if cfg.get(key):
+                    cfg[key]["config"]["unroll"] = True
+        return type(layer).from_config(cfg)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def quantize(model: Any, calibration: Any, out: str | Path | None = None) -> bytes:
     """The fully-int8 ``.tflite`` of a Keras model, calibrated on ``calibration`` (N inputs
     in the model's input shape, float32; for a model with several inputs, inputs.Rows);
@@ -75,7 +104,7 @@ def quantize(model: Any, calibration: Any, out: str | Path | None = None) -> byt
 
     try:
         with quiet():
-            conv = tf.lite.TFLiteConverter.from_keras_model(model)
+            conv = tf.lite.TFLiteConverter.from_keras_model(unrolled(model))
             conv.optimizations = [tf.lite.Optimize.DEFAULT]
             conv.representative_dataset = representative
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

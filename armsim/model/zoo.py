@@ -149,6 +149,15 @@ def mobilenetv3(seed: int = 0, alpha: float = 0.5, size: int = 32) -> Any:
     return _randomize(m, seed)
 
 
+def gru_kws(seed: int = 0, frames: int = 49, features: int = 10, units: int = 24) -> Any:
+    """A GRU keyword spotter: 49 frames of 10 MFCCs (1 s), one GRU, 12 classes."""
+    k = _keras()
+    inp = k.Input((frames, features))
+    x = k.layers.GRU(units, name="gru")(inp)
+    out = k.layers.Dense(12, activation="softmax", name="logits")(x)
+    return k.Model(inp, out, name="gru_kws")
+
+
 def autoencoder(seed: int = 0, n: int = 64, hidden: int = 32, code: int = 8) -> Any:
     """FC autoencoder (MLPerf Tiny anomaly detection shape): Dense + BN + ReLU, linear out."""
     k = _keras()
@@ -254,7 +263,7 @@ MLPERF: dict[str, Callable[..., Any]] = {
 ZOO: dict[str, Callable[..., Any]] = {
     "lenet5": lenet5, "dscnn": dscnn, "resnet": resnet, "mobilenet": mobilenet,
     "autoencoder": autoencoder, "conv1d": conv1d, "concat": concat,
-    "mobilenetv3": mobilenetv3,
+    "mobilenetv3": mobilenetv3, "gru_kws": gru_kws,
 }
 
 

@@ -66,6 +66,10 @@ def broadcast_const(b: Any, i: int, idx: int, like: str) -> str:
     except ValueError:
         raise ModelError(f"{b.where(i)}: constant {name} of shape {list(data.shape)} does not "
                          f"broadcast to {list(shape)}") from None
+    # one file constant may serve ops of several shapes (TFLiteConverter shares a 1.0 between
+    # two GRUs' 1 - z): each shape is its own spelled-out tensor
+    if name in b.tensors and b.tensors[name].shape != shape:
+        name = f"{name}/{'x'.join(str(d) for d in shape)}"
     b.tensors[name] = Tensor(name, shape, dtype, "weight", data=np.array(full, dtype),
                              quant=q if dtype == "int8" else None)
     return name

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from armsim.graph import Graph, Op
+from armsim.errors import ModelError
+from armsim.graph import Graph, Op, Tensor
 from armsim.ops import _copy
 from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values
@@ -25,10 +26,29 @@ def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     return Op(f"broadcast_{i}", "broadcast", (x,), (y,), {}, b.r.op_name(i))
 
 
+def _fill(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
+    """FILL (a recurrent layer's zero initial state): no op, a constant tensor of the output's
+    shape holding the value (its dims folded from shape arithmetic)."""
+    dims = b.fold(ins[0])
+    value = b.r.data(ins[1])
+    if dims is None or value is None:
+        raise ModelError(f"{b.where(i)}: fills a shape or with a value computed at run time")
+    dims = [int(d) for d in np.asarray(dims).reshape(-1)]
+    if not dims or dims[0] != 1:
+        raise ModelError(f"{b.where(i)}: fills a batch of {dims[:1]}; armsim runs batch 1")
+    name = b.name(outs[0])
+    dtype = "float32" if b.float32 else "int8"
+    q = None if b.float32 else b.r.quant(outs[0])
+    b.tensors[name] = Tensor(name, tuple(dims[1:]), dtype, "weight",
+                             data=np.full(dims[1:], np.asarray(value).reshape(-1)[0], dtype),
+                             quant=q, index=outs[0])
+    return []
+
+
 class Broadcast(OpKind):
     name = "broadcast"
     summary = "an operand spelled out to a bigger shape (NumPy broadcasting)"
-    tflite = {"BROADCAST_TO": _tflite}
+    tflite = {"BROADCAST_TO": _tflite, "FILL": _fill}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         x = value(op.inputs[0]).reshape(g.tensors[op.inputs[0]].shape)

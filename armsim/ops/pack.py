@@ -16,14 +16,21 @@ from armsim.ops.base import OpCode, OpKind, Values
 from armsim.ops.cgen import FloatContext, Int8Context
 
 
-def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Any:
     xs = [b.activation(i, k) for k in ins]
-    y = b.activation(i, outs[0])
     o = b.r.options(i, "PackOptions")
     shape = b.tensors[xs[0]].shape
     axis = (o.Axis() if o is not None else 0) % (len(shape) + 2)
-    if axis == 0:
-        raise ModelError(f"{b.where(i)}: stacks along the batch axis; armsim runs batch 1")
+    if axis == 0:  # a time-major sequence [T, 1, ...]: stacked along the graph's first axis,
+        # the file tensor kept as a view of that (Builder.views)
+        rank = len(shape) + 2
+        y = b.derived(f"{b.name(outs[0])}/stacked", xs[0], (len(xs), *shape), outs[0])
+        b.views[outs[0]] = (y, (1, 0, *range(2, rank)))
+        for x in xs:
+            if b.tensors[x].quant is not None:
+                T.same_quant(b, i, x, y)
+        return [Op(f"pack_{i}", "pack", tuple(xs), (y,), {"axis": 0}, b.r.op_name(i))]
+    y = b.activation(i, outs[0])
     if any(b.tensors[x].shape != shape for x in xs):
         raise ModelError(f"{b.where(i)}: inputs of different shapes")
     want = shape[:axis - 1] + (len(xs),) + shape[axis - 1:]

@@ -29,6 +29,7 @@ from armsim.ops import (
     pack,
     pad,
     prelu,
+    recurrent,
     reduce_max,
     reshape,
     resize,
@@ -48,7 +49,7 @@ KINDS: tuple[OpKind, ...] = (
     scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
     transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
-    resize.KIND,
+    resize.KIND, recurrent.KIND,
 )
 
 

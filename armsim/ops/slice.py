@@ -1,5 +1,6 @@
 """``slice``: a strided window of a tensor (TFLite SLICE and STRIDED_SLICE with constant
-bounds, begin/end/shrink masks; SPLIT, SPLIT_V and UNPACK as one slice per output),
+bounds, begin/end/shrink masks; SPLIT, SPLIT_V and UNPACK as one slice per output;
+REVERSE_V2, a step of -1),
 float32 and int8 alike (a copy: the int8 values keep their quantization). A walk of the
 gather kernel: each output axis steps along its input axis from its start.
 
@@ -29,12 +30,14 @@ def _const(b: Any, i: int, idx: int, what: str) -> list[int]:
 
 
 def _op(b: Any, i: int, x: str, y: str, starts: list[int], steps: list[int],
-        keep: list[int], tag: str = "") -> Op:
+        keep: list[int], tag: str = "", copy_bytes: bool = False) -> Op:
     """A slice op of graph tensors ``x`` -> ``y``; ``starts``/``steps``/``keep`` over the
-    file's axes (batch first), which must keep the batch axis whole."""
+    file's axes (batch first), which must keep the batch axis whole. ``copy_bytes``: the
+    int8 values are copied whatever the two quantizations, as TFLite's kernel does
+    (REVERSE_V2's memcpy; the converter sometimes gives its output another scale)."""
     if not keep or keep[0] != 0 or starts[0] != 0:
         raise ModelError(f"{b.where(i)}: slices the batch axis; armsim runs batch 1")
-    if b.tensors[x].quant is not None:
+    if b.tensors[x].quant is not None and not copy_bytes:
         T.same_quant(b, i, x, y)  # a copy: TFLite's int8 kernel keeps the scale
     return Op(f"slice_{i}{tag}", "slice", (x,), (y,),
               {"begin": tuple(starts[1:]), "step": tuple(steps[1:]),
@@ -96,6 +99,32 @@ def _strided_slice(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     return _op(b, i, x, y, starts, steps, keep)
 
 
+def _source(b: Any, i: int, idx: int) -> tuple[str, tuple[int, ...]]:
+    """(graph tensor, file axis -> axis of (1, *its shape)) of an operand, a batch-not-first
+    view included (Builder.views)."""
+    view = b.view(idx) if hasattr(b, "view") else None
+    if view is not None:
+        return view
+    x = b.activation(i, idx)
+    return x, tuple(range(len(b.tensors[x].shape) + 1))
+
+
+def _reverse(b: Any, i: int, ins: list[int], outs: list[int]) -> Any:
+    """REVERSE_V2: the axes given walked from their end (a step of -1); on a time-major view,
+    its graph tensor reversed and the output a view of that."""
+    x, perm = _source(b, i, ins[0])
+    shape = (1, *b.tensors[x].shape)
+    axes = {perm[a % len(shape)] for a in _const(b, i, ins[1], "axes")}
+    if perm != tuple(range(len(shape))):
+        y = b.derived(f"{b.name(outs[0])}/reversed", x, b.tensors[x].shape, outs[0])
+        b.views[outs[0]] = (y, perm)
+    else:
+        y = b.activation(i, outs[0])
+    starts = [n - 1 if d in axes else 0 for d, n in enumerate(shape)]
+    steps = [-1 if d in axes else 1 for d in range(len(shape))]
+    return _op(b, i, x, y, starts, steps, list(range(len(shape))), copy_bytes=True)
+
+
 def _split(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
     """SPLIT (axis, input), SPLIT_V (input, sizes, axis), UNPACK (input; axis in options):
     one slice per output."""
@@ -106,14 +135,14 @@ def _split(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
         xi, axis_idx = ins[0], ins[2]
     else:
         xi, axis_idx = ins[0], None
-    x = b.activation(i, xi)
+    x, perm = _source(b, i, xi)
     shape = (1, *b.tensors[x].shape)
     if axis_idx is None:
         o = b.r.options(i, "UnpackOptions")
         axis = o.Axis() if o is not None else 0
     else:
         axis = _const(b, i, axis_idx, "axis")[0]
-    axis %= len(shape)
+    axis = perm[axis % len(shape)]  # on a time-major view: the graph tensor's axis
     ops, at = [], 0
     for k, out in enumerate(outs):
         y = b.activation(i, out)
@@ -132,7 +161,7 @@ class Slice(OpKind):
     name = "slice"
     summary = "a strided window of a tensor [begin, step]"
     tflite = {"SLICE": _slice, "STRIDED_SLICE": _strided_slice, "SPLIT": _split,
-              "SPLIT_V": _split, "UNPACK": _split}
+              "SPLIT_V": _split, "UNPACK": _split, "REVERSE_V2": _reverse}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         x = value(op.inputs[0]).reshape(g.tensors[op.inputs[0]].shape)

@@ -2,10 +2,10 @@
 their shapes broadcast by a ``broadcast`` op before it; more than two inputs fold left,
 pairwise.
 
-int8: TFLite's reference SUB is its ADD with the second input's rescaled value subtracted
-(both inputs rescaled to twice the larger input scale); CMSIS-NN's element-wise add with the
-second input's multiplier negated computes exactly that (the requantization rounds half away
-from zero, so it is odd in the multiplier)."""
+int8: armsim's kernel on TFLite's reference SUB arithmetic (its ADD with the second input's
+rescaled value subtracted). CMSIS-NN's add with the second multiplier negated is not the
+same: its doubling multiply rounds halves up, so a negated multiplier rounds some values
+one step otherwise (seen in a GRU's 1 - z)."""
 
 from __future__ import annotations
 
@@ -37,13 +37,13 @@ class Sub(OpKind):
         ap = Q.add_params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo)
         lo, hi = Q.activation_range(op.activation, qo)
         n = ctx.g.tensors[op.outputs[0]].size
-        return OpCode([
-            f"ARMSIM_CHECK({i}, arm_elementwise_add_s8({ctx.ptr(op.inputs[0])}, "
-            f"{ctx.ptr(op.inputs[1])}, {ap.input1_offset}, {ap.input1_multiplier}, "
-            f"{ap.input1_shift}, {ap.input2_offset}, {-ap.input2_multiplier}, "
-            f"{ap.input2_shift}, {ap.left_shift}, {ctx.ptr(op.outputs[0], const=False)}, "
-            f"{ap.output_offset}, {ap.output_multiplier}, {ap.output_shift}, {lo}, {hi}, "
-            f"{n}));"])
+        prm = ctx.static("armsim_sub_s8_params", f"op{i}_params",
+                         f"{{{ap.input1_offset}, {ap.input1_multiplier}, {ap.input1_shift}, "
+                         f"{ap.input2_offset}, {ap.input2_multiplier}, {ap.input2_shift}, "
+                         f"{ap.left_shift}, {ap.output_offset}, {ap.output_multiplier}, "
+                         f"{ap.output_shift}, {lo}, {hi}}}")
+        return OpCode([f"armsim_sub_s8({ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
+                       f"{n}, {prm}, {ctx.ptr(op.outputs[0], const=False)});"])
 
 
 KIND = Sub()

@@ -24,14 +24,29 @@ def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
     return out
 
 
-def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
-    x, y = b.activation(i, ins[0]), b.activation(i, outs[0])
+def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Any:
+    """TRANSPOSE. One that moves the batch axis (a recurrent layer's time-major sequence) is
+    no op: its output is kept as a view of its input (Builder.views), and one that undoes
+    such a permutation is its input again."""
     perm = b.fold(ins[1])
     if perm is None:
         raise ModelError(f"{b.where(i)}: its permutation is computed at run time")
-    perm = [int(p) % (len(b.tensors[x].shape) + 1) for p in np.asarray(perm).reshape(-1)]
+    view = b.view(ins[0]) if hasattr(b, "view") else None
+    if view is not None:
+        x, first = view
+    else:
+        x, first = b.activation(i, ins[0]), None
+    rank = len(b.tensors[x].shape) + 1
+    perm = [int(p) % rank for p in np.asarray(perm).reshape(-1)]
+    if first is not None:  # compose: output axis j is the view's axis perm[j]
+        perm = [first[p] for p in perm]
     if perm[0] != 0:
-        raise ModelError(f"{b.where(i)}: moves the batch axis; armsim runs batch 1")
+        b.views[outs[0]] = (x, tuple(perm))
+        return []
+    if perm == list(range(rank)):
+        b.alias(outs[0], x)
+        return []
+    y = b.activation(i, outs[0])
     if b.tensors[x].quant is not None:
         T.same_quant(b, i, x, y)
     return Op(f"transpose_{i}", "transpose", (x,), (y,),

@@ -31,7 +31,8 @@ BASELINE = "baseline.json"
 #: zoo model -> CPU variants it is pinned on (both kernel sets each)
 ZOO_CPUS = {"lenet5": ("m4f", "m0", "m7"), "dscnn": ("m4f", "m0", "m7"), "resnet": ("m4f",),
             "mobilenet": ("m4f",), "autoencoder": ("m4f",), "conv1d": ("m4f",),
-            "concat": ("m4f",), "mobilenetv3": ("m4f",)}
+            "concat": ("m4f",), "mobilenetv3": ("m4f",),
+            "gru_kws": ("m4f",)}
 
 
 def baseline_path() -> Path:

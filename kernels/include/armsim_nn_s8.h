@@ -150,4 +150,22 @@ typedef struct {
 void armsim_transpose_conv_s8(const armsim_transpose_conv_s8_params *p, const int8_t *in,
                               const int8_t *w, const int32_t *bias, int8_t *out);
 
+/** Quantization of an int8 SUB (TFLite's PrepareGeneralSubOp, as for ADD). */
+typedef struct {
+    int32_t input1_offset, input1_mult, input1_shift; /**< minus zero point, rescale */
+    int32_t input2_offset, input2_mult, input2_shift;
+    int32_t left_shift;                               /**< 20 for int8 */
+    int32_t output_offset, output_mult, output_shift;
+    int32_t act_min, act_max;
+} armsim_sub_s8_params;
+
+/**
+ * @brief Element-wise difference with TFLite's reference arithmetic (SubElementwise): both
+ * inputs shifted left and rescaled to twice the larger input scale, subtracted, rescaled
+ * to the output. (CMSIS-NN's add with the second multiplier negated is not the same: its
+ * doubling multiply rounds halves up, not symmetrically.)
+ */
+void armsim_sub_s8(const int8_t *a, const int8_t *b, int32_t size,
+                   const armsim_sub_s8_params *p, int8_t *out);
+
 #endif /* ARMSIM_NN_S8_H */

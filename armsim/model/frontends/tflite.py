@@ -34,7 +34,7 @@ SHAPE_OPS = {"SHAPE"}
 #: The operands each operator computes with, where not all: the rest (shapes, sizes, axes,
 #: permutations, indices) the handlers take as constants, folding shape arithmetic that
 #: makes them (_Builder.fold), so nothing computes them on the chip.
-DATA_INPUTS = {"RESHAPE": (0,), "EXPAND_DIMS": (0,), "SQUEEZE": (0,), "TRANSPOSE_CONV": (1, 2, 3),
+DATA_INPUTS = {"FILL": (), "REVERSE_V2": (0,), "RESHAPE": (0,), "EXPAND_DIMS": (0,), "SQUEEZE": (0,), "TRANSPOSE_CONV": (1, 2, 3),
                "RESIZE_BILINEAR": (0,), "RESIZE_NEAREST_NEIGHBOR": (0,), "BROADCAST_TO": (0,),
                "TILE": (0,), "SLICE": (0,), "STRIDED_SLICE": (0,), "TRANSPOSE": (0,),
                "GATHER": (0,), "MEAN": (0,), "REDUCE_MAX": (0,), "SPLIT": (1,),
@@ -188,9 +188,34 @@ class _Builder:
         self.tensors: dict[str, Tensor] = {}
         self.ops: list[Op] = []
         self.names: dict[int, str] = {}
+        #: file tensors whose batch axis is not first (a recurrent layer's time-major
+        #: sequence: TRANSPOSE to [T, 1, F], PACK along axis 0), kept as a permutation of a
+        #: graph tensor: file tensor = transpose((1, *graph shape), perm)
+        self.views: dict[int, tuple[str, tuple[int, ...]]] = {}
 
     def where(self, i: int) -> str:
         return f"{self.r.source}: op {i} ({self.r.op_name(i)})"
+
+    def view(self, idx: int) -> tuple[str, tuple[int, ...]] | None:
+        """(graph tensor, permutation) when file tensor ``idx`` is a batch-not-first view."""
+        return self.views.get(idx)
+
+    def alias(self, idx: int, name: str) -> None:
+        """File tensor ``idx`` is graph tensor ``name`` (a permutation undone)."""
+        self.names[idx] = name
+
+    def derived(self, base: str, like: str, shape: tuple[int, ...],
+                quant_of: int | None = None) -> str:
+        """A new activation tensor (no file tensor of this shape) of ``like``'s type, with the
+        quantization of file tensor ``quant_of`` (default: ``like``'s)."""
+        t = self.tensors[like]
+        name, k = base, 1
+        while name in self.tensors:
+            k += 1
+            name = f"{base}#{k}"
+        q = t.quant if quant_of is None or self.float32 else self.r.quant(quant_of)
+        self.tensors[name] = Tensor(name, shape, t.dtype, "activation", quant=q)
+        return name
 
     def fold(self, idx: int, depth: int = 0) -> np.ndarray | None:
         """The value of tensor ``idx`` when it is a constant or shape arithmetic on static
@@ -412,6 +437,8 @@ def _read(buf: bytes, source: str) -> Graph:
         assert handler is not None
         made = handler(b, i, tin, tout)  # one op, or several (a broadcast, then the op)
         made = made if isinstance(made, list) else [made]
+        if not made:  # a constant the handler made (FILL)
+            continue
         for g_op in made:
             g_op.attrs["tflite_index"] = i
             b.ops.append(g_op)
