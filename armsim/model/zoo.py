@@ -32,6 +32,24 @@ def _randomize(model: Any, seed: int) -> Any:
     return model
 
 
+def _stable_names(model: Any) -> Any:
+    """Rename the operations Keras named automatically (``multiply_15``: a counter global to
+    the process) to what they would be called in a fresh process, in graph order, so op
+    names, and the ``regress`` baselines keyed by them, do not depend on what was built
+    before."""
+    import re
+
+    seen: dict[str, int] = {}
+    for op in model.operations:
+        auto = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", type(op).__name__)  # Keras' snake case
+        auto = re.sub(r"([a-z])([A-Z])", r"\1_\2", auto).lower()
+        if re.fullmatch(rf"{re.escape(auto)}(_\d+)?", op.name):
+            n = seen.get(auto, 0)
+            seen[auto] = n + 1
+            op.name = auto if n == 0 else f"{auto}_{n}"
+    return model
+
+
 def lenet5(seed: int = 0) -> Any:
     """LeNet-5: tanh, average pooling, 28x28x1 -> 10."""
     k = _keras()
@@ -142,17 +160,19 @@ def mobilenetv3(seed: int = 0, alpha: float = 0.5, size: int = 32) -> Any:
     """Keras' own MobileNetV3-Small (hard-swish, squeeze-and-excite with broadcast multiplies,
     keras.ops arithmetic for hard-sigmoid), untrained, small input, 10 classes."""
     k = _keras()
+    k.utils.set_random_seed(seed)
     m = k.applications.MobileNetV3Small(input_shape=(size, size, 3), alpha=alpha,
                                         weights=None, classes=10, dropout_rate=0.0,
                                         include_preprocessing=False)
     m.name = "mobilenetv3"
-    return _randomize(m, seed)
+    return _randomize(_stable_names(m), seed)
 
 
 def gru_kws(seed: int = 0, frames: int = 49, features: int = 10, units: int = 24) -> Any:
     """A GRU keyword spotter: 49 frames of 10 MFCCs (1 s), one GRU, 12 classes."""
     k = _keras()
-    inp = k.Input((frames, features))
+    k.utils.set_random_seed(seed)
+    inp = k.Input((frames, features), name="mfcc")
     x = k.layers.GRU(units, name="gru")(inp)
     out = k.layers.Dense(12, activation="softmax", name="logits")(x)
     return k.Model(inp, out, name="gru_kws")
