@@ -77,3 +77,29 @@ def test_keras_resizing_and_bilinear_upsampling(tmp_path, capsys):
     assert main(["validate", "--model", str(tmp_path / "r.keras"), "--inputs",
                  str(tmp_path / "x.npy"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["passed"]
+
+
+def test_nearest_upsampling_tflite_with_dynamic_shapes(tmp_path, capsys):
+    """Keras' nearest UpSampling2D converts to EXPAND_DIMS, TILE and RESHAPE whose static
+    shapes in the file are placeholders (shape_signature -1): the reader takes the shapes a
+    run gives, in both dtypes, and the per-op diagnosis reads each op at its true size."""
+    import keras
+
+    from armsim.model.quantize import quantize
+
+    keras.utils.set_random_seed(3)
+    m = keras.Sequential([keras.Input((4, 4, 2)), keras.layers.UpSampling2D(2),
+                          keras.layers.Conv2D(3, 3), keras.layers.Flatten(),
+                          keras.layers.Dense(3)])
+    xs = np.random.default_rng(2).uniform(-1, 1, (5, 4, 4, 2)).astype(np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    import tensorflow as tf
+
+    (tmp_path / "f.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    (tmp_path / "q.tflite").write_bytes(quantize(m, xs))
+    for name in ("f.tflite", "q.tflite"):
+        capsys.readouterr()
+        assert main(["simulate", "--model", str(tmp_path / name), "--inputs",
+                     str(tmp_path / "x.npy"), "--json"]) == 0, name
+        rows = json.loads(capsys.readouterr().out)
+        assert len(rows) == 5 and all(row["agree"] for row in rows), (name, rows)

@@ -93,6 +93,33 @@ def open_interpreter(cls: Any, resolver: Any, path: Path, reference: bool = True
                                             "of this version")
 
 
+def resolved_shapes(buf: bytes) -> dict[int, tuple[int, ...]]:
+    """Every tensor's shape in a run of the file with batch 1, by tensor index: what a file
+    whose converter left dimensions dynamic (``shape_signature`` -1 past the batch axis:
+    ops.repeat, dynamic reshapes) computes at run time, where its static shapes are
+    placeholders. One invoke on zero inputs with the builtin kernels; {} when the
+    interpreter cannot run the file (the static shapes then stand)."""
+    try:
+        cls, resolver, _lib = _interpreter_class()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            it = cls(model_content=bytes(buf), experimental_op_resolver_type=resolver.BUILTIN,
+                     experimental_preserve_all_tensors=True)
+            it.allocate_tensors()
+            for d in it.get_input_details():
+                it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+            it.invoke()
+            out = {}
+            for d in it.get_tensor_details():
+                try:
+                    out[int(d["index"])] = tuple(int(x) for x in it.get_tensor(d["index"]).shape)
+                except ValueError:
+                    out[int(d["index"])] = tuple(int(x) for x in d["shape"])
+            return out
+    except (ValueError, RuntimeError):
+        return {}
+
+
 class GraphReference:
     """A host reference of an int8 graph read from a ``.tflite``: what armsim compares the
     firmware with, tensor by tensor. A subclass runs one input (:meth:`invoke`) and reads

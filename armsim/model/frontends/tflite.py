@@ -56,6 +56,7 @@ class _Reader:
     def __init__(self, buf: bytes, source: str) -> None:
         self.tfl = tflite
         self.source = source
+        self.buf = buf
         try:
             self.model = self.tfl.Model.GetRootAsModel(buf, 0)
             if self.model.SubgraphsLength() < 1:
@@ -99,8 +100,26 @@ class _Reader:
         return _DTYPES.get(t, f"type {t}")
 
     def shape(self, i: int) -> tuple[int, ...]:
+        """Tensor ``i``'s shape: the file's, or where the converter left dimensions past the
+        batch axis dynamic, the one a run with batch 1 gives (tflite_host.resolved_shapes)."""
+        if self._dynamic():
+            got = self._resolved.get(i)
+            if got is not None:
+                return got
         s = self.sg.Tensors(i).ShapeAsNumpy()
         return tuple(int(x) for x in s) if not isinstance(s, int) else ()
+
+    def _dynamic(self) -> bool:
+        if not hasattr(self, "_resolved"):
+            self._resolved: dict[int, tuple[int, ...]] = {}
+            for k in range(self.sg.TensorsLength()):
+                sig = self.sg.Tensors(k).ShapeSignatureAsNumpy()
+                if not isinstance(sig, int) and any(int(d) < 0 for d in sig[1:]):
+                    from armsim.model.tflite_host import resolved_shapes
+
+                    self._resolved = resolved_shapes(self.buf)
+                    break
+        return bool(self._resolved)
 
     def data(self, i: int) -> np.ndarray | None:
         t = self.sg.Tensors(i)
