@@ -217,22 +217,47 @@ def leaky_relu_params(alpha: float, s_in: float, s_out: float) -> tuple[int, int
     return ident[0], ident[1], neg[0], neg[1]
 
 
+def _lut_fn(fn: str, x: np.float32) -> np.float32:
+    """The float function TFLite tabulates for an int8 ``fn``, evaluated as its kernel does
+    (float32 arguments; GELU's constants and erf/tanh in double, then float32)."""
+    v = float(x)
+    if fn == "tanh":
+        return np.float32(math.tanh(v))
+    if fn == "sigmoid":
+        return np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-v)))
+    if fn == "elu":  # elu.cc: x < 0 ? exp(x) - 1 : x
+        return np.float32(np.float32(math.exp(v)) - np.float32(1.0)) if v < 0 else x
+    if fn == "exponential":  # exp.cc
+        return np.float32(math.exp(v))
+    if fn == "log":  # elementwise LOG: log of the dequantized value
+        return np.float32(math.log(v)) if v > 0 else np.float32(-np.inf)
+    if fn == "gelu":  # reference/gelu.h GeluTransform
+        return np.float32(0.5 * v * (1.0 + math.erf(v * 0.7071067811865476)))
+    if fn == "gelu_tanh":  # GeluTransformApproximate, sqrt(2/pi) as a float32 constant
+        c = float(np.float32(0.7978845608028654))
+        inner = float(np.float32(x + np.float32(0.044715) * x * x * x))
+        return np.float32(0.5 * v * (1.0 + math.tanh(float(np.float32(c * inner)))))
+    raise ModelError(f"armsim has no int8 lookup table for {fn}")
+
+
+#: The functions TFLite's int8 kernels evaluate through a 256-entry table (LUTPopulate).
+LUT_FUNCTIONS = ("tanh", "sigmoid", "elu", "exponential", "log", "gelu", "gelu_tanh")
+
+
 def lookup_table(fn: str, q_in: Quant, q_out: Quant) -> np.ndarray:
-    """The 256-entry int8 table TFLite's reference TANH/LOGISTIC evaluate with (indexed by
-    the input byte as uint8): dequantize in float32, apply the function, divide by the
-    output scale (as a multiply by its float32 inverse), round, add the zero point, clamp."""
+    """The 256-entry int8 table TFLite's int8 TANH/LOGISTIC/ELU/EXP/LOG/GELU evaluate with
+    (indexed by the input byte as uint8; TFLM elu.cc's PopulateLookupTable, TFLite's
+    LUTPopulate): dequantize in float32, apply the function, divide by the output scale (as
+    a multiply by its float32 inverse), round, add the zero point, clamp."""
     inv = np.float32(1.0) / np.float32(q_out.scale)
     table = np.zeros(256, np.int8)
-    for v in range(QMIN, QMAX + 1):
-        x = np.float32(q_in.scale) * np.float32(v - q_in.zero_point)
-        if fn == "tanh":
-            y = np.float32(math.tanh(float(x)))
-        elif fn == "sigmoid":
-            y = np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-float(x))))
-        else:
-            raise ModelError(f"armsim has no int8 lookup table for {fn}")
-        r = round_half_away(float(np.float32(y * inv)))
-        table[v & 0xFF] = max(QMIN, min(QMAX, r + q_out.zero_point))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for v in range(QMIN, QMAX + 1):
+            x = np.float32(q_in.scale) * np.float32(v - q_in.zero_point)
+            y = float(np.float32(_lut_fn(fn, x) * inv))
+            r = QMIN - q_out.zero_point if y == -math.inf or math.isnan(y) else \
+                QMAX if y == math.inf else round_half_away(y)
+            table[v & 0xFF] = max(QMIN, min(QMAX, r + q_out.zero_point))
     return table
 
 

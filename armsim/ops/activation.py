@@ -5,8 +5,9 @@ LEAKY_RELU, RELU, RELU6, and an int8 QUANTIZE inside the graph, a change of scal
 float32: a copy through the clamp kernel, then the activation in place
 (:func:`armsim.ops.activations.c_after`). int8: CMSIS-NN's softmax; TFLite's reference
 arithmetic in armsim's s8 kernels for the rest (a 256-entry table for TANH, LOGISTIC and
-HARD_SWISH, the last from TFLite's integer algorithm). TFLite ELU and GELU run on float32
-graphs, with the float kernels of those activations."""
+HARD_SWISH, the last from TFLite's integer algorithm; the same table for the functions TFLite
+tabulates: ELU, GELU, EXP, LOG). TFLite's element-wise math (ABS, NEG, SQRT, RSQRT, SQUARE)
+and LOG_SOFTMAX run on float32 graphs only."""
 
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
         last = g.tensors[op.outputs[0]].shape[-1]
         m, s, diff_min = Q.softmax_params(op.attrs.get("beta", 1.0), qi.scale)
         return [f"arm_softmax_s8({src}, {n // last}, {last}, {m}, {s}, {diff_min}, {out});"]
-    if kind in ("tanh", "sigmoid", "hard_silu"):
+    if kind in Q.LUT_FUNCTIONS or kind == "hard_silu":
         values = Q.hard_swish_table(qi, qo) if kind == "hard_silu" else \
             Q.lookup_table(kind, qi, qo)
         table = ctx.array("int8_t", f"{p}_table", [int(v) for v in values])
@@ -152,7 +153,16 @@ class ActivationOp(OpKind):
               "HARD_SWISH": _unary(lambda b, i: Activation("hard_silu")),
               "ELU": _unary(lambda b, i: Activation("elu")),
               "GELU": _unary(_gelu),
+              "EXP": _unary(lambda b, i: Activation("exponential")),
+              "LOG": _unary(lambda b, i: Activation("log")),
+              "ABS": _unary(lambda b, i: Activation("abs")),
+              "NEG": _unary(lambda b, i: Activation("neg")),
+              "SQRT": _unary(lambda b, i: Activation("sqrt")),
+              "RSQRT": _unary(lambda b, i: Activation("rsqrt")),
+              "SQUARE": _unary(lambda b, i: Activation("square")),
+              "LOG_SOFTMAX": _unary(lambda b, i: Activation("log_softmax")),
               "QUANTIZE": _requantize}
+    tflite_float_only = frozenset({"ABS", "NEG", "SQRT", "RSQRT", "SQUARE", "LOG_SOFTMAX"})
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         return value(op.inputs[0]).astype(np.float64)

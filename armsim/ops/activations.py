@@ -38,12 +38,21 @@ ACTIVATIONS = {
     "softsign": "x / (1 + |x|)",
     "exponential": "exp(x)",
     "mish": "x * tanh(softplus(x))",
+    "log": "log(x) (TFLite LOG)",
+    "abs": "|x| (TFLite ABS)",
+    "neg": "-x (TFLite NEG)",
+    "sqrt": "sqrt(x) (TFLite SQRT)",
+    "rsqrt": "1 / sqrt(x) (TFLite RSQRT)",
+    "square": "x * x (TFLite SQUARE)",
+    "log_softmax": "x - max - log(sum exp(x - max)) over the last axis",
 }
 #: Keras' other names for them.
 KERAS_NAMES = {"swish": "silu", "hard_swish": "hard_silu"}
-#: float32 only: no int8 kernel reads these yet.
-FLOAT_ONLY = frozenset({"silu", "gelu", "gelu_tanh", "elu", "selu", "softplus", "softsign",
-                        "exponential", "mish"})
+#: The int8 kernels (activation.py): the clamps, CMSIS-NN's softmax, and TFLite's reference
+#: arithmetic (a 256-entry table for the functions TFLite tabulates: quant.lookup_table).
+INT8 = frozenset({"linear", "relu", "relu6", "relu_n1_to_1", "softmax", "leaky_relu",
+                  "hard_silu", "tanh", "sigmoid", "gelu", "gelu_tanh", "elu", "exponential",
+                  "log"})
 
 
 def from_keras(value: Any, where: str) -> Activation:
@@ -93,6 +102,12 @@ def _softplus(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def _quiet(fn: Any, x: np.ndarray) -> np.ndarray:
+    """``fn(x)`` with C's answers outside its domain (nan, inf) and no numpy warning."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return fn(x)
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
     return np.vectorize(math.erf, otypes=[np.float64])(x)
 
@@ -111,6 +126,14 @@ _MORE = {
     "softsign": lambda x: x / (1.0 + np.abs(x)),
     "exponential": np.exp,
     "mish": lambda x: x * np.tanh(_softplus(x)),
+    "log": lambda x: _quiet(np.log, x),
+    "abs": np.abs,
+    "neg": np.negative,
+    "sqrt": lambda x: _quiet(np.sqrt, x),
+    "rsqrt": lambda x: _quiet(lambda v: 1.0 / np.sqrt(v), x),
+    "square": np.square,
+    "log_softmax": lambda x: (x - x.max(axis=-1, keepdims=True)) - np.log(
+        np.exp(x - x.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True)),
 }
 
 
@@ -123,6 +146,6 @@ def c_after(op: Op, out: str, n: int, last: int) -> list[str]:
         return []
     if a.kind == "leaky_relu":
         return [f"armsim_leaky_relu_f32({out}, {n}, {f32(a.alpha)}, {out});"]
-    if a.kind == "softmax":
-        return [f"armsim_softmax_f32({out}, {n // last}, {last}, {out});"]
+    if a.kind in ("softmax", "log_softmax"):
+        return [f"armsim_{a.kind}_f32({out}, {n // last}, {last}, {out});"]
     return [f"armsim_{a.kind}_f32({out}, {n}, {out});"]

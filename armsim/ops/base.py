@@ -64,6 +64,8 @@ class OpKind:
         summary: what it computes, its attributes in brackets
         keras: Keras layer class name -> handler
         tflite: TFLite builtin operator name -> handler
+        tflite_float_only: the operators of ``tflite`` armsim has no int8 kernel for (an
+            int8 file using one is refused by name when it is read)
         alias: the output is the input's memory under another shape (no code runs)
         fusable: a following activation may fold into this op (its fused activation)
         folds_bn: a following BatchNormalization folds into its weights and bias
@@ -76,6 +78,7 @@ class OpKind:
     summary: ClassVar[str] = ""
     keras: ClassVar[Mapping[str, KerasHandler]] = {}
     tflite: ClassVar[Mapping[str, TfliteHandler]] = {}
+    tflite_float_only: ClassVar[frozenset[str]] = frozenset()
     alias: ClassVar[bool] = False
     fusable: ClassVar[bool] = False
     folds_bn: ClassVar[bool] = False

@@ -1,5 +1,6 @@
 """``prelu``: the parametric ReLU, ``x if x >= 0 else alpha * x`` with a learned alpha per
-channel (Keras PReLU shared over every axis but the last), float32 graphs."""
+channel (Keras PReLU shared over every axis but the last) or per element (any other
+shared_axes, spelled out; TFLite PRELU), float32 graphs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from armsim.errors import ModelError
-from armsim.graph import Graph, Op
+from armsim.graph import Graph, Op, Tensor
 from armsim.ops import _keras as K
 from armsim.ops.base import OpKind, Values
 from armsim.ops.cgen import FloatContext
@@ -19,28 +20,59 @@ def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
     shape = b.tensors[ins[0]].shape
     c = shape[-1]
     # a per-channel alpha is (1, ..., 1, C) with shared_axes = every axis but the last
-    if alpha.size not in (1, c) or (alpha.size == c and alpha.shape[-1] != c):
-        raise ModelError(f"{K.where(layer)}: alpha of shape {list(alpha.shape)}: armsim runs "
-                         "a PReLU shared over every axis but the channels (shared_axes)")
-    a = b.const(f"{layer.name}.alpha", np.broadcast_to(alpha.reshape(-1), (c,)).copy(),
+    try:  # alpha's shape broadcasts to the input's (1 on each shared axis)
+        full = np.broadcast_to(alpha, shape)
+    except ValueError:
+        raise ModelError(f"{K.where(layer)}: alpha of shape {list(alpha.shape)} does not "
+                         f"broadcast to the input's {list(shape)}") from None
+    flat = full.reshape(-1, c)
+    per_channel = bool(np.all(flat == flat[:1]))
+    a = b.const(f"{layer.name}.alpha", (flat[0] if per_channel else full.reshape(-1)).copy(),
                 "weight")
     out = b.activation_out(layer, K.shape(out_kt))
     b.ops.append(Op(layer.name, "prelu", (ins[0], a), (out,), {}, layer.name))
     return out
 
 
+def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+    """TFLite PRELU (float32): alpha, a constant broadcast to the input, kept per channel
+    when it varies only along the last axis, else spelled out to the input's shape."""
+    x = b.activation(i, ins[0])
+    y = b.activation(i, outs[0])
+    data = b.r.data(ins[1])
+    if data is None:
+        raise ModelError(f"{b.where(i)}: alpha is computed at run time; armsim needs a constant")
+    shape = b.tensors[x].shape
+    try:
+        full = np.broadcast_to(np.asarray(data, np.float32), (1, *shape))[0]
+    except ValueError:
+        raise ModelError(f"{b.where(i)}: alpha of shape {list(np.shape(data))} does not "
+                         f"broadcast to {list(shape)}") from None
+    flat = full.reshape(-1, shape[-1]) if shape else full.reshape(1, 1)
+    per_channel = bool(np.all(flat == flat[:1]))
+    alpha = flat[0].copy() if per_channel else full.reshape(-1).copy()
+    name = f"{b.name(ins[1])}/{'x'.join(str(d) for d in alpha.shape)}"
+    b.tensors[name] = Tensor(name, tuple(alpha.shape), "float32", "weight", data=alpha)
+    return Op(f"prelu_{i}", "prelu", (x, name), (y,), {}, b.r.op_name(i))
+
+
 class PRelu(OpKind):
     name = "prelu"
-    summary = "parametric ReLU, one alpha per channel"
+    summary = "parametric ReLU, one alpha per channel or per element"
     keras = {"PReLU": _keras}
+    tflite = {"PRELU": _tflite}
+    tflite_float_only = frozenset({"PRELU"})
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         x = value(op.inputs[0]).astype(np.float64)
-        return np.where(x >= 0, x, value(op.inputs[1]).astype(np.float64) * x)
+        alpha = value(op.inputs[1]).astype(np.float64).reshape(-1)
+        a = np.resize(alpha, x.size).reshape(x.shape)  # alpha[i % len(alpha)], as the kernel
+        return np.where(x >= 0, x, a * x)
 
     def render_f32(self, ctx: FloatContext, i: int, op: Op) -> list[str]:
         t = ctx.g.tensors[op.outputs[0]]
-        return [f"armsim_prelu_f32({ctx.ptr(op.inputs[0])}, {t.size}, {t.shape[-1]}, "
+        c = ctx.g.tensors[op.inputs[1]].size  # per channel, or per element
+        return [f"armsim_prelu_f32({ctx.ptr(op.inputs[0])}, {t.size}, {c}, "
                 f"{ctx.ptr(op.inputs[1])}, {ctx.ptr(op.outputs[0], const=False)});"]
 
 

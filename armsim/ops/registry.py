@@ -19,6 +19,7 @@ from armsim.ops import (
     conv2d,
     conv2d_transpose,
     depthwise_conv2d,
+    divide,
     fully_connected,
     gather,
     max_pool2d,
@@ -35,6 +36,7 @@ from armsim.ops import (
     resize,
     scale_shift,
     slice,
+    squared_difference,
     sub,
     tile,
     transpose,
@@ -49,7 +51,7 @@ KINDS: tuple[OpKind, ...] = (
     scale_shift.KIND, mul.KIND, sub.KIND, maximum.KIND, minimum.KIND, average.KIND,
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
     transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
-    resize.KIND, recurrent.KIND,
+    resize.KIND, recurrent.KIND, divide.KIND, squared_difference.KIND,
 )
 
 
@@ -107,6 +109,13 @@ def tflite_handler(operator: str) -> TfliteHandler | None:
     """The handler of a TFLite builtin operator (None: no kind reads it)."""
     k = _BY_TFLITE.get(operator)
     return k.tflite[operator] if k is not None else None
+
+
+def tflite_int8(operator: str) -> bool:
+    """Whether armsim runs TFLite ``operator`` in an int8 file (its kind has an int8 kernel
+    for it)."""
+    k = _BY_TFLITE.get(operator)
+    return k is not None and operator not in k.tflite_float_only
 
 
 def tflite_operators() -> list[str]:

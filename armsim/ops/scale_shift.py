@@ -66,7 +66,7 @@ def _keras_op(kind: str) -> Any:
     """A keras.ops arithmetic node (``x + 3.0``, ``x * (1 / 6)``, ``x / c``, ``c - x``: a
     scalar or per-channel constant with one tensor) as a scale_shift; between two tensors
     (``x * y``), the element-wise op of that kind, broadcast."""
-    tensor_op = K.elementwise(kind, 2) if kind in ("add", "sub", "mul") else None
+    tensor_op = K.elementwise({"div": "divide"}.get(kind, kind), 2)
 
     def handler(b: Any, node: Any, ins: list[str], out_kt: Any) -> str:
         args = list(node.args)
@@ -75,8 +75,6 @@ def _keras_op(kind: str) -> Any:
         if len(args) != 2:
             raise ModelError(f"{K.where(node)}: {len(args)} operands; armsim reads two")
         if all(is_t):
-            if tensor_op is None:
-                raise ModelError(f"{K.where(node)}: dividing by a tensor is not supported")
             return tensor_op(b, node, ins, out_kt)
         if not any(is_t):
             raise ModelError(f"{K.where(node)}: no tensor operand")

@@ -197,6 +197,13 @@ void armsim_maximum_f32(const armsim_clamp *clamp, const float *a, const float *
 void armsim_minimum_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
                         float *out);
 
+/** @brief Element-wise quotient and squared difference, out[i] = clamp(a[i] / b[i]) and
+ *  clamp((a[i] - b[i])^2); out may alias a or b. */
+void armsim_divide_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
+                       float *out);
+void armsim_squared_difference_f32(const armsim_clamp *clamp, const float *a, const float *b,
+                                   int32_t n, float *out);
+
 /** @brief Division by a constant, out[i] = clamp(in[i] / d); out may alias in. */
 void armsim_div_f32(const armsim_clamp *clamp, const float *in, int32_t n, float d, float *out);
 
@@ -281,6 +288,15 @@ void armsim_softsign_f32(const float *in, int32_t n, float *out);
 void armsim_exponential_f32(const float *in, int32_t n, float *out);
 void armsim_mish_f32(const float *in, int32_t n, float *out);
 
+/** @brief Element-wise math of TFLite's unary operators, out[i] = f(in[i]); out may alias in:
+ *  LOG (logf), ABS, NEG, SQRT, RSQRT (1 / sqrtf), SQUARE. */
+void armsim_log_f32(const float *in, int32_t n, float *out);
+void armsim_abs_f32(const float *in, int32_t n, float *out);
+void armsim_neg_f32(const float *in, int32_t n, float *out);
+void armsim_sqrt_f32(const float *in, int32_t n, float *out);
+void armsim_rsqrt_f32(const float *in, int32_t n, float *out);
+void armsim_square_f32(const float *in, int32_t n, float *out);
+
 /**
  * @brief Softmax over the last axis: exp(x - max) / sum exp(x - max), row by row.
  * @param[in]  in    [rows][n]
@@ -289,6 +305,10 @@ void armsim_mish_f32(const float *in, int32_t n, float *out);
  * @param[out] out   [rows][n] (may alias in)
  */
 void armsim_softmax_f32(const float *in, int32_t rows, int32_t n, float *out);
+
+/** @brief Log-softmax over the last axis, row by row: x - max - log(sum exp(x - max));
+ *  same layout as ::armsim_softmax_f32. */
+void armsim_log_softmax_f32(const float *in, int32_t rows, int32_t n, float *out);
 
 /** @brief Index of the largest element (the first one on ties); n >= 1. */
 int32_t armsim_argmax_f32(const float *in, int32_t n);

@@ -45,9 +45,10 @@ def _opnames(tfl: Any) -> dict[int, str]:
     return {v: k for k, v in vars(tfl.BuiltinOperator).items() if not k.startswith("_")}
 
 
-def supported() -> list[str]:
-    """TFLite builtin ops armsim runs on int8 tensors."""
-    return sorted(set(registry.tflite_operators()) | SHAPE_OPS | {"DEQUANTIZE"})
+def supported(int8: bool = False) -> list[str]:
+    """TFLite builtin ops armsim runs (``int8``: in an int8 file)."""
+    ops = {n for n in registry.tflite_operators() if not int8 or registry.tflite_int8(n)}
+    return sorted(ops | SHAPE_OPS | {"DEQUANTIZE"})
 
 
 class _Reader:
@@ -432,6 +433,10 @@ def _read(buf: bytes, source: str) -> Graph:
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
     order = _live_ops(r, order, set(graph_outs))
     bad = [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i)) is None]
+    if kind == "int8":  # operators armsim runs in float32 files only
+        bad += [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i))
+                is not None and not registry.tflite_int8(r.op_name(i))]
+        bad.sort()
     # shape arithmetic (SHAPE, STRIDED_SLICE, PACK) armsim runs where it feeds a RESHAPE: it is
     # named only when nothing else is wrong (it then feeds an operator armsim drops it for)
     culprits = [(i, n) for i, n in bad if n not in SHAPE_OPS] or bad
@@ -440,8 +445,15 @@ def _read(buf: bytes, source: str) -> Graph:
                                             if r.op_output_name(i) else "")
                            for i, n in culprits)
         names = tuple(sorted({n for _i, n in culprits}))
+        int8_note = ""
+        if kind == "int8":
+            floats = sorted({n for _i, n in culprits if registry.tflite_handler(n)})
+            if floats:
+                int8_note = (f" ({', '.join(floats)}: armsim runs "
+                             f"{'it' if len(floats) == 1 else 'them'} in float32 models only)")
         raise ModelError(f"{source}: {len(culprits)} operator(s) armsim's generated firmware "
-                         f"does not run: {listed}. It runs: {', '.join(supported())}",
+                         f"does not run{' in an int8 model' if int8_note else ''}: {listed}"
+                         f"{int8_note}. It runs: {', '.join(supported(int8=kind == 'int8'))}",
                          names, "tflite")
     b = _Builder(r, float32=kind == "float32")
     graph_ins = [in_map.get(int(t), int(t)) for t in r.sg.InputsAsNumpy()]

@@ -1,0 +1,11 @@
+/** @file armsim_abs_f32.c  @brief Element-wise abs (TFLite ABS): fabsf(x). */
+#include <math.h>
+#include "armsim_nn.h"
+
+void armsim_abs_f32(const float *in, int32_t n, float *out)
+{
+    for (int32_t i = 0; i < n; i++) {
+        const float x = in[i];
+        out[i] = fabsf(x);
+    }
+}

@@ -1,0 +1,179 @@
+"""TFLite's element-wise math and the activations the converter writes with it, one op kind
+or activation each (activation.py, divide.py, squared_difference.py, prelu.py):
+
+- float32: EXP, LOG, ABS, NEG, SQRT, RSQRT, SQUARE, DIV and SQUARED_DIFFERENCE between
+  tensors, LOG_SOFTMAX, PRELU (per channel and per element), and the Keras activations
+  they carry (softplus, softsign, exponential, mish, log_softmax, PReLU), against the TFLite
+  interpreter and Keras;
+- int8: the functions TFLite evaluates through a 256-entry table (GELU both forms, EXP,
+  LOG), bit-exact with the interpreter on every one of the 256 input values, and softplus,
+  exponential, mish and GELU models through ``armsim quantize``;
+- int8 operators armsim has no kernel for are refused by name when the file is read."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from armsim.cli import main
+
+
+def _module_tflite(path, fn, shape, int8=False, xs=None):
+    import tensorflow as tf
+
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, *shape], tf.float32)])
+        def f(self, x):
+            return fn(tf, x)
+
+    m = M()
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([m.f.get_concrete_function()], m)
+    if int8:
+        def rep():
+            for x in xs:
+                yield [x[None]]
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = rep
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = conv.inference_output_type = tf.int8
+    path.write_bytes(conv.convert())
+    return path
+
+
+def _validate(capsys, model, inputs):
+    capsys.readouterr()
+    code = main(["validate", "--model", str(model), "--inputs", str(inputs), "--json"])
+    out = capsys.readouterr().out
+    v = json.loads(out) if out.strip().startswith("{") else {}
+    return code, v
+
+
+def test_float_math_operators(tmp_path, capsys):
+    w = np.random.default_rng(0).standard_normal((3, 3, 2, 4)).astype(np.float32)
+
+    def fn(tf, x):
+        y = tf.nn.conv2d(x, w, 1, "SAME")
+        pos = tf.abs(y) + 0.5
+        parts = [tf.exp(y * 0.5), tf.math.log(pos), tf.abs(y), -y, tf.sqrt(pos),
+                 tf.math.rsqrt(pos), tf.square(y), y / pos,
+                 tf.math.squared_difference(y, x[..., :1]), tf.nn.log_softmax(y)]
+        return tf.concat(parts, axis=3)
+
+    model = _module_tflite(tmp_path / "f.tflite", fn, (6, 5, 2))
+    xs = np.random.default_rng(1).standard_normal((5, 6, 5, 2)).astype(np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    from armsim.model.frontends.tflite import load
+
+    kinds = {(op.kind, op.activation.kind if "activation" in op.attrs else "")
+             for op in load(model).ops}
+    for want in [("activation", a) for a in ("exponential", "log", "abs", "neg", "sqrt",
+                                            "rsqrt", "square", "log_softmax")] + \
+            [("divide", "linear"), ("squared_difference", "linear")]:
+        assert want in kinds, (want, kinds)
+    code, v = _validate(capsys, model, tmp_path / "x.npy")
+    assert code == 0 and v["passed"] and v["n"] == 5, v
+
+
+@pytest.mark.parametrize("shared", [[1, 2], None])
+def test_prelu_keras_and_tflite(tmp_path, capsys, shared):
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(2)
+    L = keras.layers
+    m = keras.Sequential([keras.Input((5, 4, 3)), L.Conv2D(4, 3, padding="same"),
+                          L.PReLU(alpha_initializer=keras.initializers.RandomUniform(0, .5),
+                                  shared_axes=shared),
+                          L.Flatten(), L.Dense(3)])
+    m.save(tmp_path / "p.keras")
+    (tmp_path / "p.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    np.save(tmp_path / "x.npy",
+            np.random.default_rng(3).standard_normal((4, 5, 4, 3)).astype(np.float32))
+    for name in ("p.keras", "p.tflite"):
+        code, v = _validate(capsys, tmp_path / name, tmp_path / "x.npy")
+        assert code == 0 and v["passed"], (name, v)
+
+
+@pytest.mark.parametrize("fn_name", ["gelu", "gelu_tanh", "exp", "log"])
+def test_int8_tables_bit_exact_on_every_input(tmp_path, fn_name):
+    """One int8 operator alone, fed all 256 int8 values: armsim's table (quant.lookup_table,
+    the kernel's data) equals the interpreter's output value for value."""
+    import tensorflow as tf
+
+    from armsim import quant as Q
+    from armsim.model.frontends.tflite import load
+
+    fns = {"gelu": lambda tf, x: tf.nn.gelu(x * 1.0, approximate=False),
+           "gelu_tanh": lambda tf, x: tf.nn.gelu(x * 1.0, approximate=True),
+           "exp": lambda tf, x: tf.exp(x * 1.0),
+           "log": lambda tf, x: tf.math.log(x * 0.5 + 3.1)}
+    xs = np.random.default_rng(4).uniform(-3, 3, (16, 256)).astype(np.float32)
+    path = _module_tflite(tmp_path / "q.tflite", fns[fn_name], (256,), int8=True, xs=xs)
+    g = load(path)
+    (op,) = [o for o in g.ops if o.kind == "activation"
+             and o.activation.kind in Q.LUT_FUNCTIONS]
+    table = Q.lookup_table(op.activation.kind, g.tensors[op.inputs[0]].quant,
+                           g.tensors[op.outputs[0]].quant)
+    # feed the operator's own input every int8 value (the ops before it are linear here:
+    # find the float input that quantizes to each value through the interpreter instead)
+    it = tf.lite.Interpreter(model_path=str(path),
+                             experimental_op_resolver_type=tf.lite.experimental.OpResolverType
+                             .BUILTIN_REF, experimental_preserve_all_tensors=True)
+    it.allocate_tensors()
+    d = {t["name"]: t["index"] for t in it.get_tensor_details()}
+    vin = np.arange(-128, 128, dtype=np.int8)
+    got = None
+    inp = it.get_input_details()[0]
+    # drive the graph input so the op's input covers all values: the int8 input itself when
+    # it is the op's input, else search by scaling
+    if d.get(op.inputs[0]) == inp["index"]:
+        it.set_tensor(inp["index"], vin.reshape(inp["shape"]))
+        it.invoke()
+        got = it.get_tensor(d[op.outputs[0]]).reshape(-1)
+        want = table[vin.view(np.uint8)]
+    else:
+        rng = np.random.default_rng(5)
+        seen_in, seen_out = [], []
+        for _ in range(40):
+            it.set_tensor(inp["index"], rng.integers(-128, 128, inp["shape"]).astype(np.int8))
+            it.invoke()
+            seen_in.append(it.get_tensor(d[op.inputs[0]]).reshape(-1).copy())
+            seen_out.append(it.get_tensor(d[op.outputs[0]]).reshape(-1).copy())
+        a, got = np.concatenate(seen_in), np.concatenate(seen_out)
+        want = table[a.view(np.uint8)]
+        assert len(np.unique(a)) > 64  # the table is checked over most of its entries
+    assert np.array_equal(got, want), np.flatnonzero(got != want)[:10]
+
+
+def test_int8_activation_models_through_quantize(tmp_path, capsys):
+    import keras
+
+    keras.utils.set_random_seed(6)
+    L = keras.layers
+    i = keras.Input((6, 6, 3))
+    y = L.Conv2D(4, 3)(i)
+    parts = [L.Activation(a)(y) for a in ("gelu", "softplus", "mish")]
+    parts.append(L.Activation("exponential")(L.Conv2D(4, 3, activation="tanh")(i)))
+    m = keras.Model(i, L.Dense(3)(L.Flatten()(L.Concatenate()(parts))))
+    m.save(tmp_path / "a.keras")
+    np.save(tmp_path / "x.npy",
+            np.random.default_rng(7).uniform(-1, 1, (16, 6, 6, 3)).astype(np.float32))
+    capsys.readouterr()
+    assert main(["quantize", str(tmp_path / "a.keras"), "--out", str(tmp_path / "a.tflite"),
+                 "--inputs", str(tmp_path / "x.npy")]) == 0
+    for name in ("a.keras", "a.tflite"):
+        code, v = _validate(capsys, tmp_path / name, tmp_path / "x.npy")
+        assert code == 0 and v["passed"], (name, v)
+
+
+def test_int8_operators_without_kernels_are_refused_by_name(tmp_path, capsys):
+    xs = np.random.default_rng(8).standard_normal((8, 4, 4, 2)).astype(np.float32)
+    path = _module_tflite(tmp_path / "q.tflite", lambda tf, x: tf.abs(x * 2.0), (4, 4, 2),
+                          int8=True, xs=xs)
+    np.save(tmp_path / "x.npy", xs)
+    capsys.readouterr()
+    assert main(["simulate", "--model", str(path), "--inputs", str(tmp_path / "x.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "does not run in an int8 model: op 1 ABS" in err and "(ABS: armsim runs it in float32 models only)" in err, err
