@@ -90,3 +90,35 @@ def test_every_shape_op_kind_is_in_the_graph_and_its_reference_is_numpys(files):
     want = keras_host.predict(files / "f.tflite", x[None])[0]
     got = reference.outputs(g, x).reshape(-1)
     assert np.allclose(got, want, atol=1e-6)
+
+
+def test_dense_on_a_sequence_and_layer_norm_from_tflite(tmp_path, capsys):
+    """Dense on a (T, F) input converts to RESHAPE [batch * T, F], FULLY_CONNECTED, RESHAPE
+    back: the reader keeps the rows (batch 1) in float32 and int8; LayerNormalization's
+    MEAN/SQUARED_DIFFERENCE/RSQRT runs in float32."""
+    import json
+
+    import keras
+    import tensorflow as tf
+
+    from armsim.model.quantize import quantize
+
+    keras.utils.set_random_seed(5)
+    L = keras.layers
+    dense = keras.Sequential([keras.Input((5, 8)), L.Dense(4, activation="relu"),
+                              L.Flatten(), L.Dense(3)])
+    i = keras.Input((5, 8))
+    norm = keras.Model(i, L.Dense(2)(L.Flatten()(L.LayerNormalization()(L.Dense(8)(i)))))
+    xs = np.random.default_rng(6).standard_normal((4, 5, 8)).astype(np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    (tmp_path / "d.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(dense)
+                                        .convert())
+    (tmp_path / "dq.tflite").write_bytes(quantize(dense, xs))
+    (tmp_path / "n.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(norm)
+                                        .convert())
+    for name in ("d.tflite", "dq.tflite", "n.tflite"):
+        capsys.readouterr()
+        assert main(["simulate", "--model", str(tmp_path / name), "--inputs",
+                     str(tmp_path / "x.npy"), "--json"]) == 0, name
+        rows = json.loads(capsys.readouterr().out)
+        assert len(rows) == 4 and all(r["agree"] for r in rows), (name, rows)

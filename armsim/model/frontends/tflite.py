@@ -285,22 +285,33 @@ class _Builder:
                              f"{'float32' if self.float32 else 'fully-int8'} model armsim "
                              f"expects {want} activations")
         shape = shape if shape is not None else self.r.shape(idx)
-        if not shape or shape[0] != 1:
+        if not shape or (shape[0] != 1 and (role == "input" or not self._rows(idx))):
             raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}; "
                              "armsim needs a batch axis of 1 first")
         if any(d <= 0 for d in shape):
             raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}")
+        # the batch axis is dropped; a tensor whose first axis folds the batch into rows
+        # (Dense on a sequence: RESHAPE to [batch * T, F], FULLY_CONNECTED, RESHAPE back)
+        # keeps its whole shape, batch 1
+        shape = shape[1:] if shape[0] == 1 else shape
         if self.float32:
-            self.tensors[name] = Tensor(name, shape[1:], "float32", role, layer=name,
+            self.tensors[name] = Tensor(name, shape, "float32", role, layer=name,
                                         index=idx)
             return name
         q = self.r.quant(idx)
         if q is None or q.per_channel:
             raise ModelError(f"{self.where(i)}: tensor {name} has no per-tensor quantization")
         _check_quant(self.where(i), name, q, -128, 127)
-        self.tensors[name] = Tensor(name, shape[1:], "int8", role, quant=q, layer=name,
+        self.tensors[name] = Tensor(name, shape, "int8", role, quant=q, layer=name,
                                     index=idx)
         return name
+
+    def _rows(self, idx: int) -> bool:
+        """Whether file tensor ``idx``'s first axis holds the batch folded into rows: its
+        shape signature starts with a dynamic dimension (-1) and a run with batch 1 gives
+        more than one there (RESHAPE/FULLY_CONNECTED's [batch * T, F])."""
+        sig = self.r.sg.Tensors(idx).ShapeSignatureAsNumpy()
+        return not isinstance(sig, int) and len(sig) > 0 and int(sig[0]) < 0
 
     def const(self, i: int, idx: int, role: str, want: str,
               transform: Callable[[np.ndarray], np.ndarray] = lambda a: a,
