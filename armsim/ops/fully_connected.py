@@ -43,9 +43,9 @@ def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
 
 
 def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+    # keep_num_dims (a Dense on a sequence, attention's projections) changes only the
+    # output's shape, which the file gives: the kernel runs rows of the last axis either way
     o = b.r.options(i, "FullyConnectedOptions")
-    if o is not None and o.KeepNumDims():
-        raise ModelError(f"{b.where(i)}: keep_num_dims is not supported")
     x = b.activation(i, ins[0])
     w = b.const(i, ins[1], "weight", "int8", lambda a: a.T, lambda ax: 1 - ax)
     n_in, _n_out = b.tensors[w].shape

@@ -14,6 +14,7 @@ from armsim.ops import (
     add,
     average,
     avg_pool2d,
+    batch_matmul,
     broadcast,
     concat,
     conv2d,
@@ -52,6 +53,7 @@ KINDS: tuple[OpKind, ...] = (
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
     transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
     resize.KIND, recurrent.KIND, divide.KIND, squared_difference.KIND,
+    batch_matmul.KIND,
 )
 
 

@@ -197,6 +197,17 @@ void armsim_maximum_f32(const armsim_clamp *clamp, const float *a, const float *
 void armsim_minimum_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
                         float *out);
 
+/**
+ * @brief Matrix products over up to two batch axes ({n, h}, each broadcast where one side
+ *        has 1), the right operand transposed: out[b][m][n] = sum_k lhs[b][m][k] * rhs[b][n][k].
+ * @param[in]  lhs_dims {n, h, M, K}
+ * @param[in]  rhs_dims {n, h, N, K}
+ * @param[in]  out_dims {n, h, M, N}
+ */
+void armsim_batch_matmul_f32(const armsim_dims *lhs_dims, const float *lhs,
+                             const armsim_dims *rhs_dims, const float *rhs,
+                             const armsim_dims *out_dims, float *out);
+
 /** @brief Element-wise quotient and squared difference, out[i] = clamp(a[i] / b[i]) and
  *  clamp((a[i] - b[i])^2); out may alias a or b. */
 void armsim_divide_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,

@@ -315,7 +315,9 @@ class _Builder:
 
     def const(self, i: int, idx: int, role: str, want: str,
               transform: Callable[[np.ndarray], np.ndarray] = lambda a: a,
-              axis_map: Callable[[int], int] | None = None) -> str:
+              axis_map: Callable[[int], int] | None = None, symmetric: bool = True) -> str:
+        """A constant operand; ``symmetric``: an int8 one must have zero point 0 (weights;
+        False for a constant operand of an element-wise or matrix product)."""
         name = self.name(idx)
         data = self.r.data(idx)
         dt = self.r.dtype(idx)
@@ -334,7 +336,7 @@ class _Builder:
         if q is None:
             raise ModelError(f"{self.where(i)}: {role} {name} has no quantization")
         _check_quant(self.where(i), name, q, -2**31, 2**31 - 1)
-        if any(z != 0 for z in q.zero_points) and role == "weight":
+        if symmetric and any(z != 0 for z in q.zero_points) and role == "weight":
             raise ModelError(f"{self.where(i)}: weight {name} has a non-zero zero point; "
                              "TFLite int8 weights are symmetric")
         self.tensors[name] = Tensor(name, tuple(transform(data).shape), dt, role,
