@@ -2,7 +2,7 @@
 or activation each (activation.py, divide.py, squared_difference.py, prelu.py):
 
 - float32: EXP, LOG, ABS, NEG, SQRT, RSQRT, SQUARE, DIV and SQUARED_DIFFERENCE between
-  tensors, LOG_SOFTMAX, PRELU (per channel and per element), and the Keras activations
+  tensors, LOG_SOFTMAX, PRELU (per channel and per element; int8 too), and the Keras activations
   they carry (softplus, softsign, exponential, mish, log_softmax, PReLU), against the TFLite
   interpreter and Keras;
 - int8: the functions TFLite evaluates through a 256-entry table (GELU both forms, EXP,
@@ -89,9 +89,12 @@ def test_prelu_keras_and_tflite(tmp_path, capsys, shared):
                           L.Flatten(), L.Dense(3)])
     m.save(tmp_path / "p.keras")
     (tmp_path / "p.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
-    np.save(tmp_path / "x.npy",
-            np.random.default_rng(3).standard_normal((4, 5, 4, 3)).astype(np.float32))
-    for name in ("p.keras", "p.tflite"):
+    xs = np.random.default_rng(3).standard_normal((4, 5, 4, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    from armsim.model.quantize import quantize
+
+    (tmp_path / "q.tflite").write_bytes(quantize(m, xs))  # int8 PRELU, bit-exact
+    for name in ("p.keras", "p.tflite", "q.tflite"):
         code, v = _validate(capsys, tmp_path / name, tmp_path / "x.npy")
         assert code == 0 and v["passed"], (name, v)
 

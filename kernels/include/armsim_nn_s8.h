@@ -40,6 +40,22 @@ void armsim_leaky_relu_s8(const int8_t *input, int32_t size, int32_t input_zp, i
                           int32_t ident_mult, int32_t ident_shift, int32_t alpha_mult,
                           int32_t alpha_shift, int8_t *output);
 
+/** Quantization of an int8 PRELU: zero points, and the multipliers for x >= 0
+ *  (s_in / s_out) and x < 0 (s_in * s_alpha / s_out). */
+typedef struct {
+    int32_t input_zp, alpha_zp, output_zp;
+    int32_t ident_mult, ident_shift, alpha_mult, alpha_shift;
+} armsim_prelu_s8_params;
+
+/**
+ * @brief int8 parametric ReLU (TFLite's reference integer PRELU):
+ *        out = clamp(out_zp + (x >= 0 ? requant(x, ident) : requant(x * (alpha - alpha_zp),
+ *        alpha))), x = in - in_zp.
+ * @param[in]  c      alpha's length: the channels (alpha[i % c]), or size (per element)
+ */
+void armsim_prelu_s8(const int8_t *input, int32_t size, int32_t c, const int8_t *alpha,
+                     const armsim_prelu_s8_params *p, int8_t *output);
+
 /**
  * @brief Change of scale with a clamp: out = clamp(out_zp + requant(in - in_zp)) (TFLite's
  *        int8 QUANTIZE, and standalone RELU/RELU6).
