@@ -119,8 +119,8 @@ def test_unsupported_layer_is_refused_naming_it(tmp_path, capsys):
 
     keras = import_keras()
     m = keras.Sequential([keras.Input((28, 28, 1)),
-                          keras.layers.LayerNormalization(name="up"),
-                          keras.layers.LayerNormalization(name="deconv"),
+                          keras.layers.UnitNormalization(name="up"),
+                          keras.layers.UnitNormalization(name="deconv"),
                           keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
     p = tmp_path / "up.keras"
     m.save(p)
@@ -129,7 +129,7 @@ def test_unsupported_layer_is_refused_naming_it(tmp_path, capsys):
     # every unsupported layer at once, by index, name and type; what is supported; and
     # whether --runtime tflm would run it (TFLM's resolver asked about the converted file)
     assert "2 layer(s) armsim's generated firmware does not run: layer 0 layer 'up' " \
-        "(LayerNormalization); layer 1 layer 'deconv' (LayerNormalization)" in r.stderr
+        "(UnitNormalization); layer 1 layer 'deconv' (UnitNormalization)" in r.stderr
     assert "Supported layers:" in r.stderr and "DepthwiseConv2D" in r.stderr
     assert "--runtime tflm runs the float32 .tflite TFLiteConverter makes of up.keras" \
         in r.stderr

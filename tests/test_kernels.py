@@ -159,14 +159,14 @@ def test_standalone_batchnorm_and_normalization_at_the_input():
     check_layer(None, (5, 4, 2), 7, extra=block)
 
 
-@pytest.mark.parametrize("layer", ["ConvLSTM1D", "LayerNormalization", "GroupNormalization"])
+@pytest.mark.parametrize("layer", ["ConvLSTM1D", "UnitNormalization", "GroupNormalization"])
 def test_unsupported_layers_are_refused_before_any_work(layer):
     from armsim.errors import ModelError
 
     k = keras()
     inp = k.Input((4, 8, 2) if layer == "ConvLSTM1D" else (8, 8, 2))
     ly = {"ConvLSTM1D": lambda: k.layers.ConvLSTM1D(2, 3, name="bad"),
-          "LayerNormalization": lambda: k.layers.LayerNormalization(name="bad"),
+          "UnitNormalization": lambda: k.layers.UnitNormalization(name="bad"),
           "GroupNormalization": lambda: k.layers.GroupNormalization(2, name="bad")}[layer]()
     model = k.Model(inp, ly(inp))
     with pytest.raises(ModelError, match=f"does not run: layer 0 layer 'bad' \\({layer}\\)"):

@@ -180,3 +180,31 @@ def test_int8_operators_without_kernels_are_refused_by_name(tmp_path, capsys):
     assert main(["simulate", "--model", str(path), "--inputs", str(tmp_path / "x.npy")]) == 2
     err = capsys.readouterr().err
     assert "does not run in an int8 model: op 1 ABS" in err and "(ABS: armsim runs it in float32 models only)" in err, err
+
+
+@pytest.mark.parametrize("center, scale, shape", [(True, True, (5, 8)), (False, True, (4, 3, 6)),
+                                                  (True, False, (12,))])
+def test_keras_layer_normalization(tmp_path, capsys, center, scale, shape):
+    """LayerNormalization lowered into mean/square/sub/rsqrt/mul/scale_shift ops, against
+    Keras' own (moments as E[x^2] - E[x]^2) and the float32 file's interpreter."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(9)
+    L = keras.layers
+    i = keras.Input(shape)
+    y = L.LayerNormalization(center=center, scale=scale, epsilon=1e-3,
+                             beta_initializer="random_normal",
+                             gamma_initializer="random_normal")(L.Dense(shape[-1])(i))
+    m = keras.Model(i, L.Dense(3)(L.Flatten()(y) if len(shape) > 1 else y))
+    m.save(tmp_path / "n.keras")
+    (tmp_path / "n.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    np.save(tmp_path / "x.npy",
+            (np.random.default_rng(10).standard_normal((4, *shape)) * 3 + 1).astype(np.float32))
+    from armsim.model.frontends.load import load_model
+
+    kinds = {op.kind for op in load_model(tmp_path / "n.keras")[0].ops}
+    assert {"mean", "sub", "mul", "scale_shift"} <= kinds and "layer_norm" not in kinds
+    for name in ("n.keras", "n.tflite"):
+        code, v = _validate(capsys, tmp_path / name, tmp_path / "x.npy")
+        assert code == 0 and v["passed"], (name, v)

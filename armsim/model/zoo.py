@@ -7,6 +7,7 @@ sweeps may name them instead of a file.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -37,8 +38,6 @@ def _stable_names(model: Any) -> Any:
     the process) to what they would be called in a fresh process, in graph order, so op
     names, and the ``regress`` baselines keyed by them, do not depend on what was built
     before."""
-    import re
-
     seen: dict[str, int] = {}
     for op in model.operations:
         auto = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", type(op).__name__)  # Keras' snake case

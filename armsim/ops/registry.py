@@ -23,6 +23,7 @@ from armsim.ops import (
     divide,
     fully_connected,
     gather,
+    layer_norm,
     max_pool2d,
     maximum,
     mean,
@@ -53,7 +54,7 @@ KINDS: tuple[OpKind, ...] = (
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
     transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
     resize.KIND, recurrent.KIND, divide.KIND, squared_difference.KIND,
-    batch_matmul.KIND,
+    batch_matmul.KIND, layer_norm.KIND,
 )
 
 

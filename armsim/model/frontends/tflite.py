@@ -23,6 +23,7 @@ import tflite
 
 from armsim.errors import ModelError
 from armsim.graph import Graph, LayerInfo, Op, Tensor
+from armsim.model.tflite_host import resolved_shapes
 from armsim.ops import registry
 from armsim.quant import Quant
 
@@ -116,8 +117,6 @@ class _Reader:
             for k in range(self.sg.TensorsLength()):
                 sig = self.sg.Tensors(k).ShapeSignatureAsNumpy()
                 if not isinstance(sig, int) and any(int(d) < 0 for d in sig[1:]):
-                    from armsim.model.tflite_host import resolved_shapes
-
                     self._resolved = resolved_shapes(self.buf)
                     break
         return bool(self._resolved)
