@@ -11,31 +11,7 @@ import numpy as np
 import pytest
 
 from armsim.cli import main
-
-
-def _files(tmp_path, fn, shape, xs):
-    import tensorflow as tf
-
-    class M(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([1, *shape], tf.float32)])
-        def f(self, x):
-            return fn(tf, x)
-
-    m = M()
-    cf = m.f.get_concrete_function()
-    (tmp_path / "f.tflite").write_bytes(
-        tf.lite.TFLiteConverter.from_concrete_functions([cf], m).convert())
-
-    def rep():
-        for x in xs:
-            yield [x[None]]
-
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], m)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
-    (tmp_path / "q.tflite").write_bytes(conv.convert())
+from tests.tflite_files import convert
 
 
 W = np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)
@@ -51,7 +27,7 @@ CASES = {
 def test_batch_matmul_both_dtypes(tmp_path, capsys, case):
     xs = np.random.default_rng(1).standard_normal((6, 3, 4, 6)).astype(np.float32)
     np.save(tmp_path / "x.npy", xs)
-    _files(tmp_path, CASES[case], (3, 4, 6), xs)
+    convert(CASES[case], (3, 4, 6), xs, tmp_path / "f.tflite", tmp_path / "q.tflite")
     from armsim.model.frontends.tflite import load
 
     assert any(op.kind == "batch_matmul" for op in load(tmp_path / "q.tflite").ops)

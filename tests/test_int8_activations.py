@@ -10,38 +10,24 @@ import numpy as np
 import pytest
 
 from armsim.cli import main
+from tests.tflite_files import convert
 
 
 def _convert(tmp_path, amplitude: float, int8: bool):
-    import tensorflow as tf
+    w = np.random.default_rng(0).standard_normal((3, 3, 3, 8)).astype("float32")
 
-    w = tf.constant(np.random.default_rng(0).standard_normal((3, 3, 3, 8)).astype("float32"))
+    def fn(tf, x):
+        y = tf.nn.conv2d(x, tf.constant(w), 1, "SAME")
+        h = y * tf.nn.relu6(y + 3.0) * (1.0 / 6.0)
+        if int8:
+            return h
+        return tf.concat([h, tf.nn.elu(y), tf.nn.gelu(y, approximate=True)], axis=3)
 
-    class M(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([1, 8, 8, 3], tf.float32)])
-        def f(self, x):
-            y = tf.nn.conv2d(x, w, 1, "SAME")
-            h = y * tf.nn.relu6(y + 3.0) * (1.0 / 6.0)
-            if int8:
-                return h
-            return tf.concat([h, tf.nn.elu(y), tf.nn.gelu(y, approximate=True)],
-                             axis=3)
-
-    m = M()
     xs = (np.random.default_rng(1).standard_normal((12, 8, 8, 3)) * amplitude) \
         .astype(np.float32)
     np.save(tmp_path / "x.npy", xs)
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([m.f.get_concrete_function()], m)
-    if int8:
-        def rep():
-            for x in xs:
-                yield [x[None]]
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = rep
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = conv.inference_output_type = tf.int8
     path = tmp_path / ("q.tflite" if int8 else "f.tflite")
-    path.write_bytes(conv.convert())
+    convert(fn, (8, 8, 3), xs, None if int8 else path, path if int8 else None)
     return path
 
 

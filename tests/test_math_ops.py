@@ -18,27 +18,11 @@ import numpy as np
 import pytest
 
 from armsim.cli import main
+from tests.tflite_files import convert
 
 
 def _module_tflite(path, fn, shape, int8=False, xs=None):
-    import tensorflow as tf
-
-    class M(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([1, *shape], tf.float32)])
-        def f(self, x):
-            return fn(tf, x)
-
-    m = M()
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([m.f.get_concrete_function()], m)
-    if int8:
-        def rep():
-            for x in xs:
-                yield [x[None]]
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = rep
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = conv.inference_output_type = tf.int8
-    path.write_bytes(conv.convert())
+    convert(fn, shape, xs, None if int8 else path, path if int8 else None)
     return path
 
 

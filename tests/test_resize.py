@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from armsim.cli import main
+from tests.tflite_files import convert
 
 CASES = [  # (method, output size, align_corners, half_pixel_centers)
     ("bilinear", (11, 7), False, True), ("bilinear", (11, 7), True, False),
@@ -19,35 +20,17 @@ CASES = [  # (method, output size, align_corners, half_pixel_centers)
 
 
 def _files(tmp_path, method, size, align, half):
-    import tensorflow as tf
-
-    class M(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([1, 6, 5, 3], tf.float32)])
-        def f(self, x):
-            y = x * 1.5 + 0.25
-            if method == "bilinear":
-                return tf.compat.v1.image.resize_bilinear(y, size, align_corners=align,
+    def fn(tf, x):
+        y = x * 1.5 + 0.25
+        if method == "bilinear":
+            return tf.compat.v1.image.resize_bilinear(y, size, align_corners=align,
+                                                      half_pixel_centers=half)
+        return tf.compat.v1.image.resize_nearest_neighbor(y, size, align_corners=align,
                                                           half_pixel_centers=half)
-            return tf.compat.v1.image.resize_nearest_neighbor(y, size, align_corners=align,
-                                                              half_pixel_centers=half)
 
-    m = M()
-    cf = m.f.get_concrete_function()
     xs = np.random.default_rng(0).standard_normal((6, 6, 5, 3)).astype(np.float32)
     np.save(tmp_path / "x.npy", xs)
-    (tmp_path / "f.tflite").write_bytes(
-        tf.lite.TFLiteConverter.from_concrete_functions([cf], m).convert())
-
-    def rep():
-        for x in xs:
-            yield [x[None]]
-
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], m)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
-    (tmp_path / "q.tflite").write_bytes(conv.convert())
+    convert(fn, (6, 5, 3), xs, tmp_path / "f.tflite", tmp_path / "q.tflite")
 
 
 @pytest.mark.parametrize("method, size, align, half", CASES)

@@ -13,51 +13,32 @@ import pytest
 from armsim.cli import main
 from armsim.model import reference
 from armsim.model.frontends.load import load_model
+from tests.tflite_files import convert
 
 
-def _module(tf):
-    class M(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([1, 4, 3, 6], tf.float32)])
-        def f(self, x):
-            s0, s1 = tf.split(x, [2, 4], axis=3)            # SPLIT_V, every output used
-            u0, u1, u2 = tf.unstack(x, axis=2)              # UNPACK
-            parts = [
-                x[:, 1:4:2, ::-1, :3],                      # STRIDED_SLICE, reversed
-                x[:, 3, :, 1],                              # shrunk axes
-                tf.slice(x, [0, 1, 1, 0], [1, 2, -1, 4]),   # SLICE
-                s1 * 2.0, s0, u1, u0 + u2,
-                tf.transpose(x, [0, 3, 1, 2]),              # TRANSPOSE
-                tf.tile(x, [1, 2, 1, 3]),                   # TILE
-                tf.gather(x, [2, 0, 5, 1, 3, 4], axis=3),   # GATHER, a channel shuffle
-                tf.gather(x, [3, 1], axis=1),               # GATHER, evenly spaced
-                tf.stack([x[:, 0], x[:, 3]], axis=2),       # PACK
-            ]
-            return tf.concat([tf.reshape(p, [1, -1]) for p in parts], axis=1)
-    return M()
+def _shape_ops(tf, x):
+    s0, s1 = tf.split(x, [2, 4], axis=3)            # SPLIT_V, every output used
+    u0, u1, u2 = tf.unstack(x, axis=2)              # UNPACK
+    parts = [
+        x[:, 1:4:2, ::-1, :3],                      # STRIDED_SLICE, reversed
+        x[:, 3, :, 1],                              # shrunk axes
+        tf.slice(x, [0, 1, 1, 0], [1, 2, -1, 4]),   # SLICE
+        s1 * 2.0, s0, u1, u0 + u2,
+        tf.transpose(x, [0, 3, 1, 2]),              # TRANSPOSE
+        tf.tile(x, [1, 2, 1, 3]),                   # TILE
+        tf.gather(x, [2, 0, 5, 1, 3, 4], axis=3),   # GATHER, a channel shuffle
+        tf.gather(x, [3, 1], axis=1),               # GATHER, evenly spaced
+        tf.stack([x[:, 0], x[:, 3]], axis=2),       # PACK
+    ]
+    return tf.concat([tf.reshape(p, [1, -1]) for p in parts], axis=1)
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    import tensorflow as tf
-
     d = tmp_path_factory.mktemp("shape_ops")
-    m = _module(tf)
-    cf = m.f.get_concrete_function()
-    (d / "f.tflite").write_bytes(tf.lite.TFLiteConverter.from_concrete_functions([cf], m)
-                                 .convert())
     xs = np.random.default_rng(0).standard_normal((6, 4, 3, 6)).astype(np.float32)
     np.save(d / "x.npy", xs)
-
-    def rep():
-        for x in xs:
-            yield [x[None]]
-
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], m)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
-    (d / "q.tflite").write_bytes(conv.convert())
+    convert(_shape_ops, (4, 3, 6), xs, d / "f.tflite", d / "q.tflite")
     return d
 
 

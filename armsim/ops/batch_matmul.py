@@ -17,7 +17,6 @@ from armsim import quant as Q
 from armsim.errors import ModelError
 from armsim.graph import LINEAR, Graph, Op, Tensor
 from armsim.ops import _keras as K
-from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values
 from armsim.ops.cgen import FloatContext, Int8Context
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from armsim.errors import ModelError
 from armsim.graph import Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops._conv import hwc
