@@ -192,3 +192,26 @@ def test_keras_layer_normalization(tmp_path, capsys, center, scale, shape):
     for name in ("n.keras", "n.tflite"):
         code, v = _validate(capsys, tmp_path / name, tmp_path / "x.npy")
         assert code == 0 and v["passed"], (name, v)
+
+
+def test_int8_elu_kept_in_float_by_the_converter(tmp_path, capsys):
+    """TFLiteConverter leaves ELU in float32 in an int8 file (DEQUANTIZE, ELU, QUANTIZE):
+    the reader makes the three one int8 op, a table of what they compute, bit-exact."""
+    import keras
+
+    from armsim.model.frontends.tflite import load
+
+    keras.utils.set_random_seed(11)
+    L = keras.layers
+    m = keras.Sequential([keras.Input((6, 6, 3)), L.Conv2D(4, 3, activation="elu"),
+                          L.Flatten(), L.Dense(3)])
+    m.save(tmp_path / "e.keras")
+    np.save(tmp_path / "x.npy",
+            np.random.default_rng(12).uniform(-2, 2, (12, 6, 6, 3)).astype(np.float32))
+    capsys.readouterr()
+    assert main(["quantize", str(tmp_path / "e.keras"), "--out", str(tmp_path / "e.tflite"),
+                 "--inputs", str(tmp_path / "x.npy")]) == 0
+    islands = [op for op in load(tmp_path / "e.tflite").ops if op.attrs.get("float_island")]
+    assert [op.activation.kind for op in islands] == ["elu"]
+    code, v = _validate(capsys, tmp_path / "e.tflite", tmp_path / "x.npy")
+    assert code == 0 and v["passed"] and v["max_abs_diff_q"] == 0, v

@@ -11,6 +11,7 @@ and LOG_SOFTMAX run on float32 graphs only."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -102,6 +103,50 @@ def _leaky(b: Any, i: int) -> Activation:
     return Activation("leaky_relu", alpha=float(b.r.options(i, "LeakyReluOptions").Alpha()))
 
 
+#: TFLite's element-wise unary operators: the activation each is.
+ELEMENTWISE: dict[str, Callable[[Any, int], Activation]] = {
+    "TANH": lambda b, i: Activation("tanh"), "LOGISTIC": lambda b, i: Activation("sigmoid"),
+    "LEAKY_RELU": _leaky, "RELU": lambda b, i: Activation("relu"),
+    "RELU6": lambda b, i: Activation("relu6"), "HARD_SWISH": lambda b, i: Activation("hard_silu"),
+    "ELU": lambda b, i: Activation("elu"), "GELU": _gelu,
+    "EXP": lambda b, i: Activation("exponential"), "LOG": lambda b, i: Activation("log"),
+    "ABS": lambda b, i: Activation("abs"), "NEG": lambda b, i: Activation("neg"),
+    "SQRT": lambda b, i: Activation("sqrt"), "RSQRT": lambda b, i: Activation("rsqrt"),
+    "SQUARE": lambda b, i: Activation("square"),
+}
+
+
+def float_island(b: Any, i: int, src: int, dst: int) -> Op:
+    """An int8 file's DEQUANTIZE, element-wise operator ``i`` in float32, QUANTIZE (what the
+    converter writes for an operator it keeps in float, ELU say) as one int8 activation op
+    from tensor ``src`` to ``dst``, evaluated through a table of what the three compute
+    (:func:`island_table`)."""
+    a = ELEMENTWISE[b.r.op_name(i)](b, i)
+    x = b.activation(i, src)
+    y = b.activation(i, dst)
+    return Op(f"{a.kind}_{i}", "activation", (x,), (y,),
+              {"activation": a, "float_island": True}, b.r.op_name(i))
+
+
+def island_table(act: Activation, q_in: Any, q_out: Any) -> np.ndarray:
+    """The 256-entry table of DEQUANTIZE, ``act`` in float32, QUANTIZE as TFLite's reference
+    kernels compute them: the input dequantized in double (scale * (v - zero point)) and
+    rounded to float32, the function in float32, then round(y / scale) in float32 plus the
+    zero point, clamped."""
+    v = np.arange(Q.QMIN, Q.QMAX + 1)
+    x = (float(np.float32(q_in.scale)) * (v - q_in.zero_point)).astype(np.float32)
+    with np.errstate(all="ignore"):
+        y = activations.apply(x.astype(np.float64), act).astype(np.float32)
+        r = y / np.float32(q_out.scale)
+    table = np.zeros(256, np.int8)
+    for k, val in zip(v, r):
+        f = float(val)
+        q = Q.QMIN - q_out.zero_point if (math.isnan(f) or f == -math.inf) else \
+            Q.QMAX if f == math.inf else Q.round_half_away(f)
+        table[int(k) & 0xFF] = max(Q.QMIN, min(Q.QMAX, q + q_out.zero_point))
+    return table
+
+
 def _requantize(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     """QUANTIZE int8 -> int8 inside the graph: a change of scale (the frontend peels the
     float -> int8 QUANTIZE at the input off)."""
@@ -118,6 +163,10 @@ def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
     n = g.tensors[op.outputs[0]].size
     qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
     kind = op.activation.kind
+    if op.attrs.get("float_island"):
+        table = ctx.array("int8_t", f"{p}_table",
+                          [int(v) for v in island_table(op.activation, qi, qo)])
+        return [f"armsim_lut_s8({src}, {n}, {table}, {out});"]
     if kind == "softmax":
         last = g.tensors[op.outputs[0]].shape[-1]
         m, s, diff_min = Q.softmax_params(op.attrs.get("beta", 1.0), qi.scale)
@@ -144,25 +193,10 @@ class ActivationOp(OpKind):
     summary = "element-wise activation [activation]"
     keras = {"Activation": _standalone(_activation_layer), "ReLU": _standalone(_relu_layer),
              "LeakyReLU": _standalone(_leaky_layer), "Softmax": _standalone(_softmax_layer)}
-    tflite = {"SOFTMAX": _softmax,
-              "TANH": _unary(lambda b, i: Activation("tanh")),
-              "LOGISTIC": _unary(lambda b, i: Activation("sigmoid")),
-              "LEAKY_RELU": _unary(_leaky),
-              "RELU": _unary(lambda b, i: Activation("relu")),
-              "RELU6": _unary(lambda b, i: Activation("relu6")),
-              "HARD_SWISH": _unary(lambda b, i: Activation("hard_silu")),
-              "ELU": _unary(lambda b, i: Activation("elu")),
-              "GELU": _unary(_gelu),
-              "EXP": _unary(lambda b, i: Activation("exponential")),
-              "LOG": _unary(lambda b, i: Activation("log")),
-              "ABS": _unary(lambda b, i: Activation("abs")),
-              "NEG": _unary(lambda b, i: Activation("neg")),
-              "SQRT": _unary(lambda b, i: Activation("sqrt")),
-              "RSQRT": _unary(lambda b, i: Activation("rsqrt")),
-              "SQUARE": _unary(lambda b, i: Activation("square")),
-              "LOG_SOFTMAX": _unary(lambda b, i: Activation("log_softmax")),
+    tflite = {"SOFTMAX": _softmax, **{k: _unary(f) for k, f in ELEMENTWISE.items()},
               "QUANTIZE": _requantize}
     tflite_float_only = frozenset({"ABS", "NEG", "SQRT", "RSQRT", "SQUARE", "LOG_SOFTMAX"})
+    tflite_islands = {k: float_island for k in ELEMENTWISE}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         return value(op.inputs[0]).astype(np.float64)

@@ -66,6 +66,9 @@ class OpKind:
         tflite: TFLite builtin operator name -> handler
         tflite_float_only: the operators of ``tflite`` armsim has no int8 kernel for (an
             int8 file using one is refused by name when it is read)
+        tflite_islands: operator -> handler ``(builder, i, src, dst)`` of that operator kept
+            in float32 between a DEQUANTIZE of int8 tensor ``src`` and a QUANTIZE to ``dst``
+            in an int8 file, as one int8 op
         alias: the output is the input's memory under another shape (no code runs)
         fusable: a following activation may fold into this op (its fused activation)
         folds_bn: a following BatchNormalization folds into its weights and bias
@@ -79,6 +82,7 @@ class OpKind:
     keras: ClassVar[Mapping[str, KerasHandler]] = {}
     tflite: ClassVar[Mapping[str, TfliteHandler]] = {}
     tflite_float_only: ClassVar[frozenset[str]] = frozenset()
+    tflite_islands: ClassVar[Mapping[str, Callable[..., Op]]] = {}
     alias: ClassVar[bool] = False
     fusable: ClassVar[bool] = False
     folds_bn: ClassVar[bool] = False

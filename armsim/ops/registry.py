@@ -7,6 +7,8 @@ in :data:`KINDS` (plus its C kernel and tests)."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from armsim.errors import ModelError
 from armsim.graph import Graph, Op
 from armsim.ops import (
@@ -112,6 +114,13 @@ def tflite_handler(operator: str) -> TfliteHandler | None:
     """The handler of a TFLite builtin operator (None: no kind reads it)."""
     k = _BY_TFLITE.get(operator)
     return k.tflite[operator] if k is not None else None
+
+
+def tflite_island(operator: str) -> Callable[..., Op] | None:
+    """The handler of TFLite ``operator`` kept in float32 between a DEQUANTIZE and a
+    QUANTIZE in an int8 file (OpKind.tflite_islands), or None."""
+    k = _BY_TFLITE.get(operator)
+    return k.tflite_islands.get(operator) if k is not None else None
 
 
 def tflite_int8(operator: str) -> bool:

@@ -377,6 +377,36 @@ def _edges(r: _Reader) -> tuple[list[int], dict[int, int], dict[int, int], set[i
     return [i for i in range(n) if i not in peeled], in_map, out_map, peeled
 
 
+def _float_islands(r: _Reader, order: list[int]) -> dict[int, tuple[int, int, int, int]]:
+    """In an int8 file, the element-wise operators the converter kept in float32 between a
+    DEQUANTIZE and a QUANTIZE (ELU; the NEG of a LayerNormalization): operator -> (the
+    DEQUANTIZE, the QUANTIZE, the int8 tensor in, the int8 tensor out)."""
+    readers: dict[int, list[int]] = {}
+    for i in order:
+        for t in r.sg.Operators(i).InputsAsNumpy():
+            readers.setdefault(int(t), []).append(i)
+    outputs = {int(t) for t in r.sg.OutputsAsNumpy()}
+    found = {}
+    for d in order:
+        if r.op_name(d) != "DEQUANTIZE":
+            continue
+        src, mid = int(r.sg.Operators(d).Inputs(0)), int(r.sg.Operators(d).Outputs(0))
+        if r.dtype(src) != "int8" or len(readers.get(mid, [])) != 1 or mid in outputs:
+            continue
+        x = readers[mid][0]
+        if registry.tflite_island(r.op_name(x)) is None or \
+                r.sg.Operators(x).InputsLength() != 1:
+            continue
+        out = int(r.sg.Operators(x).Outputs(0))
+        q = readers.get(out, [])
+        if len(q) != 1 or out in outputs or r.op_name(q[0]) != "QUANTIZE":
+            continue
+        dst = int(r.sg.Operators(q[0]).Outputs(0))
+        if r.dtype(dst) == "int8":
+            found[x] = (d, q[0], src, dst)
+    return found
+
+
 def _live_ops(r: _Reader, order: list[int], keep: set[int]) -> list[int]:
     """The ops the outputs ``keep`` depend on, walking back from them: shape arithmetic
     (SHAPE, GATHER, REDUCE_PROD, PACK ...) whose results only feed a RESHAPE's shape operand
@@ -444,10 +474,12 @@ def _read(buf: bytes, source: str) -> Graph:
     order, in_map, out_map, _peeled = _edges(r)
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
     order = _live_ops(r, order, set(graph_outs))
+    islands = _float_islands(r, order) if kind == "int8" else {}
+    order = [i for i in order if not any(i in (d, q) for d, q, _s, _t in islands.values())]
     bad = [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i)) is None]
     if kind == "int8":  # operators armsim runs in float32 files only
         bad += [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i))
-                is not None and not registry.tflite_int8(r.op_name(i))]
+                is not None and not registry.tflite_int8(r.op_name(i)) and i not in islands]
         bad.sort()
     # shape arithmetic (SHAPE, STRIDED_SLICE, PACK) armsim runs where it feeds a RESHAPE: it is
     # named only when nothing else is wrong (it then feeds an operator armsim drops it for)
@@ -478,7 +510,10 @@ def _read(buf: bytes, source: str) -> Graph:
         tout = [int(t) for t in op.OutputsAsNumpy()]
         handler = registry.tflite_handler(name)
         assert handler is not None
-        made = handler(b, i, tin, tout)  # one op, or several (a broadcast, then the op)
+        if i in islands:  # DEQUANTIZE, this operator in float32, QUANTIZE: one int8 op
+            made = registry.tflite_island(name)(b, i, islands[i][2], islands[i][3])
+        else:
+            made = handler(b, i, tin, tout)  # one op, or several (a broadcast, then the op)
         made = made if isinstance(made, list) else [made]
         if not made:  # a constant the handler made (FILL)
             continue
