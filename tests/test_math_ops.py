@@ -215,3 +215,33 @@ def test_int8_elu_kept_in_float_by_the_converter(tmp_path, capsys):
     assert [op.activation.kind for op in islands] == ["elu"]
     code, v = _validate(capsys, tmp_path / "e.tflite", tmp_path / "x.npy")
     assert code == 0 and v["passed"] and v["max_abs_diff_q"] == 0, v
+
+
+def test_select_of_a_comparison_float(tmp_path, capsys):
+    """SELECT_V2 whose condition is a comparison (selu as the converter writes it, and
+    tf.where between tensors and constants), with the comparison folded into the op."""
+    import keras
+
+    w = np.random.default_rng(13).standard_normal((3, 3, 2, 4)).astype(np.float32)
+
+    def fn(tf, x):
+        y = tf.nn.conv2d(x, w, 1, "SAME")
+        return tf.concat([tf.where(y > 0.3, y * 2.0, -y), tf.where(y <= x[..., :1], y, 0.5),
+                          tf.where(tf.not_equal(y, 0.0), tf.nn.selu(y), y),
+                          tf.where(y < -0.2, tf.exp(y), y + 1.0)], axis=3)
+
+    convert(fn, (6, 5, 2), None, tmp_path / "f.tflite")
+    np.save(tmp_path / "x.npy",
+            np.random.default_rng(14).standard_normal((5, 6, 5, 2)).astype(np.float32))
+    code, v = _validate(capsys, tmp_path / "f.tflite", tmp_path / "x.npy")
+    assert code == 0 and v["passed"], v
+    keras.utils.set_random_seed(15)
+    m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(6, activation="selu"),
+                          keras.layers.Dense(2)])
+    import tensorflow as tf
+
+    (tmp_path / "s.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    np.save(tmp_path / "s.npy",
+            np.random.default_rng(16).standard_normal((4, 8)).astype(np.float32))
+    code, v = _validate(capsys, tmp_path / "s.tflite", tmp_path / "s.npy")
+    assert code == 0 and v["passed"], v

@@ -39,6 +39,7 @@ from armsim.ops import (
     reshape,
     resize,
     scale_shift,
+    select,
     slice,
     squared_difference,
     sub,
@@ -56,7 +57,7 @@ KINDS: tuple[OpKind, ...] = (
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
     transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
     resize.KIND, recurrent.KIND, divide.KIND, squared_difference.KIND,
-    batch_matmul.KIND, layer_norm.KIND,
+    batch_matmul.KIND, layer_norm.KIND, select.KIND,
 )
 
 

@@ -208,6 +208,11 @@ void armsim_batch_matmul_f32(const armsim_dims *lhs_dims, const float *lhs,
                              const armsim_dims *rhs_dims, const float *rhs,
                              const armsim_dims *out_dims, float *out);
 
+/** @brief out[i] = (l[i] cmp r[i]) ? a[i] : b[i]; cmp 0 >, 1 >=, 2 <, 3 <=, 4 ==, 5 !=
+ *  (TFLite SELECT_V2 with its comparison folded in); out may alias any input. */
+void armsim_select_f32(int32_t cmp, const float *l, const float *r, const float *a,
+                       const float *b, int32_t n, float *out);
+
 /** @brief Element-wise quotient and squared difference, out[i] = clamp(a[i] / b[i]) and
  *  clamp((a[i] - b[i])^2); out may alias a or b. */
 void armsim_divide_f32(const armsim_clamp *clamp, const float *a, const float *b, int32_t n,
