@@ -194,6 +194,7 @@ class ActivationOp(OpKind):
     keras = {"Activation": _standalone(_activation_layer), "ReLU": _standalone(_relu_layer),
              "LeakyReLU": _standalone(_leaky_layer), "Softmax": _standalone(_softmax_layer)}
     tflite = {"SOFTMAX": _softmax, **{k: _unary(f) for k, f in ELEMENTWISE.items()},
+              "LOG_SOFTMAX": _unary(lambda b, i: Activation("log_softmax")),
               "QUANTIZE": _requantize}
     tflite_float_only = frozenset({"ABS", "NEG", "SQRT", "RSQRT", "SQUARE", "LOG_SOFTMAX"})
     tflite_islands = {k: float_island for k in ELEMENTWISE}
