@@ -6,8 +6,9 @@ or activation each (activation.py, divide.py, squared_difference.py, prelu.py):
   they carry (softplus, softsign, exponential, mish, log_softmax, PReLU), against the TFLite
   interpreter and Keras;
 - int8: the functions TFLite evaluates through a 256-entry table (GELU both forms, EXP,
-  LOG), bit-exact with the interpreter on every one of the 256 input values, and softplus,
-  exponential, mish and GELU models through ``armsim quantize``;
+  LOG), and chains of int8 operators of one tensor read as one table (softsign, selu, ABS,
+  RSQRT), bit-exact with the interpreter on every one of the 256 input values; softplus,
+  exponential, mish, GELU, softsign and selu models through ``armsim quantize``;
 - int8 operators armsim has no kernel for are refused by name when the file is read."""
 
 from __future__ import annotations
@@ -134,6 +135,56 @@ def test_int8_tables_bit_exact_on_every_input(tmp_path, fn_name):
     assert np.array_equal(got, want), np.flatnonzero(got != want)[:10]
 
 
+def _drive(path, src, dst):
+    """(int8 values of tensor ``src``, of ``dst``) with the model's one-element input set to
+    each int8 value in turn, in the interpreter's builtin kernels; values its DIV kernel
+    stops on (a divisor byte of 0, whatever the zero point) are left out."""
+    import tensorflow as tf
+
+    it = tf.lite.Interpreter(model_path=str(path), experimental_op_resolver_type=tf.lite
+                             .experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+                             experimental_preserve_all_tensors=True)
+    it.allocate_tensors()
+    d = {t["name"]: t["index"] for t in it.get_tensor_details()}
+    inp = it.get_input_details()[0]
+    ins, outs = [], []
+    for v in range(-128, 128):
+        it.set_tensor(inp["index"], np.full(inp["shape"], v, np.int8))
+        try:
+            it.invoke()
+        except RuntimeError:
+            continue
+        ins.append(it.get_tensor(d[src]).reshape(-1)[0])
+        outs.append(it.get_tensor(d[dst]).reshape(-1)[0])
+    return np.asarray(ins, np.int8), np.asarray(outs, np.int8)
+
+
+@pytest.mark.parametrize("fn_name", ["softsign", "selu", "abs", "abs_rescaled", "rsqrt"])
+def test_int8_chains_bit_exact_on_every_input(tmp_path, fn_name):
+    """int8 ABS and RSQRT (a table of TFLite's integer arithmetic), and chains of int8
+    operators of one tensor armsim has no kernel for (DIV, GREATER, SELECT_V2) read as one
+    table (tflite_tables): the table equals the interpreter value for value."""
+    from armsim.model.frontends.tflite import load
+    from armsim.ops.activation import s8_table
+
+    fns = {"softsign": lambda tf, x: tf.nn.softsign(x * 1.0),
+           "selu": lambda tf, x: tf.nn.selu(x * 1.0),
+           "abs": lambda tf, x: tf.abs(x),
+           "abs_rescaled": lambda tf, x: tf.abs(x * 1.0) * 3.0,
+           "rsqrt": lambda tf, x: tf.math.rsqrt(x * 0.5 + 3.1)}
+    xs = np.random.default_rng(4).uniform(-3, 3, (256, 1)).astype(np.float32)
+    path = _module_tflite(tmp_path / "q.tflite", fns[fn_name], (1,), int8=True, xs=xs)
+    g = load(path)
+    (op,) = [o for o in g.ops if "table" in o.attrs or o.activation.kind in ("abs", "rsqrt")]
+    table = np.asarray(op.attrs["table"], np.int8) if "table" in op.attrs else \
+        s8_table(op.activation, g.tensors[op.inputs[0]].quant, g.tensors[op.outputs[0]].quant)
+    a, got = _drive(path, op.inputs[0], op.outputs[0])
+    assert len(np.unique(a)) > 128  # most of the table is checked
+    want = table[a.view(np.uint8)]
+    assert np.array_equal(got, want), (a[got != want][:8], got[got != want][:8],
+                                       want[got != want][:8])
+
+
 def test_int8_activation_models_through_quantize(tmp_path, capsys):
     import keras
 
@@ -141,7 +192,7 @@ def test_int8_activation_models_through_quantize(tmp_path, capsys):
     L = keras.layers
     i = keras.Input((6, 6, 3))
     y = L.Conv2D(4, 3)(i)
-    parts = [L.Activation(a)(y) for a in ("gelu", "softplus", "mish")]
+    parts = [L.Activation(a)(y) for a in ("gelu", "softplus", "mish", "softsign", "selu")]
     parts.append(L.Activation("exponential")(L.Conv2D(4, 3, activation="tanh")(i)))
     m = keras.Model(i, L.Dense(3)(L.Flatten()(L.Concatenate()(parts))))
     m.save(tmp_path / "a.keras")
@@ -157,20 +208,22 @@ def test_int8_activation_models_through_quantize(tmp_path, capsys):
 
 def test_int8_operators_without_kernels_are_refused_by_name(tmp_path, capsys):
     xs = np.random.default_rng(8).standard_normal((8, 4, 4, 2)).astype(np.float32)
-    path = _module_tflite(tmp_path / "q.tflite", lambda tf, x: tf.abs(x * 2.0), (4, 4, 2),
-                          int8=True, xs=xs)
+    path = _module_tflite(tmp_path / "q.tflite", lambda tf, x: tf.nn.log_softmax(x * 2.0),
+                          (4, 4, 2), int8=True, xs=xs)
     np.save(tmp_path / "x.npy", xs)
     capsys.readouterr()
     assert main(["simulate", "--model", str(path), "--inputs", str(tmp_path / "x.npy")]) == 2
     err = capsys.readouterr().err
-    assert "does not run in an int8 model: op 1 ABS" in err and "(ABS: armsim runs it in float32 models only)" in err, err
+    assert "does not run in an int8 model: op 1 LOG_SOFTMAX" in err and \
+        "(LOG_SOFTMAX: armsim runs it in float32 models only)" in err, err
 
 
 @pytest.mark.parametrize("center, scale, shape", [(True, True, (5, 8)), (False, True, (4, 3, 6)),
                                                   (True, False, (12,))])
 def test_keras_layer_normalization(tmp_path, capsys, center, scale, shape):
     """LayerNormalization lowered into mean/square/sub/rsqrt/mul/scale_shift ops, against
-    Keras' own (moments as E[x^2] - E[x]^2) and the float32 file's interpreter."""
+    Keras' own (moments as E[x^2] - E[x]^2) and the float32 file's interpreter; its int8
+    file (SQUARED_DIFFERENCE, RSQRT) bit-exact."""
     import keras
     import tensorflow as tf
 
@@ -189,7 +242,16 @@ def test_keras_layer_normalization(tmp_path, capsys, center, scale, shape):
 
     kinds = {op.kind for op in load_model(tmp_path / "n.keras")[0].ops}
     assert {"mean", "sub", "mul", "scale_shift"} <= kinds and "layer_norm" not in kinds
-    for name in ("n.keras", "n.tflite"):
+    names = ["n.keras", "n.tflite"]
+    if center and scale:  # int8: SQUARED_DIFFERENCE and RSQRT on TFLite's arithmetic
+        from armsim.model.quantize import quantize
+
+        xs = np.load(tmp_path / "x.npy")
+        (tmp_path / "q.tflite").write_bytes(quantize(m, np.concatenate([xs] * 4)))
+        q_kinds = {op.kind for op in load_model(tmp_path / "q.tflite")[0].ops}
+        assert "squared_difference" in q_kinds, q_kinds
+        names.append("q.tflite")
+    for name in names:
         code, v = _validate(capsys, tmp_path / name, tmp_path / "x.npy")
         assert code == 0 and v["passed"], (name, v)
 

@@ -17,7 +17,7 @@ from armsim.check.dask import emulate
 from armsim.check.simulate import int8_result
 from armsim.cli import common as C
 from armsim.cli import script_setup as S
-from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError
+from armsim.errors import EXIT_CHECK_FAILED, EXIT_OK, ArmsimError, ModelError
 from armsim.model import inputs, keras_host
 from armsim.model.frontends.load import load_model
 from armsim.ops import registry
@@ -73,8 +73,14 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
         if why:
             row.note = why
         row.kernels = s.build.kernels
+        failed = ""
         if second is not None:
-            second.invoke(xf[i] if g.float_edges[0] else xq[i])
+            try:
+                second.invoke(xf[i] if g.float_edges[0] else xq[i])
+            except ModelError as e:  # the second reference stops; the host above ran
+                failed = str(e)
+                row.tflite = {"source": second.source, "failed": failed}
+        if second is not None and not failed:
             d = Q.steps(r.outputs.astype(np.int8)[np.newaxis],
                         second.outputs_q()[np.newaxis], Q.output_scale(g))
             row.tflite_max_diff_q = d.max_q
@@ -135,8 +141,12 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
         task = bar.add(f"{host.source} on {len(xq)} inputs", len(xq))
         host_q = host.predict_q(xf if g.float_edges[0] else xq,
                                 progress=lambda k: bar.advance(task, k))
-        second_q = None if second is None else second.predict_q(
-            xf if g.float_edges[0] else xq)
+        second_q, second_error = None, ""
+        try:
+            second_q = None if second is None else second.predict_q(
+                xf if g.float_edges[0] else xq)
+        except ModelError as e:  # the second reference stops; the host ran
+            second_error = str(e)
         run_ = emulate(spec, xq, jobs, getattr(args, "scheduler", None), bar,
                        render.note)
     allowed, why = host_steps(host)
@@ -147,6 +157,8 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
     res.mcu = s.mcu.name
     res.kernels, res.jobs, res.plan = s.build.kernels, jobs, plan.preset
     res.host_source = host.source
+    if second_error:
+        res.note = f"no second reference: {second_error}" + (f"; {why}" if why else "")
     if second_q is not None:
         d = Q.steps(run_.outputs.astype(np.int8), second_q, Q.output_scale(g))
         res.note = (f"{second.source}: max |Δ| {d.max_q} step(s) ({d.max_real:.3g}); the "

@@ -243,7 +243,11 @@ class TFLiteHost(GraphReference):
                 raise ModelError(f"{self.path}: the interpreter takes int8 inputs, got "
                                  f"{a.dtype}")
             self._it.set_tensor(d["index"], a.astype(want).reshape(d["shape"]))
-        self._it.invoke()
+        try:
+            self._it.invoke()
+        except RuntimeError as e:  # a kernel's check failed on this input
+            raise ModelError(f"{self.path}: the TFLite interpreter fails on this input: "
+                             f"{' '.join(str(e).split())}") from None
 
     def _read(self, index: int) -> np.ndarray | None:
         try:

@@ -8,7 +8,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from armsim import quant as Q
 from armsim.errors import ModelError
+from armsim.fixedpoint import rescale
 from armsim.graph import LINEAR, Activation, Op, Tensor, same_padding
 from armsim.ops._copy import spelled_out
 
@@ -134,3 +136,36 @@ def reduction(kind: str, same_scale: bool) -> Handler:
                   {"axes": tuple(a - 1 for a in axes), "outer": outer, "span": span,
                    "inner": inner}, b.r.op_name(i))
     return handler
+
+
+# -- int8 arithmetic on integer arrays, for tabulated chains (OpKind.tflite_s8_eval) ------
+
+def s8_quants(r: Any, i: int) -> tuple[list[Any], Any]:
+    """(the quantization of each input, of the output) of operator ``i``."""
+    op = r.sg.Operators(i)
+    ins = [r.quant(int(t)) if int(t) >= 0 else None for t in op.InputsAsNumpy()]
+    return ins, r.quant(int(op.Outputs(0)))
+
+
+def s8_clamp(r: Any, i: int, options: str | None, y: np.ndarray) -> np.ndarray:
+    """``y`` clamped to operator ``i``'s fused activation range on its output (int8)."""
+    o = r.options(i, options) if options else None
+    code = o.FusedActivationFunction() if o is not None else 0
+    act = FUSED.get(code)
+    if act is None:
+        raise ModelError(f"op {i} {r.op_name(i)}: fused activation {code} is not supported")
+    lo, hi = Q.activation_range(act, s8_quants(r, i)[1])
+    return np.clip(y, lo, hi)
+
+
+def s8_add_sub(r: Any, i: int, args: list[np.ndarray], sign: int, options: str) -> np.ndarray:
+    """TFLite's int8 ADD (``sign`` 1) or SUB (-1): both inputs shifted left 20 bits and
+    rescaled to twice the larger input scale, summed, rescaled to the output's."""
+    (qa, qb), qo = s8_quants(r, i)
+    p = Q.add_params(qa, qb, qo)
+    a = rescale((args[0] + p.input1_offset) * (1 << p.left_shift), p.input1_multiplier,
+                p.input1_shift)
+    b = rescale((args[1] + p.input2_offset) * (1 << p.left_shift), p.input2_multiplier,
+                p.input2_shift)
+    y = rescale(a + sign * b, p.output_multiplier, p.output_shift) + p.output_offset
+    return s8_clamp(r, i, options, y)

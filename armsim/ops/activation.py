@@ -6,23 +6,27 @@ float32: a copy through the clamp kernel, then the activation in place
 (:func:`armsim.ops.activations.c_after`). int8: CMSIS-NN's softmax; TFLite's reference
 arithmetic in armsim's s8 kernels for the rest (a 256-entry table for TANH, LOGISTIC and
 HARD_SWISH, the last from TFLite's integer algorithm; the same table for the functions TFLite
-tabulates: ELU, GELU, EXP, LOG). TFLite's element-wise math (ABS, NEG, SQRT, RSQRT, SQUARE)
-and LOG_SOFTMAX run on float32 graphs only."""
+tabulates: ELU, GELU, EXP, LOG; and for ABS and RSQRT, from TFLite's integer arithmetic).
+NEG, SQRT, SQUARE and LOG_SOFTMAX run on float32 graphs only."""
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
 
+from armsim import fixedpoint as F
 from armsim import quant as Q
 from armsim.errors import ModelError
 from armsim.graph import LINEAR, Activation, Graph, Op
 from armsim.ops import _keras as K
+from armsim.ops import _tflite as T
 from armsim.ops import activations
 from armsim.ops.base import OpCode, OpKind, Values
 from armsim.ops.cgen import FloatContext, Int8Context
+from armsim.quant import Quant
 
 
 def _standalone(act: Callable[[Any], Activation]) -> Callable[..., str]:
@@ -128,6 +132,17 @@ def float_island(b: Any, i: int, src: int, dst: int) -> Op:
               {"activation": a, "float_island": True}, b.r.op_name(i))
 
 
+def table_op(b: Any, chain: Any) -> Op:
+    """A chain of int8 operators of one tensor (:mod:`armsim.model.frontends.tflite_tables`)
+    as one int8 activation op looking its output up in the chain's table."""
+    x = b.activation(chain.last, chain.src)
+    y = b.activation(chain.last, chain.dst)
+    names = "+".join(b.r.op_name(k) for k in chain.ops)
+    return Op(f"table_{chain.last}", "activation", (x,), (y,),
+              {"activation": LINEAR, "table": chain.table, "tabulates": names},
+              b.r.op_name(chain.last))
+
+
 def island_table(act: Activation, q_in: Any, q_out: Any) -> np.ndarray:
     """The 256-entry table of DEQUANTIZE, ``act`` in float32, QUANTIZE as TFLite's reference
     kernels compute them: the input dequantized in double (scale * (v - zero point)) and
@@ -156,6 +171,73 @@ def _requantize(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
               b.r.op_name(i))
 
 
+def _abs_table(qi: Quant, qo: Quant) -> np.ndarray:
+    """TFLite's int8 ABS (elementwise.cc AbsEvalQuantized): |x - zp_in| rescaled by
+    s_in / s_out (a float32 quotient) when the scales differ, plus zp_out, clamped."""
+    v = np.arange(Q.QMIN, Q.QMAX + 1)
+    mag = np.abs(v - qi.zero_point)
+    if np.float32(qi.scale) != np.float32(qo.scale):
+        m, s = Q.quantize_multiplier(float(np.float32(qi.scale) / np.float32(qo.scale)))
+        mag = F.rescale(mag, m, s)
+    return _table(v, mag + qo.zero_point)
+
+
+def _rsqrt_table(qi: Quant, qo: Quant) -> np.ndarray:
+    """TFLite's int8 RSQRT (elementwise.cc RsqrtEvalQuantized): 1/sqrt(x - zp_in) from the
+    fixed-point inverse square root, rescaled by 1 / (sqrt(s_in) * s_out) (float32), plus
+    zp_out, clamped; a zero input gives the largest value."""
+    m, s = Q.quantize_multiplier(1.0 / float(np.float32(np.sqrt(np.float32(qi.scale))) *
+                                             np.float32(qo.scale)))
+    v = np.arange(Q.QMIN, Q.QMAX + 1)
+    out = []
+    for x in v - qi.zero_point:
+        if x == 0:
+            out.append(Q.QMAX)
+            continue
+        im, ish = F.inv_sqrt_multiplier(int(x), -1)
+        data = Q.requantize(1, im, ish + 20)
+        out.append(Q.requantize(data, m, s - 20) + qo.zero_point)
+    return _table(v, np.asarray(out))
+
+
+def _table(v: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """A 256-entry int8 table indexed by the input byte (as uint8) from values ``y`` of the
+    inputs ``v``, clamped to int8."""
+    table = np.zeros(256, np.int8)
+    table[v & 0xFF] = np.clip(y, Q.QMIN, Q.QMAX)
+    return table
+
+
+def s8_table(act: Activation, qi: Quant, qo: Quant) -> np.ndarray | None:
+    """The 256-entry table of an int8 activation TFLite evaluates element by element (None:
+    softmax, leaky ReLU and the clamps, which have kernels of their own)."""
+    if act.kind in Q.LUT_FUNCTIONS:
+        return Q.lookup_table(act.kind, qi, qo)
+    if act.kind == "hard_silu":
+        return Q.hard_swish_table(qi, qo)
+    if act.kind == "abs":
+        return _abs_table(qi, qo)
+    if act.kind == "rsqrt":
+        return _rsqrt_table(qi, qo)
+    if act.clamp is not None:  # RELU, RELU6, an int8 QUANTIZE: rescale and clamp
+        m, s = Q.quantize_multiplier(qi.scale / qo.scale)
+        lo, hi = Q.activation_range(act, qo)
+        v = np.arange(Q.QMIN, Q.QMAX + 1)
+        return _table(v, np.clip(F.rescale(v - qi.zero_point, m, s) + qo.zero_point, lo, hi))
+    return None
+
+
+def _unary_s8(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
+    """TFLite's int8 arithmetic of a unary element-wise operator, through its table."""
+    name = r.op_name(i)
+    act = LINEAR if name == "QUANTIZE" else ELEMENTWISE[name](SimpleNamespace(r=r), i)
+    (qi, *_rest), qo = T.s8_quants(r, i)
+    table = s8_table(act, qi, qo)
+    if table is None:
+        raise ModelError(f"op {i} {name}: armsim has no int8 arithmetic for it")
+    return table[np.asarray(args[0], np.int64) & 0xFF].astype(np.int64)
+
+
 def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
     g = ctx.g
     p = f"op{i}"
@@ -163,17 +245,18 @@ def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
     n = g.tensors[op.outputs[0]].size
     qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
     kind = op.activation.kind
-    if op.attrs.get("float_island"):
-        table = ctx.array("int8_t", f"{p}_table",
-                          [int(v) for v in island_table(op.activation, qi, qo)])
+    if op.attrs.get("float_island") or "table" in op.attrs:
+        values = op.attrs["table"] if "table" in op.attrs else \
+            island_table(op.activation, qi, qo)
+        table = ctx.array("int8_t", f"{p}_table", [int(v) for v in values])
         return [f"armsim_lut_s8({src}, {n}, {table}, {out});"]
     if kind == "softmax":
         last = g.tensors[op.outputs[0]].shape[-1]
         m, s, diff_min = Q.softmax_params(op.attrs.get("beta", 1.0), qi.scale)
         return [f"arm_softmax_s8({src}, {n // last}, {last}, {m}, {s}, {diff_min}, {out});"]
-    if kind in Q.LUT_FUNCTIONS or kind == "hard_silu":
-        values = Q.hard_swish_table(qi, qo) if kind == "hard_silu" else \
-            Q.lookup_table(kind, qi, qo)
+    if kind in Q.LUT_FUNCTIONS or kind in ("hard_silu", "abs", "rsqrt"):
+        values = s8_table(op.activation, qi, qo)
+        assert values is not None
         table = ctx.array("int8_t", f"{p}_table", [int(v) for v in values])
         return [f"armsim_lut_s8({src}, {n}, {table}, {out});"]
     if kind == "leaky_relu":
@@ -196,7 +279,9 @@ class ActivationOp(OpKind):
     tflite = {"SOFTMAX": _softmax, **{k: _unary(f) for k, f in ELEMENTWISE.items()},
               "LOG_SOFTMAX": _unary(lambda b, i: Activation("log_softmax")),
               "QUANTIZE": _requantize}
-    tflite_float_only = frozenset({"ABS", "NEG", "SQRT", "RSQRT", "SQUARE", "LOG_SOFTMAX"})
+    tflite_float_only = frozenset({"NEG", "SQRT", "SQUARE", "LOG_SOFTMAX"})
+    tflite_s8_eval = {k: _unary_s8 for k in ELEMENTWISE if k not in
+                      ("LEAKY_RELU", "NEG", "SQRT", "SQUARE")} | {"QUANTIZE": _unary_s8}
     tflite_islands = {k: float_island for k in ELEMENTWISE}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

@@ -19,6 +19,7 @@ class Add(OpKind):
     summary = "element-wise sum of its inputs [activation]"
     keras = {"Add": K.elementwise("add")}
     tflite = {"ADD": T.binary("add", "AddOptions")}
+    tflite_s8_eval = {"ADD": lambda r, i, args: T.s8_add_sub(r, i, args, 1, "AddOptions")}
     fusable = True
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

@@ -69,6 +69,11 @@ class OpKind:
         tflite_islands: operator -> handler ``(builder, i, src, dst)`` of that operator kept
             in float32 between a DEQUANTIZE of int8 tensor ``src`` and a QUANTIZE to ``dst``
             in an int8 file, as one int8 op
+        tflite_s8_eval: operator -> ``(reader, i, args) -> values``: TFLite's int8 reference
+            arithmetic of the operator on integer arrays (:mod:`armsim.fixedpoint`), so a
+            chain of element-wise operators of one tensor that includes one armsim has no
+            int8 kernel for is read as one 256-entry table (:mod:`armsim.model.frontends.
+            tflite_tables`)
         alias: the output is the input's memory under another shape (no code runs)
         fusable: a following activation may fold into this op (its fused activation)
         folds_bn: a following BatchNormalization folds into its weights and bias
@@ -83,6 +88,7 @@ class OpKind:
     tflite: ClassVar[Mapping[str, TfliteHandler]] = {}
     tflite_float_only: ClassVar[frozenset[str]] = frozenset()
     tflite_islands: ClassVar[Mapping[str, Callable[..., Op]]] = {}
+    tflite_s8_eval: ClassVar[Mapping[str, Callable[..., np.ndarray]]] = {}
     alias: ClassVar[bool] = False
     fusable: ClassVar[bool] = False
     folds_bn: ClassVar[bool] = False

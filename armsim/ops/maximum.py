@@ -18,6 +18,7 @@ class Maximum(OpKind):
     summary = "element-wise maximum of its inputs (Keras Maximum)"
     keras = {"Maximum": K.elementwise("maximum", None)}
     tflite = {"MAXIMUM": T.binary("maximum", None, same_scale=True)}
+    tflite_s8_eval = {"MAXIMUM": lambda r, i, args: np.maximum(args[0], args[1])}  # one scale
     fusable = True
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

@@ -18,6 +18,7 @@ class Minimum(OpKind):
     summary = "element-wise minimum of its inputs (Keras Minimum)"
     keras = {"Minimum": K.elementwise("minimum", None)}
     tflite = {"MINIMUM": T.binary("minimum", None, same_scale=True)}
+    tflite_s8_eval = {"MINIMUM": lambda r, i, args: np.minimum(args[0], args[1])}  # one scale
     fusable = True
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

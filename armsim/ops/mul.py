@@ -3,10 +3,12 @@ and float32 graphs; a constant operand spelled out to the other's shape)."""
 
 from __future__ import annotations
 
+from typing import Any
 
 import numpy as np
 
 from armsim import quant as Q
+from armsim.fixedpoint import rescale
 from armsim.graph import Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
@@ -14,11 +16,20 @@ from armsim.ops.base import OpCode, OpKind, Values
 from armsim.ops.cgen import FloatContext, Int8Context, fold_f32
 
 
+def _mul_s8(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
+    """TFLite's int8 MUL: the product of the offset inputs rescaled by s_a * s_b / s_out."""
+    (qa, qb), qo = T.s8_quants(r, i)
+    m, s = Q.mul_params(qa, qb, qo)
+    y = rescale((args[0] - qa.zero_point) * (args[1] - qb.zero_point), m, s) + qo.zero_point
+    return T.s8_clamp(r, i, "MulOptions", y)
+
+
 class Mul(OpKind):
     name = "mul"
     summary = "element-wise product of two inputs [activation]"
     keras = {"Multiply": K.elementwise("mul", 2)}
     tflite = {"MUL": T.binary("mul", "MulOptions")}
+    tflite_s8_eval = {"MUL": _mul_s8}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         a, b = (value(n).astype(np.float64) for n in op.inputs)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from armsim.errors import ModelError
 from armsim.graph import Graph, Op
 from armsim.ops import (
@@ -122,6 +124,13 @@ def tflite_island(operator: str) -> Callable[..., Op] | None:
     QUANTIZE in an int8 file (OpKind.tflite_islands), or None."""
     k = _BY_TFLITE.get(operator)
     return k.tflite_islands.get(operator) if k is not None else None
+
+
+def tflite_s8_eval(operator: str) -> Callable[..., np.ndarray] | None:
+    """TFLite's int8 arithmetic of ``operator`` on integer arrays (OpKind.tflite_s8_eval),
+    or None."""
+    k = _BY_TFLITE.get(operator)
+    return k.tflite_s8_eval.get(operator) if k is not None else None
 
 
 def tflite_int8(operator: str) -> bool:

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from armsim import quant as Q
 from armsim.errors import ModelError
+from armsim.fixedpoint import rescale
 from armsim.graph import Graph, Op
 from armsim.ops import _tflite as T
 from armsim.ops._copy import spelled_out
@@ -59,12 +61,36 @@ def _select(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
                      {"cmp": COMPARISONS[b.r.op_name(c)][0]}, b.r.op_name(i))]
 
 
+def _compare_s8(fn: Any) -> Any:
+    def ev(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
+        """TFLite's int8 comparison (ComparisonWithScaling): each input shifted left 8 bits
+        and rescaled by its own scale, then compared."""
+        qs, _qo = T.s8_quants(r, i)
+        sides = []
+        for a, q in zip(args, qs):
+            m, s = Q.quantize_multiplier(q.scale)
+            sides.append(rescale((a - q.zero_point) * (1 << 8), m, s))
+        return fn(sides[0], sides[1])
+    return ev
+
+
+def _select_s8(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
+    """TFLite's SELECT on int8: the values are copied (the converter gives both operands the
+    output's quantization; armsim checks it)."""
+    qs, qo = T.s8_quants(r, i)
+    if qs[1] != qo or qs[2] != qo:
+        raise ModelError(f"op {i} {r.op_name(i)}: int8 operands quantized unlike the output")
+    return np.where(args[0].astype(bool), args[1], args[2])
+
+
 class Select(OpKind):
     name = "select"
     summary = "(l cmp r) ? a : b element-wise (TFLite SELECT_V2 of a comparison) [cmp]"
     tflite = {"SELECT": _select, "SELECT_V2": _select,
               **{k: _comparison for k in COMPARISONS}}
     tflite_float_only = frozenset({"SELECT", "SELECT_V2", *COMPARISONS})
+    tflite_s8_eval = {"SELECT": _select_s8, "SELECT_V2": _select_s8,
+                      **{k: _compare_s8(fn) for k, (_c, fn) in COMPARISONS.items()}}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         l_, r, a, bb = (value(t).astype(np.float32) for t in op.inputs)

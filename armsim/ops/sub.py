@@ -24,6 +24,7 @@ class Sub(OpKind):
     summary = "difference of two inputs (Keras Subtract, TFLite SUB) [activation]"
     keras = {"Subtract": K.elementwise("sub", 2)}
     tflite = {"SUB": T.binary("sub", "SubOptions")}
+    tflite_s8_eval = {"SUB": lambda r, i, args: T.s8_add_sub(r, i, args, -1, "SubOptions")}
     fusable = True
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

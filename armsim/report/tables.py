@@ -159,6 +159,11 @@ def simulate_table_q(rows: list[SimulateResult], model: str, cpu: str, prep: str
     else:
         con.print(f"{len(rows) - bad}/{len(rows)} bit-exact with the TFLite interpreter (int8 "
                   "outputs equal element for element).", markup=False)
+    failed = [r for r in rows if present(r.tflite) and "failed" in r.tflite]
+    if failed:
+        con.print(f"second reference: {len(failed)} input(s) stop the "
+                  f"{failed[0].tflite['source']} ({failed[0].tflite['failed']}); the host's "
+                  "comparison above stands for them", markup=False)
     if quant:
         con.print("vs float: the int8 model's (interpreter's) dequantized outputs against the "
                   "float model's: quantization error, not emulator error.", markup=False)

@@ -53,6 +53,8 @@ def simulate_table(rows: list[SimulateResult], fm: Any, s: Any, prep: str) -> No
         if present(r.tflite):
             if "refused" in r.tflite:
                 second = "refuses the model"
+            elif "failed" in r.tflite:
+                second = "fails"
             elif present(r.tflite_max_diff_q):
                 second = f"{r.tflite_max_diff_q} step(s)"
             else:
@@ -71,6 +73,10 @@ def simulate_table(rows: list[SimulateResult], fm: Any, s: Any, prep: str) -> No
             con.print(f"the TFLite interpreter refuses this model (TFLM runs it): "
                       f"{r.tflite['refused']}", markup=False)
             break
+    for r in rows:
+        if present(r.tflite) and "failed" in r.tflite:
+            con.print(f"{r.name}: no second reference ({r.tflite['failed']}); the host's "
+                      "comparison above stands", markup=False)
     for r in rows:
         if present(r.diagnosis) and r.diagnosis:
             diagnosis(r.name, r.diagnosis)

@@ -184,4 +184,13 @@ typedef struct {
 void armsim_sub_s8(const int8_t *a, const int8_t *b, int32_t size,
                    const armsim_sub_s8_params *p, int8_t *out);
 
+/**
+ * @brief Element-wise squared difference with TFLite's reference arithmetic
+ * (SquaredDifference): both inputs shifted left 7 bits and rescaled to twice the larger
+ * input scale, subtracted, squared, rescaled to the output (the SUB struct's fields; its
+ * output multiplier may exceed one).
+ */
+void armsim_squared_difference_s8(const int8_t *a, const int8_t *b, int32_t size,
+                                  const armsim_sub_s8_params *p, int8_t *out);
+
 #endif /* ARMSIM_NN_S8_H */

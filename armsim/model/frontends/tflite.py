@@ -23,8 +23,10 @@ import tflite
 
 from armsim.errors import ModelError
 from armsim.graph import Graph, LayerInfo, Op, Tensor
+from armsim.model.frontends import tflite_tables
 from armsim.model.tflite_host import resolved_shapes
 from armsim.ops import registry
+from armsim.ops.activation import table_op
 from armsim.quant import Quant
 
 #: tflite.TensorType values armsim reads.
@@ -476,10 +478,18 @@ def _read(buf: bytes, source: str) -> Graph:
     order = _live_ops(r, order, set(graph_outs))
     islands = _float_islands(r, order) if kind == "int8" else {}
     order = [i for i in order if not any(i in (d, q) for d, q, _s, _t in islands.values())]
-    bad = [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i)) is None]
+    chains: dict[int, tflite_tables.Chain] = {}
+    if kind == "int8":  # element-wise chains of one tensor with no int8 kernel: one table
+        need = {i for i in order if i not in islands and not registry.tflite_int8(r.op_name(i))}
+        chains = tflite_tables.find(r, order, need)
+        inside = {k for c in chains.values() for k in c.ops if k != c.last and k not in c.kept}
+        order = [i for i in order if i not in inside]
+    bad = [(i, r.op_name(i)) for i in order
+           if registry.tflite_handler(r.op_name(i)) is None and i not in chains]
     if kind == "int8":  # operators armsim runs in float32 files only
         bad += [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i))
-                is not None and not registry.tflite_int8(r.op_name(i)) and i not in islands]
+                is not None and not registry.tflite_int8(r.op_name(i)) and i not in islands
+                and i not in chains]
         bad.sort()
     # shape arithmetic (SHAPE, STRIDED_SLICE, PACK) armsim runs where it feeds a RESHAPE: it is
     # named only when nothing else is wrong (it then feeds an operator armsim drops it for)
@@ -509,10 +519,12 @@ def _read(buf: bytes, source: str) -> Graph:
         tin = [int(t) for t in op.InputsAsNumpy()]
         tout = [int(t) for t in op.OutputsAsNumpy()]
         handler = registry.tflite_handler(name)
-        assert handler is not None
-        if i in islands:  # DEQUANTIZE, this operator in float32, QUANTIZE: one int8 op
+        if i in chains:  # a chain of int8 operators of one tensor: one table look-up
+            made = table_op(b, chains[i])
+        elif i in islands:  # DEQUANTIZE, this operator in float32, QUANTIZE: one int8 op
             made = registry.tflite_island(name)(b, i, islands[i][2], islands[i][3])
         else:
+            assert handler is not None
             made = handler(b, i, tin, tout)  # one op, or several (a broadcast, then the op)
         made = made if isinstance(made, list) else [made]
         if not made:  # a constant the handler made (FILL)
