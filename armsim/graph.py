@@ -27,7 +27,7 @@ class Activation:
     """A fused or standalone activation: its kind and parameters."""
 
     kind: str = "linear"
-    #: relu: upper clip (None: none); leaky_relu: alpha
+    #: relu: upper clip (None: none); clip: the bound c of [-c, c]; leaky_relu: alpha
     max_value: float | None = None
     alpha: float = 0.0
 
@@ -43,6 +43,8 @@ class Activation:
             return (0.0, 6.0)
         if self.kind == "relu_n1_to_1":
             return (-1.0, 1.0)
+        if self.kind == "clip":
+            return (-float(self.max_value or 0.0), float(self.max_value or 0.0))
         return None
 
     def describe(self) -> str:
@@ -51,6 +53,8 @@ class Activation:
             return f"leaky_relu({self.alpha:g})"
         if self.kind == "relu" and self.max_value is not None:
             return f"relu(max {self.max_value:g})"
+        if self.kind == "clip":
+            return f"clip({self.max_value:g})"
         return self.kind
 
 

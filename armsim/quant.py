@@ -155,8 +155,9 @@ def activation_range(act: Activation, out: Quant) -> tuple[int, int]:
         return lo, hi
     if act.kind == "relu6":
         return max(lo, quantize_value(0.0, out)), min(hi, quantize_value(6.0, out))
-    if act.kind == "relu_n1_to_1":
-        return max(lo, quantize_value(-1.0, out)), min(hi, quantize_value(1.0, out))
+    if act.kind in ("relu_n1_to_1", "clip"):
+        c = 1.0 if act.kind == "relu_n1_to_1" else float(act.max_value or 0.0)
+        return max(lo, quantize_value(-c, out)), min(hi, quantize_value(c, out))
     raise ModelError(f"activation {act.kind} is not a clamp: it has no int8 range")
 
 

@@ -90,3 +90,51 @@ def test_int8_bidirectional_within_one_step_and_said_so(tmp_path, capsys):
         assert "allows one step" in v["note"]
     else:
         assert v["bit_exact_inputs"] == 6
+
+
+def test_fused_lstm_tflite_float32_and_int8(tmp_path, capsys):
+    """A Keras 2 (tf_keras) LSTM converts to UNIDIRECTIONAL_SEQUENCE_LSTM, as published
+    LSTM files are (cell clip 10, state in variable tensors): the float32 file runs unrolled
+    like a Keras LSTM, stacked, backwards and bidirectional, every input from the zero
+    state (the host resets the variables); its int8 file is refused naming the operator,
+    and saying TFLM runs it."""
+    k2 = pytest.importorskip("tf_keras")
+    import tensorflow as tf
+
+    from armsim.model.frontends.tflite import load
+
+    k2.utils.set_random_seed(3)
+    i = k2.Input((7, 3), batch_size=1)
+    a = k2.layers.LSTM(6, return_sequences=True)(i)
+    b = k2.layers.LSTM(4)(a)
+    c = k2.layers.LSTM(3, go_backwards=True)(i)
+    d = k2.layers.Bidirectional(k2.layers.LSTM(2))(i)
+    m = k2.Model(i, k2.layers.Dense(3)(k2.layers.Concatenate()([b, c, d])))
+    m.set_weights([np.random.default_rng(4).normal(0, 0.6, w.shape).astype(np.float32)
+                   for w in m.get_weights()])
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    g = load(path)
+    assert any(op.layer == "UNIDIRECTIONAL_SEQUENCE_LSTM" and op.kind == "pack"
+               for op in g.ops)
+    xs = np.random.default_rng(5).uniform(-2, 2, (5, 7, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    code, v = _validate(capsys, path, tmp_path / "x.npy")
+    assert code == 0 and v["passed"] and v["n"] == 5, v  # 5 inputs: no state carried over
+
+    def rep():
+        for x in xs:
+            yield [x[None]]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    (tmp_path / "q.tflite").write_bytes(conv.convert())
+    capsys.readouterr()
+    assert main(["simulate", "--model", str(tmp_path / "q.tflite"), "--inputs",
+                 str(tmp_path / "x.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "5 operator(s)" in err and "UNIDIRECTIONAL_SEQUENCE_LSTM: armsim runs it in float32 models only" in err, err
+    assert "--runtime tflm" in err and "16x8" not in err, err

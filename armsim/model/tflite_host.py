@@ -243,6 +243,9 @@ class TFLiteHost(GraphReference):
                 raise ModelError(f"{self.path}: the interpreter takes int8 inputs, got "
                                  f"{a.dtype}")
             self._it.set_tensor(d["index"], a.astype(want).reshape(d["shape"]))
+        # variable tensors (an LSTM's state) start from the file's values on every input:
+        # the firmware runs each inference from them, as a stateless Keras layer does
+        self._it.reset_all_variables()
         try:
             self._it.invoke()
         except RuntimeError as e:  # a kernel's check failed on this input
@@ -291,6 +294,7 @@ class TFLiteFile:
         try:
             for d, x in zip(self._in, inputs):
                 self._it.set_tensor(d["index"], np.asarray(x, d["dtype"]).reshape(d["shape"]))
+            self._it.reset_all_variables()  # each inference from the file's initial state
             self._it.invoke()
             return [np.asarray(self._it.get_tensor(d["index"])).copy() for d in self._outs]
         except (ValueError, RuntimeError) as e:

@@ -28,6 +28,7 @@ ACTIVATIONS = {
     "hard_sigmoid": "clip(x / 6 + 0.5, 0, 1) (Keras 3)",
     "softmax": "exp(x - max) / sum exp(x - max) over the last axis",
     "relu_n1_to_1": "min(max(x, -1), 1) (TFLite fused activation)",
+    "clip": "min(max(x, -c), c) (an LSTM's cell clip)",
     "silu": "x * sigmoid(x) (swish)",
     "hard_silu": "x * clip(x / 6 + 0.5, 0, 1) (hard swish)",
     "gelu": "x * Phi(x), the exact form (Keras' default)",
@@ -82,6 +83,8 @@ def apply(x: np.ndarray, act: Activation) -> np.ndarray:
         return np.clip(x, 0.0, 6.0)
     if k == "relu_n1_to_1":
         return np.clip(x, -1.0, 1.0)
+    if k == "clip":
+        return np.clip(x, -float(act.max_value or 0.0), float(act.max_value or 0.0))
     if k == "leaky_relu":
         return np.where(x >= 0, x, act.alpha * x)
     if k == "sigmoid":

@@ -10,6 +10,9 @@ runs, unrolled over the time steps of the layer's static input (T, F):
 * the outputs: the last state, or every step's stacked (``pack``) in the order the layer
   returns them.
 
+TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM (float32: what the converter makes of a Keras 2 LSTM)
+is read into the same form (:class:`Cell`) and unrolled the same way.
+
 The initial state is a constant zero vector. No op of this kind is ever in a graph: it only
 names the lowering in the registry (its layers' handlers live here, one module for the
 family). The layer's own output tensor is the last op's, so per-layer diagnosis still
@@ -21,6 +24,7 @@ before its projection). LSTM's gates are Keras' [i, f, c, o]; GRU's [z, r, h].""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -79,35 +83,85 @@ def _config(layer: Any) -> dict:
     return cfg
 
 
-def _lower(b: Any, layer: Any, src: str, tag: str = "") -> tuple[list[str], int]:
-    """The states of every step, in processing order, and the number of units."""
+@dataclass(frozen=True)
+class Cell:
+    """One recurrent layer's weights in Keras' layout, whatever file they came from.
+
+    Attributes:
+        kind: "SimpleRNN", "GRU" or "LSTM"
+        kernel: (F, gates * U) input weights, gates in Keras' order (LSTM [i, f, c, o],
+            GRU [z, r, h])
+        rec: (U, gates * U) recurrent weights
+        in_bias: (gates * U,) bias added to the input projection, or None
+        rec_bias: (gates * U,) bias of the recurrent projection (GRU reset_after), or None
+        act, ract: the cell's activation and its gates' (recurrent) activation
+        reset_after: GRU's form
+        backwards: the steps run last to first
+        h0, c0: initial state and cell (zeros for Keras' stateless layers)
+        cell_clip: an LSTM's cell state clipped to [-cell_clip, cell_clip] each step (0:
+            not; TFLite's option, 10 in what the converter makes of a Keras 2 LSTM)
+    """
+
+    kind: str
+    kernel: np.ndarray
+    rec: np.ndarray
+    in_bias: np.ndarray | None
+    rec_bias: np.ndarray | None
+    act: Activation
+    ract: Activation
+    reset_after: bool = False
+    backwards: bool = False
+    h0: np.ndarray | None = None
+    c0: np.ndarray | None = None
+    cell_clip: float = 0.0
+
+    @property
+    def units(self) -> int:
+        return int(self.rec.shape[0])
+
+
+def _keras_cell(layer: Any) -> Cell:
+    """A Keras SimpleRNN/GRU/LSTM's weights and settings."""
     cfg = _config(layer)
     cls = type(layer).__name__
-    shape = b.tensors[src].shape
-    if len(shape) != 2:
-        raise ModelError(f"{K.where(layer)}: input of shape {list(shape)}; armsim unrolls a "
-                         "(time, features) sequence of static length")
-    steps, _f = shape
     cell = getattr(layer, "cell", layer)
     weights = [np.asarray(w, np.float64) for w in cell.get_weights()]
     kernel, rec = weights[0], weights[1]
     bias = weights[2] if cfg.get("use_bias", True) and len(weights) > 2 else None
-    u = int(rec.shape[0])
-    gates = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}[cls]
-    act = activations.from_keras(cfg.get("activation", "tanh"), K.where(layer))
-    ract = activations.from_keras(cfg.get("recurrent_activation", "sigmoid"), K.where(layer))
-    s = _Steps(b, layer, tag)
-    reset_after = cls == "GRU" and cfg.get("reset_after", True)
+    reset_after = cls == "GRU" and bool(cfg.get("reset_after", True))
     in_bias = rec_bias = None
     if bias is not None:
         if reset_after:
             in_bias, rec_bias = bias.reshape(2, -1)
         else:
             in_bias = bias.reshape(-1)
-    xw = s.dense(src, kernel, in_bias, "input_projection", (steps, gates * u))
-    h = s.const("initial_state", np.zeros(u), "weight")
-    c = s.const("initial_cell", np.zeros(u), "weight") if cls == "LSTM" else ""
-    order = range(steps - 1, -1, -1) if cfg.get("go_backwards") else range(steps)
+    return Cell(cls, kernel, rec, in_bias, rec_bias,
+                activations.from_keras(cfg.get("activation", "tanh"), K.where(layer)),
+                activations.from_keras(cfg.get("recurrent_activation", "sigmoid"),
+                                       K.where(layer)),
+                reset_after, bool(cfg.get("go_backwards")))
+
+
+def _lower(b: Any, layer: Any, src: str, tag: str = "") -> tuple[list[str], int]:
+    """The states of every step, in processing order, and the number of units."""
+    shape = b.tensors[src].shape
+    if len(shape) != 2:
+        raise ModelError(f"{K.where(layer)}: input of shape {list(shape)}; armsim unrolls a "
+                         "(time, features) sequence of static length")
+    return unroll(_Steps(b, layer, tag), src, shape[0], _keras_cell(layer))
+
+
+def unroll(s: Any, src: str, steps: int, cell: Cell) -> tuple[list[str], int]:
+    """``cell`` over the ``steps`` rows of ``src`` as ops made through ``s`` (``tensor``,
+    ``op``, ``const``): the state of every step in processing order, and the units."""
+    u, cls = cell.units, cell.kind
+    gates = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}[cls]
+    act, ract, rec, rec_bias = cell.act, cell.ract, cell.rec, cell.rec_bias
+    xw = s.dense(src, cell.kernel, cell.in_bias, "input_projection", (steps, gates * u))
+    h = s.const("initial_state", np.zeros(u) if cell.h0 is None else cell.h0, "weight")
+    c = "" if cls != "LSTM" else \
+        s.const("initial_cell", np.zeros(u) if cell.c0 is None else cell.c0, "weight")
+    order = range(steps - 1, -1, -1) if cell.backwards else range(steps)
     states = []
 
     def gate(t: int, g: int, a: Activation, what: str) -> str:
@@ -124,15 +178,16 @@ def _lower(b: Any, layer: Any, src: str, tag: str = "") -> tuple[list[str], int]
             f_ = gate(t, 1, ract, "f")
             g_ = gate(t, 2, act, "g")
             o_ = gate(t, 3, ract, "o")
+            clip = Activation("clip", max_value=cell.cell_clip) if cell.cell_clip else LINEAR
             c = s.binary("add", s.binary("mul", f_, c, (u,), f"t{t}/fc"),
-                         s.binary("mul", i_, g_, (u,), f"t{t}/ig"), (u,), f"t{t}/cell")
+                         s.binary("mul", i_, g_, (u,), f"t{t}/ig"), (u,), f"t{t}/cell", clip)
             tc = s.op("activation", (c,), (u,), f"t{t}/act_cell", {"activation": act})
             h = s.binary("mul", o_, tc, (u,), f"t{t}/state")
         else:  # GRU
             z = gate(t, 0, ract, "z")
             r = gate(t, 1, ract, "r")
             xh = s.step_slice(xw, t, 2 * u, 3 * u, f"t{t}/xh")
-            if reset_after:
+            if cell.reset_after:
                 rb = None if rec_bias is None else rec_bias[2 * u:]
                 hh = s.dense(h, rec[:, 2 * u:], rb, f"t{t}/hh", (u,))
                 rhh = s.binary("mul", r, hh, (u,), f"t{t}/rhh")
@@ -200,11 +255,99 @@ def _bidirectional(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
     return _output(b, layer, merged, width, seq, out_kt)
 
 
+class _FileSteps(_Steps):
+    """The lowering of TFLite operator ``i`` into ops returned to the reader (``made``)."""
+
+    def __init__(self, b: Any, i: int, prefix: str) -> None:
+        self.b, self.i, self.prefix, self.tag = b, i, prefix, ""
+        self.n = 0
+        self.made: list[Op] = []
+
+    def _unique(self, base: str) -> str:
+        name, k = base, 1
+        while name in self.b.tensors:
+            k += 1
+            name = f"{base}#{k}"
+        return name
+
+    def tensor(self, what: str, shape: tuple[int, ...]) -> str:
+        name = self._unique(f"{self.prefix}/{what}")
+        self.b.tensors[name] = Tensor(name, shape, "float32", "activation")
+        return name
+
+    def op(self, kind: str, ins: tuple[str, ...], out_shape: tuple[int, ...], what: str,
+           attrs: dict | None = None) -> str:
+        out = self.tensor(what, out_shape)
+        self.made.append(Op(f"{self.prefix}/{what}", kind, ins, (out,), attrs or {},
+                            self.b.r.op_name(self.i)))
+        return out
+
+    def const(self, what: str, data: np.ndarray, role: str) -> str:
+        arr = np.asarray(data, np.float32)
+        name = self._unique(f"{self.prefix}.{what}")
+        self.b.tensors[name] = Tensor(name, tuple(arr.shape), "float32", role, data=arr)
+        return name
+
+
+#: UNIDIRECTIONAL_SEQUENCE_LSTM's fused activation (the cell's; its gates are sigmoids).
+_CELL_ACTIVATION = {0: LINEAR, 1: Activation("relu"), 3: Activation("relu6"),
+                    4: Activation("tanh")}
+#: Its optional inputs armsim does not run, by index (TFLite's lstm_shared.h).
+_LSTM_EXTRAS = {9: "peephole", 10: "peephole", 11: "peephole", 16: "projection",
+                17: "projection", 20: "layer normalization", 21: "layer normalization",
+                22: "layer normalization", 23: "layer normalization"}
+
+
+def _tflite_lstm(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
+    """A float32 UNIDIRECTIONAL_SEQUENCE_LSTM (what the converter makes of a Keras 2 LSTM):
+    its weights in Keras' layout, unrolled like a Keras LSTM; the output is every step's
+    state, stacked. The initial state and cell are the file's (its variable tensors, zero:
+    armsim runs every inference from them, as a stateless Keras layer does)."""
+    o = b.r.options(i, "UnidirectionalSequenceLSTMOptions")
+    if o is not None and (o.TimeMajor() or o.ProjClip() or o.DiagonalRecurrentTensors()
+                          or o.CellClip() < 0):
+        raise ModelError(f"{b.where(i)}: time-major input, projection clipping and diagonal "
+                         "recurrent weights are not supported")
+    used = sorted({why for k, why in _LSTM_EXTRAS.items() if k < len(ins) and ins[k] >= 0})
+    if used:
+        raise ModelError(f"{b.where(i)}: an LSTM with {', '.join(used)} weights is not "
+                         "supported (armsim runs Keras' LSTM)")
+    if len(ins) < 20 or any(ins[k] < 0 or b.r.data(ins[k]) is None for k in range(1, 9)):
+        raise ModelError(f"{b.where(i)}: an LSTM without an input gate (CIFG) or with "
+                         "non-constant weights is not supported")
+    code = o.FusedActivationFunction() if o is not None else 4
+    if code not in _CELL_ACTIVATION:
+        raise ModelError(f"{b.where(i)}: cell activation {code} is not supported")
+    x = b.activation(i, ins[0])
+    y = b.activation(i, outs[0])
+    steps = b.tensors[x].shape[0]
+    if len(b.tensors[x].shape) != 2:
+        raise ModelError(f"{b.where(i)}: input of shape {list(b.tensors[x].shape)}; armsim "
+                         "unrolls a (time, features) sequence")
+    w = [np.asarray(b.r.data(ins[k]), np.float64) for k in range(1, 9)]
+    units = w[4].shape[0]
+    bias = [np.zeros(units) if ins[k] < 0 or b.r.data(ins[k]) is None
+            else np.asarray(b.r.data(ins[k]), np.float64) for k in range(12, 16)]
+    init = [None if ins[k] < 0 or b.r.data(ins[k]) is None
+            else np.asarray(b.r.data(ins[k]), np.float64).reshape(-1) for k in (18, 19)]
+    cell = Cell("LSTM", np.concatenate([m.T for m in w[:4]], axis=1),
+                np.concatenate([m.T for m in w[4:]], axis=1), np.concatenate(bias), None,
+                _CELL_ACTIVATION[code], Activation("sigmoid"), h0=init[0], c0=init[1],
+                cell_clip=float(o.CellClip()) if o is not None else 0.0)
+    s = _FileSteps(b, i, f"lstm_{i}")
+    states, _u = unroll(s, x, steps, cell)
+    s.made.append(Op(f"lstm_{i}/sequence", "pack", tuple(states), (y,), {"axis": 0},
+                     b.r.op_name(i)))
+    return s.made
+
+
 class Recurrent(OpKind):
     name = "recurrent"
     summary = ("a recurrent layer (SimpleRNN, GRU, LSTM, Bidirectional) unrolled into the "
                "ops above over its time steps; never an op of a graph")
     keras = {"SimpleRNN": _rnn, "GRU": _rnn, "LSTM": _rnn, "Bidirectional": _bidirectional}
+    tflite = {"UNIDIRECTIONAL_SEQUENCE_LSTM": _tflite_lstm}
+    tflite_float_only = frozenset({"UNIDIRECTIONAL_SEQUENCE_LSTM"})
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         raise ModelError(f"op {op.name}: recurrent layers are unrolled on reading")

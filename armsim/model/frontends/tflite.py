@@ -445,7 +445,15 @@ def _flavour(r: _Reader) -> str:
     "float32" (float activations and weights: TFLiteConverter's default output), "hybrid"
     (float activations, int8 weights: dynamic-range quantization) or "int16" (16x8)."""
     acts, weights = set(), set()
+    # an int8 LSTM's state and scratch tensors (variables, intermediates) are int16 in an
+    # int8 file: the activations that flow between operators decide
+    internal: set[int] = set()
+    for k in range(r.sg.OperatorsLength()):
+        mid = r.sg.Operators(k).IntermediatesAsNumpy()
+        internal.update(int(t) for t in ([] if isinstance(mid, int) else mid))
     for i in range(r.sg.TensorsLength()):
+        if r.sg.Tensors(i).IsVariable() or i in internal:
+            continue
         (weights if r.data(i) is not None else acts).add(r.dtype(i))
     if "int16" in acts:
         return "int16"

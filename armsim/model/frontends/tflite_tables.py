@@ -63,7 +63,8 @@ def find(r: Any, order: list[int], need: set[int]) -> dict[int, Chain]:
 
 
 def _operands(r: Any, i: int) -> list[int]:
-    return [int(t) for t in r.sg.Operators(i).InputsAsNumpy()]
+    """Operator ``i``'s input tensors (absent optional ones, -1, left out)."""
+    return [int(t) for t in r.sg.Operators(i).InputsAsNumpy() if int(t) >= 0]
 
 
 def _constant(r: Any, t: int) -> bool:
@@ -108,7 +109,7 @@ def _chain(r: Any, last: int, producer: dict[int, int], readers: dict[int, set[i
             continue
         visited.add(k)
         for t in _operands(r, k):
-            if r.data(t) is None and t >= 0 and t not in seen:
+            if r.data(t) is None and t not in seen:
                 seen.append(t)
                 if t in producer and registry.tflite_s8_eval(r.op_name(producer[t])):
                     stack.append(producer[t])
