@@ -51,6 +51,16 @@ def test_conv2d_transpose(h, w, c, f, k, s, padding, seed):
 
 
 @SMALL
+@given(h=side, w=side, groups=st.integers(1, 4), ci=st.integers(1, 3), co=st.integers(1, 3),
+       k=st.integers(1, 3), s=st.integers(1, 2), seed=seeds)
+def test_grouped_conv(h, w, groups, ci, co, k, s, seed):
+    """Conv2D(groups): one input channel per group is a depthwise op, else a conv per group
+    between a slice and a concat."""
+    check_layer(keras().layers.Conv2D(groups * co, k, strides=s, groups=groups,
+                                      padding="same"), (h, w, groups * ci), seed)
+
+
+@SMALL
 @given(h=side, w=side, c=chans, oh=st.integers(1, 11), ow=st.integers(1, 11),
        interpolation=st.sampled_from(["nearest", "bilinear"]),
        crop=st.booleans(), seed=seeds)
@@ -104,7 +114,7 @@ def test_prelu_layer_norm_and_dot(n, f, shared, seed):
 
 
 @pytest.mark.parametrize("block", ["sub", "mul_se", "max", "convT", "resize", "gru",
-                                   "softsign", "selu", "layernorm"])
+                                   "softsign", "selu", "layernorm", "grouped"])
 @INT8
 @given(h=side, w=side, c=chans, seed=seeds)
 def test_int8_blocks_bit_exact(tmp_path_factory, block, h, w, c, seed):
@@ -133,6 +143,9 @@ def test_int8_blocks_bit_exact(tmp_path_factory, block, h, w, c, seed):
             y = L.Maximum()([y, L.Conv2D(c, 3, padding="same")(x)])
         elif block == "convT":
             y = L.Conv2DTranspose(c, 3, strides=2, padding="same")(y)
+        elif block == "grouped":  # a depthwise-like and a two-group convolution
+            y = L.Concatenate()([L.Conv2D(2 * c, 3, groups=c, padding="same")(y),
+                                 L.Conv2D(2, 1, groups=2)(L.Conv2D(2 * c, 1)(y))])
         elif block == "resize":
             y = L.Resizing(h + 3, w + 2, interpolation="bilinear")(y)
         else:

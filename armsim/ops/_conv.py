@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from armsim.errors import ModelError
-from armsim.graph import Op, dims4
+from armsim.graph import Op, Tensor, dims4
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
 from armsim.ops import activations
@@ -72,13 +72,13 @@ def keras(kind: str, b: Any, layer: Any, ins: list[str], out_kt: Any,
     """Conv1D/2D, or (``depthwise``) DepthwiseConv1D/2D, into one op of ``kind``."""
     cfg = layer.get_config()
     K.channels_last(layer)
-    if int(cfg.get("groups", 1)) != 1:
-        raise ModelError(f"{K.where(layer)}: grouped convolution (groups={cfg['groups']}) "
-                         "is not supported")
     weights = layer.get_weights()
     kernel = weights[0]
     if kernel.ndim == 3:  # 1-D layers: (k, in, out|mult) -> (1, k, in, out|mult)
         kernel = kernel[np.newaxis]
+    groups = int(cfg.get("groups", 1))
+    if groups != 1 and not depthwise:
+        return _grouped(b, layer, ins, out_kt, kernel, groups)
     attrs = K.geometry(b, layer, ins, out_kt, kernel)
     if depthwise:
         attrs["multiplier"] = int(kernel.shape[3])
@@ -88,6 +88,54 @@ def keras(kind: str, b: Any, layer: Any, ins: list[str], out_kt: Any,
     out = b.activation_out(layer, K.shape(out_kt))
     attrs["activation"] = activations.from_keras(cfg["activation"], K.where(layer))
     b.ops.append(Op(layer.name, kind, tuple(inputs), (out,), attrs, layer.name))
+    return out
+
+
+def _grouped(b: Any, layer: Any, ins: list[str], out_kt: Any, kernel: np.ndarray,
+             groups: int) -> str:
+    """A Conv1D/2D with ``groups`` > 1: one input channel per group is a depthwise
+    convolution (ConvNeXt's, written as Conv2D(groups=channels)); otherwise a ``slice`` of
+    each group's input channels, a ``conv2d`` each, and a ``concat`` of their outputs."""
+    cfg = layer.get_config()
+    weights = layer.get_weights()
+    bias = weights[1] if cfg.get("use_bias", True) else None
+    act = activations.from_keras(cfg["activation"], K.where(layer))
+    kh, kw, ci_g, cout = kernel.shape
+    co_g = cout // groups
+    geo = K.geometry(b, layer, ins, out_kt, kernel)
+    out_shape = K.shape(out_kt)
+    out = b.activation_out(layer, out_shape)
+    if ci_g == 1:  # output channel c * m + j reads input channel c: depthwise, multiplier m
+        dw = kernel.reshape(kh, kw, groups, co_g)
+        inputs = [ins[0], b.const(f"{layer.name}.kernel", dw, "weight")]
+        if bias is not None:
+            inputs.append(b.const(f"{layer.name}.bias", bias, "bias"))
+        b.ops.append(Op(layer.name, "depthwise_conv2d", tuple(inputs), (out,),
+                        {**geo, "kernel": (kh, kw, groups, co_g), "multiplier": co_g,
+                         "activation": act}, layer.name))
+        return out
+    in_shape = b.tensors[ins[0]].shape
+    rank = len(in_shape)
+    parts = []
+    for g in range(groups):
+        part = b.add_tensor(Tensor(b.name_for(f"{layer.name}/group{g}/input"),
+                                   (*in_shape[:-1], ci_g), "float32", "activation"))
+        b.ops.append(Op(f"{layer.name}/group{g}/input", "slice", (ins[0],), (part,),
+                        {"begin": (0,) * (rank - 1) + (g * ci_g,), "step": (1,) * rank,
+                         "keep": tuple(range(rank))}, layer.name))
+        inputs = [part, b.const(f"{layer.name}.kernel{g}",
+                                kernel[..., g * co_g:(g + 1) * co_g], "weight")]
+        if bias is not None:
+            inputs.append(b.const(f"{layer.name}.bias{g}", bias[g * co_g:(g + 1) * co_g],
+                                  "bias"))
+        y = b.add_tensor(Tensor(b.name_for(f"{layer.name}/group{g}"),
+                                (*out_shape[:-1], co_g), "float32", "activation"))
+        b.ops.append(Op(f"{layer.name}/group{g}", "conv2d", tuple(inputs), (y,),
+                        {**geo, "kernel": (kh, kw, ci_g, co_g), "activation": act},
+                        layer.name))
+        parts.append(y)
+    b.ops.append(Op(f"{layer.name}/concat", "concat", tuple(parts), (out,),
+                    {"axis": len(out_shape) - 1}, layer.name))
     return out
 
 

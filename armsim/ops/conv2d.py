@@ -1,5 +1,7 @@
 """``conv2d``: 2-D convolution (Keras Conv2D and Conv1D, the pointwise half of
-SeparableConv2D; TFLite CONV_2D). Weights OHWI in memory (CMSIS-NN's order)."""
+SeparableConv2D; TFLite CONV_2D). Weights OHWI in memory (CMSIS-NN's order). A grouped
+convolution is read as a depthwise one (one input channel per group) or as one conv2d per
+group between a ``slice`` and a ``concat`` (the Keras side: ``_conv._grouped``)."""
 
 from __future__ import annotations
 
@@ -8,19 +10,23 @@ from typing import Any
 import numpy as np
 
 from armsim.errors import ModelError
-from armsim.graph import Graph, Op, dims4
+from armsim.graph import Graph, Op, Tensor, dims4
 from armsim.ops import _conv
 from armsim.ops.base import OpCode, OpKind, Values
 from armsim.ops.cgen import FloatContext, Int8Context, dims
+from armsim.quant import Quant
 
 
 def _keras(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
     return _conv.keras("conv2d", b, layer, ins, out_kt)
 
 
-def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op | list[Op]:
     o = b.r.options(i, "Conv2DOptions")
     x = b.activation(i, ins[0])
+    if b.r.data(ins[1]) is not None and len(b.r.shape(ins[1])) == 4 and \
+            b.tensors[x].shape[-1] != b.r.shape(ins[1])[3]:
+        return _grouped(b, i, o, x, ins, outs)
     w = b.const(i, ins[1], "weight", "int8", lambda a: a.transpose(1, 2, 3, 0),
                 lambda ax: {0: 3}.get(ax, ax))
     kh, kw, cin, cout = b.tensors[w].shape
@@ -31,6 +37,69 @@ def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     y = b.activation(i, outs[0])
     attrs = {"kernel": (kh, kw, cin, cout), **_conv.tflite_geometry(b, i, o, x, y, (kh, kw))}
     return Op(f"conv_{i}", "conv2d", tuple(inputs), (y,), attrs, b.r.op_name(i))
+
+
+def _grouped(b: Any, i: int, o: Any, x: str, ins: list[int], outs: list[int]
+             ) -> Op | list[Op]:
+    """A grouped CONV_2D (the filter reads C / groups input channels): one channel per group
+    is a depthwise convolution; otherwise a ``slice`` of each group's input channels, a
+    ``conv2d`` each and a ``concat`` of their outputs, the filter and bias split by group."""
+    cout, kh, kw, ci_g = b.r.shape(ins[1])
+    c = b.tensors[x].shape[-1]
+    if c % ci_g or cout % (c // ci_g):
+        raise ModelError(f"{b.where(i)}: a filter of {ci_g} input channels does not divide "
+                         f"the input's {c} into groups")
+    groups, co_g = c // ci_g, cout // (c // ci_g)
+    y = b.activation(i, outs[0])
+    geo = _conv.tflite_geometry(b, i, o, x, y, (kh, kw))
+    if ci_g == 1:  # output channel c * m + j reads input channel c: depthwise
+        w = b.const(i, ins[1], "weight", "int8",
+                    lambda a: a.transpose(1, 2, 3, 0).reshape(kh, kw, c, co_g), lambda ax: 3)
+        inputs = [x, w]
+        _conv.tflite_bias(b, i, ins, inputs)
+        return Op(f"conv_{i}", "depthwise_conv2d", tuple(inputs), (y,),
+                  {"kernel": (kh, kw, c, co_g), "multiplier": co_g, **geo}, b.r.op_name(i))
+    data = b.r.data(ins[1]).transpose(1, 2, 3, 0)  # (kh, kw, ci_g, cout)
+    bias = b.r.data(ins[2]) if len(ins) > 2 and ins[2] >= 0 else None
+    qw = None if b.float32 else b.r.quant(ins[1], lambda ax: {0: 3}.get(ax, ax))
+    qb = None if b.float32 or bias is None else b.r.quant(ins[2])
+    if not b.float32 and (qw is None or b.r.dtype(ins[1]) != "int8"):
+        raise ModelError(f"{b.where(i)}: its filter is not per-channel int8")
+
+    def part(q: Any, lo: int, hi: int) -> Any:
+        if q is None or not q.per_channel:
+            return q
+        return Quant(q.scales[lo:hi], q.zero_points[lo:hi], q.axis)
+
+    ops, parts = [], []
+    rank = len(b.tensors[x].shape)
+    name = b.name(ins[1])
+    for g in range(groups):
+        lo, hi = g * co_g, (g + 1) * co_g
+        xs = b.derived(f"conv_{i}/group{g}/input", x, (*b.tensors[x].shape[:-1], ci_g))
+        ops.append(Op(f"conv_{i}/group{g}/input", "slice", (x,), (xs,),
+                      {"begin": (0,) * (rank - 1) + (g * ci_g,), "step": (1,) * rank,
+                       "keep": tuple(range(rank))}, b.r.op_name(i)))
+        wt = np.ascontiguousarray(data[..., lo:hi])
+        wn = b.derived(f"{name}/group{g}", x, wt.shape)  # a unique name, then the constant
+        b.tensors[wn] = Tensor(wn, wt.shape, "float32" if b.float32 else "int8", "weight",
+                               data=wt.astype(np.float32) if b.float32 else wt,
+                               quant=part(qw, lo, hi))
+        inputs = [xs, wn]
+        if bias is not None:
+            bt = np.ascontiguousarray(bias[lo:hi])
+            bn = b.derived(f"{b.name(ins[2])}/group{g}", x, bt.shape)
+            b.tensors[bn] = Tensor(bn, bt.shape, "float32" if b.float32 else "int32", "bias",
+                                   data=bt.astype(np.float32) if b.float32 else bt,
+                                   quant=part(qb, lo, hi))
+            inputs.append(bn)
+        yg = b.derived(f"conv_{i}/group{g}", y, (*b.tensors[y].shape[:-1], co_g))
+        ops.append(Op(f"conv_{i}/group{g}", "conv2d", tuple(inputs), (yg,),
+                      {"kernel": (kh, kw, ci_g, co_g), **geo}, b.r.op_name(i)))
+        parts.append(yg)
+    ops.append(Op(f"conv_{i}", "concat", tuple(parts), (y,),
+                  {"axis": len(b.tensors[y].shape) - 1}, b.r.op_name(i)))
+    return ops
 
 
 class Conv2D(OpKind):
