@@ -171,3 +171,19 @@ def test_unsupported_layers_are_refused_before_any_work(layer):
     model = k.Model(inp, ly(inp))
     with pytest.raises(ModelError, match=f"does not run: layer 0 layer 'bad' \\({layer}\\)"):
         to_graph(model, "m")
+
+
+def test_nested_models_are_read_in_place():
+    """A Sequential and a functional model used as layers run like the same layers written
+    out flat (the BatchNormalization inside the nested stem still folds)."""
+    k = keras()
+    L = k.layers
+    k.utils.set_random_seed(3)
+    stem = k.Sequential([L.Conv2D(4, 3, padding="same"), L.BatchNormalization(), L.ReLU()])
+    bi = k.Input((6, 6, 4))
+    block = k.Model(bi, L.Add()([bi, L.Conv2D(4, 1)(bi)]))
+    head = k.Sequential([L.GlobalAveragePooling2D(), L.Dense(3)])
+    check_layer(None, (6, 6, 3), 3, extra=lambda x: head(block(stem(x))))
+    x = k.Input((6, 6, 3))
+    kinds = [op.kind for op in to_graph(k.Model(x, head(block(stem(x)))), "n").ops]
+    assert kinds == ["conv2d", "conv2d", "add", "avg_pool2d", "fully_connected"], kinds

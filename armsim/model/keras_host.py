@@ -80,5 +80,7 @@ def layer_outputs(model: Any, g: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
     wanted = {name: t.layer for name, t in g.tensors.items() if t.layer in by_layer}
     names = sorted(wanted)
     outs = [by_layer[wanted[n]] for n in names]
+    if not outs:
+        return {}
     vals = _traced(model, outs)(x if isinstance(x, tuple) else np.asarray(x, np.float32))
     return {n: np.asarray(v, np.float32).reshape(g.tensors[n].shape) for n, v in zip(names, vals)}

@@ -195,22 +195,70 @@ def _graph_nodes(model: Any) -> list[tuple[Any, Any]]:
     return out
 
 
+def _flat_nodes(model: Any, source: str) -> tuple[list[tuple[Any, Any]], Any]:
+    """(layer, node) of every computation, a nested model's (a Sequential or functional
+    model used as a layer) in its place, InputLayers left out; and ``same(kt)``, the
+    KerasTensor that stands for ``kt`` (a nested model's input is what the outer graph
+    feeds it; its call's output is its own last tensor)."""
+    keras = import_keras()
+    alias: dict[int, Any] = {}
+    out: list[tuple[Any, Any]] = []
+
+    def walk(m: Any, depth: int) -> None:
+        for ly, node in _graph_nodes(m):
+            if type(ly).__name__ == "InputLayer":
+                continue
+            if not isinstance(ly, keras.Model):
+                out.append((ly, node))
+                continue
+            inner = getattr(ly, "_functional", None) or ly
+            if depth > 16 or not getattr(inner, "inputs", None) or \
+                    len(inner.inputs) != len(node.input_tensors) or \
+                    len(inner.outputs) != len(node.output_tensors):
+                raise ModelError(f"{source}: {where(ly)} is a nested model armsim cannot "
+                                 "read into the outer graph (no inputs recorded)")
+            for a, b in zip(inner.inputs, node.input_tensors):
+                alias[id(a)] = b
+            walk(ly, depth + 1)
+            for a, b in zip(node.output_tensors, inner.outputs):
+                alias[id(a)] = b
+
+    walk(model, 0)
+
+    def same(kt: Any) -> Any:
+        while id(kt) in alias:
+            kt = alias[id(kt)]
+        return kt
+
+    return out, same
+
+
 def graph_tensors(model: Any) -> tuple[list[Any], dict[str, Any]]:
-    """The model's input KerasTensors and each layer's output KerasTensor in its graph."""
+    """The model's input KerasTensors and each layer's output KerasTensor in its graph. A
+    nested model's call output also stands for the output of the inner layer that computes
+    it (the layers inside have no tensors of the outer graph)."""
+    keras = import_keras()
     fm = getattr(model, "_functional", None) or model
-    return list(fm.inputs), {ly.name: n.output_tensors[0] for ly, n in _graph_nodes(model)}
+    out = {}
+    for ly, n in _graph_nodes(model):
+        out[ly.name] = n.output_tensors[0]
+        inner = ly
+        while isinstance(inner, keras.Model):  # down to the layer that makes the output
+            kt = (getattr(inner, "_functional", None) or inner).outputs[0]
+            inner = kt._keras_history[0]
+            out.setdefault(inner.name, n.output_tensors[0])
+    return list(fm.inputs), out
 
 
 def to_graph(model: Any, source: str = "model") -> Graph:
     """Read a Keras model into a Graph, refusing unsupported layers before any work."""
     fm = getattr(model, "_functional", None) or model
-    nodes = [(ly, n) for ly, n in _graph_nodes(model) if type(ly).__name__ != "InputLayer"]
+    nodes, same = _flat_nodes(model, source)
     seen: dict[int, int] = {}
     bad = [(k, ly) for k, (ly, _n) in enumerate(nodes)
            if registry.keras_handler(op_key(ly)) is None and type(ly).__name__ not in IDENTITY]
     if bad:  # every one at once, before any work
-        listed = "; ".join(f"layer {k} {where(ly)}" + (" (a nested model)" if hasattr(
-            ly, "layers") else "") for k, ly in bad)
+        listed = "; ".join(f"layer {k} {where(ly)}" for k, ly in bad)
         raise ModelError(f"{source}: {len(bad)} layer(s) armsim's generated firmware does not "
                          f"run: {listed}. Supported layers: {_supported()}",
                          tuple(sorted({type(ly).__name__ for _k, ly in bad})), "keras")
@@ -220,9 +268,10 @@ def to_graph(model: Any, source: str = "model") -> Graph:
             raise ModelError(f"{source}: {where(ly)} is shared (called more than once); "
                              "armsim needs each layer once")
     b = _Builder(fm, source, import_keras())
+    b.outputs_kt = {id(same(t)) for t in fm.outputs}
     for _ly, node in nodes:
         for kt in node.input_tensors:
-            b.readers[id(kt)] = b.readers.get(id(kt), 0) + 1
+            b.readers[id(same(kt))] = b.readers.get(id(same(kt)), 0) + 1
     inputs = []
     for kt in fm.inputs:
         shape = _shape_checked(kt, source)
@@ -232,13 +281,13 @@ def to_graph(model: Any, source: str = "model") -> Graph:
         inputs.append(name)
     for ly, node in nodes:
         try:
-            ins = [b.by_kt[id(kt)] for kt in node.input_tensors]
+            ins = [b.by_kt[id(same(kt))] for kt in node.input_tensors]
         except KeyError:
             raise ModelError(f"{source}: {where(ly)} reads a tensor armsim did not see "
                              "produced (an unsupported graph shape)") from None
         if len(node.output_tensors) != 1:
             raise ModelError(f"{source}: {where(ly)} has {len(node.output_tensors)} outputs")
-        out_kt = node.output_tensors[0]
+        out_kt = same(node.output_tensors[0])
         _shape_checked(out_kt, source)
         n_before = len(b.ops)
         cls = type(ly).__name__
@@ -262,7 +311,7 @@ def to_graph(model: Any, source: str = "model") -> Graph:
         b.layers.append(LayerInfo(ly.name, cls, ops))
     outputs = []
     for kt in fm.outputs:
-        name = b.by_kt[id(kt)]
+        name = b.by_kt[id(same(kt))]
         if name in inputs:
             raise ModelError(f"{source}: the model's output is its input (no computation)")
         outputs.append(name)
