@@ -61,6 +61,25 @@ def test_grouped_conv(h, w, groups, ci, co, k, s, seed):
 
 
 @SMALL
+@given(h=side, w=side, c=chans, seed=seeds)
+def test_convnext_block(h, w, c, seed):
+    """ConvNeXt's block: depthwise Conv2D(groups=c), LayerNormalization, Dense on the
+    channels, gelu, LayerScale, residual Add."""
+    from keras.src.applications.convnext import LayerScale
+
+    L = keras().layers
+
+    def block(x):
+        y = L.Conv2D(c, 3, padding="same", groups=c)(x)
+        y = L.LayerNormalization(epsilon=1e-6)(y)
+        y = L.Dense(4 * c, activation="gelu")(y)
+        y = LayerScale(0.5, c)(L.Dense(c)(y))
+        return L.Add()([x, y])
+
+    check_layer(None, (h, w, c), seed, extra=block)
+
+
+@SMALL
 @given(h=side, w=side, c=chans, oh=st.integers(1, 11), ow=st.integers(1, 11),
        interpolation=st.sampled_from(["nearest", "bilinear"]),
        crop=st.booleans(), seed=seeds)

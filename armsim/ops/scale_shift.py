@@ -62,6 +62,15 @@ def _rescaling(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
                       np.asarray(cfg["offset"], np.float64), out_kt)
 
 
+def _layer_scale(b: Any, layer: Any, ins: list[str], out_kt: Any) -> str:
+    """keras.applications' LayerScale (ConvNeXt): x times a per-channel gamma."""
+    weights = layer.get_weights()
+    if len(weights) != 1:
+        raise ModelError(f"{K.where(layer)}: a LayerScale with {len(weights)} weights")
+    gamma = np.asarray(weights[0], np.float64).reshape(-1)
+    return standalone(b, layer, ins[0], gamma, np.zeros_like(gamma), out_kt)
+
+
 def _keras_op(kind: str) -> Any:
     """A keras.ops arithmetic node (``x + 3.0``, ``x * (1 / 6)``, ``x / c``, ``c - x``: a
     scalar or per-channel constant with one tensor) as a scale_shift; between two tensors
@@ -114,7 +123,7 @@ class ScaleShift(OpKind):
     name = "scale_shift"
     summary = "x * scale + shift per channel (BatchNorm, Rescaling, Normalization)"
     keras = {"BatchNormalization": _batch_norm, "Rescaling": _rescaling,
-             "Normalization": _normalization,
+             "Normalization": _normalization, "LayerScale": _layer_scale,
              # keras.ops arithmetic in a functional graph (MobileNetV3's hard_sigmoid)
              "ops.Add": _keras_op("add"), "ops.Subtract": _keras_op("sub"),
              "ops.Multiply": _keras_op("mul"), "ops.TrueDivide": _keras_op("div"),
