@@ -187,6 +187,16 @@ class Int8Context:
                            f"{{(int32_t *){p}_mult, (int32_t *){p}_shift}}")
 
 
+def sub_params_s8(ctx: "Int8Context", i: int, p: Q.AddParams, lo: int, hi: int) -> str:
+    """``&op{i}_params``: the ``armsim_sub_s8_params`` of op ``i`` (SUB and
+    SQUARED_DIFFERENCE: the rescaled difference, then ``p``'s output rescale and [lo, hi])."""
+    return ctx.static("armsim_sub_s8_params", f"op{i}_params",
+                      f"{{{p.input1_offset}, {p.input1_multiplier}, {p.input1_shift}, "
+                      f"{p.input2_offset}, {p.input2_multiplier}, {p.input2_shift}, "
+                      f"{p.left_shift}, {p.output_offset}, {p.output_multiplier}, "
+                      f"{p.output_shift}, {lo}, {hi}}}")
+
+
 def minmax_s8(ctx: "Int8Context", i: int, op: Op, function: str) -> list[str]:
     """CMSIS-NN's ``arm_maximum_s8``/``arm_minimum_s8`` (``function``) of an int8 op's two
     inputs, one quantization throughout (TFLite's MAXIMUM/MINIMUM), operands of the

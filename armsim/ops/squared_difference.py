@@ -10,7 +10,7 @@ from armsim import quant as Q
 from armsim.graph import Graph, Op
 from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values
-from armsim.ops.cgen import FloatContext, Int8Context, fold_f32
+from armsim.ops.cgen import FloatContext, Int8Context, fold_f32, sub_params_s8
 
 #: TFLite's left shift of both int8 inputs before rescaling (squared_difference.cc).
 LEFT_SHIFT = 7
@@ -44,11 +44,7 @@ class SquaredDifference(OpKind):
         qo = ctx.quant(op.outputs[0])
         p = params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo)
         n = ctx.g.tensors[op.outputs[0]].size
-        prm = ctx.static("armsim_sub_s8_params", f"op{i}_params",
-                         f"{{{p.input1_offset}, {p.input1_multiplier}, {p.input1_shift}, "
-                         f"{p.input2_offset}, {p.input2_multiplier}, {p.input2_shift}, "
-                         f"{p.left_shift}, {p.output_offset}, {p.output_multiplier}, "
-                         f"{p.output_shift}, -128, 127}}")
+        prm = sub_params_s8(ctx, i, p, Q.QMIN, Q.QMAX)
         return OpCode([f"armsim_squared_difference_s8({ctx.ptr(op.inputs[0])}, "
                        f"{ctx.ptr(op.inputs[1])}, {n}, {prm}, "
                        f"{ctx.ptr(op.outputs[0], const=False)});"])

@@ -16,7 +16,7 @@ from armsim.graph import Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values, fold_reference
-from armsim.ops.cgen import FloatContext, Int8Context, fold_f32
+from armsim.ops.cgen import FloatContext, Int8Context, fold_f32, sub_params_s8
 
 
 class Sub(OpKind):
@@ -38,11 +38,7 @@ class Sub(OpKind):
         ap = Q.add_params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo)
         lo, hi = Q.activation_range(op.activation, qo)
         n = ctx.g.tensors[op.outputs[0]].size
-        prm = ctx.static("armsim_sub_s8_params", f"op{i}_params",
-                         f"{{{ap.input1_offset}, {ap.input1_multiplier}, {ap.input1_shift}, "
-                         f"{ap.input2_offset}, {ap.input2_multiplier}, {ap.input2_shift}, "
-                         f"{ap.left_shift}, {ap.output_offset}, {ap.output_multiplier}, "
-                         f"{ap.output_shift}, {lo}, {hi}}}")
+        prm = sub_params_s8(ctx, i, ap, lo, hi)
         return OpCode([f"armsim_sub_s8({ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
                        f"{n}, {prm}, {ctx.ptr(op.outputs[0], const=False)});"])
 

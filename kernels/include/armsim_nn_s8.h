@@ -176,6 +176,18 @@ typedef struct {
 } armsim_sub_s8_params;
 
 /**
+ * @brief The two inputs' rescaled difference, the common part of SUB and
+ * SQUARED_DIFFERENCE: each shifted left and rescaled to twice the larger input scale
+ * (``requantize``: CMSIS-NN's arm_nn_requantize, passed in to keep this header free of
+ * CMSIS-NN's).
+ */
+#define ARMSIM_RESCALED_DIFFERENCE(a, b, p, requantize)                                    \
+    ((requantize)(((a) + (p)->input1_offset) * (1 << (p)->left_shift), (p)->input1_mult,    \
+                  (p)->input1_shift) -                                                     \
+     (requantize)(((b) + (p)->input2_offset) * (1 << (p)->left_shift), (p)->input2_mult,    \
+                  (p)->input2_shift))
+
+/**
  * @brief Element-wise difference with TFLite's reference arithmetic (SubElementwise): both
  * inputs shifted left and rescaled to twice the larger input scale, subtracted, rescaled
  * to the output. (CMSIS-NN's add with the second multiplier negated is not the same: its
