@@ -177,6 +177,28 @@ def test_unsupported_op_is_refused_by_name_and_index(tmp_path):
     assert e.value.kind == "tflite" and set(e.value.unsupported) == {"LOG_SOFTMAX"}
 
 
+def test_uint8_edges_are_refused_saying_how_to_convert(tmp_path):
+    """An int8 model converted with uint8 input and output (QUANTIZE at the edges) is
+    refused before any work, saying what it is and how to convert it instead."""
+    import tensorflow as tf
+
+    keras = zoo._keras()
+    m = keras.Sequential([keras.Input((4, 4, 2)), keras.layers.Conv2D(2, 3),
+                          keras.layers.Flatten(), keras.layers.Dense(3)])
+    xs = np.random.default_rng(1).normal(size=(8, 4, 4, 2)).astype(np.float32)
+    conv = tf.lite.TFLiteConverter.from_keras_model(m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([x[None]] for x in xs)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.uint8
+    path = tmp_path / "u8.tflite"
+    path.write_bytes(conv.convert())
+    with pytest.raises(ModelError, match="input or output is uint8 or int16.*tf.int8 or "
+                                         "tf.float32") as e:
+        T.load(path)
+    assert e.value.kind == "tflite-edges"
+
+
 def test_damaged_flatbuffer_is_a_clear_error(tmp_path):
     p = tmp_path / "bad.tflite"
     p.write_bytes(b"\x18\x00\x00\x00TFL3" + b"\xff" * 40)

@@ -443,8 +443,16 @@ def read(buf: bytes, source: str = "model.tflite") -> Graph:
 def _flavour(r: _Reader) -> str:
     """What kind of TFLite file this is, from its tensors' types: "int8" (int8 activations),
     "float32" (float activations and weights: TFLiteConverter's default output), "hybrid"
-    (float activations, int8 weights: dynamic-range quantization) or "int16" (16x8)."""
+    (float activations, int8 weights: dynamic-range quantization), "int16" (16x8),
+    "uint8" (TF1-era uint8 quantization), or "edges" (int8 inside, uint8 or int16 input or
+    output converted by a QUANTIZE at the edge)."""
     acts, weights = set(), set()
+    ins, outs = {int(t) for t in r.sg.InputsAsNumpy()}, {int(t) for t in r.sg.OutputsAsNumpy()}
+    edges: set[int] = set()  # a model input or output a QUANTIZE converts
+    for k in range(r.sg.OperatorsLength()):
+        if r.op_name(k) == "QUANTIZE":
+            src, dst = int(r.sg.Operators(k).Inputs(0)), int(r.sg.Operators(k).Outputs(0))
+            edges.update(t for t in (src, dst) if t in ins | outs)
     # an int8 LSTM's state and scratch tensors (variables, intermediates) are int16 in an
     # int8 file: the activations that flow between operators decide
     internal: set[int] = set()
@@ -452,16 +460,16 @@ def _flavour(r: _Reader) -> str:
         mid = r.sg.Operators(k).IntermediatesAsNumpy()
         internal.update(int(t) for t in ([] if isinstance(mid, int) else mid))
     for i in range(r.sg.TensorsLength()):
-        if r.sg.Tensors(i).IsVariable() or i in internal:
+        if r.sg.Tensors(i).IsVariable() or i in internal or i in edges:
             continue
         (weights if r.data(i) is not None else acts).add(r.dtype(i))
     if "int16" in acts:
         return "int16"
     if "int8" in acts:
-        return "int8"
+        return "edges" if {r.dtype(t) for t in edges} - {"int8", "float32"} else "int8"
     if "float32" in acts:
         return "hybrid" if "int8" in weights else "float32"
-    return "int8"
+    return "uint8" if "uint8" in acts else "int8"
 
 
 #: What each refused kind of file is and what to do instead.
@@ -473,6 +481,12 @@ _FLAVOURS = {
                "representative dataset with inference_input_type=tf.int8)"),
     "int16": ("a 16x8 .tflite (int16 activations, int8 weights): armsim's generated firmware "
               "runs int8 activations; `--runtime tflm` runs 16x8 models on TFLM's kernels"),
+    "uint8": ("a uint8-quantized .tflite (TF1-era quantization-aware training): armsim runs "
+              "int8 and float32 models; convert the model again with TFLiteConverter's int8 "
+              "quantization (`armsim quantize M.keras`)"),
+    "edges": ("an int8 model whose input or output is uint8 or int16 (a QUANTIZE at the "
+              "edge): armsim feeds int8 or float32; convert with inference_input_type and "
+              "inference_output_type tf.int8 or tf.float32, or run it with `--runtime tflm`"),
 }
 
 
