@@ -41,6 +41,29 @@ def test_zoo_float_tflite_agrees_with_the_interpreter(name, tmp_path):
     assert np.allclose(keras_host.predict(m, xs), host, atol=1e-5)
 
 
+def test_float16_weights_are_read_as_float32_constants(tmp_path):
+    """TFLiteConverter's float16 quantization (float16 weights, a DEQUANTIZE of each to
+    float32 before the ops), a common published form: the weights are read as the float32
+    values the DEQUANTIZEs give, the operators go, and the file agrees with the interpreter."""
+    import tensorflow as tf
+
+    m = zoo.build("dscnn")
+    conv = tf.lite.TFLiteConverter.from_keras_model(m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.target_spec.supported_types = [tf.float16]
+    path = tmp_path / "f16.tflite"
+    path.write_bytes(conv.convert())
+    g = T.load(path)
+    assert all(o.layer != "DEQUANTIZE" for o in g.ops)
+    assert all(t.data.dtype == np.float32 for t in g.tensors.values() if t.data is not None)
+    s = Session(g, make_plan(g), "m4f", "large")
+    xs = zoo.sample_inputs(m, 2)
+    host = keras_host.predict(path, xs)
+    for x, h in zip(xs, host):
+        out = s.run(x).outputs
+        assert np.all(np.abs(out - h) <= 1e-5 + 1e-5 * np.abs(h)), (out, h)
+
+
 def test_float_tflite_through_the_commands(tmp_path, capsys, mnist_dir):
     from armsim.model.inputs import DEFAULT_MODEL, data_file
     from armsim.model.tfimport import import_keras

@@ -30,7 +30,8 @@ from armsim.ops.activation import table_op
 from armsim.quant import Quant
 
 #: tflite.TensorType values armsim reads.
-_DTYPES = {9: "int8", 2: "int32", 0: "float32", 3: "uint8", 7: "int16", 4: "int64"}
+_DTYPES = {9: "int8", 2: "int32", 0: "float32", 3: "uint8", 7: "int16", 4: "int64",
+           1: "float16"}
 #: Ops armsim has no kernel for but runs where they are shape arithmetic: the reader folds
 #: what feeds a RESHAPE's shape operand (_Builder.fold) and drops the rest (_live_ops).
 SHAPE_OPS = {"SHAPE"}
@@ -123,7 +124,24 @@ class _Reader:
                     break
         return bool(self._resolved)
 
+    def widened(self) -> dict[int, int]:
+        """Float16 constants widened at load (TFLiteConverter's float16 quantization: a
+        DEQUANTIZE of each float16 weight to float32 before the ops): output tensor ->
+        the DEQUANTIZE operator. Their values are float32 constants; the operators go."""
+        if not hasattr(self, "_widened"):
+            self._widened: dict[int, int] = {}
+            for k in range(self.sg.OperatorsLength()):
+                op = self.sg.Operators(k)
+                if self.op_name(k) == "DEQUANTIZE" and op.InputsLength() == 1:
+                    src = int(op.Inputs(0))
+                    if self.dtype(src) == "float16" and self.data(src) is not None:
+                        self._widened[int(op.Outputs(0))] = k
+        return self._widened
+
     def data(self, i: int) -> np.ndarray | None:
+        if i in self.widened():  # a float16 weight, exactly as float32
+            src = int(self.sg.Operators(self.widened()[i]).Inputs(0))
+            return np.asarray(self.data(src), np.float32)
         t = self.sg.Tensors(i)
         b = self.model.Buffers(t.Buffer())
         if b is None or b.DataLength() == 0:
@@ -133,7 +151,10 @@ class _Reader:
             return None
         raw = b.DataAsNumpy().tobytes()
         dt = {"int8": "<i1", "int32": "<i4", "float32": "<f4", "uint8": "u1", "int16": "<i2",
-              "int64": "<i8"}[self.dtype(i)]
+              "int64": "<i8", "float16": "<f2"}.get(self.dtype(i))
+        if dt is None:
+            raise ModelError(f"{self.source}: tensor {self.tensor_name(i)} has type "
+                             f"{self.dtype(i)}, which armsim does not read")
         return np.frombuffer(raw, dt).reshape(self.shape(i)).copy()
 
     def quant(self, i: int, axis_map: Callable[[int], int] | None = None) -> Quant | None:
@@ -498,6 +519,7 @@ def _read(buf: bytes, source: str) -> Graph:
     order, in_map, out_map, _peeled = _edges(r)
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
     order = _live_ops(r, order, set(graph_outs))
+    order = [i for i in order if i not in set(r.widened().values())]
     islands = _float_islands(r, order) if kind == "int8" else {}
     order = [i for i in order if not any(i in (d, q) for d, q, _s, _t in islands.values())]
     chains: dict[int, tflite_tables.Chain] = {}
