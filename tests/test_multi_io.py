@@ -102,6 +102,21 @@ def test_int8_two_inputs_bit_exact_and_every_command(two, capsys):
         assert code == 0 and rows[0]["agree"], model
 
 
+def test_positional_arrays_fit_a_tflite_by_shape_and_say_so(two, capsys):
+    """The .tflite lists its inputs in an order of its own (here meta before img): x0, x1 in
+    the Keras order fit only the other way round, so they are matched by shape, and the
+    output says which array went where."""
+    d = two[0]
+    capsys.readouterr()
+    assert main(["simulate", "--model", str(d / "two.tflite"), "--inputs",
+                 str(d / "positional.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "matched to the inputs by shape" in out and "x0 -> img" in out, out
+    code, v = _json(capsys, "validate", "--model", str(d / "two.tflite"), "--inputs",
+                    str(d / "positional.npz"))
+    assert code == 0 and v[0]["passed"], v
+
+
 def test_two_inputs_on_tflm(two, capsys):
     d = two[0]
     capsys.readouterr()

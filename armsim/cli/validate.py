@@ -66,7 +66,8 @@ def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | 
     """(inputs, labels or None, what they are), checked against --n/--start."""
     if args.inputs:
         xs, ys = inputs.read_inputs(args.inputs, g)
-        what = args.inputs
+        what = args.inputs + (f" ({xs.note})" if isinstance(xs, inputs.Rows) and xs.note
+                              else "")
     else:
         if not inputs.is_mnist_shaped(g):
             shape = g.tensors[g.inputs[0]].shape

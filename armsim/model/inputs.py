@@ -52,6 +52,8 @@ class Rows:
     ``rows[a:b]`` the rows a..b."""
 
     arrays: tuple[np.ndarray, ...]
+    #: how the arrays were matched to the inputs, where that needs saying ("" otherwise)
+    note: str = ""
 
     def __len__(self) -> int:
         return len(self.arrays[0])
@@ -188,6 +190,7 @@ def _read_multi(path: Any, g: Graph) -> tuple[Rows, np.ndarray | None]:
     input order) or one .npz with an array per input."""
     names = input_names(g)
     y = None
+    note = ""
     arrays: list[np.ndarray] = []
     if isinstance(path, (list, tuple)):
         for k, f in enumerate(path):
@@ -220,6 +223,7 @@ def _read_multi(path: Any, g: Graph) -> tuple[Rows, np.ndarray | None]:
         except (OSError, ValueError, EOFError) as e:
             raise DataError(f"--inputs {p}: cannot read: {e}") from None
         where = str(p)
+        arrays, note = _by_shape(g, arrays, used)
         checked = []
         for k, a in enumerate(arrays):
             shape = g.tensors[g.inputs[k]].shape
@@ -245,7 +249,34 @@ def _read_multi(path: Any, g: Graph) -> tuple[Rows, np.ndarray | None]:
         y = np.asarray(y).reshape(-1).astype(np.int64)
         if len(y) != len(arrays[0]):
             raise DataError(f"--inputs {where}: {len(arrays[0])} inputs but {len(y)} labels")
-    return Rows(tuple(arrays)), y
+    return Rows(tuple(arrays), note), y
+
+
+def _by_shape(g: Graph, arrays: list[np.ndarray], used: list[str]
+              ) -> tuple[list[np.ndarray], str]:
+    """Positional arrays (x0, x1, ...) whose shapes do not fit the inputs in the graph's
+    order but fit exactly one other order: that order, and a note saying so (a .tflite
+    keeps its inputs in an order of its own, not the Keras model's). Otherwise as given."""
+    import itertools
+
+    if not all(k == f"x{i}" for i, k in enumerate(used)) or len(arrays) > 6:
+        return arrays, ""
+    shapes = [g.tensors[n].shape for n in g.inputs]
+
+    def fits(a: np.ndarray, shape: tuple[int, ...]) -> bool:
+        return a.shape == shape or a.shape[1:] == shape
+
+    if all(fits(a, s) for a, s in zip(arrays, shapes)):
+        return arrays, ""
+    orders = [p for p in itertools.permutations(range(len(arrays)))
+              if all(fits(arrays[p[k]], shapes[k]) for k in range(len(shapes)))]
+    if len(orders) != 1:
+        return arrays, ""
+    p = orders[0]
+    pairs = ", ".join(f"x{p[k]} -> {short_name(n)}" for k, n in enumerate(g.inputs))
+    return [arrays[p[k]] for k in range(len(arrays))], (
+        f"x0, x1, ... matched to the inputs by shape ({pairs}): this file lists its inputs "
+        "in another order; name the arrays after the inputs to choose")
 
 
 def shared_mnist() -> str | None:
@@ -285,9 +316,10 @@ def cases(g: Graph, inputs: str | None = None, images: list[int] | int | None = 
         x, y = read_inputs(inputs, g)
         files = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         label = "+".join(Path(f).name for f in files)
+        note = f"; {x.note}" if isinstance(x, Rows) and x.note else ""
         return ([Case(f"{label}[{i}]", None if y is None else int(y[i]), x[i])
                  for i in range(len(x))], f"from {' and '.join(str(f) for f in files)}, "
-                "used as given")
+                f"used as given{note}")
     if len(g.inputs) > 1:
         raise ArmsimError(f"model '{g.name}' has {len(g.inputs)} inputs "
                           f"({', '.join(g.inputs)}): give --inputs once per input, in that "
