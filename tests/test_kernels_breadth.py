@@ -185,3 +185,37 @@ def test_int8_blocks_bit_exact(tmp_path_factory, block, h, w, c, seed):
                      str(d / "x.npy"), "--json"])
     v = json.loads(out.getvalue())
     assert code == 0 and v["passed"] and v["n"] == 12, (block, v)
+
+
+@INT8
+@given(n=st.integers(2, 8), f=st.integers(1, 6), u=st.integers(1, 9), seq=st.booleans(),
+       seed=seeds)
+def test_int8_fused_lstm_bit_exact(tmp_path_factory, n, f, u, seq, seed):
+    """A Keras 2 LSTM's int8 UNIDIRECTIONAL_SEQUENCE_LSTM on CMSIS-NN's
+    arm_lstm_unidirectional_s8 (the ``lstm`` kind), bit-exact with the host."""
+    k2 = pytest.importorskip("tf_keras")
+    import tensorflow as tf
+
+    from armsim.cli import main
+
+    k2.utils.set_random_seed(seed)
+    m = k2.Sequential([k2.Input((n, f), batch_size=1), k2.layers.LSTM(u, return_sequences=seq),
+                       k2.layers.Flatten(), k2.layers.Dense(3)])
+    xs = np.random.default_rng(seed).uniform(-2, 2, (10, n, f)).astype(np.float32)
+    conv = tf.lite.TFLiteConverter.from_keras_model(m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([x[None]] for x in xs)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    d = tmp_path_factory.mktemp("lstm")
+    (d / "q.tflite").write_bytes(conv.convert())
+    np.save(d / "x.npy", xs)
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["validate", "--model", str(d / "q.tflite"), "--inputs", str(d / "x.npy"),
+                     "--json"])
+    v = json.loads(out.getvalue())
+    assert code == 0 and v["passed"] and v["n"] == 10, v

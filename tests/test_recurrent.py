@@ -96,8 +96,8 @@ def test_fused_lstm_tflite_float32_and_int8(tmp_path, capsys):
     """A Keras 2 (tf_keras) LSTM converts to UNIDIRECTIONAL_SEQUENCE_LSTM, as published
     LSTM files are (cell clip 10, state in variable tensors): the float32 file runs unrolled
     like a Keras LSTM, stacked, backwards and bidirectional, every input from the zero
-    state (the host resets the variables); its int8 file is refused naming the operator,
-    and saying TFLM runs it."""
+    state (the host resets the variables); its int8 file runs on CMSIS-NN's
+    arm_lstm_unidirectional_s8, bit-exact with TFLM's kernels."""
     k2 = pytest.importorskip("tf_keras")
     import tensorflow as tf
 
@@ -132,9 +132,7 @@ def test_fused_lstm_tflite_float32_and_int8(tmp_path, capsys):
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = conv.inference_output_type = tf.int8
     (tmp_path / "q.tflite").write_bytes(conv.convert())
-    capsys.readouterr()
-    assert main(["simulate", "--model", str(tmp_path / "q.tflite"), "--inputs",
-                 str(tmp_path / "x.npy")]) == 2
-    err = capsys.readouterr().err
-    assert "5 operator(s)" in err and "UNIDIRECTIONAL_SEQUENCE_LSTM: armsim runs it in float32 models only" in err, err
-    assert "--runtime tflm" in err and "16x8" not in err, err
+    q = load(tmp_path / "q.tflite")
+    assert sum(op.kind == "lstm" for op in q.ops) == 5
+    code, v = _validate(capsys, tmp_path / "q.tflite", tmp_path / "x.npy")
+    assert code == 0 and v["passed"] and v["n"] == 5, v

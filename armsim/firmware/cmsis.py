@@ -38,6 +38,8 @@ REPOSITORY = "https://github.com/ARM-software/CMSIS-NN"
 FLAGS = ("-std=gnu11", "-Wno-unused-parameter")
 _DEF = re.compile(r"^[A-Za-z_][\w \t\*]*?\b(arm_\w+)\s*\([^;]*?\)\s*\{", re.M | re.S)
 _CALL = re.compile(r"\b(arm_\w+)\s*\(")
+#: a constant table defined at file scope (arm_nntables.c: the s16 activations' LUTs)
+_TABLE = re.compile(r"^const\s+\w+\s+(\w+)\s*\[", re.M)
 
 
 @dataclass(frozen=True)
@@ -157,13 +159,17 @@ def _index(root: Path) -> tuple[dict[str, Path], dict[Path, frozenset[str]]]:
     of a header it includes) calls."""
     defs: dict[str, Path] = {}
     calls: dict[Path, frozenset[str]] = {}
-    for p in sorted((root / "Source").rglob("*.c")):
-        if p.stem.endswith("_f16"):  # half precision: no Cortex-M target here has it
-            continue
-        text = p.read_text(errors="replace")
+    texts = {p: p.read_text(errors="replace") for p in sorted((root / "Source").rglob("*.c"))
+             if not p.stem.endswith("_f16")}  # half precision: no target here has it
+    tables = {m.group(1): p for p, text in texts.items() for m in _TABLE.finditer(text)}
+    for p, text in texts.items():
         for m in _DEF.finditer(text):
             defs.setdefault(m.group(1), p)
-        calls[p] = frozenset(_body_calls(text) | _header_calls(root, text, set()))
+        used = {t for t, where in tables.items() if where != p and
+                re.search(rf"\b{t}\b", text)}  # a table it reads is a dependency too
+        calls[p] = frozenset(_body_calls(text) | _header_calls(root, text, set()) | used)
+    for t, p in tables.items():
+        defs.setdefault(t, p)
     return defs, calls
 
 

@@ -10,6 +10,7 @@ case's input is a tuple of arrays in the model's input order."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -257,8 +258,6 @@ def _by_shape(g: Graph, arrays: list[np.ndarray], used: list[str]
     """Positional arrays (x0, x1, ...) whose shapes do not fit the inputs in the graph's
     order but fit exactly one other order: that order, and a note saying so (a .tflite
     keeps its inputs in an order of its own, not the Keras model's). Otherwise as given."""
-    import itertools
-
     if not all(k == f"x{i}" for i, k in enumerate(used)) or len(arrays) > 6:
         return arrays, ""
     shapes = [g.tensors[n].shape for n in g.inputs]

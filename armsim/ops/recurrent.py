@@ -304,6 +304,8 @@ def _tflite_lstm(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
     state, stacked. The initial state and cell are the file's (its variable tensors, zero:
     armsim runs every inference from them, as a stateless Keras layer does)."""
     o = b.r.options(i, "UnidirectionalSequenceLSTMOptions")
+    if not b.float32:
+        return [_int8_lstm(b, i, o, ins, outs)]
     if o is not None and (o.TimeMajor() or o.ProjClip() or o.DiagonalRecurrentTensors()
                           or o.CellClip() < 0):
         raise ModelError(f"{b.where(i)}: time-major input, projection clipping and diagonal "
@@ -341,13 +343,42 @@ def _tflite_lstm(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
     return s.made
 
 
+def _int8_lstm(b: Any, i: int, o: Any, ins: list[int], outs: list[int]) -> Op:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM as one ``lstm`` op (CMSIS-NN's kernel)."""
+    if o is None or o.TimeMajor() or o.ProjClip() or o.DiagonalRecurrentTensors():
+        raise ModelError(f"{b.where(i)}: time-major input, projection clipping and diagonal "
+                         "recurrent weights are not supported")
+    used = sorted({why for k, why in _LSTM_EXTRAS.items() if k < len(ins) and ins[k] >= 0})
+    if used:
+        raise ModelError(f"{b.where(i)}: an LSTM with {', '.join(used)} weights is not "
+                         "supported (armsim runs Keras' LSTM)")
+    if len(ins) < 20 or any(ins[k] < 0 for k in (*range(1, 9), *range(12, 16), 18, 19)):
+        raise ModelError(f"{b.where(i)}: an LSTM without an input gate (CIFG), biases or "
+                         "state tensors is not supported")
+    hidden, cell = b.r.quant(ins[18]), b.r.quant(ins[19])
+    if b.r.dtype(ins[19]) != "int16" or hidden is None or cell is None:
+        raise ModelError(f"{b.where(i)}: armsim runs the int8 LSTM with an int16 cell state "
+                         f"(this one's is {b.r.dtype(ins[19])})")
+    if o.FusedActivationFunction() not in (4, 6):  # TANH, SIGMOID
+        raise ModelError(f"{b.where(i)}: cell activation {o.FusedActivationFunction()} is "
+                         "not supported (tanh or sigmoid)")
+    x = b.activation(i, ins[0])
+    y = b.activation(i, outs[0])
+    ws = [b.const(i, ins[k], "weight", "int8") for k in range(1, 9)]
+    if any(b.tensors[w].quant.per_channel for w in ws):
+        raise ModelError(f"{b.where(i)}: per-channel LSTM weights are not supported")
+    biases = [b.const(i, ins[k], "bias", "int32") for k in range(12, 16)]
+    return Op(f"lstm_{i}", "lstm", (x, *ws, *biases), (y,),
+              {"hidden": hidden, "cell": cell, "cell_clip": float(o.CellClip()),
+               "tanh": o.FusedActivationFunction() == 4}, b.r.op_name(i))
+
+
 class Recurrent(OpKind):
     name = "recurrent"
     summary = ("a recurrent layer (SimpleRNN, GRU, LSTM, Bidirectional) unrolled into the "
                "ops above over its time steps; never an op of a graph")
     keras = {"SimpleRNN": _rnn, "GRU": _rnn, "LSTM": _rnn, "Bidirectional": _bidirectional}
     tflite = {"UNIDIRECTIONAL_SEQUENCE_LSTM": _tflite_lstm}
-    tflite_float_only = frozenset({"UNIDIRECTIONAL_SEQUENCE_LSTM"})
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         raise ModelError(f"op {op.name}: recurrent layers are unrolled on reading")

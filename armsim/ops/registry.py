@@ -28,6 +28,7 @@ from armsim.ops import (
     fully_connected,
     gather,
     layer_norm,
+    lstm,
     max_pool2d,
     maximum,
     mean,
@@ -59,7 +60,7 @@ KINDS: tuple[OpKind, ...] = (
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
     transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
     resize.KIND, recurrent.KIND, divide.KIND, squared_difference.KIND,
-    batch_matmul.KIND, layer_norm.KIND, select.KIND,
+    batch_matmul.KIND, layer_norm.KIND, select.KIND, lstm.KIND,
 )
 
 
