@@ -362,10 +362,7 @@ def model_input(x: np.ndarray, t: Any) -> np.ndarray:
     """One input row (a graph's input shape, float or integer) as model-file tensor ``t``
     takes it: reshaped, and quantized with its scale for an integer tensor."""
     a = np.asarray(x).reshape(t.shape or (1,))
-    if t.scales and np.issubdtype(np.dtype(t.dtype), np.integer) and \
-            np.issubdtype(a.dtype, np.floating):
-        a = np.clip(a, *_float_range(t))
-    return _to_tensor(a, t, f"input {t.name}")
+    return _to_tensor(_clamped(a, t), t, f"input {t.name}")
 
 
 def _to_tensor(a: np.ndarray, t: Any, where: str) -> np.ndarray:
@@ -386,7 +383,10 @@ def _to_tensor(a: np.ndarray, t: Any, where: str) -> np.ndarray:
             if not t.scales:
                 raise DataError(f"{where}: float values for the {t.dtype} input {t.name}, "
                                 "which has no quantization scale: give integers")
-            a = np.round(a / t.scales[0]) + (t.zero_points[0] if t.zero_points else 0)
+            # TFLite's QUANTIZE: a float32 quotient rounded half away from zero
+            v = a.astype(np.float32) / np.float32(t.scales[0])
+            a = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5)) + \
+                (t.zero_points[0] if t.zero_points else 0)
         if a.size and (a.min() < info.min or a.max() > info.max):
             raise DataError(f"{where}: values {a.min()}..{a.max()} do not fit the {t.dtype} "
                             f"input {t.name}")
@@ -469,11 +469,15 @@ def model_file_cases(model: Any, inputs: str | None = None,
         rows, y = _file_arrays(inputs, model)
         cases = []
         for i in range(len(rows[0])):
-            xs = [_to_tensor(r[i], t, f"--inputs {Path(inputs).name}[{i}]")
+            xs = [_to_tensor(_clamped(r[i], t), t, f"--inputs {Path(inputs).name}[{i}]")
                   for r, t in zip(rows, ins)]
             cases.append(TensorCase(f"{Path(inputs).name}[{i}]",
                                     None if y is None else int(y[i]), xs))
-        return cases[:count] if count else cases, f"from {inputs}"
+        quantized = any(np.issubdtype(r.dtype, np.floating) and t.scales and
+                        np.issubdtype(np.dtype(t.dtype), np.integer) for r, t in zip(rows, ins))
+        return cases[:count] if count else cases, f"from {inputs}" + (
+            "; float values quantized with each input's scale and zero point, clamped to its "
+            "range" if quantized else "")
     mnist_like = len(ins) == 1 and tuple(d for d in ins[0].shape if d != 1) == (28, 28)
     if mnist_like:
         prep = f"MNIST pixels v scaled {MNIST_SCALES[how]}"
@@ -492,8 +496,7 @@ def model_file_cases(model: Any, inputs: str | None = None,
             prep += f", quantized with the input's scale {t.scales[0]:g} and zero point " \
                     f"{t.zero_points[0] if t.zero_points else 0}"
         cases = [TensorCase(f"test #{int(i)}", int(lab),
-                            [_to_tensor(np.clip(x, *_float_range(t)) if t.scales else x,
-                                        t, f"test #{int(i)}").reshape(t.shape)])
+                            [_to_tensor(_clamped(x, t), t, f"test #{int(i)}").reshape(t.shape)])
                  for x, lab, i in zip(xs, labels, idx)]
         return cases[:count] if count else cases, prep
     if images:
@@ -520,6 +523,16 @@ def model_file_cases(model: Any, inputs: str | None = None,
         cases.append(TensorCase(f"random #{i}", None, xs))
     return cases, (f"random inputs (seed {RANDOM_SEED}: integers over each input's whole "
                    "range, floats in -1..1); give --inputs for real ones")
+
+
+def _clamped(a: np.ndarray, t: Any) -> np.ndarray:
+    """Float values for an integer tensor clamped to what it represents (as its QUANTIZE
+    clamps); anything else as given."""
+    a = np.asarray(a)
+    if t.scales and np.issubdtype(np.dtype(t.dtype), np.integer) and \
+            np.issubdtype(a.dtype, np.floating):
+        return np.clip(a, *_float_range(t))
+    return a
 
 
 def _float_range(t: Any) -> tuple[float, float]:
