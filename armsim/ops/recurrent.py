@@ -298,14 +298,9 @@ _LSTM_EXTRAS = {9: "peephole", 10: "peephole", 11: "peephole", 16: "projection",
                 22: "layer normalization", 23: "layer normalization"}
 
 
-def _tflite_lstm(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
-    """A float32 UNIDIRECTIONAL_SEQUENCE_LSTM (what the converter makes of a Keras 2 LSTM):
-    its weights in Keras' layout, unrolled like a Keras LSTM; the output is every step's
-    state, stacked. The initial state and cell are the file's (its variable tensors, zero:
-    armsim runs every inference from them, as a stateless Keras layer does)."""
-    o = b.r.options(i, "UnidirectionalSequenceLSTMOptions")
-    if not b.float32:
-        return [_int8_lstm(b, i, o, ins, outs)]
+def _lstm_checked(b: Any, i: int, o: Any, ins: list[int]) -> None:
+    """A ModelError for an LSTM operator armsim does not run, either dtype: time-major,
+    projection clip, diagonal recurrent weights, peephole/projection/layer-norm weights."""
     if o is not None and (o.TimeMajor() or o.ProjClip() or o.DiagonalRecurrentTensors()
                           or o.CellClip() < 0):
         raise ModelError(f"{b.where(i)}: time-major input, projection clipping and diagonal "
@@ -314,6 +309,17 @@ def _tflite_lstm(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
     if used:
         raise ModelError(f"{b.where(i)}: an LSTM with {', '.join(used)} weights is not "
                          "supported (armsim runs Keras' LSTM)")
+
+
+def _tflite_lstm(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
+    """A float32 UNIDIRECTIONAL_SEQUENCE_LSTM (what the converter makes of a Keras 2 LSTM):
+    its weights in Keras' layout, unrolled like a Keras LSTM; the output is every step's
+    state, stacked. The initial state and cell are the file's (its variable tensors, zero:
+    armsim runs every inference from them, as a stateless Keras layer does)."""
+    o = b.r.options(i, "UnidirectionalSequenceLSTMOptions")
+    _lstm_checked(b, i, o, ins)
+    if not b.float32:
+        return [_int8_lstm(b, i, o, ins, outs)]
     if len(ins) < 20 or any(ins[k] < 0 or b.r.data(ins[k]) is None for k in range(1, 9)):
         raise ModelError(f"{b.where(i)}: an LSTM without an input gate (CIFG) or with "
                          "non-constant weights is not supported")
@@ -345,13 +351,8 @@ def _tflite_lstm(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
 
 def _int8_lstm(b: Any, i: int, o: Any, ins: list[int], outs: list[int]) -> Op:
     """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM as one ``lstm`` op (CMSIS-NN's kernel)."""
-    if o is None or o.TimeMajor() or o.ProjClip() or o.DiagonalRecurrentTensors():
-        raise ModelError(f"{b.where(i)}: time-major input, projection clipping and diagonal "
-                         "recurrent weights are not supported")
-    used = sorted({why for k, why in _LSTM_EXTRAS.items() if k < len(ins) and ins[k] >= 0})
-    if used:
-        raise ModelError(f"{b.where(i)}: an LSTM with {', '.join(used)} weights is not "
-                         "supported (armsim runs Keras' LSTM)")
+    if o is None:
+        raise ModelError(f"{b.where(i)}: the operator has no options")
     if len(ins) < 20 or any(ins[k] < 0 for k in (*range(1, 9), *range(12, 16), 18, 19)):
         raise ModelError(f"{b.where(i)}: an LSTM without an input gate (CIFG), biases or "
                          "state tensors is not supported")
