@@ -1,6 +1,6 @@
 """``divide``: the element-wise quotient of two tensors (TFLite DIV between activations, a
-keras.ops ``x / y`` between two tensors: scale_shift.py reads those), float32, operands broadcast by a ``broadcast`` op before it. A division
-by a constant is a ``scale_shift``. int8 DIV runs only inside a tabulated chain of one
+keras.ops ``x / y`` between two tensors: scale_shift.py reads those), float32, operands
+broadcast by a ``broadcast`` op before it. A division by a constant is a ``scale_shift``. int8 DIV runs only inside a tabulated chain of one
 tensor (softsign's x / (1 + |x|)): :func:`_div_s8` is TFLite's reference arithmetic."""
 
 from __future__ import annotations

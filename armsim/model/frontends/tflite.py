@@ -38,7 +38,8 @@ SHAPE_OPS = {"SHAPE"}
 #: The operands each operator computes with, where not all: the rest (shapes, sizes, axes,
 #: permutations, indices) the handlers take as constants, folding shape arithmetic that
 #: makes them (_Builder.fold), so nothing computes them on the chip.
-DATA_INPUTS = {"FILL": (), "REVERSE_V2": (0,), "RESHAPE": (0,), "EXPAND_DIMS": (0,), "SQUEEZE": (0,), "TRANSPOSE_CONV": (1, 2, 3),
+DATA_INPUTS = {"FILL": (), "REVERSE_V2": (0,), "RESHAPE": (0,), "EXPAND_DIMS": (0,),
+               "SQUEEZE": (0,), "TRANSPOSE_CONV": (1, 2, 3),
                "RESIZE_BILINEAR": (0,), "RESIZE_NEAREST_NEIGHBOR": (0,), "BROADCAST_TO": (0,),
                "TILE": (0,), "SLICE": (0,), "STRIDED_SLICE": (0,), "TRANSPOSE": (0,),
                "GATHER": (0,), "MEAN": (0,), "REDUCE_MAX": (0,), "SPLIT": (1,),

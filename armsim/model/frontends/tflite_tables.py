@@ -70,7 +70,8 @@ def _operands(r: Any, i: int) -> list[int]:
 def _constant(r: Any, t: int) -> bool:
     """A constant of one value (broadcast over the chain, the table stays element-wise)."""
     d = r.data(t)
-    return d is not None and r.dtype(t) == "int8" and d.size >= 1 and bool(np.all(d == d.reshape(-1)[0]))
+    return d is not None and r.dtype(t) == "int8" and d.size >= 1 and \
+        bool(np.all(d == d.reshape(-1)[0]))
 
 
 def _ops_from(r: Any, last: int, src: int, producer: dict[int, int]) -> set[int] | None:
