@@ -5,13 +5,11 @@ float32 MultiHeadAttention file (FULLY_CONNECTED with keep_num_dims, BATCH_MATMU
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 
-from armsim.cli import main
-from tests.tflite_files import convert
+from tests.tflite_files import convert, validate
 
 
 W = np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)
@@ -24,7 +22,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_batch_matmul_both_dtypes(tmp_path, capsys, case):
+def test_batch_matmul_both_dtypes(tmp_path, case):
     xs = np.random.default_rng(1).standard_normal((6, 3, 4, 6)).astype(np.float32)
     np.save(tmp_path / "x.npy", xs)
     convert(CASES[case], (3, 4, 6), xs, tmp_path / "f.tflite", tmp_path / "q.tflite")
@@ -32,14 +30,11 @@ def test_batch_matmul_both_dtypes(tmp_path, capsys, case):
 
     assert any(op.kind == "batch_matmul" for op in load(tmp_path / "q.tflite").ops)
     for name in ("f.tflite", "q.tflite"):
-        capsys.readouterr()
-        assert main(["validate", "--model", str(tmp_path / name), "--inputs",
-                     str(tmp_path / "x.npy"), "--json"]) == 0, name
-        v = json.loads(capsys.readouterr().out)
-        assert v["passed"] and v["n"] == 6, (name, v)
+        code, v = validate(tmp_path / name, tmp_path / "x.npy")
+        assert code == 0 and v["passed"] and v["n"] == 6, (name, v)
 
 
-def test_keras_dot_and_attention_file(tmp_path, capsys):
+def test_keras_dot_and_attention_file(tmp_path):
     import keras
     import tensorflow as tf
 
@@ -58,7 +53,5 @@ def test_keras_dot_and_attention_file(tmp_path, capsys):
     np.save(tmp_path / "a.npy", rng.standard_normal((4, 4, 6)).astype(np.float32))
     np.save(tmp_path / "x.npy", rng.standard_normal((4, 4, 8)).astype(np.float32))
     for model, inputs in (("dot.keras", "a.npy"), ("mha.tflite", "x.npy")):
-        capsys.readouterr()
-        assert main(["validate", "--model", str(tmp_path / model), "--inputs",
-                     str(tmp_path / inputs), "--json"]) == 0, model
-        assert json.loads(capsys.readouterr().out)["passed"], model
+        code, v = validate(tmp_path / model, tmp_path / inputs)
+        assert code == 0 and v["passed"], (model, v)

@@ -5,7 +5,6 @@ interpreter."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_kernels import SETTINGS, check_layer, keras
+from tests.tflite_files import validate
 
 SMALL = settings(SETTINGS, max_examples=12)
 INT8 = settings(SETTINGS, max_examples=3)
@@ -176,14 +176,7 @@ def test_int8_blocks_bit_exact(tmp_path_factory, block, h, w, c, seed):
     np.save(d / "x.npy", xs)
     assert main(["quantize", str(d / "m.keras"), "--out", str(d / "q.tflite"), "--inputs",
                  str(d / "x.npy")]) == 0
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(["validate", "--model", str(d / "q.tflite"), "--inputs",
-                     str(d / "x.npy"), "--json"])
-    v = json.loads(out.getvalue())
+    code, v = validate(d / "q.tflite", d / "x.npy")
     assert code == 0 and v["passed"] and v["n"] == 12, (block, v)
 
 
@@ -195,8 +188,6 @@ def test_int8_fused_lstm_bit_exact(tmp_path_factory, n, f, u, seq, seed):
     arm_lstm_unidirectional_s8 (the ``lstm`` kind), bit-exact with the host."""
     k2 = pytest.importorskip("tf_keras")
     import tensorflow as tf
-
-    from armsim.cli import main
 
     k2.utils.set_random_seed(seed)
     m = k2.Sequential([k2.Input((n, f), batch_size=1), k2.layers.LSTM(u, return_sequences=seq),
@@ -210,12 +201,5 @@ def test_int8_fused_lstm_bit_exact(tmp_path_factory, n, f, u, seq, seed):
     d = tmp_path_factory.mktemp("lstm")
     (d / "q.tflite").write_bytes(conv.convert())
     np.save(d / "x.npy", xs)
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(["validate", "--model", str(d / "q.tflite"), "--inputs", str(d / "x.npy"),
-                     "--json"])
-    v = json.loads(out.getvalue())
+    code, v = validate(d / "q.tflite", d / "x.npy")
     assert code == 0 and v["passed"] and v["n"] == 10, v

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from armsim.cli import main
-from tests.tflite_files import convert
+from tests.tflite_files import convert, validate
 
 CASES = [  # (method, output size, align_corners, half_pixel_centers)
     ("bilinear", (11, 7), False, True), ("bilinear", (11, 7), True, False),
@@ -37,11 +37,8 @@ def _files(tmp_path, method, size, align, half):
 def test_tflite_resize_both_dtypes(tmp_path, capsys, method, size, align, half):
     _files(tmp_path, method, size, align, half)
     for name in ("f.tflite", "q.tflite"):
-        capsys.readouterr()
-        assert main(["validate", "--model", str(tmp_path / name), "--inputs",
-                     str(tmp_path / "x.npy"), "--json"]) == 0, name
-        v = json.loads(capsys.readouterr().out)
-        assert v["passed"] and v["n"] == 6, (name, v)
+        code, v = validate(tmp_path / name, tmp_path / "x.npy")
+        assert code == 0 and v["passed"] and v["n"] == 6, (name, v)
 
 
 def test_keras_resizing_and_bilinear_upsampling(tmp_path, capsys):
@@ -56,10 +53,8 @@ def test_keras_resizing_and_bilinear_upsampling(tmp_path, capsys):
     m.save(tmp_path / "r.keras")
     np.save(tmp_path / "x.npy",
             np.random.default_rng(1).standard_normal((4, 6, 5, 3)).astype(np.float32))
-    capsys.readouterr()
-    assert main(["validate", "--model", str(tmp_path / "r.keras"), "--inputs",
-                 str(tmp_path / "x.npy"), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["passed"]
+    code, v = validate(tmp_path / "r.keras", tmp_path / "x.npy")
+    assert code == 0 and v["passed"], v
 
 
 def test_nearest_upsampling_tflite_with_dynamic_shapes(tmp_path, capsys):

@@ -39,3 +39,18 @@ def convert(fn: Callable[[Any, Any], Any], shape: tuple[int, ...], xs: np.ndarra
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = conv.inference_output_type = tf.int8
     out_int8.write_bytes(conv.convert())
+
+
+def validate(model: Path, inputs: Path) -> tuple[int, dict[str, Any]]:
+    """``armsim validate --json`` on ``model`` with ``inputs``: (exit code, its report).
+    Captures stdout itself, so hypothesis tests (no capsys) can use it too."""
+    import contextlib
+    import io
+    import json
+
+    from armsim.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["validate", "--model", str(model), "--inputs", str(inputs), "--json"])
+    return code, json.loads(out.getvalue())
