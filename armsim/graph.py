@@ -68,7 +68,7 @@ class Tensor:
     Attributes:
         name: unique within the graph
         shape: dimensions, batch axis excluded
-        dtype: "float32", or "int8"/"int32" in quantized graphs
+        dtype: "float32", or "int8"/"int32" in quantized graphs ("int16"/"int64" in 16x8)
         role: one of :data:`ROLES`
         data: the values (constants only), in ``shape``
         view_shape: for a weight, a finer view of the same values used when searching layout
@@ -164,13 +164,14 @@ class Graph:
 
     @property
     def dtype(self) -> str:
-        """The activations' type: "int8" for quantized graphs, else "float32"."""
+        """The activations' type: "int8" for quantized graphs ("int16" for 16x8 ones), else
+        "float32"."""
         return self.tensors[self.inputs[0]].dtype if self.inputs else "float32"
 
     @property
     def quantized(self) -> bool:
-        """True for int8 graphs (TFLite models)."""
-        return self.dtype == "int8"
+        """True for int8 and 16x8 graphs (quantized TFLite models)."""
+        return self.dtype in ("int8", "int16")
 
     def producer(self, tensor: str) -> Op | None:
         """The op whose output is ``tensor`` (None for inputs and constants)."""

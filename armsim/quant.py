@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -26,6 +27,8 @@ from armsim.errors import ModelError
 from armsim.graph import Activation
 
 QMIN, QMAX = -128, 127
+#: The integer range of each quantized activation type (int16: 16x8 models).
+RANGES = {"int8": (QMIN, QMAX), "int16": (-32768, 32767)}
 #: Left shift applied to both ADD inputs before rescaling (TFLite: 20 for int8).
 ADD_LEFT_SHIFT = 20
 #: Integer bits of the scaled difference in the s8 softmax (TFLite/TFLM: 5).
@@ -66,12 +69,13 @@ class Quant:
         return (np.float32(self.scale)
                 * (np.asarray(q, np.int32) - self.zero_point).astype(np.float32))
 
-    def quantize(self, x: np.ndarray) -> np.ndarray:
-        """Float reals -> int8, TFLite's QUANTIZE arithmetic: round(x / scale) + zp, clamped
-        (float32 division, rounding half away from zero)."""
+    def quantize(self, x: np.ndarray, dtype: str = "int8") -> np.ndarray:
+        """Float reals -> int8 (or int16), TFLite's QUANTIZE arithmetic: round(x / scale) +
+        zp, clamped (float32 division, rounding half away from zero)."""
         v = np.asarray(x, np.float32) / np.float32(self.scale)
         r = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
-        return np.clip(r.astype(np.int64) + self.zero_point, QMIN, QMAX).astype(np.int8)
+        lo, hi = RANGES[dtype]
+        return np.clip(r.astype(np.int64) + self.zero_point, lo, hi).astype(dtype)
 
     def to_json(self) -> dict[str, object]:
         """Stable keys for plans and reports."""
@@ -143,9 +147,10 @@ def quantize_value(v: float, q: Quant) -> int:
     return q.zero_point + round_half_away(float(np.float32(v) / np.float32(q.scale)))
 
 
-def activation_range(act: Activation, out: Quant) -> tuple[int, int]:
-    """The int8 clamp of a fused activation (TFLite's CalculateActivationRangeQuantized)."""
-    lo, hi = QMIN, QMAX
+def activation_range(act: Activation, out: Quant, dtype: str = "int8") -> tuple[int, int]:
+    """The int8 (or int16) clamp of a fused activation (TFLite's
+    CalculateActivationRangeQuantized)."""
+    lo, hi = RANGES[dtype]
     if act.kind == "linear":
         return lo, hi
     if act.kind == "relu":
@@ -177,14 +182,70 @@ class AddParams:
     output_shift: int
 
 
-def add_params(a: Quant, b: Quant, out: Quant) -> AddParams:
-    """Both inputs rescaled to twice the larger input scale, summed, then rescaled."""
+def add_params(a: Quant, b: Quant, out: Quant, left_shift: int = ADD_LEFT_SHIFT
+               ) -> AddParams:
+    """Both inputs rescaled to twice the larger input scale, summed, then rescaled;
+    ``left_shift`` 20 for int8, 15 for int16 (TFLM's add PrepareAdd)."""
     twice_max = 2.0 * max(a.scale, b.scale)
     m1 = quantize_multiplier(a.scale / twice_max)
     m2 = quantize_multiplier(b.scale / twice_max)
-    mo = quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * out.scale))
-    return AddParams(-a.zero_point, m1[0], m1[1], -b.zero_point, m2[0], m2[1], ADD_LEFT_SHIFT,
+    mo = quantize_multiplier(twice_max / ((1 << left_shift) * out.scale))
+    return AddParams(-a.zero_point, m1[0], m1[1], -b.zero_point, m2[0], m2[1], left_shift,
                      out.zero_point, mo[0], mo[1])
+
+
+def tflm_fc_multiplier(s_in: float, s_w: float, s_out: float) -> tuple[int, int]:
+    """(multiplier, shift) of a per-tensor dense layer as TFLM's
+    GetQuantizedConvolutionMultipler computes it: the float32 product ``s_in * s_w``, then
+    divided by ``s_out`` in double."""
+    return quantize_multiplier(float(np.float32(s_in) * np.float32(s_w)) / float(s_out))
+
+
+def softmax_s16_params(beta: float, s_in: float) -> tuple[int, int]:
+    """(multiplier, left shift) of the s16 softmax: the input scaled so that [-65535, 0]
+    is [-10, 0] (TFLM's CalculateSoftmaxParams for int16)."""
+    return quantize_multiplier(float(np.float32(s_in)) * float(np.float32(beta))
+                               / (10.0 / 65535.0))
+
+
+def _lut_s16(fn: Callable[[np.float32], np.float32], input_scale: np.float32, input_zp: int,
+             output_scale: np.float32) -> list[int]:
+    """TFLite's LUTPopulateInt16<float> (kernels/internal/common.h): 512 samples of ``fn``
+    over the int16 input range, each biased by half the interpolation error at its
+    midpoint, and the last value; float32 arithmetic throughout, rounding half away."""
+    f32 = np.float32
+
+    def rnd(v: np.float32) -> np.float32:
+        return f32(np.sign(v) * np.floor(np.abs(v) + f32(0.5)))
+
+    in_min = input_scale * f32(-32768 - input_zp)
+    in_max = input_scale * f32(32767 - input_zp)
+    out_min, out_max = output_scale * f32(-32768), output_scale * f32(32767)
+    steps = 512
+    step = (in_max - in_min) / f32(steps)
+    half = step / f32(2)
+    inv = f32(65536) / (out_max - out_min)
+    lut = []
+    for i in range(steps):
+        x = in_min + f32(i) * step
+        val, mid, nxt = fn(x), fn(x + half), fn(in_min + f32(i + 1) * step)
+        sample = rnd(val * inv)
+        interp = rnd((nxt * inv + rnd(val * inv)) / f32(2))
+        bias = rnd((interp - rnd(mid * inv)) / f32(2))
+        lut.append(int(min(max(sample - bias, f32(-32768)), f32(32767))))
+    lut.append(int(min(max(rnd(fn(in_max) * inv), f32(-32768)), f32(32767))))
+    return lut
+
+
+def softmax_s16_luts() -> tuple[list[int], list[int]]:
+    """The two 513-entry tables of the s16 softmax (TFLM's InitializeLutForInt16): exp(x)
+    on [-10, 0] and 1 / (1 + x) on [0, 1]. ``expf`` is taken as the correctly rounded
+    float32 of the double result."""
+    f32 = np.float32
+    rng = f32(65535)
+    exp = _lut_s16(lambda v: f32(math.exp(float(v))), f32(10) / rng, 32767, f32(2) / rng)
+    one = _lut_s16(lambda v: f32(1) / (f32(1) + v), f32(1) / rng, -32768, f32(2) / rng)
+    return exp, one
 
 
 def mul_params(a: Quant, b: Quant, out: Quant) -> tuple[int, int]:

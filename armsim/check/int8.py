@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from armsim import quant as Q
 from armsim.check.validate import EmulatorRun, timing
 from armsim.graph import Graph
 from armsim.model import metrics
@@ -90,9 +91,10 @@ def quantized_inputs(g: Graph, host: TFLiteHost, xs: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, str]:
     """(int8 inputs, their float values, how they were made) from int8 or float rows (Rows
     for a model with several inputs: each quantized with its own input's scale)."""
+    lo, hi = Q.RANGES[g.dtype]
     if isinstance(xs, Rows):
-        if xs.dtype == np.int8:
-            return xs, dequantize_input(g, xs), "int8 inputs used as given"
+        if xs.dtype == np.dtype(g.dtype):
+            return xs, dequantize_input(g, xs), f"{g.dtype} inputs used as given"
         xf = xs.astype(np.float32)
         if g.float_edges[0]:
             rows = []
@@ -100,12 +102,12 @@ def quantized_inputs(g: Graph, host: TFLiteHost, xs: np.ndarray
                 host.invoke(xf[i])
                 rows.append(host.input_q())
             return stack(rows), xf, "float inputs quantized by the model's own QUANTIZE ops"
-        return (Rows(tuple(_quant(g, k).quantize(a) for k, a in enumerate(xf.arrays))), xf,
-                "float inputs quantized with each input's scale and zero point: q = "
-                "round(x / scale) + zero_point, clamped to -128..127")
+        return (Rows(tuple(_quant(g, k).quantize(a, g.dtype) for k, a in enumerate(xf.arrays))),
+                xf, "float inputs quantized with each input's scale and zero point: q = "
+                f"round(x / scale) + zero_point, clamped to {lo}..{hi}")
     q = _quant(g, 0)
-    if xs.dtype == np.int8:
-        return xs, dequantize_input(g, xs), "int8 inputs used as given"
+    if xs.dtype == np.dtype(g.dtype):
+        return xs, dequantize_input(g, xs), f"{g.dtype} inputs used as given"
     xf = np.asarray(xs, np.float32)
     if g.float_edges[0]:  # the file quantizes its own input: take the interpreter's result
         rows = []
@@ -113,9 +115,9 @@ def quantized_inputs(g: Graph, host: TFLiteHost, xs: np.ndarray
             host.invoke(x)
             rows.append(host.input_q())
         return np.stack(rows), xf, "float inputs quantized by the model's own QUANTIZE op"
-    return (q.quantize(xf), xf,
+    return (q.quantize(xf, g.dtype), xf,
             f"float inputs quantized with the input scale {q.scale:.6g} and zero point "
-            f"{q.zero_point}: q = round(x / scale) + zero_point, clamped to -128..127")
+            f"{q.zero_point}: q = round(x / scale) + zero_point, clamped to {lo}..{hi}")
 
 
 def quantization_error(g: Graph, out_q: np.ndarray, float_out: np.ndarray,
@@ -163,9 +165,9 @@ def validation(g: Graph, run: EmulatorRun, host_q: np.ndarray, labels: np.ndarra
                start: int = 0, steps_allowed: int = 0) -> ValidateResult:
     """``armsim validate`` of an int8 model: the emulator's integer outputs against the
     reference's, every input bit-exact or not (the caller adds what ran where)."""
-    emu_q = run.outputs.astype(np.int8)
+    emu_q = run.outputs.astype(g.dtype)
     d = steps(emu_q, host_q, output_scale(g))
-    res = ValidateResult(len(emu_q), dtype="int8", max_abs_diff_q=d.max_q,
+    res = ValidateResult(len(emu_q), dtype=g.dtype, max_abs_diff_q=d.max_q,
                          max_abs_diff=d.max_real,
                          bit_exact_inputs=int(np.sum(d.per_input == 0)),
                          differing_inputs=[int(start + i) for i in d.differing_inputs[:20]],

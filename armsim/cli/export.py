@@ -22,10 +22,12 @@ def add_parser(sub: Any) -> None:
     """Register the command."""
     e = sub.add_parser("export", help="write weights and an input as a uVision script",
                        description="Write _WFLOAT lines for the plan's buffers (_WBYTE and "
-                       "_WDWORD for int8 models): the seed notebook's exact format for the seed "
-                       "layout, hex addresses with a comment per buffer for any plan.")
-    O.add_model(e, positional=True, help_="a .keras model, or an int8 .tflite (written as "
-                "_WBYTE weights and input, _WDWORD biases)")
+                       "_WDWORD for int8 models, _WWORD for 16x8 activations): the seed "
+                       "notebook's exact format for the seed layout, hex addresses with a "
+                       "comment per buffer for any plan.")
+    O.add_model(e, positional=True, help_="a .keras model, or an int8 or 16x8 .tflite "
+                "(written as _WBYTE weights and int8 input, _WWORD int16 input, _WDWORD "
+                "biases; an int64 bias as two _WDWORD, low word first)")
     e.add_argument("--image", type=O.non_negative_int, help="MNIST image index (28x28x1 models)")
     e.add_argument("--split", choices=("test", "train"), default="test")
     O.add_inputs(e, "take the input from this .npy/.npz instead")

@@ -48,7 +48,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
         results = [s.resume()]
         prep = "the input the script wrote (the interpreter uses the file's weights)"
         xq = inputs.stack([st.x])
-        xf, how = Q.dequantize_input(g, xq), "int8"
+        xf, how = Q.dequantize_input(g, xq), g.dtype
     else:
         mr = C.model_run(args, ref)
         g, s, cpu = mr.graph, mr.session, mr.cpu
@@ -81,7 +81,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
                 failed = str(e)
                 row.tflite = {"source": second.source, "failed": failed}
         if second is not None and not failed:
-            d = Q.steps(r.outputs.astype(np.int8)[np.newaxis],
+            d = Q.steps(r.outputs.astype(g.dtype)[np.newaxis],
                         second.outputs_q()[np.newaxis], Q.output_scale(g))
             row.tflite_max_diff_q = d.max_q
             row.tflite = {"source": second.source, "agree": d.bit_exact,
@@ -160,7 +160,7 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
     if second_error:
         res.note = f"no second reference: {second_error}" + (f"; {why}" if why else "")
     if second_q is not None:
-        d = Q.steps(run_.outputs.astype(np.int8), second_q, Q.output_scale(g))
+        d = Q.steps(run_.outputs.astype(g.dtype), second_q, Q.output_scale(g))
         res.note = (f"{second.source}: max |Δ| {d.max_q} step(s) ({d.max_real:.3g}); the "
                     "firmware's CMSIS-NN kernels requantize as TFLM does, the interpreter's "
                     "dense kernel in double precision") + (f"; {why}" if why else "")

@@ -27,6 +27,9 @@ def add_parser(sub: Any) -> None:
                        "inputs: MNIST training images for 28x28x1 models, else --inputs.")
     q.add_argument("model", help=".keras model")
     q.add_argument("--out", required=True, help="the .tflite file to write")
+    q.add_argument("--activations", choices=("int8", "int16"), default="int8",
+                   help="activation type: int8 (default), or int16 for a 16x8 file (int16 "
+                   "activations, int8 weights, int64 biases, int16 input and output)")
     q.add_argument("--calibration", type=O.positive_int, default=200, metavar="N",
                    help="calibration inputs (default 200)")
     O.add_inputs(q, "calibration inputs (.npy, or .npz with x) instead of MNIST")
@@ -60,19 +63,21 @@ def run(args: argparse.Namespace) -> int:
     ref = C.load_model(args)
     assert ref is not None
     if ref.graph.quantized:
-        raise ArmsimError(f"{args.model} is already an int8 TFLite model")
+        raise ArmsimError(f"{args.model} is already a quantized TFLite model")
     xs, what = calibration_inputs(args, ref.graph, args.calibration)
-    data = quantize(ref.keras, xs, out)
+    data = quantize(ref.keras, xs, out, args.activations)
     g = T.read(data, str(out))
     ops = sorted({o.layer for o in g.ops})
     res = {"model": ref.graph.name, "out": str(out), "bytes": len(data), "calibration": what,
+           "activations": args.activations,
            "ops": ops, "input": g.tensors[g.inputs[0]].quant.to_json(),  # type: ignore[union-attr]
            "output": g.tensors[g.outputs[0]].quant.to_json(),  # type: ignore[union-attr]
            "versions": versions()}
     if args.json:
         print(json.dumps(res, indent=2))
     else:
-        render.note(f"wrote {out} ({len(data):,} bytes): {ref.graph.name} in int8, calibrated "
+        kind = "16x8" if args.activations == "int16" else "int8"
+        render.note(f"wrote {out} ({len(data):,} bytes): {ref.graph.name} in {kind}, calibrated "
                     f"on {what}; TFLite ops {', '.join(ops)}")
     return EXIT_OK
 

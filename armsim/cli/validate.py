@@ -88,7 +88,7 @@ def _inputs(args: argparse.Namespace, g: Any) -> tuple[np.ndarray, np.ndarray | 
     if not args.inputs:
         shape = g.tensors[g.inputs[0]].shape
         xs = inputs.mnist_scale(xs, args.mnist_scale).reshape((n,) + shape)
-    if g.quantized and xs.dtype == np.int8:
+    if g.quantized and xs.dtype == np.dtype(g.dtype):
         return xs, ys, what
     if isinstance(xs, inputs.Rows):
         return xs.astype(np.float32), ys, what

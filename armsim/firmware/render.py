@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from armsim.graph import Graph, Op
 from armsim.ops import activations, registry
-from armsim.ops.cgen import FloatContext, f32
+from armsim.ops.cgen import C_TYPES, FloatContext, f32
 from armsim.parts.mcus import Mcu
 from armsim.plan import Plan
 from armsim.plan.planner import c_name
@@ -14,8 +14,6 @@ from armsim.plan.planner import c_name
 #: The function the firmware calls once the ops have run (argmax for classifiers).
 FINISH = "armsim_finish"
 NETWORK = "armsim_network_run"
-#: C element type of each buffer dtype.
-C_TYPES = {"float32": "float", "int8": "int8_t", "int32": "int32_t"}
 
 
 def op_symbol(index: int, op: Op) -> str:

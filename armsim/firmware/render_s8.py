@@ -9,7 +9,7 @@ from __future__ import annotations
 from armsim.firmware.render import op_symbol, program
 from armsim.graph import Graph
 from armsim.ops import registry
-from armsim.ops.cgen import Int8Context
+from armsim.ops.cgen import C_TYPES, Int8Context
 from armsim.plan import Plan
 
 #: Where the first failing CMSIS-NN call is recorded (read by the emulator after a run).
@@ -37,13 +37,14 @@ def network_c(g: Graph, plan: Plan, cmsis_fc: bool = False) -> str:
                         f"{', '.join(op.inputs[:1])} -> {op.outputs[0]}", op_symbol(i, op),
                         code.calls))
     out = g.outputs[0]
-    finish = [f"const int8_t *y = {ctx.ptr(out)};", "int32_t best = 0;",
+    finish = [f"const {C_TYPES[g.tensors[out].dtype]} *y = {ctx.ptr(out)};", "int32_t best = 0;",
               f"for (int32_t k = 1; k < {g.tensors[out].size}; k++) {{",
               "    if (y[k] > y[best]) best = k;", "}",
               "armsim_predicted = best;"] if registry.is_classifier(g) else []
-    return program(f"model '{g.name}' (int8, plan: {plan.preset})", [
+    return program(f"model '{g.name}' ({'16x8' if g.dtype == 'int16' else 'int8'}, "
+                   f"plan: {plan.preset})", [
         *_PRELUDE, '#include "armsim_plan.h"', "",
-        "/** Predicted class (argmax of the int8 output) for classifiers, else -1. */",
+        "/** Predicted class (argmax of the output) for classifiers, else -1. */",
         "int32_t armsim_predicted = -1;",
         "/** The first CMSIS-NN call that did not return ARM_CMSIS_NN_SUCCESS: op and status. */",
         f"int32_t {FAILED_OP} = -1;", f"int32_t {STATUS} = 0;",

@@ -167,11 +167,12 @@ def read_inputs(path: Any, g: Graph) -> tuple[Any, np.ndarray | None]:
                         f"model's input is {shape} (one input per row)")
     if len(x) == 0:
         raise DataError(f"--inputs {p}: holds no inputs")
-    if g.quantized:  # int8 rows are used as they are; float rows get quantized later
-        if x.dtype != np.int8 and not np.issubdtype(x.dtype, np.floating):
-            raise DataError(f"--inputs {p}: dtype {x.dtype}; an int8 model takes int8 inputs "
-                            "(already quantized) or float inputs (quantized with the model's "
-                            "input scale)")
+    if g.quantized:  # integer rows are used as they are; float rows get quantized later
+        if x.dtype != np.dtype(g.dtype) and not np.issubdtype(x.dtype, np.floating):
+            kind = "a 16x8" if g.dtype == "int16" else "an int8"
+            raise DataError(f"--inputs {p}: dtype {x.dtype}; {kind} model takes {g.dtype} "
+                            "inputs (already quantized) or float inputs (quantized with the "
+                            "model's input scale)")
         if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
             raise DataError(f"--inputs {p}: holds NaN or infinity")
         rows = x
@@ -236,7 +237,7 @@ def _read_multi(path: Any, g: Graph) -> tuple[Rows, np.ndarray | None]:
                         " to be sure" if used[k] == f"x{k}" else "")
                 raise DataError(f"--inputs {p}: arrays of shape {a.shape[1:]} for input "
                                 f"{g.inputs[k]}, which is {shape} (one input per row){hint}")
-            if g.quantized and a.dtype == np.int8:
+            if g.quantized and a.dtype == np.dtype(g.dtype):
                 checked.append(a)
             else:
                 checked.append(np.stack([check_input(g, row, f"--inputs {p}[{i}]", k)

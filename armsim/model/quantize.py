@@ -81,10 +81,17 @@ def unrolled(model: Any) -> Any:
     return copy
 
 
-def quantize(model: Any, calibration: Any, out: str | Path | None = None) -> bytes:
-    """The fully-int8 ``.tflite`` of a Keras model, calibrated on ``calibration`` (N inputs
-    in the model's input shape, float32; for a model with several inputs, inputs.Rows);
-    written to ``out`` when given."""
+#: The converter's op set of each activation type: int8, or 16x8 (int16 activations, int8
+#: weights, int64 biases)
+OPS_SETS = {"int8": "TFLITE_BUILTINS_INT8",
+            "int16": "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"}
+
+
+def quantize(model: Any, calibration: Any, out: str | Path | None = None,
+             activations: str = "int8") -> bytes:
+    """The fully-int8 ``.tflite`` of a Keras model (``activations="int16"``: 16x8, int16
+    input and output), calibrated on ``calibration`` (N inputs in the model's input shape,
+    float32; for a model with several inputs, inputs.Rows); written to ``out`` when given."""
     import_keras()
     import tensorflow as tf
 
@@ -107,14 +114,13 @@ def quantize(model: Any, calibration: Any, out: str | Path | None = None) -> byt
             conv = tf.lite.TFLiteConverter.from_keras_model(unrolled(model))
             conv.optimizations = [tf.lite.Optimize.DEFAULT]
             conv.representative_dataset = representative
-            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            conv.inference_input_type = tf.int8
-            conv.inference_output_type = tf.int8
+            conv.target_spec.supported_ops = [getattr(tf.lite.OpsSet, OPS_SETS[activations])]
+            conv.inference_input_type = conv.inference_output_type = getattr(tf, activations)
             data = conv.convert()
     except Exception as e:  # the converter raises many types
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelError(f"TFLite's converter cannot quantize model '{model.name}' to int8: "
-                         f"{first}") from None
+        raise ModelError(f"TFLite's converter cannot quantize model '{model.name}' to "
+                         f"{'16x8' if activations == 'int16' else 'int8'}: {first}") from None
     if out is not None:
         Path(out).write_bytes(data)
     return data

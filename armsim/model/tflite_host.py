@@ -162,14 +162,15 @@ class GraphReference:
         return np.asarray(v).reshape(shape) if v.size == int(np.prod(shape or (1,))) else None
 
     def outputs_q(self) -> np.ndarray:
-        """The graph's int8 outputs after the last invoke, flat and joined."""
+        """The graph's integer outputs (int8; int16 in a 16x8 model) after the last invoke,
+        flat and joined."""
         vals = []
         for name in self.graph.outputs:
             v = self.tensor(name)
             if v is None:
                 raise ModelError(f"{self.path}: the interpreter has no tensor {name}")
             vals.append(v.reshape(-1))
-        return np.concatenate(vals).astype(np.int8)
+        return np.concatenate(vals).astype(self.graph.dtype)
 
     def input_q(self) -> Any:
         """The int8 input the graph starts from after the last invoke (after the file's own
@@ -178,7 +179,7 @@ class GraphReference:
         for name in self.graph.inputs:
             v = self.tensor(name)
             assert v is not None
-            vals.append(v.astype(np.int8))
+            vals.append(v.astype(self.graph.dtype))
         return tuple(vals) if len(vals) > 1 else vals[0]
 
     def predict_q(self, xs: np.ndarray, progress: Callable[[int], None] | None = None
@@ -190,7 +191,7 @@ class GraphReference:
             rows.append(self.outputs_q())
             if progress:
                 progress(1)
-        return np.stack(rows) if rows else np.zeros((0, 0), np.int8)
+        return np.stack(rows) if rows else np.zeros((0, 0), self.graph.dtype)
 
     def op_outputs(self) -> dict[str, np.ndarray]:
         """Every op's int8 output after the last invoke, by graph tensor."""
@@ -198,7 +199,7 @@ class GraphReference:
         for op in self.graph.ops:
             v = self.tensor(op.outputs[0])
             if v is not None:
-                out[op.outputs[0]] = v.astype(np.int8)
+                out[op.outputs[0]] = v.astype(self.graph.tensors[op.outputs[0]].dtype)
         return out
 
 
@@ -239,9 +240,9 @@ class TFLiteHost(GraphReference):
         for d, a in zip(self._ins, x if isinstance(x, tuple) else (x,)):
             a = np.asarray(a)
             want = d["dtype"]
-            if want == np.int8 and a.dtype != np.int8:
-                raise ModelError(f"{self.path}: the interpreter takes int8 inputs, got "
-                                 f"{a.dtype}")
+            if np.issubdtype(want, np.integer) and a.dtype != want:
+                raise ModelError(f"{self.path}: the interpreter takes {np.dtype(want)} inputs, "
+                                 f"got {a.dtype}")
             self._it.set_tensor(d["index"], a.astype(want).reshape(d["shape"]))
         # variable tensors (an LSTM's state) start from the file's values on every input:
         # the firmware runs each inference from them, as a stateless Keras layer does

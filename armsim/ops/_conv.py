@@ -150,9 +150,9 @@ def tflite_geometry(b: Any, i: int, o: Any, x: str, y: str, k: tuple[int, int]
 
 
 def tflite_bias(b: Any, i: int, ins: list[int], inputs: list[str]) -> None:
-    """Append the int32 bias operand when the operator has one."""
+    """Append the bias operand when the operator has one (int32; int64 in a 16x8 file)."""
     if len(ins) > 2 and ins[2] >= 0:
-        inputs.append(b.const(i, ins[2], "bias", "int32"))
+        inputs.append(b.const(i, ins[2], "bias", b.bias_dtype))
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,9 @@ def s8_common(ctx: Int8Context, i: int, op: Op, out_shape: tuple[int, ...]) -> S
     idm = ctx.static("cmsis_nn_dims", f"{p}_in", dims(g.tensors[op.inputs[0]].shape))
     od = ctx.static("cmsis_nn_dims", f"{p}_out", dims(out_shape))
     bd = ctx.static("cmsis_nn_dims", f"{p}_bias", f"{{1, 1, 1, {cout}}}")
-    bias = ctx.ptr(op.inputs[2], "int32_t") if len(op.inputs) > 2 else "0"
+    bias = ctx.ptr(op.inputs[2]) if len(op.inputs) > 2 else "0"
+    if ctx.s16(op) and op.kind == "conv2d":  # int64 bias, passed as a tagged pointer
+        bias = ctx.static("cmsis_nn_bias_data", f"{p}_bias_data", f"{{{bias}, false}}")
     geo = f"{ctx.tile(a['strides'])}, {ctx.tile((a['padding'][0], a['padding'][1]))}, " \
           f"{ctx.tile(a['dilation'])}, {ctx.act(op)}"
     return S8Conv(qp, idm, od, bd, bias, geo, -qi.zero_point, qo.zero_point)

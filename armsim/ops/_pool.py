@@ -114,7 +114,10 @@ def render_f32(ctx: FloatContext, i: int, op: Op, fn: str) -> list[str]:
 
 
 def render_s8(ctx: Int8Context, i: int, op: Op, fn: str, scratch_size: str | None) -> OpCode:
-    """The checked call of CMSIS-NN's s8 pooling kernel ``fn``."""
+    """The checked call of CMSIS-NN's s8 pooling kernel ``fn`` (its s16 twin on int16)."""
+    if ctx.s16(op):
+        fn, scratch_size = fn.replace("_s8", "_s16"), \
+            scratch_size and scratch_size.replace("_s8", "_s16")
     g = ctx.g
     a = op.attrs
     p = f"op{i}"

@@ -58,10 +58,10 @@ def broadcast_const(b: Any, i: int, idx: int, like: str) -> str:
     q = b.r.quant(idx)
     assert data is not None
     name = b.name(idx)
-    dtype = "float32" if getattr(b, "float32", False) else "int8"
-    if b.r.dtype(idx) != dtype or (dtype == "int8" and (q is None or q.per_channel)):
+    dtype = getattr(b, "act_dtype", "int8")
+    if b.r.dtype(idx) != dtype or (dtype != "float32" and (q is None or q.per_channel)):
         raise ModelError(f"{b.where(i)}: constant operand {name} must be "
-                         + ("float32" if dtype == "float32" else "per-tensor int8"))
+                         + ("float32" if dtype == "float32" else f"per-tensor {dtype}"))
     shape = b.tensors[like].shape
     try:
         full = np.broadcast_to(data, (1,) + shape)[0] if data.ndim else np.full(shape, data)
@@ -73,7 +73,7 @@ def broadcast_const(b: Any, i: int, idx: int, like: str) -> str:
     if name in b.tensors and b.tensors[name].shape != shape:
         name = f"{name}/{'x'.join(str(d) for d in shape)}"
     b.tensors[name] = Tensor(name, shape, dtype, "weight", data=np.array(full, dtype),
-                             quant=q if dtype == "int8" else None)
+                             quant=None if dtype == "float32" else q)
     return name
 
 
@@ -99,6 +99,11 @@ def binary(kind: str, options: str | None, same_scale: bool = False) -> Handler:
             if same_scale and b.tensors[x].quant is not None:
                 same_quant(b, i, x, y)
             op, x = spelled_out(b.tensors, x, shape, b.r.op_name(i))
+            if op is not None and getattr(b, "int16", False):
+                raise ModelError(f"{b.where(i)}: a broadcasting {b.r.op_name(i)} in a 16x8 "
+                                 f"model (operand {x} of shape {list(have)}, output "
+                                 f"{list(shape)}): armsim's s16 kernels take operands of one "
+                                 "shape")
             if op is not None:
                 ops.append(Op(f"{kind}_{i}_broadcast{len(ops)}", op.kind, op.inputs,
                               op.outputs, op.attrs, op.layer))

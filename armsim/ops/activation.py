@@ -91,7 +91,11 @@ def _softmax(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     x = b.activation(i, ins[0])
     y = b.activation(i, outs[0])
     q = b.tensors[y].quant
-    if q is not None and (abs(q.scale - 1 / 256) > 1e-9 or q.zero_point != -128):
+    if q is not None and b.tensors[y].dtype == "int16":
+        if abs(q.scale * 32768 - 1) > 1e-3:  # TFLM's check
+            raise ModelError(f"{b.where(i)}: int16 softmax output must have scale 1/32768 "
+                             f"(has {q.scale:g})")
+    elif q is not None and (abs(q.scale - 1 / 256) > 1e-9 or q.zero_point != -128):
         raise ModelError(f"{b.where(i)}: int8 softmax output must have scale 1/256 and zero "
                          f"point -128 (has {q.scale:g}, {q.zero_point})")
     return Op(f"softmax_{i}", "activation", (x,), (y,),
@@ -238,7 +242,26 @@ def _unary_s8(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
     return table[np.asarray(args[0], np.int64) & 0xFF].astype(np.int64)
 
 
+def _s16(ctx: Int8Context, i: int, op: Op) -> list[str]:
+    """An activation of a 16x8 model: the softmax on CMSIS-NN's s16 kernel and its two
+    tables (TFLM's)."""
+    if op.activation.kind != "softmax":
+        raise ModelError(f"op {op.name}: armsim has no int16 kernel for activation "
+                         f"{op.activation.kind}")
+    p = f"op{i}"
+    n, last = ctx.g.tensors[op.outputs[0]].size, ctx.g.tensors[op.outputs[0]].shape[-1]
+    m, s = Q.softmax_s16_params(op.attrs.get("beta", 1.0), ctx.quant(op.inputs[0]).scale)
+    exp, one = Q.softmax_s16_luts()
+    luts = ctx.static("cmsis_nn_softmax_lut_s16", f"{p}_luts",
+                      f"{{{ctx.array('int16_t', f'{p}_exp', exp)}, "
+                      f"{ctx.array('int16_t', f'{p}_one_by_one', one)}}}")
+    return [f"ARMSIM_CHECK({i}, arm_softmax_s16({ctx.ptr(op.inputs[0])}, {n // last}, {last}, "
+            f"{m}, {s}, {luts}, {ctx.ptr(op.outputs[0], const=False)}));"]
+
+
 def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
+    if ctx.s16(op):
+        return _s16(ctx, i, op)
     g = ctx.g
     p = f"op{i}"
     src, out = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0], const=False)
@@ -280,6 +303,7 @@ class ActivationOp(OpKind):
               "LOG_SOFTMAX": _unary(lambda b, i: Activation("log_softmax")),
               "QUANTIZE": _requantize}
     tflite_float_only = frozenset({"NEG", "SQRT", "SQUARE", "LOG_SOFTMAX"})
+    tflite_int16 = frozenset({"SOFTMAX"})
     tflite_s8_eval = {k: _unary_s8 for k in ELEMENTWISE if k not in
                       ("LEAKY_RELU", "NEG", "SQRT", "SQUARE")} | {"QUANTIZE": _unary_s8}
     tflite_islands = {k: float_island for k in ELEMENTWISE}

@@ -19,6 +19,7 @@ class Add(OpKind):
     summary = "element-wise sum of its inputs [activation]"
     keras = {"Add": K.elementwise("add")}
     tflite = {"ADD": T.binary("add", "AddOptions")}
+    tflite_int16 = frozenset({"ADD"})
     tflite_s8_eval = {"ADD": lambda r, i, args: T.s8_add_sub(r, i, args, 1, "AddOptions")}
     fusable = True
 
@@ -33,11 +34,14 @@ class Add(OpKind):
 
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
         qo = ctx.quant(op.outputs[0])
-        ap = Q.add_params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo)
-        lo, hi = Q.activation_range(op.activation, qo)
+        s16 = ctx.s16(op)
+        ap = Q.add_params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo,
+                          15 if s16 else Q.ADD_LEFT_SHIFT)
+        lo, hi = ctx.range(op)
         n = ctx.g.tensors[op.outputs[0]].size
         return OpCode([
-            f"ARMSIM_CHECK({i}, arm_elementwise_add_s8({ctx.ptr(op.inputs[0])}, "
+            f"ARMSIM_CHECK({i}, arm_elementwise_add_{'s16' if s16 else 's8'}("
+            f"{ctx.ptr(op.inputs[0])}, "
             f"{ctx.ptr(op.inputs[1])}, {ap.input1_offset}, {ap.input1_multiplier}, "
             f"{ap.input1_shift}, {ap.input2_offset}, {ap.input2_multiplier}, {ap.input2_shift}, "
             f"{ap.left_shift}, {ctx.ptr(op.outputs[0], const=False)}, {ap.output_offset}, "

@@ -19,6 +19,7 @@ class AvgPool2D(OpKind):
              "GlobalAveragePooling2D": _pool.keras_global("avg_pool2d"),
              "GlobalAveragePooling1D": _pool.keras_global("avg_pool2d")}
     tflite = {"AVERAGE_POOL_2D": _pool.tflite("avg_pool2d")}
+    tflite_int16 = frozenset({"AVERAGE_POOL_2D"})
     fusable = True
     int8_scratch = True
 

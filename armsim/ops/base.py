@@ -15,7 +15,7 @@ what                        who asks
 ``const_orders``            the planner (element order of each constant input)
 ``int8_scratch``            the int8 renderer and the planner (CMSIS-NN scratch)
 ``render_f32``              ``network.c`` of a float32 graph (armsim's kernels)
-``render_s8``               ``network.c`` of an int8 graph (CMSIS-NN / armsim's s8)
+``render_s8``               ``network.c`` of an int8 or 16x8 graph (CMSIS-NN s8/s16)
 ``weight_axes``             the diagnosis (names of a constant's axes)
 ``fusable``, ``folds_bn``   the Keras frontend (what may fold into this op)
 ==========================  ===================================================
@@ -66,6 +66,8 @@ class OpKind:
         tflite: TFLite builtin operator name -> handler
         tflite_float_only: the operators of ``tflite`` armsim has no int8 kernel for (an
             int8 file using one is refused by name when it is read)
+        tflite_int16: the operators of ``tflite`` armsim runs with int16 activations and
+            int8 weights (16x8 files: CMSIS-NN's s16 kernels)
         tflite_islands: operator -> handler ``(builder, i, src, dst)`` of that operator kept
             in float32 between a DEQUANTIZE of int8 tensor ``src`` and a QUANTIZE to ``dst``
             in an int8 file, as one int8 op
@@ -87,6 +89,7 @@ class OpKind:
     keras: ClassVar[Mapping[str, KerasHandler]] = {}
     tflite: ClassVar[Mapping[str, TfliteHandler]] = {}
     tflite_float_only: ClassVar[frozenset[str]] = frozenset()
+    tflite_int16: ClassVar[frozenset[str]] = frozenset()
     tflite_islands: ClassVar[Mapping[str, Callable[..., Op]]] = {}
     tflite_s8_eval: ClassVar[Mapping[str, Callable[..., np.ndarray]]] = {}
     alias: ClassVar[bool] = False

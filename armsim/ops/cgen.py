@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from armsim.plan.buffers import Plan
 
 
+#: The C element type of each tensor dtype.
+C_TYPES = {"float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
+           "int64": "int64_t"}
+
+
 def f32(v: float) -> str:
     """An exact C float literal (hex float), infinities through math.h."""
     v = float(np.float32(v))
@@ -145,10 +150,12 @@ class Int8Context:
         self.lines.append(f"static const {ctype} {name}[{len(values)}] UNUSED = {{\n    {body}\n}};")
         return name
 
-    def ptr(self, tensor: str, ctype: str = "int8_t", const: bool = True) -> str:
-        """A C expression for ``tensor``'s memory ("0" in the scratch-size program)."""
+    def ptr(self, tensor: str, ctype: str | None = None, const: bool = True) -> str:
+        """A C expression for ``tensor``'s memory ("0" in the scratch-size program), of
+        ``ctype`` (default: the tensor's own element type)."""
         if self.plan is None:
             return "0"
+        ctype = ctype or C_TYPES[self.g.tensors[tensor].dtype]
         b = self.plan.for_tensor(tensor)
         if b.region == "flash":
             return b.symbol
@@ -171,9 +178,19 @@ class Int8Context:
         return f"{{{t[1]}, {t[0]}}}"
 
     def act(self, op: Op) -> str:
-        """The ``{min, max}`` int8 clamp of ``op``'s fused activation on its output."""
-        lo, hi = Q.activation_range(op.activation, self.quant(op.outputs[0]))
+        """The ``{min, max}`` clamp of ``op``'s fused activation on its (int8 or int16)
+        output."""
+        lo, hi = self.range(op)
         return f"{{{lo}, {hi}}}"
+
+    def range(self, op: Op) -> tuple[int, int]:
+        """(min, max) of ``op``'s fused activation on its output, in the output's type."""
+        out = self.g.tensors[op.outputs[0]]
+        return Q.activation_range(op.activation, self.quant(op.outputs[0]), out.dtype)
+
+    def s16(self, op: Op) -> bool:
+        """Whether ``op`` reads int16 activations (a 16x8 model: CMSIS-NN's s16 kernels)."""
+        return self.g.tensors[op.inputs[0]].dtype == "int16"
 
     def per_channel(self, p: str, op: Op, n_out: int) -> str:
         """Static multiplier/shift arrays for every output channel of a conv/depthwise/dense

@@ -50,6 +50,10 @@ def _grouped(b: Any, i: int, o: Any, x: str, ins: list[int], outs: list[int]
         raise ModelError(f"{b.where(i)}: a filter of {ci_g} input channels does not divide "
                          f"the input's {c} into groups")
     groups, co_g = c // ci_g, cout // (c // ci_g)
+    if ci_g > 1 and b.int16:
+        raise ModelError(f"{b.where(i)}: a grouped convolution of {ci_g} input channels per "
+                         "group in a 16x8 model: armsim runs it as slices of the input, "
+                         "which it copies as int8 and float32 only")
     y = b.activation(i, outs[0])
     geo = _conv.tflite_geometry(b, i, o, x, y, (kh, kw))
     if ci_g == 1:  # output channel c * m + j reads input channel c: depthwise
@@ -107,6 +111,7 @@ class Conv2D(OpKind):
     summary = "2-D convolution [strides, padding, dilation, activation]"
     keras = {"Conv2D": _keras, "Conv1D": _keras}
     tflite = {"CONV_2D": _tflite}
+    tflite_int16 = frozenset({"CONV_2D"})
     fusable = True
     folds_bn = True
     const_orders = {1: ((3, 0, 1, 2), "OHWI: W[o][kh][kw][i] = kernel[kh][kw][i][o]")}
@@ -142,7 +147,7 @@ class Conv2D(OpKind):
         prm = ctx.static("cmsis_nn_conv_params", f"{p}_params",
                          f"{{{c.input_offset}, {c.output_offset}, {c.geometry}}}")
         fd = ctx.static("cmsis_nn_dims", f"{p}_filter", f"{{{out_shape[-1]}, {kh}, {kw}, {cin}}}")
-        fn = "arm_convolve_wrapper_s8"
+        fn = "arm_convolve_wrapper_s16" if ctx.s16(op) else "arm_convolve_wrapper_s8"
         return OpCode([_conv.s8_call(ctx, i, op, fn, prm, fd, c)],
                       f"{fn}_get_buffer_size({prm}, {c.input_dims}, {fd}, {c.output_dims})")
 

@@ -73,6 +73,7 @@ class DepthwiseConv2D(OpKind):
     keras = {"DepthwiseConv2D": _keras, "DepthwiseConv1D": _keras,
              "SeparableConv2D": _separable, "SeparableConv1D": _separable}
     tflite = {"DEPTHWISE_CONV_2D": _tflite}
+    tflite_int16 = frozenset({"DEPTHWISE_CONV_2D"})
     fusable = True
     folds_bn = True
     const_orders = {1: ((0, 1, 2, 3), "W[kh][kw][c*M + m] = kernel[kh][kw][c][m]")}
@@ -111,7 +112,8 @@ class DepthwiseConv2D(OpKind):
                          f"{{{c.input_offset}, {c.output_offset}, {op.attrs['multiplier']}, "
                          f"{c.geometry}}}")
         fd = ctx.static("cmsis_nn_dims", f"{p}_filter", f"{{1, {kh}, {kw}, {out_shape[-1]}}}")
-        fn = "arm_depthwise_conv_wrapper_s8"
+        fn = "arm_depthwise_conv_wrapper_s16" if ctx.s16(op) else \
+            "arm_depthwise_conv_wrapper_s8"
         return OpCode([_conv.s8_call(ctx, i, op, fn, prm, fd, c)],
                       f"{fn}_get_buffer_size({prm}, {c.input_dims}, {fd}, {c.output_dims})")
 

@@ -65,6 +65,7 @@ class FullyConnected(OpKind):
     summary = "dense layer over the last axis [activation]"
     keras = {"Dense": _keras}
     tflite = {"FULLY_CONNECTED": _tflite}
+    tflite_int16 = frozenset({"FULLY_CONNECTED"})
     fusable = True
     folds_bn = True
     const_orders = {1: ((1, 0), "W[out][in] = kernel[in][out]")}
@@ -103,8 +104,28 @@ class FullyConnected(OpKind):
         fd = ctx.static("cmsis_nn_dims", f"{p}_filter", f"{{{n_in}, 1, 1, {n_out}}}")
         bd = ctx.static("cmsis_nn_dims", f"{p}_bias", f"{{1, 1, 1, {n_out}}}")
         od = ctx.static("cmsis_nn_dims", f"{p}_out", f"{{{batches}, 1, 1, {n_out}}}")
-        bias = ctx.ptr(op.inputs[2], "int32_t") if len(op.inputs) > 2 else "0"
-        lo, hi = Q.activation_range(op.activation, qo)
+        bias = ctx.ptr(op.inputs[2]) if len(op.inputs) > 2 else "0"
+        lo, hi = ctx.range(op)
+        if ctx.s16(op) and qw.per_channel:  # 16x8, per-channel weights: a 1x1 convolution
+            # (CMSIS-NN's s16 dense kernel takes one weight scale; TFLM's reference
+            # FullyConnectedPerChannel is the same arithmetic as its int16 convolution)
+            conv = ctx.static("cmsis_nn_conv_params", f"{p}_conv",
+                              f"{{0, 0, {{1, 1}}, {{0, 0}}, {{1, 1}}, {{{lo}, {hi}}}}}")
+            qp = ctx.per_channel(p, op, n_out)
+            fd1 = ctx.static("cmsis_nn_dims", f"{p}_filter1x1", f"{{{n_out}, 1, 1, {n_in}}}")
+            bdata = ctx.static("cmsis_nn_bias_data", f"{p}_bias_data", f"{{{bias}, false}}")
+            call = (f"cmsis_nn_context ctx = {ctx.scratch(i)};\n"
+                    f"    ARMSIM_CHECK({i}, arm_convolve_wrapper_s16(&ctx, {conv}, {qp}, {idm}, "
+                    f"{src}, {fd1}, {ctx.ptr(op.inputs[1])}, {bd}, {bdata}, {od}, {out}));")
+            return OpCode([call], f"arm_convolve_wrapper_s16_get_buffer_size({conv}, {idm}, "
+                          f"{fd1}, {od})")
+        if ctx.s16(op):  # 16x8: CMSIS-NN's s16 kernel, TFLM's per-tensor multiplier
+            m, s = Q.tflm_fc_multiplier(qi.scale, qw.scale, qo.scale)
+            qp = ctx.static("cmsis_nn_per_tensor_quant_params", f"{p}_quant", f"{{{m}, {s}}}")
+            call = (f"cmsis_nn_context ctx = {ctx.scratch(i)};\n"
+                    f"    ARMSIM_CHECK({i}, arm_fully_connected_s16(&ctx, {prm}, {qp}, {idm}, "
+                    f"{src}, {fd}, {ctx.ptr(op.inputs[1])}, {bd}, {bias}, {od}, {out}));")
+            return OpCode([call], f"arm_fully_connected_s16_get_buffer_size({fd})")
         if not ctx.cmsis_fc:  # TFLite's reference requantization (double precision)
             scales = [Q.fc_scale(qi.scale, w, qo.scale) for w in qw.scales]
             table = ctx.doubles(f"{p}_scales", scales)

@@ -19,6 +19,7 @@ class MaxPool2D(OpKind):
              "GlobalMaxPooling2D": _pool.keras_global("max_pool2d"),
              "GlobalMaxPooling1D": _pool.keras_global("max_pool2d")}
     tflite = {"MAX_POOL_2D": _pool.tflite("max_pool2d")}
+    tflite_int16 = frozenset({"MAX_POOL_2D"})
     fusable = True
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

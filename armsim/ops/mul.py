@@ -29,6 +29,7 @@ class Mul(OpKind):
     summary = "element-wise product of two inputs [activation]"
     keras = {"Multiply": K.elementwise("mul", 2)}
     tflite = {"MUL": T.binary("mul", "MulOptions")}
+    tflite_int16 = frozenset({"MUL"})
     tflite_s8_eval = {"MUL": _mul_s8}
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
@@ -41,10 +42,11 @@ class Mul(OpKind):
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
         qa, qb, qo = ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), ctx.quant(op.outputs[0])
         m, s = Q.mul_params(qa, qb, qo)
-        lo, hi = Q.activation_range(op.activation, qo)
+        lo, hi = ctx.range(op)
         n = ctx.g.tensors[op.outputs[0]].size
         return OpCode([
-            f"ARMSIM_CHECK({i}, arm_elementwise_mul_s8({ctx.ptr(op.inputs[0])}, "
+            f"ARMSIM_CHECK({i}, arm_elementwise_mul_{'s16' if ctx.s16(op) else 's8'}("
+            f"{ctx.ptr(op.inputs[0])}, "
             f"{ctx.ptr(op.inputs[1])}, {-qa.zero_point}, {-qb.zero_point}, "
             f"{ctx.ptr(op.outputs[0], const=False)}, {qo.zero_point}, {m}, {s}, "
             f"{lo}, {hi}, {n}));"])

@@ -141,6 +141,12 @@ def tflite_int8(operator: str) -> bool:
     return k is not None and operator not in k.tflite_float_only
 
 
+def tflite_int16(operator: str) -> bool:
+    """Whether armsim runs TFLite ``operator`` in a 16x8 file (int16 activations)."""
+    k = _BY_TFLITE.get(operator)
+    return k is not None and operator in k.tflite_int16
+
+
 def tflite_operators() -> list[str]:
     """Every TFLite builtin operator some op kind reads."""
     return sorted(_BY_TFLITE)

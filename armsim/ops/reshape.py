@@ -47,6 +47,7 @@ class Reshape(OpKind):
     summary = "same memory, new shape (Flatten, Reshape)"
     keras = {"Flatten": _keras, "Reshape": _keras}
     tflite = {"RESHAPE": _tflite, "EXPAND_DIMS": _tflite, "SQUEEZE": _tflite}
+    tflite_int16 = frozenset(tflite)
     alias = True
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:

@@ -17,7 +17,7 @@ from armsim.graph import Graph
 from armsim.ops import registry
 
 F32 = 4
-ITEMSIZE = {"float32": 4, "int8": 1, "int32": 4}
+ITEMSIZE = {"float32": 4, "int8": 1, "int16": 2, "int32": 4, "int64": 8}
 
 
 @dataclass(frozen=True)

@@ -153,11 +153,12 @@ def simulate_table_q(rows: list[SimulateResult], model: str, cpu: str, prep: str
     latency_note(rows)
     bad = sum(1 for r in rows if not r.agree)
     loose = next((r.note for r in rows if present(r.note) and "one step" in r.note), None)
+    ref = next((r.host.source for r in rows if present(r.host)), "the host")
     if loose:
-        con.print(f"{len(rows) - bad}/{len(rows)} within one step of the TFLite interpreter: "
+        con.print(f"{len(rows) - bad}/{len(rows)} within one step of the {ref}: "
                   f"{loose}.", markup=False)
     else:
-        con.print(f"{len(rows) - bad}/{len(rows)} bit-exact with the TFLite interpreter (int8 "
+        con.print(f"{len(rows) - bad}/{len(rows)} bit-exact with the {ref} (integer "
                   "outputs equal element for element).", markup=False)
     failed = [r for r in rows if present(r.tflite) and "failed" in r.tflite]
     if failed:
@@ -206,10 +207,11 @@ def overruns(rows: list[Any], checked: bool) -> None:
 def validation_q(res: ValidateResult) -> None:
     """int8 validation: bit-exactness, accuracies, quantization error, the verdict."""
     con = console()
-    t = table(f"armsim validate: {res.n} inputs ({res.inputs}), int8 model {res.model} "
+    kind = "16x8" if res.dtype == "int16" else "int8"
+    t = table(f"armsim validate: {res.n} inputs ({res.inputs}), {kind} model {res.model} "
               f"on {res.cpu} ({res.jobs} process(es))", ["metric", "value"], {"value"})
     rows = [("bit-exact inputs", f"{res.bit_exact_inputs} / {res.n}"),
-            ("max |emulator - interpreter| (int8 steps)", str(res.max_abs_diff_q)),
+            (f"max |emulator - interpreter| ({res.dtype} steps)", str(res.max_abs_diff_q)),
             ("elements differing", str(res.elements_differing))]
     if present(res.agreement):
         rows.append(("argmax agreement", f"{res.agreement:.4%}"))
@@ -234,12 +236,13 @@ def validation_q(res: ValidateResult) -> None:
     if present(res.latency_ms):
         con.print(latency_line(res, res.latency_ms["mean"], "per inference on average"),
                   markup=False)
+    ref = res.host_source if present(res.host_source) else "the host"
     if res.passed and present(res.note) and "allows one step" in str(res.note):
-        con.print(f"PASS: all {res.n} inputs within one step of the TFLite interpreter "
+        con.print(f"PASS: all {res.n} inputs within one step of the {ref} "
                   f"({res.bit_exact_inputs} bit-exact): {res.note}.", style="green",
                   markup=False)
     elif res.passed:
-        con.print(f"PASS: all {res.n} inputs bit-exact with the TFLite interpreter.",
+        con.print(f"PASS: all {res.n} inputs bit-exact with the {ref}.",
                   style="green", markup=False)
     else:
         con.print(f"FAIL: {res.n - res.bit_exact_inputs} inputs differ (first: "

@@ -16,7 +16,9 @@ from armsim.script.model import KIND_BY_CODE, UNSIGNED_HIGH, Script
 #: Start of the ARMv7-M Peripheral range (ARMv7-M ARM B3.1): registers from here up.
 DEVICE_BASE = 0x40000000
 #: The write function each integer buffer type takes, and its value range.
-INT_WRITES = {"int8": ("_WBYTE", -128, 127), "int32": ("_WDWORD", -2**31, 2**31 - 1)}
+INT_WRITES = {"int8": ("_WBYTE", -128, 127), "int16": ("_WWORD", -2**15, 2**15 - 1),
+              "int32": ("_WDWORD", -2**31, 2**31 - 1),
+              "int64": ("_WDWORD", -2**31, 2**31 - 1)}  # int64: two words, each signed
 
 
 @dataclass(frozen=True)

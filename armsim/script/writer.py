@@ -3,8 +3,9 @@
 The buffers go out in the plan's export order (the seed notebook's own order for the seed
 preset); the packed mapping passed in decides which buffers (the input only, when the
 weights live in flash). float32 buffers are ``_WFLOAT`` lines; int8 buffers (an int8
-model's weights and input) ``_WBYTE`` and int32 buffers (its biases) ``_WDWORD``, with
-signed decimal values.
+model's weights and input) ``_WBYTE``, int16 buffers (a 16x8 model's activations) ``_WWORD`` and
+int32 buffers (biases) ``_WDWORD``, with signed decimal values; an int64 bias (16x8) is two
+``_WDWORD`` lines, low word first.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def float32_line(address: int, value: np.float32, style: str = "seed") -> str:
 
 
 #: The write function of each buffer dtype.
-FUNCTIONS = {"float32": "_WFLOAT", "int8": "_WBYTE", "int32": "_WDWORD"}
+FUNCTIONS = {"float32": "_WFLOAT", "int8": "_WBYTE", "int16": "_WWORD", "int32": "_WDWORD"}
 
 
 def value_line(function: str, address: int, value: int, style: str = "seed") -> str:
@@ -64,6 +65,8 @@ def value_line(function: str, address: int, value: int, style: str = "seed") -> 
 def _lines(base: int, vals: np.ndarray, style: str) -> list[str]:
     if vals.dtype == np.float32:
         return [float32_line(base + 4 * i, v, style) for i, v in enumerate(vals)]
+    if vals.dtype == np.int64:  # no 64-bit write function: two _WDWORD, low word first
+        vals = vals.astype("<i8").view("<i4")
     fn = FUNCTIONS[str(vals.dtype)]
     size = vals.dtype.itemsize
     return [value_line(fn, base + size * i, v, style) for i, v in enumerate(vals.tolist())]
@@ -83,7 +86,7 @@ def hex_format(layout: Plan, packed: Mapping[str, np.ndarray], header: Iterable[
     out = [f"// {h}\n" for h in header]
     for name, base, vals in _values(layout, packed):
         buf = layout[name]
-        kind = {"float32": "f32", "int8": "int8", "int32": "int32"}[buf.dtype]
+        kind = {"float32": "f32"}.get(buf.dtype, buf.dtype)
         out.append(f"\n// {name}: {buf.count} x {kind} at 0x{base:08X}-0x{buf.end - 1:08X}, "
                    f"{buf.order}\n")
         out.extend(_lines(base, vals, "hex"))

@@ -50,9 +50,10 @@ def _opnames(tfl: Any) -> dict[int, str]:
     return {v: k for k, v in vars(tfl.BuiltinOperator).items() if not k.startswith("_")}
 
 
-def supported(int8: bool = False) -> list[str]:
-    """TFLite builtin ops armsim runs (``int8``: in an int8 file)."""
-    ops = {n for n in registry.tflite_operators() if not int8 or registry.tflite_int8(n)}
+def supported(int8: bool = False, int16: bool = False) -> list[str]:
+    """TFLite builtin ops armsim runs (``int8``: in an int8 file; ``int16``: in a 16x8 one)."""
+    ops = {n for n in registry.tflite_operators()
+           if (not int8 or registry.tflite_int8(n)) and (not int16 or registry.tflite_int16(n))}
     return sorted(ops | SHAPE_OPS | {"DEQUANTIZE"})
 
 
@@ -224,10 +225,17 @@ def fold_op(r: Any, i: int, name: str, vals: list[np.ndarray]) -> np.ndarray | N
 class _Builder:
     """Tensors and ops collected while reading the operators."""
 
-    def __init__(self, r: _Reader, float32: bool = False) -> None:
+    def __init__(self, r: _Reader, float32: bool = False, int16: bool = False) -> None:
         self.r = r
         #: a float32 file: float activations and constants, no quantization
         self.float32 = float32
+        #: a 16x8 file: int16 activations (zero point 0), int8 weights, int64 biases of
+        #: convolutions and dense layers
+        self.int16 = int16
+        #: the activations' type
+        self.act_dtype = "float32" if float32 else "int16" if int16 else "int8"
+        #: the type of a convolution's or dense layer's bias
+        self.bias_dtype = "int64" if int16 else "int32"
         self.tensors: dict[str, Tensor] = {}
         self.ops: list[Op] = []
         self.names: dict[int, str] = {}
@@ -295,18 +303,18 @@ class _Builder:
 
     def activation(self, i: int, idx: int, role: str = "activation",
                    shape: tuple[int, ...] | None = None) -> str:
-        """An int8 activation tensor (batch axis of 1 dropped); ``shape`` (batch included)
+        """An activation tensor (batch axis of 1 dropped); ``shape`` (batch included)
         where the file's static shape is not the tensor's (a dynamic-shape RESHAPE's
         output, resolved by :meth:`fold`)."""
         name = self.name(idx)
         if name in self.tensors:
             return name
         dt = self.r.dtype(idx)
-        want = "float32" if self.float32 else "int8"
+        want = self.act_dtype
         if dt != want:
             raise ModelError(f"{self.where(i)}: tensor {name} is {dt}; in this "
-                             f"{'float32' if self.float32 else 'fully-int8'} model armsim "
-                             f"expects {want} activations")
+                             f"{ {'float32': 'float32', 'int8': 'fully-int8', 'int16': '16x8'}[want]} "
+                             f"model armsim expects {want} activations")
         shape = shape if shape is not None else self.r.shape(idx)
         if not shape or (shape[0] != 1 and (role == "input" or not self._rows(idx))):
             raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}; "
@@ -324,8 +332,11 @@ class _Builder:
         q = self.r.quant(idx)
         if q is None or q.per_channel:
             raise ModelError(f"{self.where(i)}: tensor {name} has no per-tensor quantization")
-        _check_quant(self.where(i), name, q, -128, 127)
-        self.tensors[name] = Tensor(name, shape, "int8", role, quant=q, layer=name,
+        if self.int16:  # TFLite's int16 activations are symmetric; CMSIS-NN's s16 kernels
+            _check_quant(self.where(i), name, q, 0, 0)  # take no offsets
+        else:
+            _check_quant(self.where(i), name, q, -128, 127)
+        self.tensors[name] = Tensor(name, shape, want, role, quant=q, layer=name,
                                     index=idx)
         return name
 
@@ -354,7 +365,8 @@ class _Builder:
             return name
         if dt != want:
             raise ModelError(f"{self.where(i)}: {role} {name} is {dt}, expected {want} "
-                             "(a fully-int8 model has int8 weights and int32 biases)")
+                             + ("(a 16x8 model has int8 weights and int64 biases)" if self.int16
+                                else "(a fully-int8 model has int8 weights and int32 biases)"))
         q = self.r.quant(idx, axis_map)
         if q is None:
             raise ModelError(f"{self.where(i)}: {role} {name} has no quantization")
@@ -373,7 +385,10 @@ def _check_quant(where: str, name: str, q: Quant, lo: int, hi: int) -> None:
         raise ModelError(f"{where}: tensor {name} has scale(s) {list(q.scales)[:4]}: a scale "
                          "must be finite and positive")
     if not all(lo <= z <= hi for z in q.zero_points):
-        raise ModelError(f"{where}: tensor {name} has zero point(s) outside {lo}..{hi}")
+        raise ModelError(f"{where}: tensor {name} has zero point(s) "
+                         f"{list(q.zero_points)[:4]}, outside {lo}..{hi}" if lo < hi else
+                         f"{where}: tensor {name} has zero point(s) {list(q.zero_points)[:4]}; "
+                         f"a 16x8 model's int16 activations have zero point {lo}")
     if len(q.zero_points) != len(q.scales):
         raise ModelError(f"{where}: tensor {name} has {len(q.scales)} scales but "
                          f"{len(q.zero_points)} zero points")
@@ -501,8 +516,6 @@ _FLAVOURS = {
                "dataset. armsim runs float32 models (convert without optimizations, or give "
                "the .keras) and fully-int8 ones (`armsim quantize M.keras`, or a "
                "representative dataset with inference_input_type=tf.int8)"),
-    "int16": ("a 16x8 .tflite (int16 activations, int8 weights): armsim's generated firmware "
-              "runs int8 activations; `--runtime tflm` runs 16x8 models on TFLM's kernels"),
     "uint8": ("a uint8-quantized .tflite (TF1-era quantization-aware training): armsim runs "
               "int8 and float32 models; convert the model again with TFLiteConverter's int8 "
               "quantization (`armsim quantize M.keras`)"),
@@ -515,7 +528,7 @@ _FLAVOURS = {
 def _read(buf: bytes, source: str) -> Graph:
     r = _Reader(buf, source)
     kind = _flavour(r)
-    if kind not in ("int8", "float32"):
+    if kind not in ("int8", "int16", "float32"):
         raise ModelError(f"{source}: {_FLAVOURS[kind]}", (kind,), "tflite-" + kind)
     order, in_map, out_map, _peeled = _edges(r)
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
@@ -536,6 +549,11 @@ def _read(buf: bytes, source: str) -> Graph:
                 is not None and not registry.tflite_int8(r.op_name(i)) and i not in islands
                 and i not in chains]
         bad.sort()
+    if kind == "int16":  # 16x8: the operators with an s16 kernel
+        bad += [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i))
+                is not None and not registry.tflite_int16(r.op_name(i))
+                and r.op_name(i) not in SHAPE_OPS]
+        bad.sort()
     # shape arithmetic (SHAPE, STRIDED_SLICE, PACK) armsim runs where it feeds a RESHAPE: it is
     # named only when nothing else is wrong (it then feeds an operator armsim drops it for)
     culprits = [(i, n) for i, n in bad if n not in SHAPE_OPS] or bad
@@ -545,16 +563,21 @@ def _read(buf: bytes, source: str) -> Graph:
                            for i, n in culprits)
         names = tuple(sorted({n for _i, n in culprits}))
         int8_note = ""
-        if kind == "int8":
+        if kind == "int16":
+            int8_note = (" (a 16x8 model: int16 activations, int8 weights; armsim runs the "
+                         "operators CMSIS-NN has s16 kernels for; `--runtime tflm` runs 16x8 "
+                         "models on TFLM's kernels)")
+        elif kind == "int8":
             floats = sorted({n for _i, n in culprits if registry.tflite_handler(n)})
             if floats:
                 int8_note = (f" ({', '.join(floats)}: armsim runs "
                              f"{'it' if len(floats) == 1 else 'them'} in float32 models only)")
         raise ModelError(f"{source}: {len(culprits)} operator(s) armsim's generated firmware "
-                         f"does not run{' in an int8 model' if int8_note else ''}: {listed}"
-                         f"{int8_note}. It runs: {', '.join(supported(int8=kind == 'int8'))}",
-                         names, "tflite")
-    b = _Builder(r, float32=kind == "float32")
+                         f"does not run{' in an int8 model' if kind == 'int8' and int8_note else ''}"
+                         f": {listed}{int8_note}. It runs: "
+                         f"{', '.join(supported(kind == 'int8', kind == 'int16'))}",
+                         names, "tflite-int16" if kind == "int16" else "tflite")
+    b = _Builder(r, float32=kind == "float32", int16=kind == "int16")
     graph_ins = [in_map.get(int(t), int(t)) for t in r.sg.InputsAsNumpy()]
     ins = [b.activation(order[0] if order else 0, t, "input") for t in graph_ins]
     layers = []

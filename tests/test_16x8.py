@@ -1,0 +1,181 @@
+"""16x8 models (int16 activations, int8 weights, int64 biases: TFLiteConverter's
+EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8) on armsim's generated firmware:
+CMSIS-NN's s16 kernels (convolution, depthwise, dense, pooling, add, mul, softmax), every
+output bit-exact with TFLM's reference kernels on the host and within 2e-4 of the TFLite
+interpreter to a few int16 steps; int16 and float edges; the operators without an s16 kernel refused at once,
+by name; µVision scripts with _WWORD inputs and int64 biases as two _WDWORD."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from armsim.cli import main
+from armsim.errors import ModelError
+from armsim.model import zoo
+from armsim.model.frontends import tflite as T
+from armsim.model.quantize import OPS_SETS, quantize, quiet
+
+
+def _randomised(model):
+    """Non-zero biases and varied weights (a fresh model's biases are all zero)."""
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(scale=0.3, size=w.shape).astype(np.float32)
+                       for w in model.get_weights()])
+    return model
+
+
+def _cnn():
+    keras = zoo._keras()
+    i = keras.Input((12, 12, 3))
+    a = keras.layers.Conv2D(8, 3, strides=2, padding="valid", activation="relu6")(i)
+    b = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same",
+                                     activation="relu")(a)
+    c = keras.layers.Conv2D(8, 1)(b)
+    d = keras.layers.Add()([a, c])
+    m = keras.layers.Multiply()([d, a])
+    e = keras.layers.MaxPooling2D(2, padding="same")(m)
+    f = keras.layers.AveragePooling2D(2, strides=1)(e)
+    g = keras.layers.Dense(12, activation="relu")(keras.layers.Flatten()(f))
+    o = keras.layers.Softmax()(keras.layers.Dense(5)(g))
+    return _randomised(keras.Model(i, o))
+
+
+def _float_edges(model, xs, path, per_tensor_dense: bool) -> None:
+    """The 16x8 file with float input and output (QUANTIZE/DEQUANTIZE at the edges), dense
+    layers per-tensor when asked (CMSIS-NN's s16 dense kernel; per-channel ones run as a
+    1x1 convolution)."""
+    import tensorflow as tf
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([x[None]] for x in xs)
+    conv.target_spec.supported_ops = [getattr(tf.lite.OpsSet, OPS_SETS["int16"])]
+    conv._experimental_disable_per_channel_quantization_for_dense_layers = per_tensor_dense
+    with quiet():
+        path.write_bytes(conv.convert())
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("s16")
+    xs = np.random.default_rng(0).normal(size=(24, 12, 12, 3)).astype(np.float32)
+    model = _cnn()
+    quantize(model, xs[:16], d / "cnn.tflite", "int16")
+    _float_edges(model, xs[:16], d / "cnn_float.tflite", per_tensor_dense=True)
+    np.save(d / "x.npy", xs[16:])
+    return d
+
+
+def _json(args: list[str], capsys) -> tuple[int, object]:
+    code = main(args + ["--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else None
+
+
+def test_a_16x8_file_reads_as_an_int16_graph(files):
+    g = T.load(files / "cnn.tflite")
+    assert g.quantized and g.dtype == "int16"
+    conv = g.ops[0]
+    assert conv.kind == "conv2d"
+    assert g.tensors[conv.inputs[1]].dtype == "int8"
+    assert g.tensors[conv.inputs[2]].dtype == "int64"
+    assert all(g.tensors[o.outputs[0]].quant.zero_point == 0 for o in g.ops)
+    assert {o.kind for o in g.ops} >= {"conv2d", "depthwise_conv2d", "add", "mul",
+                                       "max_pool2d", "avg_pool2d", "fully_connected",
+                                       "activation"}
+
+
+@pytest.mark.parametrize("name", ["cnn.tflite", "cnn_float.tflite"])
+def test_16x8_outputs_are_bit_exact_with_tflm(files, name, capsys):
+    """int16 input and output with per-channel dense layers (a 1x1 s16 convolution), and
+    float edges with per-tensor dense layers (arm_fully_connected_s16): every output equal
+    to TFLM's, the TFLite interpreter's within a few int16 steps."""
+    code, rows = _json(["simulate", "--model", str(files / name), "--inputs",
+                        str(files / "x.npy"), "--host", "tflm"], capsys)
+    assert code == 0
+    assert len(rows) == 8
+    for r in rows:
+        assert r["agree"] and r["max_abs_diff_q"] == 0, r
+        assert "TFLM" in r["host"]["source"]
+        # TFLite's own int16 kernels (its ADD and softmax) round differently from TFLM's
+        # in the last bits: a few int16 steps, far below one int8 step
+        assert r["tflite"]["max_abs_diff"] < 2e-4, r["tflite"]
+        q = np.array(r["outputs_q"])
+        # a softmax over int16: real probabilities, not saturated int8 values
+        assert q.max() > 127 and abs(sum(r["outputs"]) - 1) < 0.01
+    code, res = _json(["validate", "--model", str(files / name), "--inputs",
+                       str(files / "x.npy")], capsys)
+    assert code == 0 and res["passed"] and res["dtype"] == "int16"
+    assert res["bit_exact_inputs"] == 8
+
+
+def test_16x8_kernels_are_cmsis_nn_s16(files):
+    from armsim import plan as make_plan
+    from armsim.firmware.render_s8 import network_c
+
+    for name, dense in (("cnn.tflite", "arm_convolve_wrapper_s16"),
+                        ("cnn_float.tflite", "arm_fully_connected_s16")):
+        g = T.load(files / name)
+        c = network_c(g, make_plan(g))
+        for fn in ("arm_convolve_wrapper_s16", "arm_depthwise_conv_wrapper_s16",
+                   "arm_elementwise_add_s16", "arm_elementwise_mul_s16", "arm_max_pool_s16",
+                   "arm_avgpool_s16", "arm_softmax_s16", dense):
+            assert fn + "(" in c, (name, fn)
+        assert "_s8(" not in c
+
+
+def test_operators_without_an_s16_kernel_are_listed_at_once(tmp_path, capsys):
+    keras = zoo._keras()
+    i = keras.Input((6, 6, 2))
+    a = keras.layers.Conv2D(4, 3, activation="tanh")(i)
+    o = keras.layers.Dense(3, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(a))
+    path = tmp_path / "bad.tflite"
+    quantize(keras.Model(i, o), np.random.default_rng(0).normal(size=(4, 6, 6, 2))
+             .astype(np.float32), path, "int16")
+    with pytest.raises(ModelError) as e:
+        T.load(path)
+    text = str(e.value)
+    for op in ("TANH", "MEAN", "LOGISTIC"):
+        assert re.search(rf"op \d+ {op} \(", text), text
+    assert "CONV_2D (" not in text and "16x8" in text and "--runtime tflm" in text
+    assert e.value.kind == "tflite-int16"
+    assert main(["simulate", "--model", str(path)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_16x8_script_round_trips(files, tmp_path):
+    """``export`` writes the int16 input as _WWORD and each int64 bias as two _WDWORD;
+    the parsed script gives back every buffer, and the firmware run from it agrees."""
+    from armsim import plan as make_plan
+    from armsim.script.check import tensors
+    from armsim.script.parser import parse_program
+
+    model = files / "cnn.tflite"
+    out = tmp_path / "s.ini"
+    p = subprocess.run([sys.executable, "-m", "armsim", "export", str(model), "--inputs",
+                        str(files / "x.npy"), "--index", "2", "--out", str(out),
+                        "--format", "hex", "--weights-in", "sram"], capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr
+    text = out.read_text()
+    assert "_WWORD" in text and "x int64" in text
+    g = T.load(model)
+    plan = make_plan(g, weights_in="sram")
+    got = tensors(parse_program(str(out)).literal_writes(), plan)
+    for name, vals in plan.pack(plan.constant_tensors()).items():
+        np.testing.assert_array_equal(got[name], vals, err_msg=name)
+    assert got[plan.input.name].dtype == np.int16
+    biases = [v for v in got.values() if v.dtype == np.int64]
+    assert biases and all(np.any(v) for v in biases)
+    p = subprocess.run([sys.executable, "-m", "armsim", "simulate", "--model", str(model),
+                        "--script", str(out), "--json"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    r = r[0] if isinstance(r, list) else r
+    assert r["max_abs_diff_q"] == 0 and r["agree"]
