@@ -46,7 +46,34 @@ def _cnn():
     return _randomised(keras.Model(i, o))
 
 
-def _float_edges(model, xs, path, per_tensor_dense: bool) -> None:
+def _copies():
+    """Concatenation (the converter requantizes one operand: an int16 QUANTIZE), Permute,
+    Cropping, max pooling, a dense layer without bias, a reshape and a second concat."""
+    keras = zoo._keras()
+    i = keras.Input((6, 6, 4))
+    a = keras.layers.Conv2D(6, 3, padding="same")(i)
+    d = keras.layers.Cropping2D(((1, 0), (0, 1)))(
+        keras.layers.Permute((2, 1, 3))(keras.layers.Concatenate()([a, i])))
+    s = keras.layers.Dense(10, use_bias=False)(
+        keras.layers.Flatten()(keras.layers.MaxPooling2D(2)(d)))
+    e = keras.layers.Reshape((5, 5, 2))(keras.layers.Dense(50)(s))
+    o = keras.layers.Flatten()(keras.layers.Concatenate()([d, e]))
+    return _randomised(keras.Model(i, o))
+
+
+def _no_depthwise():
+    """Convolutions and dense layers only: what a file with int32 biases can hold (TFLM's
+    and CMSIS-NN's int16 depthwise kernels take int64 biases)."""
+    keras = zoo._keras()
+    i = keras.Input((8, 8, 3))
+    a = keras.layers.Conv2D(6, 3, activation="relu")(i)
+    b = keras.layers.Conv2D(4, 3, use_bias=False)(a)
+    c = keras.layers.Dense(7)(keras.layers.Flatten()(b))
+    return _randomised(keras.Model(i, keras.layers.Dense(5, use_bias=False)(c)))
+
+
+def _float_edges(model, xs, path, per_tensor_dense: bool, int32_bias: bool = False,
+                 int16_edges: bool = False) -> None:
     """The 16x8 file with float input and output (QUANTIZE/DEQUANTIZE at the edges), dense
     layers per-tensor when asked (CMSIS-NN's s16 dense kernel; per-channel ones run as a
     1x1 convolution)."""
@@ -57,6 +84,10 @@ def _float_edges(model, xs, path, per_tensor_dense: bool) -> None:
     conv.representative_dataset = lambda: ([x[None]] for x in xs)
     conv.target_spec.supported_ops = [getattr(tf.lite.OpsSet, OPS_SETS["int16"])]
     conv._experimental_disable_per_channel_quantization_for_dense_layers = per_tensor_dense
+    if int32_bias:
+        conv._experimental_full_integer_quantization_bias_type = tf.int32
+    if int16_edges:
+        conv.inference_input_type = conv.inference_output_type = tf.int16
     with quiet():
         path.write_bytes(conv.convert())
 
@@ -69,6 +100,15 @@ def files(tmp_path_factory):
     quantize(model, xs[:16], d / "cnn.tflite", "int16")
     _float_edges(model, xs[:16], d / "cnn_float.tflite", per_tensor_dense=True)
     np.save(d / "x.npy", xs[16:])
+    rng = np.random.default_rng(1)
+    x6 = rng.normal(size=(20, 6, 6, 4)).astype(np.float32)
+    quantize(_copies(), x6[:16], d / "copies.tflite", "int16")
+    np.save(d / "copies.npy", x6[16:])
+    x8 = rng.normal(size=(20, 8, 8, 3)).astype(np.float32)
+    for name, per_tensor in (("b32.tflite", False), ("b32pt.tflite", True)):
+        _float_edges(_no_depthwise(), x8[:16], d / name, per_tensor, int32_bias=True,
+                     int16_edges=True)
+    np.save(d / "b32.npy", x8[16:])
     return d
 
 
@@ -113,6 +153,26 @@ def test_16x8_outputs_are_bit_exact_with_tflm(files, name, capsys):
                        str(files / "x.npy")], capsys)
     assert code == 0 and res["passed"] and res["dtype"] == "int16"
     assert res["bit_exact_inputs"] == 8
+
+
+@pytest.mark.parametrize("name, data", [("copies.tflite", "copies.npy"),
+                                        ("b32.tflite", "b32.npy"), ("b32pt.tflite", "b32.npy")])
+def test_16x8_copies_requantize_and_32_bit_accumulators_are_bit_exact(files, name, data,
+                                                                      capsys):
+    """The copy ops, an int16 QUANTIZE and a dense layer without bias; and int32 biases
+    (TFLM then accumulates in 32 bits and requantizes with the full multiplier, as does a
+    dense layer without bias whose options ask for INT32): every output equal to TFLM's."""
+    code, res = _json(["validate", "--model", str(files / name), "--inputs",
+                       str(files / data), "--host", "tflm"], capsys)
+    assert code == 0 and res["passed"] and res["bit_exact_inputs"] == 4, res
+    assert "TFLM" in res["host_source"]
+    g = T.load(files / name)
+    if name.startswith("b32"):
+        dense = [o for o in g.ops if o.kind in ("conv2d", "fully_connected")]
+        assert dense and all(o.attrs.get("acc32") for o in dense)
+    else:
+        kinds = {o.kind for o in g.ops}
+        assert {"concat", "transpose", "slice", "activation", "reshape"} <= kinds
 
 
 def test_16x8_kernels_are_cmsis_nn_s16(files):

@@ -149,10 +149,28 @@ def tflite_geometry(b: Any, i: int, o: Any, x: str, y: str, k: tuple[int, int]
             "activation": T.fused(b, i, o.FusedActivationFunction())}
 
 
-def tflite_bias(b: Any, i: int, ins: list[int], inputs: list[str]) -> None:
-    """Append the bias operand when the operator has one (int32; int64 in a 16x8 file)."""
-    if len(ins) > 2 and ins[2] >= 0:
-        inputs.append(b.const(i, ins[2], "bias", b.bias_dtype))
+def tflite_bias(b: Any, i: int, ins: list[int], inputs: list[str], options: Any = None,
+                acc32: bool = True) -> dict[str, Any]:
+    """Append the bias operand when the operator has one: int32; int64 in a 16x8 file, or
+    int32 where its converter was asked for int32 biases (``acc32``: the kernel takes
+    those). Returns the 16x8 op's attrs: ``acc32`` True where TFLM accumulates in 32 bits
+    and requantizes with the full multiplier (an int32 bias, or none and the ``options``'
+    quantized_bias_type INT32), else in 64 bits with a 16-bit one."""
+    has = len(ins) > 2 and ins[2] >= 0
+    want = b.bias_dtype
+    if has and b.int16 and b.r.dtype(ins[2]) == "int32":
+        if not acc32:
+            raise ModelError(f"{b.where(i)}: an int32 bias in a 16x8 model: CMSIS-NN's and "
+                             "TFLM's s16 kernel of this operator take int64 biases")
+        want = "int32"
+    if has:
+        inputs.append(b.const(i, ins[2], "bias", want))
+    if not b.int16:
+        return {}
+    if has:
+        return {"acc32": want == "int32"}
+    bias_type = options.QuantizedBiasType() if hasattr(options, "QuantizedBiasType") else 0
+    return {"acc32": bias_type == 2}  # TensorType INT32
 
 
 @dataclass(frozen=True)
@@ -181,8 +199,9 @@ def s8_common(ctx: Int8Context, i: int, op: Op, out_shape: tuple[int, ...]) -> S
     od = ctx.static("cmsis_nn_dims", f"{p}_out", dims(out_shape))
     bd = ctx.static("cmsis_nn_dims", f"{p}_bias", f"{{1, 1, 1, {cout}}}")
     bias = ctx.ptr(op.inputs[2]) if len(op.inputs) > 2 else "0"
-    if ctx.s16(op) and op.kind == "conv2d":  # int64 bias, passed as a tagged pointer
-        bias = ctx.static("cmsis_nn_bias_data", f"{p}_bias_data", f"{{{bias}, false}}")
+    if ctx.s16(op) and op.kind == "conv2d":  # int64 or int32 bias, a tagged pointer
+        bias = ctx.static("cmsis_nn_bias_data", f"{p}_bias_data",
+                          f"{{{bias}, {'true' if a.get('acc32') else 'false'}}}")
     geo = f"{ctx.tile(a['strides'])}, {ctx.tile((a['padding'][0], a['padding'][1]))}, " \
           f"{ctx.tile(a['dilation'])}, {ctx.act(op)}"
     return S8Conv(qp, idm, od, bd, bias, geo, -qi.zero_point, qo.zero_point)

@@ -1,7 +1,8 @@
 """What the data-movement op kinds share (``broadcast``, ``slice``, ``transpose``, ``tile``,
 ``gather``): the walk of C's ``armsim_gather`` (kernels/include/armsim_nn_copy.h) over an
 output, computed from each output axis's source in the input, in memory order on both sides
-so the plan's layouts are honoured; one call for float32 and int8 graphs alike."""
+so the plan's layouts are honoured; one call for float32, int8 and int16 (16x8) graphs
+alike."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from armsim.errors import LayoutError, ModelError
 from armsim.graph import Op, Tensor
+from armsim.plan.buffers import ITEMSIZE
 
 #: C's ARMSIM_GATHER_AXES
 AXES = 6
@@ -110,7 +112,7 @@ def render(ctx: Any, i: int, op: Op, src: str, dst: str, parts: list[list[Part]]
     for what, vals in (("dims", dims), ("in", ins), ("out", outs)):
         ctx.lines.append(f"static const int32_t {name}_{what}[{AXES}] = "
                          f"{{{', '.join(str(v) for v in vals)}}};")
-    size = 1 if ctx.g.quantized else 4
+    size = ITEMSIZE[ctx.g.tensors[src].dtype]
     src_ptr = ctx.ptr(src)
     if offset:
         src_ptr = f"({src_ptr} + {offset})"

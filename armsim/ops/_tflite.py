@@ -99,11 +99,6 @@ def binary(kind: str, options: str | None, same_scale: bool = False) -> Handler:
             if same_scale and b.tensors[x].quant is not None:
                 same_quant(b, i, x, y)
             op, x = spelled_out(b.tensors, x, shape, b.r.op_name(i))
-            if op is not None and getattr(b, "int16", False):
-                raise ModelError(f"{b.where(i)}: a broadcasting {b.r.op_name(i)} in a 16x8 "
-                                 f"model (operand {x} of shape {list(have)}, output "
-                                 f"{list(shape)}): armsim's s16 kernels take operands of one "
-                                 "shape")
             if op is not None:
                 ops.append(Op(f"{kind}_{i}_broadcast{len(ops)}", op.kind, op.inputs,
                               op.outputs, op.attrs, op.layer))

@@ -245,10 +245,17 @@ def _unary_s8(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
 def _s16(ctx: Int8Context, i: int, op: Op) -> list[str]:
     """An activation of a 16x8 model: the softmax on CMSIS-NN's s16 kernel and its two
     tables (TFLM's)."""
+    p = f"op{i}"
+    qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
+    src, out = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0], const=False)
+    if op.activation.kind == "linear":  # QUANTIZE int16 -> int16 (TFLM's Requantize)
+        m, s = Q.quantize_multiplier(qi.scale / qo.scale)
+        lo, hi = ctx.range(op)
+        return [f"armsim_requantize_s16({src}, {ctx.g.tensors[op.outputs[0]].size}, "
+                f"{qi.zero_point}, {qo.zero_point}, {m}, {s}, {lo}, {hi}, {out});"]
     if op.activation.kind != "softmax":
         raise ModelError(f"op {op.name}: armsim has no int16 kernel for activation "
                          f"{op.activation.kind}")
-    p = f"op{i}"
     n, last = ctx.g.tensors[op.outputs[0]].size, ctx.g.tensors[op.outputs[0]].shape[-1]
     m, s = Q.softmax_s16_params(op.attrs.get("beta", 1.0), ctx.quant(op.inputs[0]).scale)
     exp, one = Q.softmax_s16_luts()
@@ -303,7 +310,7 @@ class ActivationOp(OpKind):
               "LOG_SOFTMAX": _unary(lambda b, i: Activation("log_softmax")),
               "QUANTIZE": _requantize}
     tflite_float_only = frozenset({"NEG", "SQRT", "SQUARE", "LOG_SOFTMAX"})
-    tflite_int16 = frozenset({"SOFTMAX"})
+    tflite_int16 = frozenset({"SOFTMAX", "QUANTIZE"})
     tflite_s8_eval = {k: _unary_s8 for k in ELEMENTWISE if k not in
                       ("LEAKY_RELU", "NEG", "SQRT", "SQUARE")} | {"QUANTIZE": _unary_s8}
     tflite_islands = {k: float_island for k in ELEMENTWISE}

@@ -37,7 +37,7 @@ def _fill(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
     if not dims or dims[0] != 1:
         raise ModelError(f"{b.where(i)}: fills a batch of {dims[:1]}; armsim runs batch 1")
     name = b.name(outs[0])
-    dtype = "float32" if b.float32 else "int8"
+    dtype = b.act_dtype
     q = None if b.float32 else b.r.quant(outs[0])
     b.tensors[name] = Tensor(name, tuple(dims[1:]), dtype, "weight",
                              data=np.full(dims[1:], np.asarray(value).reshape(-1)[0], dtype),
@@ -49,6 +49,7 @@ class Broadcast(OpKind):
     name = "broadcast"
     summary = "an operand spelled out to a bigger shape (NumPy broadcasting)"
     tflite = {"BROADCAST_TO": _tflite, "FILL": _fill}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         x = value(op.inputs[0]).reshape(g.tensors[op.inputs[0]].shape)

@@ -1,5 +1,6 @@
 """``concat``: concatenation along any non-batch axis (Keras Concatenate; TFLite
-CONCATENATION)."""
+CONCATENATION). int8 on CMSIS-NN's arm_concatenation_s8_x; int16 (16x8) as one copy walk
+per input (:mod:`armsim.ops._copy`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from armsim.errors import ModelError
 from armsim.graph import Graph, Op
+from armsim.ops import _copy
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
 from armsim.ops.base import OpCode, OpKind, Values
@@ -42,8 +44,8 @@ def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
         raise ModelError(f"{b.where(i)}: concatenation along the batch axis")
     if o.FusedActivationFunction():
         raise ModelError(f"{b.where(i)}: a fused activation on CONCATENATION")
-    if max(int(np.prod(b.tensors[x].shape[:axis - 1], dtype=np.int64)) for x in xs) \
-            > MAX_EXTENT or int(np.prod(b.tensors[y].shape[axis - 1:], dtype=np.int64)) \
+    if not b.int16 and max(int(np.prod(b.tensors[x].shape[:axis - 1], dtype=np.int64))
+                           for x in xs) > MAX_EXTENT or int(np.prod(b.tensors[y].shape[axis - 1:], dtype=np.int64)) \
             > MAX_EXTENT:
         raise ModelError(f"{b.where(i)}: concatenation extents over {MAX_EXTENT} (CMSIS-NN's "
                          "arm_concatenation_s8_x takes 16-bit sizes)")
@@ -66,6 +68,7 @@ class Concat(OpKind):
     summary = "concatenation [axis]"
     keras = {"Concatenate": _keras}
     tflite = {"CONCATENATION": _tflite}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         return np.concatenate([value(n).astype(np.float64) for n in op.inputs],
@@ -83,6 +86,16 @@ class Concat(OpKind):
         return calls
 
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
+        if ctx.s16(op):  # int16: each input a block of the output, armsim's copy walk
+            axis, calls, offset = op.attrs["axis"], [], 0
+            for j, x in enumerate(op.inputs):
+                shape = ctx.g.tensors[x].shape
+                at = [offset if k == axis else 0 for k in range(len(shape))]
+                parts = [[_copy.Part(n, k, 1)] for k, n in enumerate(shape)]
+                calls += _copy.render(ctx, i, op, x, op.outputs[0], parts, [0] * len(shape),
+                                      f"_{j}", at, shape)
+                offset += shape[axis]
+            return OpCode(calls)
         out_t = ctx.g.tensors[op.outputs[0]]
         out = ctx.ptr(op.outputs[0], const=False)
         out_chunk = int(np.prod(out_t.shape[op.attrs["axis"]:], dtype=np.int64))

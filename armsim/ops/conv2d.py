@@ -33,9 +33,10 @@ def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op | list[Op]:
     if b.tensors[x].shape[-1] != cin:
         raise ModelError(f"{b.where(i)}: grouped convolution is not supported")
     inputs = [x, w]
-    _conv.tflite_bias(b, i, ins, inputs)
+    acc = _conv.tflite_bias(b, i, ins, inputs, o)
     y = b.activation(i, outs[0])
-    attrs = {"kernel": (kh, kw, cin, cout), **_conv.tflite_geometry(b, i, o, x, y, (kh, kw))}
+    attrs = {"kernel": (kh, kw, cin, cout), **_conv.tflite_geometry(b, i, o, x, y, (kh, kw)),
+             **acc}
     return Op(f"conv_{i}", "conv2d", tuple(inputs), (y,), attrs, b.r.op_name(i))
 
 
@@ -60,7 +61,7 @@ def _grouped(b: Any, i: int, o: Any, x: str, ins: list[int], outs: list[int]
         w = b.const(i, ins[1], "weight", "int8",
                     lambda a: a.transpose(1, 2, 3, 0).reshape(kh, kw, c, co_g), lambda ax: 3)
         inputs = [x, w]
-        _conv.tflite_bias(b, i, ins, inputs)
+        _conv.tflite_bias(b, i, ins, inputs, acc32=False)
         return Op(f"conv_{i}", "depthwise_conv2d", tuple(inputs), (y,),
                   {"kernel": (kh, kw, c, co_g), "multiplier": co_g, **geo}, b.r.op_name(i))
     data = b.r.data(ins[1]).transpose(1, 2, 3, 0)  # (kh, kw, ci_g, cout)

@@ -59,7 +59,7 @@ def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     w = b.const(i, ins[1], "weight", "int8", to_keras, lambda ax: 3)
     kh, kw, c, m = b.tensors[w].shape
     inputs = [x, w]
-    _conv.tflite_bias(b, i, ins, inputs)
+    _conv.tflite_bias(b, i, ins, inputs, acc32=False)
     y = b.activation(i, outs[0])
     attrs = {"kernel": (kh, kw, c, m), "multiplier": m,
              **_conv.tflite_geometry(b, i, o, x, y, (kh, kw))}

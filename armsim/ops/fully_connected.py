@@ -53,10 +53,10 @@ def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
         raise ModelError(f"{b.where(i)}: input of {b.tensors[x].size} values is not a "
                          f"multiple of the weights' {n_in} inputs")
     inputs = [x, w]
-    _conv.tflite_bias(b, i, ins, inputs)
+    acc = _conv.tflite_bias(b, i, ins, inputs, o)
     y = b.activation(i, outs[0])
     act = T.fused(b, i, o.FusedActivationFunction() if o is not None else 0)
-    return Op(f"fc_{i}", "fully_connected", tuple(inputs), (y,), {"activation": act},
+    return Op(f"fc_{i}", "fully_connected", tuple(inputs), (y,), {"activation": act, **acc},
               b.r.op_name(i))
 
 
@@ -106,14 +106,24 @@ class FullyConnected(OpKind):
         od = ctx.static("cmsis_nn_dims", f"{p}_out", f"{{{batches}, 1, 1, {n_out}}}")
         bias = ctx.ptr(op.inputs[2]) if len(op.inputs) > 2 else "0"
         lo, hi = ctx.range(op)
-        if ctx.s16(op) and qw.per_channel:  # 16x8, per-channel weights: a 1x1 convolution
-            # (CMSIS-NN's s16 dense kernel takes one weight scale; TFLM's reference
-            # FullyConnectedPerChannel is the same arithmetic as its int16 convolution)
+        acc32 = bool(op.attrs.get("acc32"))
+        if ctx.s16(op) and (qw.per_channel or acc32):  # 16x8: a 1x1 convolution
+            # (CMSIS-NN's s16 dense kernel takes one weight scale and an int64 accumulator;
+            # TFLM's reference FullyConnected(PerChannel) is the same arithmetic as its int16
+            # convolution, accumulating in 32 or 64 bits as the bias type says)
             conv = ctx.static("cmsis_nn_conv_params", f"{p}_conv",
                               f"{{0, 0, {{1, 1}}, {{0, 0}}, {{1, 1}}, {{{lo}, {hi}}}}}")
-            qp = ctx.per_channel(p, op, n_out)
+            if qw.per_channel:
+                qp = ctx.per_channel(p, op, n_out)
+            else:  # TFLM's per-tensor multiplier, once per output channel
+                m, s = Q.tflm_fc_multiplier(qi.scale, qw.scale, qo.scale)
+                ctx.array("int32_t", f"{p}_mult", [m] * n_out)
+                ctx.array("int32_t", f"{p}_shift", [s] * n_out)
+                qp = ctx.static("cmsis_nn_per_channel_quant_params", f"{p}_quant",
+                                f"{{(int32_t *){p}_mult, (int32_t *){p}_shift}}")
             fd1 = ctx.static("cmsis_nn_dims", f"{p}_filter1x1", f"{{{n_out}, 1, 1, {n_in}}}")
-            bdata = ctx.static("cmsis_nn_bias_data", f"{p}_bias_data", f"{{{bias}, false}}")
+            bdata = ctx.static("cmsis_nn_bias_data", f"{p}_bias_data",
+                               f"{{{bias}, {'true' if acc32 else 'false'}}}")
             call = (f"cmsis_nn_context ctx = {ctx.scratch(i)};\n"
                     f"    ARMSIM_CHECK({i}, arm_convolve_wrapper_s16(&ctx, {conv}, {qp}, {idm}, "
                     f"{src}, {fd1}, {ctx.ptr(op.inputs[1])}, {bd}, {bdata}, {od}, {out}));")

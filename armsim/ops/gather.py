@@ -45,6 +45,7 @@ class Gather(OpKind):
     name = "gather"
     summary = "entries picked along an axis by constant indices [axis, indices]"
     tflite = {"GATHER": _tflite}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         x = value(op.inputs[0]).reshape(g.tensors[op.inputs[0]].shape)

@@ -47,6 +47,7 @@ class Pack(OpKind):
     name = "pack"
     summary = "tensors of one shape stacked along a new axis [axis]"
     tflite = {"PACK": _tflite}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         xs = [value(n).reshape(g.tensors[n].shape) for n in op.inputs]

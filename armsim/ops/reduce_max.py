@@ -15,6 +15,7 @@ class ReduceMax(OpKind):
     name = "reduce_max"
     summary = "maximum over consecutive axes [axes, outer, span, inner]"
     tflite = {"REDUCE_MAX": T.reduction("reduce_max", same_scale=True)}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         a = op.attrs
@@ -29,7 +30,8 @@ class ReduceMax(OpKind):
 
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
         a = op.attrs
-        return OpCode([f"armsim_reduce_max_s8({ctx.ptr(op.inputs[0])}, {a['outer']}, "
+        fn = "armsim_reduce_max_s16" if ctx.s16(op) else "armsim_reduce_max_s8"
+        return OpCode([f"{fn}({ctx.ptr(op.inputs[0])}, {a['outer']}, "
                        f"{a['span']}, {a['inner']}, {ctx.ptr(op.outputs[0], const=False)});"])
 
 

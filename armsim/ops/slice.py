@@ -162,6 +162,7 @@ class Slice(OpKind):
     summary = "a strided window of a tensor [begin, step]"
     tflite = {"SLICE": _slice, "STRIDED_SLICE": _strided_slice, "SPLIT": _split,
               "SPLIT_V": _split, "UNPACK": _split, "REVERSE_V2": _reverse}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         x = value(op.inputs[0]).reshape(g.tensors[op.inputs[0]].shape)

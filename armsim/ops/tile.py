@@ -37,6 +37,7 @@ class Tile(OpKind):
     name = "tile"
     summary = "a tensor repeated along its axes [reps]"
     tflite = {"TILE": _tflite}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         x = value(op.inputs[0]).reshape(g.tensors[op.inputs[0]].shape)

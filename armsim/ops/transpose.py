@@ -58,6 +58,7 @@ class Transpose(OpKind):
     summary = "axis permutation [perm]"
     keras = {"Permute": _keras}
     tflite = {"TRANSPOSE": _tflite}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         x = value(op.inputs[0]).astype(np.float64)

@@ -173,7 +173,7 @@ def simulate_table_q(rows: list[SimulateResult], model: str, cpu: str, prep: str
 def diagnosis_q(name: str, d: dict[str, Any]) -> None:
     """int8 per-op diffs against the interpreter and the first diverging op."""
     con = console()
-    t = table(f"per-op int8 diagnosis, {name}", ["op", "TFLite op", "max |Δ| (steps)",
+    t = table(f"per-op integer diagnosis, {name}", ["op", "TFLite op", "max |Δ| (steps)",
                                                  "max |Δ| (real)", "elements differing"],
               {"max |Δ| (steps)", "max |Δ| (real)", "elements differing"})
     for o in d["ops"]:

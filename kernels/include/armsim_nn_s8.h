@@ -73,6 +73,19 @@ void armsim_requantize_s8(const int8_t *input, int32_t size, int32_t input_zp, i
                           int32_t mult, int32_t shift, int32_t act_min, int32_t act_max,
                           int8_t *output);
 
+/** @brief armsim_requantize_s8 on int16 (a 16x8 model's QUANTIZE: TFLM's Requantize). */
+void armsim_requantize_s16(const int16_t *input, int32_t size, int32_t input_zp,
+                           int32_t output_zp, int32_t mult, int32_t shift, int32_t act_min,
+                           int32_t act_max, int16_t *output);
+
+/** The loop of armsim_requantize_s8/_s16 (one body for both element types). */
+#define ARMSIM_REQUANTIZE_LOOP(T)                                                          \
+    for (int32_t i = 0; i < size; i++) {                                                   \
+        int32_t y = output_zp + arm_nn_requantize((int32_t)input[i] - input_zp, mult, shift); \
+        y = y < act_min ? act_min : (y > act_max ? act_max : y);                            \
+        output[i] = (T)y;                                                                  \
+    }
+
 /**
  * @brief Mean over the middle axis of [outer][span][inner] (TFLite's QuantizedMeanOrSum):
  *        out = clamp(out_zp + requant(sum - in_zp * span)), the 1/span folded into the
@@ -102,6 +115,23 @@ void armsim_mean_s8(const int8_t *input, int32_t outer, int32_t span, int32_t in
  */
 void armsim_reduce_max_s8(const int8_t *input, int32_t outer, int32_t span, int32_t inner,
                           int8_t *output);
+
+/** @brief armsim_reduce_max_s8 on int16 (16x8 models). */
+void armsim_reduce_max_s16(const int16_t *input, int32_t outer, int32_t span, int32_t inner,
+                           int16_t *output);
+
+/** The loops of armsim_reduce_max_s8/_s16 (``lowest``: the type's minimum). */
+#define ARMSIM_REDUCE_MAX_LOOP(T, lowest)                                                  \
+    for (int32_t o = 0; o < outer; o++) {                                                  \
+        for (int32_t k = 0; k < inner; k++) {                                              \
+            const T *p = input + (o * span) * inner + k;                                   \
+            T best = (lowest);                                                             \
+            for (int32_t s = 0; s < span; s++) {                                           \
+                best = p[s * inner] > best ? p[s * inner] : best;                          \
+            }                                                                              \
+            output[o * inner + k] = best;                                                  \
+        }                                                                                  \
+    }
 
 /**
  * @brief Dense layer requantized as TFLite's reference kernel does (FullyConnected and

@@ -6,9 +6,5 @@ void armsim_requantize_s8(const int8_t *input, int32_t size, int32_t input_zp, i
                           int32_t mult, int32_t shift, int32_t act_min, int32_t act_max,
                           int8_t *output)
 {
-    for (int32_t i = 0; i < size; i++) {
-        int32_t y = output_zp + arm_nn_requantize((int32_t)input[i] - input_zp, mult, shift);
-        y = y < act_min ? act_min : (y > act_max ? act_max : y);
-        output[i] = (int8_t)y;
-    }
+    ARMSIM_REQUANTIZE_LOOP(int8_t)
 }

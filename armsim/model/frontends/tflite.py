@@ -564,9 +564,9 @@ def _read(buf: bytes, source: str) -> Graph:
         names = tuple(sorted({n for _i, n in culprits}))
         int8_note = ""
         if kind == "int16":
-            int8_note = (" (a 16x8 model: int16 activations, int8 weights; armsim runs the "
-                         "operators CMSIS-NN has s16 kernels for; `--runtime tflm` runs 16x8 "
-                         "models on TFLM's kernels)")
+            int8_note = (" (a 16x8 model: int16 activations, int8 weights; armsim runs "
+                         "these operators on int16 only where it has an s16 kernel; "
+                         "`--runtime tflm` runs 16x8 models on TFLM's kernels)")
         elif kind == "int8":
             floats = sorted({n for _i, n in culprits if registry.tflite_handler(n)})
             if floats:
