@@ -243,8 +243,8 @@ def _unary_s8(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
 
 
 def _s16(ctx: Int8Context, i: int, op: Op) -> list[str]:
-    """An activation of a 16x8 model: the softmax on CMSIS-NN's s16 kernel and its two
-    tables (TFLM's)."""
+    """An activation op of a 16x8 model: an int16 QUANTIZE (a change of scale), or the
+    softmax on CMSIS-NN's s16 kernel and its two tables (TFLM's)."""
     p = f"op{i}"
     qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
     src, out = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0], const=False)
