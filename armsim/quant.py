@@ -237,6 +237,24 @@ def _lut_s16(fn: Callable[[np.float32], np.float32], input_scale: np.float32, in
     return lut
 
 
+def sigmoid_tanh_s16_params(s_in: float, tanh: bool) -> tuple[int, int]:
+    """(input multiplier, input left shift) of TFLM's int16 LOGISTIC/TANH (logistic_common.cc
+    and tanh.cc Prepare): multiplier 0 for a power-of-two input scale the table reads
+    directly (left shift 0, or 0/1 for tanh), else the scale to 1/(3 * 4096) units doubled
+    until it passes 32767 / 2."""
+    scale = float(np.float32(s_in))
+    log2 = math.log(scale) * (1.0 / math.log(2.0))
+    rounded = round_half_away(log2)
+    left = 12 + rounded
+    if abs(log2 - rounded) < 1e-3 and left in ((0, 1) if tanh else (0,)):
+        return 0, left
+    m, left = scale * 4096.0 * 3.0, 0
+    while m <= 32767.0 / 2.0 and left <= 30:
+        left += 1
+        m *= 2.0
+    return int(m), left
+
+
 def softmax_s16_luts() -> tuple[list[int], list[int]]:
     """The two 513-entry tables of the s16 softmax (TFLM's InitializeLutForInt16): exp(x)
     on [-10, 0] and 1 / (1 + x) on [0, 1]. ``expf`` is taken as the correctly rounded

@@ -72,6 +72,16 @@ def _no_depthwise():
     return _randomised(keras.Model(i, keras.layers.Dense(5, use_bias=False)(c)))
 
 
+def _activations():
+    """tanh and sigmoid (TFLM's int16 arithmetic), Subtract, a global average (MEAN)."""
+    keras = zoo._keras()
+    i = keras.Input((8, 8, 3))
+    a = keras.layers.Conv2D(4, 3, activation="tanh")(i)
+    b = keras.layers.Conv2D(4, 3, activation="sigmoid")(i)
+    g = keras.layers.GlobalAveragePooling2D()(keras.layers.Subtract()([a, b]))
+    return _randomised(keras.Model(i, keras.layers.Dense(3, activation="tanh")(g)))
+
+
 def _float_edges(model, xs, path, per_tensor_dense: bool, int32_bias: bool = False,
                  int16_edges: bool = False) -> None:
     """The 16x8 file with float input and output (QUANTIZE/DEQUANTIZE at the edges), dense
@@ -109,6 +119,7 @@ def files(tmp_path_factory):
         _float_edges(_no_depthwise(), x8[:16], d / name, per_tensor, int32_bias=True,
                      int16_edges=True)
     np.save(d / "b32.npy", x8[16:])
+    quantize(_activations(), x8[:16], d / "acts.tflite", "int16")
     return d
 
 
@@ -156,10 +167,12 @@ def test_16x8_outputs_are_bit_exact_with_tflm(files, name, capsys):
 
 
 @pytest.mark.parametrize("name, data", [("copies.tflite", "copies.npy"),
-                                        ("b32.tflite", "b32.npy"), ("b32pt.tflite", "b32.npy")])
+                                        ("b32.tflite", "b32.npy"), ("b32pt.tflite", "b32.npy"),
+                                        ("acts.tflite", "b32.npy")])
 def test_16x8_copies_requantize_and_32_bit_accumulators_are_bit_exact(files, name, data,
                                                                       capsys):
-    """The copy ops, an int16 QUANTIZE and a dense layer without bias; and int32 biases
+    """The copy ops, an int16 QUANTIZE and a dense layer without bias; tanh, sigmoid, SUB
+    and MEAN on armsim's kernels of TFLM's int16 arithmetic; and int32 biases
     (TFLM then accumulates in 32 bits and requantizes with the full multiplier, as does a
     dense layer without bias whose options ask for INT32): every output equal to TFLM's."""
     code, res = _json(["validate", "--model", str(files / name), "--inputs",
@@ -170,6 +183,10 @@ def test_16x8_copies_requantize_and_32_bit_accumulators_are_bit_exact(files, nam
     if name.startswith("b32"):
         dense = [o for o in g.ops if o.kind in ("conv2d", "fully_connected")]
         assert dense and all(o.attrs.get("acc32") for o in dense)
+    elif name == "acts.tflite":
+        assert {"sub", "mean"} <= {o.kind for o in g.ops}
+        assert {o.activation.kind for o in g.ops if o.kind == "activation"} \
+            >= {"tanh", "sigmoid"}
     else:
         kinds = {o.kind for o in g.ops}
         assert {"concat", "transpose", "slice", "activation", "reshape"} <= kinds
@@ -193,15 +210,16 @@ def test_16x8_kernels_are_cmsis_nn_s16(files):
 def test_operators_without_an_s16_kernel_are_listed_at_once(tmp_path, capsys):
     keras = zoo._keras()
     i = keras.Input((6, 6, 2))
-    a = keras.layers.Conv2D(4, 3, activation="tanh")(i)
-    o = keras.layers.Dense(3, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(a))
+    a = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(4, 3)(i))
+    b = keras.layers.ZeroPadding2D(1)(a)
+    o = keras.layers.Conv2DTranspose(2, 3, strides=2)(b)
     path = tmp_path / "bad.tflite"
     quantize(keras.Model(i, o), np.random.default_rng(0).normal(size=(4, 6, 6, 2))
              .astype(np.float32), path, "int16")
     with pytest.raises(ModelError) as e:
         T.load(path)
     text = str(e.value)
-    for op in ("TANH", "MEAN", "LOGISTIC"):
+    for op in ("LEAKY_RELU", "PAD", "TRANSPOSE_CONV"):
         assert re.search(rf"op \d+ {op} \(", text), text
     assert "CONV_2D (" not in text and "16x8" in text and "--runtime tflm" in text
     assert e.value.kind == "tflite-int16"

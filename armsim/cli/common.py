@@ -237,8 +237,8 @@ def int8_host(args: argparse.Namespace, path: Any) -> str:
             except ArmsimError as e:
                 why = str(e)
         if why is not None:
-            note(f"{why}: the TFLite interpreter is the host instead (and the firmware's "
-                 "dense layers take its double-precision arithmetic)")
+            note(f"{why}: the TFLite interpreter is the host instead (an int8 model's "
+                 "dense layers then take its double-precision arithmetic in the firmware)")
             kind = "tflite"
     args._int8_host = kind
     return kind

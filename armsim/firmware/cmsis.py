@@ -203,6 +203,16 @@ def called(c_source: str) -> set[str]:
     return set(_CALL.findall(c_source))
 
 
+def referenced(c_source: str) -> set[str]:
+    """The CMSIS-NN functions and constant tables a C source names (armsim's own kernels
+    read CMSIS-NN's tables: sigmoid_table_uint16)."""
+    cm = locate()
+    if cm is None:
+        return set()
+    defs, _calls = _index(cm.root)
+    return {w for w in set(re.findall(r"\b[A-Za-z_]\w*\b", c_source)) if w in defs}
+
+
 def library(cpu: CpuVariant, functions: set[str], gcc: str, defines: tuple[str, ...] = ()
             ) -> tuple[Path, list[Path]]:
     """A static library of the CMSIS-NN sources ``functions`` need, built for ``cpu``

@@ -35,6 +35,8 @@ def libraries(cpu: CpuVariant, kernels: str, gcc: str, sources: dict[str, str]
     need = set()
     for text in sources.values():
         need |= cmsis.called(text)
+    for p in sorted((kernels_dir() / "s8").glob("*.c")):  # what armsim's s8 kernels read
+        need |= cmsis.referenced(p.read_text())
     cm_lib, _srcs = cmsis.library(cpu, need, gcc)
     own = kernel_library(cpu, "s8", gcc)
     return [own, cm_lib], includes(kernels_dir(), INT8_KERNELS)[2:]

@@ -243,8 +243,9 @@ def _unary_s8(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
 
 
 def _s16(ctx: Int8Context, i: int, op: Op) -> list[str]:
-    """An activation op of a 16x8 model: an int16 QUANTIZE (a change of scale), or the
-    softmax on CMSIS-NN's s16 kernel and its two tables (TFLM's)."""
+    """An activation op of a 16x8 model: an int16 QUANTIZE (a change of scale), LOGISTIC
+    and TANH (TFLM's reference arithmetic on CMSIS-NN's sigmoid table), or the softmax on
+    CMSIS-NN's s16 kernel and its two tables (TFLM's)."""
     p = f"op{i}"
     qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
     src, out = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0], const=False)
@@ -253,6 +254,14 @@ def _s16(ctx: Int8Context, i: int, op: Op) -> list[str]:
         lo, hi = ctx.range(op)
         return [f"armsim_requantize_s16({src}, {ctx.g.tensors[op.outputs[0]].size}, "
                 f"{qi.zero_point}, {qo.zero_point}, {m}, {s}, {lo}, {hi}, {out});"]
+    if op.activation.kind in ("sigmoid", "tanh"):  # TFLM's reference int16 arithmetic
+        if abs(qo.scale * 32768 - 1) > 1e-6:
+            raise ModelError(f"op {op.name}: an int16 {op.activation.kind} output must have "
+                             f"scale 1/32768 (has {qo.scale:g}), as TFLM's kernel requires")
+        tanh = op.activation.kind == "tanh"
+        m, s = Q.sigmoid_tanh_s16_params(qi.scale, tanh)
+        return [f"armsim_sigmoid_tanh_s16({src}, {ctx.g.tensors[op.outputs[0]].size}, {m}, "
+                f"{s}, {int(tanh)}, {out});"]
     if op.activation.kind != "softmax":
         raise ModelError(f"op {op.name}: armsim has no int16 kernel for activation "
                          f"{op.activation.kind}")
@@ -310,7 +319,7 @@ class ActivationOp(OpKind):
               "LOG_SOFTMAX": _unary(lambda b, i: Activation("log_softmax")),
               "QUANTIZE": _requantize}
     tflite_float_only = frozenset({"NEG", "SQRT", "SQUARE", "LOG_SOFTMAX"})
-    tflite_int16 = frozenset({"SOFTMAX", "QUANTIZE"})
+    tflite_int16 = frozenset({"SOFTMAX", "QUANTIZE", "LOGISTIC", "TANH"})
     tflite_s8_eval = {k: _unary_s8 for k in ELEMENTWISE if k not in
                       ("LEAKY_RELU", "NEG", "SQRT", "SQUARE")} | {"QUANTIZE": _unary_s8}
     tflite_islands = {k: float_island for k in ELEMENTWISE}

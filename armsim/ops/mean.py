@@ -16,6 +16,7 @@ class Mean(OpKind):
     name = "mean"
     summary = "mean over consecutive axes [axes, outer, span, inner]"
     tflite = {"MEAN": T.reduction("mean", same_scale=False)}
+    tflite_int16 = frozenset(tflite)
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         a = op.attrs
@@ -32,7 +33,8 @@ class Mean(OpKind):
         a = op.attrs
         qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
         m, s = Q.mean_params(qi, qo, a["span"])
-        return OpCode([f"armsim_mean_s8({ctx.ptr(op.inputs[0])}, {a['outer']}, {a['span']}, "
+        fn = "armsim_mean_s16" if ctx.s16(op) else "armsim_mean_s8"
+        return OpCode([f"{fn}({ctx.ptr(op.inputs[0])}, {a['outer']}, {a['span']}, "
                        f"{a['inner']}, {qi.zero_point}, {qo.zero_point}, {m}, {s}, "
                        f"{ctx.ptr(op.outputs[0], const=False)});"])
 

@@ -24,6 +24,7 @@ class Sub(OpKind):
     summary = "difference of two inputs (Keras Subtract, TFLite SUB) [activation]"
     keras = {"Subtract": K.elementwise("sub", 2)}
     tflite = {"SUB": T.binary("sub", "SubOptions")}
+    tflite_int16 = frozenset(tflite)
     tflite_s8_eval = {"SUB": lambda r, i, args: T.s8_add_sub(r, i, args, -1, "SubOptions")}
     fusable = True
 
@@ -35,11 +36,14 @@ class Sub(OpKind):
 
     def render_s8(self, ctx: Int8Context, i: int, op: Op) -> OpCode:
         qo = ctx.quant(op.outputs[0])
-        ap = Q.add_params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo)
-        lo, hi = Q.activation_range(op.activation, qo)
+        s16 = ctx.s16(op)
+        ap = Q.add_params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo,
+                          15 if s16 else Q.ADD_LEFT_SHIFT)
+        lo, hi = ctx.range(op)
         n = ctx.g.tensors[op.outputs[0]].size
         prm = sub_params_s8(ctx, i, ap, lo, hi)
-        return OpCode([f"armsim_sub_s8({ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
+        fn = "armsim_sub_s16" if s16 else "armsim_sub_s8"
+        return OpCode([f"{fn}({ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
                        f"{n}, {prm}, {ctx.ptr(op.outputs[0], const=False)});"])
 
 

@@ -104,6 +104,26 @@ void armsim_mean_s8(const int8_t *input, int32_t outer, int32_t span, int32_t in
                     int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
                     int8_t *output);
 
+/** @brief armsim_mean_s8 on int16 (16x8 models; TFLM's QuantizedMeanOrSum<int16_t>). */
+void armsim_mean_s16(const int16_t *input, int32_t outer, int32_t span, int32_t inner,
+                     int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
+                     int16_t *output);
+
+/** The loops of armsim_mean_s8/_s16: an int32 sum, requantized, clamped to [lo, hi]. */
+#define ARMSIM_MEAN_LOOP(T, lo, hi)                                                        \
+    for (int32_t o = 0; o < outer; o++) {                                                  \
+        for (int32_t k = 0; k < inner; k++) {                                              \
+            const T *p = input + (o * span) * inner + k;                                   \
+            int32_t sum = 0;                                                               \
+            for (int32_t s = 0; s < span; s++) {                                           \
+                sum += p[s * inner];                                                       \
+            }                                                                              \
+            int32_t y = output_zp + arm_nn_requantize(sum - input_zp * span, mult, shift); \
+            y = y < (lo) ? (lo) : (y > (hi) ? (hi) : y);                                   \
+            output[o * inner + k] = (T)y;                                                  \
+        }                                                                                  \
+    }
+
 /**
  * @brief Maximum over the middle axis of [outer][span][inner] (TFLite REDUCE_MAX; input and
  *        output share their quantization).
@@ -115,6 +135,19 @@ void armsim_mean_s8(const int8_t *input, int32_t outer, int32_t span, int32_t in
  */
 void armsim_reduce_max_s8(const int8_t *input, int32_t outer, int32_t span, int32_t inner,
                           int8_t *output);
+
+/**
+ * @brief int16 LOGISTIC or TANH as TFLM's reference kernels compute them: the input scaled
+ *        to 1/(3 * 4096) units, then CMSIS-NN's sigmoid_table_uint16 interpolated (Q0.15 out).
+ * @param[in]  input       int16 input
+ * @param[in]  size        number of elements
+ * @param[in]  multiplier  TFLM's input_multiplier (0: power-of-two scale, 3 << left_shift)
+ * @param[in]  left_shift  TFLM's input_left_shift (a rounding right shift after multiplying)
+ * @param[in]  is_tanh     1: tanh, 0: sigmoid
+ * @param[out] output      int16 output (scale 2^-15)
+ */
+void armsim_sigmoid_tanh_s16(const int16_t *input, int32_t size, int32_t multiplier,
+                             int32_t left_shift, int32_t is_tanh, int16_t *output);
 
 /** @brief armsim_reduce_max_s8 on int16 (16x8 models). */
 void armsim_reduce_max_s16(const int16_t *input, int32_t outer, int32_t span, int32_t inner,
@@ -225,6 +258,19 @@ typedef struct {
  */
 void armsim_sub_s8(const int8_t *a, const int8_t *b, int32_t size,
                    const armsim_sub_s8_params *p, int8_t *out);
+
+/** @brief armsim_sub_s8 on int16 (16x8 models: left shift 15, TFLM's reference Sub). */
+void armsim_sub_s16(const int16_t *a, const int16_t *b, int32_t size,
+                    const armsim_sub_s8_params *p, int16_t *out);
+
+/** The loop of armsim_sub_s8/_s16 (element type ``T``). */
+#define ARMSIM_SUB_LOOP(T)                                                                 \
+    for (int32_t i = 0; i < size; i++) {                                                   \
+        const int32_t d = ARMSIM_RESCALED_DIFFERENCE(a[i], b[i], p, arm_nn_requantize);    \
+        int32_t r = arm_nn_requantize(d, p->output_mult, p->output_shift) + p->output_offset; \
+        r = r < p->act_min ? p->act_min : r > p->act_max ? p->act_max : r;                 \
+        out[i] = (T)r;                                                                     \
+    }
 
 /**
  * @brief Element-wise squared difference with TFLite's reference arithmetic
