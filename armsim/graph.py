@@ -61,6 +61,11 @@ class Activation:
 LINEAR = Activation()
 
 
+#: Bytes per element of each tensor dtype (the plan's buffers, the copy kernels' element
+#: size).
+DTYPE_BYTES = {"float32": 4, "int8": 1, "int16": 2, "int32": 4, "int64": 8}
+
+
 @dataclass(frozen=True)
 class Tensor:
     """A named tensor: shape without the batch axis, dtype, role, and values if constant.
@@ -172,6 +177,22 @@ class Graph:
     def quantized(self) -> bool:
         """True for int8 and 16x8 graphs (quantized TFLite models)."""
         return self.dtype in ("int8", "int16")
+
+    @property
+    def output_dtype(self) -> str:
+        """The outputs' type (int8, int16 or int32 in quantized graphs; the widest where
+        they differ)."""
+        return max((self.tensors[n].dtype for n in self.outputs), key=DTYPE_BYTES.__getitem__,
+                   default=self.dtype)
+
+    @property
+    def kind(self) -> str:
+        """What the activations are: "float32", "int8", "16x8" (int16 throughout), or
+        "int8/int16" (an int8 body with int16 edges)."""
+        if not self.quantized:
+            return "float32"
+        types = {t.dtype for t in self.tensors.values() if not t.is_constant}
+        return "16x8" if types == {"int16"} else "int8" if types == {"int8"} else "int8/int16"
 
     def producer(self, tensor: str) -> Op | None:
         """The op whose output is ``tensor`` (None for inputs and constants)."""

@@ -28,7 +28,7 @@ from armsim.graph import Activation
 
 QMIN, QMAX = -128, 127
 #: The integer range of each quantized activation type (int16: 16x8 models).
-RANGES = {"int8": (QMIN, QMAX), "int16": (-32768, 32767)}
+RANGES = {"int8": (QMIN, QMAX), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
 #: Left shift applied to both ADD inputs before rescaling (TFLite: 20 for int8).
 ADD_LEFT_SHIFT = 20
 #: Integer bits of the scaled difference in the s8 softmax (TFLite/TFLM: 5).

@@ -165,9 +165,9 @@ def validation(g: Graph, run: EmulatorRun, host_q: np.ndarray, labels: np.ndarra
                start: int = 0, steps_allowed: int = 0) -> ValidateResult:
     """``armsim validate`` of an int8 model: the emulator's integer outputs against the
     reference's, every input bit-exact or not (the caller adds what ran where)."""
-    emu_q = run.outputs.astype(g.dtype)
+    emu_q = run.outputs.astype(g.output_dtype)
     d = steps(emu_q, host_q, output_scale(g))
-    res = ValidateResult(len(emu_q), dtype=g.dtype, max_abs_diff_q=d.max_q,
+    res = ValidateResult(len(emu_q), dtype=g.output_dtype, max_abs_diff_q=d.max_q,
                          max_abs_diff=d.max_real,
                          bit_exact_inputs=int(np.sum(d.per_input == 0)),
                          differing_inputs=[int(start + i) for i in d.differing_inputs[:20]],

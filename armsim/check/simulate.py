@@ -44,7 +44,7 @@ def int8_result(case: Case, run: Any, cpu: str, g: Graph, host_q: np.ndarray,
     """An int8 model's input: the session's integer outputs against the reference's
     ``host_q``, in steps; agreeing when bit-exact (or within ``steps_allowed``, where the
     host is not the reference arithmetic: see cli/int8.host_steps)."""
-    eq = run.outputs.astype(g.dtype)
+    eq = run.outputs.astype(g.output_dtype)
     d = Q.steps(eq[np.newaxis], host_q[np.newaxis], Q.output_scale(g))
     res = SimulateResult(case.name, run.predicted, [float(v) for v in Q.dequantize(g, eq)],
                          run.instructions, cpu, outputs_q=[int(v) for v in eq])

@@ -81,7 +81,7 @@ def simulate(args: argparse.Namespace, ref: C.ModelRef) -> int:
                 failed = str(e)
                 row.tflite = {"source": second.source, "failed": failed}
         if second is not None and not failed:
-            d = Q.steps(r.outputs.astype(g.dtype)[np.newaxis],
+            d = Q.steps(r.outputs.astype(g.output_dtype)[np.newaxis],
                         second.outputs_q()[np.newaxis], Q.output_scale(g))
             row.tflite_max_diff_q = d.max_q
             row.tflite = {"source": second.source, "agree": d.bit_exact,
@@ -166,7 +166,7 @@ def validate(args: argparse.Namespace, ref: C.ModelRef,
     if second_error:
         res.note = f"no second reference: {second_error}" + (f"; {why}" if why else "")
     if second_q is not None:
-        d = Q.steps(run_.outputs.astype(g.dtype), second_q, Q.output_scale(g))
+        d = Q.steps(run_.outputs.astype(g.output_dtype), second_q, Q.output_scale(g))
         res.note = (f"{second.source}: max |Δ| {d.max_q} step(s) ({d.max_real:.3g}); the "
                     "firmware's CMSIS-NN kernels requantize as TFLM does, the interpreter's "
                     "dense kernel in double precision") + (f"; {why}" if why else "")

@@ -170,7 +170,7 @@ class GraphReference:
             if v is None:
                 raise ModelError(f"{self.path}: the interpreter has no tensor {name}")
             vals.append(v.reshape(-1))
-        return np.concatenate(vals).astype(self.graph.dtype)
+        return np.concatenate(vals).astype(self.graph.output_dtype)
 
     def input_q(self) -> Any:
         """The int8 input the graph starts from after the last invoke (after the file's own
@@ -191,7 +191,7 @@ class GraphReference:
             rows.append(self.outputs_q())
             if progress:
                 progress(1)
-        return np.stack(rows) if rows else np.zeros((0, 0), self.graph.dtype)
+        return np.stack(rows) if rows else np.zeros((0, 0), self.graph.output_dtype)
 
     def op_outputs(self) -> dict[str, np.ndarray]:
         """Every op's int8 output after the last invoke, by graph tensor."""

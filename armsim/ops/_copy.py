@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from armsim.errors import LayoutError, ModelError
-from armsim.graph import Op, Tensor
-from armsim.plan.buffers import ITEMSIZE
+from armsim.graph import DTYPE_BYTES, Op, Tensor
 
 #: C's ARMSIM_GATHER_AXES
 AXES = 6
@@ -112,7 +111,7 @@ def render(ctx: Any, i: int, op: Op, src: str, dst: str, parts: list[list[Part]]
     for what, vals in (("dims", dims), ("in", ins), ("out", outs)):
         ctx.lines.append(f"static const int32_t {name}_{what}[{AXES}] = "
                          f"{{{', '.join(str(v) for v in vals)}}};")
-    size = ITEMSIZE[ctx.g.tensors[src].dtype]
+    size = DTYPE_BYTES[ctx.g.tensors[src].dtype]
     src_ptr = ctx.ptr(src)
     if offset:
         src_ptr = f"({src_ptr} + {offset})"

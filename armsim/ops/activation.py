@@ -20,7 +20,7 @@ import numpy as np
 from armsim import fixedpoint as F
 from armsim import quant as Q
 from armsim.errors import ModelError
-from armsim.graph import LINEAR, Activation, Graph, Op
+from armsim.graph import DTYPE_BYTES, LINEAR, Activation, Graph, Op
 from armsim.ops import _keras as K
 from armsim.ops import _tflite as T
 from armsim.ops import activations
@@ -91,10 +91,13 @@ def _softmax(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
     x = b.activation(i, ins[0])
     y = b.activation(i, outs[0])
     q = b.tensors[y].quant
-    if q is not None and b.tensors[y].dtype == "int16":
-        if abs(q.scale * 32768 - 1) > 1e-3:  # TFLM's check
-            raise ModelError(f"{b.where(i)}: int16 softmax output must have scale 1/32768 "
-                             f"(has {q.scale:g})")
+    if q is not None and b.tensors[y].dtype == "int16":  # TFLM's checks
+        s8_in = b.tensors[x].dtype == "int8"  # int8 -> int16: arm_softmax_s8_s16
+        want, zp = (65536, -32768) if s8_in else (32768, 0)
+        if abs(q.scale * want - 1) > 1e-3 or q.zero_point != zp:
+            raise ModelError(f"{b.where(i)}: an int16 softmax output of an "
+                             f"{b.tensors[x].dtype} input must have scale 1/{want} and zero "
+                             f"point {zp} (has {q.scale:g}, {q.zero_point})")
     elif q is not None and (abs(q.scale - 1 / 256) > 1e-9 or q.zero_point != -128):
         raise ModelError(f"{b.where(i)}: int8 softmax output must have scale 1/256 and zero "
                          f"point -128 (has {q.scale:g}, {q.zero_point})")
@@ -242,6 +245,19 @@ def _unary_s8(r: Any, i: int, args: list[np.ndarray]) -> np.ndarray:
     return table[np.asarray(args[0], np.int64) & 0xFF].astype(np.int64)
 
 
+def _requantize_across(ctx: Int8Context, op: Op, src: str, out: str) -> list[str]:
+    """A QUANTIZE from one integer type to another (int16 -> int8 at a mixed file's input,
+    int8 -> int16, int16 -> int32 at its output): TFLM's Requantize, clamped to the output
+    type's range, on armsim's kernel of any element sizes."""
+    t_in, t_out = ctx.g.tensors[op.inputs[0]], ctx.g.tensors[op.outputs[0]]
+    qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
+    m, s = Q.quantize_multiplier(qi.scale / qo.scale)
+    lo, hi = ctx.range(op)
+    return [f"armsim_requantize_any({src}, {DTYPE_BYTES[t_in.dtype]}, {t_out.size}, "
+            f"{qi.zero_point}, {qo.zero_point}, {m}, {s}, {lo}, {hi}, {out}, "
+            f"{DTYPE_BYTES[t_out.dtype]});"]
+
+
 def _s16(ctx: Int8Context, i: int, op: Op) -> list[str]:
     """An activation op of a 16x8 model: an int16 QUANTIZE (a change of scale), LOGISTIC
     and TANH (TFLM's reference arithmetic on CMSIS-NN's sigmoid table), or the softmax on
@@ -249,6 +265,8 @@ def _s16(ctx: Int8Context, i: int, op: Op) -> list[str]:
     p = f"op{i}"
     qi, qo = ctx.quant(op.inputs[0]), ctx.quant(op.outputs[0])
     src, out = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0], const=False)
+    if op.activation.kind == "linear" and ctx.g.tensors[op.outputs[0]].dtype != "int16":
+        return _requantize_across(ctx, op, src, out)
     if op.activation.kind == "linear":  # QUANTIZE int16 -> int16 (TFLM's Requantize)
         m, s = Q.quantize_multiplier(qi.scale / qo.scale)
         lo, hi = ctx.range(op)
@@ -292,7 +310,9 @@ def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
     if kind == "softmax":
         last = g.tensors[op.outputs[0]].shape[-1]
         m, s, diff_min = Q.softmax_params(op.attrs.get("beta", 1.0), qi.scale)
-        return [f"arm_softmax_s8({src}, {n // last}, {last}, {m}, {s}, {diff_min}, {out});"]
+        fn = "arm_softmax_s8_s16" if g.tensors[op.outputs[0]].dtype == "int16" else \
+            "arm_softmax_s8"
+        return [f"{fn}({src}, {n // last}, {last}, {m}, {s}, {diff_min}, {out});"]
     if kind in Q.LUT_FUNCTIONS or kind in ("hard_silu", "abs", "rsqrt"):
         values = s8_table(op.activation, qi, qo)
         assert values is not None
@@ -302,6 +322,8 @@ def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
         im, ish, am, ash = Q.leaky_relu_params(op.activation.alpha, qi.scale, qo.scale)
         return [f"armsim_leaky_relu_s8({src}, {n}, {qi.zero_point}, {qo.zero_point}, {im}, "
                 f"{ish}, {am}, {ash}, {out});"]
+    if kind == "linear" and g.tensors[op.outputs[0]].dtype != "int8":
+        return _requantize_across(ctx, op, src, out)
     if op.activation.clamp is not None:  # RELU, RELU6, an int8 QUANTIZE (linear)
         m, s = Q.quantize_multiplier(qi.scale / qo.scale)
         lo, hi = Q.activation_range(op.activation, qo)

@@ -46,6 +46,7 @@ from armsim.ops import (
     slice,
     squared_difference,
     sub,
+    svdf,
     tile,
     transpose,
     upsample,
@@ -60,7 +61,7 @@ KINDS: tuple[OpKind, ...] = (
     mean.KIND, reduce_max.KIND, upsample.KIND, conv2d_transpose.KIND, prelu.KIND,
     transpose.KIND, broadcast.KIND, slice.KIND, tile.KIND, gather.KIND, pack.KIND,
     resize.KIND, recurrent.KIND, divide.KIND, squared_difference.KIND,
-    batch_matmul.KIND, layer_norm.KIND, select.KIND, lstm.KIND,
+    batch_matmul.KIND, layer_norm.KIND, select.KIND, lstm.KIND, svdf.KIND,
 )
 
 

@@ -13,11 +13,11 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from armsim.errors import LayoutError
-from armsim.graph import Graph
+from armsim.graph import DTYPE_BYTES, Graph
 from armsim.ops import registry
 
 F32 = 4
-ITEMSIZE = {"float32": 4, "int8": 1, "int16": 2, "int32": 4, "int64": 8}
+ITEMSIZE = DTYPE_BYTES  # bytes per element of each buffer dtype (armsim.graph's table)
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,7 @@ def overruns(rows: list[Any], checked: bool) -> None:
 def validation_q(res: ValidateResult) -> None:
     """int8 validation: bit-exactness, accuracies, quantization error, the verdict."""
     con = console()
-    kind = "16x8" if res.dtype == "int16" else "int8"
+    kind = {"int16": "16x8", "int32": "int8/int16"}.get(str(res.dtype), "int8")
     t = table(f"armsim validate: {res.n} inputs ({res.inputs}), {kind} model {res.model} "
               f"on {res.cpu} ({res.jobs} process(es))", ["metric", "value"], {"value"})
     rows = [("bit-exact inputs", f"{res.bit_exact_inputs} / {res.n}"),

@@ -73,6 +73,25 @@ void armsim_requantize_s8(const int8_t *input, int32_t size, int32_t input_zp, i
                           int32_t mult, int32_t shift, int32_t act_min, int32_t act_max,
                           int8_t *output);
 
+/**
+ * @brief QUANTIZE from one integer type to another (TFLM's Requantize between int8, int16
+ *        and int32): out = clamp(out_zp + requant(in - in_zp)).
+ * @param[in]  input      input elements of @p in_bytes bytes each (1, 2 or 4; signed)
+ * @param[in]  in_bytes   input element size
+ * @param[in]  size       number of elements
+ * @param[in]  input_zp   input zero point
+ * @param[in]  output_zp  output zero point
+ * @param[in]  mult       multiplier (s_in / s_out)
+ * @param[in]  shift      shift
+ * @param[in]  act_min    lower clamp (the output type's minimum)
+ * @param[in]  act_max    upper clamp (its maximum)
+ * @param[out] output     output elements of @p out_bytes bytes each
+ * @param[in]  out_bytes  output element size
+ */
+void armsim_requantize_any(const void *input, int32_t in_bytes, int32_t size, int32_t input_zp,
+                           int32_t output_zp, int32_t mult, int32_t shift, int32_t act_min,
+                           int32_t act_max, void *output, int32_t out_bytes);
+
 /** @brief armsim_requantize_s8 on int16 (a 16x8 model's QUANTIZE: TFLM's Requantize). */
 void armsim_requantize_s16(const int16_t *input, int32_t size, int32_t input_zp,
                            int32_t output_zp, int32_t mult, int32_t shift, int32_t act_min,

@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import tflite
 
+from armsim import quant as Q
 from armsim.errors import ModelError
 from armsim.graph import Graph, LayerInfo, Op, Tensor
 from armsim.model.frontends import tflite_tables
@@ -225,7 +226,8 @@ def fold_op(r: Any, i: int, name: str, vals: list[np.ndarray]) -> np.ndarray | N
 class _Builder:
     """Tensors and ops collected while reading the operators."""
 
-    def __init__(self, r: _Reader, float32: bool = False, int16: bool = False) -> None:
+    def __init__(self, r: _Reader, float32: bool = False, int16: bool = False,
+                 mixed: bool = False) -> None:
         self.r = r
         #: a float32 file: float activations and constants, no quantization
         self.float32 = float32
@@ -236,6 +238,9 @@ class _Builder:
         self.act_dtype = "float32" if float32 else "int16" if int16 else "int8"
         #: the type of a convolution's or dense layer's bias
         self.bias_dtype = "int64" if int16 else "int32"
+        #: an int8 file with int16 (or int32) activations too, at its edges or around its
+        #: softmax: each tensor keeps its type, each op runs on its input's kernels
+        self.mixed = mixed
         self.tensors: dict[str, Tensor] = {}
         self.ops: list[Op] = []
         self.names: dict[int, str] = {}
@@ -310,7 +315,7 @@ class _Builder:
         if name in self.tensors:
             return name
         dt = self.r.dtype(idx)
-        want = self.act_dtype
+        want = dt if self.mixed and dt in ("int8", "int16", "int32") else self.act_dtype
         if dt != want:
             raise ModelError(f"{self.where(i)}: tensor {name} is {dt}; in this "
                              f"{ {'float32': 'float32', 'int8': 'fully-int8', 'int16': '16x8'}[want]} "
@@ -334,8 +339,8 @@ class _Builder:
             raise ModelError(f"{self.where(i)}: tensor {name} has no per-tensor quantization")
         if self.int16:  # TFLite's int16 activations are symmetric; CMSIS-NN's s16 kernels
             _check_quant(self.where(i), name, q, 0, 0)  # take no offsets
-        else:
-            _check_quant(self.where(i), name, q, -128, 127)
+        else:  # (in a mixed file, an op that needs zero point 0 checks its own)
+            _check_quant(self.where(i), name, q, *Q.RANGES[want])
         self.tensors[name] = Tensor(name, shape, want, role, quant=q, layer=name,
                                     index=idx)
         return name
@@ -481,8 +486,9 @@ def _flavour(r: _Reader) -> str:
     """What kind of TFLite file this is, from its tensors' types: "int8" (int8 activations),
     "float32" (float activations and weights: TFLiteConverter's default output), "hybrid"
     (float activations, int8 weights: dynamic-range quantization), "int16" (16x8),
-    "uint8" (TF1-era uint8 quantization), or "edges" (int8 inside, uint8 or int16 input or
-    output converted by a QUANTIZE at the edge)."""
+    "mixed" (int8 and int16 activations: an int8 body with int16 edges, TFLM's keyword
+    models), "uint8" (TF1-era uint8 quantization), or "edges" (int8 inside, a uint8 input
+    or output converted by a QUANTIZE at the edge)."""
     acts, weights = set(), set()
     ins, outs = {int(t) for t in r.sg.InputsAsNumpy()}, {int(t) for t in r.sg.OutputsAsNumpy()}
     edges: set[int] = set()  # a model input or output a QUANTIZE converts
@@ -500,10 +506,13 @@ def _flavour(r: _Reader) -> str:
         if r.sg.Tensors(i).IsVariable() or i in internal or i in edges:
             continue
         (weights if r.data(i) is not None else acts).add(r.dtype(i))
+    at_edges = {r.dtype(t) for t in edges}
     if "int16" in acts:
-        return "int16"
+        return "mixed" if "int8" in acts or at_edges - {"int16", "float32"} else "int16"
     if "int8" in acts:
-        return "edges" if {r.dtype(t) for t in edges} - {"int8", "float32"} else "int8"
+        if at_edges - {"int8", "int16", "int32", "float32"}:
+            return "edges"
+        return "mixed" if at_edges & {"int16", "int32"} else "int8"
     if "float32" in acts:
         return "hybrid" if "int8" in weights else "float32"
     return "uint8" if "uint8" in acts else "int8"
@@ -519,21 +528,54 @@ _FLAVOURS = {
     "uint8": ("a uint8-quantized .tflite (TF1-era quantization-aware training): armsim runs "
               "int8 and float32 models; convert the model again with TFLiteConverter's int8 "
               "quantization (`armsim quantize M.keras`)"),
-    "edges": ("an int8 model whose input or output is uint8 or int16 (a QUANTIZE at the "
-              "edge): armsim feeds int8 or float32; convert with inference_input_type and "
+    "edges": ("an int8 model whose input or output is uint8 (a QUANTIZE at the edge): "
+              "armsim feeds int8, int16 or float32; convert with inference_input_type and "
               "inference_output_type tf.int8 or tf.float32, or run it with `--runtime tflm`"),
 }
+
+
+#: The operators whose input and output types may differ in a mixed int8/int16 file
+#: (QUANTIZE from one to the other; SOFTMAX int8 -> int16, CMSIS-NN's arm_softmax_s8_s16).
+_CROSS_TYPE = ("QUANTIZE", "SOFTMAX")
+
+
+def _check_types(source: str, tensors: dict[str, Tensor], ops: list[Op]) -> None:
+    """In a file of int8 and int16 activations, each op reads and writes one type (but a
+    QUANTIZE or an int8 -> int16 SOFTMAX), and one on int16 has zero points 0 (CMSIS-NN's
+    s16 kernels take no offsets)."""
+    for op in ops:
+        acts = [tensors[n] for n in (*op.inputs, *op.outputs) if not tensors[n].is_constant]
+        types = {t.dtype for t in acts}
+        if len(types) > 1 and op.layer not in _CROSS_TYPE:
+            raise ModelError(f"{source}: op {op.name} ({op.layer}) reads and writes "
+                             f"{' and '.join(sorted(types))} activations; armsim's kernels "
+                             "take one type per operator (but QUANTIZE and SOFTMAX)")
+        if op.layer != "QUANTIZE" and tensors[op.inputs[0]].dtype == "int16":
+            bad = [t.name for t in acts if t.quant is not None and t.dtype == "int16"
+                   and t.quant.zero_point != 0]
+            if bad:
+                raise ModelError(f"{source}: op {op.name} ({op.layer}) on int16 tensors with a "
+                                 f"zero point ({', '.join(bad)}): CMSIS-NN's s16 kernels "
+                                 "take symmetric int16 (zero point 0)")
+
+
+def _reads_int16(r: _Reader, i: int) -> bool:
+    """Whether operator ``i``'s first input is an int16 tensor."""
+    op = r.sg.Operators(i)
+    return op.InputsLength() > 0 and op.Inputs(0) >= 0 and r.dtype(int(op.Inputs(0))) == "int16"
 
 
 def _read(buf: bytes, source: str) -> Graph:
     r = _Reader(buf, source)
     kind = _flavour(r)
-    if kind not in ("int8", "int16", "float32"):
+    if kind not in ("int8", "int16", "mixed", "float32"):
         raise ModelError(f"{source}: {_FLAVOURS[kind]}", (kind,), "tflite-" + kind)
     order, in_map, out_map, _peeled = _edges(r)
     graph_outs = [out_map.get(int(t), int(t)) for t in r.sg.OutputsAsNumpy()]
     order = _live_ops(r, order, set(graph_outs))
     order = [i for i in order if i not in set(r.widened().values())]
+    mixed = kind == "mixed"  # int8 and int16 activations: each operator by its input's type
+    kind = "int8" if mixed else kind
     islands = _float_islands(r, order) if kind == "int8" else {}
     order = [i for i in order if not any(i in (d, q) for d, q, _s, _t in islands.values())]
     chains: dict[int, tflite_tables.Chain] = {}
@@ -547,7 +589,11 @@ def _read(buf: bytes, source: str) -> Graph:
     if kind == "int8":  # operators armsim runs in float32 files only
         bad += [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i))
                 is not None and not registry.tflite_int8(r.op_name(i)) and i not in islands
-                and i not in chains]
+                and i not in chains and not (mixed and _reads_int16(r, i))]
+        if mixed:  # an operator on int16 activations needs an s16 kernel
+            bad += [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i))
+                    is not None and _reads_int16(r, i) and r.op_name(i) not in SHAPE_OPS
+                    and not registry.tflite_int16(r.op_name(i))]
         bad.sort()
     if kind == "int16":  # 16x8: the operators with an s16 kernel
         bad += [(i, r.op_name(i)) for i in order if registry.tflite_handler(r.op_name(i))
@@ -577,7 +623,7 @@ def _read(buf: bytes, source: str) -> Graph:
                          f": {listed}{int8_note}. It runs: "
                          f"{', '.join(supported(kind == 'int8', kind == 'int16'))}",
                          names, "tflite-int16" if kind == "int16" else "tflite")
-    b = _Builder(r, float32=kind == "float32", int16=kind == "int16")
+    b = _Builder(r, float32=kind == "float32", int16=kind == "int16", mixed=mixed)
     graph_ins = [in_map.get(int(t), int(t)) for t in r.sg.InputsAsNumpy()]
     ins = [b.activation(order[0] if order else 0, t, "input") for t in graph_ins]
     layers = []
@@ -601,6 +647,8 @@ def _read(buf: bytes, source: str) -> Graph:
             g_op.attrs["tflite_index"] = i
             b.ops.append(g_op)
         layers.append(LayerInfo(made[-1].name, name, tuple(o.name for o in made)))
+    if mixed:
+        _check_types(source, b.tensors, b.ops)
     outs = [b.name(t) for t in graph_outs]
     for t in outs:
         if t not in b.tensors:
