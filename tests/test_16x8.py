@@ -19,6 +19,7 @@ from armsim.cli import main
 from armsim.errors import ModelError
 from armsim.model import zoo
 from armsim.model.frontends import tflite as T
+from armsim.model.inputs import Rows
 from armsim.model.quantize import OPS_SETS, quantize, quiet
 
 
@@ -82,6 +83,13 @@ def _activations():
     return _randomised(keras.Model(i, keras.layers.Dense(3, activation="tanh")(g)))
 
 
+def _dot():
+    """Two inputs and a Keras Dot between them: TFLite BATCH_MATMUL on int16."""
+    keras = zoo._keras()
+    a, b = keras.Input((5, 6)), keras.Input((7, 6))
+    return keras.Model([a, b], keras.layers.Flatten()(keras.layers.Dot(axes=(2, 2))([a, b])))
+
+
 def _float_edges(model, xs, path, per_tensor_dense: bool, int32_bias: bool = False,
                  int16_edges: bool = False) -> None:
     """The 16x8 file with float input and output (QUANTIZE/DEQUANTIZE at the edges), dense
@@ -120,6 +128,10 @@ def files(tmp_path_factory):
                      int16_edges=True)
     np.save(d / "b32.npy", x8[16:])
     quantize(_activations(), x8[:16], d / "acts.tflite", "int16")
+    xa, xb = rng.normal(size=(12, 5, 6)), rng.normal(size=(12, 7, 6))
+    quantize(_dot(), Rows((xa[:8].astype(np.float32), xb[:8].astype(np.float32))),
+             d / "dot.tflite", "int16")
+    np.savez(d / "dot.npz", x0=xa[8:], x1=xb[8:])
     return d
 
 
@@ -168,11 +180,12 @@ def test_16x8_outputs_are_bit_exact_with_tflm(files, name, capsys):
 
 @pytest.mark.parametrize("name, data", [("copies.tflite", "copies.npy"),
                                         ("b32.tflite", "b32.npy"), ("b32pt.tflite", "b32.npy"),
-                                        ("acts.tflite", "b32.npy")])
+                                        ("acts.tflite", "b32.npy"), ("dot.tflite", "dot.npz")])
 def test_16x8_copies_requantize_and_32_bit_accumulators_are_bit_exact(files, name, data,
                                                                       capsys):
     """The copy ops, an int16 QUANTIZE and a dense layer without bias; tanh, sigmoid, SUB
-    and MEAN on armsim's kernels of TFLM's int16 arithmetic; and int32 biases
+    and MEAN on armsim's kernels of TFLM's int16 arithmetic; two int16 inputs into a
+    BATCH_MATMUL (arm_batch_matmul_s16); and int32 biases
     (TFLM then accumulates in 32 bits and requantizes with the full multiplier, as does a
     dense layer without bias whose options ask for INT32): every output equal to TFLM's."""
     code, res = _json(["validate", "--model", str(files / name), "--inputs",
@@ -183,6 +196,8 @@ def test_16x8_copies_requantize_and_32_bit_accumulators_are_bit_exact(files, nam
     if name.startswith("b32"):
         dense = [o for o in g.ops if o.kind in ("conv2d", "fully_connected")]
         assert dense and all(o.attrs.get("acc32") for o in dense)
+    elif name == "dot.tflite":
+        assert [o.kind for o in g.ops].count("batch_matmul") == 1 and len(g.inputs) == 2
     elif name == "acts.tflite":
         assert {"sub", "mean"} <= {o.kind for o in g.ops}
         assert {o.activation.kind for o in g.ops if o.kind == "activation"} \

@@ -1,6 +1,7 @@
 """``batch_matmul``: matrix products over batch axes, ``out[..., m, n] = sum_k lhs[..., m, k]
 * rhs[..., k, n]`` (TFLite BATCH_MATMUL, attention's einsums; Keras Dot between two
-sequences), float32 and int8 (CMSIS-NN's ``arm_batch_matmul_s8``).
+sequences), float32, int8 and int16 (CMSIS-NN's ``arm_batch_matmul_s8``/``_s16``, TFLM's
+multiplier: the float32 product of the operands' scales over the output's).
 
 The op holds the right operand transposed, ``rhs_t[..., n, k]``, as CMSIS-NN takes it: the
 reader transposes a constant on the host and an activation with a ``transpose`` op before it
@@ -125,6 +126,7 @@ class BatchMatMul(OpKind):
     summary = "matrix products over batch axes (TFLite BATCH_MATMUL, Keras Dot)"
     keras = {"Dot": _keras_dot}
     tflite = {"BATCH_MATMUL": _tflite}
+    tflite_int16 = frozenset(tflite)
 
     def macs(self, g: Graph, op: Op) -> int:
         return g.tensors[op.outputs[0]].size * g.tensors[op.inputs[0]].shape[-1]
@@ -149,14 +151,15 @@ class BatchMatMul(OpKind):
         ql, qr, qo = (ctx.quant(t) for t in (*op.inputs, op.outputs[0]))
         if qr.per_channel:
             raise ModelError(f"op {op.name}: a per-channel right operand is not supported")
-        m, s = Q.quantize_multiplier(ql.scale * qr.scale / qo.scale)
+        m, s = Q.tflm_fc_multiplier(ql.scale, qr.scale, qo.scale)  # TFLM's Prepare
         ld, rd, od = self._dims(ctx, p, op, "cmsis_nn_dims")
         prm = ctx.static("cmsis_nn_bmm_params", f"{p}_params",
                          f"{{false, false, {{{-ql.zero_point}, {-qr.zero_point}, "
                          f"{qo.zero_point}, {ctx.act(op)}}}}}")
         qp = ctx.static("cmsis_nn_per_tensor_quant_params", f"{p}_quant", f"{{{m}, {s}}}")
         return OpCode([f"cmsis_nn_context ctx = {{0, 0}};\n"
-                       f"    ARMSIM_CHECK({i}, arm_batch_matmul_s8(&ctx, {prm}, {qp}, {ld}, "
+                       f"    ARMSIM_CHECK({i}, arm_batch_matmul_{'s16' if ctx.s16(op) else 's8'}"
+                       f"(&ctx, {prm}, {qp}, {ld}, "
                        f"{ctx.ptr(op.inputs[0])}, {rd}, {ctx.ptr(op.inputs[1])}, {od}, "
                        f"{ctx.ptr(op.outputs[0], const=False)}));"])
 
