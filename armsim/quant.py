@@ -281,6 +281,17 @@ def softmax_params(beta: float, s_in: float) -> tuple[int, int, int]:
     return mult, shift, -radius
 
 
+def log_softmax_params(s_in: float) -> tuple[int, int, int, int, int]:
+    """(multiplier, left shift, reverse multiplier, reverse shift, diff_min) of the int8
+    LOG_SOFTMAX (TFLite's PreprocessLogSoftmaxScalingExp with beta 1 and 5 integer bits,
+    and CalculateInputRadius)."""
+    bits = SOFTMAX_DIFF_INTEGER_BITS
+    mult, shift = quantize_multiplier(min(float(s_in) * (1 << (31 - bits)), (1 << 31) - 1.0))
+    rmult, rshift = quantize_multiplier((1 << (31 - shift)) / float(mult))
+    radius = math.floor(((1 << bits) - 1) * (1 << (31 - bits)) / (1 << shift))
+    return mult, shift, rmult, rshift, -radius
+
+
 def mean_params(q_in: Quant, q_out: Quant, span: int) -> tuple[int, int]:
     """(multiplier, shift) of an int8 MEAN over ``span`` elements: ``s_in / s_out`` with the
     1/span folded in as TFLite's QuantizedMeanOrSum folds it (shift by floor(log2(span)),

@@ -208,14 +208,31 @@ def test_int8_activation_models_through_quantize(tmp_path, capsys):
 
 def test_int8_operators_without_kernels_are_refused_by_name(tmp_path, capsys):
     xs = np.random.default_rng(8).standard_normal((8, 4, 4, 2)).astype(np.float32)
-    path = _module_tflite(tmp_path / "q.tflite", lambda tf, x: tf.nn.log_softmax(x * 2.0),
+    path = _module_tflite(tmp_path / "q.tflite", lambda tf, x: tf.math.sqrt(tf.abs(x) + 1.0),
                           (4, 4, 2), int8=True, xs=xs)
     np.save(tmp_path / "x.npy", xs)
     capsys.readouterr()
     assert main(["simulate", "--model", str(path), "--inputs", str(tmp_path / "x.npy")]) == 2
     err = capsys.readouterr().err
-    assert "does not run in an int8 model: op 1 LOG_SOFTMAX" in err and \
-        "(LOG_SOFTMAX: armsim runs it in float32 models only)" in err, err
+    assert "does not run in an int8 model: op 2 SQRT" in err and \
+        "(SQRT: armsim runs it in float32 models only)" in err, err
+
+
+@pytest.mark.parametrize("scale", [0.3, 2.0, 9.0])
+def test_int8_log_softmax_equals_tflm(tmp_path, capsys, scale):
+    """int8 LOG_SOFTMAX on armsim's kernel of TFLite's reference integer arithmetic
+    (gemmlowp's exp and log in fixed point): bit-exact with TFLM, rows of 2 to 12 values,
+    inputs spread from a fraction of a step to saturation."""
+    rng = np.random.default_rng(int(scale * 10))
+    xs = (rng.standard_normal((12, 3, 12)) * scale).astype(np.float32)
+    path = _module_tflite(tmp_path / "q.tflite",
+                          lambda tf, x: tf.concat([tf.nn.log_softmax(x[..., :2]),
+                                                   tf.nn.log_softmax(x)], axis=-1),
+                          (3, 12), int8=True, xs=xs[:8])
+    np.save(tmp_path / "x.npy", xs)
+    code, v = _validate(capsys, path, tmp_path / "x.npy")
+    assert code == 0 and v["passed"] and v["bit_exact_inputs"] == 12, v
+    assert "TFLM" in v["host_source"]
 
 
 @pytest.mark.parametrize("center, scale, shape", [(True, True, (5, 8)), (False, True, (4, 3, 6)),

@@ -6,8 +6,9 @@ float32: a copy through the clamp kernel, then the activation in place
 (:func:`armsim.ops.activations.c_after`). int8: CMSIS-NN's softmax; TFLite's reference
 arithmetic in armsim's s8 kernels for the rest (a 256-entry table for TANH, LOGISTIC and
 HARD_SWISH, the last from TFLite's integer algorithm; the same table for the functions TFLite
-tabulates: ELU, GELU, EXP, LOG; and for ABS and RSQRT, from TFLite's integer arithmetic).
-NEG, SQRT, SQUARE and LOG_SOFTMAX run on float32 graphs only."""
+tabulates: ELU, GELU, EXP, LOG; and for ABS and RSQRT, from TFLite's integer arithmetic);
+LOG_SOFTMAX on armsim's kernel of TFLite's reference integer arithmetic. int16 (16x8):
+see :func:`_s16`. NEG, SQRT and SQUARE run on float32 graphs only."""
 
 from __future__ import annotations
 
@@ -103,6 +104,17 @@ def _softmax(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
                          f"point -128 (has {q.scale:g}, {q.zero_point})")
     return Op(f"softmax_{i}", "activation", (x,), (y,),
               {"activation": Activation("softmax"), "beta": float(o.Beta())}, b.r.op_name(i))
+
+
+def _log_softmax(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
+    x = b.activation(i, ins[0])
+    y = b.activation(i, outs[0])
+    q = b.tensors[y].quant
+    if q is not None and (abs(q.scale - 16 / 256) > 1e-9 or q.zero_point != 127):
+        raise ModelError(f"{b.where(i)}: int8 log-softmax output must have scale 16/256 and "
+                         f"zero point 127 (has {q.scale:g}, {q.zero_point})")
+    return Op(f"log_softmax_{i}", "activation", (x,), (y,),
+              {"activation": Activation("log_softmax")}, b.r.op_name(i))
 
 
 def _gelu(b: Any, i: int) -> Activation:
@@ -313,6 +325,11 @@ def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:
         fn = "arm_softmax_s8_s16" if g.tensors[op.outputs[0]].dtype == "int16" else \
             "arm_softmax_s8"
         return [f"{fn}({src}, {n // last}, {last}, {m}, {s}, {diff_min}, {out});"]
+    if kind == "log_softmax":  # TFLite's reference integer arithmetic (kernels/s8)
+        last = g.tensors[op.outputs[0]].shape[-1]
+        m, s, rm, rs, diff_min = Q.log_softmax_params(qi.scale)
+        return [f"armsim_log_softmax_s8({src}, {n // last}, {last}, {m}, {s}, {rm}, {rs}, "
+                f"{diff_min}, {out});"]
     if kind in Q.LUT_FUNCTIONS or kind in ("hard_silu", "abs", "rsqrt"):
         values = s8_table(op.activation, qi, qo)
         assert values is not None
@@ -338,9 +355,9 @@ class ActivationOp(OpKind):
     keras = {"Activation": _standalone(_activation_layer), "ReLU": _standalone(_relu_layer),
              "LeakyReLU": _standalone(_leaky_layer), "Softmax": _standalone(_softmax_layer)}
     tflite = {"SOFTMAX": _softmax, **{k: _unary(f) for k, f in ELEMENTWISE.items()},
-              "LOG_SOFTMAX": _unary(lambda b, i: Activation("log_softmax")),
+              "LOG_SOFTMAX": _log_softmax,
               "QUANTIZE": _requantize}
-    tflite_float_only = frozenset({"NEG", "SQRT", "SQUARE", "LOG_SOFTMAX"})
+    tflite_float_only = frozenset({"NEG", "SQRT", "SQUARE"})
     tflite_int16 = frozenset({"SOFTMAX", "QUANTIZE", "LOGISTIC", "TANH"})
     tflite_s8_eval = {k: _unary_s8 for k in ELEMENTWISE if k not in
                       ("LEAKY_RELU", "NEG", "SQRT", "SQUARE")} | {"QUANTIZE": _unary_s8}

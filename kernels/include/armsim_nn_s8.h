@@ -168,6 +168,24 @@ void armsim_reduce_max_s8(const int8_t *input, int32_t outer, int32_t span, int3
 void armsim_sigmoid_tanh_s16(const int16_t *input, int32_t size, int32_t multiplier,
                              int32_t left_shift, int32_t is_tanh, int16_t *output);
 
+/**
+ * @brief int8 LOG_SOFTMAX over the last axis with TFLite's reference integer arithmetic
+ *        (LogSoftmaxQuantized: gemmlowp's exp and log in fixed point); output scale 16/256,
+ *        zero point 127.
+ * @param[in]  input          int8 input of rows x depth
+ * @param[in]  rows           outer extent
+ * @param[in]  depth          last axis
+ * @param[in]  mult           input multiplier (beta * s_in in Q5.26)
+ * @param[in]  shift          its left shift
+ * @param[in]  reverse_mult   the reverse scaling divisor
+ * @param[in]  reverse_shift  its shift (<= 0)
+ * @param[in]  diff_min       the smallest input difference that counts
+ * @param[out] output         int8 output
+ */
+void armsim_log_softmax_s8(const int8_t *input, int32_t rows, int32_t depth, int32_t mult,
+                           int32_t shift, int32_t reverse_mult, int32_t reverse_shift,
+                           int32_t diff_min, int8_t *output);
+
 /** @brief armsim_reduce_max_s8 on int16 (16x8 models). */
 void armsim_reduce_max_s16(const int16_t *input, int32_t outer, int32_t span, int32_t inner,
                            int16_t *output);
