@@ -272,3 +272,70 @@ def test_16x8_script_round_trips(files, tmp_path):
     r = json.loads(p.stdout)
     r = r[0] if isinstance(r, list) else r
     assert r["max_abs_diff_q"] == 0 and r["agree"]
+
+
+def _as_16x8(src, dst) -> None:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM file rewritten as 16x8 (TFLiteConverter refuses
+    to quantize that operator to 16x8): input, output, hidden state and the int8
+    intermediates int16 (zero point 0, the int8 range's magnitude), the biases int64 at
+    s_in * s_w, the same real values."""
+    from tensorflow.lite.tools import flatbuffer_utils as fu
+
+    mod = fu.read_model(str(src))
+    sg = mod.subgraphs[0]
+    op, t = sg.operators[0], sg.tensors
+    ins = list(op.inputs)
+
+    def to_int16(tensor, scale=None):
+        s, z = float(tensor.quantization.scale[0]), int(tensor.quantization.zeroPoint[0])
+        scale = scale or s * max(128 + z, 127 - z) / 32767.0
+        tensor.type = 7  # INT16
+        tensor.quantization.scale = np.array([scale], np.float32)
+        tensor.quantization.zeroPoint = np.array([0], np.int64)
+        return scale
+
+    s_x = to_int16(t[ins[0]])
+    s_h = to_int16(t[op.outputs[0]])
+    to_int16(t[ins[18]], s_h)
+    for k in op.intermediates:
+        if t[k].type == 9:
+            to_int16(t[k], s_h)
+    for gate in range(4):
+        b, s_w = t[ins[12 + gate]], float(t[ins[1 + gate]].quantization.scale[0])
+        real = np.frombuffer(bytes(mod.buffers[b.buffer].data), np.int32) * \
+            float(b.quantization.scale[0])
+        mod.buffers[b.buffer].data = np.frombuffer(
+            np.round(real / (s_x * s_w)).astype(np.int64).tobytes(), np.uint8)
+        b.type = 4  # INT64
+        b.quantization.scale = np.array([s_x * s_w], np.float32)
+    fu.write_model(mod, str(dst))
+
+
+def test_16x8_lstm_on_cmsis_nn_s16_equals_tflm(tmp_path, capsys):
+    """A 16x8 UNIDIRECTIONAL_SEQUENCE_LSTM (int16 input, output and hidden state, int64
+    biases) on arm_lstm_unidirectional_s16, bit-exact with TFLM (the TFLite interpreter has
+    no int16 kernel for it)."""
+    k2 = pytest.importorskip("tf_keras")
+    import tensorflow as tf
+
+    k2.utils.set_random_seed(3)
+    i = k2.Input((5, 3), batch_size=1)
+    m = k2.Model(i, k2.layers.LSTM(4, return_sequences=True)(i))
+    m.set_weights([np.random.default_rng(4).normal(0, 0.6, w.shape).astype(np.float32)
+                   for w in m.get_weights()])
+    xs = np.random.default_rng(5).uniform(-2, 2, (10, 5, 3)).astype(np.float32)
+    conv = tf.lite.TFLiteConverter.from_keras_model(m)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([x[None]] for x in xs[:6])
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    with quiet():
+        (tmp_path / "q8.tflite").write_bytes(conv.convert())
+    _as_16x8(tmp_path / "q8.tflite", tmp_path / "q16.tflite")
+    g = T.load(tmp_path / "q16.tflite")
+    assert g.kind == "16x8" and [o.kind for o in g.ops] == ["lstm"]
+    np.save(tmp_path / "x.npy", xs[6:])
+    code, res = _json(["validate", "--model", str(tmp_path / "q16.tflite"), "--inputs",
+                       str(tmp_path / "x.npy")], capsys)
+    assert code == 0 and res["passed"] and res["bit_exact_inputs"] == 4, res
+    assert "TFLM" in res["host_source"]

@@ -1,6 +1,7 @@
 """``lstm``: an int8 UNIDIRECTIONAL_SEQUENCE_LSTM (int8 input, weights and output, int16 cell
-state) on CMSIS-NN's ``arm_lstm_unidirectional_s8``, every inference from a zero state (as
-TFLM's CMSIS-NN kernel runs it). A float32 file's LSTM is unrolled instead
+state) on CMSIS-NN's ``arm_lstm_unidirectional_s8``, or a 16x8 one (int16 input, output and
+hidden state, int64 biases) on ``arm_lstm_unidirectional_s16``, every inference from a zero
+state (as TFLM's CMSIS-NN kernel runs it). A float32 file's LSTM is unrolled instead
 (:mod:`armsim.ops.recurrent`, which reads the operator and makes this op for int8 files).
 
 The parameters are TFLM's (``lstm_eval_common.cc`` PrepareGateParametersInteger and the
@@ -53,6 +54,7 @@ class Lstm(OpKind):
         steps, f = g.tensors[x].shape
         u = g.tensors[w[4]].shape[0]
         qx, hid, cell = ctx.quant(x), a["hidden"], a["cell"]
+        s16 = ctx.s16(op)
         power = math.log2(cell.scale)
         if power != round(power):
             raise ModelError(f"op {op.name}: the cell state's scale {cell.scale:g} is not a "
@@ -71,11 +73,12 @@ class Lstm(OpKind):
             rows_h = wh.data.astype(np.int64).sum(axis=1)
             eff_i = b.astype(np.int64) + rows_i * -qx.zero_point
             eff_h = rows_h * -hid.zero_point
-            ei = ctx.array("int32_t", f"{p}_{gate}_input_bias", [int(v) for v in eff_i])
-            eh = ctx.array("int32_t", f"{p}_{gate}_hidden_bias", [int(v) for v in eff_h])
+            acc = "int64_t" if s16 else "int32_t"  # 16x8: int64 biases and sums
+            ei = ctx.array(acc, f"{p}_{gate}_input_bias", [int(v) for v in eff_i])
+            eh = ctx.array(acc, f"{p}_{gate}_hidden_bias", [int(v) for v in eff_h])
             act = "ARM_TANH" if gate == "cell" and a["tanh"] else "ARM_SIGMOID"
             gates.append(f"{{{mi[0]}, {mi[1]}, {ctx.ptr(w[k])}, {ei}, {mh[0]}, {mh[1]}, "
-                         f"{ctx.ptr(w[4 + k])}, {eh}, {ctx.ptr(bias[k], 'int32_t')}, {act}}}")
+                         f"{ctx.ptr(w[4 + k])}, {eh}, {ctx.ptr(bias[k])}, {act}}}")
         fc = Q.quantize_multiplier(GATE_OUT * float(cell.scale) / float(cell.scale))
         ic = Q.quantize_multiplier(GATE_OUT * GATE_OUT / float(cell.scale))
         out = Q.quantize_multiplier(GATE_OUT * GATE_OUT / float(hid.scale))
@@ -87,7 +90,8 @@ class Lstm(OpKind):
             f"cmsis_nn_context sc = {ctx.scratch(i)};\n"
             f"    cmsis_nn_lstm_context buf = {{(int16_t *)sc.buf, (int16_t *)sc.buf + {u}, "
             f"(int16_t *)sc.buf + {2 * u}, 0}};\n"
-            f"    ARMSIM_CHECK({i}, arm_lstm_unidirectional_s8({ctx.ptr(x)}, "
+            f"    ARMSIM_CHECK({i}, arm_lstm_unidirectional_{'s16' if s16 else 's8'}("
+            f"{ctx.ptr(x)}, "
             f"{ctx.ptr(op.outputs[0], const=False)}, {prm}, &buf));"],
             f"{3 * u * 2}")
 

@@ -350,7 +350,8 @@ def _tflite_lstm(b: Any, i: int, ins: list[int], outs: list[int]) -> list[Op]:
 
 
 def _int8_lstm(b: Any, i: int, o: Any, ins: list[int], outs: list[int]) -> Op:
-    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM as one ``lstm`` op (CMSIS-NN's kernel)."""
+    """An int8 (or 16x8) UNIDIRECTIONAL_SEQUENCE_LSTM as one ``lstm`` op (CMSIS-NN's
+    kernel)."""
     if o is None:
         raise ModelError(f"{b.where(i)}: the operator has no options")
     if len(ins) < 20 or any(ins[k] < 0 for k in (*range(1, 9), *range(12, 16), 18, 19)):
@@ -360,6 +361,9 @@ def _int8_lstm(b: Any, i: int, o: Any, ins: list[int], outs: list[int]) -> Op:
     if b.r.dtype(ins[19]) != "int16" or hidden is None or cell is None:
         raise ModelError(f"{b.where(i)}: armsim runs the int8 LSTM with an int16 cell state "
                          f"(this one's is {b.r.dtype(ins[19])})")
+    if b.r.dtype(ins[18]) != b.act_dtype:
+        raise ModelError(f"{b.where(i)}: a {b.r.dtype(ins[18])} hidden state in a model of "
+                         f"{b.act_dtype} activations")
     if o.FusedActivationFunction() not in (4, 6):  # TANH, SIGMOID
         raise ModelError(f"{b.where(i)}: cell activation {o.FusedActivationFunction()} is "
                          "not supported (tanh or sigmoid)")
@@ -368,7 +372,8 @@ def _int8_lstm(b: Any, i: int, o: Any, ins: list[int], outs: list[int]) -> Op:
     ws = [b.const(i, ins[k], "weight", "int8") for k in range(1, 9)]
     if any(b.tensors[w].quant.per_channel for w in ws):
         raise ModelError(f"{b.where(i)}: per-channel LSTM weights are not supported")
-    biases = [b.const(i, ins[k], "bias", "int32") for k in range(12, 16)]
+    biases = [b.const(i, ins[k], "bias", "int64" if b.int16 else "int32")
+              for k in range(12, 16)]
     return Op(f"lstm_{i}", "lstm", (x, *ws, *biases), (y,),
               {"hidden": hidden, "cell": cell, "cell_clip": float(o.CellClip()),
                "tanh": o.FusedActivationFunction() == 4}, b.r.op_name(i))
@@ -380,6 +385,7 @@ class Recurrent(OpKind):
                "ops above over its time steps; never an op of a graph")
     keras = {"SimpleRNN": _rnn, "GRU": _rnn, "LSTM": _rnn, "Bidirectional": _bidirectional}
     tflite = {"UNIDIRECTIONAL_SEQUENCE_LSTM": _tflite_lstm}
+    tflite_int16 = frozenset(tflite)  # 16x8 files: the lstm kind on the s16 kernel
 
     def reference(self, g: Graph, op: Op, value: Values) -> np.ndarray:
         raise ModelError(f"op {op.name}: recurrent layers are unrolled on reading")
