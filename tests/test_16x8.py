@@ -339,3 +339,14 @@ def test_16x8_lstm_on_cmsis_nn_s16_equals_tflm(tmp_path, capsys):
                        str(tmp_path / "x.npy")], capsys)
     assert code == 0 and res["passed"] and res["bit_exact_inputs"] == 4, res
     assert "TFLM" in res["host_source"]
+
+
+def test_tflm_runtime_names_a_kernel_refusal_as_such(files, capsys):
+    """TFLM's CMSIS-NN dense kernel refuses per-channel int16 weights in Prepare (armsim's
+    firmware runs them as a 1x1 convolution): --runtime tflm says a kernel refused the
+    model, not that the arena is too small."""
+    assert main(["simulate", "--runtime", "tflm", "--model", str(files / "cnn.tflite"),
+                 "--inputs", str(files / "x.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "refuses this model when preparing it" in err and "FULLY_CONNECTED" in err, err
+    assert "try a larger --mcu" not in err and "Traceback" not in err

@@ -457,6 +457,11 @@ class TflmSession:
         try:
             sizing.start(0)
         except TflmFailed as e:
+            if e.stage in (ALLOCATE_FAILED, ALLOCATOR_FAILED) and \
+                    "failed to prepare" in (e.log or ""):  # a kernel refused, not the arena
+                raise ModelError(
+                    f"{self.model.path}: a TFLM kernel refuses this model when preparing it "
+                    f"(not a question of arena size). TFLM said: {e.log}") from None
             if e.stage in (ALLOCATE_FAILED, ALLOCATOR_FAILED):
                 raise ModelError(
                     f"{self.model.path}: TFLM cannot allocate this model's tensors in the "
