@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -242,7 +240,7 @@ def test_operators_without_an_s16_kernel_are_listed_at_once(tmp_path, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_16x8_script_round_trips(files, tmp_path):
+def test_16x8_script_round_trips(files, tmp_path, capsys):
     """``export`` writes the int16 input as _WWORD and each int64 bias as two _WDWORD;
     the parsed script gives back every buffer, and the firmware run from it agrees."""
     from armsim import plan as make_plan
@@ -251,11 +249,8 @@ def test_16x8_script_round_trips(files, tmp_path):
 
     model = files / "cnn.tflite"
     out = tmp_path / "s.ini"
-    p = subprocess.run([sys.executable, "-m", "armsim", "export", str(model), "--inputs",
-                        str(files / "x.npy"), "--index", "2", "--out", str(out),
-                        "--format", "hex", "--weights-in", "sram"], capture_output=True,
-                       text=True)
-    assert p.returncode == 0, p.stderr
+    assert main(["export", str(model), "--inputs", str(files / "x.npy"), "--index", "2",
+                 "--out", str(out), "--format", "hex", "--weights-in", "sram"]) == 0
     text = out.read_text()
     assert "_WWORD" in text and "x int64" in text
     g = T.load(model)
@@ -266,10 +261,9 @@ def test_16x8_script_round_trips(files, tmp_path):
     assert got[plan.input.name].dtype == np.int16
     biases = [v for v in got.values() if v.dtype == np.int64]
     assert biases and all(np.any(v) for v in biases)
-    p = subprocess.run([sys.executable, "-m", "armsim", "simulate", "--model", str(model),
-                        "--script", str(out), "--json"], capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    r = json.loads(p.stdout)
+    capsys.readouterr()
+    code, r = _json(["simulate", "--model", str(model), "--script", str(out)], capsys)
+    assert code == 0
     r = r[0] if isinstance(r, list) else r
     assert r["max_abs_diff_q"] == 0 and r["agree"]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.test_kernels import SETTINGS, check_layer, keras
 from tests.tflite_files import validate
 
-SMALL = settings(SETTINGS, max_examples=8)
+SMALL = settings(SETTINGS, max_examples=6)  # each example builds three firmwares
 INT8 = settings(SETTINGS, max_examples=3)
 side = st.integers(2, 7)
 chans = st.integers(1, 6)
