@@ -1,9 +1,10 @@
 """16x8 models (int16 activations, int8 weights, int64 biases: TFLiteConverter's
 EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8) on armsim's generated firmware:
-CMSIS-NN's s16 kernels (convolution, depthwise, dense, pooling, add, mul, softmax), every
-output bit-exact with TFLM's reference kernels on the host and within 2e-4 of the TFLite
-interpreter to a few int16 steps; int16 and float edges; the operators without an s16 kernel refused at once,
-by name; µVision scripts with _WWORD inputs and int64 biases as two _WDWORD."""
+CMSIS-NN's s16 kernels (convolution, depthwise, dense, pooling, add, mul, softmax,
+batch matmul, LSTM), every output bit-exact with TFLM's reference kernels on the host and
+within a few int16 steps (2e-4) of the TFLite interpreter; int16 and float edges; the
+operators without an s16 kernel refused at once, by name; µVision scripts with _WWORD
+inputs and int64 biases as two _WDWORD."""
 
 from __future__ import annotations
 

@@ -44,9 +44,9 @@ def _tflite(b: Any, i: int, ins: list[int], outs: list[int]) -> Op:
         raise ModelError(f"{b.where(i)}: concatenation along the batch axis")
     if o.FusedActivationFunction():
         raise ModelError(f"{b.where(i)}: a fused activation on CONCATENATION")
-    if not b.int16 and max(int(np.prod(b.tensors[x].shape[:axis - 1], dtype=np.int64))
-                           for x in xs) > MAX_EXTENT or int(np.prod(b.tensors[y].shape[axis - 1:], dtype=np.int64)) \
-            > MAX_EXTENT:
+    outer = max(int(np.prod(b.tensors[x].shape[:axis - 1], dtype=np.int64)) for x in xs)
+    inner = int(np.prod(b.tensors[y].shape[axis - 1:], dtype=np.int64))
+    if not b.int16 and max(outer, inner) > MAX_EXTENT:  # int16 runs on the copy kernel
         raise ModelError(f"{b.where(i)}: concatenation extents over {MAX_EXTENT} (CMSIS-NN's "
                          "arm_concatenation_s8_x takes 16-bit sizes)")
     return Op(f"concat_{i}", "concat", tuple(xs), (y,), {"axis": axis - 1}, b.r.op_name(i))

@@ -317,9 +317,9 @@ class _Builder:
         dt = self.r.dtype(idx)
         want = dt if self.mixed and dt in ("int8", "int16", "int32") else self.act_dtype
         if dt != want:
-            raise ModelError(f"{self.where(i)}: tensor {name} is {dt}; in this "
-                             f"{ {'float32': 'float32', 'int8': 'fully-int8', 'int16': '16x8'}[want]} "
-                             f"model armsim expects {want} activations")
+            kind = {"float32": "float32", "int8": "fully-int8", "int16": "16x8"}[want]
+            raise ModelError(f"{self.where(i)}: tensor {name} is {dt}; in this {kind} model "
+                             f"armsim expects {want} activations")
         shape = shape if shape is not None else self.r.shape(idx)
         if not shape or (shape[0] != 1 and (role == "input" or not self._rows(idx))):
             raise ModelError(f"{self.where(i)}: tensor {name} has shape {list(shape)}; "
@@ -618,9 +618,9 @@ def _read(buf: bytes, source: str) -> Graph:
             if floats:
                 int8_note = (f" ({', '.join(floats)}: armsim runs "
                              f"{'it' if len(floats) == 1 else 'them'} in float32 models only)")
+        where = " in an int8 model" if kind == "int8" and int8_note else ""
         raise ModelError(f"{source}: {len(culprits)} operator(s) armsim's generated firmware "
-                         f"does not run{' in an int8 model' if kind == 'int8' and int8_note else ''}"
-                         f": {listed}{int8_note}. It runs: "
+                         f"does not run{where}: {listed}{int8_note}. It runs: "
                          f"{', '.join(supported(kind == 'int8', kind == 'int16'))}",
                          names, "tflite-int16" if kind == "int16" else "tflite")
     b = _Builder(r, float32=kind == "float32", int16=kind == "int16", mixed=mixed)
