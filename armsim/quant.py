@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,8 +30,9 @@ from armsim.graph import Activation
 QMIN, QMAX = -128, 127
 #: The integer range of each quantized activation type (int16: 16x8 models).
 RANGES = {"int8": (QMIN, QMAX), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
-#: Left shift applied to both ADD inputs before rescaling (TFLite: 20 for int8).
-ADD_LEFT_SHIFT = 20
+#: Left shift applied to both ADD/SUB inputs before rescaling, by activation type (TFLM's
+#: PrepareAdd: 20 for int8, 15 for int16).
+ADD_LEFT_SHIFTS = {"int8": 20, "int16": 15}
 #: Integer bits of the scaled difference in the s8 softmax (TFLite/TFLM: 5).
 SOFTMAX_DIFF_INTEGER_BITS = 5
 
@@ -182,10 +184,10 @@ class AddParams:
     output_shift: int
 
 
-def add_params(a: Quant, b: Quant, out: Quant, left_shift: int = ADD_LEFT_SHIFT
-               ) -> AddParams:
-    """Both inputs rescaled to twice the larger input scale, summed, then rescaled;
-    ``left_shift`` 20 for int8, 15 for int16 (TFLM's add PrepareAdd)."""
+def add_params(a: Quant, b: Quant, out: Quant, dtype: str = "int8") -> AddParams:
+    """Both inputs rescaled to twice the larger input scale, summed, then rescaled; the
+    inputs shifted left first by ``dtype``'s ADD_LEFT_SHIFTS."""
+    left_shift = ADD_LEFT_SHIFTS[dtype]
     twice_max = 2.0 * max(a.scale, b.scale)
     m1 = quantize_multiplier(a.scale / twice_max)
     m2 = quantize_multiplier(b.scale / twice_max)
@@ -255,7 +257,8 @@ def sigmoid_tanh_s16_params(s_in: float, tanh: bool) -> tuple[int, int]:
     return int(m), left
 
 
-def softmax_s16_luts() -> tuple[list[int], list[int]]:
+@lru_cache(maxsize=1)
+def softmax_s16_luts() -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The two 513-entry tables of the s16 softmax (TFLM's InitializeLutForInt16): exp(x)
     on [-10, 0] and 1 / (1 + x) on [0, 1]. ``expf`` is taken as the correctly rounded
     float32 of the double result."""
@@ -263,7 +266,7 @@ def softmax_s16_luts() -> tuple[list[int], list[int]]:
     rng = f32(65535)
     exp = _lut_s16(lambda v: f32(math.exp(float(v))), f32(10) / rng, 32767, f32(2) / rng)
     one = _lut_s16(lambda v: f32(1) / (f32(1) + v), f32(1) / rng, -32768, f32(2) / rng)
-    return exp, one
+    return tuple(exp), tuple(one)
 
 
 def mul_params(a: Quant, b: Quant, out: Quant) -> tuple[int, int]:

@@ -7,8 +7,8 @@ formulas the exporter, the script checks and armsim's own firmware use.
 
 from __future__ import annotations
 
-from armsim.firmware.render import C_TYPES
 from armsim.graph import Graph
+from armsim.ops.cgen import C_TYPES
 from armsim.plan import Plan
 from armsim.plan.planner import c_name
 

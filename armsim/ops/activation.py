@@ -296,13 +296,13 @@ def _s16(ctx: Int8Context, i: int, op: Op) -> list[str]:
         raise ModelError(f"op {op.name}: armsim has no int16 kernel for activation "
                          f"{op.activation.kind}")
     n, last = ctx.g.tensors[op.outputs[0]].size, ctx.g.tensors[op.outputs[0]].shape[-1]
-    m, s = Q.softmax_s16_params(op.attrs.get("beta", 1.0), ctx.quant(op.inputs[0]).scale)
+    m, s = Q.softmax_s16_params(op.attrs.get("beta", 1.0), qi.scale)
     exp, one = Q.softmax_s16_luts()
     luts = ctx.static("cmsis_nn_softmax_lut_s16", f"{p}_luts",
-                      f"{{{ctx.array('int16_t', f'{p}_exp', exp)}, "
-                      f"{ctx.array('int16_t', f'{p}_one_by_one', one)}}}")
-    return [f"ARMSIM_CHECK({i}, arm_softmax_s16({ctx.ptr(op.inputs[0])}, {n // last}, {last}, "
-            f"{m}, {s}, {luts}, {ctx.ptr(op.outputs[0], const=False)}));"]
+                      f"{{{ctx.array('int16_t', f'{p}_exp', list(exp))}, "
+                      f"{ctx.array('int16_t', f'{p}_one_by_one', list(one))}}}")
+    return [f"ARMSIM_CHECK({i}, arm_softmax_s16({src}, {n // last}, {last}, {m}, {s}, {luts}, "
+            f"{out}));"]
 
 
 def _s8(ctx: Int8Context, i: int, op: Op) -> list[str]:

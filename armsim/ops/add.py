@@ -36,7 +36,7 @@ class Add(OpKind):
         qo = ctx.quant(op.outputs[0])
         s16 = ctx.s16(op)
         ap = Q.add_params(ctx.quant(op.inputs[0]), ctx.quant(op.inputs[1]), qo,
-                          15 if s16 else Q.ADD_LEFT_SHIFT)
+                          ctx.g.tensors[op.inputs[0]].dtype)
         lo, hi = ctx.range(op)
         n = ctx.g.tensors[op.outputs[0]].size
         return OpCode([

@@ -17,7 +17,6 @@ from armsim.graph import DTYPE_BYTES, Graph
 from armsim.ops import registry
 
 F32 = 4
-ITEMSIZE = DTYPE_BYTES  # bytes per element of each buffer dtype (armsim.graph's table)
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class Buffer:
     @property
     def itemsize(self) -> int:
         """Bytes per element."""
-        return ITEMSIZE[self.dtype]
+        return DTYPE_BYTES[self.dtype]
 
     @property
     def nbytes(self) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from armsim.errors import LayoutError
-from armsim.graph import Graph
+from armsim.graph import DTYPE_BYTES, Graph
 from armsim.ops import registry
-from armsim.plan.buffers import ITEMSIZE, Buffer, Plan
+from armsim.plan.buffers import Buffer, Plan
 
 ARENA_ALIGN = 16
 
@@ -128,7 +128,7 @@ def _with_arena(g: Graph, buffers: list[Buffer], base: int, after: int, preset: 
     """Add the activation arena at ``after`` (aligned) and return the plan."""
     alias = aliases(g)
     life = lifetimes(g, alias)
-    sizes = {n: g.tensors[n].size * ITEMSIZE[g.tensors[n].dtype] for n in life}
+    sizes = {n: g.tensors[n].size * DTYPE_BYTES[g.tensors[n].dtype] for n in life}
     for i, nbytes in (scratch or {}).items():
         if nbytes > 0:
             sizes[f"scratch:{i}"] = nbytes
